@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages meshgw needs to build and test, if missing.
+# Usage: scripts/deps.sh [build|test|demo]
+set -euo pipefail
+what=${1:-test}
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev libsqlite3-dev
+	libjansson-dev libmicrohttpd-dev libbluetooth-dev)
+case "$what" in
+test) pkgs+=(libcriterion-dev clang-format nodejs npm) ;;
+demo) pkgs+=(curl) ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
