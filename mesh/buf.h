@@ -24,10 +24,10 @@ struct mesh_rbuf {
 };
 
 struct mesh_wbuf {
-	uint8_t *p;  /* borrowed, capacity `cap` */
+	uint8_t *p; /* borrowed, capacity `cap` */
 	size_t cap;
-	size_t len;  /* bytes written */
-	bool err;    /* a write did not fit */
+	size_t len; /* bytes written */
+	bool err;   /* a write did not fit */
 };
 
 static inline void mesh_rbuf_init(struct mesh_rbuf *b, const uint8_t *p, size_t len)

@@ -20,7 +20,7 @@
 
 #define MESH_KEY_LEN 16
 #define MESH_NONCE_LEN 13
-#define MESH_P256_PUB_LEN 64  /* X || Y, no 0x04 prefix (as on the air) */
+#define MESH_P256_PUB_LEN 64 /* X || Y, no 0x04 prefix (as on the air) */
 #define MESH_P256_PRIV_LEN 32
 #define MESH_P256_SECRET_LEN 32
 
@@ -33,8 +33,8 @@ int mesh_crypto_aes_ecb(const uint8_t key[16], const uint8_t in[16], uint8_t out
 int mesh_crypto_aes_cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t mac[16]);
 
 /* Scatter variant: mac = AES-CMAC(key, part[0] || part[1] || ...). */
-int mesh_crypto_aes_cmac_v(const uint8_t key[16], const uint8_t *const parts[],
-			   const size_t lens[], size_t n, uint8_t mac[16]);
+int mesh_crypto_aes_cmac_v(const uint8_t key[16], const uint8_t *const parts[], const size_t lens[],
+			   size_t n, uint8_t mac[16]);
 
 /*
  * AES-CCM with a 13-octet nonce and a mic_len of 4 or 8 (and 16 for
@@ -94,10 +94,10 @@ int mesh_crypto_virtual_addr(const uint8_t label[16], uint16_t *addr);
 
 void mesh_crypto_net_nonce(uint8_t ctl_ttl, uint32_t seq, uint16_t src, uint32_t iv_index,
 			   uint8_t nonce[13]);
-void mesh_crypto_app_nonce(bool aszmic, uint32_t seq, uint16_t src, uint16_t dst,
-			   uint32_t iv_index, uint8_t nonce[13]);
-void mesh_crypto_dev_nonce(bool aszmic, uint32_t seq, uint16_t src, uint16_t dst,
-			   uint32_t iv_index, uint8_t nonce[13]);
+void mesh_crypto_app_nonce(bool aszmic, uint32_t seq, uint16_t src, uint16_t dst, uint32_t iv_index,
+			   uint8_t nonce[13]);
+void mesh_crypto_dev_nonce(bool aszmic, uint32_t seq, uint16_t src, uint16_t dst, uint32_t iv_index,
+			   uint8_t nonce[13]);
 void mesh_crypto_proxy_nonce(uint32_t seq, uint16_t src, uint32_t iv_index, uint8_t nonce[13]);
 
 /*

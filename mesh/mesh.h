@@ -28,8 +28,8 @@
 #define MESH_AD_MESSAGE 0x2a
 #define MESH_AD_BEACON 0x2b
 
-#define MESH_NET_PDU_MAX 29   /* octets, §3.4.4 */
-#define MESH_ADV_DATA_MAX 29  /* octets of AD data after the AD type */
+#define MESH_NET_PDU_MAX 29  /* octets, §3.4.4 */
+#define MESH_ADV_DATA_MAX 29 /* octets of AD data after the AD type */
 #define MESH_SEQ_MAX 0xffffff
 #define MESH_TTL_MAX 0x7f
 #define MESH_TTL_DEFAULT 0xff /* "use the node's Default TTL" in send requests */
@@ -68,9 +68,9 @@ int mesh_rng_fill(const struct mesh_rng *rng, uint8_t *buf, size_t len);
 
 /* Network layer -> lower transport: one authenticated, decrypted Network PDU. */
 struct mesh_net_rx {
-	uint16_t net_idx;   /* NetKey index it decrypted under */
-	bool new_key;       /* decrypted with the new key of a Key Refresh */
-	uint32_t iv_index;  /* IV Index it decrypted under */
+	uint16_t net_idx;  /* NetKey index it decrypted under */
+	bool new_key;      /* decrypted with the new key of a Key Refresh */
+	uint32_t iv_index; /* IV Index it decrypted under */
 	bool ctl;
 	uint8_t ttl;
 	uint32_t seq;
@@ -85,7 +85,7 @@ struct mesh_net_tx {
 	uint16_t net_idx;
 	bool ctl;
 	uint8_t ttl;
-	uint32_t seq;        /* already allocated by the sender */
+	uint32_t seq; /* already allocated by the sender */
 	uint16_t src;
 	uint16_t dst;
 	const uint8_t *tpdu; /* borrowed */
@@ -101,17 +101,17 @@ struct mesh_net_tx {
  */
 struct mesh_utp_msg {
 	uint16_t net_idx;
-	uint32_t iv_index;  /* IV Index of SeqAuth */
+	uint32_t iv_index; /* IV Index of SeqAuth */
 	uint16_t src;
 	uint16_t dst;
-	uint32_t seq;       /* low 24 bits of SeqAuth (the SEQ of segment 0) */
-	uint8_t ttl;        /* received TTL, or TTL to send with */
+	uint32_t seq; /* low 24 bits of SeqAuth (the SEQ of segment 0) */
+	uint8_t ttl;  /* received TTL, or TTL to send with */
 	bool ctl;
-	uint8_t opcode;     /* transport control opcode (ctl only) */
-	bool akf;           /* access: application key (true) or device key */
-	uint8_t aid;        /* access: AID when akf */
-	bool szmic;         /* access: 64-bit TransMIC */
-	bool segmented;     /* rx: arrived segmented; tx: force segmentation */
+	uint8_t opcode;      /* transport control opcode (ctl only) */
+	bool akf;            /* access: application key (true) or device key */
+	uint8_t aid;         /* access: AID when akf */
+	bool szmic;          /* access: 64-bit TransMIC */
+	bool segmented;      /* rx: arrived segmented; tx: force segmentation */
 	const uint8_t *data; /* borrowed */
 	size_t len;
 };
