@@ -119,6 +119,26 @@ bool mesh_crypto_p256_valid(const uint8_t pub[64]);
 /* secret = X coordinate of priv * peer_pub; -EINVAL when peer_pub is invalid. */
 int mesh_crypto_p256_ecdh(const uint8_t priv[32], const uint8_t peer_pub[64], uint8_t secret[32]);
 
+/* --- Beyond mesh: sealing secrets at rest, hashing tokens -------------- */
+
+#define MESH_GCM_IV_LEN 12
+#define MESH_GCM_TAG_LEN 16
+
+/*
+ * AES-256-GCM with a 12-octet IV and a 16-octet tag (storage/ seals keys at
+ * rest with it).  Open returns -EACCES when the tag does not verify; then
+ * `out` is wiped.  `out` may equal `in`.  aad may be NULL.
+ */
+int mesh_crypto_gcm256_seal(const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
+			    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+			    uint8_t tag[16]);
+int mesh_crypto_gcm256_open(const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
+			    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+			    const uint8_t tag[16]);
+
+/* out = SHA-256(msg). */
+int mesh_crypto_sha256(const uint8_t *msg, size_t len, uint8_t out[32]);
+
 /* --- Misc --------------------------------------------------------------- */
 
 /* Fill buf from the CSPRNG. */
