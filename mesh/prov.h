@@ -1,0 +1,199 @@
+/*
+ * Provisioning protocol sessions (Mesh Protocol v1.1 §5.4), bearer-agnostic.
+ *
+ * One struct prov_sess is one provisioning run, in the provisioner or the
+ * device role; any number may run at once (no globals).  A session consumes
+ * complete Provisioning PDUs (type octet + parameters) through prov_rx() and
+ * emits complete PDUs through ops.send; PB-ADV, PB-GATT or PB-Remote move
+ * them and are responsible for loss and reordering.  Time comes in as
+ * now_ms; the 60 s protocol timeout (§5.4.4) restarts on every received PDU
+ * and is driven by prov_next_deadline()/prov_tick().
+ *
+ * Flow (provisioner side; the device mirrors it):
+ *   prov_start -> Invite; <- Capabilities; -> Start, Public Key;
+ *   <- Public Key (unless the device's key is known out of band);
+ *   [Output OOB: ops.input_oob_request, then prov_input_oob()]
+ *   [Input OOB: ops.output_oob shows the value, <- Input Complete]
+ *   -> Confirmation; <- Confirmation; -> Random; <- Random;
+ *   -> Data; <- Complete; ops.done.
+ *
+ * Errors: API calls return 0 or a negative errno.  A session that fails
+ * calls ops.failed(ctx, err, prov_err) exactly once and then ignores all
+ * input (-EALREADY).  prov_err is the Provisioning Failed code (enum
+ * prov_err) the device sent or received; on the provisioner, which never
+ * sends Failed (§5.4.4), it is the code that describes the failure, or
+ * PROV_ERR_NONE (0x00) when none applies (local policy, timeout, send
+ * failure).  The errno values:
+ *   -EBADMSG     malformed PDU (Invalid PDU / Invalid Format) or invalid
+ *                Provisioning Data contents (Invalid Data)
+ *   -EPROTO      PDU out of order (Unexpected PDU)
+ *   -EACCES      confirmation mismatch (Confirmation Failed), Data MIC
+ *                failure (Decryption Failed)
+ *   -EINVAL      invalid or reflected public key, reflected confirmation or
+ *                random (Unexpected Error / Confirmation Failed)
+ *   -ECONNABORTED the peer sent Provisioning Failed (prov_err = its code)
+ *   -ENOTSUP     provisioner: the device offers nothing the policy allows
+ *   -ENOSPC      provisioner: no address range for the device's elements
+ *                (Cannot Assign Addresses)
+ *   -ETIMEDOUT   no PDU for 60 s
+ * A PDU identical to the previous one received is a bearer repeat and is
+ * ignored (returns 0).
+ *
+ * Every secret (private key, ECDH secret, AuthValue, session key and nonce,
+ * randoms, DevKey, NetKey) is wiped when the session finishes, successfully
+ * or not, and again by prov_free().  The result is handed out once, through
+ * ops.done, and wiped after that callback returns.
+ *
+ * Re-entrancy: callbacks run inside prov_start/prov_rx/prov_input_oob/
+ * prov_tick.  Never free the session from inside its own callback chain
+ * (close, then free from the caller's own context), and do not deliver a PDU
+ * back into a session from inside its ops.send (queue it instead).
+ */
+#ifndef MESH_PROV_H
+#define MESH_PROV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mesh/mesh.h"
+#include "mesh/prov_pdu.h"
+
+#define PROV_TIMEOUT_MS 60000u
+
+enum prov_role {
+	PROV_ROLE_PROVISIONER,
+	PROV_ROLE_DEVICE,
+};
+
+/* Policy flags (both roles). */
+#define PROV_POLICY_NO_CMAC 0x01u   /* refuse BTM_ECDH_P256_CMAC_AES128_AES_CCM */
+#define PROV_POLICY_NO_NO_OOB 0x02u /* refuse the No OOB authentication method */
+
+/* prov_cfg.auth_method: let the provisioner choose from the Capabilities. */
+#define PROV_AUTH_AUTO 0xffu
+
+enum prov_phase {
+	PROV_PHASE_IDLE,   /* created, prov_start not called */
+	PROV_PHASE_ACTIVE, /* running */
+	PROV_PHASE_DONE,   /* ops.done was called */
+	PROV_PHASE_FAILED, /* ops.failed was called */
+};
+
+struct prov_cfg {
+	enum prov_role role;
+	unsigned int policy; /* PROV_POLICY_* */
+
+	/*
+	 * A fixed P-256 key pair (the device's OOB public key; tests inject
+	 * the spec's sample keys).  Otherwise a fresh pair is generated.
+	 */
+	bool has_priv_key;
+	uint8_t priv_key[32];
+
+	/*
+	 * Static OOB AuthValue: 16 or 32 octets, 0 = none.  With the CMAC
+	 * algorithm only the first 16 octets are used; with the HMAC
+	 * algorithm a 16-octet value is zero-padded at the end to 32 octets
+	 * (as Zephyr does; §5.4.2.4).
+	 */
+	uint8_t static_oob[32];
+	uint8_t static_oob_len;
+
+	/* Device role: the Capabilities to advertise. */
+	struct prov_caps caps;
+
+	/* Provisioner role. */
+	uint8_t attention;       /* Invite Attention Duration, seconds */
+	bool has_dev_pub_key;    /* the device's public key, obtained out of band */
+	uint8_t dev_pub_key[64]; /* used when the device offers an OOB public key */
+	uint8_t auth_method;     /* enum prov_auth_method or PROV_AUTH_AUTO */
+	uint8_t auth_action;     /* when auth_method is explicit */
+	uint8_t auth_size;       /* when auth_method is explicit (Output/Input) */
+	struct prov_data data;   /* Provisioning Data to send (unicast: see assign_addr) */
+};
+
+struct prov_result {
+	uint8_t dev_key[16];
+	struct prov_data data; /* NetKey, key index, flags, IV Index, unicast address */
+	uint8_t elements;
+	struct prov_caps caps;   /* the device's Capabilities */
+	struct prov_start start; /* what was negotiated */
+};
+
+struct prov_ops {
+	void *ctx;
+	/* Send one complete Provisioning PDU (borrowed for the call). Required. */
+	int (*send)(void *ctx, const uint8_t *pdu, size_t len);
+	/*
+	 * Show a value.  Device with Output OOB: blink/beep/vibrate `value`
+	 * times or display it (action = enum prov_output_action).
+	 * Provisioner with Input OOB: show the value the user must enter on
+	 * the device (action = enum prov_input_action).  value is a decimal
+	 * number or an alphanumeric string, NUL-terminated, borrowed.
+	 */
+	void (*output_oob)(void *ctx, uint8_t action, const char *value);
+	/*
+	 * Ask for a value to be supplied later with prov_input_oob().
+	 * Provisioner with Output OOB: what the device shows (action = enum
+	 * prov_output_action).  Device with Input OOB: what the user enters
+	 * (action = enum prov_input_action).  size is the Authentication Size.
+	 */
+	void (*input_oob_request)(void *ctx, uint8_t action, uint8_t size);
+	/*
+	 * Provisioner, optional: choose the primary address for a device
+	 * with caps->elements elements; return 0 and set *unicast, or
+	 * -ENOSPC (the session fails with Cannot Assign Addresses).  Without
+	 * it cfg.data.unicast is used and must leave room for every element.
+	 */
+	int (*assign_addr)(void *ctx, const struct prov_caps *caps, uint16_t *unicast);
+	/* Success; res is borrowed for the call and wiped afterwards. */
+	void (*done)(void *ctx, const struct prov_result *res);
+	/* Failure; see the errno table above. */
+	void (*failed)(void *ctx, int err, uint8_t prov_err);
+};
+
+struct prov_sess;
+
+/*
+ * Create a session.  cfg and ops are copied (the caller should wipe its
+ * copy of any key in cfg); rng may be NULL for the CSPRNG and is copied.
+ * Returns 0 and a new session in *out (free with prov_free()), -EINVAL for
+ * an inconsistent config (missing send, static OOB advertised without a
+ * value, OOB public key advertised without a key pair, invalid OOB public
+ * key), -ENOMEM.
+ */
+int prov_new(const struct prov_cfg *cfg, const struct prov_ops *ops, const struct mesh_rng *rng,
+	     struct prov_sess **out);
+
+/* Wipe and free; accepts NULL.  Not from inside the session's callbacks. */
+void prov_free(struct prov_sess *s);
+
+/*
+ * Begin: the provisioner sends Invite, the device starts waiting for one.
+ * Starts the protocol timer.  -EALREADY when already started.
+ */
+int prov_start(struct prov_sess *s, uint64_t now_ms);
+
+/* One received Provisioning PDU (borrowed).  See the errno table above. */
+int prov_rx(struct prov_sess *s, const uint8_t *pdu, size_t len, uint64_t now_ms);
+
+/*
+ * Supply the value requested by ops.input_oob_request: a decimal number
+ * (numeric and counting actions; counts start at 1) of at most size digits,
+ * or at most size characters from 0-9 and A-Z (lower case is accepted and
+ * upper-cased) for the alphanumeric actions.  -EINVAL for a malformed value
+ * (the session is unchanged and waits for another), -EALREADY when no value
+ * is awaited.
+ */
+int prov_input_oob(struct prov_sess *s, const char *value);
+
+/* When prov_tick must be called next; UINT64_MAX when the session is idle or finished. */
+uint64_t prov_next_deadline(const struct prov_sess *s);
+
+/* Fail the session with -ETIMEDOUT when its deadline has passed. */
+void prov_tick(struct prov_sess *s, uint64_t now_ms);
+
+enum prov_phase prov_phase(const struct prov_sess *s);
+
+#endif /* MESH_PROV_H */
