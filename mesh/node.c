@@ -1,0 +1,965 @@
+/*
+ * The layers of one mesh node, composed (see node.h).
+ *
+ * Receive: advertising data -> mesh_net_recv() (relay if asked) ->
+ * mesh_ltp_rx() -> reassembled Upper Transport PDU -> mesh_utp_decrypt()
+ * with this node's key store -> mesh_acc_dispatch() to the models.
+ * Send: access payload -> mesh_utp_encrypt() -> mesh_ltp_send() ->
+ * mesh_net_send() -> ops->adv_send().
+ */
+#include "mesh/node.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh/beacon.h"
+#include "mesh/crypto.h"
+#include "mesh/rpl.h"
+
+struct appkey {
+	bool used;
+	bool has_new; /* Key Refresh: a new key was given by AppKey Update */
+	uint16_t net_idx;
+	struct mesh_utp_key cur; /* idx, aid, key */
+	struct mesh_utp_key upd;
+};
+
+struct pending {
+	bool used;
+	struct mesh_node_msg msg; /* params/label/dev_key point into the buffers below */
+	uint8_t params[MESH_ACC_PAYLOAD_MAX];
+	uint8_t label[16];
+	uint8_t dev_key[16];
+};
+
+struct mesh_node {
+	struct mesh_node_config cfg;
+	struct mesh_node_ops ops;
+	struct mesh_rng rng;
+	struct mesh_net *net;
+	struct mesh_rpl *rpl;
+	struct mesh_ltp *ltp;
+	struct mesh_acc *acc;
+	bool provisioned;
+	uint16_t primary;
+	/* Own device key, [0] current and [1] the Device Key Refresh candidate. */
+	struct mesh_utp_key devkey[2];
+	bool has_devkey, has_cand;
+	struct appkey app[MESH_NODE_APPKEYS_MAX];
+	uint8_t labels[MESH_NODE_LABELS_MAX][16];
+	uint16_t label_addr[MESH_NODE_LABELS_MAX];
+	size_t n_labels;
+	struct pending pend[MESH_NODE_PENDING_MAX];
+	uint64_t next_beacon;
+	struct mesh_node_stats stats;
+	/* Scratch for utp key callbacks: candidates handed out by pointer. */
+	const struct mesh_utp_key *cand_remote[MESH_UTP_CAND_MAX];
+	uint64_t now; /* time of the call being served, for callbacks */
+};
+
+void mesh_node_config_default(struct mesh_node_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->crpl = 64;
+	cfg->default_ttl = 5;
+	cfg->relay = false;
+	cfg->beacon = true;
+	/* 2 transmissions, 20 ms apart (Count 1, Steps 1): §4.2.19 packing. */
+	cfg->net_xmit = (1 << 3) | 1;
+	cfg->relay_xmit = (1 << 3) | 1;
+	cfg->beacon_interval_ms = 10000;
+	mesh_ltp_config_default(&cfg->ltp);
+}
+
+/* --- Key store callbacks for upper transport ----------------------------- */
+
+static size_t cb_app_keys(void *ctx, uint16_t net_idx, uint8_t aid, const struct mesh_utp_key **out,
+			  size_t max)
+{
+	struct mesh_node *n = ctx;
+	size_t i, k = 0;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX && k < max; i++) {
+		struct appkey *a = &n->app[i];
+
+		if (!a->used || a->net_idx != net_idx) {
+			continue;
+		}
+		if (a->cur.aid == aid) {
+			out[k++] = &a->cur;
+		}
+		if (a->has_new && a->upd.aid == aid && k < max) {
+			out[k++] = &a->upd;
+		}
+	}
+	return k;
+}
+
+static size_t own_dev_keys(struct mesh_node *n, const struct mesh_utp_key **out, size_t max)
+{
+	size_t k = 0;
+
+	if (n->has_devkey && k < max) {
+		out[k++] = &n->devkey[0];
+	}
+	if (n->has_cand && k < max) {
+		out[k++] = &n->devkey[1];
+	}
+	return k;
+}
+
+static size_t cb_dev_keys(void *ctx, uint16_t src, uint16_t dst, const struct mesh_utp_key **out,
+			  size_t max)
+{
+	struct mesh_node *n = ctx;
+	size_t k = 0;
+
+	/*
+	 * A message to one of our elements may be secured with our own device
+	 * key (we are its server) or, for a provisioner, with the sender's
+	 * device key (a reply to our request).  Own keys come first so that
+	 * dev_cand 1 means "our candidate" whenever we have one.
+	 */
+	if (mesh_net_is_local(n->net, dst)) {
+		k = own_dev_keys(n, out, max);
+	}
+	if (n->ops.dev_keys && k < max) {
+		k += n->ops.dev_keys(n->ops.ctx, src, out + k, max - k);
+	}
+	return k > max ? max : k;
+}
+
+static size_t cb_labels(void *ctx, uint16_t virt, const uint8_t **out, size_t max)
+{
+	struct mesh_node *n = ctx;
+	size_t i, k = 0;
+
+	for (i = 0; i < n->n_labels && k < max; i++) {
+		if (n->label_addr[i] == virt) {
+			out[k++] = n->labels[i];
+		}
+	}
+	return k;
+}
+
+/* --- Lower transport callbacks ------------------------------------------- */
+
+static int cb_net_send(void *ctx, const struct mesh_net_tx *tx)
+{
+	struct mesh_node *n = ctx;
+	uint8_t pdu[MESH_NET_PDU_MAX];
+	size_t len;
+	uint8_t count;
+	uint16_t interval;
+	int r;
+
+	r = mesh_net_send(n->net, tx, pdu, &len);
+	if (r < 0) {
+		return r;
+	}
+	mesh_net_xmit_unpack(n->cfg.net_xmit, &count, &interval);
+	n->stats.net_tx++;
+	return n->ops.adv_send(n->ops.ctx, MESH_AD_MESSAGE, pdu, len, (uint8_t)(count + 1),
+			       interval);
+}
+
+static int cb_seq_alloc(void *ctx, uint16_t src, uint32_t *seq)
+{
+	struct mesh_node *n = ctx;
+
+	(void)src;
+	return mesh_net_seq_next(n->net, seq);
+}
+
+static int cb_seq_reserve(void *ctx, uint32_t up_to)
+{
+	struct mesh_node *n = ctx;
+
+	return n->ops.seq_reserve ? n->ops.seq_reserve(n->ops.ctx, up_to) : 0;
+}
+
+static void flush_pending(struct mesh_node *n, uint64_t now);
+
+static void cb_tx_done(void *ctx, uint32_t handle, int status)
+{
+	struct mesh_node *n = ctx;
+
+	if (n->ops.sent) {
+		n->ops.sent(n->ops.ctx, handle, status);
+	}
+	flush_pending(n, n->now);
+}
+
+static void promote_candidate(struct mesh_node *n)
+{
+	n->devkey[0] = n->devkey[1];
+	mesh_crypto_wipe(&n->devkey[1], sizeof(n->devkey[1]));
+	n->has_cand = false;
+	if (n->ops.changed) {
+		n->ops.changed(n->ops.ctx, MESH_NODE_CHANGED_DEVKEY);
+	}
+}
+
+static int cb_recv(void *ctx, const struct mesh_utp_msg *msg)
+{
+	struct mesh_node *n = ctx;
+	struct mesh_utp_keys keys = {
+	    .ctx = n, .app_keys = cb_app_keys, .dev_keys = cb_dev_keys, .labels = cb_labels};
+	uint8_t buf[MESH_UTP_PDU_MAX];
+	struct mesh_acc_msg am;
+	int r;
+
+	if (msg->ctl) {
+		/*
+		 * Transport control messages other than Segment Acknowledgments
+		 * (Heartbeat, friendship) carry no state this node acts on; they
+		 * are authentic because the network layer verified them.
+		 */
+		return 0;
+	}
+	r = mesh_utp_decrypt(&keys, msg, buf, sizeof(buf), &am);
+	if (r < 0) {
+		n->stats.acc_rx_bad++;
+		return r;
+	}
+	n->stats.acc_rx++;
+	/*
+	 * Device Key Refresh (§3.6.4.2.x NPPI): the candidate becomes the device
+	 * key as soon as a message secured with it arrives.
+	 */
+	if (am.app_idx == MESH_APP_IDX_DEV && mesh_net_is_local(n->net, am.dst) &&
+	    am.dev_cand == 1 && n->has_cand && n->has_devkey) {
+		promote_candidate(n);
+		am.dev_cand = 0;
+	}
+	(void)mesh_acc_dispatch(n->acc, &am, NULL);
+	mesh_crypto_wipe(buf, sizeof(buf));
+	/* Authenticated, whatever the models made of it: update the RPL. */
+	return 0;
+}
+
+/* --- Life cycle ----------------------------------------------------------- */
+
+struct mesh_node *mesh_node_new(const struct mesh_node_config *cfg, const struct mesh_node_ops *ops,
+				const struct mesh_rng *rng, uint64_t now_ms)
+{
+	struct mesh_node *n = calloc(1, sizeof(*n));
+	struct mesh_ltp_ops lops = {0};
+
+	if (!n) {
+		return NULL;
+	}
+	n->cfg = *cfg;
+	n->ops = *ops;
+	if (rng) {
+		n->rng = *rng;
+	}
+	n->net = mesh_net_new(now_ms);
+	n->rpl = mesh_rpl_new(cfg->crpl ? cfg->crpl : 1);
+	n->acc = mesh_acc_new();
+	lops.ctx = n;
+	lops.net_send = cb_net_send;
+	lops.seq_alloc = cb_seq_alloc;
+	lops.recv = cb_recv;
+	lops.tx_done = cb_tx_done;
+	lops.is_local = NULL;
+	n->ltp = n->rpl ? mesh_ltp_new(&cfg->ltp, &lops, n->rpl) : NULL;
+	if (!n->net || !n->rpl || !n->acc || !n->ltp) {
+		mesh_node_free(n);
+		return NULL;
+	}
+	mesh_net_relay_set(n->net, cfg->relay);
+	(void)mesh_net_default_ttl_set(n->net, cfg->default_ttl);
+	mesh_net_seq_store_set(n->net, cb_seq_reserve, n, 1024);
+	n->next_beacon = UINT64_MAX;
+	n->now = now_ms;
+	return n;
+}
+
+void mesh_node_free(struct mesh_node *n)
+{
+	if (!n) {
+		return;
+	}
+	mesh_ltp_free(n->ltp);
+	mesh_rpl_free(n->rpl);
+	mesh_acc_free(n->acc);
+	mesh_net_free(n->net);
+	mesh_crypto_wipe(n, sizeof(*n));
+	free(n);
+}
+
+struct mesh_net *mesh_node_net(struct mesh_node *n)
+{
+	return n->net;
+}
+
+struct mesh_acc *mesh_node_acc(struct mesh_node *n)
+{
+	return n->acc;
+}
+
+const struct mesh_node_config *mesh_node_config(const struct mesh_node *n)
+{
+	return &n->cfg;
+}
+
+static uint64_t beacon_phase(struct mesh_node *n, uint64_t now)
+{
+	uint8_t r[2] = {0};
+
+	/* A random first beacon spreads many nodes' beacons over the interval. */
+	(void)mesh_rng_fill(&n->rng, r, sizeof(r));
+	if (!n->cfg.beacon_interval_ms) {
+		return UINT64_MAX;
+	}
+	return now + 100 + ((uint32_t)(r[0] << 8 | r[1]) % n->cfg.beacon_interval_ms);
+}
+
+int mesh_node_provision(struct mesh_node *n, uint16_t primary, const uint8_t dev_key[16],
+			uint16_t net_idx, const uint8_t net_key[16], uint32_t iv_index,
+			uint8_t flags, uint64_t now_ms)
+{
+	size_t elems = mesh_acc_elem_count(n->acc);
+	int r;
+
+	if (n->provisioned || !mesh_addr_is_unicast(primary) || elems == 0 ||
+	    primary + elems - 1 > 0x7fff) {
+		return -EINVAL;
+	}
+	r = mesh_net_addr_set(n->net, primary, (uint8_t)elems);
+	if (!r) {
+		r = mesh_acc_set_primary(n->acc, primary);
+	}
+	if (!r) {
+		r = mesh_net_subnet_add(n->net, net_idx, net_key);
+	}
+	if (!r) {
+		r = mesh_net_iv_set(n->net, iv_index, (flags & 0x02) != 0, now_ms);
+	}
+	/*
+	 * With the Key Refresh flag set (§5.4.2.5) the key given is already the
+	 * new one and the node knows no other, so it simply uses it.
+	 */
+	if (r) {
+		return r;
+	}
+	r = mesh_utp_key_init(&n->devkey[0], MESH_APP_IDX_DEV, dev_key, false);
+	if (r) {
+		return r;
+	}
+	n->has_devkey = true;
+	n->primary = primary;
+	n->provisioned = true;
+	n->next_beacon = n->cfg.beacon ? beacon_phase(n, now_ms) : UINT64_MAX;
+	return 0;
+}
+
+bool mesh_node_provisioned(const struct mesh_node *n)
+{
+	return n->provisioned;
+}
+
+uint16_t mesh_node_primary(const struct mesh_node *n)
+{
+	return n->primary;
+}
+
+/* --- Configuration states -------------------------------------------------- */
+
+int mesh_node_default_ttl_set(struct mesh_node *n, uint8_t ttl)
+{
+	int r;
+
+	if (ttl == 1 || ttl > MESH_TTL_MAX) {
+		return -EINVAL;
+	}
+	r = mesh_net_default_ttl_set(n->net, ttl);
+	if (!r) {
+		n->cfg.default_ttl = ttl;
+	}
+	return r;
+}
+
+void mesh_node_relay_set(struct mesh_node *n, bool on, uint8_t relay_xmit)
+{
+	n->cfg.relay = on;
+	n->cfg.relay_xmit = relay_xmit;
+	mesh_net_relay_set(n->net, on);
+}
+
+void mesh_node_beacon_set(struct mesh_node *n, bool on)
+{
+	n->cfg.beacon = on;
+	if (!on) {
+		n->next_beacon = UINT64_MAX;
+	} else if (n->provisioned && n->next_beacon == UINT64_MAX) {
+		n->next_beacon = beacon_phase(n, n->now);
+	}
+}
+
+void mesh_node_net_xmit_set(struct mesh_node *n, uint8_t net_xmit)
+{
+	n->cfg.net_xmit = net_xmit;
+}
+
+/* --- Keys ------------------------------------------------------------------ */
+
+int mesh_node_netkey_add(struct mesh_node *n, uint16_t net_idx, const uint8_t key[16])
+{
+	return mesh_net_subnet_add(n->net, net_idx, key);
+}
+
+int mesh_node_netkey_update(struct mesh_node *n, uint16_t net_idx, const uint8_t key[16])
+{
+	return mesh_net_subnet_update(n->net, net_idx, key);
+}
+
+int mesh_node_netkey_del(struct mesh_node *n, uint16_t net_idx)
+{
+	size_t i;
+	int r = mesh_net_subnet_del(n->net, net_idx);
+
+	if (r) {
+		return r;
+	}
+	/* Deleting a NetKey deletes the AppKeys bound to it (§4.2.4). */
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		if (n->app[i].used && n->app[i].net_idx == net_idx) {
+			(void)mesh_acc_unbind_all(n->acc, n->app[i].cur.idx);
+			mesh_crypto_wipe(&n->app[i], sizeof(n->app[i]));
+		}
+	}
+	return 0;
+}
+
+/* After a Key Refresh ends, AppKeys updated during it keep only the new key. */
+static void appkeys_finish_kr(struct mesh_node *n, uint16_t net_idx)
+{
+	size_t i;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		struct appkey *a = &n->app[i];
+
+		if (a->used && a->net_idx == net_idx && a->has_new) {
+			a->cur = a->upd;
+			mesh_crypto_wipe(&a->upd, sizeof(a->upd));
+			a->has_new = false;
+		}
+	}
+}
+
+int mesh_node_kr_transition(struct mesh_node *n, uint16_t net_idx, uint8_t transition)
+{
+	int r;
+
+	if (transition != 2 && transition != 3) {
+		return -EINVAL;
+	}
+	r = mesh_net_subnet_kr_set(n->net, net_idx, transition);
+	if (!r && mesh_net_subnet_kr_phase(n->net, net_idx) == 0) {
+		appkeys_finish_kr(n, net_idx);
+	}
+	return r;
+}
+
+static struct appkey *appkey_find(struct mesh_node *n, uint16_t app_idx)
+{
+	size_t i;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		if (n->app[i].used && n->app[i].cur.idx == app_idx) {
+			return &n->app[i];
+		}
+	}
+	return NULL;
+}
+
+int mesh_node_appkey_add(struct mesh_node *n, uint16_t net_idx, uint16_t app_idx,
+			 const uint8_t key[16])
+{
+	struct appkey *a = appkey_find(n, app_idx);
+	size_t i;
+	int r;
+
+	if (app_idx > MESH_KEY_IDX_MAX) {
+		return -EINVAL;
+	}
+	if (mesh_net_subnet_kr_phase(n->net, net_idx) < 0) {
+		return -ENOENT;
+	}
+	if (a) {
+		/* Adding the same key again is idempotent (§4.4.1.2.x AppKey Add). */
+		if (a->net_idx == net_idx && mesh_crypto_equal(a->cur.key, key, 16)) {
+			return 0;
+		}
+		return -EEXIST;
+	}
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX && n->app[i].used; i++) {
+	}
+	if (i == MESH_NODE_APPKEYS_MAX) {
+		return -ENOSPC;
+	}
+	a = &n->app[i];
+	r = mesh_utp_key_init(&a->cur, app_idx, key, true);
+	if (r) {
+		return r;
+	}
+	a->used = true;
+	a->net_idx = net_idx;
+	a->has_new = false;
+	return 0;
+}
+
+int mesh_node_appkey_update(struct mesh_node *n, uint16_t net_idx, uint16_t app_idx,
+			    const uint8_t key[16])
+{
+	struct appkey *a = appkey_find(n, app_idx);
+	int r;
+
+	if (!a) {
+		return -ENOENT;
+	}
+	if (a->net_idx != net_idx) {
+		return -EEXIST;
+	}
+	/* Only in the first phase of a Key Refresh of the bound NetKey (§4.2.5). */
+	if (mesh_net_subnet_kr_phase(n->net, net_idx) != 1) {
+		return -EBUSY;
+	}
+	r = mesh_utp_key_init(&a->upd, app_idx, key, true);
+	if (!r) {
+		a->has_new = true;
+	}
+	return r;
+}
+
+int mesh_node_appkey_del(struct mesh_node *n, uint16_t net_idx, uint16_t app_idx)
+{
+	struct appkey *a = appkey_find(n, app_idx);
+
+	if (!a) {
+		return -ENOENT;
+	}
+	if (a->net_idx != net_idx) {
+		return -EEXIST;
+	}
+	(void)mesh_acc_unbind_all(n->acc, app_idx);
+	mesh_crypto_wipe(a, sizeof(*a));
+	return 0;
+}
+
+int mesh_node_appkey_net(const struct mesh_node *n, uint16_t app_idx)
+{
+	size_t i;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		if (n->app[i].used && n->app[i].cur.idx == app_idx) {
+			return n->app[i].net_idx;
+		}
+	}
+	return -ENOENT;
+}
+
+size_t mesh_node_appkeys(const struct mesh_node *n, uint16_t net_idx, uint16_t *out, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		if (n->app[i].used && n->app[i].net_idx == net_idx) {
+			if (k < max) {
+				out[k] = n->app[i].cur.idx;
+			}
+			k++;
+		}
+	}
+	return k;
+}
+
+void mesh_node_devkey_set(struct mesh_node *n, const uint8_t key[16])
+{
+	if (mesh_utp_key_init(&n->devkey[0], MESH_APP_IDX_DEV, key, false) == 0) {
+		n->has_devkey = true;
+	}
+}
+
+void mesh_node_devkey_candidate(struct mesh_node *n, const uint8_t *key)
+{
+	if (!key) {
+		mesh_crypto_wipe(&n->devkey[1], sizeof(n->devkey[1]));
+		n->has_cand = false;
+		return;
+	}
+	if (mesh_utp_key_init(&n->devkey[1], MESH_APP_IDX_DEV, key, false) == 0) {
+		n->has_cand = true;
+	}
+}
+
+int mesh_node_label_add(struct mesh_node *n, const uint8_t label[16])
+{
+	uint16_t addr;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n->n_labels; i++) {
+		if (memcmp(n->labels[i], label, 16) == 0) {
+			return 0;
+		}
+	}
+	if (n->n_labels == MESH_NODE_LABELS_MAX) {
+		return -ENOSPC;
+	}
+	r = mesh_crypto_virtual_addr(label, &addr);
+	if (r) {
+		return r;
+	}
+	memcpy(n->labels[n->n_labels], label, 16);
+	n->label_addr[n->n_labels++] = addr;
+	return 0;
+}
+
+/* --- Sending ----------------------------------------------------------------- */
+
+/* The key for msg, copied to *key; -ENOENT when there is none. */
+static int pick_key(struct mesh_node *n, const struct mesh_node_msg *msg, struct mesh_utp_key *key)
+{
+	if (msg->app_idx != MESH_APP_IDX_DEV) {
+		struct appkey *a = appkey_find(n, msg->app_idx);
+
+		if (!a || a->net_idx != msg->net_idx) {
+			return -ENOENT;
+		}
+		/* Phase 2 of a Key Refresh transmits with the new keys (§3.11.4.3). */
+		*key = (a->has_new && mesh_net_subnet_tx_new_key(n->net, a->net_idx)) ? a->upd
+										      : a->cur;
+		return 0;
+	}
+	if (msg->dev_key) {
+		return mesh_utp_key_init(key, MESH_APP_IDX_DEV, msg->dev_key, false);
+	}
+	if (n->ops.dev_keys && !mesh_net_is_local(n->net, msg->dst)) {
+		const struct mesh_utp_key *c[1];
+
+		if (n->ops.dev_keys(n->ops.ctx, msg->dst, c, 1) >= 1) {
+			*key = *c[0];
+			return 0;
+		}
+	}
+	if (n->has_devkey) {
+		*key = n->devkey[0];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int send_now(struct mesh_node *n, const struct mesh_node_msg *msg, uint64_t now,
+		    uint32_t *handle)
+{
+	uint8_t payload[MESH_ACC_PAYLOAD_MAX], enc[MESH_UTP_PDU_MAX];
+	struct mesh_utp_key key;
+	struct mesh_utp_send s = {0};
+	struct mesh_utp_msg um;
+	size_t plen;
+	uint32_t seq;
+	int r;
+
+	r = mesh_acc_payload_build(msg->opcode, msg->params, msg->len, payload, sizeof(payload),
+				   &plen);
+	if (r) {
+		return r;
+	}
+	r = pick_key(n, msg, &key);
+	if (r) {
+		return r;
+	}
+	r = mesh_net_seq_next(n->net, &seq);
+	if (r) {
+		mesh_crypto_wipe(&key, sizeof(key));
+		return -EAGAIN;
+	}
+	s.net_idx = msg->net_idx;
+	s.iv_index = mesh_net_iv_tx(n->net);
+	s.seq = seq;
+	s.src = (uint16_t)(n->primary + msg->elem);
+	s.dst = msg->dst;
+	s.ttl = msg->ttl == MESH_TTL_DEFAULT ? n->cfg.default_ttl : msg->ttl;
+	s.szmic = msg->szmic;
+	s.akf = msg->app_idx != MESH_APP_IDX_DEV;
+	s.key = &key;
+	s.label = msg->label;
+	s.payload = payload;
+	s.len = plen;
+	r = mesh_utp_encrypt(&s, enc, sizeof(enc), &um);
+	mesh_crypto_wipe(&key, sizeof(key));
+	if (r) {
+		return r;
+	}
+	um.net_idx = msg->net_idx;
+	um.ttl = s.ttl;
+	r = mesh_ltp_send(n->ltp, &um, now, handle);
+	if (r == 0) {
+		n->stats.acc_tx++;
+	}
+	return r;
+}
+
+static int enqueue(struct mesh_node *n, const struct mesh_node_msg *msg)
+{
+	size_t i;
+
+	for (i = 0; i < MESH_NODE_PENDING_MAX; i++) {
+		struct pending *p = &n->pend[i];
+
+		if (p->used) {
+			continue;
+		}
+		if (msg->len > sizeof(p->params)) {
+			return -EINVAL;
+		}
+		p->used = true;
+		p->msg = *msg;
+		memcpy(p->params, msg->params, msg->len);
+		p->msg.params = p->params;
+		if (msg->label) {
+			memcpy(p->label, msg->label, 16);
+			p->msg.label = p->label;
+		}
+		if (msg->dev_key) {
+			memcpy(p->dev_key, msg->dev_key, 16);
+			p->msg.dev_key = p->dev_key;
+		}
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void flush_pending(struct mesh_node *n, uint64_t now)
+{
+	size_t i;
+
+	/* Oldest slot first is close enough to FIFO for a queue this small. */
+	for (i = 0; i < MESH_NODE_PENDING_MAX; i++) {
+		struct pending *p = &n->pend[i];
+		int r;
+
+		if (!p->used) {
+			continue;
+		}
+		r = send_now(n, &p->msg, now, NULL);
+		if (r == -EBUSY || r == -ENOSPC) {
+			continue;
+		}
+		mesh_crypto_wipe(p, sizeof(*p));
+	}
+}
+
+int mesh_node_send(struct mesh_node *n, const struct mesh_node_msg *msg, uint64_t now_ms,
+		   uint32_t *handle)
+{
+	uint32_t h = 0;
+	int r;
+
+	if (!n->provisioned || !msg || msg->elem >= mesh_acc_elem_count(n->acc) ||
+	    msg->dst == MESH_ADDR_UNASSIGNED || (msg->len && !msg->params)) {
+		return -EINVAL;
+	}
+	n->now = now_ms;
+	r = send_now(n, msg, now_ms, &h);
+	if (r == -EBUSY || r == -ENOSPC) {
+		/* A segmented message to this destination (or all slots) is in flight. */
+		r = enqueue(n, msg);
+		h = 0;
+	}
+	if (!r && handle) {
+		*handle = h;
+	}
+	return r;
+}
+
+int mesh_node_reply(struct mesh_node *n, const struct mesh_acc_msg *req, uint8_t elem,
+		    uint32_t opcode, const uint8_t *params, size_t len, uint64_t now_ms)
+{
+	struct mesh_node_msg m = {0};
+	const struct mesh_utp_key *own[2];
+	size_t k;
+
+	m.net_idx = req->net_idx;
+	m.app_idx = req->app_idx;
+	m.elem = elem;
+	m.dst = req->src;
+	m.ttl = MESH_TTL_DEFAULT;
+	m.opcode = opcode;
+	m.params = params;
+	m.len = len;
+	if (req->app_idx == MESH_APP_IDX_DEV && mesh_net_is_local(n->net, req->dst)) {
+		/* Answer under the device key that the request came with. */
+		k = own_dev_keys(n, own, 2);
+		if (req->dev_cand < k) {
+			m.dev_key = own[req->dev_cand]->key;
+		}
+	}
+	return mesh_node_send(n, &m, now_ms, NULL);
+}
+
+int mesh_node_publish(struct mesh_node *n, struct mesh_acc_model *mdl, uint32_t opcode,
+		      const uint8_t *params, size_t len, uint64_t now_ms)
+{
+	struct mesh_acc_pub pub;
+	struct mesh_node_msg m = {0};
+	int net_idx;
+
+	mesh_acc_model_pub_get(mdl, &pub);
+	if (pub.addr == MESH_ADDR_UNASSIGNED) {
+		return -ENOENT;
+	}
+	net_idx = mesh_node_appkey_net(n, pub.app_idx);
+	if (net_idx < 0) {
+		return net_idx;
+	}
+	m.net_idx = (uint16_t)net_idx;
+	m.app_idx = pub.app_idx;
+	m.elem = mesh_acc_model_elem(mdl);
+	m.dst = pub.addr;
+	m.label = mesh_addr_is_virtual(pub.addr) ? pub.label : NULL;
+	m.ttl = pub.ttl == 0xff ? MESH_TTL_DEFAULT : pub.ttl;
+	m.opcode = opcode;
+	m.params = params;
+	m.len = len;
+	return mesh_node_send(n, &m, now_ms, NULL);
+}
+
+/* --- Receiving ---------------------------------------------------------------- */
+
+static void subnets_after_beacon(struct mesh_node *n)
+{
+	size_t i, cnt = mesh_net_subnet_count(n->net);
+
+	for (i = 0; i < cnt; i++) {
+		uint16_t idx;
+
+		if (mesh_net_subnet_at(n->net, i, &idx) == 0 &&
+		    mesh_net_subnet_kr_phase(n->net, idx) == 0) {
+			appkeys_finish_kr(n, idx);
+		}
+	}
+}
+
+int mesh_node_rx_adv(struct mesh_node *n, uint8_t ad_type, const uint8_t *data, size_t len,
+		     uint64_t now_ms)
+{
+	n->now = now_ms;
+	if (!n->provisioned) {
+		return -EAGAIN;
+	}
+	if (ad_type == MESH_AD_MESSAGE) {
+		struct mesh_net_rx rx;
+		uint8_t tpdu[MESH_NET_TPDU_MAX], relay[MESH_NET_PDU_MAX];
+		size_t rlen = 0;
+		int r;
+
+		r = mesh_net_recv(n->net, data, len, &rx, tpdu, relay, &rlen);
+		if (r < 0) {
+			if (r != -EALREADY && r != -ENOENT) {
+				n->stats.net_rx_bad++;
+			}
+			return r;
+		}
+		n->stats.net_rx++;
+		if (r & MESH_NET_RECV_RELAY) {
+			uint8_t count;
+			uint16_t interval;
+
+			mesh_net_xmit_unpack(n->cfg.relay_xmit, &count, &interval);
+			n->stats.net_relayed++;
+			(void)n->ops.adv_send(n->ops.ctx, MESH_AD_MESSAGE, relay, rlen,
+					      (uint8_t)(count + 1), interval);
+		}
+		if (r & MESH_NET_RECV_DELIVER) {
+			(void)mesh_ltp_rx(n->ltp, &rx, now_ms);
+		}
+		return 0;
+	}
+	if (ad_type == MESH_AD_BEACON) {
+		struct mesh_beacon_rx brx;
+		int r;
+
+		if (len < 1 || (data[0] != MESH_BEACON_SECURE && data[0] != MESH_BEACON_PRIVATE)) {
+			return -ENOTSUP;
+		}
+		r = mesh_net_beacon_rx(n->net, data, len, now_ms, &brx);
+		if (r < 0) {
+			return r;
+		}
+		n->stats.beacons_rx++;
+		if (r & MESH_BEACON_CHANGED_KR) {
+			subnets_after_beacon(n);
+		}
+		if (r && n->ops.changed) {
+			n->ops.changed(
+			    n->ops.ctx,
+			    ((r & MESH_BEACON_CHANGED_IV) ? MESH_NODE_CHANGED_IV : 0) |
+				((r & MESH_BEACON_CHANGED_KR) ? MESH_NODE_CHANGED_KR : 0));
+		}
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+void mesh_node_beacon_now(struct mesh_node *n, uint64_t now_ms)
+{
+	size_t i, cnt;
+
+	if (!n->provisioned) {
+		return;
+	}
+	cnt = mesh_net_subnet_count(n->net);
+	for (i = 0; i < cnt; i++) {
+		uint8_t b[MESH_BEACON_SECURE_LEN];
+		uint16_t idx;
+
+		if (mesh_net_subnet_at(n->net, i, &idx) == 0 &&
+		    mesh_net_beacon_secure(n->net, idx, b) == 0) {
+			n->stats.beacons_tx++;
+			(void)n->ops.adv_send(n->ops.ctx, MESH_AD_BEACON, b, sizeof(b), 1, 0);
+		}
+	}
+	(void)now_ms;
+}
+
+uint64_t mesh_node_next_deadline(const struct mesh_node *n)
+{
+	uint64_t d = mesh_ltp_next_deadline(n->ltp), t;
+
+	t = mesh_net_next_deadline(n->net);
+	if (t < d) {
+		d = t;
+	}
+	if (n->next_beacon < d) {
+		d = n->next_beacon;
+	}
+	return d;
+}
+
+void mesh_node_tick(struct mesh_node *n, uint64_t now_ms)
+{
+	int r;
+
+	n->now = now_ms;
+	r = mesh_net_tick(n->net, now_ms);
+	if (r > 0 && n->ops.changed) {
+		n->ops.changed(n->ops.ctx, MESH_NODE_CHANGED_IV);
+	}
+	mesh_ltp_tick(n->ltp, now_ms);
+	if (n->next_beacon <= now_ms) {
+		mesh_node_beacon_now(n, now_ms);
+		n->next_beacon = n->cfg.beacon && n->cfg.beacon_interval_ms
+				     ? now_ms + n->cfg.beacon_interval_ms
+				     : UINT64_MAX;
+	}
+}
+
+void mesh_node_stats(const struct mesh_node *n, struct mesh_node_stats *out)
+{
+	*out = n->stats;
+}

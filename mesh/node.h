@@ -1,0 +1,208 @@
+/*
+ * One mesh node: the network layer (mesh/net.h), lower transport with its
+ * replay protection list (mesh/ltp.h, mesh/rpl.h), upper transport
+ * (mesh/utp.h) and the access layer's model registry (mesh/access.h),
+ * composed behind one object.  Both the gateway (a provisioner node) and
+ * every simulated device of meshsim are a struct mesh_node.
+ *
+ * Bytes come in as advertising data (mesh_node_rx_adv) and go out through
+ * ops->adv_send with the transmit parameters the node wants; time comes in as
+ * now_ms and the node says when it wants to be woken (mesh_node_next_deadline
+ * / mesh_node_tick).  No I/O, no globals, no threads.
+ *
+ * Keys: NetKeys (with Key Refresh), AppKeys bound to NetKeys (old and new
+ * during Key Refresh), the node's own device key and a candidate device key
+ * (Device Key Refresh, §3.6.4.2 NPPI: the candidate becomes the device key
+ * when a message secured with it arrives).  A provisioner also knows other
+ * nodes' device keys: it gives them through ops->dev_keys.
+ */
+#ifndef MESH_NODE_H
+#define MESH_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mesh/access.h"
+#include "mesh/ltp.h"
+#include "mesh/mesh.h"
+#include "mesh/net.h"
+#include "mesh/utp.h"
+
+#define MESH_NODE_APPKEYS_MAX 32
+#define MESH_NODE_LABELS_MAX 16
+#define MESH_NODE_PENDING_MAX 32
+
+/* Bits for ops->changed: state a owner may want to persist. */
+#define MESH_NODE_CHANGED_IV 0x01     /* IV Index / IV Update flag */
+#define MESH_NODE_CHANGED_KR 0x02     /* a Key Refresh phase */
+#define MESH_NODE_CHANGED_KEYS 0x04   /* NetKeys, AppKeys */
+#define MESH_NODE_CHANGED_DEVKEY 0x08 /* the candidate device key became the device key */
+#define MESH_NODE_CHANGED_CONFIG 0x10 /* relay, beacon, TTL, transmit parameters */
+
+struct mesh_node_config {
+	uint16_t crpl;               /* replay protection list capacity */
+	uint8_t default_ttl;         /* 0 or 2..127 */
+	bool relay;                  /* relay feature on */
+	bool beacon;                 /* Secure Network Beacons on */
+	uint8_t net_xmit;            /* Network Transmit state octet (§4.2.19) */
+	uint8_t relay_xmit;          /* Relay Retransmit state octet (§4.2.20) */
+	uint32_t beacon_interval_ms; /* 10 s in §3.10.3.1 */
+	struct mesh_ltp_config ltp;
+};
+
+/* Defaults: CRPL 64, TTL 5, relay off, beacons on, 2 transmissions 20 ms apart. */
+void mesh_node_config_default(struct mesh_node_config *cfg);
+
+struct mesh_node_ops {
+	void *ctx;
+	/*
+	 * Put one advertising PDU on the air: ad_type is MESH_AD_MESSAGE or
+	 * MESH_AD_BEACON; count is the number of transmissions (>= 1), spaced
+	 * interval_ms apart.  data is borrowed for the call.
+	 */
+	int (*adv_send)(void *ctx, uint8_t ad_type, const uint8_t *data, size_t len, uint8_t count,
+			uint16_t interval_ms);
+	/*
+	 * Device keys of other nodes (a provisioner's Config Client): up to max
+	 * candidates for the node whose element `addr` is; returns how many.
+	 * Pointers are borrowed until the next call into the node.  May be NULL.
+	 */
+	size_t (*dev_keys)(void *ctx, uint16_t addr, const struct mesh_utp_key **out, size_t max);
+	/* A segmented send finished (see mesh_ltp_ops.tx_done).  May be NULL. */
+	void (*sent)(void *ctx, uint32_t handle, int status);
+	/* Persistent state changed (MESH_NODE_CHANGED_* bits).  May be NULL. */
+	void (*changed)(void *ctx, unsigned what);
+	/*
+	 * Sequence number persistence: called before SEQ values up to (not
+	 * including) up_to are used; the owner stores up_to and returns 0, or an
+	 * error to refuse the allocation.  May be NULL.
+	 */
+	int (*seq_reserve)(void *ctx, uint32_t up_to);
+};
+
+/* A message to send from one of the node's elements. */
+struct mesh_node_msg {
+	uint16_t net_idx;
+	uint16_t app_idx;       /* AppKey Index, or MESH_APP_IDX_DEV */
+	const uint8_t *dev_key; /* device key to use (16 octets), or NULL: see mesh_node_send() */
+	uint8_t elem;           /* sending element index (0 = primary) */
+	uint16_t dst;
+	const uint8_t *label; /* Label UUID when dst is virtual */
+	uint8_t ttl;          /* MESH_TTL_DEFAULT for the node's default */
+	bool szmic;           /* 64-bit TransMIC */
+	uint32_t opcode;
+	const uint8_t *params; /* borrowed for the call */
+	size_t len;
+};
+
+struct mesh_node;
+
+/*
+ * Returns a new unprovisioned node (no address, no keys) whose model
+ * registry is empty; free with mesh_node_free().  NULL on allocation
+ * failure.  cfg and ops are copied.
+ */
+struct mesh_node *mesh_node_new(const struct mesh_node_config *cfg, const struct mesh_node_ops *ops,
+				const struct mesh_rng *rng, uint64_t now_ms);
+/* Wipes every key and frees the node.  Accepts NULL.  Not from inside a callback of the node. */
+void mesh_node_free(struct mesh_node *node);
+
+/* The layers, borrowed for the node's lifetime (for models and tests). */
+struct mesh_net *mesh_node_net(struct mesh_node *node);
+struct mesh_acc *mesh_node_acc(struct mesh_node *node);
+const struct mesh_node_config *mesh_node_config(const struct mesh_node *node);
+
+/*
+ * Make the node provisioned: primary address (its elements follow it),
+ * device key, first NetKey, IV Index and flags (Key Refresh, IV Update) from
+ * the Provisioning Data (§5.4.2.5).  Elements must be registered already.
+ */
+int mesh_node_provision(struct mesh_node *node, uint16_t primary, const uint8_t dev_key[16],
+			uint16_t net_idx, const uint8_t net_key[16], uint32_t iv_index,
+			uint8_t flags, uint64_t now_ms);
+bool mesh_node_provisioned(const struct mesh_node *node);
+uint16_t mesh_node_primary(const struct mesh_node *node);
+/* (Node Reset: the owner frees the node and creates a fresh one.) */
+
+/* Configuration states (Config Server, §4.2). */
+int mesh_node_default_ttl_set(struct mesh_node *node, uint8_t ttl);
+void mesh_node_relay_set(struct mesh_node *node, bool on, uint8_t relay_xmit);
+void mesh_node_beacon_set(struct mesh_node *node, bool on);
+void mesh_node_net_xmit_set(struct mesh_node *node, uint8_t net_xmit);
+
+/* NetKeys (§4.2.4) and Key Refresh (§3.11.4). */
+int mesh_node_netkey_add(struct mesh_node *node, uint16_t net_idx, const uint8_t key[16]);
+int mesh_node_netkey_update(struct mesh_node *node, uint16_t net_idx, const uint8_t key[16]);
+int mesh_node_netkey_del(struct mesh_node *node, uint16_t net_idx);
+/* Phase transition 2 or 3 (Config Key Refresh Phase Set); 3 completes the refresh. */
+int mesh_node_kr_transition(struct mesh_node *node, uint16_t net_idx, uint8_t transition);
+
+/* AppKeys (§4.2.5); -EEXIST when the index is bound to another NetKey. */
+int mesh_node_appkey_add(struct mesh_node *node, uint16_t net_idx, uint16_t app_idx,
+			 const uint8_t key[16]);
+int mesh_node_appkey_update(struct mesh_node *node, uint16_t net_idx, uint16_t app_idx,
+			    const uint8_t key[16]);
+int mesh_node_appkey_del(struct mesh_node *node, uint16_t net_idx, uint16_t app_idx);
+/* The NetKey index an AppKey is bound to, or -ENOENT. */
+int mesh_node_appkey_net(const struct mesh_node *node, uint16_t app_idx);
+/* Copies up to max AppKey indexes bound to net_idx; returns how many exist. */
+size_t mesh_node_appkeys(const struct mesh_node *node, uint16_t net_idx, uint16_t *out, size_t max);
+
+/* Own device key and the Device Key Refresh candidate (NULL clears it). */
+void mesh_node_devkey_set(struct mesh_node *node, const uint8_t key[16]);
+void mesh_node_devkey_candidate(struct mesh_node *node, const uint8_t *key);
+
+/* Label UUIDs the node knows (subscriptions, publications): for virtual DSTs. */
+int mesh_node_label_add(struct mesh_node *node, const uint8_t label[16]);
+
+/*
+ * Send an access message.  For app_idx MESH_APP_IDX_DEV the key is, in
+ * order: msg->dev_key; else the first of ops->dev_keys(dst); else the node's
+ * own device key.  A segmented message to a destination that already has one
+ * in flight waits in a small queue (its SeqAuth is chosen when it leaves the
+ * queue).  *handle (may be NULL) identifies a segmented send in ops->sent; 0
+ * for unsegmented and queued ones (a queued message reports no completion).  Returns 0, -EINVAL,
+ * -ENOENT (no such key), -ENOSPC (queue full), -EAGAIN (sequence numbers exhausted or refused).
+ */
+int mesh_node_send(struct mesh_node *node, const struct mesh_node_msg *msg, uint64_t now_ms,
+		   uint32_t *handle);
+
+/*
+ * Answer req from element elem with the same key (AppKey, or the device key
+ * candidate that decrypted it) and subnet, to req->src.
+ */
+int mesh_node_reply(struct mesh_node *node, const struct mesh_acc_msg *req, uint8_t elem,
+		    uint32_t opcode, const uint8_t *params, size_t len, uint64_t now_ms);
+
+/*
+ * Publish from a model per its publication state (§3.7.6): no-op returning
+ * -ENOENT when publication is disabled.
+ */
+int mesh_node_publish(struct mesh_node *node, struct mesh_acc_model *mdl, uint32_t opcode,
+		      const uint8_t *params, size_t len, uint64_t now_ms);
+
+/*
+ * One received advertising structure: MESH_AD_MESSAGE (Network PDU) or
+ * MESH_AD_BEACON (Secure Network / Mesh Private beacon).  Other AD types are
+ * ignored (-ENOTSUP); malformed or unauthentic input returns a negative code
+ * and changes nothing.  Returns 0 when the PDU was accepted.
+ */
+int mesh_node_rx_adv(struct mesh_node *node, uint8_t ad_type, const uint8_t *data, size_t len,
+		     uint64_t now_ms);
+
+/* Send a Secure Network Beacon for every subnet now (also done periodically). */
+void mesh_node_beacon_now(struct mesh_node *node, uint64_t now_ms);
+
+uint64_t mesh_node_next_deadline(const struct mesh_node *node);
+void mesh_node_tick(struct mesh_node *node, uint64_t now_ms);
+
+/* Counters for tests and statistics. */
+struct mesh_node_stats {
+	uint32_t net_rx, net_rx_bad, net_relayed, net_tx;
+	uint32_t acc_rx, acc_rx_bad, acc_tx;
+	uint32_t beacons_rx, beacons_tx;
+};
+void mesh_node_stats(const struct mesh_node *node, struct mesh_node_stats *out);
+
+#endif /* MESH_NODE_H */

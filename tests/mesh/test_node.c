@@ -1,0 +1,432 @@
+/*
+ * mesh/node.c: whole nodes exchanging real Network PDUs over an in-memory
+ * air with a topology, driven by a fake clock.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "mesh/beacon.h"
+#include "mesh/node.h"
+#include "tests/util/tv.h"
+
+#define NODES 4
+#define QUEUE 4096
+
+struct pkt {
+	int from;
+	uint8_t type;
+	uint8_t len;
+	uint8_t data[31];
+};
+
+struct world {
+	struct mesh_node *node[NODES];
+	int id[NODES];
+	bool hears[NODES][NODES];
+	struct pkt q[QUEUE];
+	size_t qh, qt;
+	uint64_t now;
+	uint64_t rng;
+	/* Device keys the "provisioner" (node 0) knows, by primary address. */
+	struct mesh_utp_key devkey[NODES];
+	uint16_t devaddr[NODES];
+	/* What models saw. */
+	int got_get, got_status, got_dev, got_big;
+	uint8_t status_val;
+	uint8_t big[380];
+	size_t big_len;
+	unsigned changed;
+	uint32_t sent_status;
+	int sent_count;
+};
+
+static struct world W;
+
+static int adv_send(void *ctx, uint8_t type, const uint8_t *data, size_t len, uint8_t count,
+		    uint16_t interval)
+{
+	int from = *(int *)ctx;
+	struct pkt *p;
+
+	(void)count;
+	(void)interval;
+	cr_assert_leq(len, 29);
+	cr_assert_lt(W.qt - W.qh, QUEUE, "air queue overflow");
+	p = &W.q[W.qt++ % QUEUE];
+	p->from = from;
+	p->type = type;
+	p->len = (uint8_t)len;
+	memcpy(p->data, data, len);
+	return 0;
+}
+
+static size_t dev_keys(void *ctx, uint16_t addr, const struct mesh_utp_key **out, size_t max)
+{
+	int i;
+
+	(void)ctx;
+	for (i = 0; i < NODES; i++) {
+		if (W.devaddr[i] && W.devaddr[i] == addr && max) {
+			out[0] = &W.devkey[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void changed(void *ctx, unsigned what)
+{
+	(void)ctx;
+	W.changed |= what;
+}
+
+static void sent(void *ctx, uint32_t handle, int status)
+{
+	(void)ctx;
+	(void)handle;
+	W.sent_status = (uint32_t)status;
+	W.sent_count++;
+}
+
+/* Deliver everything queued, then advance the clock to the next deadline; until quiet. */
+static void pump(uint64_t until)
+{
+	while (W.now <= until) {
+		if (W.qh != W.qt) {
+			struct pkt p = W.q[W.qh++ % QUEUE];
+			int i;
+
+			for (i = 0; i < NODES; i++) {
+				if (W.node[i] && i != p.from && W.hears[p.from][i]) {
+					(void)mesh_node_rx_adv(W.node[i], p.type, p.data, p.len,
+							       W.now);
+				}
+			}
+			continue;
+		}
+		uint64_t d = UINT64_MAX;
+		int i;
+
+		for (i = 0; i < NODES; i++) {
+			if (W.node[i]) {
+				uint64_t t = mesh_node_next_deadline(W.node[i]);
+
+				d = t < d ? t : d;
+			}
+		}
+		if (d == UINT64_MAX || d > until) {
+			W.now = until + 1;
+			break;
+		}
+		W.now = d > W.now ? d : W.now;
+		for (i = 0; i < NODES; i++) {
+			if (W.node[i]) {
+				mesh_node_tick(W.node[i], W.now);
+			}
+		}
+	}
+}
+
+static int h_get(struct mesh_acc_model *m, const struct mesh_acc_msg *msg, void *user)
+{
+	uint8_t st = 1;
+
+	(void)m;
+	W.got_get++;
+	return mesh_node_reply(user, msg, mesh_acc_model_elem(m), 0x8204, &st, 1, W.now);
+}
+
+static int h_status(struct mesh_acc_model *m, const struct mesh_acc_msg *msg, void *user)
+{
+	(void)m;
+	(void)user;
+	W.got_status++;
+	W.status_val = msg->params[0];
+	return 0;
+}
+
+static int h_dev(struct mesh_acc_model *m, const struct mesh_acc_msg *msg, void *user)
+{
+	(void)m;
+	(void)user;
+	(void)msg;
+	W.got_dev++;
+	return mesh_node_reply(user, msg, 0, 0x02, (const uint8_t *)"\x00\x11", 2, W.now);
+}
+
+static int h_big(struct mesh_acc_model *m, const struct mesh_acc_msg *msg, void *user)
+{
+	(void)m;
+	(void)user;
+	W.got_big++;
+	memcpy(W.big, msg->params, msg->len);
+	W.big_len = msg->len;
+	return 0;
+}
+
+static const struct mesh_acc_op srv_ops[] = {{0x8201, 0, 0, h_get}};
+static const struct mesh_acc_op cli_ops[] = {{0x8204, 1, 3, h_status}};
+static const struct mesh_acc_op cfgcli_ops[] = {{0x02, 1, -1, h_status}};
+static const struct mesh_acc_op cfg_ops[] = {{0x8008, 1, 1, h_dev}};
+static const struct mesh_acc_op vnd_ops[] = {{MESH_ACC_OP_VND(0x01, 0x05f1), 0, 379, h_big}};
+
+static const uint8_t net_key[16] = {0x7d, 0xd7, 0x36, 0x4c, 0xd8, 0x42, 0xad, 0x18,
+				    0xc1, 0x7c, 0x2b, 0x82, 0x0c, 0x84, 0xc3, 0xd6};
+static const uint8_t app_key[16] = {0x63, 0x96, 0x47, 0x71, 0x73, 0x4f, 0xbd, 0x76,
+				    0xe3, 0xb4, 0x05, 0x19, 0xd1, 0xd9, 0x4a, 0x48};
+
+/* Node i at address addr with 2 elements, a server, a client, a config-like and a vendor model. */
+static void make_node(int i, uint16_t addr, bool relay)
+{
+	struct mesh_node_config cfg;
+	struct mesh_node_ops ops = {0};
+	struct mesh_rng rng = {tv_rng, &W.rng};
+	struct mesh_acc *acc;
+	struct mesh_acc_model *srv, *cli, *vnd;
+	uint8_t dk[16];
+
+	mesh_node_config_default(&cfg);
+	cfg.relay = relay;
+	cfg.beacon_interval_ms = 0;
+	W.id[i] = i;
+	ops.ctx = &W.id[i];
+	ops.adv_send = adv_send;
+	ops.dev_keys = dev_keys;
+	ops.changed = changed;
+	ops.sent = sent;
+	W.node[i] = mesh_node_new(&cfg, &ops, &rng, W.now);
+	cr_assert_not_null(W.node[i]);
+	acc = mesh_node_acc(W.node[i]);
+	cr_assert_eq(mesh_acc_elem_add(acc, 0x0100), 0);
+	cr_assert_eq(mesh_acc_elem_add(acc, 0x0101), 1);
+	cr_assert_eq(mesh_acc_model_add(acc, 0, (struct mesh_model_id){false, 0, 0x0000},
+					MESH_ACC_MODEL_DEV_KEY, cfg_ops, 1, W.node[i], NULL),
+		     0);
+	cr_assert_eq(mesh_acc_model_add(acc, 0, (struct mesh_model_id){false, 0, 0x0001},
+					MESH_ACC_MODEL_DEV_KEY, cfgcli_ops, 1, W.node[i], NULL),
+		     0);
+	cr_assert_eq(mesh_acc_model_add(acc, 1, (struct mesh_model_id){false, 0, 0x1000}, 0,
+					srv_ops, 1, W.node[i], &srv),
+		     0);
+	cr_assert_eq(mesh_acc_model_add(acc, 0, (struct mesh_model_id){false, 0, 0x1001}, 0,
+					cli_ops, 1, W.node[i], &cli),
+		     0);
+	cr_assert_eq(mesh_acc_model_add(acc, 0, (struct mesh_model_id){true, 0x05f1, 0x0001}, 0,
+					vnd_ops, 1, W.node[i], &vnd),
+		     0);
+	memset(dk, 0x10 + i, sizeof(dk));
+	cr_assert_eq(mesh_node_provision(W.node[i], addr, dk, 0, net_key, 0x12345678, 0, W.now), 0);
+	cr_assert_eq(mesh_utp_key_init(&W.devkey[i], MESH_APP_IDX_DEV, dk, false), 0);
+	W.devaddr[i] = addr;
+	cr_assert_eq(mesh_node_appkey_add(W.node[i], 0, 0x123, app_key), 0);
+	cr_assert_eq(mesh_acc_model_bind(srv, 0x123), 0);
+	cr_assert_eq(mesh_acc_model_bind(cli, 0x123), 0);
+	cr_assert_eq(mesh_acc_model_bind(vnd, 0x123), 0);
+}
+
+static void setup(void)
+{
+	memset(&W, 0, sizeof(W));
+	W.rng = 42;
+	W.now = 1000;
+}
+
+static void teardown(void)
+{
+	int i;
+
+	for (i = 0; i < NODES; i++) {
+		mesh_node_free(W.node[i]);
+	}
+}
+
+static void connect(int a, int b)
+{
+	W.hears[a][b] = W.hears[b][a] = true;
+}
+
+static void send_app(int from, uint16_t dst, uint32_t op, const uint8_t *p, size_t len)
+{
+	struct mesh_node_msg m = {.net_idx = 0,
+				  .app_idx = 0x123,
+				  .dst = dst,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = op,
+				  .params = p,
+				  .len = len};
+
+	cr_assert_eq(mesh_node_send(W.node[from], &m, W.now, NULL), 0);
+}
+
+/* An AppKey request reaches the server model on element 1 and its reply reaches the client. */
+Test(node, app_request_and_reply, .init = setup, .fini = teardown)
+{
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	send_app(0, 0x0101, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 1);
+	cr_assert_eq(W.got_status, 1);
+	cr_assert_eq(W.status_val, 1);
+}
+
+/* A 300-octet vendor message is segmented, acknowledged and arrives intact once. */
+Test(node, segmented_vendor_message, .init = setup, .fini = teardown)
+{
+	uint8_t big[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(big); i++) {
+		big[i] = (uint8_t)(i * 7);
+	}
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	send_app(0, 0x0100, MESH_ACC_OP_VND(0x01, 0x05f1), big, sizeof(big));
+	pump(W.now + 20000);
+	cr_assert_eq(W.got_big, 1);
+	cr_assert_eq(W.big_len, sizeof(big));
+	cr_assert_arr_eq(W.big, big, sizeof(big));
+	cr_assert_eq(W.sent_count, 1);
+	cr_assert_eq(W.sent_status, 0);
+}
+
+/* A message crosses two relays to a node out of the sender's range; without relays it does not. */
+Test(node, relayed_over_two_hops, .init = setup, .fini = teardown)
+{
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, true);
+	make_node(2, 0x0200, true);
+	make_node(3, 0x0300, false);
+	connect(0, 1);
+	connect(1, 2);
+	connect(2, 3);
+	send_app(0, 0x0301, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 1, "request relayed to node 3");
+	cr_assert_eq(W.got_status, 1, "reply relayed back");
+	mesh_node_relay_set(W.node[1], false, 0x09);
+	send_app(0, 0x0301, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 1, "no relay, no delivery");
+}
+
+/* Device-key requests are answered under the device key; the provisioner decrypts with it. */
+Test(node, device_key_exchange, .init = setup, .fini = teardown)
+{
+	struct mesh_node_msg m = {.app_idx = MESH_APP_IDX_DEV,
+				  .dst = 0x0100,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = 0x8008,
+				  .params = (const uint8_t *)"\x00",
+				  .len = 1};
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, NULL), 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_dev, 1);
+	cr_assert_eq(W.got_status, 1, "Composition-like reply under the device key");
+	cr_assert_eq(W.status_val, 0x00);
+}
+
+/* Device Key Refresh: a message under the candidate promotes it; the old key then fails. */
+Test(node, device_key_candidate_promotion, .init = setup, .fini = teardown)
+{
+	uint8_t cand[16];
+	struct mesh_node_msg m = {.app_idx = MESH_APP_IDX_DEV,
+				  .dst = 0x0100,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = 0x8008,
+				  .params = (const uint8_t *)"\x00",
+				  .len = 1};
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	memset(cand, 0xc5, sizeof(cand));
+	mesh_node_devkey_candidate(W.node[1], cand);
+	/* The provisioner switches to the candidate for its requests and replies. */
+	cr_assert_eq(mesh_utp_key_init(&W.devkey[1], MESH_APP_IDX_DEV, cand, false), 0);
+	m.dev_key = cand;
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, NULL), 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_dev, 1);
+	cr_assert_eq(W.got_status, 1, "reply under the new key");
+	cr_assert(W.changed & MESH_NODE_CHANGED_DEVKEY);
+	memset(cand, 0x11, sizeof(cand)); /* the old device key of node 1 */
+	m.dev_key = cand;
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, NULL), 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_dev, 1, "the old device key is revoked");
+}
+
+/* A replayed Network PDU is not delivered twice, even after the cache would have forgotten it. */
+Test(node, replay_dropped, .init = setup, .fini = teardown)
+{
+	struct pkt saved;
+	size_t i;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	send_app(0, 0x0101, 0x8201, NULL, 0);
+	saved = W.q[W.qh % QUEUE];
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 1);
+	/* Flood the message cache with other traffic, then replay the first PDU. */
+	for (i = 0; i < 200; i++) {
+		send_app(0, 0x0101, 0x8201, NULL, 0);
+		pump(W.now + 100);
+	}
+	cr_assert_eq(W.got_get, 201);
+	cr_assert_eq(mesh_node_rx_adv(W.node[1], saved.type, saved.data, saved.len, W.now), 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 201, "the replay was dropped by the replay protection list");
+}
+
+/* Malformed and foreign advertising data is refused and changes nothing. */
+Test(node, malformed_adv_refused, .init = setup, .fini = teardown)
+{
+	struct mesh_node_stats st;
+	uint8_t junk[29];
+
+	make_node(0, 0x0001, false);
+	memset(junk, 0x5a, sizeof(junk));
+	cr_assert_lt(mesh_node_rx_adv(W.node[0], MESH_AD_MESSAGE, junk, 5, W.now), 0);
+	cr_assert_lt(mesh_node_rx_adv(W.node[0], MESH_AD_MESSAGE, junk, 29, W.now), 0);
+	cr_assert_eq(mesh_node_rx_adv(W.node[0], 0x29, junk, 10, W.now), -ENOTSUP);
+	junk[0] = MESH_BEACON_SECURE;
+	cr_assert_lt(mesh_node_rx_adv(W.node[0], MESH_AD_BEACON, junk, 22, W.now), 0);
+	mesh_node_stats(W.node[0], &st);
+	cr_assert_eq(st.net_rx, 0);
+	cr_assert_eq(st.acc_rx, 0);
+	cr_assert_eq(st.beacons_rx, 0);
+}
+
+/* Secure Network Beacons carry an IV Update to a node that follows it. */
+Test(node, beacon_carries_iv_update, .init = setup, .fini = teardown)
+{
+	uint32_t iv;
+	bool upd;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	mesh_net_iv_test_mode(mesh_node_net(W.node[0]), true);
+	mesh_net_iv_test_mode(mesh_node_net(W.node[1]), true);
+	cr_assert_eq(mesh_net_iv_update_start(mesh_node_net(W.node[0]), W.now), 0);
+	mesh_node_beacon_now(W.node[0], W.now);
+	pump(W.now + 100);
+	mesh_net_iv_get(mesh_node_net(W.node[1]), &iv, &upd);
+	cr_assert_eq(iv, 0x12345679);
+	cr_assert(upd);
+	cr_assert(W.changed & MESH_NODE_CHANGED_IV);
+	/* Traffic still flows during the update. */
+	send_app(0, 0x0101, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_status, 1);
+}
