@@ -1,0 +1,112 @@
+/*
+ * Internals shared by the storage/store_*.c files; not for other modules.
+ */
+#ifndef STORAGE_STORE_INT_H
+#define STORAGE_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "storage/store.h"
+
+/* Prepared statements are cached by the address of their SQL literal. */
+#define STORE_STMT_SLOTS 256
+
+/* One sealed key: IV || ciphertext || tag. */
+#define STORE_SEALED_LEN (12 + STORE_KEY_LEN + 16)
+
+struct store_stmt_slot {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct store {
+	sqlite3 *db;
+	uint8_t master[STORE_MASTER_KEY_LEN];
+	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
+	int depth; /* transaction nesting: 0 none, 1 BEGIN, >1 savepoints */
+	char actor[STORE_NAME_MAX];
+	char errmsg[256];
+	uint64_t (*now_ms)(void *ctx);
+	void *now_ctx;
+};
+
+/* --- store_db.c ---------------------------------------------------------- */
+
+/*
+ * The cached statement for sql (a string literal: cached by address), reset
+ * and with bindings cleared; NULL on a prepare error (message saved).
+ */
+sqlite3_stmt *store_q(struct store *s, const char *sql);
+/* Save SQLite's message and map the result code of the last call to -errno. */
+int store_sqlerr(struct store *s);
+/* Step a statement expected to finish (INSERT/UPDATE/DELETE); resets it. */
+int store_run(struct store *s, sqlite3_stmt *st);
+/*
+ * Step a query expected to give at most one row: 1 when a row is ready
+ * (the caller reads it, then calls sqlite3_reset), 0 when none (already
+ * reset), or -errno.
+ */
+int store_row(struct store *s, sqlite3_stmt *st);
+/* Run a statement-less SQL text once (DDL, PRAGMA); -EIO with message. */
+int store_exec(struct store *s, const char *sql);
+
+/* Open a transaction level; pair with store_txn_end(s, rc), which commits when rc == 0. */
+int store_txn_begin(struct store *s);
+int store_txn_end(struct store *s, int rc);
+
+uint64_t store_now(struct store *s);
+/* Audit entry for the current actor, written in the caller's transaction. */
+int store_audit(struct store *s, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Copy a TEXT column into a fixed buffer (always NUL-terminated). */
+void store_col_text(sqlite3_stmt *st, int col, char *out, size_t cap);
+/* Copy a BLOB column of exactly len octets; false if NULL or another size. */
+bool store_col_blob(sqlite3_stmt *st, int col, void *out, size_t len);
+/* Bind a fixed-size blob (SQLITE_STATIC: the caller keeps it alive until reset). */
+int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len);
+/* Grow an array for a result set; returns the new pointer or NULL. */
+void *store_grow(void *arr, size_t *cap, size_t elem);
+
+/* --- store_master.c ----------------------------------------------------- */
+
+/*
+ * Read the master key file, or create it (O_CREAT|O_EXCL, 0600, CSPRNG) when
+ * create is true and it does not exist.  *created (may be NULL) tells which.
+ */
+int store_master_load(const char *path, bool create, uint8_t key[STORE_MASTER_KEY_LEN],
+		      bool *created);
+/* Seal a 16-octet key under the master key with aad naming its row. */
+int store_seal(const struct store *s, const char *aad, const uint8_t key[STORE_KEY_LEN],
+	       uint8_t out[STORE_SEALED_LEN]);
+/* Unseal; -EACCES when the tag fails (wrong master key or wrong row). */
+int store_unseal(const struct store *s, const char *aad, const uint8_t in[STORE_SEALED_LEN],
+		 uint8_t key[STORE_KEY_LEN]);
+/* Unseal a BLOB column into key; -EIO for a blob of the wrong size. */
+int store_unseal_col(struct store *s, sqlite3_stmt *st, int col, const char *aad,
+		     uint8_t key[STORE_KEY_LEN]);
+
+/* --- store_nodes.c ------------------------------------------------------- */
+
+/* Row id of the active node at primary address addr; -ENOENT. */
+int store_node_id(struct store *s, uint16_t addr, int64_t *id);
+/*
+ * -EINVAL unless [addr, addr+count) is unicast; -EEXIST when it overlaps an
+ * active node, the provisioner, an exclusion or another reservation.
+ */
+int store_range_check(struct store *s, uint16_t addr, uint8_t count);
+
+/* --- store_comp.c -------------------------------------------------------- */
+
+/* Row id of model (vendor, id) on the active element elem_addr; -ENOENT. */
+int store_model_row(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id, int64_t *row);
+
+/* --- store_addr.c -------------------------------------------------------- */
+
+/* Put [addr, addr+count) on the exclusion list at the network's IV Index. */
+int store_exclude_range(struct store *s, uint16_t addr, uint8_t count);
+/* Drop a reservation exactly at addr if there is one (not an error if absent). */
+int store_reservation_consume(struct store *s, uint16_t addr);
+
+#endif /* STORAGE_STORE_INT_H */

@@ -1,0 +1,138 @@
+/*
+ * Schema steps.  Never edit a released step: add a new one at the end.
+ *
+ * Conventions: times are milliseconds since the Unix epoch; addresses and
+ * key indexes are integers; sealed keys are BLOBs of IV || ciphertext || tag
+ * (store_master.c); a node's rows refer to it by its row id, so a Node
+ * Address Refresh only touches the node and its element rows.
+ */
+#include "storage/store_schema.h"
+
+static const char v1[] =
+	"CREATE TABLE network ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" uuid BLOB NOT NULL CHECK (length(uuid) = 16),"
+	" iv_index INTEGER NOT NULL,"
+	" iv_update INTEGER NOT NULL,"
+	" unicast INTEGER NOT NULL,"
+	" elements INTEGER NOT NULL,"
+	" uni_low INTEGER NOT NULL, uni_high INTEGER NOT NULL,"
+	" grp_low INTEGER NOT NULL, grp_high INTEGER NOT NULL,"
+	" seq_limit INTEGER NOT NULL DEFAULT 0,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+
+	"CREATE TABLE netkeys ("
+	" idx INTEGER PRIMARY KEY,"
+	" key BLOB NOT NULL, old_key BLOB,"
+	" phase INTEGER NOT NULL DEFAULT 0,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+
+	"CREATE TABLE appkeys ("
+	" idx INTEGER PRIMARY KEY,"
+	" net_idx INTEGER NOT NULL REFERENCES netkeys(idx),"
+	" key BLOB NOT NULL, old_key BLOB,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+	"CREATE INDEX appkeys_net ON appkeys(net_idx);"
+
+	/* Removed nodes stay as excluded rows, so UUID and address are unique only among active ones. */
+	"CREATE TABLE nodes ("
+	" id INTEGER PRIMARY KEY,"
+	" uuid BLOB NOT NULL CHECK (length(uuid) = 16),"
+	" unicast INTEGER NOT NULL,"
+	" elements INTEGER NOT NULL CHECK (elements BETWEEN 1 AND 255),"
+	" dev_key BLOB NOT NULL,"
+	" features INTEGER NOT NULL DEFAULT 0,"
+	" cid INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0,"
+	" vid INTEGER NOT NULL DEFAULT 0, crpl INTEGER NOT NULL DEFAULT 0,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" cfg_state INTEGER NOT NULL DEFAULT 0,"
+	" excluded INTEGER NOT NULL DEFAULT 0,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX nodes_active_uuid ON nodes(uuid) WHERE excluded = 0;"
+	"CREATE UNIQUE INDEX nodes_active_unicast ON nodes(unicast) WHERE excluded = 0;"
+	"CREATE INDEX nodes_order ON nodes(unicast, id);"
+
+	"CREATE TABLE node_netkeys ("
+	" node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	" net_idx INTEGER NOT NULL REFERENCES netkeys(idx),"
+	" PRIMARY KEY (node_id, net_idx)) WITHOUT ROWID;"
+	"CREATE INDEX node_netkeys_idx ON node_netkeys(net_idx);"
+	"CREATE TABLE node_appkeys ("
+	" node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	" app_idx INTEGER NOT NULL REFERENCES appkeys(idx) ON DELETE CASCADE,"
+	" PRIMARY KEY (node_id, app_idx)) WITHOUT ROWID;"
+	"CREATE INDEX node_appkeys_idx ON node_appkeys(app_idx);"
+
+	"CREATE TABLE comp_pages ("
+	" node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	" page INTEGER NOT NULL,"
+	" data BLOB NOT NULL,"
+	" updated_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (node_id, page)) WITHOUT ROWID;"
+
+	"CREATE TABLE elements ("
+	" id INTEGER PRIMARY KEY,"
+	" node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" addr INTEGER NOT NULL UNIQUE,"
+	" loc INTEGER NOT NULL,"
+	" UNIQUE (node_id, idx));"
+	"CREATE TABLE models ("
+	" id INTEGER PRIMARY KEY,"
+	" element_id INTEGER NOT NULL REFERENCES elements(id) ON DELETE CASCADE,"
+	" vendor INTEGER NOT NULL,"
+	" model_id INTEGER NOT NULL,"
+	" UNIQUE (element_id, vendor, model_id));"
+	"CREATE TABLE bindings ("
+	" model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+	" app_idx INTEGER NOT NULL REFERENCES appkeys(idx) ON DELETE CASCADE,"
+	" PRIMARY KEY (model, app_idx)) WITHOUT ROWID;"
+	"CREATE INDEX bindings_app ON bindings(app_idx);"
+	"CREATE TABLE publications ("
+	" model INTEGER PRIMARY KEY REFERENCES models(id) ON DELETE CASCADE,"
+	" addr INTEGER NOT NULL, label BLOB, app_idx INTEGER NOT NULL,"
+	" cred INTEGER NOT NULL, ttl INTEGER NOT NULL,"
+	" period INTEGER NOT NULL, retransmit INTEGER NOT NULL);"
+	"CREATE TABLE subscriptions ("
+	" model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+	" addr INTEGER NOT NULL,"
+	" PRIMARY KEY (model, addr)) WITHOUT ROWID;"
+
+	"CREATE TABLE addr_exclusions ("
+	" id INTEGER PRIMARY KEY,"
+	" addr INTEGER NOT NULL, count INTEGER NOT NULL,"
+	" iv_index INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+	"CREATE TABLE addr_reservations ("
+	" addr INTEGER PRIMARY KEY, count INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+
+	"CREATE TABLE scan_results ("
+	" uuid BLOB NOT NULL, via INTEGER NOT NULL,"
+	" oob INTEGER NOT NULL, uri_hash BLOB, rssi INTEGER NOT NULL,"
+	" first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (uuid, via)) WITHOUT ROWID;"
+
+	"CREATE TABLE operations ("
+	" id INTEGER PRIMARY KEY,"
+	" type TEXT NOT NULL, state INTEGER NOT NULL, progress INTEGER NOT NULL,"
+	" result TEXT, error TEXT,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" at_ms INTEGER NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL, target TEXT NOT NULL);";
+
+/* Device Key Refresh needs a second DevKey per node; the REST API needs tokens. */
+static const char v2[] = "ALTER TABLE nodes ADD COLUMN cand_key BLOB;"
+			 "CREATE TABLE tokens ("
+			 " id INTEGER PRIMARY KEY,"
+			 " name TEXT NOT NULL UNIQUE,"
+			 " role INTEGER NOT NULL,"
+			 " hash BLOB NOT NULL UNIQUE,"
+			 " created_ms INTEGER NOT NULL,"
+			 " revoked_ms INTEGER);";
+
+const struct store_migration store_migrations[] = {
+	{"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
+	{"schema 2: candidate DevKey, API tokens", v2},
+};
+const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);
