@@ -98,9 +98,10 @@ int mesh_utp_encrypt(const struct mesh_utp_send *s, uint8_t *out, size_t cap,
 	/*
 	 * An unsegmented Access PDU holds at most 15 octets with a 32-bit
 	 * TransMIC, and a 64-bit TransMIC exists only in segmented form
-	 * (§3.5.2.1, §3.5.2.2).
+	 * (§3.5.2.1, §3.5.2.2).  A sender may still segment a short payload,
+	 * as §8.12.8 does, to have it acknowledged.
 	 */
-	m.segmented = s->szmic || s->len > MESH_ACC_UNSEG_MAX;
+	m.segmented = s->segmented || s->szmic || s->len > MESH_ACC_UNSEG_MAX;
 	mesh_utp_nonce(&m, nonce);
 	err = mesh_crypto_ccm_encrypt(s->key->key, nonce, s->payload, s->len, s->label,
 				      s->label ? 16 : 0, out, out + s->len, mic);

@@ -79,6 +79,7 @@ struct mesh_utp_send {
 	uint16_t dst;
 	uint8_t ttl;
 	bool szmic;                     /* 64-bit TransMIC (forces segmentation) */
+	bool segmented;                 /* segment even a payload that would fit one PDU */
 	bool akf;                       /* true: key is an AppKey; false: a device key */
 	const struct mesh_utp_key *key; /* borrowed for the call */
 	const uint8_t *label;           /* 16 octets when dst is virtual, else NULL */
@@ -89,7 +90,8 @@ struct mesh_utp_send {
 /*
  * Encrypt s->payload into out (capacity cap >= len + TransMIC) and describe
  * the Upper Transport PDU in *msg for lower transport; msg->data points at
- * out (borrowed).  msg->segmented is set when the PDU cannot go unsegmented.
+ * out (borrowed).  msg->segmented is set when s->segmented asks for it or
+ * the PDU cannot go unsegmented.
  * Returns 0, -EINVAL (bad length, seq > 24 bits, missing or mismatching
  * label, virtual label on a non-virtual dst, invalid src), -ENOSPC (cap), or
  * a crypto error.
