@@ -80,6 +80,10 @@ struct link {
 	uint64_t tx_next;  /* next retransmission */
 	uint32_t tx_rto;   /* current, backed-off retransmission timeout */
 	uint8_t tx_pdu[PB_ADV_PDU_MAX];
+	/* PDUs waiting behind the current transaction, oldest first. */
+	unsigned txq_n;
+	size_t txq_len[PB_ADV_TXQ_MAX];
+	uint8_t txq[PB_ADV_TXQ_MAX][PB_ADV_PDU_MAX];
 
 	/* Adaptive retransmission timeout, in ms (Jacobson). */
 	bool rtt_valid;
@@ -302,6 +306,7 @@ static void start_closing(struct pb_adv *pb, struct link *l, uint8_t reason, uin
 {
 	l->state = LINK_CLOSING;
 	l->tx_busy = false;
+	l->txq_n = 0;
 	l->close_reason = reason;
 	l->close_left = PB_ADV_CLOSE_REPEAT - 1;
 	l->ctl_next = now_ms + pb->close_interval_ms;
@@ -356,6 +361,23 @@ static void rtt_sample(struct pb_adv *pb, struct link *l, uint64_t sample64)
 	l->rto = rto;
 }
 
+/* Make pdu the current transaction and send it. */
+static void tx_begin(struct pb_adv *pb, struct link *l, const uint8_t *pdu, size_t len,
+		     uint64_t now_ms)
+{
+	memcpy(l->tx_pdu, pdu, len);
+	l->tx_len = len;
+	l->tx_tn = l->tx_next_tn;
+	/* 0x00-0x7F wraps to 0x00, 0x80-0xFF wraps to 0x80 (§5.3.1). */
+	l->tx_next_tn = (uint8_t)((l->tx_tn & TN_DEVICE) | ((l->tx_tn + 1) & 0x7f));
+	l->tx_busy = true;
+	l->tx_retried = false;
+	l->tx_first = now_ms;
+	l->tx_rto = l->rto;
+	l->tx_next = now_ms + l->tx_rto;
+	send_segments(pb, l);
+}
+
 /* Our transaction was acknowledged, explicitly (timed) or by the peer's reply. */
 static void tx_complete(struct pb_adv *pb, struct link *l, bool explicit_ack, uint64_t now_ms)
 {
@@ -370,6 +392,13 @@ static void tx_complete(struct pb_adv *pb, struct link *l, bool explicit_ack, ui
 		rtt_sample(pb, l, now_ms - l->tx_first);
 	}
 	l->tx_busy = false;
+	/* Start the next queued PDU before telling the user, so order is kept. */
+	if (l->txq_n) {
+		tx_begin(pb, l, l->txq[0], l->txq_len[0], now_ms);
+		l->txq_n--;
+		memmove(l->txq[0], l->txq[1], l->txq_n * sizeof(l->txq[0]));
+		memmove(l->txq_len, l->txq_len + 1, l->txq_n * sizeof(l->txq_len[0]));
+	}
 	if (pb->ops.tx_done) {
 		pb->ops.tx_done(pb->ctx, l->id);
 	}
@@ -430,19 +459,15 @@ int pb_adv_send(struct pb_adv *pb, uint32_t link_id, const uint8_t *pdu, size_t 
 		return -ENOTCONN;
 	}
 	if (l->tx_busy) {
-		return -EBUSY;
+		/* One transaction at a time (§5.3.3); later ones wait their turn. */
+		if (l->txq_n == PB_ADV_TXQ_MAX) {
+			return -EBUSY;
+		}
+		memcpy(l->txq[l->txq_n], pdu, len);
+		l->txq_len[l->txq_n++] = len;
+		return 0;
 	}
-	memcpy(l->tx_pdu, pdu, len);
-	l->tx_len = len;
-	l->tx_tn = l->tx_next_tn;
-	/* 0x00-0x7F wraps to 0x00, 0x80-0xFF wraps to 0x80 (§5.3.1). */
-	l->tx_next_tn = (uint8_t)((l->tx_tn & TN_DEVICE) | ((l->tx_tn + 1) & 0x7f));
-	l->tx_busy = true;
-	l->tx_retried = false;
-	l->tx_first = now_ms;
-	l->tx_rto = l->rto;
-	l->tx_next = now_ms + l->tx_rto;
-	send_segments(pb, l);
+	tx_begin(pb, l, pdu, len, now_ms);
 	return 0;
 }
 

@@ -47,6 +47,7 @@
 
 #define PB_ADV_PDU_MAX 128 /* largest Provisioning PDU, octets (see above) */
 #define PB_ADV_UUID_LEN 16
+#define PB_ADV_TXQ_MAX 2 /* PDUs queued per link behind the one in flight */
 
 /* Link Close reasons on the air (§5.3.1.4.3). */
 #define PB_ADV_CLOSE_SUCCESS 0x00
@@ -79,7 +80,7 @@ struct pb_adv_ops {
 	/* One complete, FCS-checked Provisioning PDU; borrowed for the call. */
 	void (*pdu_rx)(void *ctx, uint32_t link_id, const uint8_t *pdu, size_t len);
 	/*
-	 * The transaction last sent with pb_adv_send() was acknowledged, by a
+	 * The oldest unacknowledged PDU given to pb_adv_send() was acknowledged, by a
 	 * Transaction Ack or implicitly by the peer's next transaction (then
 	 * tx_done comes just before that transaction's pdu_rx).
 	 */
@@ -121,8 +122,11 @@ int pb_adv_open(struct pb_adv *pb, const uint8_t uuid[16], uint64_t now_ms, uint
 
 /*
  * Send one Provisioning PDU (1..PB_ADV_PDU_MAX octets, copied) as the next
- * transaction of an open link.  -ENOENT: no such link; -ENOTCONN: not yet
- * acknowledged; -EBUSY: the previous transaction is not yet acknowledged.
+ * transaction of an open link.  Only one transaction is in flight at a time
+ * (§5.3.3); while one is, up to PB_ADV_TXQ_MAX PDUs wait in order (the
+ * provisioner sends Start and Public Key back to back), and each gets its
+ * own tx_done.  -ENOENT: no such link; -ENOTCONN: not yet acknowledged;
+ * -EBUSY: the queue is full.
  */
 int pb_adv_send(struct pb_adv *pb, uint32_t link_id, const uint8_t *pdu, size_t len,
 		uint64_t now_ms);

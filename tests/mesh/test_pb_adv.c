@@ -538,7 +538,11 @@ Test(pb_adv, s5_3_3_retransmit_then_transaction_timeout)
 	pair_new(&p);
 	pair_open(&p);
 	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), now), 0);
+	for (i = 0; i < PB_ADV_TXQ_MAX; i++) {
+		cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), now), 0, "queued");
+	}
 	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), now), -EBUSY);
+	cr_assert_eq(p.pc.nframes, 1, "queued PDUs wait");
 	at[0] = now;
 	while (p.pc.closed == 0) {
 		unsigned n = p.pc.nframes;
@@ -561,6 +565,53 @@ Test(pb_adv, s5_3_3_retransmit_then_transaction_timeout)
 	}
 	assert_frame(&p.pc, p.pc.nframes - 1, "23af5850000b01");
 	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), now), -ENOENT);
+	pair_free(&p);
+}
+
+/*
+ * §8.7.5-8.7.6: Start and Public Key handed over back to back go out one
+ * transaction at a time, the Public Key (transaction 0x02) only after the
+ * Start was acknowledged, each with its own tx_done.
+ */
+Test(pb_adv, s8_7_6_queued_after_start)
+{
+	json_t *st = tv_get("pb_adv.transactions[step=Provisioning Start]");
+	json_t *pk = tv_get("pb_adv.transactions[step=Provisioning Public Key (provisioner)]");
+	uint8_t start[8], key[PB_ADV_PDU_MAX], invite[] = {0x00, 0x00};
+	int sl = tv_bytes(st, "ProvisioningPDU", start, sizeof(start));
+	int kl = tv_bytes(pk, "ProvisioningPDU", key, sizeof(key));
+	struct pair p;
+
+	pair_new(&p);
+	pair_open(&p);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, 2, 100), 0);
+	pass(&p.pc, 0, p.dev, 110);
+	pass(&p.dc, 0, p.prov, 120);
+	memset(&p.pc, 0, sizeof(p.pc));
+	memset(&p.dc, 0, sizeof(p.dc));
+
+	cr_assert_eq(pb_adv_send(p.prov, p.link, start, (size_t)sl, 200), 0);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, key, (size_t)kl, 200), 0);
+	cr_assert_eq(p.pc.nframes, 1);
+	assert_frame(&p.pc, 0,
+		     json_string_value(json_array_get(json_object_get(st, "adv_payloads"), 0)));
+	pass(&p.pc, 0, p.dev, 210);
+	assert_frame(&p.dc, 0, tv_str(st, "transaction_ack"));
+	pass(&p.dc, 0, p.prov, 220);
+	cr_assert_eq(p.pc.done, 1);
+	cr_assert_eq(p.pc.nframes, 4);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_frame(
+		    &p.pc, 1 + i,
+		    json_string_value(json_array_get(json_object_get(pk, "adv_payloads"), i)));
+		pass(&p.pc, 1 + i, p.dev, 230 + i);
+	}
+	cr_assert_eq(p.dc.pdus, 2);
+	cr_assert_arr_eq(p.dc.pdu, key, (size_t)kl);
+	assert_frame(&p.dc, 1, tv_str(pk, "transaction_ack"));
+	pass(&p.dc, 1, p.prov, 240);
+	cr_assert_eq(p.pc.done, 2);
+	cr_assert_eq(pb_adv_next_deadline(p.prov), UINT64_MAX);
 	pair_free(&p);
 }
 
