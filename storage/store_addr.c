@@ -3,7 +3,6 @@
  * the exclusion list of addresses that removed nodes used.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "storage/store_int.h"
 
@@ -185,36 +184,23 @@ int store_addr_reservations_recover(struct store *s, size_t *n)
 	return rc;
 }
 
+static int read_exclusion(struct store *s, sqlite3_stmt *st, void *item)
+{
+	struct store_addr_exclusion *e = item;
+
+	(void)s;
+	e->addr = (uint16_t)sqlite3_column_int(st, 0);
+	e->count = (uint8_t)sqlite3_column_int(st, 1);
+	e->iv_index = (uint32_t)sqlite3_column_int64(st, 2);
+	return 0;
+}
+
 int store_addr_exclusions(struct store *s, struct store_addr_exclusion **out, size_t *n)
 {
-	struct store_addr_exclusion *arr = NULL, *p;
-	size_t cap = 0, len = 0;
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st =
+		store_q(s, "SELECT addr, count, iv_index FROM addr_exclusions ORDER BY addr, id");
 
-	st = store_q(s, "SELECT addr, count, iv_index FROM addr_exclusions ORDER BY addr, id");
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len].addr = (uint16_t)sqlite3_column_int(st, 0);
-		arr[len].count = (uint8_t)sqlite3_column_int(st, 1);
-		arr[len].iv_index = (uint32_t)sqlite3_column_int64(st, 2);
-		len++;
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), read_exclusion, (void **)out, n);
 }
 
 int store_addr_exclusions_purge(struct store *s, uint32_t iv_index, size_t *n)

@@ -4,7 +4,6 @@
  * and subscription list (§4.2.4).
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "storage/store_int.h"
@@ -70,37 +69,23 @@ int store_comp_page_get(struct store *s, uint16_t addr, uint8_t page, uint8_t *b
 	return rc;
 }
 
+static int read_u8(struct store *s, sqlite3_stmt *st, void *item)
+{
+	(void)s;
+	*(uint8_t *)item = (uint8_t)sqlite3_column_int(st, 0);
+	return 0;
+}
+
 int store_comp_page_list(struct store *s, uint16_t addr, uint8_t **pages, size_t *n)
 {
-	uint8_t *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
-	int rc;
 
 	st = store_q(s, "SELECT page FROM comp_pages WHERE node_id = (SELECT id FROM nodes"
 			" WHERE unicast = ? ORDER BY excluded, id DESC LIMIT 1) ORDER BY page");
 	if (st) {
 		sqlite3_bind_int(st, 1, addr);
 	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len++] = (uint8_t)sqlite3_column_int(st, 0);
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*pages = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**pages), read_u8, (void **)pages, n);
 }
 
 /* Insert a model unless present; existing rows keep their bindings. */
@@ -208,85 +193,62 @@ int store_comp_set(struct store *s, uint16_t addr, const struct store_element *e
 	return store_txn_end(s, rc);
 }
 
-int store_comp_elements(struct store *s, uint16_t addr, struct store_element **out, size_t *n)
+static int read_element(struct store *s, sqlite3_stmt *st, void *item)
 {
-	struct store_element *arr = NULL, *p;
-	size_t cap = 0, len = 0;
-	sqlite3_stmt *st;
-	int64_t id;
-	int rc;
+	struct store_element *e = item;
 
-	rc = store_node_id(s, addr, &id);
+	(void)s;
+	e->idx = (uint8_t)sqlite3_column_int(st, 0);
+	e->loc = (uint16_t)sqlite3_column_int(st, 1);
+	return 0;
+}
+
+/* A statement bound to the row id of the active node at addr (?1). */
+static int node_query(struct store *s, uint16_t addr, const char *sql, sqlite3_stmt **out)
+{
+	int64_t id;
+	int rc = store_node_id(s, addr, &id);
+
 	if (rc) {
 		return rc;
 	}
-	st = store_q(s, "SELECT idx, loc FROM elements WHERE node_id = ? ORDER BY idx");
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
+	*out = store_q(s, sql);
+	if (*out) {
+		sqlite3_bind_int64(*out, 1, id);
 	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len].idx = (uint8_t)sqlite3_column_int(st, 0);
-		arr[len].loc = (uint16_t)sqlite3_column_int(st, 1);
-		len++;
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
+	return 0;
+}
+
+int store_comp_elements(struct store *s, uint16_t addr, struct store_element **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc = node_query(s, addr, "SELECT idx, loc FROM elements WHERE node_id = ? ORDER BY idx",
+			    &st);
+
+	return rc ? rc : store_collect(s, st, sizeof(**out), read_element, (void **)out, n);
+}
+
+static int read_model(struct store *s, sqlite3_stmt *st, void *item)
+{
+	struct store_model *m = item;
+
+	(void)s;
+	m->elem_idx = (uint8_t)sqlite3_column_int(st, 0);
+	m->vendor = sqlite3_column_int(st, 1) != 0;
+	m->id = (uint32_t)sqlite3_column_int64(st, 2);
 	return 0;
 }
 
 int store_comp_models(struct store *s, uint16_t addr, struct store_model **out, size_t *n)
 {
-	struct store_model *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
-	int64_t id;
-	int rc;
+	int rc = node_query(s, addr,
+			    "SELECT e.idx, m.vendor, m.model_id FROM models m JOIN elements e"
+			    " ON m.element_id = e.id WHERE e.node_id = ?"
+			    " ORDER BY e.idx, m.vendor, m.model_id",
+			    &st);
 
-	rc = store_node_id(s, addr, &id);
-	if (rc) {
-		return rc;
-	}
-	st = store_q(s, "SELECT e.idx, m.vendor, m.model_id FROM models m JOIN elements e"
-			" ON m.element_id = e.id WHERE e.node_id = ?"
-			" ORDER BY e.idx, m.vendor, m.model_id");
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len].elem_idx = (uint8_t)sqlite3_column_int(st, 0);
-		arr[len].vendor = sqlite3_column_int(st, 1) != 0;
-		arr[len].id = (uint32_t)sqlite3_column_int64(st, 2);
-		len++;
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return rc ? rc : store_collect(s, st, sizeof(**out), read_model, (void **)out, n);
 }
 
 int store_model_row(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id, int64_t *row)
@@ -362,47 +324,28 @@ int store_model_unbind(struct store *s, uint16_t elem_addr, bool vendor, uint32_
 			"model.unbind");
 }
 
+static int read_binding(struct store *s, sqlite3_stmt *st, void *item)
+{
+	struct store_binding *b = item;
+
+	(void)s;
+	b->elem_addr = (uint16_t)sqlite3_column_int(st, 0);
+	b->vendor = sqlite3_column_int(st, 1) != 0;
+	b->id = (uint32_t)sqlite3_column_int64(st, 2);
+	b->app_idx = (uint16_t)sqlite3_column_int(st, 3);
+	return 0;
+}
+
 int store_node_bindings(struct store *s, uint16_t addr, struct store_binding **out, size_t *n)
 {
-	struct store_binding *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
-	int64_t id;
-	int rc;
+	int rc = node_query(s, addr,
+			    "SELECT e.addr, m.vendor, m.model_id, b.app_idx FROM bindings b"
+			    " JOIN models m ON b.model = m.id JOIN elements e ON m.element_id = e.id"
+			    " WHERE e.node_id = ? ORDER BY e.addr, m.vendor, m.model_id, b.app_idx",
+			    &st);
 
-	rc = store_node_id(s, addr, &id);
-	if (rc) {
-		return rc;
-	}
-	st = store_q(s, "SELECT e.addr, m.vendor, m.model_id, b.app_idx FROM bindings b"
-			" JOIN models m ON b.model = m.id JOIN elements e ON m.element_id = e.id"
-			" WHERE e.node_id = ? ORDER BY e.addr, m.vendor, m.model_id, b.app_idx");
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len].elem_addr = (uint16_t)sqlite3_column_int(st, 0);
-		arr[len].vendor = sqlite3_column_int(st, 1) != 0;
-		arr[len].id = (uint32_t)sqlite3_column_int64(st, 2);
-		arr[len].app_idx = (uint16_t)sqlite3_column_int(st, 3);
-		len++;
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return rc ? rc : store_collect(s, st, sizeof(**out), read_binding, (void **)out, n);
 }
 
 int store_pub_set(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id,
@@ -517,8 +460,6 @@ int store_sub_clear(struct store *s, uint16_t elem_addr, bool vendor, uint32_t i
 int store_sub_list(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id, uint16_t **out,
 		   size_t *n)
 {
-	uint16_t *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
 	int64_t row;
 	int rc;
@@ -531,23 +472,5 @@ int store_sub_list(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id
 	if (st) {
 		sqlite3_bind_int64(st, 1, row);
 	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len++] = (uint16_t)sqlite3_column_int(st, 0);
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), store_read_u16, (void **)out, n);
 }

@@ -297,15 +297,45 @@ int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len)
 	return sqlite3_bind_blob(st, col, p, (int)len, SQLITE_STATIC);
 }
 
-void *store_grow(void *arr, size_t *cap, size_t elem)
+int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
+		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out,
+		  size_t *n)
 {
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *p = realloc(arr, ncap * elem);
+	unsigned char *arr = NULL, *p;
+	size_t cap = 0, len = 0;
+	int rc;
 
-	if (p) {
-		*cap = ncap;
+	while ((rc = store_row(s, st)) == 1) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+
+			p = realloc(arr, ncap * elem);
+			if (!p) {
+				rc = -ENOMEM;
+				break;
+			}
+			arr = p;
+			cap = ncap;
+		}
+		memset(arr + len * elem, 0, elem);
+		rc = read(s, st, arr + len * elem);
+		len++;
+		if (rc) {
+			break;
+		}
 	}
-	return p;
+	if (rc < 0) {
+		sqlite3_reset(st);
+		/* Rows may hold unsealed keys. */
+		if (arr) {
+			mesh_crypto_wipe(arr, cap * elem);
+		}
+		free(arr);
+		return rc;
+	}
+	*out = arr;
+	*n = len;
+	return 0;
 }
 
 static int pragma_int(struct store *s, const char *sql, int *out)

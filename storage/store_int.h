@@ -66,8 +66,17 @@ void store_col_text(sqlite3_stmt *st, int col, char *out, size_t cap);
 bool store_col_blob(sqlite3_stmt *st, int col, void *out, size_t len);
 /* Bind a fixed-size blob (SQLITE_STATIC: the caller keeps it alive until reset). */
 int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len);
-/* Grow an array for a result set; returns the new pointer or NULL. */
-void *store_grow(void *arr, size_t *cap, size_t elem);
+/*
+ * Step st to the end, reading each row with read() into a new array of
+ * elements of size elem.  On success *out (NULL when empty) and *n are set;
+ * on failure the partial array is wiped and freed, and st is reset.
+ */
+int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
+		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out,
+		  size_t *n);
+
+/* Row reader for store_collect(): column 0 as a uint16_t. */
+int store_read_u16(struct store *s, sqlite3_stmt *st, void *item);
 
 /* --- store_master.c ----------------------------------------------------- */
 

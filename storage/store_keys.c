@@ -66,8 +66,9 @@ int store_netkey_add(struct store *s, uint16_t idx, const uint8_t key[STORE_KEY_
 	return store_txn_end(s, rc);
 }
 
-static int read_netkey(struct store *s, sqlite3_stmt *st, struct store_netkey *k)
+static int read_netkey(struct store *s, sqlite3_stmt *st, void *item)
 {
+	struct store_netkey *k = item;
 	int rc;
 
 	k->idx = (uint16_t)sqlite3_column_int(st, 0);
@@ -108,36 +109,10 @@ int store_netkey_get(struct store *s, uint16_t idx, struct store_netkey *out)
 
 int store_netkey_list(struct store *s, struct store_netkey **out, size_t *n)
 {
-	struct store_netkey *arr = NULL, *p;
-	size_t cap = 0, len = 0;
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st = store_q(s, "SELECT idx, key, old_key, phase, created_ms, updated_ms"
+				      " FROM netkeys ORDER BY idx");
 
-	st = store_q(s, "SELECT idx, key, old_key, phase, created_ms, updated_ms FROM netkeys"
-			" ORDER BY idx");
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len] = (struct store_netkey){0};
-		rc = read_netkey(s, st, &arr[len++]);
-		if (rc) {
-			break;
-		}
-	}
-	if (rc < 0) {
-		sqlite3_reset(st);
-		store_netkeys_free(arr, len);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), read_netkey, (void **)out, n);
 }
 
 void store_netkeys_free(struct store_netkey *keys, size_t n)
@@ -326,8 +301,9 @@ int store_appkey_add(struct store *s, uint16_t idx, uint16_t net_idx,
 	return store_txn_end(s, rc);
 }
 
-static int read_appkey(struct store *s, sqlite3_stmt *st, struct store_appkey *k)
+static int read_appkey(struct store *s, sqlite3_stmt *st, void *item)
 {
+	struct store_appkey *k = item;
 	int rc;
 
 	k->idx = (uint16_t)sqlite3_column_int(st, 0);
@@ -368,36 +344,10 @@ int store_appkey_get(struct store *s, uint16_t idx, struct store_appkey *out)
 
 int store_appkey_list(struct store *s, struct store_appkey **out, size_t *n)
 {
-	struct store_appkey *arr = NULL, *p;
-	size_t cap = 0, len = 0;
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st = store_q(s, "SELECT idx, net_idx, key, old_key, created_ms, updated_ms"
+				      " FROM appkeys ORDER BY idx");
 
-	st = store_q(s, "SELECT idx, net_idx, key, old_key, created_ms, updated_ms FROM appkeys"
-			" ORDER BY idx");
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len] = (struct store_appkey){0};
-		rc = read_appkey(s, st, &arr[len++]);
-		if (rc) {
-			break;
-		}
-	}
-	if (rc < 0) {
-		sqlite3_reset(st);
-		store_appkeys_free(arr, len);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), read_appkey, (void **)out, n);
 }
 
 void store_appkeys_free(struct store_appkey *keys, size_t n)

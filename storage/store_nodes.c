@@ -183,8 +183,11 @@ int store_node_add(struct store *s, const struct store_node *node,
 	return store_txn_end(s, rc);
 }
 
-static void read_node(sqlite3_stmt *st, struct store_node *n)
+static int read_node(struct store *s, sqlite3_stmt *st, void *item)
 {
+	struct store_node *n = item;
+
+	(void)s;
 	*n = (struct store_node){0};
 	store_col_blob(st, 0, n->uuid, sizeof(n->uuid));
 	n->unicast = (uint16_t)sqlite3_column_int(st, 1);
@@ -200,6 +203,7 @@ static void read_node(sqlite3_stmt *st, struct store_node *n)
 	n->has_cand_key = sqlite3_column_int(st, 11) != 0;
 	n->created_ms = (uint64_t)sqlite3_column_int64(st, 12);
 	n->updated_ms = (uint64_t)sqlite3_column_int64(st, 13);
+	return 0;
 }
 
 static int get_one(struct store *s, sqlite3_stmt *st, struct store_node *out)
@@ -209,7 +213,7 @@ static int get_one(struct store *s, sqlite3_stmt *st, struct store_node *out)
 	if (rc <= 0) {
 		return rc ? rc : -ENOENT;
 	}
-	read_node(st, out);
+	read_node(s, st, out);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -676,10 +680,15 @@ int store_node_appkey_del(struct store *s, uint16_t addr, uint16_t app_idx)
 	return store_txn_end(s, rc);
 }
 
+int store_read_u16(struct store *s, sqlite3_stmt *st, void *item)
+{
+	(void)s;
+	*(uint16_t *)item = (uint16_t)sqlite3_column_int(st, 0);
+	return 0;
+}
+
 static int key_list(struct store *s, uint16_t addr, const char *sql, uint16_t **idx, size_t *n)
 {
-	uint16_t *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
 	int64_t id;
 	int rc;
@@ -692,25 +701,7 @@ static int key_list(struct store *s, uint16_t addr, const char *sql, uint16_t **
 	if (st) {
 		sqlite3_bind_int64(st, 1, id);
 	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		arr[len++] = (uint16_t)sqlite3_column_int(st, 0);
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*idx = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**idx), store_read_u16, (void **)idx, n);
 }
 
 int store_node_netkey_list(struct store *s, uint16_t addr, uint16_t **idx, size_t *n)
@@ -747,10 +738,7 @@ int store_node_list(struct store *s, const struct store_node_filter *f, struct s
 		    size_t *n)
 {
 	static const struct store_node_filter none = {0};
-	struct store_node *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
-	int rc;
 
 	f = f ? f : &none;
 	if (f->excluded < 0 || f->excluded > 2) {
@@ -765,25 +753,7 @@ int store_node_list(struct store *s, const struct store_node_filter *f, struct s
 		sqlite3_bind_int64(st, 7, f->limit ? (sqlite3_int64)f->limit : -1);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)f->offset);
 	}
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		read_node(st, &arr[len++]);
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), read_node, (void **)out, n);
 }
 
 int store_node_count(struct store *s, const struct store_node_filter *f, size_t *n)

@@ -4,7 +4,6 @@
  * not changes, so they are not audited.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "storage/store_int.h"
 
@@ -31,47 +30,31 @@ int store_scan_put(struct store *s, const struct store_scan *rec)
 	return store_run(s, st);
 }
 
+static int read_scan(struct store *s, sqlite3_stmt *st, void *item)
+{
+	struct store_scan *r = item;
+
+	(void)s;
+	store_col_blob(st, 0, r->uuid, sizeof(r->uuid));
+	r->via = (uint16_t)sqlite3_column_int(st, 1);
+	r->oob = (uint16_t)sqlite3_column_int(st, 2);
+	r->has_uri_hash = store_col_blob(st, 3, r->uri_hash, sizeof(r->uri_hash));
+	r->rssi = (int8_t)sqlite3_column_int(st, 4);
+	r->first_ms = (uint64_t)sqlite3_column_int64(st, 5);
+	r->last_ms = (uint64_t)sqlite3_column_int64(st, 6);
+	return 0;
+}
+
 int store_scan_list(struct store *s, uint64_t since_ms, struct store_scan **out, size_t *n)
 {
-	struct store_scan *arr = NULL, *p;
-	size_t cap = 0, len = 0;
 	sqlite3_stmt *st;
-	int rc;
 
 	st = store_q(s, "SELECT uuid, via, oob, uri_hash, rssi, first_ms, last_ms"
 			" FROM scan_results WHERE last_ms >= ? ORDER BY last_ms DESC, uuid, via");
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)since_ms);
 	}
-	while ((rc = store_row(s, st)) == 1) {
-		struct store_scan *r;
-
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		r = &arr[len++];
-		*r = (struct store_scan){0};
-		store_col_blob(st, 0, r->uuid, sizeof(r->uuid));
-		r->via = (uint16_t)sqlite3_column_int(st, 1);
-		r->oob = (uint16_t)sqlite3_column_int(st, 2);
-		r->has_uri_hash = store_col_blob(st, 3, r->uri_hash, sizeof(r->uri_hash));
-		r->rssi = (int8_t)sqlite3_column_int(st, 4);
-		r->first_ms = (uint64_t)sqlite3_column_int64(st, 5);
-		r->last_ms = (uint64_t)sqlite3_column_int64(st, 6);
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), read_scan, (void **)out, n);
 }
 
 int store_scan_clear(struct store *s)

@@ -5,7 +5,6 @@
  * lookup by hash needs no per-row salt.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mesh/crypto.h"
@@ -55,8 +54,11 @@ int store_token_add(struct store *s, const char *name, enum store_role role,
 
 #define TOKEN_COLS "id, name, role, hash, created_ms, revoked_ms"
 
-static void read_token(sqlite3_stmt *st, struct store_token *t)
+static int read_token(struct store *s, sqlite3_stmt *st, void *item)
 {
+	struct store_token *t = item;
+
+	(void)s;
 	*t = (struct store_token){0};
 	t->id = (uint64_t)sqlite3_column_int64(st, 0);
 	store_col_text(st, 1, t->name, sizeof(t->name));
@@ -65,6 +67,7 @@ static void read_token(sqlite3_stmt *st, struct store_token *t)
 	t->created_ms = (uint64_t)sqlite3_column_int64(st, 4);
 	t->revoked = sqlite3_column_type(st, 5) != SQLITE_NULL;
 	t->revoked_ms = (uint64_t)sqlite3_column_int64(st, 5);
+	return 0;
 }
 
 int store_token_find(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
@@ -83,7 +86,7 @@ int store_token_find(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
 	if (rc <= 0) {
 		return rc ? rc : -ENOENT;
 	}
-	read_token(st, out);
+	read_token(s, st, out);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -127,29 +130,7 @@ int store_token_revoke(struct store *s, const char *name)
 
 int store_token_list(struct store *s, struct store_token **out, size_t *n)
 {
-	struct store_token *arr = NULL, *p;
-	size_t cap = 0, len = 0;
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st = store_q(s, "SELECT " TOKEN_COLS " FROM tokens ORDER BY id");
 
-	st = store_q(s, "SELECT " TOKEN_COLS " FROM tokens ORDER BY id");
-	while ((rc = store_row(s, st)) == 1) {
-		if (len == cap) {
-			p = store_grow(arr, &cap, sizeof(*arr));
-			if (!p) {
-				sqlite3_reset(st);
-				rc = -ENOMEM;
-				break;
-			}
-			arr = p;
-		}
-		read_token(st, &arr[len++]);
-	}
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = len;
-	return 0;
+	return store_collect(s, st, sizeof(**out), read_token, (void **)out, n);
 }
