@@ -6,7 +6,7 @@ what=${1:-test}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev libsqlite3-dev
 	libjansson-dev libmicrohttpd-dev libbluetooth-dev)
 case "$what" in
-test) pkgs+=(libcriterion-dev clang-format nodejs npm) ;;
+test) pkgs+=(libcriterion-dev clang-format nodejs npm bluez-meshd bluez-test-scripts dbus-daemon python3-dbus python3-gi) ;;
 demo) pkgs+=(curl) ;;
 esac
 missing=()
