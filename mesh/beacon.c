@@ -17,17 +17,15 @@
 /* --- Secure Network beacon (§3.10.3) ------------------------------------ */
 
 /* Flags || Network ID || IV Index: the authenticated part. */
-static void secure_body(uint8_t flags, const uint8_t net_id[8], uint32_t iv_index,
-			uint8_t body[13])
+static void secure_body(uint8_t flags, const uint8_t net_id[8], uint32_t iv_index, uint8_t body[13])
 {
 	body[0] = flags;
 	memcpy(body + 1, net_id, 8);
 	mesh_put_be32(body + 9, iv_index);
 }
 
-int mesh_beacon_secure_create(const uint8_t beacon_key[16], const uint8_t net_id[8],
-			      uint8_t flags, uint32_t iv_index,
-			      uint8_t out[MESH_BEACON_SECURE_LEN])
+int mesh_beacon_secure_create(const uint8_t beacon_key[16], const uint8_t net_id[8], uint8_t flags,
+			      uint32_t iv_index, uint8_t out[MESH_BEACON_SECURE_LEN])
 {
 	uint8_t body[13], mac[16];
 	int err;
@@ -211,10 +209,12 @@ static int apply_kr(struct mesh_net *net, const struct mesh_beacon_rx *rx)
 		return 0;
 	}
 	if (kr && phase == 1) {
-		return mesh_net_subnet_kr_set(net, rx->net_idx, 2) == 0 ? MESH_BEACON_CHANGED_KR : 0;
+		return mesh_net_subnet_kr_set(net, rx->net_idx, 2) == 0 ? MESH_BEACON_CHANGED_KR
+									: 0;
 	}
 	if (!kr) {
-		return mesh_net_subnet_kr_set(net, rx->net_idx, 3) == 0 ? MESH_BEACON_CHANGED_KR : 0;
+		return mesh_net_subnet_kr_set(net, rx->net_idx, 3) == 0 ? MESH_BEACON_CHANGED_KR
+									: 0;
 	}
 	return 0;
 }
@@ -239,8 +239,8 @@ int mesh_net_beacon_rx(struct mesh_net *net, const uint8_t *beacon, size_t len, 
 	if (beacon[0] != MESH_BEACON_SECURE && beacon[0] != MESH_BEACON_PRIVATE) {
 		return -ENOENT;
 	}
-	if (len != (beacon[0] == MESH_BEACON_SECURE ? MESH_BEACON_SECURE_LEN
-						    : MESH_BEACON_PRIVATE_LEN)) {
+	if (len !=
+	    (beacon[0] == MESH_BEACON_SECURE ? MESH_BEACON_SECURE_LEN : MESH_BEACON_PRIVATE_LEN)) {
 		return -EBADMSG;
 	}
 	err = beacon_auth(net, beacon, len, &rx);

@@ -37,9 +37,8 @@ struct mesh_beacon_info {
  * Secure Network beacon: 0x01 || Flags || Network ID || IV Index ||
  * first 8 octets of AES-CMAC(BeaconKey, Flags || Network ID || IV Index).
  */
-int mesh_beacon_secure_create(const uint8_t beacon_key[16], const uint8_t net_id[8],
-			      uint8_t flags, uint32_t iv_index,
-			      uint8_t out[MESH_BEACON_SECURE_LEN]);
+int mesh_beacon_secure_create(const uint8_t beacon_key[16], const uint8_t net_id[8], uint8_t flags,
+			      uint32_t iv_index, uint8_t out[MESH_BEACON_SECURE_LEN]);
 /*
  * Authenticate a Secure Network beacon against one subnet's keys.
  * -EBADMSG wrong type or length, -ENOENT other Network ID, -EACCES the

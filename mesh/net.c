@@ -110,8 +110,8 @@ int mesh_net_encode(const struct mesh_net_cred *cred, uint32_t iv_index,
 		return -EINVAL;
 	}
 	if (tx->ttl > MESH_TTL_MAX || tx->seq > MESH_SEQ_MAX || !mesh_addr_is_unicast(tx->src) ||
-	    tx->dst == MESH_ADDR_UNASSIGNED || tx->tpdu_len < 1 || tx->tpdu_len > tpdu_max(tx->ctl) ||
-	    cred->nid > 0x7f) {
+	    tx->dst == MESH_ADDR_UNASSIGNED || tx->tpdu_len < 1 ||
+	    tx->tpdu_len > tpdu_max(tx->ctl) || cred->nid > 0x7f) {
 		return -EINVAL;
 	}
 	mlen = mic_len(tx->ctl);
@@ -575,8 +575,8 @@ void mesh_net_iv_test_mode(struct mesh_net *net, bool on)
 /* True when the current IV state has lasted the §3.10.5 minimum. */
 static bool iv_state_aged(const struct mesh_net *net, uint64_t now_ms)
 {
-	return net->test_mode ||
-	       (now_ms >= net->iv_since_ms && now_ms - net->iv_since_ms >= MESH_NET_IV_MIN_STATE_MS);
+	return net->test_mode || (now_ms >= net->iv_since_ms &&
+				  now_ms - net->iv_since_ms >= MESH_NET_IV_MIN_STATE_MS);
 }
 
 static void iv_enter(struct mesh_net *net, uint32_t iv_index, bool update, uint64_t now_ms)
@@ -661,7 +661,8 @@ int mesh_net_iv_beacon(struct mesh_net *net, uint32_t iv_index, bool update, uin
 	if (iv_index - n > MESH_NET_IV_RECOVERY_MAX) {
 		return 0;
 	}
-	if (net->recovered && !net->test_mode && now_ms - net->recovery_ms < MESH_NET_IV_RECOVERY_GAP_MS) {
+	if (net->recovered && !net->test_mode &&
+	    now_ms - net->recovery_ms < MESH_NET_IV_RECOVERY_GAP_MS) {
 		return 0;
 	}
 	iv_enter(net, iv_index, update, now_ms);
@@ -684,10 +685,12 @@ uint64_t mesh_net_next_deadline(const struct mesh_net *net)
 		if (!net->ivu_initiator) {
 			return net->iv_since_ms + MESH_NET_IV_MAX_UPDATE_MS;
 		}
-		return net->test_mode ? net->iv_since_ms : net->iv_since_ms + MESH_NET_IV_MIN_STATE_MS;
+		return net->test_mode ? net->iv_since_ms
+				      : net->iv_since_ms + MESH_NET_IV_MIN_STATE_MS;
 	}
 	if (mesh_net_iv_update_needed(net)) {
-		return net->test_mode ? net->iv_since_ms : net->iv_since_ms + MESH_NET_IV_MIN_STATE_MS;
+		return net->test_mode ? net->iv_since_ms
+				      : net->iv_since_ms + MESH_NET_IV_MIN_STATE_MS;
 	}
 	return UINT64_MAX;
 }
@@ -856,8 +859,8 @@ int mesh_net_recv(struct mesh_net *net, const uint8_t *pdu, size_t len, struct m
 		if (try_cred(&s->keys.flooding, iv_index, pdu, len, &r, t, &best) == 0) {
 			used = &s->keys.flooding;
 			r.new_key = false;
-		} else if (s->phase && try_cred(&s->new_keys.flooding, iv_index, pdu, len, &r, t,
-						&best) == 0) {
+		} else if (s->phase &&
+			   try_cred(&s->new_keys.flooding, iv_index, pdu, len, &r, t, &best) == 0) {
 			used = &s->new_keys.flooding;
 			r.new_key = true;
 		}
@@ -880,14 +883,14 @@ int mesh_net_recv(struct mesh_net *net, const uint8_t *pdu, size_t len, struct m
 	if (relay && net->relay && r.ttl >= 2 && !mesh_net_is_local(net, r.dst)) {
 		/* §3.4.6.3: relay with TTL - 1 and the credentials it came with. */
 		struct mesh_net_tx tx = {
-			.net_idx = r.net_idx,
-			.ctl = r.ctl,
-			.ttl = (uint8_t)(r.ttl - 1),
-			.seq = r.seq,
-			.src = r.src,
-			.dst = r.dst,
-			.tpdu = t,
-			.tpdu_len = r.tpdu_len,
+		    .net_idx = r.net_idx,
+		    .ctl = r.ctl,
+		    .ttl = (uint8_t)(r.ttl - 1),
+		    .seq = r.seq,
+		    .src = r.src,
+		    .dst = r.dst,
+		    .tpdu = t,
+		    .tpdu_len = r.tpdu_len,
 		};
 
 		if (mesh_net_encode(used, iv_index, &tx, relay, relay_len) == 0) {
@@ -906,8 +909,8 @@ int mesh_net_recv(struct mesh_net *net, const uint8_t *pdu, size_t len, struct m
 	return result;
 }
 
-int mesh_net_send(struct mesh_net *net, const struct mesh_net_tx *tx,
-		  uint8_t out[MESH_NET_PDU_MAX], size_t *out_len)
+int mesh_net_send(struct mesh_net *net, const struct mesh_net_tx *tx, uint8_t out[MESH_NET_PDU_MAX],
+		  size_t *out_len)
 {
 	struct mesh_net_tx t;
 	const struct subnet *s;

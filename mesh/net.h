@@ -27,13 +27,13 @@
 
 #include "mesh/mesh.h"
 
-#define MESH_NET_HDR_LEN 9        /* IVI|NID, CTL|TTL, SEQ, SRC, DST */
-#define MESH_NET_TPDU_MAX 16      /* TransportPDU octets when CTL=0 */
-#define MESH_NET_TPDU_CTL_MAX 12  /* TransportPDU octets when CTL=1 */
-#define MESH_NET_PDU_MIN 14       /* header + 1 octet + 32-bit NetMIC */
-#define MESH_NET_CACHE_SIZE 128   /* entries in the network message cache */
-#define MESH_NET_SUBNETS_MAX 64   /* subnets one node may know at a time */
-#define MESH_NET_IV_RECOVERY_MAX 42 /* §3.10.6: larger jumps are ignored */
+#define MESH_NET_HDR_LEN 9                               /* IVI|NID, CTL|TTL, SEQ, SRC, DST */
+#define MESH_NET_TPDU_MAX 16                             /* TransportPDU octets when CTL=0 */
+#define MESH_NET_TPDU_CTL_MAX 12                         /* TransportPDU octets when CTL=1 */
+#define MESH_NET_PDU_MIN 14                              /* header + 1 octet + 32-bit NetMIC */
+#define MESH_NET_CACHE_SIZE 128                          /* entries in the network message cache */
+#define MESH_NET_SUBNETS_MAX 64                          /* subnets one node may know at a time */
+#define MESH_NET_IV_RECOVERY_MAX 42                      /* §3.10.6: larger jumps are ignored */
 #define MESH_NET_IV_MIN_STATE_MS (96ull * 3600 * 1000)   /* §3.10.5 */
 #define MESH_NET_IV_MAX_UPDATE_MS (144ull * 3600 * 1000) /* §3.10.5 */
 #define MESH_NET_IV_RECOVERY_GAP_MS (192ull * 3600 * 1000)
@@ -250,7 +250,7 @@ int mesh_net_recv(struct mesh_net *net, const uint8_t *pdu, size_t len, struct m
  * enters the message cache so that relayed copies are not received again.
  * -EINVAL bad field, -ENOENT unknown net_idx.
  */
-int mesh_net_send(struct mesh_net *net, const struct mesh_net_tx *tx,
-		  uint8_t out[MESH_NET_PDU_MAX], size_t *out_len);
+int mesh_net_send(struct mesh_net *net, const struct mesh_net_tx *tx, uint8_t out[MESH_NET_PDU_MAX],
+		  size_t *out_len);
 
 #endif /* MESH_NET_H */

@@ -298,17 +298,15 @@ Test(beacon, s3_10_4_1_net_follows_key_refresh)
 	ko = mesh_net_subnet_keys(net, 0, false);
 
 	/* Old key with KR set: not a reason to move. */
-	cr_assert_eq(mesh_beacon_secure_create(ko->beacon_key, ko->net_id, MESH_BEACON_FLAG_KR, 0,
-					       b),
-		     0);
+	cr_assert_eq(
+	    mesh_beacon_secure_create(ko->beacon_key, ko->net_id, MESH_BEACON_FLAG_KR, 0, b), 0);
 	cr_assert_eq(mesh_net_beacon_rx(net, b, 22, 0, &rx), 0);
 	cr_assert_not(rx.new_key);
 	cr_assert_eq(mesh_net_subnet_kr_phase(net, 0), 1);
 
 	/* New key with KR set: phase 2. */
-	cr_assert_eq(mesh_beacon_secure_create(kn->beacon_key, kn->net_id, MESH_BEACON_FLAG_KR, 0,
-					       b),
-		     0);
+	cr_assert_eq(
+	    mesh_beacon_secure_create(kn->beacon_key, kn->net_id, MESH_BEACON_FLAG_KR, 0, b), 0);
 	cr_assert_eq(mesh_net_beacon_rx(net, b, 22, 0, &rx), MESH_BEACON_CHANGED_KR);
 	cr_assert(rx.new_key);
 	cr_assert_eq(mesh_net_subnet_kr_phase(net, 0), 2);
@@ -374,9 +372,8 @@ Test(beacon, s3_10_5_iv_from_primary_subnet_only)
 	cr_assert_eq(mesh_net_subnet_add(net, 1, k1), 0);
 	cr_assert_eq(mesh_net_iv_set(net, 10, false, 0), 0);
 	ks = mesh_net_subnet_keys(net, 1, false);
-	cr_assert_eq(mesh_beacon_secure_create(ks->beacon_key, ks->net_id, MESH_BEACON_FLAG_IVU, 11,
-					       b),
-		     0);
+	cr_assert_eq(
+	    mesh_beacon_secure_create(ks->beacon_key, ks->net_id, MESH_BEACON_FLAG_IVU, 11, b), 0);
 	/* No primary subnet: subnet 1 is followed. */
 	cr_assert_eq(mesh_net_beacon_rx(net, b, 22, 100 * HOUR_MS, NULL), MESH_BEACON_CHANGED_IV);
 	mesh_net_iv_get(net, &iv, NULL);

@@ -28,10 +28,11 @@ static void entry_cred(json_t *msg, json_t *e, struct mesh_net_cred *cred)
 	} else {
 		/* The friendship of §8.3 is the one whose P is given in §8.2.3. */
 		cr_assert_str_eq(kind, "friendship");
-		cr_assert_eq(tv_bytes(tv_get("key_derivation[id=k2_friendship_8_2_3]"), "P", p, 9), 9);
-		cr_assert_eq(mesh_net_cred_friendship(key, mesh_get_be16(p + 1), mesh_get_be16(p + 3),
-						      mesh_get_be16(p + 5), mesh_get_be16(p + 7),
-						      cred),
+		cr_assert_eq(tv_bytes(tv_get("key_derivation[id=k2_friendship_8_2_3]"), "P", p, 9),
+			     9);
+		cr_assert_eq(mesh_net_cred_friendship(key, mesh_get_be16(p + 1),
+						      mesh_get_be16(p + 3), mesh_get_be16(p + 5),
+						      mesh_get_be16(p + 7), cred),
 			     0);
 	}
 	cr_assert_eq(cred->nid, tv_hexnum(e, "NID", 0x100), "NID of %s", tv_str(msg, "id"));
@@ -88,7 +89,8 @@ static void check_message(const char *path)
 		cr_assert_eq(mesh_net_encode(&cred, iv, &tx, out, &len), 0, "%s[%zu]", path, i);
 		n = tv_bytes(e, "NetworkPDU", want, sizeof(want));
 		cr_assert_eq(len, (size_t)n, "%s[%zu] length", path, i);
-		cr_assert_arr_eq(out, want, len, "%s[%zu] NetworkPDU %s", path, i, tv_tohex(out, len));
+		cr_assert_arr_eq(out, want, len, "%s[%zu] NetworkPDU %s", path, i,
+				 tv_tohex(out, len));
 
 		n = tv_bytes(e, "EncDST_EncTransportPDU", want, sizeof(want));
 		cr_assert_eq((size_t)n, len - MESH_NET_HDR_LEN + 2 - mic);
@@ -124,7 +126,7 @@ static void check_message(const char *path)
 }
 
 #define MSG_TEST(name, id)                                                                         \
-	/* Spec sample message: encode from fields and decode to fields, octet for octet. */      \
+	/* Spec sample message: encode from fields and decode to fields, octet for octet. */       \
 	Test(net, name)                                                                            \
 	{                                                                                          \
 		check_message("network_pdus.messages[id=" id "]");                                 \
@@ -290,21 +292,18 @@ Test(net, s8_2_8_private_beacon_key)
 		cr_assert_eq(mesh_net_keys_derive(key, &k), 0);
 		cr_assert_arr_eq(k.private_beacon_key, want, 16, "%s", ids[i]);
 	}
-	cr_assert_eq(tv_bytes(tv_get("key_derivation[id=netkey_f7a2_IdentityKey]"), "NetKey", key,
-			      16),
-		     16);
+	cr_assert_eq(
+	    tv_bytes(tv_get("key_derivation[id=netkey_f7a2_IdentityKey]"), "NetKey", key, 16), 16);
 	cr_assert_eq(mesh_net_keys_derive(key, &k), 0);
-	cr_assert_eq(tv_bytes(tv_get("key_derivation[id=netkey_f7a2_IdentityKey]"), "output", want,
-			      16),
-		     16);
+	cr_assert_eq(
+	    tv_bytes(tv_get("key_derivation[id=netkey_f7a2_IdentityKey]"), "output", want, 16), 16);
 	cr_assert_arr_eq(k.identity_key, want, 16);
-	cr_assert_eq(tv_bytes(tv_get("key_derivation[id=netkey_f7a2_BeaconKey]"), "output", want,
-			      16),
-		     16);
+	cr_assert_eq(
+	    tv_bytes(tv_get("key_derivation[id=netkey_f7a2_BeaconKey]"), "output", want, 16), 16);
 	cr_assert_arr_eq(k.beacon_key, want, 16);
-	cr_assert_eq(tv_bytes(tv_get("key_derivation[id=netkey_f7a2_PrivateBeaconKey]"), "output",
-			      want, 16),
-		     16);
+	cr_assert_eq(
+	    tv_bytes(tv_get("key_derivation[id=netkey_f7a2_PrivateBeaconKey]"), "output", want, 16),
+	    16);
 	cr_assert_arr_eq(k.private_beacon_key, want, 16);
 }
 
@@ -507,8 +506,7 @@ Test(net, s3_4_6_5_cache_bounded)
 	struct mesh_net_cred c = spec_cred();
 	struct mesh_net_rx rx;
 	uint8_t pdu[MESH_NET_PDU_MAX], t[16], tp[4] = {1, 2, 3, 4};
-	struct mesh_net_tx tx = {
-		.ttl = 0, .src = 0x0100, .dst = 0x0003, .tpdu = tp, .tpdu_len = 4};
+	struct mesh_net_tx tx = {.ttl = 0, .src = 0x0100, .dst = 0x0003, .tpdu = tp, .tpdu_len = 4};
 	size_t len, i;
 
 	for (i = 0; i <= MESH_NET_CACHE_SIZE; i++) {
@@ -589,7 +587,7 @@ Test(net, s3_4_6_3_nid_collision)
 	struct mesh_net_cred oc;
 	struct mesh_net_rx rx;
 	struct mesh_net_tx tx = {
-		.ttl = 0, .seq = 7, .src = 0x0100, .dst = 0xc000, .tpdu = tp, .tpdu_len = 2};
+	    .ttl = 0, .seq = 7, .src = 0x0100, .dst = 0xc000, .tpdu = tp, .tpdu_len = 2};
 	size_t len;
 
 	colliding_key(other);
@@ -616,7 +614,7 @@ Test(net, s3_10_4_key_refresh_decode_and_send)
 	struct mesh_net_cred co, cn;
 	struct mesh_net_rx rx;
 	struct mesh_net_tx tx = {
-		.ttl = 4, .seq = 1, .src = 0x0100, .dst = 0x0003, .tpdu = tp, .tpdu_len = 3};
+	    .ttl = 4, .seq = 1, .src = 0x0100, .dst = 0x0003, .tpdu = tp, .tpdu_len = 3};
 	size_t len;
 
 	spec_net_key(oldk);
