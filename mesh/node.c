@@ -927,6 +927,11 @@ void mesh_node_beacon_now(struct mesh_node *n, uint64_t now_ms)
 	(void)now_ms;
 }
 
+uint64_t mesh_node_now(const struct mesh_node *n)
+{
+	return n->now;
+}
+
 uint64_t mesh_node_next_deadline(const struct mesh_node *n)
 {
 	uint64_t d = mesh_ltp_next_deadline(n->ltp), t;

@@ -194,6 +194,9 @@ int mesh_node_rx_adv(struct mesh_node *node, uint8_t ad_type, const uint8_t *dat
 /* Send a Secure Network Beacon for every subnet now (also done periodically). */
 void mesh_node_beacon_now(struct mesh_node *node, uint64_t now_ms);
 
+/* The now_ms of the call being served (for model handlers, which get no clock). */
+uint64_t mesh_node_now(const struct mesh_node *node);
+
 uint64_t mesh_node_next_deadline(const struct mesh_node *node);
 void mesh_node_tick(struct mesh_node *node, uint64_t now_ms);
 
