@@ -160,7 +160,6 @@ struct rx_slot {
 	uint16_t src;
 	uint16_t dst;
 	uint16_t net_idx;
-	bool new_key;
 	uint64_t seq_auth; /* IV Index << 24 | SEQ of segment 0 */
 	uint8_t ttl;       /* of the first segment seen: TTL 0 is answered with TTL 0 */
 	bool ctl;
@@ -533,12 +532,12 @@ int mesh_ltp_send(struct mesh_ltp *ltp, const struct mesh_utp_msg *msg, uint64_t
 	    .len = msg->len,
 	};
 	memcpy(t->data, msg->data, msg->len);
+	/*
+	 * Segment 0 goes now, so SeqAuth is on the air before any newer SEQ.
+	 * It uses SeqAuth itself, so no SEQ allocation can fail here.
+	 */
 	tx_start_pass(t, now_ms);
-	/* Segment 0 goes now, so SeqAuth is on the air before any newer SEQ. */
 	tx_step(ltp, t, now_ms);
-	if (!t->used) {
-		return -ETIMEDOUT; /* unreachable: segment 0 needs no SEQ allocation */
-	}
 	*handle = t->handle;
 	if (++ltp->next_handle == 0) {
 		ltp->next_handle = 1;
@@ -785,7 +784,6 @@ static int rx_segment(struct mesh_ltp *ltp, const struct mesh_net_rx *rx,
 		    .src = rx->src,
 		    .dst = rx->dst,
 		    .net_idx = rx->net_idx,
-		    .new_key = rx->new_key,
 		    .seq_auth = seq_auth,
 		    .ttl = rx->ttl,
 		    .ctl = p->ctl,

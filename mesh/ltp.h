@@ -130,7 +130,7 @@ void mesh_ltp_config_default(struct mesh_ltp_config *cfg);
  * synchronously inside mesh_ltp_send(), mesh_ltp_rx(), mesh_ltp_tick() or
  * mesh_ltp_cancel().  recv and tx_done may call mesh_ltp_send() and
  * mesh_ltp_cancel(); net_send must not call back into mesh_ltp_rx()
- * (queue the PDU instead).
+ * (queue the PDU instead), and no callback may call mesh_ltp_free().
  */
 struct mesh_ltp_ops {
 	void *ctx;

@@ -1248,3 +1248,48 @@ Test(ltp, pair_multicast)
 	cr_assert_eq(memcmp(l->n[1].last_data, data, sizeof(data)), 0);
 	link_free(l);
 }
+
+/*
+ * Replay protection across an IV Update (§3.9.8, §3.10.5): after a PDU at
+ * IV Index N with a high SEQ, IV Index N+1 with SEQ 0 (unsegmented and
+ * segmented) is new, and anything left over from IV Index N is a replay.
+ */
+Test(ltp, iv_update_replay_protection)
+{
+	struct mesh_ltp_config cfg;
+	struct node *b = calloc(1, sizeof(*b));
+	uint8_t unseg[10] = {0x66, 1, 2, 3, 4, 5, 6, 7, 8, 9}, seg[20];
+	struct mesh_net_rx rx;
+	size_t n;
+
+	mesh_ltp_config_default(&cfg);
+	node_init(b, NULL, 1, &cfg, 4);
+	rx = mk_rx(ADDR_A, ADDR_B, 0xfffff0, false, unseg, sizeof(unseg));
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0);
+	rx = mk_rx(ADDR_A, ADDR_B, 0, false, unseg, sizeof(unseg));
+	rx.iv_index = IV + 1;
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1), 0);
+	cr_assert_eq(b->delivered, 2);
+	rx = mk_rx(ADDR_A, ADDR_B, 0xfffff1, false, unseg, sizeof(unseg));
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 2), -EALREADY, "old IV Index");
+	/* A two-segment message with SeqAuth (IV+1, 5). */
+	n = raw_seg(seg, 0x80, false, 5, 0, 1, 12, 7);
+	rx = mk_rx(ADDR_A, ADDR_B, 5, false, seg, n);
+	rx.iv_index = IV + 1;
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 3), 0);
+	n = raw_seg(seg, 0x80, false, 5, 1, 1, 3, 8);
+	rx = mk_rx(ADDR_A, ADDR_B, 6, false, seg, n);
+	rx.iv_index = IV + 1;
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 4), 0);
+	cr_assert_eq(b->delivered, 3);
+	cr_assert_eq(b->last.iv_index, IV + 1);
+	cr_assert_eq(b->last.seq, 5);
+	/* The same segments in the old IV Index are stale. */
+	mesh_ltp_tick(b->ltp, 4 + cfg.discard_ms);
+	n = raw_seg(seg, 0x80, false, 5, 0, 1, 12, 7);
+	rx = mk_rx(ADDR_A, ADDR_B, 5, false, seg, n);
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 5 + cfg.discard_ms), -EALREADY);
+	cr_assert_eq(b->delivered, 3);
+	node_fini(b);
+	free(b);
+}
