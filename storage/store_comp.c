@@ -64,6 +64,7 @@ int store_comp_page_get(struct store *s, uint16_t addr, uint8_t page, uint8_t *b
 	} else {
 		memcpy(buf, sqlite3_column_blob(st, 0), n);
 		*len = n;
+		rc = 0;
 	}
 	sqlite3_reset(st);
 	return rc;
