@@ -378,17 +378,20 @@ static void tx_begin(struct pb_adv *pb, struct link *l, const uint8_t *pdu, size
 	send_segments(pb, l);
 }
 
-/* Our transaction was acknowledged, explicitly (timed) or by the peer's reply. */
-static void tx_complete(struct pb_adv *pb, struct link *l, bool explicit_ack, uint64_t now_ms)
+/* Our transaction was acknowledged, explicitly or by the peer's reply. */
+static void tx_complete(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 {
 	/*
 	 * Karn: an ack of a retransmitted transaction gives no sample, and the
 	 * backoff is not carried over either: on a lossy air the retransmission
 	 * was for a loss, and a longer timeout would only slow every later
 	 * transaction down and leave fewer attempts within the 30 s timeout.
-	 * Only clean samples move the timeout (up for a slow peer).
+	 * Only clean samples move the timeout (up for a slow peer).  The
+	 * peer's reply counts as a sample too: it over-estimates the ack delay
+	 * by the peer's processing time, which errs on the side of fewer
+	 * spurious retransmissions.
 	 */
-	if (!l->tx_retried && explicit_ack) {
+	if (!l->tx_retried) {
 		rtt_sample(pb, l, now_ms - l->tx_first);
 	}
 	l->tx_busy = false;
@@ -664,7 +667,7 @@ static int rx_segment(struct pb_adv *pb, struct link *l, uint8_t tn, uint8_t ctl
 
 	/* A segment of the peer's next transaction acknowledges ours (pb_adv.h). */
 	if (l->tx_busy) {
-		tx_complete(pb, l, false, now_ms);
+		tx_complete(pb, l, now_ms);
 		if (l->state != LINK_OPEN) {
 			return 0;
 		}
@@ -726,7 +729,7 @@ int pb_adv_rx(struct pb_adv *pb, const uint8_t *data, size_t len, uint64_t now_m
 			return -EBADMSG;
 		}
 		if (l->tx_busy && tn == l->tx_tn) {
-			tx_complete(pb, l, true, now_ms);
+			tx_complete(pb, l, now_ms);
 		}
 		return 0;
 	}
