@@ -18,6 +18,8 @@ struct qpkt {
 static struct qpkt queue[QLEN];
 static size_t qh, qt;
 
+static bool chance(struct minair *a, unsigned pct);
+
 void minair_init(struct minair *a, uint64_t now, uint64_t seed)
 {
 	memset(a, 0, sizeof(*a));
@@ -58,17 +60,42 @@ void minair_send(struct minair *a, int from, uint8_t ad_type, const uint8_t *dat
 	p->len = (uint8_t)len;
 	memcpy(p->data, data, len);
 	a->sent++;
+	if (chance(a, a->dup_pct) && qt - qh < QLEN) {
+		queue[qt % QLEN] = *p;
+		qt++;
+	}
 }
 
-static bool lost(struct minair *a)
+static bool chance(struct minair *a, unsigned pct)
 {
 	uint8_t r;
 
-	if (!a->loss_pct) {
+	if (!pct) {
 		return false;
 	}
 	tv_rng(&a->rng, &r, 1);
-	return (unsigned)r * 100 / 256 < a->loss_pct;
+	return (unsigned)r * 100 / 256 < pct;
+}
+
+/* Take one packet off the queue: the head, or with reordering any of the first few. */
+static struct qpkt take(struct minair *a)
+{
+	size_t n = qt - qh, k = 0;
+	struct qpkt p;
+
+	if (a->reorder > 1 && n > 1) {
+		uint8_t r;
+
+		tv_rng(&a->rng, &r, 1);
+		k = r % (n < a->reorder ? n : a->reorder);
+	}
+	p = queue[(qh + k) % QLEN];
+	/* Close the gap: shift the packets before it up by one. */
+	for (; k > 0; k--) {
+		queue[(qh + k) % QLEN] = queue[(qh + k - 1) % QLEN];
+	}
+	qh++;
+	return p;
 }
 
 static bool step(struct minair *a, uint64_t until)
@@ -77,10 +104,10 @@ static bool step(struct minair *a, uint64_t until)
 	int i;
 
 	if (qh != qt) {
-		struct qpkt p = queue[qh++ % QLEN];
+		struct qpkt p = take(a);
 
 		for (i = 0; i < a->n; i++) {
-			if (i != p.from && a->hears[p.from][i] && !lost(a)) {
+			if (i != p.from && a->hears[p.from][i] && !chance(a, a->loss_pct)) {
 				a->delivered++;
 				a->part[i].rx(a->part[i].obj, p.type, p.data, p.len, a->now);
 			}

@@ -28,6 +28,8 @@ struct minair {
 	bool hears[MINAIR_MAX][MINAIR_MAX];
 	uint64_t now;
 	unsigned loss_pct; /* dropped per receiver */
+	unsigned dup_pct;  /* a packet is put on the air twice */
+	unsigned reorder;  /* deliver any of the first `reorder` queued packets (0/1: FIFO) */
 	uint64_t rng;
 	size_t sent, delivered;
 };
