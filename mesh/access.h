@@ -106,7 +106,7 @@ struct mesh_acc_model;
 /*
  * One row of a model's opcode table.  Messages shorter than min_len or
  * longer than max_len (-1: no bound) octets of parameters are dropped
- * before any handler runs (§3.7.3.4).  The handler's return value is passed
+ * before any handler runs (§3.7.4).  The handler's return value is passed
  * back by mesh_acc_dispatch().
  */
 struct mesh_acc_op {

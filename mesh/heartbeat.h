@@ -34,7 +34,7 @@ int mesh_hb_encode(const struct mesh_hb *hb, uint8_t out[MESH_HB_LEN]);
 int mesh_hb_decode(const uint8_t *p, size_t len, struct mesh_hb *hb);
 
 /*
- * Hops a heartbeat travelled: InitTTL - RxTTL + 1 (§3.6.7.3).  -EBADMSG when
+ * Hops a heartbeat travelled: InitTTL - RxTTL + 1 (§3.6.7).  -EBADMSG when
  * the received TTL is above the initial one; otherwise 1..0x80 in *hops.
  */
 int mesh_hb_hops(uint8_t init_ttl, uint8_t rx_ttl, uint8_t *hops);

@@ -361,7 +361,7 @@ Test(access, s3_7_4_unicast_second_element)
 }
 
 /* Unknown opcode: -ENOENT; parameters outside min/max: -EBADMSG; no handler runs. */
-Test(access, s3_7_3_4_unknown_opcode_and_bad_length)
+Test(access, s3_7_4_unknown_opcode_and_bad_length)
 {
 	struct node n;
 	uint8_t buf[64];
@@ -394,7 +394,7 @@ Test(access, s3_7_3_4_unknown_opcode_and_bad_length)
 }
 
 /* When one of several receivers rejects the length, none of them runs. */
-Test(access, s3_7_3_4_length_checked_before_any_handler)
+Test(access, s3_7_4_length_checked_before_any_handler)
 {
 	static const struct mesh_acc_op strict[] = {{0x04, 10, 10, record}};
 	struct node n;
