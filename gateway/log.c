@@ -29,6 +29,9 @@ int log_verbosity(void)
 }
 
 static void vlog(const char *level, const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 2, 0)));
+
+static void vlog(const char *level, const char *fmt, va_list ap, const char *suffix)
 {
 	struct timespec ts;
 	struct tm tm;
