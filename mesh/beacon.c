@@ -198,7 +198,7 @@ static int beacon_auth(const struct mesh_net *net, const uint8_t *beacon, size_t
 	return beacon[0] == MESH_BEACON_PRIVATE ? -EACCES : best;
 }
 
-/* The node follows the Key Refresh procedure from new-key beacons (§3.10.4.1). */
+/* The node follows the Key Refresh procedure from beacons secured with the new key. */
 static int apply_kr(struct mesh_net *net, const struct mesh_beacon_rx *rx)
 {
 	int phase = mesh_net_subnet_kr_phase(net, rx->net_idx);
@@ -273,7 +273,7 @@ static int beacon_state(const struct mesh_net *net, uint16_t net_idx,
 	if (!net || mesh_net_subnet_kr_phase(net, net_idx) < 0) {
 		return -ENOENT;
 	}
-	/* Phase 2 advertises the new key with the KR flag (§3.10.4.1). */
+	/* Key Refresh phase 2 advertises the new key with the KR flag. */
 	new_key = mesh_net_subnet_tx_new_key(net, net_idx);
 	*k = mesh_net_subnet_keys(net, net_idx, new_key);
 	mesh_net_iv_get(net, iv_index, &ivu);

@@ -1,7 +1,7 @@
 /*
  * Secure Network beacons (§3.10.3) and Mesh Private beacons (§3.10.4): a
  * stateless codec, and the glue that applies authenticated beacons to a
- * struct mesh_net (Key Refresh §3.10.4.1 / §3.11, IV Update §3.10.5).
+ * struct mesh_net (Key Refresh procedure, IV Update procedure §3.10.5).
  *
  * All beacons here are the Mesh Beacon AD payload (AD type 0x2B) starting
  * with the beacon type octet.

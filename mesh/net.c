@@ -350,7 +350,7 @@ void mesh_net_relay_set(struct mesh_net *net, bool on)
 
 int mesh_net_default_ttl_set(struct mesh_net *net, uint8_t ttl)
 {
-	/* §4.2.7: Default TTL is 0 or 2..127. */
+	/* The Default TTL state is 0 or 2..127 (Mesh Protocol §4.2, Default TTL). */
 	if (!net || ttl == 1 || ttl > MESH_TTL_MAX) {
 		return -EINVAL;
 	}
@@ -440,7 +440,7 @@ int mesh_net_subnet_update(struct mesh_net *net, uint16_t net_idx, const uint8_t
 	if (!s) {
 		return -ENOENT;
 	}
-	/* §4.3.2.? NetKey Update: repeating it in phase 1 is harmless. */
+	/* Config NetKey Update: repeating it in phase 1 with the same key is harmless. */
 	if (s->phase == 1) {
 		return mesh_crypto_equal(s->new_key, new_key, 16) ? 0 : -EBUSY;
 	}
@@ -458,7 +458,7 @@ int mesh_net_subnet_update(struct mesh_net *net, uint16_t net_idx, const uint8_t
 	return 0;
 }
 
-/* Key Refresh phase 3: the new key becomes the only key (§3.10.4). */
+/* Key Refresh phase 3: the new key becomes the only key (Key Refresh procedure). */
 static void kr_finish(struct subnet *s)
 {
 	memcpy(s->key, s->new_key, 16);
@@ -531,7 +531,7 @@ bool mesh_net_subnet_tx_new_key(const struct mesh_net *net, uint16_t net_idx)
 {
 	const struct subnet *s = net ? subnet_find(net, net_idx) : NULL;
 
-	/* §3.10.4: phase 1 still transmits with the old key, phase 2 with the new. */
+	/* Key Refresh procedure: phase 1 still transmits with the old key, phase 2 with the new. */
 	return s && s->phase == 2;
 }
 
@@ -592,9 +592,7 @@ static void iv_enter(struct mesh_net *net, uint32_t iv_index, bool update, uint6
 	net->iv_index = iv_index;
 	net->ivu = update;
 	net->iv_since_ms = now_ms;
-	if (!update) {
-		net->ivu_initiator = false;
-	}
+	net->ivu_initiator = false; /* mesh_net_iv_update_start() sets it again */
 	if (mesh_net_iv_tx(net) != old_tx) {
 		net->seq_next = 0;
 		net->seq_reserved = 0;

@@ -1,6 +1,6 @@
 /*
- * Network layer (Mesh Protocol v1.1 §3.4, key material §3.8.6, IV Index
- * §3.10.5, Key Refresh §3.11).
+ * Network layer (Mesh Protocol v1.1 §3.4, key material §3.8, IV Update
+ * procedure §3.10.5, IV Index Recovery §3.10.6, Key Refresh procedure).
  *
  * Two levels:
  *
@@ -41,14 +41,14 @@
  * for one "sufficiently before" exhaustion; 96 hours must still pass). */
 #define MESH_NET_SEQ_IVU_THRESHOLD 0x800000u
 
-/* Network credentials: the output of k2 (§3.9.6.3.2). */
+/* Network credentials: the output of k2 (§3.8, k2). */
 struct mesh_net_cred {
 	uint8_t nid; /* 7 bits */
 	uint8_t enc_key[16];
 	uint8_t priv_key[16];
 };
 
-/* Everything a subnet derives from one NetKey (§3.9.6.3). */
+/* Everything a subnet derives from one NetKey (§3.8). */
 struct mesh_net_keys {
 	struct mesh_net_cred flooding; /* k2(NetKey, 0x00) */
 	struct mesh_net_cred directed; /* k2(NetKey, 0x02) */
@@ -66,7 +66,7 @@ int mesh_net_cred_flooding(const uint8_t net_key[16], struct mesh_net_cred *cred
 int mesh_net_cred_directed(const uint8_t net_key[16], struct mesh_net_cred *cred);
 /*
  * Friendship credentials, k2(NetKey, 0x01 || LPNAddress || FriendAddress ||
- * LPNCounter || FriendCounter) (§3.9.6.3.2).
+ * LPNCounter || FriendCounter) (§3.8, k2).
  */
 int mesh_net_cred_friendship(const uint8_t net_key[16], uint16_t lpn_addr, uint16_t friend_addr,
 			     uint16_t lpn_counter, uint16_t friend_counter,
@@ -97,7 +97,7 @@ int mesh_net_encode(const struct mesh_net_cred *cred, uint32_t iv_index,
 int mesh_net_decode(const struct mesh_net_cred *cred, uint32_t iv_index, const uint8_t *pdu,
 		    size_t len, struct mesh_net_rx *rx, uint8_t tpdu[MESH_NET_TPDU_MAX]);
 
-/* --- Network Transmit / Relay Retransmit states (§4.2.19, §4.2.20) ------ */
+/* --- Network Transmit / Relay Retransmit states ------------------------ */
 
 /*
  * One octet: bits 0-2 Count (transmissions = Count + 1), bits 3-7 Interval
@@ -126,7 +126,7 @@ void mesh_net_relay_set(struct mesh_net *net, bool on);
 /* Default TTL used when a send request carries MESH_TTL_DEFAULT (initially 7). */
 int mesh_net_default_ttl_set(struct mesh_net *net, uint8_t ttl);
 
-/* Subnets and Key Refresh (§3.11.4) ---------------------------------- */
+/* Subnets and the Key Refresh procedure ------------------------------- */
 
 /*
  * Add a subnet.  0 when added or when it already exists with the same key;
@@ -142,7 +142,7 @@ int mesh_net_subnet_del(struct mesh_net *net, uint16_t net_idx);
  */
 int mesh_net_subnet_update(struct mesh_net *net, uint16_t net_idx, const uint8_t new_key[16]);
 /*
- * Key Refresh Phase transition (§4.2.14 Table 4.19): 2 from phase 1 (or 2),
+ * Key Refresh Phase transition (Config Key Refresh Phase Set): 2 from phase 1 (or 2),
  * 3 from phase 1 or 2 which revokes the old key and returns to phase 0
  * (a no-op in phase 0).  -EINVAL for other values, -EBUSY for 2 in phase 0.
  */

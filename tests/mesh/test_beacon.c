@@ -282,8 +282,8 @@ Test(beacon, s3_10_net_rejects_bad_beacons)
 	mesh_net_free(net);
 }
 
-/* §3.10.4.1 Key Refresh: new-key beacons move phase 1 -> 2 -> 3 (0); old-key flags do not. */
-Test(beacon, s3_10_4_1_net_follows_key_refresh)
+/* Key Refresh procedure: new-key beacons move phase 1 -> 2 -> 3 (0); old-key flags do not. */
+Test(beacon, key_refresh_follows_beacons)
 {
 	struct mesh_net *net = mesh_net_new(0);
 	uint8_t oldk[16], newk[16], b[22];
@@ -337,7 +337,7 @@ Test(beacon, s3_10_4_1_net_follows_key_refresh)
 }
 
 /* A private beacon secured with the new key drives Key Refresh the same way. */
-Test(beacon, s3_10_4_1_private_beacon_key_refresh)
+Test(beacon, key_refresh_from_private_beacon)
 {
 	struct mesh_net *net = mesh_net_new(0);
 	uint8_t oldk[16], newk[16], b[27];

@@ -606,8 +606,8 @@ Test(net, s3_4_6_3_nid_collision)
 	mesh_net_free(net);
 }
 
-/* §3.10.4 Key Refresh: both keys decode in phases 1 and 2, the new key sends from phase 2. */
-Test(net, s3_10_4_key_refresh_decode_and_send)
+/* Key Refresh procedure: both keys decode in phases 1 and 2, the new key sends from phase 2. */
+Test(net, key_refresh_decode_and_send)
 {
 	struct mesh_net *net = mesh_net_new(0);
 	uint8_t oldk[16], newk[16], other[16], pdu[64], t[16], tp[3] = {0x00, 0xaa, 0xbb};
