@@ -239,10 +239,11 @@ static void idx_list_get(struct mesh_rbuf *r, uint16_t *idx, size_t *n)
 {
 	size_t k = 0;
 
-	while (r->len >= 3) {
+	/* An earlier field may have failed; a failed cursor consumes nothing, so stop. */
+	while (mesh_rbuf_ok(r) && r->len >= 3) {
 		const uint8_t *p = mesh_rbuf_pull(r, 3);
 
-		if (k + 2 > CFG_LIST_MAX) {
+		if (!p || k + 2 > CFG_LIST_MAX) {
 			reject(r);
 			return;
 		}
@@ -543,7 +544,7 @@ static void model_list_get(uint32_t op, struct mesh_rbuf *r, struct cfg_model_li
 		return;
 	}
 	/* Subscription addresses, 2 octets each, fill the rest. */
-	if (r->len % 2 || r->len / 2 > CFG_LIST_MAX) {
+	if (!mesh_rbuf_ok(r) || r->len % 2 || r->len / 2 > CFG_LIST_MAX) {
 		reject(r);
 		return;
 	}

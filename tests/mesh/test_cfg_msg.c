@@ -572,6 +572,9 @@ Test(cfg_msg, idx_lists_malformed)
 	malformed(CFG_OP_APPKEY_LIST, "12 0000");
 	malformed(CFG_OP_APPKEY_LIST, "00 0010");
 	malformed(CFG_OP_APPKEY_LIST, "00 00");
+	/* Found by fuzzing: a bad NetKeyIndex followed by packed pairs must stop the list walk. */
+	malformed(CFG_OP_APPKEY_LIST, "00 00f0 012000 030000");
+	malformed(CFG_OP_APPKEY_LIST, "d1 fffe ffffff f8ffff 012000");
 	/* 127 packed pairs = 254 indexes: more than any access payload can carry. */
 	memset(big, 0, sizeof(big));
 	memset(&out, 0xa5, sizeof(out));
