@@ -359,7 +359,8 @@ struct store_model {
 
 /*
  * Replace the parsed elements and models (from page 0).  n_el must equal
- * the node's element count (-EINVAL otherwise).  Models present before and
+ * the node's element count, and no model may appear twice in one element
+ * (-EINVAL otherwise).  Models present before and
  * after keep their bindings, publications and subscriptions.
  */
 int store_comp_set(struct store *s, uint16_t addr, const struct store_element *el, size_t n_el,
