@@ -264,31 +264,34 @@ static int auth_from_input(struct prov_sess *s, const char *value)
 	size_t n = strnlen(value, PROV_OOB_SIZE_MAX + 1);
 	enum oob_kind kind = oob_kind(&s->start);
 	uint32_t v = 0;
+	int err = 0;
 
 	if (n == 0 || n > s->start.auth_size) {
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !err; i++) {
 		char c = value[i];
 
 		if (kind == OOB_ALPHA && c >= 'a' && c <= 'z') {
 			c = (char)(c - 'a' + 'A');
 		}
 		if (!(c >= '0' && c <= '9') && !(kind == OOB_ALPHA && c >= 'A' && c <= 'Z')) {
-			return -EINVAL;
+			err = -EINVAL;
 		}
 		buf[i] = c;
 		v = v * 10 + (uint32_t)(c - '0');
 	}
-	if (kind == OOB_ALPHA) {
+	if (!err && kind == OOB_COUNT && v == 0) {
+		err = -EINVAL; /* counts start at 1 (§5.4.2.4) */
+	}
+	if (!err && kind == OOB_ALPHA) {
 		auth_set_string(s, buf, n);
-	} else if (kind == OOB_COUNT && v == 0) {
-		return -EINVAL;
-	} else {
+	} else if (!err) {
 		auth_set_number(s, v);
 	}
 	mesh_crypto_wipe(buf, sizeof(buf));
-	return 0;
+	mesh_crypto_wipe(&v, sizeof(v));
+	return err;
 }
 
 /* --- Confirmation and session keys (§5.4.2.5, §5.4.2.6) ----------------- */

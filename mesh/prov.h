@@ -44,6 +44,18 @@
  * or not, and again by prov_free().  The result is handed out once, through
  * ops.done, and wiped after that callback returns.
  *
+ * Out-of-band values (§5.4.2.4): the side that shows a value draws it from
+ * the injected rng by rejection sampling (no modulo bias): a number in
+ * 0 .. 10^size - 1 for the numeric actions, a count in 1 .. 10^size - 1 for
+ * blink, beep, vibrate, push and twist, size characters from 0-9A-Z for the
+ * alphanumeric actions.  A number goes into the AuthValue big-endian in its
+ * last octets, a string as ASCII from the first octet, zero padded.  The
+ * AuthValue is 16 octets with the CMAC algorithm, 32 with HMAC.
+ *
+ * The Mesh 1.1 record PDUs (Record Request/Response, Records Get/List) are
+ * decoded by prov_pdu.h but not served: certificate-based provisioning is
+ * not supported, so a session treats them as Unexpected PDU.
+ *
  * Re-entrancy: callbacks run inside prov_start/prov_rx/prov_input_oob/
  * prov_tick.  Never free the session from inside its own callback chain
  * (close, then free from the caller's own context), and do not deliver a PDU
