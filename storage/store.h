@@ -107,16 +107,16 @@ int store_rollback(struct store *s);
 struct store_network {
 	uint8_t uuid[STORE_UUID_LEN]; /* mesh UUID (Mesh CDB "meshUUID") */
 	uint32_t iv_index;
-	bool iv_update;       /* IV Update in Progress (§3.10.5) */
-	uint16_t unicast;     /* the provisioner's own primary element address */
-	uint8_t elements;     /* the provisioner's element count (>= 1) */
-	uint16_t uni_low;     /* allocated unicast range, inclusive */
+	bool iv_update;   /* IV Update in Progress (§3.10.5) */
+	uint16_t unicast; /* the provisioner's own primary element address */
+	uint8_t elements; /* the provisioner's element count (>= 1) */
+	uint16_t uni_low; /* allocated unicast range, inclusive */
 	uint16_t uni_high;
-	uint16_t grp_low;     /* allocated group range, inclusive */
+	uint16_t grp_low; /* allocated group range, inclusive */
 	uint16_t grp_high;
-	uint32_t seq_limit;   /* persisted sequence number limit (read only) */
-	uint64_t created_ms;  /* read only */
-	uint64_t updated_ms;  /* read only */
+	uint32_t seq_limit;  /* persisted sequence number limit (read only) */
+	uint64_t created_ms; /* read only */
+	uint64_t updated_ms; /* read only */
 };
 
 /*
@@ -319,9 +319,9 @@ struct store_node_filter {
 	unsigned state_mask;  /* bits (1u << enum store_cfg_state); 0 = any */
 	uint16_t addr_lo;     /* primary address range, inclusive; 0/0 = any */
 	uint16_t addr_hi;
-	uint16_t after;       /* cursor: only nodes with unicast > after (0 = from the start) */
-	size_t offset;        /* skipped after filtering */
-	size_t limit;         /* 0 = no limit */
+	uint16_t after; /* cursor: only nodes with unicast > after (0 = from the start) */
+	size_t offset;  /* skipped after filtering */
+	size_t limit;   /* 0 = no limit */
 };
 
 /*
@@ -386,14 +386,14 @@ int store_node_bindings(struct store *s, uint16_t addr, struct store_binding **o
 
 /* Model Publication state (§4.2.3). */
 struct store_pub {
-	uint16_t addr;       /* publish address; 0 = publication disabled */
+	uint16_t addr; /* publish address; 0 = publication disabled */
 	bool has_label;
-	uint8_t label[16];   /* Label UUID when addr is virtual */
+	uint8_t label[16]; /* Label UUID when addr is virtual */
 	uint16_t app_idx;
-	bool cred;           /* Friendship credentials flag */
+	bool cred; /* Friendship credentials flag */
 	uint8_t ttl;
-	uint8_t period;      /* raw Publish Period octet: steps | resolution << 6 */
-	uint8_t retransmit;  /* raw: count | interval steps << 3 */
+	uint8_t period;     /* raw Publish Period octet: steps | resolution << 6 */
+	uint8_t retransmit; /* raw: count | interval steps << 3 */
 };
 
 /* Set (or with pub->addr == 0, clear) a model's publication. */
@@ -459,13 +459,13 @@ int store_addr_exclusions_purge(struct store *s, uint32_t iv_index, size_t *n);
 
 struct store_scan {
 	uint8_t uuid[STORE_UUID_LEN];
-	uint16_t oob;          /* OOB Information (§3.9.2 Unprovisioned Device beacon) */
+	uint16_t oob; /* OOB Information (§3.9.2 Unprovisioned Device beacon) */
 	bool has_uri_hash;
 	uint8_t uri_hash[4];
 	int8_t rssi;
-	uint64_t first_ms;     /* read only: kept from the first sighting */
-	uint64_t last_ms;      /* time of this sighting */
-	uint16_t via;          /* 0 = local scan, else the Remote Provisioning Server's address */
+	uint64_t first_ms; /* read only: kept from the first sighting */
+	uint64_t last_ms;  /* time of this sighting */
+	uint16_t via;      /* 0 = local scan, else the Remote Provisioning Server's address */
 };
 
 /* Record a sighting (keyed by uuid + via): first_ms kept, the rest updated.  Not audited. */
@@ -489,9 +489,9 @@ struct store_op {
 	uint64_t id;
 	char type[STORE_NAME_MAX]; /* e.g. "provision", "configure" */
 	enum store_op_state state;
-	uint8_t progress;          /* percent */
-	char *result;              /* JSON text or NULL; owned, see store_op_clear() */
-	char error[256];           /* empty when none */
+	uint8_t progress; /* percent */
+	char *result;     /* JSON text or NULL; owned, see store_op_clear() */
+	char error[256];  /* empty when none */
 	uint64_t created_ms;
 	uint64_t updated_ms;
 };

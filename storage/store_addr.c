@@ -164,8 +164,9 @@ int store_addr_reservations_recover(struct store *s, size_t *n)
 	if (rc) {
 		return rc;
 	}
-	st = store_q(s, "INSERT INTO addr_exclusions (addr, count, iv_index, created_ms)"
-			" SELECT r.addr, r.count, n.iv_index, ? FROM addr_reservations r, network n");
+	st = store_q(s,
+		     "INSERT INTO addr_exclusions (addr, count, iv_index, created_ms)"
+		     " SELECT r.addr, r.count, n.iv_index, ? FROM addr_reservations r, network n");
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)store_now(s));
 	}
@@ -198,7 +199,7 @@ static int read_exclusion(struct store *s, sqlite3_stmt *st, void *item)
 int store_addr_exclusions(struct store *s, struct store_addr_exclusion **out, size_t *n)
 {
 	sqlite3_stmt *st =
-		store_q(s, "SELECT addr, count, iv_index FROM addr_exclusions ORDER BY addr, id");
+	    store_q(s, "SELECT addr, count, iv_index FROM addr_exclusions ORDER BY addr, id");
 
 	return store_collect(s, st, sizeof(**out), read_exclusion, (void **)out, n);
 }

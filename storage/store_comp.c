@@ -24,8 +24,9 @@ int store_comp_page_put(struct store *s, uint16_t addr, uint8_t page, const uint
 	}
 	rc = store_node_id(s, addr, &id);
 	if (rc == 0) {
-		st = store_q(s, "INSERT OR REPLACE INTO comp_pages (node_id, page, data, updated_ms)"
-				" VALUES (?, ?, ?, ?)");
+		st =
+		    store_q(s, "INSERT OR REPLACE INTO comp_pages (node_id, page, data, updated_ms)"
+			       " VALUES (?, ?, ?, ?)");
 		if (st) {
 			sqlite3_bind_int64(st, 1, id);
 			sqlite3_bind_int(st, 2, page);
@@ -92,8 +93,9 @@ int store_comp_page_list(struct store *s, uint16_t addr, uint8_t **pages, size_t
 /* Insert a model unless present; existing rows keep their bindings. */
 static int put_model(struct store *s, int64_t node, const struct store_model *m)
 {
-	sqlite3_stmt *st = store_q(s, "INSERT OR IGNORE INTO models (element_id, vendor, model_id)"
-				      " SELECT id, ?, ? FROM elements WHERE node_id = ? AND idx = ?");
+	sqlite3_stmt *st =
+	    store_q(s, "INSERT OR IGNORE INTO models (element_id, vendor, model_id)"
+		       " SELECT id, ?, ? FROM elements WHERE node_id = ? AND idx = ?");
 
 	if (st) {
 		sqlite3_bind_int(st, 1, m->vendor);
@@ -181,8 +183,9 @@ int store_comp_set(struct store *s, uint16_t addr, const struct store_element *e
 		}
 	}
 	if (rc == 0) {
-		st = store_q(s, "DELETE FROM models WHERE element_id IN (SELECT id FROM elements"
-				" WHERE node_id = ?) AND id NOT IN (SELECT id FROM temp.keep_models)");
+		st = store_q(s,
+			     "DELETE FROM models WHERE element_id IN (SELECT id FROM elements"
+			     " WHERE node_id = ?) AND id NOT IN (SELECT id FROM temp.keep_models)");
 		if (st) {
 			sqlite3_bind_int64(st, 1, id);
 		}
@@ -278,8 +281,8 @@ int store_model_row(struct store *s, uint16_t elem_addr, bool vendor, uint32_t i
  * and ?2 = v, require a changed row (else -ENOENT, or -EEXIST for an
  * INSERT OR IGNORE that found the row), audit.
  */
-static int model_op(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id,
-		    const char *sql, int v, int nochange, const char *what)
+static int model_op(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id, const char *sql,
+		    int v, int nochange, const char *what)
 {
 	sqlite3_stmt *st;
 	int64_t row;
@@ -340,11 +343,12 @@ static int read_binding(struct store *s, sqlite3_stmt *st, void *item)
 int store_node_bindings(struct store *s, uint16_t addr, struct store_binding **out, size_t *n)
 {
 	sqlite3_stmt *st;
-	int rc = node_query(s, addr,
-			    "SELECT e.addr, m.vendor, m.model_id, b.app_idx FROM bindings b"
-			    " JOIN models m ON b.model = m.id JOIN elements e ON m.element_id = e.id"
-			    " WHERE e.node_id = ? ORDER BY e.addr, m.vendor, m.model_id, b.app_idx",
-			    &st);
+	int rc =
+	    node_query(s, addr,
+		       "SELECT e.addr, m.vendor, m.model_id, b.app_idx FROM bindings b"
+		       " JOIN models m ON b.model = m.id JOIN elements e ON m.element_id = e.id"
+		       " WHERE e.node_id = ? ORDER BY e.addr, m.vendor, m.model_id, b.app_idx",
+		       &st);
 
 	return rc ? rc : store_collect(s, st, sizeof(**out), read_binding, (void **)out, n);
 }
@@ -453,9 +457,8 @@ int store_sub_del(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id,
 
 int store_sub_clear(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id)
 {
-	return model_op(s, elem_addr, vendor, id,
-			"DELETE FROM subscriptions WHERE model = ?1", 0, 0,
-			"model.sub_clear");
+	return model_op(s, elem_addr, vendor, id, "DELETE FROM subscriptions WHERE model = ?1", 0,
+			0, "model.sub_clear");
 }
 
 int store_sub_list(struct store *s, uint16_t elem_addr, bool vendor, uint32_t id, uint16_t **out,

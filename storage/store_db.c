@@ -59,7 +59,8 @@ const char *store_strerror(int err)
 	case 0:
 		return "success";
 	case -EPERM:
-		return "master key file is accessible to group or others, or not owned by this user";
+		return "master key file is accessible to group or others, or not owned by this "
+		       "user";
 	case -EBADF:
 		return "master key file is not a regular file of exactly 32 octets";
 	case -ENOKEY:
@@ -298,8 +299,7 @@ int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len)
 }
 
 int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
-		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out,
-		  size_t *n)
+		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out, size_t *n)
 {
 	unsigned char *arr = NULL, *p;
 	size_t cap = 0, len = 0;

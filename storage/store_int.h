@@ -58,7 +58,7 @@ int store_txn_end(struct store *s, int rc);
 uint64_t store_now(struct store *s);
 /* Audit entry for the current actor, written in the caller's transaction. */
 int store_audit(struct store *s, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Copy a TEXT column into a fixed buffer (always NUL-terminated). */
 void store_col_text(sqlite3_stmt *st, int col, char *out, size_t cap);

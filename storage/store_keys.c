@@ -197,8 +197,9 @@ int store_netkey_phase_set(struct store *s, uint16_t idx, enum store_kr_phase ph
 		}
 	}
 	if (rc == 0) {
-		st = store_q(s, "UPDATE netkeys SET phase = ?1, updated_ms = ?2,"
-				" old_key = CASE WHEN ?1 = 0 THEN NULL ELSE old_key END WHERE idx = ?3");
+		st = store_q(
+		    s, "UPDATE netkeys SET phase = ?1, updated_ms = ?2,"
+		       " old_key = CASE WHEN ?1 = 0 THEN NULL ELSE old_key END WHERE idx = ?3");
 		if (st) {
 			sqlite3_bind_int(st, 1, phase);
 			sqlite3_bind_int64(st, 2, (sqlite3_int64)store_now(s));

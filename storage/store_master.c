@@ -141,7 +141,8 @@ int store_seal(const struct store *s, const char *aad, const uint8_t key[STORE_K
 	uint8_t *iv = out, *ct = out + MESH_GCM_IV_LEN, *tag = ct + STORE_KEY_LEN;
 	int rc;
 
-	/* A random 96-bit IV per seal; a few thousand seals per master key stay far from collisions. */
+	/* A random 96-bit IV per seal; a few thousand seals per master key stay far from
+	 * collisions. */
 	rc = mesh_crypto_random(iv, MESH_GCM_IV_LEN);
 	if (rc) {
 		return rc;

@@ -33,8 +33,8 @@ int store_net_create(struct store *s, const struct store_network *net)
 
 	if (!net || !ranges_ok(net->uni_low, net->uni_high, net->grp_low, net->grp_high) ||
 	    net->elements == 0 || !unicast(net->unicast) ||
-	    !unicast((uint32_t)net->unicast + net->elements - 1u) ||
-	    net->unicast < net->uni_low || net->unicast + net->elements - 1u > net->uni_high) {
+	    !unicast((uint32_t)net->unicast + net->elements - 1u) || net->unicast < net->uni_low ||
+	    net->unicast + net->elements - 1u > net->uni_high) {
 		return -EINVAL;
 	}
 	rc = store_txn_begin(s);

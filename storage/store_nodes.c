@@ -12,14 +12,14 @@
 #include "storage/store_int.h"
 
 #define NODE_COLS                                                                                  \
-	"uuid, unicast, elements, features, cid, pid, vid, crpl, name, cfg_state, excluded,"        \
+	"uuid, unicast, elements, features, cid, pid, vid, crpl, name, cfg_state, excluded,"       \
 	" cand_key IS NOT NULL, created_ms, updated_ms"
 
 static const char *const state_names[STORE_CFG_STATE_COUNT] = {
-	[STORE_CFG_PROVISIONED] = "provisioned",
-	[STORE_CFG_CONFIGURING] = "configuring",
-	[STORE_CFG_CONFIGURED] = "configured",
-	[STORE_CFG_FAILED] = "failed",
+    [STORE_CFG_PROVISIONED] = "provisioned",
+    [STORE_CFG_CONFIGURING] = "configuring",
+    [STORE_CFG_CONFIGURED] = "configured",
+    [STORE_CFG_FAILED] = "failed",
 };
 
 const char *store_cfg_state_name(enum store_cfg_state st)
@@ -154,8 +154,9 @@ int store_node_add(struct store *s, const struct store_node *node,
 		rc = store_seal(s, aad, dev_key, blob);
 	}
 	if (rc == 0) {
-		st = store_q(s, "INSERT INTO nodes (uuid, unicast, elements, dev_key, name,"
-				" cfg_state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+		st = store_q(s,
+			     "INSERT INTO nodes (uuid, unicast, elements, dev_key, name,"
+			     " cfg_state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st) {
 			store_bind_blob(st, 1, node->uuid, STORE_UUID_LEN);
 			sqlite3_bind_int(st, 2, node->unicast);
@@ -233,7 +234,7 @@ int store_node_get_by_uuid(struct store *s, const uint8_t uuid[STORE_UUID_LEN],
 			   struct store_node *out)
 {
 	sqlite3_stmt *st =
-		store_q(s, "SELECT " NODE_COLS " FROM nodes WHERE uuid = ? AND excluded = 0");
+	    store_q(s, "SELECT " NODE_COLS " FROM nodes WHERE uuid = ? AND excluded = 0");
 
 	if (st) {
 		store_bind_blob(st, 1, uuid, STORE_UUID_LEN);
@@ -666,10 +667,10 @@ int store_node_appkey_del(struct store *s, uint16_t addr, uint16_t app_idx)
 		rc = store_node_id(s, addr, &id);
 	}
 	if (rc == 0) {
-		sqlite3_stmt *st = store_q(
-			s, "DELETE FROM bindings WHERE app_idx = ?2 AND model IN (SELECT m.id"
-			   " FROM models m JOIN elements e ON m.element_id = e.id"
-			   " WHERE e.node_id = ?1)");
+		sqlite3_stmt *st =
+		    store_q(s, "DELETE FROM bindings WHERE app_idx = ?2 AND model IN (SELECT m.id"
+			       " FROM models m JOIN elements e ON m.element_id = e.id"
+			       " WHERE e.node_id = ?1)");
 
 		if (st) {
 			sqlite3_bind_int64(st, 1, id);
@@ -731,7 +732,7 @@ static void bind_filter(sqlite3_stmt *st, const struct store_node_filter *f)
 }
 
 #define FILTER_WHERE                                                                               \
-	" WHERE (?1 = 2 OR excluded = ?1) AND (?2 IS NULL OR instr(name, ?2) > 0)"                  \
+	" WHERE (?1 = 2 OR excluded = ?1) AND (?2 IS NULL OR instr(name, ?2) > 0)"                 \
 	" AND (?3 = 0 OR ((1 << cfg_state) & ?3) != 0) AND unicast BETWEEN ?4 AND ?5"
 
 int store_node_list(struct store *s, const struct store_node_filter *f, struct store_node **out,

@@ -11,9 +11,9 @@
 #include "storage/store_int.h"
 
 static const char *const role_names[] = {
-	[STORE_ROLE_VIEWER] = "viewer",
-	[STORE_ROLE_OPERATOR] = "operator",
-	[STORE_ROLE_ADMIN] = "admin",
+    [STORE_ROLE_VIEWER] = "viewer",
+    [STORE_ROLE_OPERATOR] = "operator",
+    [STORE_ROLE_ADMIN] = "admin",
 };
 
 int store_token_hash(const char *token, uint8_t hash[STORE_TOKEN_HASH_LEN])

@@ -36,13 +36,14 @@ static size_t sample_models(struct store_model *m, size_t cap)
 	json_array_foreach(json_object_get(el, "SIG_models"), i, x)
 	{
 		cr_assert_lt(n, cap);
-		m[n++] = (struct store_model){0, false, (uint32_t)strtoul(json_string_value(x), 0, 16)};
+		m[n++] =
+		    (struct store_model){0, false, (uint32_t)strtoul(json_string_value(x), 0, 16)};
 	}
 	json_array_foreach(json_object_get(el, "Vendor_models"), i, x)
 	{
 		cr_assert_lt(n, cap);
 		m[n++] = (struct store_model){
-			0, true, (uint32_t)(tv_hexnum(x, "CID", 0) << 16 | tv_hexnum(x, "MID", 0))};
+		    0, true, (uint32_t)(tv_hexnum(x, "CID", 0) << 16 | tv_hexnum(x, "MID", 0))};
 	}
 	return n;
 }
@@ -175,10 +176,15 @@ Test(store_comp, publication)
 {
 	struct store_element el = {0, 0};
 	struct store_model m = {0, true, 0x003f002a};
-	struct store_pub p = {.addr = 0xc001, .app_idx = 1, .cred = true, .ttl = 5,
-			      .period = 0x41, .retransmit = 0x2a},
-			 got, virt = {.addr = 0x9234, .has_label = true, .label = {0xf4, 0xa0},
-				      .ttl = 0xff};
+	struct store_pub p = {.addr = 0xc001,
+			      .app_idx = 1,
+			      .cred = true,
+			      .ttl = 5,
+			      .period = 0x41,
+			      .retransmit = 0x2a},
+			 got,
+			 virt = {
+			     .addr = 0x9234, .has_label = true, .label = {0xf4, 0xa0}, .ttl = 0xff};
 
 	cr_assert_eq(store_comp_set(f.s, 0x0100, &el, 1, &m, 1), 0);
 	cr_assert_eq(store_pub_get(f.s, 0x0100, true, 0x003f002a, &got), -ENOENT);

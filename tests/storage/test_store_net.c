@@ -20,8 +20,12 @@ TestSuite(store_net, .init = setup, .fini = teardown);
 /* The network row reads back as created, and a second create is -EEXIST. */
 Test(store_net, create_get)
 {
-	struct store_network n, again = {.unicast = 1, .elements = 1, .uni_low = 1,
-					 .uni_high = 2, .grp_low = 0xc000, .grp_high = 0xc000};
+	struct store_network n, again = {.unicast = 1,
+					 .elements = 1,
+					 .uni_low = 1,
+					 .uni_high = 2,
+					 .grp_low = 0xc000,
+					 .grp_high = 0xc000};
 
 	cr_assert_eq(store_net_get(f.s, &n), 0);
 	cr_assert_eq(n.uuid[0], 0x70);

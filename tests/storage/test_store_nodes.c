@@ -374,9 +374,9 @@ Test(store_nodes, list_10000_nodes, .timeout = 600)
 		snprintf(m->name, sizeof(m->name), "node-%05u", (unsigned)i);
 		cr_assert_eq(fx_node(f.s, m->addr, 2, i), 0);
 		if (m->state) {
-			cr_assert_eq(store_node_cfg_state_set(f.s, m->addr,
-							      (enum store_cfg_state)m->state),
-				     0);
+			cr_assert_eq(
+			    store_node_cfg_state_set(f.s, m->addr, (enum store_cfg_state)m->state),
+			    0);
 		}
 		if (i % 7 == 0) {
 			cr_assert_eq(store_node_remove(f.s, m->addr), 0);
@@ -392,12 +392,14 @@ Test(store_nodes, list_10000_nodes, .timeout = 600)
 	check_filter(flt, 1000);
 	flt = (struct store_node_filter){.name_sub = "-012"};
 	check_filter(flt, 7);
-	flt = (struct store_node_filter){.state_mask = 1u << STORE_CFG_CONFIGURED |
-						       1u << STORE_CFG_FAILED};
+	flt = (struct store_node_filter){.state_mask =
+					     1u << STORE_CFG_CONFIGURED | 1u << STORE_CFG_FAILED};
 	check_filter(flt, 500);
 	flt = (struct store_node_filter){.addr_lo = 0x1000, .addr_hi = 0x2000, .excluded = 2};
 	check_filter(flt, 64);
-	flt = (struct store_node_filter){.addr_lo = 0x1000, .addr_hi = 0x1fff, .name_sub = "9",
+	flt = (struct store_node_filter){.addr_lo = 0x1000,
+					 .addr_hi = 0x1fff,
+					 .name_sub = "9",
 					 .state_mask = 1u << STORE_CFG_PROVISIONED};
 	check_filter(flt, 3);
 
