@@ -1,0 +1,132 @@
+/*
+ * The contract between the REST layer (api/, HTTP threads) and the gateway
+ * core (gateway/, the event-loop thread): command types carried by struct
+ * gw_cmd (gateway/cmdq.h), their JSON arguments and their JSON results.
+ *
+ * api/ validates every request (types, ranges, unknown fields) before it
+ * builds a command, so the core may trust the shapes below; the core still
+ * checks meaning (a node that does not exist, a key index in use).
+ *
+ * Arguments: cmd->args is a JSON object holding the path parameters, the
+ * query parameters and the request body fields, as listed per command.
+ * Result: cmd->status 0 and cmd->result the response body, or a negative
+ * errno and cmd->detail a sentence for the problem response.  A result with
+ * a member "_http_status" (integer) overrides the default 200 (e.g. 202
+ * for an accepted long operation); api/ removes that member before sending.
+ *
+ * Addresses and key indexes are JSON integers; keys, UUIDs and raw bytes
+ * are lower-case hex strings (UUIDs without dashes accepted on input,
+ * returned as 32 hex digits).  Times are RFC 3339 strings (UTC).
+ */
+#ifndef GW_CMD_H
+#define GW_CMD_H
+
+enum gw_cmd_type {
+	/* GET /api/v1/network -> {mesh_uuid, iv_index, iv_update, address,
+	 *   unicast_range:{low,high}, group_range:{low,high},
+	 *   net_keys:[{index, phase}], app_keys:[{index, net_index}], nodes: count} */
+	GW_CMD_NETWORK_GET = 1,
+
+	/* POST /api/v1/scans {duration_s: 1..600 (default 30)}
+	 *   -> 202 {id, state:"running", started_at, duration_s} */
+	GW_CMD_SCAN_START,
+	/* DELETE /api/v1/scans/current -> {state:"stopped"} */
+	GW_CMD_SCAN_STOP,
+	/* GET /api/v1/scans/results -> {scanning: bool, items:[{uuid, oob_info,
+	 *   uri_hash|null, rssi, first_seen, last_seen}]} */
+	GW_CMD_SCAN_RESULTS,
+
+	/* POST /api/v1/provisioning {devices:[{uuid, name?, auth:{method:
+	 *   "none"|"static"|"output"|"input", static_oob?: hex 32|64,
+	 *   action?: "blink"|"beep"|"vibrate"|"numeric"|"alphanumeric"|"push"|"twist",
+	 *   size?: 1..8}}] (1..32 devices), algorithm?: "auto"|"hmac"|"cmac"}
+	 *   -> 202 {sessions:[session]}
+	 * session = {id, uuid, name, state: "queued"|"linking"|"provisioning"|
+	 *   "waiting_oob"|"configuring"|"done"|"failed"|"cancelled",
+	 *   address|null, auth_method, input_oob_value|null (shown to the user
+	 *   for Input OOB), error|null, created_at, updated_at} */
+	GW_CMD_PROV_START,
+	/* GET /api/v1/provisioning -> {items:[session]} (recent and active) */
+	GW_CMD_PROV_LIST,
+	/* GET /api/v1/provisioning/{id} -> session */
+	GW_CMD_PROV_GET,
+	/* POST /api/v1/provisioning/{id}/oob {value: string 1..8} -> session */
+	GW_CMD_PROV_OOB,
+	/* DELETE /api/v1/provisioning/{id} -> session (cancelled) */
+	GW_CMD_PROV_CANCEL,
+
+	/* GET /api/v1/nodes {limit 1..1000 (50), offset >= 0, excluded: bool,
+	 *   name: substring, state} -> {items:[node], total, limit, offset}
+	 * node = {address, uuid, name, elements, state, excluded, cid, pid,
+	 *   vid, features:{relay,proxy,friend,low_power}, created_at, updated_at} */
+	GW_CMD_NODE_LIST,
+	/* GET /api/v1/nodes/{address} -> node + {net_keys, app_keys,
+	 *   pages:[numbers], bindings:[{element, model, app_index}],
+	 *   subscriptions:[{element, model, address}]} */
+	GW_CMD_NODE_GET,
+	/* PATCH /api/v1/nodes/{address} {name} -> node */
+	GW_CMD_NODE_PATCH,
+	/* DELETE /api/v1/nodes/{address} -> 202 operation (Node Reset, then excluded) */
+	GW_CMD_NODE_REMOVE,
+	/* GET /api/v1/nodes/{address}/composition/{page} -> {page, raw (hex),
+	 *   cid, pid, vid, crpl, features, elements:[{index, location,
+	 *   models:[{id, vendor: bool, company|null}]}]} (from the inventory) */
+	GW_CMD_NODE_COMP,
+	/* POST /api/v1/nodes/{address}/config {op, ...fields} -> {op, status,
+	 *   status_name, ...} (synchronous, waits for the node's status)
+	 * op: "composition_get" {page}, "appkey_add" {app_index},
+	 *   "appkey_delete" {app_index}, "appkey_list" {net_index},
+	 *   "bind"/"unbind" {element, model, app_index},
+	 *   "publication_get" {element, model}, "publication_set" {element,
+	 *   model, address, app_index, ttl, period, retransmit},
+	 *   "subscription_add"/"subscription_delete" {element, model, address},
+	 *   "subscription_list" {element, model},
+	 *   "default_ttl_get", "default_ttl_set" {ttl}, "relay_get",
+	 *   "relay_set" {enabled, retransmit}, "beacon_get", "beacon_set"
+	 *   {enabled}, "net_transmit_get", "net_transmit_set" {count,
+	 *   interval_ms}, "heartbeat_pub_get", "heartbeat_pub_set" {destination,
+	 *   count_log, period_log, ttl, features, net_index},
+	 *   "heartbeat_sub_get", "heartbeat_sub_set" {source, destination,
+	 *   period_log}, "node_reset".
+	 * model: integer (SIG 16-bit) or {company, id} (vendor). */
+	GW_CMD_NODE_CONFIG,
+
+	/* POST /api/v1/onoff {address, on: bool, ack: bool (true)} -> {address,
+	 *   present|null} (address may be a group address; then no answer is
+	 *   awaited and present is null) */
+	GW_CMD_ONOFF_SET,
+	/* GET /api/v1/onoff/{address} -> {address, present} */
+	GW_CMD_ONOFF_GET,
+
+	/* GET /api/v1/keys/net {export: bool} -> {items:[{index, phase,
+	 *   key? (admin + export only)}]} */
+	GW_CMD_NETKEY_LIST,
+	/* POST /api/v1/keys/net {index?} -> 201 {index, phase} (admin) */
+	GW_CMD_NETKEY_CREATE,
+	/* GET /api/v1/keys/app {export: bool} -> {items:[{index, net_index, key?}]} */
+	GW_CMD_APPKEY_LIST,
+	/* POST /api/v1/keys/app {net_index, index?} -> 201 {index, net_index} (admin) */
+	GW_CMD_APPKEY_CREATE,
+
+	/* GET /api/v1/operations {limit, offset} -> {items:[operation]}
+	 * operation = {id, type, state: "running"|"done"|"failed", progress
+	 *   (0..100), target|null, result|null, error|null, created_at, updated_at} */
+	GW_CMD_OP_LIST,
+	/* GET /api/v1/operations/{id} -> operation */
+	GW_CMD_OP_GET,
+
+	/* GET /api/v1/tokens -> {items:[{name, role, created_at, revoked}]} (admin) */
+	GW_CMD_TOKEN_LIST,
+	/* POST /api/v1/tokens {name, role} -> 201 {name, role, token} (admin; the
+	 *   token is shown once) */
+	GW_CMD_TOKEN_CREATE,
+	/* DELETE /api/v1/tokens/{name} -> {name, revoked: true} (admin) */
+	GW_CMD_TOKEN_REVOKE,
+
+	/* GET /healthz (no token) -> {status:"ok", version, uptime_s} */
+	GW_CMD_HEALTH,
+
+	GW_CMD_MAX
+};
+
+#endif /* GW_CMD_H */
