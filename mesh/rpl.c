@@ -121,38 +121,51 @@ int mesh_rpl_update(struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint3
 	return 0;
 }
 
-int mesh_rpl_get(const struct mesh_rpl *rpl, uint16_t src, uint32_t *iv_index, uint32_t *seq)
+/* Index of src in *i: 0, -ENOENT when src has no entry, -EINVAL without a list. */
+static int lookup(const struct mesh_rpl *rpl, uint16_t src, size_t *i)
 {
 	bool found;
-	size_t i;
 
 	if (!rpl) {
 		return -EINVAL;
 	}
-	i = find(rpl, src, &found);
-	if (!found) {
-		return -ENOENT;
+	*i = find(rpl, src, &found);
+	return found ? 0 : -ENOENT;
+}
+
+/* Copy an entry to whichever out-parameters the caller asked for. */
+static void put(const struct rpl_entry *e, uint16_t *src, uint32_t *iv_index, uint32_t *seq)
+{
+	if (src) {
+		*src = e->src;
 	}
 	if (iv_index) {
-		*iv_index = rpl->e[i].iv_index;
+		*iv_index = e->iv_index;
 	}
 	if (seq) {
-		*seq = rpl->e[i].seq;
+		*seq = e->seq;
 	}
+}
+
+int mesh_rpl_get(const struct mesh_rpl *rpl, uint16_t src, uint32_t *iv_index, uint32_t *seq)
+{
+	size_t i;
+	int err = lookup(rpl, src, &i);
+
+	if (err) {
+		return err;
+	}
+	put(&rpl->e[i], NULL, iv_index, seq);
 	return 0;
 }
 
 int mesh_rpl_remove(struct mesh_rpl *rpl, uint16_t src)
 {
-	bool found;
 	size_t i;
+	int err = lookup(rpl, src, &i);
 
-	if (!rpl) {
-		return -EINVAL;
-	}
-	i = find(rpl, src, &found);
-	if (!found) {
-		return -ENOENT;
+	if (err) {
+		return err;
 	}
 	memmove(&rpl->e[i], &rpl->e[i + 1], (rpl->n - i - 1) * sizeof(rpl->e[0]));
 	rpl->n--;
@@ -192,14 +205,6 @@ int mesh_rpl_entry(const struct mesh_rpl *rpl, size_t i, uint16_t *src, uint32_t
 	if (!rpl || i >= rpl->n) {
 		return -ENOENT;
 	}
-	if (src) {
-		*src = rpl->e[i].src;
-	}
-	if (iv_index) {
-		*iv_index = rpl->e[i].iv_index;
-	}
-	if (seq) {
-		*seq = rpl->e[i].seq;
-	}
+	put(&rpl->e[i], src, iv_index, seq);
 	return 0;
 }

@@ -168,6 +168,23 @@ static void node_fini(struct node *n)
 	mesh_rpl_free(n->rpl);
 }
 
+/* A node with no link (its PDUs are only captured) and the default SAR settings in *cfg. */
+static struct node *solo(int idx, struct mesh_ltp_config *cfg)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	cr_assert_not_null(n);
+	mesh_ltp_config_default(cfg);
+	node_init(n, NULL, idx, cfg, 4);
+	return n;
+}
+
+static void solo_free(struct node *n)
+{
+	node_fini(n);
+	free(n);
+}
+
 static struct link *link_new(uint64_t seed, unsigned loss, unsigned dup, unsigned jitter,
 			     const struct mesh_ltp_config *cfg)
 {
@@ -305,6 +322,25 @@ static struct mesh_utp_msg access_msg(struct node *from, uint16_t dst, const uin
 	    .data = data,
 	    .len = len,
 	};
+}
+
+/* Send len octets of data from A to dst over l and run until everything settled. */
+static uint32_t send_and_settle(struct link *l, uint16_t dst, const uint8_t *data, size_t len)
+{
+	struct mesh_utp_msg m = access_msg(&l->n[0], dst, data, len);
+	uint32_t h = 0;
+
+	cr_assert_eq(mesh_ltp_send(l->n[0].ltp, &m, l->now, &h), 0);
+	run(l, l->now + 600000);
+	return h;
+}
+
+/* The sender heard exactly one verdict, for handle h, with the given status. */
+static void assert_verdict(const struct node *a, uint32_t h, int status)
+{
+	cr_assert_eq(a->done_calls, 1);
+	cr_assert_eq(a->done_handle, h);
+	cr_assert_eq(a->done_status, status, "status %d, expected %d", a->done_status, status);
 }
 
 /*
@@ -555,7 +591,7 @@ Test(ltp, s8_3_6_msg06_send_and_msg08_retransmit)
 {
 	json_t *ut = json_object_get(tv_get("network_pdus.messages[id=msg06]"), "upper_transport");
 	struct mesh_ltp_config cfg;
-	struct node *a = calloc(1, sizeof(*a));
+	struct node *a = solo(0, &cfg);
 	uint8_t utp[32];
 	int n = vec_hex(ut, "UpperTransportPDU", utp, sizeof(utp));
 	struct mesh_utp_msg m = {.iv_index = IV,
@@ -567,8 +603,6 @@ Test(ltp, s8_3_6_msg06_send_and_msg08_retransmit)
 				 .len = (size_t)n};
 	uint32_t h;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(a, NULL, 0, &cfg, 4);
 	a->seq = 0x3129ac;
 	cr_assert_eq(mesh_ltp_send(a->ltp, &m, 0, &h), 0);
 	cr_assert_neq(h, 0);
@@ -599,8 +633,7 @@ Test(ltp, s8_3_6_msg06_send_and_msg08_retransmit)
 	cr_assert_eq(mesh_ltp_next_deadline(a->ltp), NEVER);
 	cr_assert_eq(inject_vec_ack(a, "msg09", 0x1201, 0x0003, 150), -EALREADY,
 		     "an ack for a finished SeqZero is ignored");
-	node_fini(a);
-	free(a);
+	solo_free(a);
 }
 
 static struct mesh_net_rx vec_rx(const char *id, size_t i, uint8_t *buf)
@@ -643,14 +676,12 @@ static void assert_delivered_utp(const struct node *n, const char *id)
 Test(ltp, s8_3_6_msg06_receive_ack_and_msg08_reack)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t buf[32], exp_ack[16];
 	struct mesh_net_rx rx;
 	struct mesh_ltp_pdu p;
 	int n;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	rx = vec_rx("msg06", 0, buf);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0);
 	cr_assert_eq(b->delivered, 0);
@@ -680,20 +711,17 @@ Test(ltp, s8_3_6_msg06_receive_ack_and_msg08_reack)
 	cr_assert_eq(b->nout, 2, "the late segment is re-acknowledged");
 	cr_assert_eq(memcmp(b->out[1].tx.tpdu, exp_ack, (size_t)n), 0);
 	cr_assert_eq(mesh_rpl_check(b->rpl, 0x0003, IV, 0x3129ab), -EALREADY);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* §8.3.24: two segments with SZMIC=1 to virtual address 9736 reassemble; nobody acks a virtual. */
 Test(ltp, s8_3_24_szmic_virtual_no_ack)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t buf[32];
 	struct mesh_net_rx rx;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	rx = vec_rx("msg24", 1, buf);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0, "the last segment may come first");
 	rx = vec_rx("msg24", 0, buf);
@@ -707,20 +735,17 @@ Test(ltp, s8_3_24_szmic_virtual_no_ack)
 	cr_assert_eq(b->last.iv_index, 0x12345677);
 	mesh_ltp_tick(b->ltp, 100000);
 	cr_assert_eq(b->sent, 0);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* §8.3.18: an unsegmented access PDU is delivered at once; the same PDU again is a replay. */
 Test(ltp, s8_3_18_unsegmented_and_replay)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t buf[32];
 	struct mesh_net_rx rx;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	rx = vec_rx("msg18", 0, buf);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0);
 	cr_assert_eq(b->delivered, 1);
@@ -729,20 +754,17 @@ Test(ltp, s8_3_18_unsegmented_and_replay)
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1), -EALREADY);
 	cr_assert_eq(b->delivered, 1);
 	cr_assert_eq(mesh_ltp_next_deadline(b->ltp), NEVER);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* The RPL moves only after the upper transport authenticated: a failed MIC can be retried. */
 Test(ltp, rpl_updated_only_after_authentication)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t buf[32];
 	struct mesh_net_rx rx;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	b->recv_ret = -EACCES;
 	rx = vec_rx("msg16", 0, buf);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), -EACCES);
@@ -753,8 +775,7 @@ Test(ltp, rpl_updated_only_after_authentication)
 	cr_assert_eq(mesh_rpl_count(b->rpl), 1);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), -EALREADY);
 	cr_assert_eq(b->delivered, 2);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* ---- Malformed input leaves the receiver unchanged ---------------------- */
@@ -795,7 +816,7 @@ static struct mesh_net_rx mk_rx(uint16_t src, uint16_t dst, uint32_t seq, bool c
 Test(ltp, malformed_leaves_state_unchanged)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	const uint16_t sz = 100 & 0x1fff;
 	const uint8_t h = 0x80 | 0x40 | 0x26; /* SEG, AKF, AID 0x26 */
 	uint8_t pdu[40];
@@ -841,8 +862,6 @@ Test(ltp, malformed_leaves_state_unchanged)
 	    {"ack with 7 parameters", true, "0026ac0000000100"},
 	};
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	n = raw_seg(pdu, h, false, sz, 0, 2, 12, 0xa0);
 	rx = mk_rx(ADDR_A, ADDR_B, 100, false, pdu, n);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0);
@@ -890,15 +909,14 @@ Test(ltp, malformed_leaves_state_unchanged)
 	n = raw_seg(pdu, h, false, sz, 2, 2, 5, 0xa2);
 	rx = mk_rx(ADDR_A, ADDR_B, 105, false, pdu, n);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 8), -EBADMSG);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* An ack with BlockAck bits beyond SegN is refused and the send carries on unchanged. */
 Test(ltp, malformed_ack_leaves_sender_unchanged)
 {
 	struct mesh_ltp_config cfg;
-	struct node *a = calloc(1, sizeof(*a));
+	struct node *a = solo(0, &cfg);
 	uint8_t data[20] = {0}, ack[7] = {0};
 	struct mesh_utp_msg m;
 	struct mesh_net_rx rx;
@@ -906,8 +924,6 @@ Test(ltp, malformed_ack_leaves_sender_unchanged)
 	uint32_t h;
 	uint16_t sz;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(a, NULL, 0, &cfg, 4);
 	m = access_msg(a, ADDR_B, data, sizeof(data));
 	cr_assert_eq(mesh_ltp_send(a->ltp, &m, 0, &h), 0);
 	sz = (uint16_t)(m.seq & 0x1fff);
@@ -929,21 +945,18 @@ Test(ltp, malformed_ack_leaves_sender_unchanged)
 	cr_assert_eq(mesh_ltp_rx(a->ltp, &rx, 2), 0);
 	cr_assert_eq(a->done_calls, 1);
 	cr_assert_eq(a->done_status, 0);
-	node_fini(a);
-	free(a);
+	solo_free(a);
 }
 
 /* Bad send requests are refused with -EINVAL and start nothing. */
 Test(ltp, send_rejects_invalid)
 {
 	struct mesh_ltp_config cfg;
-	struct node *a = calloc(1, sizeof(*a));
+	struct node *a = solo(0, &cfg);
 	uint8_t data[400] = {0};
 	struct mesh_utp_msg m, x;
 	uint32_t h = 77;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(a, NULL, 0, &cfg, 4);
 	m = access_msg(a, ADDR_B, data, 20);
 	x = m, x.len = 4; /* no room for a payload octet next to the MIC */
 	cr_assert_eq(mesh_ltp_send(a->ltp, &x, 0, &h), -EINVAL);
@@ -962,8 +975,7 @@ Test(ltp, send_rejects_invalid)
 	cr_assert_eq(h, 77);
 	cr_assert_eq(a->sent, 0);
 	cr_assert_eq(mesh_ltp_next_deadline(a->ltp), NEVER);
-	node_fini(a);
-	free(a);
+	solo_free(a);
 }
 
 /* ---- Receiver: obsolete and newer SeqAuth, incomplete timer -------------- */
@@ -972,13 +984,11 @@ Test(ltp, send_rejects_invalid)
 Test(ltp, obsolete_and_newer_seqauth)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t pdu[20];
 	struct mesh_net_rx rx;
 	size_t n;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	n = raw_seg(pdu, 0x80, false, 200, 0, 2, 12, 1);
 	rx = mk_rx(ADDR_A, ADDR_B, 200, false, pdu, n);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0);
@@ -999,15 +1009,14 @@ Test(ltp, obsolete_and_newer_seqauth)
 	cr_assert_eq(b->last.len, 17);
 	cr_assert_eq(b->last_data[0], 3);
 	cr_assert_eq(b->last_data[16], 5);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* The acknowledgment timer acks a partial message; the incomplete timer then drops it. */
 Test(ltp, ack_timer_then_discard)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t pdu[20];
 	struct mesh_net_rx rx;
 	struct mesh_ltp_pdu p;
@@ -1015,8 +1024,6 @@ Test(ltp, ack_timer_then_discard)
 	uint64_t t;
 	size_t n;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	n = raw_seg(pdu, 0x80, false, 500, 1, 3, 12, 1);
 	rx = mk_rx(ADDR_A, ADDR_B, 501, false, pdu, n);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1000), 0);
@@ -1036,8 +1043,7 @@ Test(ltp, ack_timer_then_discard)
 	cr_assert_eq(mesh_ltp_next_deadline(b->ltp), NEVER);
 	cr_assert_eq(b->delivered, 0);
 	cr_assert_eq(mesh_rpl_count(b->rpl), 0);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
 
 /* When the RPL is full, a new source's first segment is answered with BlockAck 0: the sender
@@ -1047,7 +1053,6 @@ Test(ltp, busy_receiver_cancels_sender)
 	struct mesh_ltp_config cfg;
 	struct link *l;
 	uint8_t data[40] = {0};
-	struct mesh_utp_msg m;
 	uint32_t h;
 
 	mesh_ltp_config_default(&cfg);
@@ -1055,11 +1060,8 @@ Test(ltp, busy_receiver_cancels_sender)
 	node_fini(&l->n[1]);
 	node_init(&l->n[1], l, 1, &cfg, 1);
 	cr_assert_eq(mesh_rpl_update(l->n[1].rpl, 0x0077, 0, 1), 0);
-	m = access_msg(&l->n[0], ADDR_B, data, sizeof(data));
-	cr_assert_eq(mesh_ltp_send(l->n[0].ltp, &m, l->now, &h), 0);
-	run(l, l->now + 60000);
-	cr_assert_eq(l->n[0].done_calls, 1);
-	cr_assert_eq(l->n[0].done_status, -ECANCELED);
+	h = send_and_settle(l, ADDR_B, data, sizeof(data));
+	assert_verdict(&l->n[0], h, -ECANCELED);
 	cr_assert_eq(l->n[1].delivered, 0);
 	link_free(l);
 }
@@ -1118,17 +1120,12 @@ Test(ltp, pair_total_loss_times_out)
 	struct mesh_ltp_config cfg;
 	struct link *l;
 	uint8_t data[100] = {0};
-	struct mesh_utp_msg m;
 	uint32_t h;
 
 	mesh_ltp_config_default(&cfg);
 	l = link_new(5, 100, 0, 10, &cfg);
-	m = access_msg(&l->n[0], ADDR_B, data, sizeof(data));
-	cr_assert_eq(mesh_ltp_send(l->n[0].ltp, &m, l->now, &h), 0);
-	run(l, l->now + 600000);
-	cr_assert_eq(l->n[0].done_calls, 1);
-	cr_assert_eq(l->n[0].done_handle, h);
-	cr_assert_eq(l->n[0].done_status, -ETIMEDOUT);
+	h = send_and_settle(l, ADDR_B, data, sizeof(data));
+	assert_verdict(&l->n[0], h, -ETIMEDOUT);
 	/* 9 segments, one initial pass and uni_retrans retransmission passes. */
 	cr_assert_eq(l->n[0].sent, 9u * (1 + cfg.uni_retrans));
 	cr_assert_eq(l->n[1].delivered, 0);
@@ -1141,16 +1138,12 @@ Test(ltp, pair_heavy_loss_times_out)
 	struct mesh_ltp_config cfg;
 	struct link *l;
 	uint8_t data[380] = {0};
-	struct mesh_utp_msg m;
 	uint32_t h;
 
 	mesh_ltp_config_default(&cfg);
 	l = link_new(6, 90, 0, 10, &cfg);
-	m = access_msg(&l->n[0], ADDR_B, data, sizeof(data));
-	cr_assert_eq(mesh_ltp_send(l->n[0].ltp, &m, l->now, &h), 0);
-	run(l, l->now + 600000);
-	cr_assert_eq(l->n[0].done_calls, 1);
-	cr_assert_eq(l->n[0].done_status, -ETIMEDOUT);
+	h = send_and_settle(l, ADDR_B, data, sizeof(data));
+	assert_verdict(&l->n[0], h, -ETIMEDOUT);
 	cr_assert_eq(l->n[1].delivered, 0);
 	link_free(l);
 }
@@ -1159,13 +1152,11 @@ Test(ltp, pair_heavy_loss_times_out)
 Test(ltp, seqauth_span_exhausted)
 {
 	struct mesh_ltp_config cfg;
-	struct node *a = calloc(1, sizeof(*a));
+	struct node *a = solo(0, &cfg);
 	uint8_t data[30] = {0};
 	struct mesh_utp_msg m;
 	uint32_t h;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(a, NULL, 0, &cfg, 4);
 	m = access_msg(a, ADDR_B, data, sizeof(data));
 	cr_assert_eq(mesh_ltp_send(a->ltp, &m, 0, &h), 0);
 	a->seq += 9000; /* the node sent a lot of other traffic meanwhile */
@@ -1173,8 +1164,7 @@ Test(ltp, seqauth_span_exhausted)
 	cr_assert_eq(a->done_calls, 1);
 	cr_assert_eq(a->done_status, -ETIMEDOUT);
 	cr_assert_eq(a->sent, 1);
-	node_fini(a);
-	free(a);
+	solo_free(a);
 }
 
 /*
@@ -1230,18 +1220,14 @@ Test(ltp, pair_multicast)
 	struct link *l;
 	uint8_t data[50];
 	uint64_t drng = 8;
-	struct mesh_utp_msg m;
 	uint32_t h;
 
 	mesh_ltp_config_default(&cfg);
 	l = link_new(9, 0, 0, 10, &cfg);
 	tv_rng(&drng, data, sizeof(data));
-	m = access_msg(&l->n[0], 0xc105, data, sizeof(data));
-	cr_assert_eq(mesh_ltp_send(l->n[0].ltp, &m, l->now, &h), 0);
-	run(l, l->now + 600000);
+	h = send_and_settle(l, 0xc105, data, sizeof(data));
 	cr_assert_eq(l->n[0].sent, 5u * (1 + cfg.mc_retrans));
-	cr_assert_eq(l->n[0].done_calls, 1);
-	cr_assert_eq(l->n[0].done_status, 0);
+	assert_verdict(&l->n[0], h, 0);
 	cr_assert_eq(l->n[1].sent, 0, "no acknowledgments to a group");
 	cr_assert_eq(l->n[1].delivered, 1);
 	cr_assert_eq(l->n[1].last.dst, 0xc105);
@@ -1257,13 +1243,11 @@ Test(ltp, pair_multicast)
 Test(ltp, iv_update_replay_protection)
 {
 	struct mesh_ltp_config cfg;
-	struct node *b = calloc(1, sizeof(*b));
+	struct node *b = solo(1, &cfg);
 	uint8_t unseg[10] = {0x66, 1, 2, 3, 4, 5, 6, 7, 8, 9}, seg[20];
 	struct mesh_net_rx rx;
 	size_t n;
 
-	mesh_ltp_config_default(&cfg);
-	node_init(b, NULL, 1, &cfg, 4);
 	rx = mk_rx(ADDR_A, ADDR_B, 0xfffff0, false, unseg, sizeof(unseg));
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 0), 0);
 	rx = mk_rx(ADDR_A, ADDR_B, 0, false, unseg, sizeof(unseg));
@@ -1290,6 +1274,5 @@ Test(ltp, iv_update_replay_protection)
 	rx = mk_rx(ADDR_A, ADDR_B, 5, false, seg, n);
 	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 5 + cfg.discard_ms), -EALREADY);
 	cr_assert_eq(b->delivered, 3);
-	node_fini(b);
-	free(b);
+	solo_free(b);
 }
