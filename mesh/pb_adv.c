@@ -66,7 +66,7 @@ struct link {
 	/* Link Open repeats (OPENING) and Link Close repeats (CLOSING). */
 	uint64_t ctl_next;
 	uint32_t ctl_interval;
-	uint64_t open_deadline;
+	uint64_t open_deadline; /* provisioner: link establishment; device: idle timeout */
 	uint8_t close_reason;
 	uint8_t close_left;
 
@@ -490,7 +490,7 @@ int pb_adv_close(struct pb_adv *pb, uint32_t link_id, uint8_t reason, uint64_t n
 }
 
 /* Link Open (§5.3.1.4.1): only a device with that UUID answers it. */
-static int rx_link_open(struct pb_adv *pb, uint32_t id, struct mesh_rbuf *r)
+static int rx_link_open(struct pb_adv *pb, uint32_t id, struct mesh_rbuf *r, uint64_t now_ms)
 {
 	const uint8_t *uuid = mesh_rbuf_pull(r, PB_ADV_UUID_LEN);
 	struct link *l;
@@ -508,6 +508,7 @@ static int rx_link_open(struct pb_adv *pb, uint32_t id, struct mesh_rbuf *r)
 				return -EBUSY;
 			}
 			/* Our Link ACK was lost: the provisioner repeats its Link Open. */
+			l->open_deadline = now_ms + PB_ADV_LINK_TIMEOUT_MS;
 			send_ctl(pb, id, CTL_LINK_ACK, NULL, 0);
 			return 0;
 		}
@@ -521,6 +522,7 @@ static int rx_link_open(struct pb_adv *pb, uint32_t id, struct mesh_rbuf *r)
 	}
 	memcpy(l->uuid, uuid, PB_ADV_UUID_LEN);
 	l->state = LINK_OPEN;
+	l->open_deadline = now_ms + PB_ADV_LINK_TIMEOUT_MS;
 	send_ctl(pb, id, CTL_LINK_ACK, NULL, 0);
 	if (pb->ops.link_opened) {
 		pb->ops.link_opened(pb->ctx, id);
@@ -528,14 +530,15 @@ static int rx_link_open(struct pb_adv *pb, uint32_t id, struct mesh_rbuf *r)
 	return 0;
 }
 
-static int rx_ctl(struct pb_adv *pb, uint32_t id, uint8_t opcode, struct mesh_rbuf *r)
+static int rx_ctl(struct pb_adv *pb, uint32_t id, uint8_t opcode, struct mesh_rbuf *r,
+		  uint64_t now_ms)
 {
 	struct link *l;
 	uint8_t reason;
 
 	switch (opcode) {
 	case CTL_LINK_OPEN:
-		return rx_link_open(pb, id, r);
+		return rx_link_open(pb, id, r, now_ms);
 	case CTL_LINK_ACK:
 		if (!mesh_rbuf_done(r)) {
 			return -EBADMSG;
@@ -691,6 +694,19 @@ static int rx_segment(struct pb_adv *pb, struct link *l, uint8_t tn, uint8_t ctl
 	return 0;
 }
 
+/*
+ * A device link that hears nothing from its provisioner for 60 s (for
+ * instance because every copy of the final Link Close was lost) is closed,
+ * so the device can accept the next Link Open.  Only the device side keeps
+ * this timer: a provisioner's sessions have their own protocol timeout.
+ */
+static void touch(struct link *l, uint64_t now_ms)
+{
+	if (!l->provisioner && l->state == LINK_OPEN) {
+		l->open_deadline = now_ms + PB_ADV_LINK_TIMEOUT_MS;
+	}
+}
+
 int pb_adv_rx(struct pb_adv *pb, const uint8_t *data, size_t len, uint64_t now_ms)
 {
 	struct mesh_rbuf r;
@@ -698,6 +714,7 @@ int pb_adv_rx(struct pb_adv *pb, const uint8_t *data, size_t len, uint64_t now_m
 	uint32_t id;
 	uint8_t tn, ctl;
 	bool peer_tn;
+	int err;
 
 	if (!pb || (!data && len)) {
 		return -EINVAL;
@@ -713,7 +730,7 @@ int pb_adv_rx(struct pb_adv *pb, const uint8_t *data, size_t len, uint64_t now_m
 		return -EBADMSG;
 	}
 	if ((ctl & 3) == GPCF_CTL) {
-		return rx_ctl(pb, id, ctl >> 2, &r);
+		return rx_ctl(pb, id, ctl >> 2, &r, now_ms);
 	}
 	l = find_live(pb, id);
 	if (!l) {
@@ -728,6 +745,7 @@ int pb_adv_rx(struct pb_adv *pb, const uint8_t *data, size_t len, uint64_t now_m
 		if (ctl != GPCF_ACK || !mesh_rbuf_done(&r) || peer_tn) {
 			return -EBADMSG;
 		}
+		touch(l, now_ms);
 		if (l->tx_busy && tn == l->tx_tn) {
 			tx_complete(pb, l, now_ms);
 		}
@@ -736,7 +754,11 @@ int pb_adv_rx(struct pb_adv *pb, const uint8_t *data, size_t len, uint64_t now_m
 	if (!peer_tn) {
 		return -EBADMSG;
 	}
-	return rx_segment(pb, l, tn, ctl, &r, now_ms);
+	err = rx_segment(pb, l, tn, ctl, &r, now_ms);
+	if (err == 0) {
+		touch(l, now_ms);
+	}
+	return err;
 }
 
 uint64_t pb_adv_next_deadline(const struct pb_adv *pb)
@@ -761,6 +783,9 @@ uint64_t pb_adv_next_deadline(const struct pb_adv *pb)
 				uint64_t to = l->tx_first + PB_ADV_TRANS_TIMEOUT_MS;
 
 				d = l->tx_next < to ? l->tx_next : to;
+			}
+			if (!l->provisioner && l->open_deadline < d) {
+				d = l->open_deadline;
 			}
 			break;
 		case LINK_CLOSING:
@@ -791,6 +816,10 @@ static void tick_link(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 		}
 		break;
 	case LINK_OPEN:
+		if (!l->provisioner && now_ms >= l->open_deadline) {
+			timeout_link(pb, l, now_ms);
+			break;
+		}
 		if (!l->tx_busy) {
 			break;
 		}

@@ -9,7 +9,8 @@
  *   provisioner: opened by pb_adv_open(); any number at once (up to
  *                cfg.max_links); transaction numbers 0x00-0x7F.
  *   device:      created when a Link Open for the Device UUID in cfg.uuid is
- *                received; one at a time; transaction numbers 0x80-0xFF.
+ *                received; one at a time; transaction numbers 0x80-0xFF;
+ *                closed with reason Timeout after 60 s without input.
  *
  * The bearer moves opaque, complete Provisioning PDUs: pb_adv_send() takes
  * one, the pdu_rx callback hands one up after reassembly and FCS check.  It
@@ -72,8 +73,9 @@ struct pb_adv_ops {
 	/*
 	 * The link ended and its ID is no longer valid.  reason >= 0 is the
 	 * reason of a Link Close received from the peer (PB_ADV_CLOSE_*);
-	 * -ETIMEDOUT means the link establishment or a transaction timed out
-	 * (a Link Close with reason Timeout is then sent).  Not called for
+	 * -ETIMEDOUT means the link establishment, a transaction or a device
+	 * link's idle timer timed out (a Link Close with reason Timeout is
+	 * then sent).  Not called for
 	 * links closed locally with pb_adv_close().
 	 */
 	void (*link_closed)(void *ctx, uint32_t link_id, int reason);

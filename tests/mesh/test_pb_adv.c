@@ -383,6 +383,35 @@ Test(pb_adv, s5_3_2_device_one_link)
 }
 
 /*
+ * A device link that hears nothing for 60 s (say every Link Close copy was
+ * lost) times out with a Link Close (Timeout), and the device takes the
+ * next Link Open.
+ */
+Test(pb_adv, device_link_idle_timeout)
+{
+	struct pair p;
+	uint8_t open[32];
+	size_t n;
+
+	pair_new(&p);
+	pair_open(&p);
+	cr_assert_eq(rx_hex(p.dev, "23af585000000002140000", 30000), 0);
+	cr_assert_eq(pb_adv_next_deadline(p.dev), 30000 + PB_ADV_LINK_TIMEOUT_MS);
+	pb_adv_tick(p.dev, 30000 + PB_ADV_LINK_TIMEOUT_MS - 1);
+	cr_assert_eq(p.dc.closed, 0);
+	pb_adv_tick(p.dev, 30000 + PB_ADV_LINK_TIMEOUT_MS);
+	cr_assert_eq(p.dc.closed, 1);
+	cr_assert_eq(p.dc.reason, -ETIMEDOUT);
+	assert_frame(&p.dc, p.dc.nframes - 1, "23af5850000b01");
+
+	n = hex(tv_str(tv_get("pb_adv.transactions[step=Link Open]"), "adv_payload"), open);
+	open[3] ^= 0x01; /* a new Link ID */
+	cr_assert_eq(pb_adv_rx(p.dev, open, n, 100000), 0);
+	cr_assert_eq(p.dc.opened, 1);
+	pair_free(&p);
+}
+
+/*
  * Malformed and inconsistent segments (§5.3.1) are rejected with no reply
  * and no state change: the real Provisioning Invite still goes through once.
  */
