@@ -615,6 +615,7 @@ static int rx_segment(struct pb_adv *pb, struct link *l, uint8_t tn, uint8_t ctl
 	uint8_t fcs = 0;
 	const uint8_t *data;
 	size_t dlen;
+	bool first;
 	int dup;
 
 	if (start) {
@@ -647,6 +648,7 @@ static int rx_segment(struct pb_adv *pb, struct link *l, uint8_t tn, uint8_t ctl
 	if (dup < 0) {
 		return dup;
 	}
+	first = !l->rx_have_start && l->rx_mask == 0;
 	if (dup == 0) {
 		if (start) {
 			l->rx_have_start = true;
@@ -668,8 +670,12 @@ static int rx_segment(struct pb_adv *pb, struct link *l, uint8_t tn, uint8_t ctl
 		memcpy(l->rx_buf + seg_off(idx), data, dlen);
 	}
 
-	/* A segment of the peer's next transaction acknowledges ours (pb_adv.h). */
-	if (l->tx_busy) {
+	/*
+	 * The peer's next transaction acknowledges ours (pb_adv.h), but only a
+	 * transaction already in flight when its first segment arrived: one
+	 * started since (from the queue) was not yet seen by the peer.
+	 */
+	if (first && l->tx_busy) {
 		tx_complete(pb, l, now_ms);
 		if (l->state != LINK_OPEN) {
 			return 0;

@@ -665,6 +665,37 @@ Test(pb_adv, s8_7_4_reply_is_implicit_ack)
 	pair_free(&p);
 }
 
+/*
+ * Only a transaction in flight when the peer's transaction began is
+ * acknowledged by it: the PDU that leaves the queue meanwhile still needs
+ * its own ack.
+ */
+Test(pb_adv, implicit_ack_only_for_earlier_transaction)
+{
+	json_t *t = tv_get("pb_adv.transactions[step=Provisioning Public Key (device)]");
+	json_t *segs = json_object_get(t, "adv_payloads");
+	uint8_t invite[] = {0x00, 0x00}, start[] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00}, s[32];
+	struct pair p;
+	size_t n;
+
+	pair_new(&p);
+	pair_open(&p);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), 100), 0);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, start, sizeof(start), 100), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		n = hex(json_string_value(json_array_get(segs, i)), s);
+		s[4] = 0x80; /* the device's first transaction */
+		cr_assert_eq(pb_adv_rx(p.prov, s, n, 200 + i), 0);
+		cr_assert_eq(p.pc.done, 1, "segment %u: only the Invite is acknowledged", i);
+	}
+	cr_assert_eq(p.pc.pdus, 1);
+	cr_assert_neq(pb_adv_next_deadline(p.prov), UINT64_MAX, "the Start still awaits its ack");
+	cr_assert_eq(rx_hex(p.prov, "23af58500101", 300), 0);
+	cr_assert_eq(p.pc.done, 2);
+	cr_assert_eq(pb_adv_next_deadline(p.prov), UINT64_MAX);
+	pair_free(&p);
+}
+
 /* §5.3.1: provisioner transaction numbers wrap from 0x7F to 0x00. */
 Test(pb_adv, s5_3_1_transaction_number_wraps)
 {
