@@ -1,6 +1,6 @@
 /*
  * Proxy PDU segmentation and reassembly for PB-GATT (Mesh Protocol v1.1
- * §5.2.2, §6.3.1, §6.3.2).  See pb_gatt.h.
+ * §5.2.2, §6.3.1).  See pb_gatt.h.
  */
 #include "mesh/pb_gatt.h"
 
@@ -81,7 +81,7 @@ int pb_gatt_rx_feed(struct pb_gatt_rx *rx, const uint8_t *pdu, size_t len, uint6
 	t = pdu[0] & 0x3f;
 	n = len - 1;
 
-	/* §6.3.2: the SAR field must follow First, Continuation..., Last. */
+	/* §6.3.1: the SAR field must follow First, Continuation..., Last. */
 	switch (sar) {
 	case PB_GATT_SAR_COMPLETE:
 	case PB_GATT_SAR_FIRST:

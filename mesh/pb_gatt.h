@@ -7,7 +7,7 @@
  * (ATT_MTU - 3 octets) is sent as First, Continuation..., Last segments.
  * The reassembler accepts one message at a time, checks the SAR sequence
  * and the size bound, and times out when 20 s pass without a segment
- * (§6.3.2; the timer restarts with every segment).  It reports any
+ * (§6.3.1; the timer restarts with every segment).  It reports any
  * message type (Network PDU, Mesh Beacon, Proxy Configuration, Provisioning
  * PDU); a provisioning bearer keeps PB_GATT_TYPE_PROV only.
  *
@@ -33,7 +33,7 @@
 #define PB_GATT_TYPE_PROV 0x03
 
 #define PB_GATT_MSG_MAX 128          /* largest reassembled message, octets */
-#define PB_GATT_SAR_TIMEOUT_MS 20000 /* proxy SAR timeout, §6.3.2 */
+#define PB_GATT_SAR_TIMEOUT_MS 20000 /* proxy SAR timeout, §6.3.1 */
 #define PB_GATT_ATT_MTU_MIN 23       /* smallest ATT_MTU of the Core spec */
 #define PB_GATT_ATT_MTU_MAX 517
 
@@ -79,7 +79,7 @@ void pb_gatt_rx_init(struct pb_gatt_rx *rx);
  * call.  Returns 0 when more segments are needed, -EBADMSG for a PDU without data,
  * a SAR sequence violation (Continuation or Last without First, First or
  * Complete while reassembling, a type change mid-message) or a message over
- * PB_GATT_MSG_MAX.  On error rx is unchanged; §6.3.2 then wants the bearer
+ * PB_GATT_MSG_MAX.  On error rx is unchanged; §6.3.1 then wants the bearer
  * disconnected (and pb_gatt_rx_init() before reuse).
  */
 int pb_gatt_rx_feed(struct pb_gatt_rx *rx, const uint8_t *pdu, size_t len, uint64_t now_ms,
@@ -90,7 +90,7 @@ uint64_t pb_gatt_rx_next_deadline(const struct pb_gatt_rx *rx);
 
 /*
  * Returns -ETIMEDOUT (and drops the partial message) when the 20 s SAR
- * timer expired by now_ms, else 0.  The bearer then disconnects (§6.3.2).
+ * timer expired by now_ms, else 0.  The bearer then disconnects (§6.3.1).
  */
 int pb_gatt_rx_tick(struct pb_gatt_rx *rx, uint64_t now_ms);
 

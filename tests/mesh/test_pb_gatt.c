@@ -120,10 +120,10 @@ Test(pb_gatt, tx_bad_arguments)
 }
 
 /*
- * §6.3.2: SAR sequence violations, empty PDUs and over-long messages are
+ * §6.3.1: SAR sequence violations, empty PDUs and over-long messages are
  * rejected and leave the reassembler as it was: the sample still completes.
  */
-Test(pb_gatt, s6_3_2_malformed_rejected_state_unchanged)
+Test(pb_gatt, s6_3_1_malformed_rejected_state_unchanged)
 {
 	json_t *vals = json_object_get(sample(), "att_values");
 	uint8_t s[4][32], big[PB_GATT_MSG_MAX + 2], pk[PB_GATT_MSG_MAX], type;
@@ -169,8 +169,8 @@ Test(pb_gatt, s6_3_2_malformed_rejected_state_unchanged)
 	cr_assert_arr_eq(msg, pk, n);
 }
 
-/* §6.3.2: 20 s without a segment drop the partial message; a new one then starts cleanly. */
-Test(pb_gatt, s6_3_2_sar_timeout)
+/* §6.3.1: 20 s without a segment drop the partial message; a new one then starts cleanly. */
+Test(pb_gatt, s6_3_1_sar_timeout)
 {
 	json_t *vals = json_object_get(sample(), "att_values");
 	uint8_t s0[32], s1[32], type;
