@@ -192,7 +192,7 @@ Test(port, native_encode_invalid)
 
 /*
  * bluez.md: the daemon sends [AD type][AD data]; here its Unprovisioned
- * Device beacon (Mesh Protocol §3.10.2 layout, formats.md §3: type 0x00, UUID, OOB Information).
+ * Device beacon (layout in formats.md §3: type 0x00, UUID, OOB Information).
  */
 Test(port, bluez_decode_beacon)
 {
