@@ -2,10 +2,11 @@
  * Airtime of a full No-OOB CMAC provisioning session (mesh/prov.* sessions
  * bound to the PB-ADV bearer mesh/pb_adv.* by mesh/prov_adv.*, as the gateway
  * and the simulated devices use them): a provisioner and a device wired
- * through an in-memory air with a fake clock.  Prints how many PB-ADV PDUs (AD
- * structures of type 0x29) and octets each side put on the air, and the
- * simulated session time, loss-free and at 30 % loss (each copy lost,
- * duplicated (10 %) and delayed 2-60 ms independently, so frames reorder).
+ * through the in-memory air of tests/util/minair with a fake clock.  Prints
+ * how many PB-ADV PDUs (AD structures of type 0x29) and octets both sides put
+ * on the air, and when the provisioner was done, loss-free and at 10 % and
+ * 30 % loss (per receiver, with 10 % duplication and reordering).  The air
+ * has no latency, so done_ms is the time spent waiting for retransmissions.
  *
  * The floor for a loss-free session is 32 PDUs: 16 segments, 11 Transaction
  * Acks, Link Open, Link ACK and Link Close x3.  Figures only, no assertions.
@@ -17,63 +18,48 @@
 
 #include "mesh/pb_adv.h"
 #include "mesh/prov_adv.h"
+#include "tests/util/minair.h"
 #include "tests/util/tv.h"
 
-#define AIR_Q 1024
-
-struct frame {
-	uint64_t at;
-	int to;
-	uint8_t len;
-	uint8_t data[MESH_ADV_DATA_MAX];
-};
-
-struct side;
-
-struct air {
-	struct frame q[AIR_Q];
-	unsigned nq;
-	uint64_t now, rng;
-	unsigned loss_pct, dup_pct;
-};
-
 struct side {
-	struct air *air;
-	int idx; /* 0 provisioner, 1 device */
+	struct minair *air;
+	int idx; /* 0 provisioner, 1 device; also the minair participant id */
 	struct prov_adv *pa;
 	bool ended, ok;
 	uint64_t end_ms;
 	unsigned pdus, octets;
 };
 
-static unsigned rnd(struct air *a, unsigned mod)
-{
-	uint8_t b[4];
-
-	tv_rng(&a->rng, b, sizeof(b));
-	return ((unsigned)b[0] << 24 | (unsigned)b[1] << 16 | (unsigned)b[2] << 8 | b[3]) % mod;
-}
-
 static void adv_send(void *ctx, const uint8_t *data, size_t len)
 {
 	struct side *s = ctx;
-	struct air *a = s->air;
-	unsigned copies;
 
 	s->pdus++;
 	s->octets += (unsigned)len;
-	if (rnd(a, 100) < a->loss_pct) {
-		return;
-	}
-	copies = rnd(a, 100) < a->dup_pct ? 2 : 1;
-	while (copies-- && a->nq < AIR_Q) {
-		struct frame *f = &a->q[a->nq++];
+	minair_send(s->air, s->idx, MESH_AD_PB_ADV, data, len);
+}
 
-		f->at = a->now + 2 + rnd(a, 59);
-		f->to = !s->idx;
-		f->len = (uint8_t)len;
-		memcpy(f->data, data, len);
+static void air_rx(void *obj, uint8_t ad_type, const uint8_t *data, size_t len, uint64_t now)
+{
+	struct side *s = obj;
+
+	if (ad_type == MESH_AD_PB_ADV) {
+		(void)prov_adv_rx(s->pa, data, len, now);
 	}
+}
+
+static uint64_t air_deadline(void *obj)
+{
+	struct side *s = obj;
+
+	return prov_adv_next_deadline(s->pa);
+}
+
+static void air_tick(void *obj, uint64_t now)
+{
+	struct side *s = obj;
+
+	prov_adv_tick(s->pa, now);
 }
 
 static void done(void *ctx, uint32_t h, const struct prov_result *res)
@@ -97,14 +83,9 @@ static void failed(void *ctx, uint32_t h, int err, uint8_t prov_err)
 	s->end_ms = s->air->now;
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
 static void run(unsigned loss_pct, uint64_t seed, struct side s[2])
 {
-	static struct air a;
+	static struct minair a;
 	static const uint8_t uuid[16] = {0x70, 0xcf, 0x7c, 0x97, 0x32, 0xa3, 0x45, 0xb6,
 					 0x91, 0x49, 0x48, 0x10, 0xd2, 0xe9, 0xcb, 0xf4};
 	struct pb_adv_cfg pcfg = {0}, dcfg = {.uuid = uuid};
@@ -113,11 +94,11 @@ static void run(unsigned loss_pct, uint64_t seed, struct side s[2])
 	struct mesh_rng rng[2] = {{tv_rng, &rng_state[0]}, {tv_rng, &rng_state[1]}};
 	uint32_t h;
 
-	memset(&a, 0, sizeof(a));
 	memset(s, 0, 2 * sizeof(*s));
-	a.rng = seed;
+	minair_init(&a, 0, seed);
 	a.loss_pct = loss_pct;
 	a.dup_pct = loss_pct ? 10 : 0;
+	a.reorder = loss_pct ? 3 : 0;
 	pcfg.rng = rng[0];
 	pc.role = PROV_ROLE_PROVISIONER;
 	pc.auth_method = PROV_AUTH_NO_OOB;
@@ -135,10 +116,12 @@ static void run(unsigned loss_pct, uint64_t seed, struct side s[2])
 		    .failed = failed,
 		};
 
+		struct minair_part part = {&s[i], air_rx, air_deadline, air_tick};
+
 		s[i].air = &a;
-		s[i].idx = i;
 		s[i].pa = prov_adv_new(i ? &dcfg : &pcfg, i ? &dc : NULL, &ops, &rng[i]);
-		if (!s[i].pa) {
+		s[i].idx = minair_add(&a, &part);
+		if (!s[i].pa || s[i].idx != i) {
 			fprintf(stderr, "setup failed\n");
 			exit(1);
 		}
@@ -147,36 +130,7 @@ static void run(unsigned loss_pct, uint64_t seed, struct side s[2])
 		fprintf(stderr, "cannot start provisioning\n");
 		exit(1);
 	}
-	for (;;) {
-		uint64_t t = UINT64_MAX;
-		unsigned k = AIR_Q;
-
-		for (unsigned i = 0; i < a.nq; i++) {
-			if (a.q[i].at < t) {
-				t = a.q[i].at;
-				k = i;
-			}
-		}
-		if (min_u64(prov_adv_next_deadline(s[0].pa), prov_adv_next_deadline(s[1].pa)) < t) {
-			t = min_u64(prov_adv_next_deadline(s[0].pa),
-				    prov_adv_next_deadline(s[1].pa));
-			k = AIR_Q;
-		}
-		if (t == UINT64_MAX || t > 600000) {
-			break;
-		}
-		a.now = t;
-		if (k < AIR_Q) {
-			struct frame f = a.q[k];
-
-			a.q[k] = a.q[--a.nq];
-			(void)prov_adv_rx(s[f.to].pa, f.data, f.len, a.now);
-			continue;
-		}
-		for (int i = 0; i < 2; i++) {
-			prov_adv_tick(s[i].pa, a.now);
-		}
-	}
+	minair_run(&a, 600000);
 	for (int i = 0; i < 2; i++) {
 		prov_adv_free(s[i].pa);
 		s[i].pa = NULL;

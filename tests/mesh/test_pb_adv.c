@@ -184,6 +184,27 @@ static void pair_free(struct pair *p)
 	pb_adv_free(p->dev);
 }
 
+/*
+ * Run the provisioner's timers until it reports a closed link; at[i] gets
+ * the time frame i was sent.  Returns the time of the close.
+ */
+static uint64_t tick_until_closed(struct pair *p, uint64_t *at)
+{
+	uint64_t now = 0;
+
+	while (p->pc.closed == 0) {
+		unsigned n = p->pc.nframes;
+
+		now = pb_adv_next_deadline(p->prov);
+		cr_assert_neq(now, UINT64_MAX);
+		pb_adv_tick(p->prov, now);
+		for (unsigned i = n; i < p->pc.nframes; i++) {
+			at[i] = now;
+		}
+	}
+	return now;
+}
+
 /* FCS values of formats.md §1.4 and of every §8.7 transaction. */
 Test(pb_adv, s1_4_fcs_examples)
 {
@@ -334,16 +355,7 @@ Test(pb_adv, s5_3_2_link_open_backoff_and_timeout)
 	pair_new(&p);
 	cr_assert_eq(pb_adv_open(p.prov, p.uuid, 0, &p.link), 0);
 	at[0] = 0;
-	while (p.pc.closed == 0) {
-		unsigned n = p.pc.nframes;
-
-		now = pb_adv_next_deadline(p.prov);
-		cr_assert_neq(now, UINT64_MAX);
-		pb_adv_tick(p.prov, now);
-		for (i = n; i < p.pc.nframes; i++) {
-			at[i] = now;
-		}
-	}
+	now = tick_until_closed(&p, at);
 	cr_assert_eq(now, PB_ADV_LINK_TIMEOUT_MS);
 	cr_assert_eq(p.pc.reason, -ETIMEDOUT);
 	/* Every frame but the last is the Link Open; intervals never shrink. */
@@ -573,16 +585,7 @@ Test(pb_adv, s5_3_3_retransmit_then_transaction_timeout)
 	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), now), -EBUSY);
 	cr_assert_eq(p.pc.nframes, 1, "queued PDUs wait");
 	at[0] = now;
-	while (p.pc.closed == 0) {
-		unsigned n = p.pc.nframes;
-
-		now = pb_adv_next_deadline(p.prov);
-		cr_assert_neq(now, UINT64_MAX);
-		pb_adv_tick(p.prov, now);
-		for (i = n; i < p.pc.nframes; i++) {
-			at[i] = now;
-		}
-	}
+	now = tick_until_closed(&p, at);
 	cr_assert_eq(now, 1000 + PB_ADV_TRANS_TIMEOUT_MS);
 	cr_assert_eq(p.pc.reason, -ETIMEDOUT);
 	cr_assert_gt(p.pc.nframes, 2);
