@@ -33,6 +33,7 @@ struct dev {
 	const struct sim_device_ops *ops; /* NULL: not hosted, a silent participant */
 	void *obj;
 	uint32_t pid;
+	uint64_t dl; /* cached next_deadline(), refreshed after every call into the device */
 };
 
 struct disp {
@@ -100,12 +101,21 @@ struct sim_air *sim_world_air(struct sim_world *w)
 	return w->air;
 }
 
+static uint64_t dev_deadline(const struct dev *d)
+{
+	if (!d->ops || !d->obj || !d->ops->next_deadline || !d->ops->tick) {
+		return UINT64_MAX;
+	}
+	return d->ops->next_deadline(d->obj);
+}
+
 static void dev_rx(void *ctx, const struct sim_air_rx *rx)
 {
 	struct dev *d = ctx;
 
 	if (d->ops && d->obj && d->ops->rx) {
 		d->ops->rx(d->obj, rx);
+		d->dl = dev_deadline(d);
 	}
 }
 
@@ -156,6 +166,7 @@ int sim_world_add_device(struct sim_world *w, const struct sim_scn_device *cfg, 
 		return err;
 	}
 	/* Registered before create() so that a device may transmit from create(). */
+	d->dl = UINT64_MAX;
 	w->devs[w->n_devs++] = d;
 	if (d->ops) {
 		err = d->ops->create(w, d->idx, cfg, dev_seed(w->seed, d->idx), now_us, &d->obj);
@@ -165,6 +176,7 @@ int sim_world_add_device(struct sim_world *w, const struct sim_scn_device *cfg, 
 			free(d);
 			return err;
 		}
+		d->dl = dev_deadline(d);
 	}
 	*out = d->idx;
 	return 0;
@@ -223,23 +235,14 @@ void sim_world_set_display_hook(struct sim_world *w,
 	w->disp_ctx = ctx;
 }
 
-static uint64_t dev_deadline(const struct dev *d)
-{
-	if (!d->ops || !d->obj || !d->ops->next_deadline || !d->ops->tick) {
-		return UINT64_MAX;
-	}
-	return d->ops->next_deadline(d->obj);
-}
-
 uint64_t sim_world_next_deadline(const struct sim_world *w)
 {
 	uint64_t t = sim_air_next_deadline(w->air);
 
+	/* Cached: a device's deadline only changes when the world calls into it. */
 	for (unsigned i = 0; i < w->n_devs; i++) {
-		uint64_t dt = dev_deadline(w->devs[i]);
-
-		if (dt < t) {
-			t = dt;
+		if (w->devs[i]->dl < t) {
+			t = w->devs[i]->dl;
 		}
 	}
 	return t;
@@ -262,8 +265,9 @@ void sim_world_tick(struct sim_world *w, uint64_t now_us)
 		for (unsigned i = 0; i < w->n_devs; i++) {
 			struct dev *d = w->devs[i];
 
-			if (dev_deadline(d) <= now_us) {
+			if (d->dl <= now_us) {
 				d->ops->tick(d->obj, now_us);
+				d->dl = dev_deadline(d);
 				ran = true;
 			}
 		}
@@ -335,6 +339,7 @@ int sim_world_device_ctl(struct sim_world *w, unsigned dev, const char *args, ui
 			 char *out, size_t cap)
 {
 	struct dev *d;
+	int err;
 
 	if (dev >= w->n_devs) {
 		return -ENOENT;
@@ -343,7 +348,9 @@ int sim_world_device_ctl(struct sim_world *w, unsigned dev, const char *args, ui
 	if (!d->obj || !d->ops->ctl) {
 		return -ENOTSUP;
 	}
-	return d->ops->ctl(d->obj, args ? args : "", now_us, out, cap);
+	err = d->ops->ctl(d->obj, args ? args : "", now_us, out, cap);
+	d->dl = dev_deadline(d);
+	return err;
 }
 
 json_t *sim_world_save_json(const struct sim_world *w)
@@ -387,6 +394,7 @@ int sim_world_load_json(struct sim_world *w, json_t *state, uint64_t now_us)
 			continue;
 		}
 		err = d->ops->load(d->obj, st, now_us);
+		d->dl = dev_deadline(d);
 		if (err < 0 && rc == 0) {
 			rc = err;
 		}

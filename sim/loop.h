@@ -46,7 +46,11 @@ struct sim_device_ops {
 	void (*free)(void *d);
 	/* One AD structure received from the air. */
 	void (*rx)(void *d, const struct sim_air_rx *rx);
-	/* Earliest time the device wants tick(), UINT64_MAX for never.  May be NULL. */
+	/*
+	 * Earliest time the device wants tick(), UINT64_MAX for never.  May be
+	 * NULL.  The world caches it after every call into the device (create,
+	 * rx, tick, ctl, load), so it may change only as a result of such a call.
+	 */
 	uint64_t (*next_deadline)(void *d);
 	void (*tick)(void *d, uint64_t now_us);
 	/*

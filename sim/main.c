@@ -20,15 +20,16 @@
 
 #include "sim/ctl.h"
 #include "sim/loop.h"
+#include "sim/node_dev.h"
 #include "sim/scenario.h"
 
 /*
  * Device kinds this binary hosts, matched against a scenario device's
- * "kind".  The mesh node implementation registers here once it exists;
- * until then scenario devices join the air as silent participants.
+ * "kind" ("node" by default).  Devices of any other kind join the air as
+ * silent participants.
  */
-static const struct sim_device_ops *const device_kinds[] = {NULL};
-static const size_t n_device_kinds = 0;
+static const struct sim_device_ops *const device_kinds[] = {&sim_node_kind};
+static const size_t n_device_kinds = sizeof(device_kinds) / sizeof(device_kinds[0]);
 
 static void usage(FILE *f)
 {
