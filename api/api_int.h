@@ -1,0 +1,107 @@
+/*
+ * Internal interfaces between the files of api/: the route table, problem
+ * responses, authentication, static files and the event hub.  Not for use
+ * outside api/ except by its tests and fuzz target.
+ */
+#ifndef API_API_INT_H
+#define API_API_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "api/validate.h"
+
+/* Route command values beyond enum gw_cmd_type: handled inside api/. */
+#define API_CMD_EVENTS 1000
+
+/* The route needs the admin role when its query has export=true. */
+#define API_ROUTE_EXPORT_ADMIN 0x1u
+
+struct api_route {
+	const char *method;
+	const char *path; /* template: "/api/v1/nodes/{address}/composition/{page}" */
+	enum api_role role;
+	int cmd;                /* enum gw_cmd_type, or API_CMD_EVENTS */
+	const struct vs *body;  /* VS_OBJECT/VS_TAGGED; NULL: no body accepted */
+	const struct vs *query; /* VS_OBJECT of query parameters; NULL: none */
+	unsigned status;        /* default success status */
+	unsigned flags;
+};
+
+/* The route table (static storage); *n receives its length. */
+const struct api_route *api_routes(size_t *n);
+
+enum api_match {
+	API_MATCH_OK,
+	API_MATCH_NO_PATH,   /* 404 */
+	API_MATCH_NO_METHOD, /* 405; allow lists the methods */
+	API_MATCH_BAD_PARAM, /* 400; err names the parameter */
+};
+
+/*
+ * Finds the route for method and path.  On API_MATCH_OK, *route is set and the
+ * path parameters are added to params (address/page as integers, ids as
+ * strings).  allow (for 405) and err (for 400) are always NUL-terminated.
+ */
+enum api_match api_route_match(const char *method, const char *path, const struct api_route **route,
+			       json_t *params, char *allow, size_t allow_cap, char *err,
+			       size_t err_cap);
+
+/* Problems (api/problem.c). */
+
+/* HTTP status for a negative errno from the core; 500 for codes not in the table. */
+unsigned api_problem_status(int err);
+/* Whether the errno name ("ENOENT") has its own row in the table; its status in *status. */
+bool api_problem_known(const char *errno_name, unsigned *status);
+/* Returns a new problem object {type, title, status, detail}; detail may be NULL. */
+json_t *api_problem_new(unsigned status, const char *detail);
+/* The problem type URI for a status (static storage). */
+const char *api_problem_type(unsigned status);
+
+/* Authentication (api/auth.c). */
+
+/*
+ * Parses an Authorization header and verifies the bearer token.  Returns 0
+ * with name and role set; -ENOENT when the header is missing or is not a
+ * well-formed bearer credential; -EACCES when the token is refused.
+ */
+int api_auth_check(const struct api_auth_ops *ops, const char *header, char *name, size_t name_cap,
+		   enum api_role *role);
+/* "viewer", "operator", "admin" or "none" (static storage). */
+const char *api_role_name(enum api_role role);
+
+/* Static files (api/static.c). */
+
+/*
+ * Queues a response for a GET/HEAD of url below root (a canonical directory
+ * path).  Paths that leave root, hidden files and non-regular files get 404.
+ */
+enum MHD_Result api_static_serve(struct MHD_Connection *c, const char *root, const char *url);
+/* The Content-Type for a file name (static storage). */
+const char *api_static_type(const char *name);
+
+/* Server-Sent Events (api/sse.c). */
+
+struct api_sse;
+
+/* Returns a new hub; free with api_sse_free() after every stream has ended. */
+struct api_sse *api_sse_new(int keepalive_ms);
+void api_sse_free(struct api_sse *hub);
+/* Thread-safe; steals data. */
+void api_sse_publish(struct api_sse *hub, const char *type, json_t *data);
+/*
+ * Returns a new streaming response registered with the hub (replaying events
+ * after last_id when has_last), or NULL on allocation failure.
+ */
+struct MHD_Response *api_sse_response(struct api_sse *hub, bool has_last, uint64_t last_id);
+/*
+ * stopping = true ends every stream now and makes new ones end at once (call
+ * it before MHD_stop_daemon); false allows streams again (api_start()).
+ */
+void api_sse_shutdown(struct api_sse *hub, bool stopping);
+
+#endif

@@ -1,0 +1,659 @@
+#include "api/api_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/cmdq.h"
+
+/*
+ * The HTTP side: libmicrohttpd daemon, request lifecycle, authentication,
+ * validation and the wait on the command queue (see api/api.h for why the
+ * daemon runs one thread per connection).
+ *
+ * A request is checked in this order, and the first failure answers it:
+ * static page or API; for the API, bearer token (401), route (404/405), path
+ * parameters (400), role (403), body size (413, also before the body is read
+ * when Content-Length says so), media type (415), JSON syntax (400), query and
+ * body schema (400), export permission (403).  Only then is a command built,
+ * so nothing reaches the core from a refused request.
+ */
+
+#define DEFAULT_BODY_LIMIT (64u * 1024u)
+#define DEFAULT_TIMEOUT_MS 20000
+#define DEFAULT_MAX_CONN 64u
+/* How often a waiting request looks at the stop flag (see api_stop()). */
+#define WAIT_SLICE_MS 200
+
+struct api {
+	struct gw_cmdq *q;
+	struct api_auth_ops auth;
+	char *bind_addr;
+	uint16_t port;
+	char *tls_cert_path, *tls_key_path;
+	char *cert_pem, *key_pem;
+	size_t key_len;
+	size_t body_limit;
+	int timeout_ms;
+	char *web_root; /* canonical (realpath) or NULL */
+	unsigned max_conn;
+	struct api_sse *sse;
+	struct MHD_Daemon *d;
+	uint16_t bound_port;
+	atomic_bool stopping;
+};
+
+/* Per-request state, from the first call of the access handler to completion. */
+struct req {
+	const struct api_route *route;
+	json_t *params;
+	char who[64];
+	enum api_role role;
+	char *body;
+	size_t len, cap;
+	bool answered;  /* a response is queued; the rest of the body is discarded */
+	bool too_large; /* the body grew over the limit; answered 413 at its end */
+	size_t discarded;
+};
+
+static char *dup_opt(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *body,
+				 const char *ctype, const char *hname, const char *hvalue)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	json_decref(body);
+	if (!text) {
+		return MHD_NO;
+	}
+	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (hname) {
+		MHD_add_response_header(r, hname, hvalue);
+	}
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result problem_h(struct req *rq, struct MHD_Connection *c, unsigned status,
+				 const char *detail, const char *hname, const char *hvalue)
+{
+	rq->answered = true;
+	return send_json(c, status, api_problem_new(status, detail), "application/problem+json",
+			 hname, hvalue);
+}
+
+__attribute__((format(printf, 4, 5))) static enum MHD_Result
+problem(struct req *rq, struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+{
+	char detail[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return problem_h(rq, c, status, detail, NULL, NULL);
+}
+
+/* Collects query parameters as strings, refusing repeats ("?limit=1&limit=2"). */
+struct query_ctx {
+	json_t *obj;
+	char err[200];
+};
+
+static enum MHD_Result query_it(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	struct query_ctx *qc = cls;
+	json_t *v;
+
+	(void)kind;
+	if (json_object_get(qc->obj, key)) {
+		snprintf(qc->err, sizeof(qc->err), "query.%.64s: given more than once", key);
+		return MHD_NO;
+	}
+	v = json_string(value ? value : "");
+	if (!v) {
+		snprintf(qc->err, sizeof(qc->err), "query.%.64s: not valid UTF-8", key);
+		return MHD_NO;
+	}
+	json_object_set_new(qc->obj, key, v);
+	return MHD_YES;
+}
+
+/* Builds the query object typed per the route's schema; 0 or -EINVAL with err. */
+static int parse_query(struct MHD_Connection *c, const struct api_route *rt, json_t *args,
+		       char *err, size_t cap)
+{
+	struct query_ctx qc = {.obj = json_object()};
+	const struct vs_field *f;
+	const char *key;
+	json_t *raw, *typed = json_object();
+	int r = -EINVAL;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_it, &qc);
+	if (qc.err[0]) {
+		snprintf(err, cap, "%s", qc.err);
+		goto out;
+	}
+	json_object_foreach(qc.obj, key, raw)
+	{
+		char name[100];
+		json_t *v;
+
+		snprintf(name, sizeof(name), "query.%.64s", key);
+		for (f = rt->query ? rt->query->fields : NULL; f && f->name; f++) {
+			if (strcmp(f->name, key) == 0) {
+				break;
+			}
+		}
+		if (!f || !f->name) {
+			snprintf(err, cap, "%s: unknown query parameter", name);
+			goto out;
+		}
+		v = vs_from_text(f->schema, json_string_value(raw), name, err, cap);
+		if (!v) {
+			goto out;
+		}
+		json_object_set_new(typed, key, v);
+	}
+	if (rt->query && vs_check(rt->query, typed, "query", err, cap)) {
+		goto out;
+	}
+	json_object_update(args, typed);
+	r = 0;
+out:
+	json_decref(qc.obj);
+	json_decref(typed);
+	return r;
+}
+
+/* Whether the Content-Type is JSON (parameters such as charset are allowed). */
+static bool is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct && strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Waits for the core in slices so that api_stop() is never held up by a long wait. */
+static int wait_cmd(struct api *api, struct gw_cmd *cmd)
+{
+	struct timespec now;
+	long long deadline, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + api->timeout_ms;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = deadline - ((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+		if (left <= 0) {
+			return -ETIMEDOUT;
+		}
+		if (gw_cmd_wait(api->q, cmd, left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS) ==
+		    0) {
+			return 0;
+		}
+		if (atomic_load(&api->stopping)) {
+			return -ESHUTDOWN;
+		}
+	}
+}
+
+/* Runs the validated request through the core and sends its answer. */
+static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, struct req *rq,
+				   json_t *args)
+{
+	struct gw_cmd *cmd = gw_cmd_new(rq->route->cmd, args, rq->who[0] ? rq->who : NULL);
+	unsigned status = rq->route->status;
+	enum MHD_Result ret;
+	json_t *res, *hs;
+	int r;
+
+	if (!cmd) {
+		return problem(rq, c, 503, "out of memory");
+	}
+	gw_cmdq_push(api->q, cmd);
+	r = wait_cmd(api, cmd);
+	if (r == -ETIMEDOUT) {
+		gw_cmd_put(cmd);
+		return problem(rq, c, 504, "the gateway did not answer within %d ms",
+			       api->timeout_ms);
+	}
+	if (r) {
+		gw_cmd_put(cmd);
+		return problem(rq, c, 503, "the gateway is shutting down");
+	}
+	if (cmd->status != 0) {
+		ret = problem(rq, c, api_problem_status(cmd->status), "%s",
+			      cmd->detail[0] ? cmd->detail : strerror(-cmd->status));
+		gw_cmd_put(cmd);
+		return ret;
+	}
+	res = cmd->result ? json_incref(cmd->result) : json_object();
+	gw_cmd_put(cmd);
+	hs = json_is_object(res) ? json_object_get(res, "_http_status") : NULL;
+	if (hs) {
+		if (json_is_integer(hs) && json_integer_value(hs) >= 200 &&
+		    json_integer_value(hs) <= 299) {
+			status = (unsigned)json_integer_value(hs);
+		}
+		/* The result may be shared with the core's records: change a copy. */
+		json_t *copy = json_copy(res);
+
+		json_decref(res);
+		res = copy;
+		json_object_del(res, "_http_status");
+	}
+	rq->answered = true;
+	return send_json(c, status, res, "application/json", NULL, NULL);
+}
+
+/* The last call of the access handler: the whole body is in rq->body. */
+static enum MHD_Result finish(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	const struct api_route *rt = rq->route;
+	char err[320];
+	json_t *body = NULL, *args;
+	json_error_t jerr;
+
+	if (rq->len && !rt->body) {
+		return problem(rq, c, 400, "this endpoint takes no request body");
+	}
+	if (rq->len) {
+		if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							      MHD_HTTP_HEADER_CONTENT_TYPE))) {
+			return problem(rq, c, 415, "the request body must be application/json");
+		}
+		body = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!body) {
+			return problem(rq, c, 400, "malformed JSON at line %d column %d: %s",
+				       jerr.line, jerr.column, jerr.text);
+		}
+	} else if (rt->body) {
+		body = json_object(); /* an empty body is an empty object: all defaults */
+	}
+	if (body && vs_check(rt->body, body, "", err, sizeof(err))) {
+		json_decref(body);
+		return problem(rq, c, 400, "%s", err);
+	}
+	args = body ? body : json_object();
+	if (parse_query(c, rt, args, err, sizeof(err))) {
+		json_decref(args);
+		return problem(rq, c, 400, "%s", err);
+	}
+	if ((rt->flags & API_ROUTE_EXPORT_ADMIN) && json_is_true(json_object_get(args, "export")) &&
+	    rq->role < API_ROLE_ADMIN) {
+		json_decref(args);
+		return problem(rq, c, 403, "exporting key material needs the admin role");
+	}
+	/* Path parameters last: they win over any same-named member. */
+	json_object_update(args, rq->params);
+	return run_command(api, c, rq, args);
+}
+
+static enum MHD_Result open_events(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+	unsigned long long last = 0;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *end = NULL;
+
+	if (h && h[0] >= '0' && h[0] <= '9') {
+		errno = 0;
+		last = strtoull(h, &end, 10);
+		if (errno || *end) {
+			h = NULL;
+		}
+	} else {
+		h = NULL;
+	}
+	r = api_sse_response(api->sse, h != NULL, last);
+	if (!r) {
+		return problem(rq, c, 503, "out of memory");
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	rq->answered = true;
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The first call of the access handler: headers only. */
+static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct req *rq,
+			     const char *url, const char *method)
+{
+	char allow[64], err[200];
+	const char *cl;
+	int r;
+
+	if (strcmp(url, "/healthz") != 0 && strncmp(url, "/api/", 5) != 0) {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+			return problem_h(rq, c, 405, "the web page is read-only", "Allow",
+					 "GET, HEAD");
+		}
+		rq->answered = true;
+		return api_static_serve(c, api->web_root, url);
+	}
+	if (strcmp(url, "/healthz") != 0) {
+		r = api_auth_check(
+		    &api->auth,
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+		    rq->who, sizeof(rq->who), &rq->role);
+		if (r == -ENOENT) {
+			return problem_h(rq, c, 401, "a bearer token is required",
+					 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					 "Bearer realm=\"meshgw\"");
+		}
+		if (r) {
+			return problem_h(rq, c, 401, "the bearer token is not valid",
+					 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					 "Bearer realm=\"meshgw\", error=\"invalid_token\"");
+		}
+	}
+	switch (api_route_match(method, url, &rq->route, rq->params, allow, sizeof(allow), err,
+				sizeof(err))) {
+	case API_MATCH_OK:
+		break;
+	case API_MATCH_NO_PATH:
+		return problem(rq, c, 404, "no such resource: %.200s", url);
+	case API_MATCH_NO_METHOD:
+		return problem_h(rq, c, 405, "method not allowed here", "Allow", allow);
+	case API_MATCH_BAD_PARAM:
+		return problem(rq, c, 400, "%s", err);
+	}
+	if (rq->role < rq->route->role) {
+		return problem(rq, c, 403, "this needs the %s role; the token has %s",
+			       api_role_name(rq->route->role), api_role_name(rq->role));
+	}
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > api->body_limit) {
+		return problem(rq, c, 413, "the request body is over the limit of %zu bytes",
+			       api->body_limit);
+	}
+	if (rq->route->cmd == API_CMD_EVENTS) {
+		return open_events(api, c, rq);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	struct api *api = cls;
+	struct req *rq = *con_cls;
+
+	(void)version;
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq) {
+			return MHD_NO;
+		}
+		rq->params = json_object();
+		*con_cls = rq;
+		return start(api, c, rq, url, method);
+	}
+	if (rq->answered) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (rq->too_large || rq->len + n > api->body_limit) {
+			/*
+			 * A chunked body gives no Content-Length.  Answering in the middle of
+			 * the upload would make the kernel reset the connection (unread data)
+			 * and the client might never see the 413, so read on and discard, but
+			 * only up to a bound: past it the peer is hostile and is cut off.
+			 */
+			rq->too_large = true;
+			rq->discarded += n;
+			return rq->discarded > 16 * api->body_limit ? MHD_NO : MHD_YES;
+		}
+		if (rq->len + n > rq->cap) {
+			size_t cap = rq->cap ? rq->cap * 2 : 1024;
+			char *p;
+
+			while (cap < rq->len + n) {
+				cap *= 2;
+			}
+			p = realloc(rq->body, cap);
+			if (!p) {
+				return problem(rq, c, 503, "out of memory");
+			}
+			rq->body = p;
+			rq->cap = cap;
+		}
+		memcpy(rq->body + rq->len, upload_data, n);
+		rq->len += n;
+		return MHD_YES;
+	}
+	if (rq->too_large) {
+		return problem(rq, c, 413, "the request body is over the limit of %zu bytes",
+			       api->body_limit);
+	}
+	return finish(api, c, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq) {
+		json_decref(rq->params);
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct api_auth_ops *auth)
+{
+	struct api *api;
+	struct in6_addr a6;
+	struct in_addr a4;
+	char real[PATH_MAX];
+
+	if (!conf || !q || !auth || !auth->verify || !conf->tls_cert != !conf->tls_key) {
+		return NULL;
+	}
+	if (conf->bind_addr && inet_pton(AF_INET, conf->bind_addr, &a4) != 1 &&
+	    inet_pton(AF_INET6, conf->bind_addr, &a6) != 1) {
+		return NULL;
+	}
+	if (conf->web_root && !realpath(conf->web_root, real)) {
+		return NULL;
+	}
+	api = calloc(1, sizeof(*api));
+	if (!api) {
+		return NULL;
+	}
+	api->q = q;
+	api->auth = *auth;
+	api->bind_addr = strdup(conf->bind_addr ? conf->bind_addr : "127.0.0.1");
+	api->port = conf->port;
+	api->tls_cert_path = dup_opt(conf->tls_cert);
+	api->tls_key_path = dup_opt(conf->tls_key);
+	api->web_root = conf->web_root ? strdup(real) : NULL;
+	api->body_limit = conf->body_limit ? conf->body_limit : DEFAULT_BODY_LIMIT;
+	api->timeout_ms = conf->cmd_timeout_ms > 0 ? conf->cmd_timeout_ms : DEFAULT_TIMEOUT_MS;
+	api->max_conn = conf->max_connections ? conf->max_connections : DEFAULT_MAX_CONN;
+	api->sse = api_sse_new(conf->sse_keepalive_ms);
+	atomic_init(&api->stopping, false);
+	if (!api->bind_addr || !api->sse || (conf->tls_cert && !api->tls_cert_path) ||
+	    (conf->tls_key && !api->tls_key_path) || (conf->web_root && !api->web_root)) {
+		api_free(api);
+		return NULL;
+	}
+	return api;
+}
+
+/* Reads a whole PEM file into a new NUL-terminated string. */
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    st.st_size < 1024 * 1024) {
+		buf = malloc((size_t)st.st_size + 1);
+	}
+	if (buf) {
+		n = read(fd, buf, (size_t)st.st_size);
+		if (n != st.st_size) {
+			explicit_bzero(buf, (size_t)st.st_size);
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+int api_start(struct api *api)
+{
+	unsigned flags =
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+	struct sockaddr_in6 s6 = {0};
+	struct sockaddr_in s4 = {0};
+	const struct sockaddr *sa;
+	const union MHD_DaemonInfo *info;
+	size_t cert_len = 0;
+
+	if (api->d) {
+		return -EALREADY;
+	}
+	if (inet_pton(AF_INET, api->bind_addr, &s4.sin_addr) == 1) {
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons(api->port);
+		sa = (const struct sockaddr *)&s4;
+	} else {
+		inet_pton(AF_INET6, api->bind_addr, &s6.sin6_addr);
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons(api->port);
+		sa = (const struct sockaddr *)&s6;
+		flags |= MHD_USE_IPv6;
+	}
+	if (api->tls_cert_path) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			return -ENOTSUP;
+		}
+		if (!api->cert_pem) {
+			api->cert_pem = read_file(api->tls_cert_path, &cert_len);
+			api->key_pem = read_file(api->tls_key_path, &api->key_len);
+		}
+		if (!api->cert_pem || !api->key_pem) {
+			return -EIO;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	struct MHD_OptionItem opts[] = {
+	    {MHD_OPTION_SOCK_ADDR, 0, (void *)sa},
+	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)api->max_conn, NULL},
+	    /* Idle keep-alive connections each hold a thread: let them go after 2 minutes. */
+	    {MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
+	    {MHD_OPTION_HTTPS_MEM_CERT, 0, api->cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, api->key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+
+	if (!api->cert_pem) {
+		opts[4].option = MHD_OPTION_END;
+	}
+	atomic_store(&api->stopping, false);
+	api_sse_shutdown(api->sse, false);
+	api->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api, MHD_OPTION_ARRAY, opts,
+				  MHD_OPTION_END);
+	if (!api->d) {
+		return errno == EADDRINUSE ? -EADDRINUSE : -EINVAL;
+	}
+	info = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_BIND_PORT);
+	api->bound_port = info ? info->port : 0;
+	return 0;
+}
+
+uint16_t api_port(const struct api *api)
+{
+	return api && api->d ? api->bound_port : 0;
+}
+
+void api_stop(struct api *api)
+{
+	if (!api || !api->d) {
+		return;
+	}
+	atomic_store(&api->stopping, true);
+	api_sse_shutdown(api->sse, true);
+	MHD_stop_daemon(api->d);
+	api->d = NULL;
+	api->bound_port = 0;
+}
+
+void api_free(struct api *api)
+{
+	if (!api) {
+		return;
+	}
+	api_stop(api);
+	api_sse_free(api->sse);
+	if (api->key_pem) {
+		explicit_bzero(api->key_pem, api->key_len);
+	}
+	free(api->key_pem);
+	free(api->cert_pem);
+	free(api->bind_addr);
+	free(api->tls_cert_path);
+	free(api->tls_key_path);
+	free(api->web_root);
+	free(api);
+}
+
+void api_event_publish(struct api *api, const char *type, json_t *data)
+{
+	if (!api) {
+		json_decref(data);
+		return;
+	}
+	api_sse_publish(api->sse, type, data);
+}
