@@ -1,0 +1,314 @@
+#include "gateway/conf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gw_conf_default(struct gw_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/meshgw");
+	snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
+	c->listen_port = 8080;
+	snprintf(c->web_root, sizeof(c->web_root), "/usr/share/meshgw/web");
+	snprintf(c->bearer_kind, sizeof(c->bearer_kind), "sim");
+	snprintf(c->bearer_path, sizeof(c->bearer_path), "/tmp/meshsim.sock");
+	c->pos[2] = 1.0;
+	c->address = 0x0001;
+	c->uni_low = 0x0001;
+	c->uni_high = 0x7fff;
+	c->grp_low = 0xc000;
+	c->grp_high = 0xcfff;
+	c->allow_no_oob = true;
+	c->bind_all = true;
+	c->max_sessions = 8;
+}
+
+static int fail(char *err, size_t cap, int line, const char *what)
+{
+	snprintf(err, cap, "line %d: %s", line, what);
+	return -EINVAL;
+}
+
+static bool parse_u16(const char *v, uint16_t *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 0);
+	if (errno || end == v || *end || n > 0xffff) {
+		return false;
+	}
+	*out = (uint16_t)n;
+	return true;
+}
+
+static bool parse_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	char buf[64];
+	char *dash;
+
+	if (strlen(v) >= sizeof(buf)) {
+		return false;
+	}
+	strcpy(buf, v);
+	dash = strchr(buf, '-');
+	if (!dash) {
+		return false;
+	}
+	*dash = '\0';
+	return parse_u16(buf, lo) && parse_u16(dash + 1, hi) && *lo <= *hi;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+static bool set_path(char *dst, const char *v)
+{
+	if (!*v || strlen(v) >= GW_PATH_MAX) {
+		return false;
+	}
+	snprintf(dst, GW_PATH_MAX, "%s", v);
+	return true;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) {
+		*--e = '\0';
+	}
+	return s;
+}
+
+static int apply(struct gw_conf *c, const char *k, const char *v, int line, char *err, size_t cap)
+{
+	if (!strcmp(k, "state_dir")) {
+		return set_path(c->state_dir, v) ? 0 : fail(err, cap, line, "bad state_dir");
+	}
+	if (!strcmp(k, "database")) {
+		return set_path(c->database, v) ? 0 : fail(err, cap, line, "bad database");
+	}
+	if (!strcmp(k, "master_key")) {
+		return set_path(c->master_key, v) ? 0 : fail(err, cap, line, "bad master_key");
+	}
+	if (!strcmp(k, "tls_cert")) {
+		return set_path(c->tls_cert, v) ? 0 : fail(err, cap, line, "bad tls_cert");
+	}
+	if (!strcmp(k, "tls_key")) {
+		return set_path(c->tls_key, v) ? 0 : fail(err, cap, line, "bad tls_key");
+	}
+	if (!strcmp(k, "web_root")) {
+		return set_path(c->web_root, v) ? 0 : fail(err, cap, line, "bad web_root");
+	}
+	if (!strcmp(k, "bearer_socket")) {
+		return set_path(c->bearer_socket, v) ? 0
+						     : fail(err, cap, line, "bad bearer_socket");
+	}
+	if (!strcmp(k, "listen")) {
+		const char *colon = strrchr(v, ':');
+		uint16_t port;
+
+		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->listen_addr) ||
+		    !parse_u16(colon + 1, &port)) {
+			return fail(err, cap, line, "listen must be ADDRESS:PORT");
+		}
+		memcpy(c->listen_addr, v, (size_t)(colon - v));
+		c->listen_addr[colon - v] = '\0';
+		c->listen_port = port;
+		return 0;
+	}
+	if (!strcmp(k, "bearer")) {
+		if (!strncmp(v, "sim:", 4) && set_path(c->bearer_path, v + 4)) {
+			snprintf(c->bearer_kind, sizeof(c->bearer_kind), "sim");
+			return 0;
+		}
+		if (!strncmp(v, "hci:", 4)) {
+			uint16_t n;
+
+			if (!parse_u16(v + 4, &n) || n > 63) {
+				return fail(err, cap, line, "bearer hci:N needs a device number");
+			}
+			snprintf(c->bearer_kind, sizeof(c->bearer_kind), "hci");
+			c->hci_dev = n;
+			return 0;
+		}
+		return fail(err, cap, line, "bearer must be sim:PATH or hci:N");
+	}
+	if (!strcmp(k, "position")) {
+		double x, y, z;
+		char extra;
+
+		if (sscanf(v, "%lf,%lf,%lf%c", &x, &y, &z, &extra) != 3) {
+			return fail(err, cap, line, "position must be X,Y,Z");
+		}
+		c->pos[0] = x;
+		c->pos[1] = y;
+		c->pos[2] = z;
+		return 0;
+	}
+	if (!strcmp(k, "address")) {
+		if (!parse_u16(v, &c->address) || c->address == 0 || c->address >= 0x8000) {
+			return fail(err, cap, line, "address must be a unicast address");
+		}
+		return 0;
+	}
+	if (!strcmp(k, "unicast_range")) {
+		if (!parse_range(v, &c->uni_low, &c->uni_high) || c->uni_low == 0 ||
+		    c->uni_high >= 0x8000) {
+			return fail(err, cap, line,
+				    "unicast_range must be LOW-HIGH within 0x0001-0x7fff");
+		}
+		return 0;
+	}
+	if (!strcmp(k, "group_range")) {
+		if (!parse_range(v, &c->grp_low, &c->grp_high) || c->grp_low < 0xc000 ||
+		    c->grp_high >= 0xff00) {
+			return fail(err, cap, line,
+				    "group_range must be LOW-HIGH within 0xc000-0xfeff");
+		}
+		return 0;
+	}
+	if (!strcmp(k, "algorithm")) {
+		if (strcmp(v, "auto") && strcmp(v, "hmac")) {
+			return fail(err, cap, line, "algorithm must be auto or hmac");
+		}
+		c->refuse_cmac = !strcmp(v, "hmac");
+		return 0;
+	}
+	if (!strcmp(k, "allow_no_oob")) {
+		return parse_bool(v, &c->allow_no_oob) ? 0
+						       : fail(err, cap, line, "expected yes/no");
+	}
+	if (!strcmp(k, "bind_profile")) {
+		if (strcmp(v, "all") && strcmp(v, "none")) {
+			return fail(err, cap, line, "bind_profile must be all or none");
+		}
+		c->bind_all = !strcmp(v, "all");
+		return 0;
+	}
+	if (!strcmp(k, "max_sessions")) {
+		uint16_t n;
+
+		if (!parse_u16(v, &n) || n < 1 || n > 32) {
+			return fail(err, cap, line, "max_sessions must be 1..32");
+		}
+		c->max_sessions = n;
+		return 0;
+	}
+	snprintf(err, cap, "line %d: unknown key '%.40s'", line, k);
+	return -EINVAL;
+}
+
+int gw_conf_parse(const char *text, struct gw_conf *out, char *err, size_t cap)
+{
+	struct gw_conf c = *out;
+	char line[1024];
+	const char *p = text;
+	int n = 0, r;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *s, *eq, *hash;
+
+		n++;
+		if (len >= sizeof(line)) {
+			return fail(err, cap, n, "line too long");
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		hash = strchr(line, '#');
+		if (hash) {
+			*hash = '\0';
+		}
+		s = trim(line);
+		if (!*s) {
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			return fail(err, cap, n, "expected key = value");
+		}
+		*eq = '\0';
+		r = apply(&c, trim(s), trim(eq + 1), n, err, cap);
+		if (r) {
+			return r;
+		}
+	}
+	if (!c.database[0] &&
+	    snprintf(c.database, sizeof(c.database), "%s/meshgw.db", c.state_dir) >= GW_PATH_MAX) {
+		return fail(err, cap, 0, "state_dir too long");
+	}
+	if (!c.master_key[0] && snprintf(c.master_key, sizeof(c.master_key), "%s/master.key",
+					 c.state_dir) >= GW_PATH_MAX) {
+		return fail(err, cap, 0, "state_dir too long");
+	}
+	if (!c.bearer_socket[0] && snprintf(c.bearer_socket, sizeof(c.bearer_socket),
+					    "%s/bearer.sock", c.state_dir) >= GW_PATH_MAX) {
+		return fail(err, cap, 0, "state_dir too long");
+	}
+	if (!c.tls_cert[0] != !c.tls_key[0]) {
+		return fail(err, cap, 0, "tls_cert and tls_key go together");
+	}
+	if (c.address < c.uni_low || c.address > c.uni_high) {
+		return fail(err, cap, 0, "address must lie inside unicast_range");
+	}
+	*out = c;
+	return 0;
+}
+
+int gw_conf_load(const char *path, struct gw_conf *out, char *err, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long len;
+	int r;
+
+	if (!f) {
+		r = -errno;
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || len > 1 << 20 ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		snprintf(err, cap, "%s: unreadable or larger than 1 MiB", path);
+		return -EINVAL;
+	}
+	text = malloc((size_t)len + 1);
+	if (!text || fread(text, 1, (size_t)len, f) != (size_t)len) {
+		free(text);
+		fclose(f);
+		snprintf(err, cap, "%s: read failed", path);
+		return -EIO;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (strlen(text) != (size_t)len) {
+		free(text);
+		snprintf(err, cap, "%s: contains a NUL byte", path);
+		return -EINVAL;
+	}
+	r = gw_conf_parse(text, out, err, cap);
+	free(text);
+	return r;
+}

@@ -1,0 +1,68 @@
+/*
+ * meshgw configuration: a text file of "key = value" lines ('#' starts a
+ * comment), parsed into a new struct gw_conf and validated whole, so a bad
+ * file (at start or on SIGHUP) is refused with a message naming the line and
+ * the running configuration is kept (../shared/style.md §2.8).
+ *
+ * Keys (defaults in brackets):
+ *   state_dir      [/var/lib/meshgw]     database and master key live here
+ *   database       [STATE/meshgw.db]
+ *   master_key     [STATE/master.key]    created 0600 on first start
+ *   listen         [127.0.0.1:8080]      REST API and web page
+ *   tls_cert, tls_key                    PEM files; both or neither
+ *   web_root       [/usr/share/meshgw/web]
+ *   bearer         [sim:/tmp/meshsim.sock]   sim:PATH or hci:N
+ *   bearer_socket  [STATE/bearer.sock]   our own socket on the simulated air
+ *   position       [0,0,1]               metres, on the simulated air
+ *   address        [0x0001]              the gateway's own unicast address
+ *   unicast_range  [0x0001-0x7fff]       the gateway's range, address included; nodes
+ *                                        get the lowest free addresses in it
+ *   group_range    [0xc000-0xcfff]
+ *   algorithm      [auto]                auto | hmac (refuse CMAC)
+ *   allow_no_oob   [yes]
+ *   bind_profile   [all]                 all (bind every AppKey model) | none
+ *   max_sessions   [8]                   concurrent provisioning sessions
+ */
+#ifndef GW_CONF_H
+#define GW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_PATH_MAX 256
+
+struct gw_conf {
+	char state_dir[GW_PATH_MAX];
+	char database[GW_PATH_MAX];
+	char master_key[GW_PATH_MAX];
+	char listen_addr[64];
+	uint16_t listen_port;
+	char tls_cert[GW_PATH_MAX];
+	char tls_key[GW_PATH_MAX];
+	char web_root[GW_PATH_MAX];
+	char bearer_kind[8]; /* "sim" or "hci" */
+	char bearer_path[GW_PATH_MAX];
+	int hci_dev;
+	char bearer_socket[GW_PATH_MAX];
+	double pos[3];
+	uint16_t address;
+	uint16_t uni_low, uni_high, grp_low, grp_high;
+	bool refuse_cmac;
+	bool allow_no_oob;
+	bool bind_all;
+	unsigned max_sessions;
+};
+
+/* Defaults, with every path under state_dir. */
+void gw_conf_default(struct gw_conf *c);
+
+/*
+ * Parse a file into *out (which starts from the defaults).  Returns 0, or
+ * -ENOENT/-EACCES (unreadable) or -EINVAL with a message in err.
+ */
+int gw_conf_load(const char *path, struct gw_conf *out, char *err, size_t err_cap);
+/* Parse text (for tests and the fuzz target); same results. */
+int gw_conf_parse(const char *text, struct gw_conf *out, char *err, size_t err_cap);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The gateway core: owns the mesh stack (a provisioner node with Config and
+ * Generic OnOff clients, PB-ADV provisioning), the bearer and the inventory,
+ * all on the event-loop thread.  The REST layer reaches it only through the
+ * command queue (gateway/cmdq.h, contract in gateway/gw_cmd.h); events go
+ * out through a publish hook.
+ */
+#ifndef GW_GW_H
+#define GW_GW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "gateway/cmdq.h"
+#include "gateway/conf.h"
+#include "gateway/loop.h"
+
+struct gw;
+struct store;
+
+struct gw_hooks {
+	void *ctx;
+	/* An event for the SSE stream (type, data); steals data.  May be NULL. */
+	void (*publish)(void *ctx, const char *type, json_t *data);
+};
+
+/*
+ * Open the inventory (creating the network on first start), build the
+ * stack and attach the bearer.  conf is copied; loop and q are borrowed.
+ * Returns a new core or NULL with *err (negative errno) and a message
+ * logged.  Free with gw_free().
+ */
+struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cmdq *q,
+		  const struct gw_hooks *hooks, int *err);
+
+/*
+ * Begin an orderly stop: cancel provisioning sessions (their links get a
+ * Link Close) and stop scanning.  gw_stopping_done() is true once the Link
+ * Closes are on the air.
+ */
+void gw_shutdown(struct gw *gw);
+bool gw_stopping_done(const struct gw *gw);
+
+/* Flush and close the inventory, free everything.  Accepts NULL. */
+void gw_free(struct gw *gw);
+
+/* Apply a reloaded configuration (what can change without a restart). */
+void gw_reconfigure(struct gw *gw, const struct gw_conf *conf);
+
+/*
+ * Token check for the REST layer, safe from any thread: 0 and the token's
+ * name and role (0 viewer, 1 operator, 2 admin), or -EACCES.
+ */
+int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, int *role);
+
+/* Create an API token in the inventory at path (the CLI): prints nothing. */
+int gw_token_create_offline(const struct gw_conf *conf, const char *name, int role, char *token,
+			    size_t cap);
+
+#endif

@@ -1,0 +1,833 @@
+/*
+ * Node commands: the inventory view of nodes and their composition, Config
+ * Client operations on a node (each waits for the node's status and records
+ * what changed), removal (Node Reset, then exclusion), and Generic OnOff.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gw_int.h"
+#include "gateway/log.h"
+#include "mesh/comp.h"
+#include "mesh/crypto.h"
+#include "mesh/onoff_msg.h"
+
+int gw_store_comp(struct gw *gw, uint16_t addr, uint8_t page, const uint8_t *data, size_t len)
+{
+	struct mesh_comp *c;
+	struct store_element el[MESH_COMP_ELEM_MAX];
+	struct store_model *models;
+	size_t e, k, nm = 0;
+	int r;
+
+	r = store_comp_page_put(gw->st, addr, page, data, len);
+	if (r || page != 0) {
+		return r;
+	}
+	c = calloc(1, sizeof(*c));
+	models = calloc(MESH_COMP_SIG_MAX + MESH_COMP_VND_MAX, sizeof(*models));
+	if (!c || !models) {
+		free(c);
+		free(models);
+		return -ENOMEM;
+	}
+	r = mesh_comp_parse(data, len, c);
+	for (e = 0; !r && e < c->n_elems; e++) {
+		const struct mesh_comp_elem *ce = &c->elems[e];
+
+		el[e].idx = (uint8_t)e;
+		el[e].loc = ce->loc;
+		for (k = 0; k < ce->num_s; k++) {
+			models[nm].elem_idx = (uint8_t)e;
+			models[nm].vendor = false;
+			models[nm++].id = c->sig[ce->sig_off + k];
+		}
+		for (k = 0; k < ce->num_v; k++) {
+			models[nm].elem_idx = (uint8_t)e;
+			models[nm].vendor = true;
+			models[nm++].id = (uint32_t)c->vnd[ce->vnd_off + k].cid << 16 |
+					  c->vnd[ce->vnd_off + k].id;
+		}
+	}
+	if (!r) {
+		r = store_comp_set(gw->st, addr, el, c->n_elems, models, nm);
+	}
+	if (!r) {
+		r = store_node_info_set(gw->st, addr, c->cid, c->pid, c->vid, c->crpl, c->features);
+	}
+	free(c);
+	free(models);
+	return r;
+}
+
+static bool addr_arg(struct gw *gw, struct gw_cmd *c, struct store_node *n)
+{
+	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
+	int r = (a > 0 && a < 0x8000) ? store_node_get(gw->st, (uint16_t)a, n) : -ENOENT;
+
+	if (r) {
+		gw_cmd_complete(gw->q, c, r == -ENOENT ? -ENOENT : r, NULL,
+				r == -ENOENT ? "no node with this address" : store_strerror(r));
+		return false;
+	}
+	return true;
+}
+
+void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_node_filter f = {0};
+	struct store_node *nodes = NULL;
+	size_t n = 0, total = 0, i;
+	json_t *items, *v;
+	json_int_t limit = 50, offset = 0;
+	int r;
+
+	if ((v = json_object_get(c->args, "limit"))) {
+		limit = json_integer_value(v);
+	}
+	if ((v = json_object_get(c->args, "offset"))) {
+		offset = json_integer_value(v);
+	}
+	if ((v = json_object_get(c->args, "excluded"))) {
+		f.excluded = json_is_true(v) ? 1 : 0;
+	}
+	f.name_sub = json_string_value(json_object_get(c->args, "name"));
+	if ((v = json_object_get(c->args, "state"))) {
+		enum store_cfg_state st;
+
+		if (store_cfg_state_parse(json_string_value(v), &st)) {
+			gw_cmd_complete(gw->q, c, -EINVAL, NULL, "state: unknown state");
+			return;
+		}
+		f.state_mask = 1u << st;
+	}
+	f.offset = (size_t)offset;
+	f.limit = (size_t)limit;
+	r = store_node_list(gw->st, &f, &nodes, &n);
+	if (!r) {
+		r = store_node_count(gw->st, &f, &total);
+	}
+	if (r) {
+		store_nodes_free(nodes);
+		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	items = json_array();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(items, gw_node_json(&nodes[i]));
+	}
+	store_nodes_free(nodes);
+	gw_cmd_complete(gw->q, c, 0,
+			json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
+				  (json_int_t)total, "limit", limit, "offset", offset),
+			NULL);
+}
+
+static json_t *model_json(bool vendor, uint32_t id)
+{
+	if (!vendor) {
+		return json_integer(id);
+	}
+	return json_pack("{s:i, s:i}", "company", id >> 16, "id", id & 0xffff);
+}
+
+void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_node n;
+	json_t *o, *arr;
+	uint16_t *idx = NULL;
+	uint8_t *pages = NULL;
+	struct store_binding *b = NULL;
+	struct store_model *models = NULL;
+	size_t cnt = 0, i;
+
+	if (!addr_arg(gw, c, &n)) {
+		return;
+	}
+	o = gw_node_json(&n);
+	arr = json_array();
+	if (store_node_netkey_list(gw->st, n.unicast, &idx, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			json_array_append_new(arr, json_integer(idx[i]));
+		}
+	}
+	free(idx);
+	idx = NULL;
+	json_object_set_new(o, "net_keys", arr);
+	arr = json_array();
+	if (store_node_appkey_list(gw->st, n.unicast, &idx, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			json_array_append_new(arr, json_integer(idx[i]));
+		}
+	}
+	free(idx);
+	json_object_set_new(o, "app_keys", arr);
+	arr = json_array();
+	if (store_comp_page_list(gw->st, n.unicast, &pages, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			json_array_append_new(arr, json_integer(pages[i]));
+		}
+	}
+	free(pages);
+	json_object_set_new(o, "pages", arr);
+	arr = json_array();
+	if (store_node_bindings(gw->st, n.unicast, &b, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			json_array_append_new(arr, json_pack("{s:i, s:o, s:i}", "element",
+							     b[i].elem_addr - n.unicast, "model",
+							     model_json(b[i].vendor, b[i].id),
+							     "app_index", b[i].app_idx));
+		}
+	}
+	free(b);
+	json_object_set_new(o, "bindings", arr);
+	arr = json_array();
+	if (store_comp_models(gw->st, n.unicast, &models, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			uint16_t ea = (uint16_t)(n.unicast + models[i].elem_idx);
+			uint16_t *subs = NULL;
+			size_t ns = 0, k;
+
+			if (store_sub_list(gw->st, ea, models[i].vendor, models[i].id, &subs,
+					   &ns)) {
+				continue;
+			}
+			for (k = 0; k < ns; k++) {
+				json_array_append_new(
+				    arr,
+				    json_pack("{s:i, s:o, s:i}", "element", models[i].elem_idx,
+					      "model", model_json(models[i].vendor, models[i].id),
+					      "address", subs[k]));
+			}
+			free(subs);
+		}
+	}
+	free(models);
+	json_object_set_new(o, "subscriptions", arr);
+	gw_cmd_complete(gw->q, c, 0, o, NULL);
+}
+
+void gw_cmd_node_patch(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_node n;
+	const char *name = json_string_value(json_object_get(c->args, "name"));
+	int r;
+
+	if (!addr_arg(gw, c, &n)) {
+		return;
+	}
+	r = store_node_name_set(gw->st, n.unicast, name ? name : "");
+	if (!r) {
+		r = store_node_get(gw->st, n.unicast, &n);
+	}
+	if (r) {
+		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	gw_publish(gw, "node.updated", gw_node_json(&n));
+	gw_cmd_complete(gw->q, c, 0, gw_node_json(&n), NULL);
+}
+
+void gw_cmd_node_comp(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_node n;
+	json_int_t page = json_integer_value(json_object_get(c->args, "page"));
+	uint8_t data[STORE_COMP_PAGE_MAX];
+	struct mesh_comp *comp;
+	size_t len, e, k;
+	json_t *els;
+	char hex[2 * STORE_COMP_PAGE_MAX + 1];
+	int r;
+
+	if (!addr_arg(gw, c, &n)) {
+		return;
+	}
+	r = (page >= 0 && page <= 255)
+		? store_comp_page_get(gw->st, n.unicast, (uint8_t)page, data, sizeof(data), &len)
+		: -ENOENT;
+	if (r) {
+		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "this page was not read from the node");
+		return;
+	}
+	comp = calloc(1, sizeof(*comp));
+	if (!comp || mesh_comp_parse(data, len, comp)) {
+		/* Pages other than 0/128 have other layouts: the raw bytes only. */
+		free(comp);
+		gw_cmd_complete(
+		    gw->q, c, 0,
+		    json_pack("{s:I, s:s}", "page", page, "raw", gw_hex(data, len, hex)), NULL);
+		return;
+	}
+	els = json_array();
+	for (e = 0; e < comp->n_elems; e++) {
+		const struct mesh_comp_elem *ce = &comp->elems[e];
+		json_t *ms = json_array();
+
+		for (k = 0; k < ce->num_s; k++) {
+			json_array_append_new(ms, json_pack("{s:i, s:b, s:n}", "id",
+							    comp->sig[ce->sig_off + k], "vendor", 0,
+							    "company"));
+		}
+		for (k = 0; k < ce->num_v; k++) {
+			json_array_append_new(
+			    ms, json_pack("{s:i, s:b, s:i}", "id", comp->vnd[ce->vnd_off + k].id,
+					  "vendor", 1, "company", comp->vnd[ce->vnd_off + k].cid));
+		}
+		json_array_append_new(els, json_pack("{s:i, s:i, s:o}", "index", (int)e, "location",
+						     ce->loc, "models", ms));
+	}
+	gw_cmd_complete(gw->q, c, 0,
+			json_pack("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "page", page, "raw",
+				  gw_hex(data, len, hex), "cid", comp->cid, "pid", comp->pid, "vid",
+				  comp->vid, "crpl", comp->crpl, "features", comp->features,
+				  "elements", els),
+			NULL);
+	free(comp);
+}
+
+/* --- Config operations ---------------------------------------------------------- */
+
+struct cfg_job {
+	struct gw *gw;
+	struct gw_cmd *cmd;
+	uint16_t node; /* primary address */
+	char op[32];
+	struct cfg_msg req;
+	bool remove; /* Node Reset as part of a removal */
+	uint64_t op_id;
+};
+
+static int model_arg(json_t *m, struct cfg_model_id *out)
+{
+	if (json_is_integer(m)) {
+		json_int_t v = json_integer_value(m);
+
+		if (v < 0 || v > 0xffff) {
+			return -EINVAL;
+		}
+		out->vendor = false;
+		out->id = (uint16_t)v;
+		return 0;
+	}
+	if (json_is_object(m)) {
+		json_int_t cid = json_integer_value(json_object_get(m, "company"));
+		json_int_t id = json_integer_value(json_object_get(m, "id"));
+
+		if (cid < 0 || cid > 0xffff || id < 0 || id > 0xffff) {
+			return -EINVAL;
+		}
+		out->vendor = true;
+		out->cid = (uint16_t)cid;
+		out->id = (uint16_t)id;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static uint32_t model_u32(const struct cfg_model_id *m)
+{
+	return m->vendor ? (uint32_t)m->cid << 16 | m->id : m->id;
+}
+
+/* Build the request for a "config" operation; -EINVAL with a message. */
+static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struct cfg_msg *m,
+		     char *err, size_t cap)
+{
+	const char *op = json_string_value(json_object_get(a, "op"));
+	json_int_t el = json_integer_value(json_object_get(a, "element"));
+	uint16_t ea = (uint16_t)(n->unicast + el);
+	struct cfg_model_id mid = {0};
+	bool need_model = false;
+
+	if (!op) {
+		snprintf(err, cap, "op: required");
+		return -EINVAL;
+	}
+	if (json_object_get(a, "model")) {
+		need_model = true;
+		if (model_arg(json_object_get(a, "model"), &mid)) {
+			snprintf(err, cap, "model: a SIG model ID or {company, id}");
+			return -EINVAL;
+		}
+	}
+	if (el < 0 || el >= n->elements) {
+		snprintf(err, cap, "element: the node has %u elements", n->elements);
+		return -EINVAL;
+	}
+	(void)need_model;
+#define I(k) json_integer_value(json_object_get(a, k))
+#define B(k) json_is_true(json_object_get(a, k))
+	if (!strcmp(op, "composition_get")) {
+		m->op = CFG_OP_COMP_GET;
+		m->comp.page = (uint8_t)I("page");
+	} else if (!strcmp(op, "appkey_add") || !strcmp(op, "appkey_delete")) {
+		struct store_appkey ak;
+
+		if (store_appkey_get(gw->st, (uint16_t)I("app_index"), &ak)) {
+			snprintf(err, cap, "app_index: no such AppKey");
+			return -ENOENT;
+		}
+		m->op = !strcmp(op, "appkey_add") ? CFG_OP_APPKEY_ADD : CFG_OP_APPKEY_DELETE;
+		m->appkey.net_idx = ak.net_idx;
+		m->appkey.app_idx = ak.idx;
+		memcpy(m->appkey.key, ak.key, 16);
+		mesh_crypto_wipe(&ak, sizeof(ak));
+	} else if (!strcmp(op, "appkey_list")) {
+		m->op = CFG_OP_APPKEY_GET;
+		m->net_idx.net_idx = (uint16_t)I("net_index");
+	} else if (!strcmp(op, "bind") || !strcmp(op, "unbind")) {
+		m->op = !strcmp(op, "bind") ? CFG_OP_MODEL_APP_BIND : CFG_OP_MODEL_APP_UNBIND;
+		m->model_app.elem_addr = ea;
+		m->model_app.app_idx = (uint16_t)I("app_index");
+		m->model_app.model = mid;
+	} else if (!strcmp(op, "publication_get")) {
+		m->op = CFG_OP_MODEL_PUB_GET;
+		m->model_ref.elem_addr = ea;
+		m->model_ref.model = mid;
+	} else if (!strcmp(op, "publication_set")) {
+		m->op = CFG_OP_MODEL_PUB_SET;
+		m->model_pub.elem_addr = ea;
+		m->model_pub.pub_addr = (uint16_t)I("address");
+		m->model_pub.app_idx = (uint16_t)I("app_index");
+		m->model_pub.ttl =
+		    json_object_get(a, "ttl") ? (uint8_t)I("ttl") : CFG_PUB_TTL_DEFAULT;
+		m->model_pub.period = (uint8_t)I("period");
+		m->model_pub.retransmit = (uint8_t)I("retransmit");
+		m->model_pub.model = mid;
+	} else if (!strcmp(op, "subscription_add") || !strcmp(op, "subscription_delete")) {
+		m->op = !strcmp(op, "subscription_add") ? CFG_OP_MODEL_SUB_ADD
+							: CFG_OP_MODEL_SUB_DELETE;
+		m->model_sub.elem_addr = ea;
+		m->model_sub.addr = (uint16_t)I("address");
+		m->model_sub.model = mid;
+	} else if (!strcmp(op, "subscription_list")) {
+		m->op = mid.vendor ? CFG_OP_VND_MODEL_SUB_GET : CFG_OP_SIG_MODEL_SUB_GET;
+		m->model_ref.elem_addr = ea;
+		m->model_ref.model = mid;
+	} else if (!strcmp(op, "default_ttl_get")) {
+		m->op = CFG_OP_DEFAULT_TTL_GET;
+	} else if (!strcmp(op, "default_ttl_set")) {
+		m->op = CFG_OP_DEFAULT_TTL_SET;
+		m->state.val = (uint8_t)I("ttl");
+	} else if (!strcmp(op, "relay_get")) {
+		m->op = CFG_OP_RELAY_GET;
+	} else if (!strcmp(op, "relay_set")) {
+		m->op = CFG_OP_RELAY_SET;
+		m->relay.relay = B("enabled") ? 1 : 0;
+		m->relay.retransmit = (uint8_t)I("retransmit");
+	} else if (!strcmp(op, "beacon_get")) {
+		m->op = CFG_OP_BEACON_GET;
+	} else if (!strcmp(op, "beacon_set")) {
+		m->op = CFG_OP_BEACON_SET;
+		m->state.val = B("enabled") ? 1 : 0;
+	} else if (!strcmp(op, "net_transmit_get")) {
+		m->op = CFG_OP_NET_TRANSMIT_GET;
+	} else if (!strcmp(op, "net_transmit_set")) {
+		json_int_t cnt = I("count"), iv = I("interval_ms");
+
+		if (cnt < 1 || cnt > 8 || iv < 10 || iv > 320 || iv % 10) {
+			snprintf(err, cap, "count 1..8 and interval_ms 10..320 in steps of 10");
+			return -EINVAL;
+		}
+		m->op = CFG_OP_NET_TRANSMIT_SET;
+		m->state.val = (uint8_t)((cnt - 1) | ((iv / 10 - 1) << 3));
+	} else if (!strcmp(op, "heartbeat_pub_get")) {
+		m->op = CFG_OP_HB_PUB_GET;
+	} else if (!strcmp(op, "heartbeat_pub_set")) {
+		m->op = CFG_OP_HB_PUB_SET;
+		m->hb_pub.dst = (uint16_t)I("destination");
+		m->hb_pub.count_log = (uint8_t)I("count_log");
+		m->hb_pub.period_log = (uint8_t)I("period_log");
+		m->hb_pub.ttl = (uint8_t)I("ttl");
+		m->hb_pub.features = (uint16_t)I("features");
+		m->hb_pub.net_idx = (uint16_t)I("net_index");
+	} else if (!strcmp(op, "heartbeat_sub_get")) {
+		m->op = CFG_OP_HB_SUB_GET;
+	} else if (!strcmp(op, "heartbeat_sub_set")) {
+		m->op = CFG_OP_HB_SUB_SET;
+		m->hb_sub.src = (uint16_t)I("source");
+		m->hb_sub.dst = (uint16_t)I("destination");
+		m->hb_sub.period_log = (uint8_t)I("period_log");
+	} else if (!strcmp(op, "node_reset")) {
+		m->op = CFG_OP_NODE_RESET;
+	} else {
+		snprintf(err, cap, "op: unknown operation '%.40s'", op);
+		return -EINVAL;
+	}
+#undef I
+#undef B
+	return 0;
+}
+
+/* Record what a successful status changed, so the inventory follows the node. */
+static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
+		   const struct cfg_msg *rsp)
+{
+	switch (rsp->op) {
+	case CFG_OP_COMP_STATUS:
+		(void)gw_store_comp(gw, node, rsp->comp.page, rsp->comp.data, rsp->comp.data_len);
+		break;
+	case CFG_OP_APPKEY_STATUS:
+		if (rsp->appkey.status == CFG_STATUS_SUCCESS) {
+			if (req->op == CFG_OP_APPKEY_ADD) {
+				(void)store_node_appkey_add(gw->st, node, rsp->appkey.app_idx);
+			} else if (req->op == CFG_OP_APPKEY_DELETE) {
+				(void)store_node_appkey_del(gw->st, node, rsp->appkey.app_idx);
+			}
+		}
+		break;
+	case CFG_OP_MODEL_APP_STATUS:
+		if (rsp->model_app.status == CFG_STATUS_SUCCESS) {
+			const struct cfg_model_app *m = &rsp->model_app;
+
+			if (req->op == CFG_OP_MODEL_APP_BIND) {
+				(void)store_model_bind(gw->st, m->elem_addr, m->model.vendor,
+						       model_u32(&m->model), m->app_idx);
+			} else {
+				(void)store_model_unbind(gw->st, m->elem_addr, m->model.vendor,
+							 model_u32(&m->model), m->app_idx);
+			}
+		}
+		break;
+	case CFG_OP_MODEL_SUB_STATUS:
+		if (rsp->model_sub.status == CFG_STATUS_SUCCESS) {
+			const struct cfg_model_sub *m = &rsp->model_sub;
+
+			if (req->op == CFG_OP_MODEL_SUB_ADD) {
+				(void)store_sub_add(gw->st, m->elem_addr, m->model.vendor,
+						    model_u32(&m->model), m->addr);
+			} else if (req->op == CFG_OP_MODEL_SUB_DELETE) {
+				(void)store_sub_del(gw->st, m->elem_addr, m->model.vendor,
+						    model_u32(&m->model), m->addr);
+			}
+		}
+		break;
+	case CFG_OP_MODEL_PUB_STATUS:
+		if (rsp->model_pub.status == CFG_STATUS_SUCCESS &&
+		    req->op == CFG_OP_MODEL_PUB_SET) {
+			const struct cfg_model_pub *m = &rsp->model_pub;
+			struct store_pub p = {.addr = m->pub_addr,
+					      .app_idx = m->app_idx,
+					      .cred = m->cred,
+					      .ttl = m->ttl,
+					      .period = m->period,
+					      .retransmit = m->retransmit};
+
+			(void)store_pub_set(gw->st, m->elem_addr, m->model.vendor,
+					    model_u32(&m->model), &p);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The status as JSON: op, status code and name, and the fields that matter. */
+static json_t *rsp_json(const char *op, const struct cfg_msg *r)
+{
+	json_t *o = json_pack("{s:s}", "op", op);
+	uint8_t st = CFG_STATUS_SUCCESS;
+	char hex[2 * 384 + 1];
+	size_t i;
+
+	switch (cfg_msg_family(r->op)) {
+	case CFG_FAM_COMP:
+		json_object_set_new(o, "page", json_integer(r->comp.page));
+		json_object_set_new(o, "data",
+				    json_string(gw_hex(r->comp.data, r->comp.data_len, hex)));
+		break;
+	case CFG_FAM_STATE:
+		json_object_set_new(o, "value", json_integer(r->state.val));
+		break;
+	case CFG_FAM_RELAY:
+		json_object_set_new(o, "relay", json_integer(r->relay.relay));
+		json_object_set_new(o, "retransmit", json_integer(r->relay.retransmit));
+		break;
+	case CFG_FAM_APPKEY:
+		st = r->appkey.status;
+		json_object_set_new(o, "app_index", json_integer(r->appkey.app_idx));
+		break;
+	case CFG_FAM_MODEL_APP:
+		st = r->model_app.status;
+		break;
+	case CFG_FAM_MODEL_SUB:
+		st = r->model_sub.status;
+		json_object_set_new(o, "address", json_integer(r->model_sub.addr));
+		break;
+	case CFG_FAM_MODEL_PUB:
+		st = r->model_pub.status;
+		json_object_set_new(o, "address", json_integer(r->model_pub.pub_addr));
+		json_object_set_new(o, "app_index", json_integer(r->model_pub.app_idx));
+		json_object_set_new(o, "ttl", json_integer(r->model_pub.ttl));
+		json_object_set_new(o, "period", json_integer(r->model_pub.period));
+		json_object_set_new(o, "retransmit", json_integer(r->model_pub.retransmit));
+		break;
+	case CFG_FAM_MODEL_LIST: {
+		json_t *items = json_array();
+
+		st = r->model_list.status;
+		for (i = 0; i < r->model_list.n; i++) {
+			json_array_append_new(items, json_integer(r->model_list.items[i]));
+		}
+		json_object_set_new(o, "items", items);
+		break;
+	}
+	case CFG_FAM_IDX_LIST: {
+		json_t *items = json_array();
+
+		st = r->idx_list.status;
+		for (i = 0; i < r->idx_list.n; i++) {
+			json_array_append_new(items, json_integer(r->idx_list.idx[i]));
+		}
+		json_object_set_new(o, "items", items);
+		break;
+	}
+	case CFG_FAM_HB_PUB:
+		st = r->hb_pub.status;
+		json_object_set_new(o, "destination", json_integer(r->hb_pub.dst));
+		json_object_set_new(o, "count_log", json_integer(r->hb_pub.count_log));
+		json_object_set_new(o, "period_log", json_integer(r->hb_pub.period_log));
+		json_object_set_new(o, "ttl", json_integer(r->hb_pub.ttl));
+		json_object_set_new(o, "features", json_integer(r->hb_pub.features));
+		json_object_set_new(o, "net_index", json_integer(r->hb_pub.net_idx));
+		break;
+	case CFG_FAM_HB_SUB:
+		st = r->hb_sub.status;
+		json_object_set_new(o, "source", json_integer(r->hb_sub.src));
+		json_object_set_new(o, "destination", json_integer(r->hb_sub.dst));
+		json_object_set_new(o, "period_log", json_integer(r->hb_sub.period_log));
+		break;
+	case CFG_FAM_NET_IDX:
+		st = r->net_idx.status;
+		json_object_set_new(o, "net_index", json_integer(r->net_idx.net_idx));
+		json_object_set_new(o, "value", json_integer(r->net_idx.state));
+		break;
+	case CFG_FAM_NONE:
+	case CFG_FAM_EMPTY:
+	case CFG_FAM_MODEL_REF:
+	case CFG_FAM_NETKEY:
+	case CFG_FAM_LPN_TIMEOUT:
+		break;
+	}
+	json_object_set_new(o, "status", json_integer(st));
+	json_object_set_new(o, "status_name", json_string(cfg_status_str(st)));
+	return o;
+}
+
+static void finish_remove(struct gw *gw, struct cfg_job *j, int err)
+{
+	char result[64];
+	int r = store_node_remove(gw->st, j->node);
+
+	snprintf(result, sizeof(result), "{\"address\": %u, \"reset_acknowledged\": %s}", j->node,
+		 err ? "false" : "true");
+	(void)store_op_finish(gw->st, j->op_id, r ? STORE_OP_FAILED : STORE_OP_SUCCEEDED,
+			      r ? NULL : result, r ? store_strerror(r) : NULL);
+	if (!r) {
+		log_info("node 0x%04x removed%s", j->node,
+			 err ? " (no Node Reset Status: the node may be gone already)" : "");
+		gw_publish(gw, "node.removed", json_pack("{s:i}", "address", j->node));
+	}
+	gw_publish(
+	    gw, "operation.updated",
+	    json_pack("{s:I, s:s}", "id", (json_int_t)j->op_id, "state", r ? "failed" : "done"));
+}
+
+static void on_cfg_done(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct cfg_job *j = ctx;
+	struct gw *gw = j->gw;
+
+	(void)src;
+	if (j->remove) {
+		/*
+		 * The node is removed whether or not its Node Reset Status came
+		 * back: a node that reset and lost the status, or one that is
+		 * gone, must not keep its addresses (they go on the exclusion list).
+		 */
+		finish_remove(gw, j, err);
+	} else if (err) {
+		gw_cmd_complete(gw->q, j->cmd, err, NULL,
+				err == -ETIMEDOUT ? "the node did not answer" : strerror(-err));
+	} else {
+		record(gw, j->node, &j->req, rsp);
+		gw_cmd_complete(gw->q, j->cmd, 0, rsp_json(j->op, rsp), NULL);
+	}
+	mesh_crypto_wipe(j, sizeof(*j));
+	free(j);
+	gw_rearm(gw);
+}
+
+void gw_cmd_node_config(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_node n;
+	struct cfg_job *j;
+	char err[128];
+	int r;
+
+	if (!addr_arg(gw, c, &n)) {
+		return;
+	}
+	if (n.excluded) {
+		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "the node was removed");
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		gw_cmd_complete(gw->q, c, -ENOMEM, NULL, NULL);
+		return;
+	}
+	j->gw = gw;
+	j->cmd = c;
+	j->node = n.unicast;
+	snprintf(j->op, sizeof(j->op), "%s", json_string_value(json_object_get(c->args, "op")));
+	r = build_req(gw, &n, c->args, &j->req, err, sizeof(err));
+	if (!r) {
+		r = cfg_cli_request(gw->cfg, gw->primary_net, n.unicast, NULL, &j->req,
+				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_cfg_done, j,
+				    gw_loop_now(gw->loop));
+		if (r) {
+			snprintf(err, sizeof(err), "cannot send: %s", strerror(-r));
+		}
+	}
+	if (r) {
+		mesh_crypto_wipe(j, sizeof(*j));
+		free(j);
+		gw_cmd_complete(gw->q, c, r, NULL, err);
+	}
+	gw_rearm(gw);
+}
+
+void gw_cmd_node_remove(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_node n;
+	struct cfg_job *j;
+	int r;
+
+	if (!addr_arg(gw, c, &n)) {
+		return;
+	}
+	if (n.excluded) {
+		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "the node was removed already");
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		gw_cmd_complete(gw->q, c, -ENOMEM, NULL, NULL);
+		return;
+	}
+	j->gw = gw;
+	j->node = n.unicast;
+	j->remove = true;
+	j->req.op = CFG_OP_NODE_RESET;
+	snprintf(j->op, sizeof(j->op), "node_reset");
+	r = store_op_create(gw->st, "remove", &j->op_id);
+	if (!r) {
+		(void)store_op_progress(gw->st, j->op_id, STORE_OP_RUNNING, 10);
+		r = cfg_cli_request(gw->cfg, gw->primary_net, n.unicast, NULL, &j->req,
+				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_cfg_done, j,
+				    gw_loop_now(gw->loop));
+	}
+	if (r) {
+		free(j);
+		gw_cmd_complete(gw->q, c, r, NULL, strerror(-r));
+		return;
+	}
+	gw_cmd_complete(gw->q, c, 0,
+			json_pack("{s:i, s:I, s:s, s:s, s:i, s:i}", "_http_status", 202, "id",
+				  (json_int_t)j->op_id, "type", "remove", "state", "running",
+				  "progress", 10, "target", n.unicast),
+			NULL);
+	gw_rearm(gw);
+}
+
+/* --- Generic OnOff --------------------------------------------------------------- */
+
+struct onoff_job {
+	struct gw *gw;
+	struct gw_cmd *cmd;
+	uint16_t addr;
+};
+
+static void on_onoff(void *ctx, int err, const struct mesh_acc_msg *rsp)
+{
+	struct onoff_job *j = ctx;
+	struct onoff_status st;
+
+	if (err) {
+		gw_cmd_complete(j->gw->q, j->cmd, err, NULL,
+				err == -ETIMEDOUT ? "the node did not answer" : strerror(-err));
+	} else if (onoff_msg_status_decode(rsp->params, rsp->len, &st)) {
+		gw_cmd_complete(j->gw->q, j->cmd, -EBADMSG, NULL, "malformed Generic OnOff Status");
+	} else {
+		gw_cmd_complete(j->gw->q, j->cmd, 0,
+				json_pack("{s:i, s:b}", "address", j->addr, "present", st.present),
+				NULL);
+	}
+	free(j);
+}
+
+static void onoff_send(struct gw *gw, struct gw_cmd *c, bool set)
+{
+	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
+	bool ack = !json_is_false(json_object_get(c->args, "ack"));
+	struct mesh_node_msg m = {
+	    .net_idx = gw->primary_net, .app_idx = 0, .ttl = MESH_TTL_DEFAULT};
+	struct onoff_job *j;
+	uint8_t p[4];
+	size_t len = 0;
+	int r;
+
+	if (a <= 0 || a > 0xffff || mesh_addr_is_virtual((uint16_t)a)) {
+		gw_cmd_complete(gw->q, c, -EINVAL, NULL, "address: a unicast or group address");
+		return;
+	}
+	m.dst = (uint16_t)a;
+	if (set) {
+		struct onoff_set s = {.onoff = json_is_true(json_object_get(c->args, "on")) ? 1 : 0,
+				      .tid = ++gw->onoff_tid};
+
+		(void)onoff_msg_set_encode(&s, p, sizeof(p), &len);
+		m.opcode = ack ? ONOFF_OP_SET : ONOFF_OP_SET_UNACK;
+	} else {
+		m.opcode = ONOFF_OP_GET;
+	}
+	m.params = p;
+	m.len = len;
+	if (!mesh_addr_is_unicast(m.dst) || (set && !ack)) {
+		/* A group answers with many statuses, or none: fire and report. */
+		r = mesh_node_send(gw->node, &m, gw_loop_now(gw->loop), NULL);
+		gw_cmd_complete(gw->q, c, r,
+				r ? NULL : json_pack("{s:I, s:n}", "address", a, "present"),
+				r ? strerror(-r) : NULL);
+		gw_rearm(gw);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		gw_cmd_complete(gw->q, c, -ENOMEM, NULL, NULL);
+		return;
+	}
+	j->gw = gw;
+	j->cmd = c;
+	j->addr = m.dst;
+	r = mesh_cli_request(gw->onoff, &m, ONOFF_OP_STATUS, GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS,
+			     on_onoff, j, gw_loop_now(gw->loop));
+	if (r) {
+		free(j);
+		gw_cmd_complete(gw->q, c, r, NULL, strerror(-r));
+	}
+	gw_rearm(gw);
+}
+
+void gw_cmd_onoff_set(struct gw *gw, struct gw_cmd *c)
+{
+	onoff_send(gw, c, true);
+}
+
+void gw_cmd_onoff_get(struct gw *gw, struct gw_cmd *c)
+{
+	onoff_send(gw, c, false);
+}

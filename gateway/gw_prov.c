@@ -1,0 +1,848 @@
+/*
+ * Scanning for unprovisioned devices, provisioning sessions over PB-ADV
+ * (many at once, queued beyond max_sessions), and the automatic
+ * configuration that follows a successful provisioning: Composition Data
+ * pages 0 and 128 read and stored, the default AppKey added, and every model
+ * that uses AppKeys bound to it (bind_profile = all).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gw_int.h"
+#include "gateway/log.h"
+#include "mesh/comp.h"
+#include "mesh/crypto.h"
+#include "mesh/unprov_beacon.h"
+
+static const char *const state_names[] = {
+    [SESS_QUEUED] = "queued",
+    [SESS_LINKING] = "linking",
+    [SESS_PROVISIONING] = "provisioning",
+    [SESS_WAITING_OOB] = "waiting_oob",
+    [SESS_CONFIGURING] = "configuring",
+    [SESS_DONE] = "done",
+    [SESS_FAILED] = "failed",
+    [SESS_CANCELLED] = "cancelled",
+};
+
+static const char *const method_names[] = {"none", "static", "output", "input"};
+
+/* UUIDs reported during the current scan (an event only for the first sighting). */
+static bool seen_before(struct gw *gw, const uint8_t uuid[16]);
+
+/* --- Sessions ---------------------------------------------------------------- */
+
+static json_t *sess_json(const struct gw_sess *s)
+{
+	char uuid[33];
+
+	return json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "id", s->id, "uuid",
+	    gw_hex(s->uuid, 16, uuid), "name", s->name, "state", state_names[s->state], "address",
+	    s->addr && s->state >= SESS_CONFIGURING ? json_integer(s->addr) : json_null(),
+	    "auth_method", method_names[s->auth_method & 3], "input_oob_value",
+	    s->input_value[0] ? json_string(s->input_value) : json_null(), "error",
+	    s->error[0] ? json_string(s->error) : json_null(), "created_at",
+	    gw_time_json(s->created), "updated_at", gw_time_json(s->updated));
+}
+
+static void sess_update(struct gw *gw, struct gw_sess *s, enum sess_state st)
+{
+	s->state = st;
+	s->updated = gw_wall_ms();
+	gw_publish(gw, "provisioning.updated", sess_json(s));
+}
+
+static struct gw_sess *sess_by_link(struct gw *gw, uint32_t link)
+{
+	size_t i;
+
+	for (i = 0; i < GW_SESS_MAX; i++) {
+		struct gw_sess *s = &gw->sess[i];
+
+		if (s->used && s->link == link &&
+		    (s->state == SESS_LINKING || s->state == SESS_PROVISIONING ||
+		     s->state == SESS_WAITING_OOB)) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static struct gw_sess *sess_by_id(struct gw *gw, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < GW_SESS_MAX; i++) {
+		if (gw->sess[i].used && strcmp(gw->sess[i].id, id) == 0) {
+			return &gw->sess[i];
+		}
+	}
+	return NULL;
+}
+
+static unsigned sess_active(const struct gw *gw)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < GW_SESS_MAX; i++) {
+		const struct gw_sess *s = &gw->sess[i];
+
+		n += s->used && s->state >= SESS_LINKING && s->state <= SESS_CONFIGURING;
+	}
+	return n;
+}
+
+/* A slot for a new session: a free one, else the oldest finished one. */
+static struct gw_sess *sess_alloc(struct gw *gw)
+{
+	struct gw_sess *old = NULL;
+	size_t i;
+
+	for (i = 0; i < GW_SESS_MAX; i++) {
+		struct gw_sess *s = &gw->sess[i];
+
+		if (!s->used) {
+			return s;
+		}
+		if (s->state >= SESS_DONE && (!old || s->updated < old->updated)) {
+			old = s;
+		}
+	}
+	return old;
+}
+
+static void sess_finish(struct gw *gw, struct gw_sess *s, enum sess_state st, const char *error)
+{
+	char result[64];
+
+	if (error) {
+		snprintf(s->error, sizeof(s->error), "%s", error);
+	}
+	mesh_crypto_wipe(&s->cfg, sizeof(s->cfg));
+	s->input_value[0] = '\0';
+	snprintf(result, sizeof(result), "{\"address\": %u}", s->addr);
+	(void)store_op_finish(gw->st, s->op_id,
+			      st == SESS_DONE        ? STORE_OP_SUCCEEDED
+			      : st == SESS_CANCELLED ? STORE_OP_CANCELLED
+						     : STORE_OP_FAILED,
+			      st == SESS_DONE ? result : NULL, error);
+	sess_update(gw, s, st);
+}
+
+static void start_queued(struct gw *gw);
+
+/* A session ended before the node was stored: give the address back. */
+static void sess_abort(struct gw *gw, struct gw_sess *s, enum sess_state st, const char *error)
+{
+	if (s->addr) {
+		(void)store_addr_release(gw->st, s->addr);
+		s->addr = 0;
+	}
+	sess_finish(gw, s, st, error);
+	start_queued(gw);
+}
+
+static int sess_start(struct gw *gw, struct gw_sess *s)
+{
+	struct mesh_net *net = mesh_node_net(gw->node);
+	struct store_netkey nk;
+	uint32_t iv;
+	bool upd;
+	int r;
+
+	r = store_netkey_get(gw->st, gw->primary_net, &nk);
+	if (r) {
+		return r;
+	}
+	mesh_net_iv_get(net, &iv, &upd);
+	memcpy(s->cfg.data.net_key, nk.key, 16);
+	mesh_crypto_wipe(&nk, sizeof(nk));
+	s->cfg.data.net_idx = gw->primary_net;
+	s->cfg.data.iv_index = iv;
+	s->cfg.data.flags = upd ? 0x02 : 0x00;
+	s->cfg.data.unicast = 0; /* chosen in assign_addr, once the element count is known */
+	r = prov_adv_provision(gw->pa, s->uuid, &s->cfg, gw_loop_now(gw->loop), &s->link);
+	if (r) {
+		return r;
+	}
+	(void)store_op_progress(gw->st, s->op_id, STORE_OP_RUNNING, 5);
+	sess_update(gw, s, SESS_LINKING);
+	return 0;
+}
+
+static void start_queued(struct gw *gw)
+{
+	size_t i;
+
+	for (i = 0; i < GW_SESS_MAX && !gw->stopping; i++) {
+		struct gw_sess *s = &gw->sess[i];
+		int r;
+
+		if (!s->used || s->state != SESS_QUEUED) {
+			continue;
+		}
+		if (sess_active(gw) >= gw->conf.max_sessions) {
+			break;
+		}
+		r = sess_start(gw, s);
+		if (r) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "cannot start: %s", strerror(-r));
+			sess_abort(gw, s, SESS_FAILED, msg);
+		}
+	}
+	gw_rearm(gw);
+}
+
+/* --- Automatic configuration ---------------------------------------------- */
+
+enum cfg_step {
+	STEP_COMP0,
+	STEP_COMP128,
+	STEP_APPKEY,
+	STEP_BIND,
+	STEP_DONE,
+};
+
+static void cfg_next(struct gw *gw, struct gw_sess *s);
+static void cfg_collect_models(struct gw *gw, struct gw_sess *s);
+
+static void cfg_fail(struct gw *gw, struct gw_sess *s, const char *what, int err, uint8_t status)
+{
+	char msg[160];
+
+	if (err) {
+		snprintf(msg, sizeof(msg), "configuration (%s): %s", what, strerror(-err));
+	} else {
+		snprintf(msg, sizeof(msg), "configuration (%s): status %s", what,
+			 cfg_status_str(status));
+	}
+	(void)store_node_cfg_state_set(gw->st, s->addr, STORE_CFG_FAILED);
+	log_warnx("node 0x%04x: %s", s->addr, msg);
+	sess_finish(gw, s, SESS_FAILED, msg);
+	start_queued(gw);
+}
+
+static void on_cfg_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct gw_sess *s = ctx;
+	struct gw *gw = s->gw;
+
+	(void)src;
+	if (!s->used || s->state != SESS_CONFIGURING) {
+		return; /* cancelled meanwhile */
+	}
+	switch (s->cfg_step) {
+	case STEP_COMP0:
+		if (err) {
+			cfg_fail(gw, s, "composition page 0", err, 0);
+			return;
+		}
+		if (rsp->comp.page != 0 ||
+		    gw_store_comp(gw, s->addr, 0, rsp->comp.data, rsp->comp.data_len)) {
+			cfg_fail(gw, s, "composition page 0", -EBADMSG, 0);
+			return;
+		}
+		cfg_collect_models(gw, s);
+		break;
+	case STEP_COMP128:
+		/* A node without page 128 answers with page 0 (§4.4.1.2.1): nothing to keep. */
+		if (!err && rsp->comp.page == 128) {
+			(void)store_comp_page_put(gw->st, s->addr, 128, rsp->comp.data,
+						  rsp->comp.data_len);
+		}
+		break;
+	case STEP_APPKEY:
+		if (err || rsp->appkey.status != CFG_STATUS_SUCCESS) {
+			cfg_fail(gw, s, "AppKey Add", err, err ? 0 : rsp->appkey.status);
+			return;
+		}
+		(void)store_node_appkey_add(gw->st, s->addr, 0);
+		break;
+	case STEP_BIND: {
+		size_t k = s->cfg_next_model - 1;
+		uint16_t ea = (uint16_t)(s->addr + s->cfg_model_elem[k]);
+
+		if (err || rsp->model_app.status != CFG_STATUS_SUCCESS) {
+			cfg_fail(gw, s, "Model App Bind", err, err ? 0 : rsp->model_app.status);
+			return;
+		}
+		(void)store_model_bind(gw->st, ea, s->cfg_model_vendor[k], s->cfg_model_id[k], 0);
+		if (s->cfg_next_model < s->cfg_n_models) {
+			s->cfg_step = STEP_BIND - 1; /* bind the next model */
+		}
+		break;
+	}
+	default:
+		return;
+	}
+	s->cfg_step++;
+	cfg_next(gw, s);
+}
+
+static void cfg_next(struct gw *gw, struct gw_sess *s)
+{
+	struct cfg_msg m = {0};
+	int r;
+
+	if (s->cfg_step == STEP_APPKEY) {
+		struct store_appkey ak;
+
+		if (store_appkey_get(gw->st, 0, &ak) != 0) {
+			cfg_fail(gw, s, "AppKey Add", -ENOENT, 0);
+			return;
+		}
+		m.op = CFG_OP_APPKEY_ADD;
+		m.appkey.net_idx = ak.net_idx;
+		m.appkey.app_idx = 0;
+		memcpy(m.appkey.key, ak.key, 16);
+		mesh_crypto_wipe(&ak, sizeof(ak));
+	} else if (s->cfg_step == STEP_BIND && gw->conf.bind_all &&
+		   s->cfg_next_model < s->cfg_n_models) {
+		size_t k = s->cfg_next_model++;
+
+		m.op = CFG_OP_MODEL_APP_BIND;
+		m.model_app.elem_addr = (uint16_t)(s->addr + s->cfg_model_elem[k]);
+		m.model_app.app_idx = 0;
+		m.model_app.model.vendor = s->cfg_model_vendor[k];
+		m.model_app.model.cid = (uint16_t)(s->cfg_model_id[k] >> 16);
+		m.model_app.model.id = (uint16_t)s->cfg_model_id[k];
+	} else if (s->cfg_step <= STEP_COMP128) {
+		m.op = CFG_OP_COMP_GET;
+		m.comp.page = s->cfg_step == STEP_COMP0 ? 0 : 128;
+	} else {
+		(void)store_node_cfg_state_set(gw->st, s->addr, STORE_CFG_CONFIGURED);
+		log_info("node 0x%04x configured", s->addr);
+		sess_finish(gw, s, SESS_DONE, NULL);
+		{
+			struct store_node n;
+
+			if (store_node_get(gw->st, s->addr, &n) == 0) {
+				gw_publish(gw, "node.added", gw_node_json(&n));
+			}
+		}
+		start_queued(gw);
+		return;
+	}
+	(void)store_op_progress(gw->st, s->op_id, STORE_OP_RUNNING,
+				(uint8_t)(60 + 10 * (s->cfg_step > 3 ? 3 : s->cfg_step)));
+	r = cfg_cli_request(gw->cfg, gw->primary_net, s->addr, NULL, &m, GW_CFG_TIMEOUT_MS,
+			    GW_CFG_RETRY_MS, on_cfg_answer, s, gw_loop_now(gw->loop));
+	mesh_crypto_wipe(&m, sizeof(m));
+	if (r) {
+		cfg_fail(gw, s, "send", r, 0);
+	}
+	gw_rearm(gw);
+}
+
+/* Models that take AppKeys: everything but the device-key foundation models. */
+static void cfg_collect_models(struct gw *gw, struct gw_sess *s)
+{
+	struct store_model *models = NULL;
+	size_t n = 0, i;
+
+	s->cfg_n_models = s->cfg_next_model = 0;
+	if (store_comp_models(gw->st, s->addr, &models, &n)) {
+		return;
+	}
+	for (i = 0; i < n && s->cfg_n_models < 64; i++) {
+		/* SIG IDs below 0x1000 are foundation models, secured with the device key. */
+		if (!models[i].vendor && models[i].id < 0x1000) {
+			continue;
+		}
+		s->cfg_model_elem[s->cfg_n_models] = models[i].elem_idx;
+		s->cfg_model_vendor[s->cfg_n_models] = models[i].vendor;
+		s->cfg_model_id[s->cfg_n_models] = models[i].id;
+		s->cfg_n_models++;
+	}
+	free(models);
+}
+
+/* --- PB-ADV callbacks -------------------------------------------------------- */
+
+static void p_adv(void *ctx, const uint8_t *data, size_t len)
+{
+	struct gw *gw = ctx;
+
+	/* PB-ADV retransmits by itself; each PDU goes on the air once. */
+	(void)gw_bearer_send(gw->bearer, MESH_AD_PB_ADV, data, len, 1, 0);
+}
+
+static void p_output(void *ctx, uint32_t h, uint8_t action, const char *value)
+{
+	struct gw *gw = ctx;
+	struct gw_sess *s = sess_by_link(gw, h);
+
+	(void)action;
+	if (s) {
+		/* Input OOB: the user must enter this value on the device. */
+		snprintf(s->input_value, sizeof(s->input_value), "%s", value);
+		sess_update(gw, s, SESS_WAITING_OOB);
+	}
+}
+
+static void p_input(void *ctx, uint32_t h, uint8_t action, uint8_t size)
+{
+	struct gw *gw = ctx;
+	struct gw_sess *s = sess_by_link(gw, h);
+
+	(void)action;
+	(void)size;
+	if (s) {
+		/* Output OOB: waiting for the value the device shows (POST .../oob). */
+		sess_update(gw, s, SESS_WAITING_OOB);
+	}
+}
+
+static int p_assign(void *ctx, uint32_t h, const struct prov_caps *caps, uint16_t *unicast)
+{
+	struct gw *gw = ctx;
+	struct gw_sess *s = sess_by_link(gw, h);
+	int r;
+
+	if (!s || caps->elements == 0) {
+		return -EINVAL;
+	}
+	r = store_addr_reserve(gw->st, caps->elements, unicast);
+	if (r) {
+		return r == -ENOSPC ? -ENOSPC : r;
+	}
+	s->addr = *unicast;
+	s->elements = caps->elements;
+	sess_update(gw, s, SESS_PROVISIONING);
+	return 0;
+}
+
+static void p_done(void *ctx, uint32_t h, const struct prov_result *res)
+{
+	struct gw *gw = ctx;
+	struct gw_sess *s = sess_by_link(gw, h);
+	struct store_node n = {0};
+	int r;
+
+	if (!s) {
+		return;
+	}
+	memcpy(n.uuid, s->uuid, 16);
+	n.unicast = res->data.unicast;
+	n.elements = res->elements;
+	snprintf(n.name, sizeof(n.name), "%s", s->name);
+	n.cfg_state = STORE_CFG_CONFIGURING;
+	r = store_node_add(gw->st, &n, res->dev_key, res->data.net_idx);
+	if (r) {
+		char msg[96];
+
+		/* The device holds keys we could not record: it must be reset by hand. */
+		snprintf(msg, sizeof(msg), "provisioned, but the inventory refused the node: %s",
+			 store_strerror(r));
+		sess_abort(gw, s, SESS_FAILED, msg);
+		return;
+	}
+	s->addr = res->data.unicast;
+	s->input_value[0] = '\0';
+	log_info("provisioned node 0x%04x (%u elements)", s->addr, res->elements);
+	(void)store_op_progress(gw->st, s->op_id, STORE_OP_RUNNING, 50);
+	sess_update(gw, s, SESS_CONFIGURING);
+	s->cfg_step = STEP_COMP0;
+	cfg_next(gw, s);
+}
+
+static void p_failed(void *ctx, uint32_t h, int err, uint8_t prov_err)
+{
+	struct gw *gw = ctx;
+	struct gw_sess *s = sess_by_link(gw, h);
+	char msg[160];
+
+	if (!s) {
+		return;
+	}
+	if (prov_err) {
+		snprintf(msg, sizeof(msg), "provisioning failed: %s (%s)", strerror(-err),
+			 prov_err_str(prov_err));
+	} else {
+		snprintf(msg, sizeof(msg), "provisioning failed: %s", strerror(-err));
+	}
+	log_info("%s: %s", s->id, msg);
+	sess_abort(gw, s, SESS_FAILED, msg);
+}
+
+const struct prov_adv_ops gw_prov_ops = {
+    .adv_send = p_adv,
+    .output_oob = p_output,
+    .input_oob_request = p_input,
+    .assign_addr = p_assign,
+    .done = p_done,
+    .failed = p_failed,
+};
+
+void gw_prov_shutdown(struct gw *gw)
+{
+	size_t i;
+
+	for (i = 0; i < GW_SESS_MAX; i++) {
+		struct gw_sess *s = &gw->sess[i];
+
+		if (s->used && s->state >= SESS_LINKING && s->state <= SESS_WAITING_OOB) {
+			(void)prov_adv_cancel(gw->pa, s->link, gw_loop_now(gw->loop));
+			sess_abort(gw, s, SESS_CANCELLED, "gateway stopping");
+		} else if (s->used && s->state == SESS_QUEUED) {
+			sess_finish(gw, s, SESS_CANCELLED, "gateway stopping");
+		}
+	}
+	gw->scanning = false;
+}
+
+/* --- Scanning ------------------------------------------------------------------ */
+
+static bool seen_before(struct gw *gw, const uint8_t uuid[16])
+{
+	size_t i;
+
+	for (i = 0; i < gw->n_scan_seen; i++) {
+		if (!memcmp(gw->scan_seen[i], uuid, 16)) {
+			return true;
+		}
+	}
+	if (gw->n_scan_seen < GW_SCAN_SEEN_MAX) {
+		memcpy(gw->scan_seen[gw->n_scan_seen++], uuid, 16);
+	}
+	return false;
+}
+
+void gw_prov_beacon(struct gw *gw, const uint8_t *data, size_t len, int8_t rssi)
+{
+	struct unprov_beacon b;
+	struct store_scan rec = {0};
+	char uuid[33];
+
+	if (!gw->scanning || unprov_beacon_decode(data, len, &b) != 0) {
+		return;
+	}
+	memcpy(rec.uuid, b.uuid, 16);
+	rec.oob = b.oob_info;
+	rec.has_uri_hash = b.has_uri_hash;
+	memcpy(rec.uri_hash, b.uri_hash, 4);
+	rec.rssi = rssi;
+	rec.last_ms = gw_wall_ms();
+	(void)store_scan_put(gw->st, &rec);
+	if (!seen_before(gw, b.uuid)) {
+		gw_publish(gw, "scan.result",
+			   json_pack("{s:s, s:i, s:i}", "uuid", gw_hex(b.uuid, 16, uuid),
+				     "oob_info", b.oob_info, "rssi", rssi));
+	}
+}
+
+static void scan_end(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct gw *gw = ctx;
+
+	(void)loop;
+	(void)id;
+	gw->scan_timer = 0;
+	gw->scanning = false;
+	gw_publish(gw, "scan.stopped", json_pack("{s:s}", "state", "stopped"));
+}
+
+void gw_cmd_scan_start(struct gw *gw, struct gw_cmd *c)
+{
+	json_int_t dur = json_integer_value(json_object_get(c->args, "duration_s"));
+
+	if (dur <= 0) {
+		dur = 30;
+	}
+	if (gw->scan_timer) {
+		(void)gw_loop_timer_cancel(gw->loop, gw->scan_timer);
+	}
+	(void)store_scan_clear(gw->st);
+	gw->n_scan_seen = 0;
+	gw->scanning = true;
+	gw->scan_started = gw_wall_ms();
+	gw->scan_timer =
+	    gw_loop_timer_at(gw->loop, gw_loop_now(gw->loop) + (uint64_t)dur * 1000, scan_end, gw);
+	gw_cmd_complete(gw->q, c, 0,
+			json_pack("{s:i, s:s, s:s, s:o, s:I}", "_http_status", 202, "id", "current",
+				  "state", "running", "started_at", gw_time_json(gw->scan_started),
+				  "duration_s", dur),
+			NULL);
+}
+
+void gw_cmd_scan_stop(struct gw *gw, struct gw_cmd *c)
+{
+	if (gw->scan_timer) {
+		(void)gw_loop_timer_cancel(gw->loop, gw->scan_timer);
+		gw->scan_timer = 0;
+	}
+	gw->scanning = false;
+	gw_cmd_complete(gw->q, c, 0, json_pack("{s:s}", "state", "stopped"), NULL);
+}
+
+void gw_cmd_scan_results(struct gw *gw, struct gw_cmd *c)
+{
+	struct store_scan *recs = NULL;
+	size_t n = 0, i;
+	json_t *items = json_array();
+	int r = store_scan_list(gw->st, 0, &recs, &n);
+
+	if (r) {
+		json_decref(items);
+		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char uuid[33], hash[9];
+
+		json_array_append_new(
+		    items,
+		    json_pack("{s:s, s:i, s:o, s:i, s:o, s:o}", "uuid",
+			      gw_hex(recs[i].uuid, 16, uuid), "oob_info", recs[i].oob, "uri_hash",
+			      recs[i].has_uri_hash ? json_string(gw_hex(recs[i].uri_hash, 4, hash))
+						   : json_null(),
+			      "rssi", recs[i].rssi, "first_seen", gw_time_json(recs[i].first_ms),
+			      "last_seen", gw_time_json(recs[i].last_ms)));
+	}
+	free(recs);
+	gw_cmd_complete(gw->q, c, 0,
+			json_pack("{s:b, s:o}", "scanning", gw->scanning, "items", items), NULL);
+}
+
+/* --- Provisioning commands ----------------------------------------------------- */
+
+static int parse_action(const char *a, uint8_t method, uint8_t *out)
+{
+	static const char *const outs[] = {"blink", "beep", "vibrate", "numeric", "alphanumeric"};
+	static const char *const ins[] = {"push", "twist", "numeric", "alphanumeric"};
+	const char *const *t = method == PROV_AUTH_OUTPUT ? outs : ins;
+	size_t n = method == PROV_AUTH_OUTPUT ? 5 : 4, i;
+
+	for (i = 0; a && i < n; i++) {
+		if (!strcmp(a, t[i])) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Fill s from one entry of the request; a message in err on failure. */
+static int sess_from_json(struct gw *gw, struct gw_sess *s, json_t *d, const char *alg, char *err,
+			  size_t cap)
+{
+	json_t *auth = json_object_get(d, "auth");
+	const char *method = json_string_value(json_object_get(auth, "method"));
+	const char *name = json_string_value(json_object_get(d, "name"));
+	const char *oob = json_string_value(json_object_get(auth, "static_oob"));
+	json_int_t size = json_integer_value(json_object_get(auth, "size"));
+
+	if (gw_unhex(json_string_value(json_object_get(d, "uuid")), s->uuid, 16)) {
+		snprintf(err, cap, "uuid: expected 32 hex digits");
+		return -EINVAL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
+	s->cfg.role = PROV_ROLE_PROVISIONER;
+	s->cfg.policy =
+	    (gw->conf.refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
+	if (!gw->conf.allow_no_oob) {
+		s->cfg.policy |= PROV_POLICY_NO_NO_OOB;
+	}
+	if (!method || !strcmp(method, "none")) {
+		if (!gw->conf.allow_no_oob) {
+			snprintf(err, cap,
+				 "auth.method: No OOB is refused by this gateway's policy");
+			return -EACCES;
+		}
+		s->cfg.auth_method = PROV_AUTH_NO_OOB;
+	} else if (!strcmp(method, "static")) {
+		size_t l = oob ? strlen(oob) / 2 : 0;
+
+		if ((l != 16 && l != 32) || gw_unhex(oob, s->cfg.static_oob, l)) {
+			snprintf(err, cap, "auth.static_oob: expected 32 or 64 hex digits");
+			return -EINVAL;
+		}
+		s->cfg.static_oob_len = (uint8_t)l;
+		s->cfg.auth_method = PROV_AUTH_STATIC;
+	} else if (!strcmp(method, "output") || !strcmp(method, "input")) {
+		s->cfg.auth_method = !strcmp(method, "output") ? PROV_AUTH_OUTPUT : PROV_AUTH_INPUT;
+		if (parse_action(json_string_value(json_object_get(auth, "action")),
+				 s->cfg.auth_method, &s->cfg.auth_action)) {
+			snprintf(err, cap, "auth.action: not an action of %s OOB", method);
+			return -EINVAL;
+		}
+		s->cfg.auth_size = (uint8_t)(size >= 1 && size <= 8 ? size : 4);
+	} else {
+		snprintf(err, cap, "auth.method: expected none, static, output or input");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void gw_cmd_prov_start(struct gw *gw, struct gw_cmd *c)
+{
+	json_t *devs = json_object_get(c->args, "devices");
+	const char *alg = json_string_value(json_object_get(c->args, "algorithm"));
+	json_t *out = json_array(), *d;
+	struct gw_sess *made[32];
+	size_t i, n = 0;
+	char err[160] = "";
+	int r = 0;
+
+	if (!json_is_array(devs) || json_array_size(devs) == 0 || json_array_size(devs) > 32) {
+		json_decref(out);
+		gw_cmd_complete(gw->q, c, -EINVAL, NULL, "devices: 1 to 32 entries");
+		return;
+	}
+	/* All or nothing: every entry is checked before any session starts. */
+	json_array_foreach(devs, i, d)
+	{
+		struct gw_sess *s = sess_alloc(gw);
+		struct store_node existing;
+
+		if (!s || (s->used && s->state < SESS_DONE)) {
+			r = -EBUSY;
+			snprintf(err, sizeof(err), "too many provisioning sessions");
+			break;
+		}
+		memset(s, 0, sizeof(*s));
+		s->gw = gw;
+		r = sess_from_json(gw, s, d, alg, err, sizeof(err));
+		s->auth_method = s->cfg.auth_method;
+		if (!r && store_node_get_by_uuid(gw->st, s->uuid, &existing) == 0) {
+			r = -EEXIST;
+			snprintf(err, sizeof(err),
+				 "devices[%zu]: already provisioned as node 0x%04x", i,
+				 existing.unicast);
+		}
+		if (!r && sess_by_id(gw, NULL) == NULL) {
+			size_t k;
+
+			for (k = 0; k < GW_SESS_MAX; k++) {
+				struct gw_sess *o = &gw->sess[k];
+
+				if (o != s && o->used && o->state < SESS_DONE &&
+				    !memcmp(o->uuid, s->uuid, 16)) {
+					r = -EBUSY;
+					snprintf(
+					    err, sizeof(err),
+					    "devices[%zu]: a session for this device is running",
+					    i);
+				}
+			}
+		}
+		if (r) {
+			char field[sizeof(err)];
+
+			if (strncmp(err, "devices[", 8) != 0) {
+				snprintf(field, sizeof(field), "devices[%zu].%.120s", i, err);
+				memcpy(err, field, sizeof(err));
+			}
+			mesh_crypto_wipe(s, sizeof(*s));
+			break;
+		}
+		s->used = true; /* reserve the slot while the others are checked */
+		s->state = SESS_QUEUED;
+		made[n++] = s;
+	}
+	if (r) {
+		for (i = 0; i < n; i++) {
+			mesh_crypto_wipe(made[i], sizeof(*made[i]));
+		}
+		json_decref(out);
+		gw_cmd_complete(gw->q, c, r, NULL, err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct gw_sess *s = made[i];
+
+		snprintf(s->id, sizeof(s->id), "p%u", ++gw->sess_seq);
+		s->created = s->updated = gw_wall_ms();
+		(void)store_op_create(gw->st, "provision", &s->op_id);
+		json_array_append_new(out, sess_json(s));
+	}
+	start_queued(gw);
+	/* Report the state after the first sessions started. */
+	json_array_clear(out);
+	for (i = 0; i < n; i++) {
+		json_array_append_new(out, sess_json(made[i]));
+	}
+	gw_cmd_complete(gw->q, c, 0, json_pack("{s:i, s:o}", "_http_status", 202, "sessions", out),
+			NULL);
+}
+
+void gw_cmd_prov_list(struct gw *gw, struct gw_cmd *c)
+{
+	json_t *items = json_array();
+	size_t i;
+
+	for (i = 0; i < GW_SESS_MAX; i++) {
+		if (gw->sess[i].used && gw->sess[i].id[0]) {
+			json_array_append_new(items, sess_json(&gw->sess[i]));
+		}
+	}
+	gw_cmd_complete(gw->q, c, 0, json_pack("{s:o}", "items", items), NULL);
+}
+
+static struct gw_sess *sess_arg(struct gw *gw, struct gw_cmd *c)
+{
+	struct gw_sess *s = sess_by_id(gw, json_string_value(json_object_get(c->args, "id")));
+
+	if (!s) {
+		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "no such provisioning session");
+	}
+	return s;
+}
+
+void gw_cmd_prov_get(struct gw *gw, struct gw_cmd *c)
+{
+	struct gw_sess *s = sess_arg(gw, c);
+
+	if (s) {
+		gw_cmd_complete(gw->q, c, 0, sess_json(s), NULL);
+	}
+}
+
+void gw_cmd_prov_oob(struct gw *gw, struct gw_cmd *c)
+{
+	struct gw_sess *s = sess_arg(gw, c);
+	const char *v = json_string_value(json_object_get(c->args, "value"));
+	int r;
+
+	if (!s) {
+		return;
+	}
+	if (s->state != SESS_WAITING_OOB || s->auth_method != PROV_AUTH_OUTPUT) {
+		gw_cmd_complete(gw->q, c, -EBUSY, NULL,
+				"the session is not waiting for an Output OOB value");
+		return;
+	}
+	r = prov_adv_input_oob(gw->pa, s->link, v ? v : "", gw_loop_now(gw->loop));
+	if (r) {
+		gw_cmd_complete(gw->q, c, -EINVAL, NULL,
+				"value: not a valid value for this action and size");
+		return;
+	}
+	sess_update(gw, s, SESS_PROVISIONING);
+	gw_rearm(gw);
+	gw_cmd_complete(gw->q, c, 0, sess_json(s), NULL);
+}
+
+void gw_cmd_prov_cancel(struct gw *gw, struct gw_cmd *c)
+{
+	struct gw_sess *s = sess_arg(gw, c);
+
+	if (!s) {
+		return;
+	}
+	if (s->state >= SESS_CONFIGURING) {
+		gw_cmd_complete(gw->q, c, -EBUSY, NULL,
+				"the device is already provisioned; remove the node instead");
+		return;
+	}
+	if (s->state != SESS_QUEUED) {
+		(void)prov_adv_cancel(gw->pa, s->link, gw_loop_now(gw->loop));
+	}
+	sess_abort(gw, s, SESS_CANCELLED, "cancelled");
+	gw_cmd_complete(gw->q, c, 0, sess_json(s), NULL);
+}

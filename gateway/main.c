@@ -1,0 +1,287 @@
+/*
+ * meshgw: the Bluetooth Mesh commissioning gateway daemon.
+ *
+ *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH]
+ *   meshgw [-f FILE] token create --role viewer|operator|admin [--name NAME]
+ *
+ * One event-loop thread owns the mesh stack and the inventory; the REST
+ * API's threads reach it through the command queue (../shared/style.md
+ * §2.7).  Signals are handled inside the loop (signalfd): SIGTERM/SIGINT
+ * close provisioning links with Link Close, stop HTTP, flush the inventory
+ * and exit 0; a second SIGINT exits at once; SIGHUP reloads the
+ * configuration, keeping the old one when the new one is bad.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "gateway/cmdq.h"
+#include "gateway/conf.h"
+#include "gateway/gw.h"
+#include "gateway/log.h"
+#include "gateway/loop.h"
+#include "mesh/crypto.h"
+
+#define DEFAULT_CONF "/etc/meshgw/meshgw.conf"
+#define SHUTDOWN_GRACE_MS 1500
+
+struct daemon {
+	const char *conf_path;
+	struct gw_conf conf;
+	struct gw_loop *loop;
+	struct gw_cmdq *q;
+	struct gw *gw;
+	struct api *api;
+	int signals_seen;
+	uint64_t grace_timer;
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH]\n"
+			"       meshgw [-f file] token create --role viewer|operator|admin "
+			"[--name name]\n");
+	exit(2);
+}
+
+static int verify(void *ctx, const char *token, char *name, size_t cap, enum api_role *role)
+{
+	struct daemon *d = ctx;
+	int r, rl = 0;
+
+	r = gw_token_verify(d->gw, token, name, cap, &rl);
+	if (r) {
+		return r;
+	}
+	*role = rl == 2 ? API_ROLE_ADMIN : rl == 1 ? API_ROLE_OPERATOR : API_ROLE_VIEWER;
+	return 0;
+}
+
+static void publish(void *ctx, const char *type, json_t *data)
+{
+	struct daemon *d = ctx;
+
+	if (d->api) {
+		api_event_publish(d->api, type, data);
+	} else {
+		json_decref(data);
+	}
+}
+
+static void stop_now(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)id;
+	d->grace_timer = 0;
+	gw_loop_stop(loop);
+}
+
+/* Wait for the Link Closes to go out, at most SHUTDOWN_GRACE_MS. */
+static void check_stopped(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)id;
+	if (gw_stopping_done(d->gw)) {
+		gw_loop_stop(loop);
+		return;
+	}
+	(void)gw_loop_timer_at(loop, gw_loop_now(loop) + 50, check_stopped, d);
+}
+
+static void on_term(struct gw_loop *loop, int signo, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->signals_seen++) {
+		log_warnx("second signal: exiting now");
+		exit(1);
+	}
+	log_info("signal %d: shutting down", signo);
+	api_stop(d->api);
+	gw_shutdown(d->gw);
+	d->grace_timer = gw_loop_timer_at(loop, gw_loop_now(loop) + SHUTDOWN_GRACE_MS, stop_now, d);
+	check_stopped(loop, 0, d);
+}
+
+static void on_hup(struct gw_loop *loop, int signo, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct gw_conf c;
+	char err[256];
+
+	(void)loop;
+	(void)signo;
+	gw_conf_default(&c);
+	if (d->conf_path && gw_conf_load(d->conf_path, &c, err, sizeof(err))) {
+		log_warnx("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	gw_reconfigure(d->gw, &c);
+	log_info("configuration reloaded");
+}
+
+static int token_cli(struct gw_conf *conf, int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"role", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'N'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *role = NULL, *name = NULL;
+	char token[64], gen[32];
+	int c, rl, r;
+
+	if (argc < 2 || strcmp(argv[1], "create") != 0) {
+		usage();
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'r') {
+			role = optarg;
+		} else if (c == 'N') {
+			name = optarg;
+		} else {
+			usage();
+		}
+	}
+	rl = !role                       ? -1
+	     : !strcmp(role, "viewer")   ? 0
+	     : !strcmp(role, "operator") ? 1
+	     : !strcmp(role, "admin")    ? 2
+					 : -1;
+	if (rl < 0) {
+		usage();
+	}
+	if (!name) {
+		uint8_t rnd[4];
+
+		(void)mesh_crypto_random(rnd, sizeof(rnd));
+		snprintf(gen, sizeof(gen), "%s-%02x%02x%02x%02x", role, rnd[0], rnd[1], rnd[2],
+			 rnd[3]);
+		name = gen;
+	}
+	r = gw_token_create_offline(conf, name, rl, token, sizeof(token));
+	if (r) {
+		fprintf(stderr, "meshgw: token create: %s\n", strerror(-r));
+		return 1;
+	}
+	/* The token is shown once, on stdout, for the operator to copy. */
+	printf("%s\n", token);
+	fprintf(stderr, "token '%s' (%s) created\n", name, role);
+	mesh_crypto_wipe(token, sizeof(token));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"bearer", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct daemon d = {0};
+	const char *bearer = NULL;
+	bool check = false;
+	int debug = 0, verbose = 0, c, r;
+	char err[256];
+
+	while ((c = getopt_long(argc, argv, "+df:nv", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			d.conf_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'b':
+			bearer = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!d.conf_path && access(DEFAULT_CONF, R_OK) == 0) {
+		d.conf_path = DEFAULT_CONF;
+	}
+	gw_conf_default(&d.conf);
+	if (d.conf_path && gw_conf_load(d.conf_path, &d.conf, err, sizeof(err))) {
+		fprintf(stderr, "meshgw: %s\n", err);
+		return 1;
+	}
+	if (bearer) {
+		char line[GW_PATH_MAX + 16];
+
+		snprintf(line, sizeof(line), "bearer = %s\n", bearer);
+		if (gw_conf_parse(line, &d.conf, err, sizeof(err))) {
+			fprintf(stderr, "meshgw: --bearer: %s\n", err);
+			return 1;
+		}
+	}
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (optind < argc) {
+		if (!strcmp(argv[optind], "token")) {
+			return token_cli(&d.conf, argc - optind, argv + optind);
+		}
+		usage();
+	}
+	log_init(debug ? 2 : verbose, "meshgw");
+	d.loop = gw_loop_new();
+	d.q = gw_cmdq_new();
+	if (!d.loop || !d.q) {
+		fatal("cannot create the event loop");
+	}
+	/* Before any thread starts, so every thread inherits the blocked signals. */
+	if (gw_loop_signal(d.loop, SIGTERM, on_term, &d) ||
+	    gw_loop_signal(d.loop, SIGINT, on_term, &d) ||
+	    gw_loop_signal(d.loop, SIGHUP, on_hup, &d)) {
+		fatal("cannot set up signals");
+	}
+	signal(SIGPIPE, SIG_IGN);
+	{
+		struct gw_hooks hooks = {.ctx = &d, .publish = publish};
+
+		d.gw = gw_new(&d.conf, d.loop, d.q, &hooks, &r);
+	}
+	if (!d.gw) {
+		fatalx("cannot start: %s", strerror(-r));
+	}
+	{
+		struct api_conf ac = {0};
+		struct api_auth_ops auth = {.ctx = &d, .verify = verify};
+
+		ac.bind_addr = d.conf.listen_addr;
+		ac.port = d.conf.listen_port;
+		ac.tls_cert = d.conf.tls_cert[0] ? d.conf.tls_cert : NULL;
+		ac.tls_key = d.conf.tls_key[0] ? d.conf.tls_key : NULL;
+		ac.web_root = d.conf.web_root;
+		d.api = api_new(&ac, d.q, &auth);
+		if (!d.api || api_start(d.api)) {
+			fatalx("cannot start the REST API on %s:%u", d.conf.listen_addr,
+			       d.conf.listen_port);
+		}
+	}
+	log_info("meshgw listening on %s:%u", d.conf.listen_addr, d.conf.listen_port);
+	r = gw_loop_run(d.loop);
+	api_free(d.api);
+	d.api = NULL;
+	gw_free(d.gw);
+	gw_cmdq_free(d.q);
+	gw_loop_free(d.loop);
+	log_info("stopped");
+	return r ? 1 : 0;
+}
