@@ -21,30 +21,37 @@ struct errmap {
 		e, #e, s                                                                           \
 	}
 static const struct errmap errmap[] = {
-    ROW(EINVAL, 400),     /* bad argument: the request's meaning is wrong */
-    ROW(ERANGE, 400),     /* a value outside what the network allows */
-    ROW(EACCES, 403),     /* authentication failed (token, or OOB confirmation) */
-    ROW(EPERM, 403),      /* not allowed in this state or for this principal */
-    ROW(ENOENT, 404),     /* no such node, session, key, operation */
-    ROW(EEXIST, 409),     /* already provisioned, key index in use */
-    ROW(EBUSY, 409),      /* a conflicting operation is running */
-    ROW(EALREADY, 409),   /* the operation is already in progress or done */
-    ROW(ECANCELED, 409),  /* the session or operation was cancelled */
-    ROW(ENOSPC, 507),     /* address range or storage exhausted */
-    ROW(EBADMSG, 502),    /* the node answered with a malformed PDU */
-    ROW(EPROTO, 502),     /* the node broke the protocol (wrong status, bad PDU order) */
-    ROW(ETIMEDOUT, 504),  /* the node did not answer in time */
-    ROW(EAGAIN, 503),     /* try again later (bearer busy, queue full) */
-    ROW(ENOMEM, 503),     /* out of memory: transient for the client */
-    ROW(ESHUTDOWN, 503),  /* the daemon is stopping */
-    ROW(ENODEV, 503),     /* no bearer attached */
-    ROW(ENOTSUP, 501),    /* a feature the node or the daemon lacks */
-    ROW(EIO, 500),        /* storage or bearer failure */
-    ROW(E2BIG, 413),      /* a value too large to send (segmented message limit) */
-    ROW(EMSGSIZE, 413),   /* same, from the transport layer */
-    ROW(ENOTCONN, 503),   /* link closed or not established */
-    ROW(ECONNRESET, 502), /* the remote closed the provisioning link */
-    ROW(EILSEQ, 400),     /* invalid encoding in a supplied value */
+    ROW(EINVAL, 400),       /* bad argument: the request's meaning is wrong */
+    ROW(ERANGE, 400),       /* a value outside what the network allows */
+    ROW(EACCES, 403),       /* authentication failed (token, or OOB confirmation) */
+    ROW(EPERM, 403),        /* not allowed in this state or for this principal */
+    ROW(ENOENT, 404),       /* no such node, session, key, operation */
+    ROW(EEXIST, 409),       /* already provisioned, key index in use */
+    ROW(EBUSY, 409),        /* a conflicting operation is running */
+    ROW(EALREADY, 409),     /* the operation is already in progress or done */
+    ROW(ECANCELED, 409),    /* the session or operation was cancelled */
+    ROW(ENOSPC, 507),       /* address range or storage exhausted */
+    ROW(EBADMSG, 502),      /* the node answered with a malformed PDU */
+    ROW(EPROTO, 502),       /* the node broke the protocol (wrong status, bad PDU order) */
+    ROW(ETIMEDOUT, 504),    /* the node did not answer in time */
+    ROW(EAGAIN, 503),       /* try again later (bearer busy, queue full) */
+    ROW(ENOMEM, 503),       /* out of memory: transient for the client */
+    ROW(ESHUTDOWN, 503),    /* the daemon is stopping */
+    ROW(ENODEV, 503),       /* no bearer attached */
+    ROW(ENOTSUP, 501),      /* a feature the node or the daemon lacks */
+    ROW(EIO, 500),          /* storage or bearer failure */
+    ROW(E2BIG, 413),        /* a value too large to send (segmented message limit) */
+    ROW(EMSGSIZE, 413),     /* same, from the transport layer */
+    ROW(ENOTCONN, 503),     /* link closed or not established */
+    ROW(ECONNRESET, 502),   /* the remote closed the provisioning link */
+    ROW(EILSEQ, 400),       /* invalid encoding in a supplied value */
+    ROW(ECONNABORTED, 502), /* the provisioning link was aborted (Provisioning Failed) */
+    ROW(ENOBUFS, 503),      /* no free transmit buffer or session slot right now */
+    ROW(ENOSYS, 501),       /* a command the core does not implement (yet) */
+    ROW(EBADF, 500),        /* storage file corrupt or closed */
+    ROW(ENOKEY, 500),       /* the master key cannot decrypt the stored keys */
+    ROW(ENAMETOOLONG, 500), /* a configured path is too long */
+    ROW(EADDRINUSE, 500),   /* a listening port is taken (start-up only) */
 };
 #undef ROW
 

@@ -153,7 +153,7 @@ static void fx_start(struct api_conf *conf)
 	cr_assert_eq(pthread_create(&fx.thread, NULL, fx_loop, &fx), 0);
 }
 
-static void fx_setup(void)
+__attribute__((unused)) static void fx_setup(void)
 {
 	struct api_conf conf = {0};
 
@@ -178,7 +178,7 @@ static void fx_teardown(void)
 	pthread_mutex_destroy(&fx.mtx);
 }
 
-static int fx_ncmds(void)
+__attribute__((unused)) static int fx_ncmds(void)
 {
 	int n;
 

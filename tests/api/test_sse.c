@@ -1,0 +1,118 @@
+#include <criterion/criterion.h>
+
+#include "tests/api/fixture.h"
+
+TestSuite(sse, .init = fx_setup, .fini = fx_teardown);
+
+#define EV_REQ(tok, extra)                                                                         \
+	"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n" tok extra "\r\n"
+
+/* A published event reaches a connected stream with its id, type and compact JSON data. */
+Test(sse, publish_reaches_client)
+{
+	char buf[8192];
+	size_t len = 0;
+	int fd = http_stream_open(api_port(fx.api), EV_REQ(TOK_VIEWER, ""));
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len, ": connected", FX_TIMEOUT), 0,
+		     "%s", buf);
+	cr_assert_not_null(strstr(buf, "HTTP/1.1 200"));
+	cr_assert_not_null(strstr(buf, "text/event-stream"));
+	api_event_publish(fx.api, "node.added",
+			  json_pack("{s:i, s:s}", "address", 2, "name", "a\nb"));
+	cr_assert_eq(http_stream_until(
+			 fd, buf, sizeof(buf), &len,
+			 "id: 1\nevent: node.added\ndata: {\"address\":2,\"name\":\"a\\nb\"}\n\n",
+			 FX_TIMEOUT),
+		     0, "%s", buf);
+	api_event_publish(fx.api, "scan.done", NULL);
+	cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len,
+				       "id: 2\nevent: scan.done\ndata: {}\n\n", FX_TIMEOUT),
+		     0, "%s", buf);
+	close(fd);
+	cr_assert_eq(fx_ncmds(), 0);
+}
+
+/* Last-Event-ID replays the events after it from the ring. */
+Test(sse, last_event_id_replay)
+{
+	char buf[8192];
+	size_t len = 0;
+	int fd;
+
+	for (int i = 0; i < 3; i++) {
+		api_event_publish(fx.api, "tick", json_pack("{s:i}", "n", i));
+	}
+	fd = http_stream_open(api_port(fx.api), EV_REQ(TOK_VIEWER, "Last-Event-ID: 1\r\n"));
+	cr_assert_eq(
+	    http_stream_until(fd, buf, sizeof(buf), &len, "data: {\"n\":2}\n\n", FX_TIMEOUT), 0,
+	    "%s", buf);
+	cr_assert_null(strstr(buf, "id: 1\n"));
+	cr_assert_not_null(strstr(buf, "id: 2\nevent: tick\ndata: {\"n\":1}\n\n"));
+	close(fd);
+}
+
+/* Reads until needle appears, keeping only a sliding window of the stream. */
+static int read_window_until(int fd, const char *needle)
+{
+	char buf[16384];
+	size_t len = 0, keep = 128;
+
+	for (;;) {
+		if (http_stream_until(fd, buf, sizeof(buf), &len, needle, FX_TIMEOUT) == 0) {
+			return 0;
+		}
+		if (len + 1 < sizeof(buf)) {
+			return -1; /* timeout or closed, not a full window */
+		}
+		memmove(buf, buf + len - keep, keep);
+		len = keep;
+	}
+}
+
+/* A client that does not read loses the oldest events and is told with an overflow event. */
+Test(sse, slow_client_overflow)
+{
+	char buf[8192];
+	size_t len = 0;
+	int fd = http_stream_open(api_port(fx.api), EV_REQ(TOK_VIEWER, ""));
+	static char pad[65536];
+
+	cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len, ": connected", FX_TIMEOUT), 0);
+	/*
+	 * 600 events of 64 KiB (38 MB) exceed every socket buffer between the
+	 * server and this unread socket, so the per-client queue must overflow.
+	 */
+	memset(pad, 'x', sizeof(pad) - 1);
+	for (int i = 0; i < 600; i++) {
+		api_event_publish(fx.api, "bulk", json_pack("{s:i, s:s}", "n", i, "pad", pad));
+	}
+	cr_assert_eq(read_window_until(fd, "event: overflow\ndata: {\"dropped\":"), 0);
+	close(fd);
+}
+
+/* The stream needs a token like every API endpoint. */
+Test(sse, needs_token)
+{
+	struct http_resp r = fx_req("GET", "/api/v1/events", NULL, NULL);
+
+	fx_assert_problem(&r, 401, NULL);
+	http_resp_free(&r);
+}
+
+/* Type names with line breaks would inject SSE fields; they are dropped. */
+Test(sse, bad_type_dropped)
+{
+	char buf[8192];
+	size_t len = 0;
+	int fd = http_stream_open(api_port(fx.api), EV_REQ(TOK_VIEWER, ""));
+
+	cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len, ": connected", FX_TIMEOUT), 0);
+	api_event_publish(fx.api, "evil\ndata: x", json_object());
+	api_event_publish(fx.api, "good", json_object());
+	cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len, "event: good", FX_TIMEOUT), 0);
+	cr_assert_null(strstr(buf, "evil"));
+	cr_assert_not_null(strstr(buf, "id: 1\nevent: good"));
+	close(fd);
+}
