@@ -1,0 +1,102 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "gateway/conf.h"
+
+/* Defaults put every file under the state directory and listen on loopback only. */
+Test(conf, defaults)
+{
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_eq(gw_conf_parse("", &c, err, sizeof(err)), 0);
+	cr_assert_str_eq(c.database, "/var/lib/meshgw/meshgw.db");
+	cr_assert_str_eq(c.master_key, "/var/lib/meshgw/master.key");
+	cr_assert_str_eq(c.listen_addr, "127.0.0.1");
+	cr_assert_eq(c.listen_port, 8080);
+	cr_assert_eq(c.address, 0x0001);
+}
+
+/* Every key is parsed, with comments and blank lines ignored. */
+Test(conf, all_keys)
+{
+	static const char text[] = "# meshgw\n"
+				   "state_dir = /tmp/x\n"
+				   "listen = 0.0.0.0:9000   # all interfaces\n"
+				   "\n"
+				   "bearer = sim:/tmp/air.sock\n"
+				   "position = 1.5,-2,3\n"
+				   "address = 0x0010\n"
+				   "unicast_range = 0x0010-0x0fff\n"
+				   "group_range = 0xc100-0xc1ff\n"
+				   "algorithm = hmac\n"
+				   "allow_no_oob = no\n"
+				   "bind_profile = none\n"
+				   "max_sessions = 16\n"
+				   "tls_cert = /etc/c.pem\n"
+				   "tls_key = /etc/k.pem\n";
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_eq(gw_conf_parse(text, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.database, "/tmp/x/meshgw.db");
+	cr_assert_str_eq(c.listen_addr, "0.0.0.0");
+	cr_assert_eq(c.listen_port, 9000);
+	cr_assert_str_eq(c.bearer_kind, "sim");
+	cr_assert_str_eq(c.bearer_path, "/tmp/air.sock");
+	cr_assert_float_eq(c.pos[0], 1.5, 1e-9);
+	cr_assert_float_eq(c.pos[1], -2.0, 1e-9);
+	cr_assert_eq(c.address, 0x0010);
+	cr_assert_eq(c.uni_high, 0x0fff);
+	cr_assert_eq(c.grp_low, 0xc100);
+	cr_assert(c.refuse_cmac);
+	cr_assert_not(c.allow_no_oob);
+	cr_assert_not(c.bind_all);
+	cr_assert_eq(c.max_sessions, 16);
+}
+
+/* A bad line is refused with its line number and the configuration is left as it was. */
+Test(conf, bad_input_refused_unchanged)
+{
+	static const char *const bad[] = {
+	    "listen = nowhere\n",
+	    "bearer = usb:1\n",
+	    "address = 0x8001\n",
+	    "unicast_range = 0x0100\n",
+	    "group_range = 0x0100-0x0200\n",
+	    "max_sessions = 0\n",
+	    "allow_no_oob = perhaps\n",
+	    "frobnicate = 1\n",
+	    "state_dir\n",
+	    "tls_cert = /a.pem\n",
+	    "address = 0x0001\nunicast_range = 0x0100-0x0200\n",
+	    "position = 1,2\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct gw_conf c, before;
+		char err[128] = "";
+
+		gw_conf_default(&c);
+		before = c;
+		cr_assert_eq(gw_conf_parse(bad[i], &c, err, sizeof(err)), -EINVAL, "accepted: %s",
+			     bad[i]);
+		cr_assert(strlen(err) > 0, "no message for: %s", bad[i]);
+		cr_assert_eq(memcmp(&c, &before, sizeof(c)), 0, "changed by: %s", bad[i]);
+	}
+}
+
+/* A missing file is reported with its name. */
+Test(conf, missing_file)
+{
+	struct gw_conf c;
+	char err[256];
+
+	gw_conf_default(&c);
+	cr_assert_eq(gw_conf_load("/nonexistent/meshgw.conf", &c, err, sizeof(err)), -ENOENT);
+	cr_assert_not_null(strstr(err, "/nonexistent/meshgw.conf"));
+}
