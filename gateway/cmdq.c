@@ -15,6 +15,7 @@ struct gw_cmdq {
 	pthread_mutex_t mtx;
 	pthread_cond_t cond; /* broadcast on every completion */
 	struct gw_cmd *head, *tail;
+	bool closed;
 };
 
 struct gw_cmdq *gw_cmdq_new(void)
@@ -89,6 +90,11 @@ int gw_cmdq_push(struct gw_cmdq *q, struct gw_cmd *c)
 	bool was_empty;
 
 	pthread_mutex_lock(&q->mtx);
+	if (q->closed) {
+		pthread_mutex_unlock(&q->mtx);
+		gw_cmd_complete(q, c, -ESHUTDOWN, NULL, "the gateway is shutting down");
+		return -ESHUTDOWN;
+	}
 	c->next = NULL;
 	was_empty = q->head == NULL;
 	if (q->tail) {
@@ -120,6 +126,22 @@ void gw_cmdq_drain(struct gw_cmdq *q, void (*handle)(struct gw_cmd *cmd, void *c
 		list = c->next;
 		c->next = NULL;
 		handle(c, ctx);
+	}
+}
+
+void gw_cmdq_close(struct gw_cmdq *q)
+{
+	struct gw_cmd *list, *c;
+
+	pthread_mutex_lock(&q->mtx);
+	q->closed = true;
+	list = q->head;
+	q->head = q->tail = NULL;
+	pthread_mutex_unlock(&q->mtx);
+	while ((c = list)) {
+		list = c->next;
+		c->next = NULL;
+		gw_cmd_complete(q, c, -ESHUTDOWN, NULL, "the gateway is shutting down");
 	}
 }
 

@@ -50,8 +50,17 @@ int gw_cmdq_fd(const struct gw_cmdq *q);
  */
 struct gw_cmd *gw_cmd_new(int type, json_t *args, const char *who);
 
-/* Any thread: queue cmd for the loop (the queue takes the loop's reference). */
+/*
+ * Any thread: queue cmd for the loop (the queue takes the loop's reference).
+ * After gw_cmdq_close() the command is completed at once with -ESHUTDOWN.
+ */
 int gw_cmdq_push(struct gw_cmdq *q, struct gw_cmd *cmd);
+
+/*
+ * Loop thread, at shutdown: complete every queued command and every later
+ * push with -ESHUTDOWN, so no HTTP thread waits for a loop that is stopping.
+ */
+void gw_cmdq_close(struct gw_cmdq *q);
 
 /*
  * Waiter thread: wait until the command is completed or timeout_ms elapses.

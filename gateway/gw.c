@@ -470,6 +470,9 @@ void gw_shutdown(struct gw *gw)
 {
 	gw->stopping = true;
 	gw_prov_shutdown(gw);
+	/* Requests waiting for a node's answer end now, so their HTTP threads return. */
+	(void)cfg_cli_cancel_all(gw->cfg);
+	(void)mesh_cli_cancel_all(gw->onoff);
 	gw_rearm(gw);
 }
 

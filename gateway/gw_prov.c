@@ -715,7 +715,7 @@ void gw_cmd_prov_start(struct gw *gw, struct gw_cmd *c)
 				 "devices[%zu]: already provisioned as node 0x%04x", i,
 				 existing.unicast);
 		}
-		if (!r && sess_by_id(gw, NULL) == NULL) {
+		if (!r) {
 			size_t k;
 
 			for (k = 0; k < GW_SESS_MAX; k++) {

@@ -104,8 +104,13 @@ static void on_term(struct gw_loop *loop, int signo, void *ctx)
 		exit(1);
 	}
 	log_info("signal %d: shutting down", signo);
-	api_stop(d->api);
+	/*
+	 * Order matters: end what HTTP threads wait for (pending node requests,
+	 * queued commands), then stop HTTP, which joins those threads.
+	 */
 	gw_shutdown(d->gw);
+	gw_cmdq_close(d->q);
+	api_stop(d->api);
 	d->grace_timer = gw_loop_timer_at(loop, gw_loop_now(loop) + SHUTDOWN_GRACE_MS, stop_now, d);
 	check_stopped(loop, 0, d);
 }

@@ -179,6 +179,11 @@ size_t cfg_cli_cancel(struct cfg_cli *c, uint16_t dst)
 	return mesh_cli_cancel(c->cli, dst);
 }
 
+size_t cfg_cli_cancel_all(struct cfg_cli *c)
+{
+	return mesh_cli_cancel_all(c->cli);
+}
+
 uint64_t cfg_cli_next_deadline(const struct cfg_cli *c)
 {
 	return mesh_cli_next_deadline(c->cli);

@@ -38,6 +38,7 @@ int cfg_cli_request(struct cfg_cli *cli, uint16_t net_idx, uint16_t dst, const u
 		    cfg_cli_cb cb, void *ctx, uint64_t now_ms);
 
 size_t cfg_cli_cancel(struct cfg_cli *cli, uint16_t dst);
+size_t cfg_cli_cancel_all(struct cfg_cli *cli);
 uint64_t cfg_cli_next_deadline(const struct cfg_cli *cli);
 void cfg_cli_tick(struct cfg_cli *cli, uint64_t now_ms);
 

@@ -107,16 +107,10 @@ struct mesh_cli *mesh_cli_new(struct mesh_node *node, uint8_t elem, struct mesh_
 
 void mesh_cli_free(struct mesh_cli *c)
 {
-	size_t i;
-
 	if (!c) {
 		return;
 	}
-	for (i = 0; i < MESH_CLI_PENDING_MAX; i++) {
-		if (c->p[i].used) {
-			finish(&c->p[i], -ECANCELED, NULL);
-		}
-	}
+	(void)mesh_cli_cancel_all(c);
 	free(c);
 }
 
@@ -178,6 +172,19 @@ size_t mesh_cli_cancel(struct mesh_cli *c, uint16_t dst)
 
 	for (i = 0; i < MESH_CLI_PENDING_MAX; i++) {
 		if (c->p[i].used && c->p[i].msg.dst == dst) {
+			finish(&c->p[i], -ECANCELED, NULL);
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t mesh_cli_cancel_all(struct mesh_cli *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < MESH_CLI_PENDING_MAX; i++) {
+		if (c->p[i].used) {
 			finish(&c->p[i], -ECANCELED, NULL);
 			n++;
 		}

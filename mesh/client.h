@@ -60,6 +60,8 @@ int mesh_cli_request(struct mesh_cli *cli, const struct mesh_node_msg *req, uint
 
 /* Cancel every pending request to dst with -ECANCELED; returns how many. */
 size_t mesh_cli_cancel(struct mesh_cli *cli, uint16_t dst);
+/* Cancel every pending request with -ECANCELED (shutdown); returns how many. */
+size_t mesh_cli_cancel_all(struct mesh_cli *cli);
 size_t mesh_cli_pending(const struct mesh_cli *cli);
 
 uint64_t mesh_cli_next_deadline(const struct mesh_cli *cli);

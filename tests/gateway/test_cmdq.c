@@ -106,3 +106,21 @@ Test(cmdq, free_cancels_pending)
 	cr_assert_str_eq(cmd->who, "who");
 	gw_cmd_put(cmd); /* the waiter's reference outlives the queue */
 }
+
+/* After close, queued and newly pushed commands complete at once with -ESHUTDOWN. */
+Test(cmdq, close_completes_everything)
+{
+	struct gw_cmdq *q = gw_cmdq_new();
+	struct gw_cmd *a = gw_cmd_new(1, NULL, NULL), *b = gw_cmd_new(2, NULL, NULL);
+
+	gw_cmdq_push(q, a);
+	gw_cmdq_close(q);
+	cr_assert_eq(gw_cmd_wait(q, a, 1000), 0);
+	cr_assert_eq(a->status, -ESHUTDOWN);
+	cr_assert_eq(gw_cmdq_push(q, b), -ESHUTDOWN);
+	cr_assert_eq(gw_cmd_wait(q, b, 1000), 0);
+	cr_assert_eq(b->status, -ESHUTDOWN);
+	gw_cmd_put(a);
+	gw_cmd_put(b);
+	gw_cmdq_free(q);
+}
