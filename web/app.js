@@ -1,0 +1,1036 @@
+// meshgw commissioning page: views over the REST API v1 (see api.js).
+// Plain DOM, no framework.  Data from the gateway is only ever inserted as
+// text (textContent / value), never as markup.
+
+import {
+  api, query, ApiError, EventStream, getToken, setToken, clearToken, onUnauthorized,
+} from './api.js';
+
+// ---------------------------------------------------------------- helpers
+
+const $ = (id) => document.getElementById(id);
+
+// el('td', {class: 'x', dataset: {a: 1}, onclick: fn}, 'text', childNode...)
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k in e && typeof v !== 'string') e[k] = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+const hex4 = (n) => `0x${Number(n).toString(16).toUpperCase().padStart(4, '0')}`;
+const addr = (n) => (n === null || n === undefined ? '—' : hex4(n));
+const uuidText = (u) => (u && u.length === 32
+  ? `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}` : u || '');
+
+function timeEl(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return el('time', { datetime: iso, title: iso }, d.toLocaleString());
+}
+
+function showError(id, err) {
+  const p = $(id);
+  p.textContent = err ? (err instanceof ApiError ? err.detail : String(err.message || err)) : '';
+}
+
+function dlRows(dl, rows) {
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    dl.append(el('div', {}, el('dt', {}, k), el('dd', {}, v)));
+  }
+}
+
+// A running request leaves its button disabled so a double tap sends one.
+async function busy(button, fn) {
+  if (button) button.disabled = true;
+  try {
+    return await fn();
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// Calls fn now and then every `ms` while keep() is true and the page is
+// logged in; at most one call runs at a time.
+function poll(fn, ms, keep) {
+  let timer = 0;
+  let stopped = false;
+  const run = async () => {
+    if (stopped || !getToken() || !keep()) return;
+    try {
+      await fn();
+    } catch {
+      // fn shows its own error; polling goes on.
+    }
+    if (!stopped && keep()) timer = setTimeout(run, ms);
+  };
+  run();
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+// Coalesces bursts of events into one refresh.
+function debounce(fn, ms) {
+  let t = 0;
+  return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+}
+
+// Mesh Profile §3.9.2 Table 3.54 (OOB Information bits of the beacon).
+const OOB_INFO_BITS = [
+  'Other', 'URI', '2D code', 'Bar code', 'NFC', 'Number', 'String', 'Certificate',
+  'Records', null, null, 'On box', 'Inside box', 'On paper', 'Inside manual', 'On device',
+];
+
+function oobInfoText(v) {
+  const names = OOB_INFO_BITS.filter((n, i) => n && (v & (1 << i)));
+  return names.length ? names.join(', ') : 'None';
+}
+
+// SIG model names for the ones a commissioning tablet is likely to meet
+// (Mesh Profile §4.4, Mesh Model §7.3).
+const SIG_MODELS = {
+  0x0000: 'Configuration Server',
+  0x0001: 'Configuration Client',
+  0x0002: 'Health Server',
+  0x0003: 'Health Client',
+  0x1000: 'Generic OnOff Server',
+  0x1001: 'Generic OnOff Client',
+  0x1002: 'Generic Level Server',
+  0x1003: 'Generic Level Client',
+  0x1004: 'Generic Default Transition Time Server',
+  0x1005: 'Generic Default Transition Time Client',
+  0x1006: 'Generic Power OnOff Server',
+  0x1007: 'Generic Power OnOff Setup Server',
+  0x1008: 'Generic Power OnOff Client',
+  0x1100: 'Sensor Server',
+  0x1101: 'Sensor Setup Server',
+  0x1102: 'Sensor Client',
+  0x1300: 'Light Lightness Server',
+  0x1301: 'Light Lightness Setup Server',
+  0x1302: 'Light Lightness Client',
+};
+const ONOFF_SERVER = 0x1000;
+
+// model: an integer (SIG) or {company, id} (vendor), as in bindings;
+// or {id, vendor, company} as in composition.
+function modelText(m) {
+  if (typeof m === 'number') return `${hex4(m)} ${SIG_MODELS[m] || ''}`.trim();
+  if (m.vendor === false) return modelText(m.id);
+  return `${hex4(m.company)}:${hex4(m.id)} (vendor)`;
+}
+
+const FINAL_STATES = new Set(['done', 'failed', 'cancelled']);
+
+function badge(stateName) {
+  return el('span', { class: `badge s-${stateName}` }, stateName.replace('_', ' '));
+}
+
+// ---------------------------------------------------------------- routing
+
+const VIEWS = ['login', 'network', 'scan', 'provisioning', 'nodes', 'node', 'operations'];
+let current = null;
+let leaveView = () => {};
+
+function route() {
+  const [name, arg] = (location.hash.slice(1) || 'network').split('/');
+  const loggedIn = !!getToken();
+  const view = !loggedIn ? 'login' : (VIEWS.includes(name) && name !== 'login' ? name : 'network');
+  leaveView();
+  leaveView = () => {};
+  for (const v of VIEWS) $(`view-${v}`).hidden = v !== view;
+  $('nav').hidden = !loggedIn;
+  $('logout').hidden = !loggedIn;
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    const on = a.dataset.nav === view || (view === 'node' && a.dataset.nav === 'nodes');
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const first = current === null;
+  current = view;
+  if (view === 'login') {
+    $('token').focus();
+    return;
+  }
+  document.title = `${$(`view-${view}`).querySelector('h2').textContent} · meshgw`;
+  // Move focus to the new view's heading so keyboard and screen-reader
+  // users land on what changed (not on the first load).
+  if (!first) $(`view-${view}`).querySelector('h2').focus();
+  const enter = {
+    network: enterNetwork,
+    scan: enterScan,
+    provisioning: enterProvisioning,
+    nodes: enterNodes,
+    node: () => enterNode(Number(arg)),
+    operations: enterOperations,
+  }[view];
+  const leave = enter();
+  leaveView = typeof leave === 'function' ? leave : () => {};
+}
+
+// ---------------------------------------------------------------- login
+
+const stream = new EventStream({
+  onEvent: (type, data) => handleEvent(type, data),
+  onState: (s, text) => {
+    $('live').dataset.state = s;
+    $('live').textContent = text;
+  },
+  onReconnect: () => refreshCurrent(),
+});
+
+function refreshCurrent() {
+  if (current && current !== 'login') route();
+}
+
+function login(token) {
+  setToken(token);
+  stream.start();
+}
+
+function logout(message) {
+  clearToken();
+  stream.stop();
+  sessions.clear();
+  $('sessions').replaceChildren();
+  updateAttention();
+  $('login-error').textContent = message || '';
+  if (location.hash !== '#network') location.hash = '#network';
+  route();
+}
+
+onUnauthorized((err) => {
+  if (getToken()) logout(`The gateway refused the token: ${err.detail}`);
+});
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const token = $('token').value.trim();
+  if (!token) {
+    $('login-error').textContent = 'Enter a token.';
+    $('token').setAttribute('aria-invalid', 'true');
+    $('token').focus();
+    return;
+  }
+  $('token').removeAttribute('aria-invalid');
+  setToken(token);
+  try {
+    await busy(ev.submitter, () => api('GET', '/api/v1/network'));
+  } catch (err) {
+    clearToken();
+    $('login-error').textContent = err.status === 401
+      ? `The gateway refused the token: ${err.detail}` : err.detail;
+    $('token').setAttribute('aria-invalid', 'true');
+    $('token').focus();
+    return;
+  }
+  $('token').value = '';
+  $('login-error').textContent = '';
+  login(token);
+  loadSessions().catch(() => {});
+  route();
+});
+
+$('logout').addEventListener('click', () => logout('Token forgotten.'));
+
+// ---------------------------------------------------------------- events
+
+const onNodesChanged = debounce(() => {
+  if (current === 'nodes') loadNodes();
+}, 300);
+const onOpsChanged = debounce(() => {
+  if (current === 'operations') loadOperations();
+}, 300);
+
+function handleEvent(type, data) {
+  switch (type) {
+    case 'scan.result':
+      upsertScanResult({ ...data, last_seen: new Date().toISOString() }, true);
+      break;
+    case 'scan.stopped':
+      setScanning(false);
+      break;
+    case 'provisioning.updated':
+      upsertSession(data);
+      break;
+    case 'node.added':
+    case 'node.updated':
+    case 'node.removed':
+      onNodesChanged();
+      break;
+    case 'operation.updated':
+      onOpsChanged();
+      if (removal && String(removal.id) === String(data.id)) refreshRemoval();
+      break;
+    case 'overflow':
+      // Events were dropped: what is on screen may be stale.
+      refreshCurrent();
+      break;
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- (a) network
+
+async function loadNetwork() {
+  showError('network-error', null);
+  try {
+    const n = await api('GET', '/api/v1/network');
+    dlRows($('network-summary'), [
+      ['Mesh UUID', el('code', {}, uuidText(n.mesh_uuid))],
+      ['IV Index', `${n.iv_index}${n.iv_update ? ' (IV Update in progress)' : ''}`],
+      ['Gateway address', addr(n.address)],
+      ['Unicast range', `${addr(n.unicast_range.low)} – ${addr(n.unicast_range.high)}`],
+      ['Group range', `${addr(n.group_range.low)} – ${addr(n.group_range.high)}`],
+      ['NetKeys', n.net_keys.map((k) => `${k.index}${k.phase ? ` (phase ${k.phase})` : ''}`).join(', ') || 'none'],
+      ['AppKeys', n.app_keys.map((k) => `${k.index} → NetKey ${k.net_index}`).join(', ') || 'none'],
+      ['Nodes', String(n.nodes)],
+    ]);
+  } catch (err) {
+    showError('network-error', err);
+  }
+  try {
+    const h = await api('GET', '/healthz');
+    $('health').textContent = `Gateway ${h.version}, running for ${formatDuration(h.uptime_s)}.`;
+  } catch {
+    $('health').textContent = '';
+  }
+}
+
+function formatDuration(s) {
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return `${d} d ${h} h`;
+  if (h) return `${h} h ${m} min`;
+  if (m) return `${m} min`;
+  return `${s} s`;
+}
+
+function enterNetwork() {
+  loadNetwork();
+}
+$('network-refresh').addEventListener('click', (ev) => busy(ev.target, loadNetwork));
+
+// ---------------------------------------------------------------- (b) scan
+
+// uuid -> {data, row, sel, name, method, ...controls}
+const scanRows = new Map();
+let scanning = false;
+let scanEndsAt = 0;
+let stopScanPoll = () => {};
+let countdown = 0;
+
+const OUTPUT_ACTIONS = ['numeric', 'alphanumeric', 'blink', 'beep', 'vibrate'];
+const INPUT_ACTIONS = ['numeric', 'alphanumeric', 'push', 'twist'];
+const HEX_OOB = /^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/;
+
+function setScanning(on, endsAt) {
+  scanning = on;
+  if (endsAt) scanEndsAt = endsAt;
+  $('scan-start').disabled = on;
+  $('scan-stop').disabled = !on;
+  clearInterval(countdown);
+  if (on) {
+    const tick = () => {
+      const left = Math.max(0, Math.round((scanEndsAt - Date.now()) / 1000));
+      $('scan-status').textContent = scanEndsAt ? `Scanning… ${left} s left` : 'Scanning…';
+    };
+    tick();
+    countdown = setInterval(tick, 1000);
+    if (current === 'scan') {
+      stopScanPoll();
+      stopScanPoll = poll(loadScanResults, 2000, () => scanning && current === 'scan');
+    }
+  } else {
+    $('scan-status').textContent = `Not scanning · ${scanRows.size} device${scanRows.size === 1 ? '' : 's'} seen`;
+  }
+}
+
+function option(value, text, selected) {
+  return el('option', { value, selected: !!selected }, text || value);
+}
+
+function buildScanRow(uuid) {
+  const id = uuid;
+  const label = uuidText(uuid);
+  const r = { data: { uuid } };
+  r.sel = el('input', {
+    type: 'checkbox', id: `sel-${id}`, 'aria-label': `Select device ${label}`,
+    onchange: updateSelection,
+  });
+  r.rssi = el('td', { dataset: { label: 'RSSI' } });
+  r.oob = el('td', { dataset: { label: 'OOB information' } });
+  r.seen = el('td', { dataset: { label: 'Last seen' } });
+  r.name = el('input', {
+    type: 'text', maxlength: '64', autocomplete: 'off', 'aria-label': `Name for device ${label}`,
+    placeholder: 'optional',
+  });
+  r.method = el('select', { 'aria-label': `Authentication for device ${label}` },
+    option('none', 'No OOB'), option('static', 'Static OOB'),
+    option('output', 'Output OOB (device shows)'), option('input', 'Input OOB (device takes)'));
+  const errId = `oob-err-${id}`;
+  r.staticOob = el('input', {
+    type: 'text', class: 'hex', autocomplete: 'off', spellcheck: 'false', inputmode: 'text',
+    'aria-label': `Static OOB for device ${label} (32 or 64 hex digits)`,
+    'aria-describedby': errId, placeholder: '32 or 64 hex digits',
+  });
+  r.staticErr = el('span', { id: errId, class: 'field-error' });
+  r.outAction = el('select', { 'aria-label': `Output action for device ${label}` },
+    OUTPUT_ACTIONS.map((a) => option(a)));
+  r.outSize = el('input', {
+    type: 'number', min: '1', max: '8', value: '4', class: 'size', inputmode: 'numeric',
+    'aria-label': `Output size for device ${label}`,
+  });
+  r.inAction = el('select', { 'aria-label': `Input action for device ${label}` },
+    INPUT_ACTIONS.map((a) => option(a)));
+  r.inSize = el('input', {
+    type: 'number', min: '1', max: '8', value: '4', class: 'size', inputmode: 'numeric',
+    'aria-label': `Input size for device ${label}`,
+  });
+  r.groups = {
+    static: el('div', { class: 'auth-params' }, r.staticOob, r.staticErr),
+    output: el('div', { class: 'auth-params' }, r.outAction, el('span', { 'aria-hidden': 'true' }, '×'), r.outSize),
+    input: el('div', { class: 'auth-params' }, r.inAction, el('span', { 'aria-hidden': 'true' }, '×'), r.inSize),
+  };
+  const showGroup = () => {
+    for (const [m, g] of Object.entries(r.groups)) g.hidden = m !== r.method.value;
+  };
+  r.method.addEventListener('change', () => {
+    showGroup();
+    validateRow(r, false);
+  });
+  r.staticOob.addEventListener('input', () => validateRow(r, false));
+  showGroup();
+  r.row = el('tr', {},
+    el('td', { class: 'sel' }, r.sel),
+    el('td', { dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, label)),
+    r.rssi, r.oob, r.seen,
+    el('td', { dataset: { label: 'Name' } }, r.name),
+    el('td', { dataset: { label: 'Authentication' }, class: 'auth' }, r.method, ...Object.values(r.groups)));
+  return r;
+}
+
+// Returns the first invalid control of a row's authentication, or null.
+// `strict` also flags an empty static OOB field (on submit).
+function validateRow(r, strict) {
+  let bad = null;
+  const v = r.staticOob.value.trim();
+  let msg = '';
+  if (r.method.value === 'static' && (v || strict) && !HEX_OOB.test(v)) {
+    msg = `Needs 32 or 64 hex digits (has ${v.replace(/[^0-9a-fA-F]/g, '').length}${/[^0-9a-fA-F]/.test(v) ? ', and other characters' : ''}).`;
+    bad = r.staticOob;
+  }
+  r.staticErr.textContent = msg;
+  r.staticOob.setCustomValidity(msg);
+  if (msg) r.staticOob.setAttribute('aria-invalid', 'true');
+  else r.staticOob.removeAttribute('aria-invalid');
+  for (const size of [r.outSize, r.inSize]) {
+    const n = Number(size.value);
+    const ok = Number.isInteger(n) && n >= 1 && n <= 8;
+    if (!ok) size.setAttribute('aria-invalid', 'true');
+    else size.removeAttribute('aria-invalid');
+    if (!ok && !bad && r.groups[r.method.value]?.contains(size)) bad = size;
+  }
+  return bad;
+}
+
+function upsertScanResult(d, fromEvent) {
+  let r = scanRows.get(d.uuid);
+  if (!r) {
+    r = buildScanRow(d.uuid);
+    scanRows.set(d.uuid, r);
+    $('scan-rows').append(r.row);
+  }
+  r.data = { ...r.data, ...d };
+  r.rssi.textContent = r.data.rssi === undefined ? '—' : `${r.data.rssi} dBm`;
+  const info = r.data.oob_info ?? 0;
+  r.oob.replaceChildren(el('span', { title: hex4(info) }, oobInfoText(info)));
+  if (r.data.uri_hash) r.oob.append(el('span', { class: 'muted small' }, ` · URI hash ${r.data.uri_hash}`));
+  r.seen.replaceChildren(timeEl(r.data.last_seen));
+  $('scan-empty').hidden = scanRows.size > 0;
+  if (fromEvent && !scanning) setScanning(true);
+}
+
+async function loadScanResults() {
+  try {
+    const res = await api('GET', '/api/v1/scans/results');
+    showError('scan-error', null);
+    for (const d of res.items) upsertScanResult(d, false);
+    if (res.scanning !== scanning) setScanning(res.scanning);
+    else if (!scanning) setScanning(false);
+  } catch (err) {
+    showError('scan-error', err);
+    throw err;
+  }
+}
+
+function selectedRows() {
+  return [...scanRows.values()].filter((r) => r.sel.checked);
+}
+
+function updateSelection() {
+  const n = selectedRows().length;
+  $('prov-submit').disabled = n === 0;
+  $('prov-submit').textContent = n ? `Provision ${n} selected device${n === 1 ? '' : 's'}` : 'Provision selected';
+  const all = $('scan-all');
+  all.checked = n > 0 && n === scanRows.size;
+  all.indeterminate = n > 0 && n < scanRows.size;
+}
+
+$('scan-all').addEventListener('change', (ev) => {
+  for (const r of scanRows.values()) r.sel.checked = ev.target.checked;
+  updateSelection();
+});
+
+$('scan-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  showError('scan-error', null);
+  const dur = Number($('scan-duration').value);
+  if (!Number.isInteger(dur) || dur < 1 || dur > 600) {
+    showError('scan-error', 'The duration is a whole number of seconds from 1 to 600.');
+    $('scan-duration').setAttribute('aria-invalid', 'true');
+    $('scan-duration').focus();
+    return;
+  }
+  $('scan-duration').removeAttribute('aria-invalid');
+  try {
+    const s = await busy($('scan-start'), () => api('POST', '/api/v1/scans', { duration_s: dur }));
+    // A new scan starts with an empty result list on the gateway.
+    for (const r of [...scanRows.values()]) {
+      if (!r.sel.checked) {
+        r.row.remove();
+        scanRows.delete(r.data.uuid);
+      }
+    }
+    const start = Date.parse(s.started_at);
+    setScanning(true, (Number.isNaN(start) ? Date.now() : start) + s.duration_s * 1000);
+  } catch (err) {
+    showError('scan-error', err);
+  }
+});
+
+$('scan-stop').addEventListener('click', async (ev) => {
+  try {
+    await busy(ev.target, () => api('DELETE', '/api/v1/scans/current'));
+    setScanning(false);
+  } catch (err) {
+    showError('scan-error', err);
+  }
+});
+
+function enterScan() {
+  loadScanResults().catch(() => {});
+  return () => stopScanPoll();
+}
+
+// ---------------------------------------------------------------- (c) provisioning
+
+$('prov-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  showError('prov-error', null);
+  const rows = selectedRows();
+  if (!rows.length) return;
+  if (rows.length > 32) {
+    showError('prov-error', `At most 32 devices per request (${rows.length} selected).`);
+    return;
+  }
+  const invalid = rows.map((r) => validateRow(r, true)).filter(Boolean);
+  if (invalid.length) {
+    showError('prov-error', `Check the authentication of ${invalid.length} device${invalid.length === 1 ? '' : 's'}.`);
+    invalid[0].focus();
+    return;
+  }
+  const devices = rows.map((r) => {
+    const auth = { method: r.method.value };
+    if (auth.method === 'static') auth.static_oob = r.staticOob.value.trim().toLowerCase();
+    if (auth.method === 'output') Object.assign(auth, { action: r.outAction.value, size: Number(r.outSize.value) });
+    if (auth.method === 'input') Object.assign(auth, { action: r.inAction.value, size: Number(r.inSize.value) });
+    const d = { uuid: r.data.uuid, auth };
+    const name = r.name.value.trim();
+    if (name) d.name = name;
+    return d;
+  });
+  try {
+    const res = await busy($('prov-submit'), () => api('POST', '/api/v1/provisioning', {
+      devices, algorithm: $('prov-algorithm').value,
+    }));
+    for (const s of res.sessions) upsertSession(s);
+    for (const r of rows) r.sel.checked = false;
+    updateSelection();
+    location.hash = '#provisioning';
+  } catch (err) {
+    showError('prov-error', err);
+  }
+});
+
+// id -> {data, li, ...controls}
+const sessions = new Map();
+let stopSessionPoll = () => {};
+
+function buildSession(id) {
+  const s = { data: { id } };
+  s.title = el('h3', {});
+  s.badge = el('span', {});
+  s.info = el('dl', { class: 'summary compact' });
+  s.error = el('p', { class: 'error' });
+  s.inputValue = el('strong', { class: 'oob-value' });
+  s.inputBox = el('div', { class: 'oob-show', role: 'status' },
+    el('span', {}, 'Enter this on the device:'), s.inputValue);
+  const inId = `oob-in-${id}`;
+  s.oobInput = el('input', {
+    id: inId, maxlength: '8', autocomplete: 'off', spellcheck: 'false', required: true,
+    autocapitalize: 'off', class: 'oob-entry',
+  });
+  s.oobStatus = el('p', { class: 'status', role: 'status' });
+  s.oobForm = el('form', { class: 'oob-form', novalidate: true },
+    el('label', { for: inId }, 'Value the device shows'),
+    el('div', { class: 'row' }, s.oobInput, el('button', { type: 'submit' }, 'Send')),
+    s.oobStatus);
+  s.oobForm.addEventListener('submit', (ev) => submitOob(ev, s));
+  s.cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
+  s.cancel.addEventListener('click', () => cancelSession(s));
+  s.li = el('li', { class: 'card session' },
+    el('div', { class: 'session-head' }, s.title, s.badge),
+    s.info, s.inputBox, s.oobForm, s.error,
+    el('div', { class: 'row end' }, s.cancel));
+  return s;
+}
+
+async function submitOob(ev, s) {
+  ev.preventDefault();
+  const value = s.oobInput.value.trim();
+  if (!value || value.length > 8) {
+    s.oobStatus.textContent = 'Type the 1 to 8 characters the device shows.';
+    s.oobInput.setAttribute('aria-invalid', 'true');
+    s.oobInput.focus();
+    return;
+  }
+  s.oobInput.removeAttribute('aria-invalid');
+  try {
+    const res = await busy(ev.submitter, () => api('POST', `/api/v1/provisioning/${encodeURIComponent(s.data.id)}/oob`, { value }));
+    s.oobStatus.textContent = 'Sent.';
+    s.oobInput.value = '';
+    upsertSession(res);
+  } catch (err) {
+    s.oobStatus.textContent = err.detail;
+  }
+}
+
+async function cancelSession(s) {
+  try {
+    const res = await busy(s.cancel, () => api('DELETE', `/api/v1/provisioning/${encodeURIComponent(s.data.id)}`));
+    upsertSession(res);
+  } catch (err) {
+    s.error.textContent = err.detail;
+  }
+}
+
+function upsertSession(d) {
+  let s = sessions.get(d.id);
+  if (!s) {
+    s = buildSession(d.id);
+    sessions.set(d.id, s);
+  }
+  s.data = { ...s.data, ...d };
+  const x = s.data;
+  const final = FINAL_STATES.has(x.state);
+  s.title.textContent = x.name || uuidText(x.uuid);
+  s.badge.replaceChildren(badge(x.state));
+  dlRows(s.info, [
+    ...(x.name ? [['UUID', el('code', {}, uuidText(x.uuid))]] : []),
+    ['Address', addr(x.address)],
+    ['Authentication', x.auth_method],
+    ['Updated', timeEl(x.updated_at)],
+  ]);
+  s.inputValue.textContent = x.input_oob_value || '';
+  s.inputBox.hidden = !(x.auth_method === 'input' && x.input_oob_value && !final);
+  const wantOob = x.auth_method === 'output' && x.state === 'waiting_oob';
+  if (wantOob && s.oobForm.hidden !== false) s.oobStatus.textContent = '';
+  s.oobForm.hidden = !wantOob;
+  s.error.textContent = x.error || '';
+  s.error.hidden = !x.error;
+  s.cancel.hidden = final;
+  s.li.dataset.state = x.state;
+  renderSessions();
+}
+
+const renderSessions = debounce(() => {
+  const list = $('sessions');
+  const sorted = [...sessions.values()].sort((a, b) => (b.data.created_at || '').localeCompare(a.data.created_at || '')
+    || String(a.data.id).localeCompare(String(b.data.id)));
+  // Re-append only when the order changed, so a field being typed in keeps focus.
+  const same = sorted.length === list.children.length && sorted.every((s, i) => list.children[i] === s.li);
+  if (!same) list.replaceChildren(...sorted.map((s) => s.li));
+  $('sessions-empty').hidden = sessions.size > 0;
+  updateAttention();
+}, 0);
+
+function updateAttention() {
+  const n = [...sessions.values()].filter((s) => s.data.state === 'waiting_oob').length;
+  const a = $('attention');
+  a.hidden = n === 0;
+  a.textContent = n ? `${n} waiting` : '';
+}
+
+async function loadSessions() {
+  try {
+    const res = await api('GET', '/api/v1/provisioning');
+    showError('sessions-error', null);
+    for (const d of res.items) upsertSession(d);
+    renderSessions();
+  } catch (err) {
+    showError('sessions-error', err);
+    throw err;
+  }
+}
+
+function anyActive() {
+  return [...sessions.values()].some((s) => !FINAL_STATES.has(s.data.state));
+}
+
+function enterProvisioning() {
+  // Events carry every change; the slow poll covers a stream that is down.
+  stopSessionPoll = poll(loadSessions, 5000, () => current === 'provisioning' && (anyActive() || sessions.size === 0));
+  return () => stopSessionPoll();
+}
+$('prov-refresh').addEventListener('click', (ev) => busy(ev.target, () => loadSessions().catch(() => {})));
+
+// ---------------------------------------------------------------- (d) nodes
+
+const nodesPage = { offset: 0, total: 0 };
+
+async function loadNodes() {
+  const limit = Number($('f-limit').value);
+  const q = query({
+    limit, offset: nodesPage.offset, name: $('f-name').value.trim(),
+    state: $('f-state').value, excluded: $('f-excluded').value,
+  });
+  try {
+    const res = await api('GET', `/api/v1/nodes${q}`);
+    showError('nodes-error', null);
+    nodesPage.total = res.total;
+    const rows = res.items.map((n) => el('tr', {},
+      el('td', { dataset: { label: 'Address' } }, el('a', { href: `#node/${n.address}` }, addr(n.address))),
+      el('td', { dataset: { label: 'Name' } }, n.name || el('span', { class: 'muted' }, 'unnamed')),
+      el('td', { dataset: { label: 'State' } }, badge(n.state), n.excluded ? ' removed' : ''),
+      el('td', { dataset: { label: 'Elements' } }, String(n.elements)),
+      el('td', { dataset: { label: 'Product' } }, n.cid === null ? '—' : `CID ${hex4(n.cid)} PID ${hex4(n.pid)} VID ${hex4(n.vid)}`),
+      el('td', { dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, uuidText(n.uuid)))));
+    $('nodes-rows').replaceChildren(...rows);
+    const from = res.items.length ? res.offset + 1 : 0;
+    const to = res.offset + res.items.length;
+    $('nodes-page').textContent = `${from}–${to} of ${res.total}`;
+    $('nodes-caption').textContent = `Nodes ${from}–${to} of ${res.total}`;
+    $('nodes-prev').disabled = res.offset === 0;
+    $('nodes-next').disabled = to >= res.total;
+  } catch (err) {
+    showError('nodes-error', err);
+  }
+}
+
+function enterNodes() {
+  loadNodes();
+}
+
+$('nodes-filter').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  nodesPage.offset = 0;
+  loadNodes();
+});
+for (const id of ['f-state', 'f-excluded', 'f-limit']) {
+  $(id).addEventListener('change', () => { nodesPage.offset = 0; loadNodes(); });
+}
+$('nodes-prev').addEventListener('click', () => {
+  nodesPage.offset = Math.max(0, nodesPage.offset - Number($('f-limit').value));
+  loadNodes();
+});
+$('nodes-next').addEventListener('click', () => {
+  nodesPage.offset += Number($('f-limit').value);
+  loadNodes();
+});
+
+// ---------------------------------------------------------------- (d) node detail
+
+let node = null;
+let removal = null; // {id, address} of the removal being shown
+
+async function enterNode(address) {
+  node = null;
+  removal = null;
+  $('remove-progress').hidden = true;
+  $('node-remove').disabled = false;
+  $('rename-status').textContent = '';
+  if (!Number.isInteger(address) || address < 1) {
+    showError('node-error', 'No such node address.');
+    $('node-body').hidden = true;
+    return;
+  }
+  $('node-h').textContent = `Node ${addr(address)}`;
+  await loadNode(address);
+}
+
+async function loadNode(address) {
+  showError('node-error', null);
+  let n;
+  try {
+    n = await api('GET', `/api/v1/nodes/${address}`);
+  } catch (err) {
+    showError('node-error', err);
+    $('node-body').hidden = true;
+    return;
+  }
+  node = n;
+  $('node-body').hidden = false;
+  $('node-h').textContent = `Node ${addr(n.address)}${n.name ? ` · ${n.name}` : ''}`;
+  const f = n.features || {};
+  dlRows($('node-info'), [
+    ['Address', `${addr(n.address)} (${n.address})`],
+    ['UUID', el('code', {}, uuidText(n.uuid))],
+    ['State', badge(n.state)],
+    ['Elements', String(n.elements)],
+    ['Product', n.cid === null ? '—' : `CID ${hex4(n.cid)} · PID ${hex4(n.pid)} · VID ${hex4(n.vid)}`],
+    ['Features', ['relay', 'proxy', 'friend', 'low_power'].filter((k) => f[k]).map((k) => k.replace('_', ' ')).join(', ') || 'none'],
+    ['NetKeys', n.net_keys.join(', ') || 'none'],
+    ['AppKeys', n.app_keys.join(', ') || 'none'],
+    ['Added', timeEl(n.created_at)],
+  ]);
+  if (document.activeElement !== $('rename')) $('rename').value = n.name || '';
+
+  $('bindings').replaceChildren(n.bindings.length
+    ? el('ul', { class: 'plain' }, n.bindings.map((b) => el('li', {},
+      `Element ${b.element} · ${modelText(b.model)} · AppKey ${b.app_index}`)))
+    : el('p', { class: 'muted' }, 'No bindings.'));
+  $('subscriptions').replaceChildren(n.subscriptions.length
+    ? el('ul', { class: 'plain' }, n.subscriptions.map((s) => el('li', {},
+      `Element ${s.element} · ${modelText(s.model)} · ${addr(s.address)}`)))
+    : el('p', { class: 'muted' }, 'No subscriptions.'));
+
+  let comp = null;
+  if (n.pages.includes(0)) {
+    try {
+      comp = await api('GET', `/api/v1/nodes/${n.address}/composition/0`);
+    } catch (err) {
+      $('composition').replaceChildren(el('p', { class: 'error' }, err.detail));
+    }
+  } else {
+    $('composition').replaceChildren(el('p', { class: 'muted' }, 'Composition Data page 0 is not stored yet.'));
+  }
+  if (comp) renderComposition(n, comp);
+  renderLights(n, comp);
+}
+
+function renderComposition(n, c) {
+  const parts = [el('p', { class: 'muted' },
+    `CRPL ${c.crpl} · features ${hex4(c.features)} · ${c.elements.length} element${c.elements.length === 1 ? '' : 's'}`)];
+  for (const e of c.elements) {
+    parts.push(el('h4', {}, `Element ${e.index} · ${addr(n.address + e.index)} · location ${hex4(e.location)}`));
+    parts.push(el('ul', { class: 'plain models' }, e.models.map((m) => el('li', {}, modelText(m)))));
+  }
+  $('composition').replaceChildren(...parts);
+}
+
+// Element addresses with a Generic OnOff Server: from the composition, else
+// from the bindings.
+function onoffElements(n, comp) {
+  if (comp) {
+    return comp.elements
+      .filter((e) => e.models.some((m) => !m.vendor && m.id === ONOFF_SERVER))
+      .map((e) => e.index);
+  }
+  return [...new Set(n.bindings.filter((b) => b.model === ONOFF_SERVER).map((b) => b.element))];
+}
+
+function renderLights(n, comp) {
+  const elems = onoffElements(n, comp);
+  const box = $('lights');
+  if (!elems.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No Generic OnOff Server on this node.'));
+    return;
+  }
+  box.replaceChildren(...elems.map((i) => lightControl(n.address + i, i)));
+}
+
+function lightControl(address, index) {
+  const labelId = `light-${address}`;
+  const state = el('span', { class: 'light-state' }, 'unknown');
+  const sw = el('button', {
+    type: 'button', role: 'switch', class: 'switch', 'aria-checked': 'false',
+    'aria-labelledby': labelId,
+  }, el('span', { class: 'knob', 'aria-hidden': 'true' }));
+  const read = el('button', { type: 'button', class: 'secondary' }, 'Read state');
+  const msg = el('p', { class: 'status', role: 'status' });
+  let present = null;
+  const show = (p) => {
+    present = p;
+    sw.setAttribute('aria-checked', p ? 'true' : 'false');
+    state.textContent = p === null ? 'unknown' : (p ? 'on' : 'off');
+    state.dataset.on = p === null ? '' : String(p);
+  };
+  const doRead = async () => {
+    msg.textContent = 'Reading…';
+    try {
+      const r = await busy(read, () => api('GET', `/api/v1/onoff/${address}`));
+      show(r.present);
+      msg.textContent = '';
+    } catch (err) {
+      msg.textContent = err.detail;
+    }
+  };
+  sw.addEventListener('click', async () => {
+    const want = !present;
+    msg.textContent = want ? 'Switching on…' : 'Switching off…';
+    try {
+      const r = await busy(sw, () => api('POST', '/api/v1/onoff', { address, on: want }));
+      show(r.present === null ? want : r.present);
+      msg.textContent = '';
+    } catch (err) {
+      msg.textContent = err.detail;
+    }
+  });
+  read.addEventListener('click', doRead);
+  doRead();
+  return el('div', { class: 'light' },
+    el('div', { class: 'row' },
+      el('span', { id: labelId, class: 'light-label' }, `Element ${index} (${addr(address)})`),
+      sw, state, read),
+    msg);
+}
+
+$('node-refresh').addEventListener('click', (ev) => {
+  if (node) busy(ev.target, () => loadNode(node.address));
+});
+
+$('rename-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  if (!node) return;
+  const name = $('rename').value.trim();
+  try {
+    const n = await busy(ev.submitter, () => api('PATCH', `/api/v1/nodes/${node.address}`, { name }));
+    $('rename-status').textContent = `Renamed to “${n.name || ''}”.`;
+    await loadNode(node.address);
+  } catch (err) {
+    $('rename-status').textContent = err.detail;
+  }
+});
+
+$('node-remove').addEventListener('click', () => {
+  if (!node) return;
+  $('confirm-text').textContent = `Remove node ${addr(node.address)}${node.name ? ` (${node.name})` : ''}? `
+    + 'It is reset to the unprovisioned state and leaves the network.';
+  $('confirm-remove').returnValue = '';
+  $('confirm-remove').showModal();
+});
+
+$('confirm-remove').addEventListener('close', async () => {
+  if ($('confirm-remove').returnValue !== 'remove' || !node) {
+    $('node-remove').focus();
+    return;
+  }
+  const address = node.address;
+  $('node-remove').disabled = true;
+  $('remove-progress').hidden = false;
+  $('remove-status').textContent = 'Sending Node Reset…';
+  try {
+    const op = await api('DELETE', `/api/v1/nodes/${address}`);
+    removal = { id: op.id, address };
+    showRemoval(op);
+    pollRemoval();
+  } catch (err) {
+    $('remove-status').textContent = err.detail;
+    $('node-remove').disabled = false;
+  }
+});
+
+function showRemoval(op) {
+  $('remove-bar').value = op.progress;
+  $('remove-label').textContent = `Removal (operation ${op.id}): ${op.progress} %`;
+  if (op.state === 'running') $('remove-status').textContent = 'Waiting for the node…';
+  else if (op.state === 'done') {
+    $('remove-bar').value = 100;
+    $('remove-status').replaceChildren(`Node ${addr(removal.address)} removed. `, el('a', { href: '#nodes' }, 'Back to nodes'));
+  } else $('remove-status').textContent = `Removal failed: ${op.error || 'unknown error'}`;
+}
+
+async function refreshRemoval() {
+  if (!removal) return null;
+  try {
+    const op = await api('GET', `/api/v1/operations/${encodeURIComponent(removal.id)}`);
+    if (removal) showRemoval(op);
+    return op;
+  } catch (err) {
+    $('remove-status').textContent = err.detail;
+    return null;
+  }
+}
+
+function pollRemoval() {
+  const id = removal.id;
+  let done = false;
+  poll(async () => {
+    const op = await refreshRemoval();
+    if (op && op.state !== 'running') done = true;
+  }, 1000, () => !done && removal && removal.id === id);
+}
+
+// ---------------------------------------------------------------- (e) operations
+
+const opsPage = { offset: 0, limit: 50 };
+
+async function loadOperations() {
+  try {
+    const res = await api('GET', `/api/v1/operations${query(opsPage)}`);
+    showError('ops-error', null);
+    $('ops-rows').replaceChildren(...res.items.map((o) => el('tr', {},
+      el('td', { dataset: { label: 'ID' } }, String(o.id)),
+      el('td', { dataset: { label: 'Type' } }, o.type),
+      el('td', { dataset: { label: 'Target' } }, typeof o.target === 'number'
+        ? el('a', { href: `#node/${o.target}` }, addr(o.target)) : (o.target ?? '—')),
+      el('td', { dataset: { label: 'State' } }, badge(o.state)),
+      el('td', { dataset: { label: 'Progress' } },
+        el('progress', { max: 100, value: o.progress, 'aria-label': `Progress of operation ${o.id}` }),
+        ` ${o.progress} %`),
+      el('td', { dataset: { label: 'Result' }, class: 'result' },
+        o.error ? el('span', { class: 'error' }, o.error) : (o.result === null ? '—' : el('code', {}, JSON.stringify(o.result)))),
+      el('td', { dataset: { label: 'Updated' } }, timeEl(o.updated_at)))));
+    $('ops-empty').hidden = res.items.length > 0;
+    $('ops-page').textContent = res.items.length
+      ? `${opsPage.offset + 1}–${opsPage.offset + res.items.length}` : '';
+    $('ops-prev').disabled = opsPage.offset === 0;
+    $('ops-next').disabled = res.items.length < opsPage.limit;
+  } catch (err) {
+    showError('ops-error', err);
+  }
+}
+
+function enterOperations() {
+  loadOperations();
+}
+$('ops-refresh').addEventListener('click', (ev) => busy(ev.target, loadOperations));
+$('ops-prev').addEventListener('click', () => {
+  opsPage.offset = Math.max(0, opsPage.offset - opsPage.limit);
+  loadOperations();
+});
+$('ops-next').addEventListener('click', () => {
+  opsPage.offset += opsPage.limit;
+  loadOperations();
+});
+
+// ---------------------------------------------------------------- start
+
+window.addEventListener('hashchange', route);
+if (getToken()) stream.start();
+// Sessions feed the "waiting" count in the navigation from any view.
+if (getToken()) loadSessions().catch(() => {});
+route();
