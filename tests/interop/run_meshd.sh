@@ -21,6 +21,9 @@
 #   MESHD_STATIC_OOB   16 octets of hex: offer Static OOB with this value
 #   MESHD_CAPS         agent capabilities, space separated (default: static-oob
 #                      when MESHD_STATIC_OOB is set, else none = No OOB)
+#   MESHD_CID, MESHD_PID, MESHD_VID
+#                      Company, Product and Version IDs of the application
+#                      (Composition Data page 0; join.py's defaults otherwise)
 #   MESHD_TIMEOUT      seconds before everything is stopped (default 600)
 #   MESHD_EXIT_ON_JOIN 1: exit when join.py exits, with its status
 #   MESHD_PRELOAD      prebuilt preload library (default: build it)
@@ -111,6 +114,9 @@ echo "$meshd_pid" >"$dir/ready"
 
 join_args=(--uuid "$uuid" --timeout "$timeout_s")
 [ -n "${MESHD_STATIC_OOB:-}" ] && join_args+=(--static-oob "$MESHD_STATIC_OOB")
+[ -n "${MESHD_CID:-}" ] && join_args+=(--cid "$MESHD_CID")
+[ -n "${MESHD_PID:-}" ] && join_args+=(--pid "$MESHD_PID")
+[ -n "${MESHD_VID:-}" ] && join_args+=(--vid "$MESHD_VID")
 if [ -n "${MESHD_CAPS+x}" ]; then
 	# shellcheck disable=SC2206
 	join_args+=(--caps ${MESHD_CAPS})
