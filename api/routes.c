@@ -46,7 +46,7 @@ static const struct vs s_role = {.type = VS_ENUM, .values = roles};
 static const struct vs_field f_vendor_model[] = {
     {"company", &s_u16, true, NULL},
     {"id", &s_u16, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_vendor_model = {.type = VS_OBJECT, .fields = f_vendor_model};
 static const struct vs *const model_alts[] = {&s_u16, &s_vendor_model, NULL};
@@ -59,13 +59,13 @@ static const struct vs s_pub_interval = {.type = VS_INT, .min = 50, .max = 1600}
 static const struct vs_field f_relay_rtx[] = {
     {"count", &s_count7, true, NULL},
     {"interval_ms", &s_relay_interval, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_relay_rtx = {.type = VS_OBJECT, .fields = f_relay_rtx};
 static const struct vs_field f_pub_rtx[] = {
     {"count", &s_count7, true, NULL},
     {"interval_ms", &s_pub_interval, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_pub_rtx = {.type = VS_OBJECT, .fields = f_pub_rtx};
 
@@ -73,7 +73,7 @@ static const struct vs s_pub_rtx = {.type = VS_OBJECT, .fields = f_pub_rtx};
 static const struct vs s_duration = {.type = VS_INT, .min = 1, .max = 600};
 static const struct vs_field f_scan[] = {
     {"duration_s", &s_duration, false, "30"},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_scan = {.type = VS_OBJECT, .fields = f_scan};
 
@@ -87,17 +87,17 @@ static const struct vs s_in_action = {.type = VS_ENUM, .values = in_actions};
 static const struct vs s_oob_size = {.type = VS_INT, .min = 1, .max = 8};
 static const struct vs_field f_auth_static[] = {
     {"static_oob", &s_static_oob, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_auth_output[] = {
     {"action", &s_out_action, true, NULL},
     {"size", &s_oob_size, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_auth_input[] = {
     {"action", &s_in_action, true, NULL},
     {"size", &s_oob_size, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_variant auth_variants[] = {
     {"none", NULL}, {"static", f_auth_static}, {"output", f_auth_output}, {"input", f_auth_input},
@@ -108,7 +108,7 @@ static const struct vs_field f_device[] = {
     {"uuid", &s_uuid, true, NULL},
     {"name", &s_label, false, NULL},
     {"auth", &s_auth, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_device = {.type = VS_OBJECT, .fields = f_device};
 static const struct vs s_devices = {.type = VS_ARRAY, .min = 1, .max = 32, .items = &s_device};
@@ -117,7 +117,7 @@ static const struct vs s_algorithm = {.type = VS_ENUM, .values = algorithms};
 static const struct vs_field f_prov[] = {
     {"devices", &s_devices, true, NULL},
     {"algorithm", &s_algorithm, false, "\"auto\""},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_prov = {.type = VS_OBJECT, .fields = f_prov};
 
@@ -125,7 +125,7 @@ static const struct vs b_prov = {.type = VS_OBJECT, .fields = f_prov};
 static const struct vs s_oob_value = {.type = VS_STRING, .min = 1, .max = 8};
 static const struct vs_field f_oob[] = {
     {"value", &s_oob_value, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_oob = {.type = VS_OBJECT, .fields = f_oob};
 
@@ -135,71 +135,71 @@ static const struct vs s_state_filter = {.type = VS_NAME, .min = 1, .max = 32};
 static const struct vs_field f_node_query[] = {
     {"limit", &s_limit, false, "50"},        {"offset", &s_offset, false, "0"},
     {"excluded", &s_bool, false, NULL},      {"name", &s_name_filter, false, NULL},
-    {"state", &s_state_filter, false, NULL}, {NULL},
+    {"state", &s_state_filter, false, NULL}, {NULL, NULL, false, NULL},
 };
 static const struct vs q_nodes = {.type = VS_OBJECT, .fields = f_node_query};
 
 /* PATCH /api/v1/nodes/{address} */
 static const struct vs_field f_patch[] = {
     {"name", &s_label, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_patch = {.type = VS_OBJECT, .fields = f_patch};
 
 /* POST /api/v1/nodes/{address}/config: one variant per Config Client operation (§4.3.2). */
 static const struct vs_field f_cfg_page[] = {
     {"page", &s_u8, false, "0"},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_app[] = {
     {"app_index", &s_key_index, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_net[] = {
     {"net_index", &s_key_index, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_bind[] = {
     {"element", &s_u8, true, NULL},
     {"model", &s_model, true, NULL},
     {"app_index", &s_key_index, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_model[] = {
     {"element", &s_u8, true, NULL},
     {"model", &s_model, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_pub_set[] = {
     {"element", &s_u8, true, NULL},          {"model", &s_model, true, NULL},
     {"address", &s_addr_any, true, NULL},    {"app_index", &s_key_index, true, NULL},
     {"ttl", &s_pub_ttl, false, "255"},       {"period", &s_u8, false, "0"},
-    {"retransmit", &s_pub_rtx, false, NULL}, {NULL},
+    {"retransmit", &s_pub_rtx, false, NULL}, {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_sub[] = {
     {"element", &s_u8, true, NULL},
     {"model", &s_model, true, NULL},
     {"address", &s_dst, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_ttl[] = {
     {"ttl", &s_ttl, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_relay[] = {
     {"enabled", &s_bool, true, NULL},
     {"retransmit", &s_relay_rtx, false, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_cfg_beacon[] = {
     {"enabled", &s_bool, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_tx_count = {.type = VS_INT, .min = 1, .max = 8};
 static const struct vs_field f_cfg_net_tx[] = {
     {"count", &s_tx_count, true, NULL},
     {"interval_ms", &s_relay_interval, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_hb_features = {.type = VS_INT, .min = 0, .max = 15};
 static const struct vs_field f_cfg_hb_pub[] = {
@@ -209,14 +209,14 @@ static const struct vs_field f_cfg_hb_pub[] = {
     {"ttl", &s_ttl, true, NULL},
     {"features", &s_hb_features, false, "0"},
     {"net_index", &s_key_index, false, "0"},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs s_hb_source = {.type = VS_INT, .min = 0, .max = 0x7fff};
 static const struct vs_field f_cfg_hb_sub[] = {
     {"source", &s_hb_source, true, NULL},
     {"destination", &s_addr_any, true, NULL},
     {"period_log", &s_log, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs_variant cfg_variants[] = {
     {"composition_get", f_cfg_page},
@@ -252,25 +252,25 @@ static const struct vs_field f_onoff[] = {
     {"address", &s_dst, true, NULL},
     {"on", &s_bool, true, NULL},
     {"ack", &s_bool, false, "true"},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_onoff = {.type = VS_OBJECT, .fields = f_onoff};
 
 /* Keys. */
 static const struct vs_field f_export[] = {
     {"export", &s_bool, false, "false"},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs q_export = {.type = VS_OBJECT, .fields = f_export};
 static const struct vs_field f_netkey[] = {
     {"index", &s_key_index, false, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_netkey = {.type = VS_OBJECT, .fields = f_netkey};
 static const struct vs_field f_appkey[] = {
     {"net_index", &s_key_index, true, NULL},
     {"index", &s_key_index, false, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_appkey = {.type = VS_OBJECT, .fields = f_appkey};
 
@@ -278,7 +278,7 @@ static const struct vs b_appkey = {.type = VS_OBJECT, .fields = f_appkey};
 static const struct vs_field f_page_query[] = {
     {"limit", &s_limit, false, "50"},
     {"offset", &s_offset, false, "0"},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs q_page = {.type = VS_OBJECT, .fields = f_page_query};
 
@@ -286,7 +286,7 @@ static const struct vs q_page = {.type = VS_OBJECT, .fields = f_page_query};
 static const struct vs_field f_token[] = {
     {"name", &s_id, true, NULL},
     {"role", &s_role, true, NULL},
-    {NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs b_token = {.type = VS_OBJECT, .fields = f_token};
 

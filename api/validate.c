@@ -235,7 +235,8 @@ static int check_tagged(const struct vs *s, json_t *obj, const char *path, char 
 			int depth)
 {
 	static const struct vs tag_schema = {.type = VS_STRING, .min = 1, .max = 64};
-	const struct vs_field tag_field[] = {{s->tag, &tag_schema, true, NULL}, {NULL}};
+	const struct vs_field tag_field[] = {{s->tag, &tag_schema, true, NULL},
+					     {NULL, NULL, false, NULL}};
 	const struct vs_variant *var;
 	const char *tag;
 	json_t *t = json_object_get(obj, s->tag);

@@ -189,8 +189,8 @@ __attribute__((unused)) static int fx_ncmds(void)
 }
 
 /* One request; asserts that a response arrived. */
-static struct http_resp fx_req(const char *method, const char *path, const char *headers,
-			       const char *body)
+__attribute__((unused)) static struct http_resp fx_req(const char *method, const char *path,
+						       const char *headers, const char *body)
 {
 	struct http_resp r;
 
@@ -201,7 +201,8 @@ static struct http_resp fx_req(const char *method, const char *path, const char 
 }
 
 /* Asserts a problem+json response with the status and a detail containing needle. */
-static void fx_assert_problem(struct http_resp *r, int status, const char *needle)
+__attribute__((unused)) static void fx_assert_problem(struct http_resp *r, int status,
+						      const char *needle)
 {
 	char *ct = http_header(r, "Content-Type");
 	json_t *j = http_json(r);
