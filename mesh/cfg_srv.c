@@ -366,26 +366,37 @@ static int on_model_app(struct cfg_srv *s, const struct mesh_acc_msg *req, const
 	return reply(s, req, &m);
 }
 
-static int on_model_app_get(struct cfg_srv *s, const struct mesh_acc_msg *req,
-			    const struct cfg_msg *in)
+/*
+ * SIG/Vendor Model App Get and Model Subscription Get share one shape: a
+ * list of the model's bindings or subscriptions (§4.3.2).  Device-key models
+ * have neither: Invalid Model for bindings, Not A Subscribe Model for
+ * subscriptions.
+ */
+static int on_model_list(struct cfg_srv *s, const struct mesh_acc_msg *req,
+			 const struct cfg_msg *in, bool subs)
 {
 	struct cfg_msg *m = calloc(1, sizeof(*m));
 	struct mesh_acc_model *mdl;
+	bool sig = in->op == CFG_OP_SIG_MODEL_APP_GET || in->op == CFG_OP_SIG_MODEL_SUB_GET;
 	uint8_t st;
 	int r;
 
 	if (!m) {
 		return -ENOMEM;
 	}
-	m->op = in->op == CFG_OP_SIG_MODEL_APP_GET ? CFG_OP_SIG_MODEL_APP_LIST
-						   : CFG_OP_VND_MODEL_APP_LIST;
+	if (subs) {
+		m->op = sig ? CFG_OP_SIG_MODEL_SUB_LIST : CFG_OP_VND_MODEL_SUB_LIST;
+	} else {
+		m->op = sig ? CFG_OP_SIG_MODEL_APP_LIST : CFG_OP_VND_MODEL_APP_LIST;
+	}
 	m->model_list.elem_addr = in->model_ref.elem_addr;
 	m->model_list.model = in->model_ref.model;
 	mdl = find_model(s, in->model_ref.elem_addr, &in->model_ref.model, &st);
 	if (mdl && dev_key_model(mdl)) {
-		st = CFG_STATUS_INVALID_MODEL;
+		st = subs ? CFG_STATUS_NOT_A_SUBSCRIBE_MODEL : CFG_STATUS_INVALID_MODEL;
 	} else if (mdl) {
-		size_t n = mesh_acc_model_bindings(mdl, m->model_list.items, CFG_LIST_MAX);
+		size_t n = subs ? mesh_acc_model_subs(mdl, m->model_list.items, CFG_LIST_MAX)
+				: mesh_acc_model_bindings(mdl, m->model_list.items, CFG_LIST_MAX);
 
 		m->model_list.n = n > CFG_LIST_MAX ? CFG_LIST_MAX : n;
 	}
@@ -525,35 +536,6 @@ static int on_model_sub(struct cfg_srv *s, const struct mesh_acc_msg *req, const
 	return reply(s, req, &m);
 }
 
-static int on_model_sub_get(struct cfg_srv *s, const struct mesh_acc_msg *req,
-			    const struct cfg_msg *in)
-{
-	struct cfg_msg *m = calloc(1, sizeof(*m));
-	struct mesh_acc_model *mdl;
-	uint8_t st;
-	int r;
-
-	if (!m) {
-		return -ENOMEM;
-	}
-	m->op = in->op == CFG_OP_SIG_MODEL_SUB_GET ? CFG_OP_SIG_MODEL_SUB_LIST
-						   : CFG_OP_VND_MODEL_SUB_LIST;
-	m->model_list.elem_addr = in->model_ref.elem_addr;
-	m->model_list.model = in->model_ref.model;
-	mdl = find_model(s, in->model_ref.elem_addr, &in->model_ref.model, &st);
-	if (mdl && dev_key_model(mdl)) {
-		st = CFG_STATUS_NOT_A_SUBSCRIBE_MODEL;
-	} else if (mdl) {
-		size_t n = mesh_acc_model_subs(mdl, m->model_list.items, CFG_LIST_MAX);
-
-		m->model_list.n = n > CFG_LIST_MAX ? CFG_LIST_MAX : n;
-	}
-	m->model_list.status = st;
-	r = reply(s, req, m);
-	free(m);
-	return r;
-}
-
 static int on_krp(struct cfg_srv *s, const struct mesh_acc_msg *req, const struct cfg_msg *in)
 {
 	struct cfg_msg m = {.op = CFG_OP_KRP_STATUS};
@@ -688,7 +670,7 @@ static int on_config(struct mesh_acc_model *mdl, const struct mesh_acc_msg *msg,
 		break;
 	case CFG_OP_SIG_MODEL_APP_GET:
 	case CFG_OP_VND_MODEL_APP_GET:
-		r = on_model_app_get(s, msg, in);
+		r = on_model_list(s, msg, in, false);
 		break;
 	case CFG_OP_MODEL_PUB_GET:
 	case CFG_OP_MODEL_PUB_SET:
@@ -706,7 +688,7 @@ static int on_config(struct mesh_acc_model *mdl, const struct mesh_acc_msg *msg,
 		break;
 	case CFG_OP_SIG_MODEL_SUB_GET:
 	case CFG_OP_VND_MODEL_SUB_GET:
-		r = on_model_sub_get(s, msg, in);
+		r = on_model_list(s, msg, in, true);
 		break;
 	case CFG_OP_KRP_GET:
 	case CFG_OP_KRP_SET:
@@ -856,4 +838,32 @@ int cfg_srv_page128_set(struct cfg_srv *s, const uint8_t *page, size_t len)
 void cfg_srv_hb_get(const struct cfg_srv *s, struct cfg_srv_hb *out)
 {
 	*out = s->hb;
+}
+
+int cfg_srv_hb_set(struct cfg_srv *s, const struct cfg_srv_hb *hb)
+{
+	bool sub_off = hb->sub_src == MESH_ADDR_UNASSIGNED || hb->sub_dst == MESH_ADDR_UNASSIGNED;
+
+	/*
+	 * Accept exactly what the Set handlers above can leave behind, so that
+	 * any state this server reached can be stored and restored: TTL and
+	 * NetKey Index in range, CountLog 0x00-0x11 or 0xff (§4.2.17.2), no
+	 * count or period without a destination; a subscription source that is
+	 * unicast, a destination that is not virtual, PeriodLog up to 0x11
+	 * (§4.2.18), and all zero when either address is unassigned.
+	 */
+	if (hb->pub_ttl > MESH_TTL_MAX || hb->pub_net_idx > MESH_KEY_IDX_MAX ||
+	    (hb->pub_count_log > 0x11 && hb->pub_count_log != 0xff) ||
+	    (hb->pub_dst == MESH_ADDR_UNASSIGNED && (hb->pub_count_log || hb->pub_period_log))) {
+		return -EINVAL;
+	}
+	if (sub_off && (hb->sub_src || hb->sub_dst || hb->sub_period_log)) {
+		return -EINVAL;
+	}
+	if (!sub_off && (!mesh_addr_is_unicast(hb->sub_src) || mesh_addr_is_virtual(hb->sub_dst) ||
+			 hb->sub_period_log > 0x11)) {
+		return -EINVAL;
+	}
+	s->hb = *hb;
+	return 0;
 }
