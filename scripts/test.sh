@@ -28,6 +28,14 @@ cmake --build build -j "$jobs"
 step "tests (plain)"
 (cd build && ctest --output-on-failure -j "$jobs")
 
+step "OpenAPI lint and route parity"
+scripts/lint-openapi.sh
+
+if [ -x tests/integration/run.sh ]; then
+	step "HTTP integration tests (meshsim + meshgw, responses validated against openapi.yaml)"
+	BUILD_DIR=build tests/integration/run.sh
+fi
+
 if [ -n "${QUICK:-}" ]; then
 	exit 0
 fi
