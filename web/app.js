@@ -33,11 +33,12 @@ const addr = (n) => (n === null || n === undefined ? '—' : hex4(n));
 const uuidText = (u) => (u && u.length === 32
   ? `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}` : u || '');
 
-function timeEl(iso) {
+// timeOnly: for moments of the last minutes, where the date is noise.
+function timeEl(iso, timeOnly) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return el('time', { datetime: iso, title: iso }, d.toLocaleString());
+  return el('time', { datetime: iso, title: d.toLocaleString() }, timeOnly ? d.toLocaleTimeString() : d.toLocaleString());
 }
 
 function showError(id, err) {
@@ -47,8 +48,8 @@ function showError(id, err) {
 
 function dlRows(dl, rows) {
   dl.replaceChildren();
-  for (const [k, v] of rows) {
-    dl.append(el('div', {}, el('dt', {}, k), el('dd', {}, v)));
+  for (const [k, v, cls] of rows) {
+    dl.append(el('div', { class: cls }, el('dt', {}, k), el('dd', {}, v)));
   }
 }
 
@@ -288,7 +289,7 @@ async function loadNetwork() {
   try {
     const n = await api('GET', '/api/v1/network');
     dlRows($('network-summary'), [
-      ['Mesh UUID', el('code', {}, uuidText(n.mesh_uuid))],
+      ['Mesh UUID', el('code', {}, uuidText(n.mesh_uuid)), 'full'],
       ['IV Index', `${n.iv_index}${n.iv_update ? ' (IV Update in progress)' : ''}`],
       ['Gateway address', addr(n.address)],
       ['Unicast range', `${addr(n.unicast_range.low)} – ${addr(n.unicast_range.high)}`],
@@ -370,7 +371,7 @@ function buildScanRow(uuid) {
     type: 'checkbox', id: `sel-${id}`, 'aria-label': `Select device ${label}`,
     onchange: updateSelection,
   });
-  r.rssi = el('td', { dataset: { label: 'RSSI' } });
+  r.rssi = el('td', { class: 'nowrap', dataset: { label: 'RSSI' } });
   r.oob = el('td', { dataset: { label: 'OOB information' } });
   r.seen = el('td', { dataset: { label: 'Last seen' } });
   r.name = el('input', {
@@ -414,11 +415,11 @@ function buildScanRow(uuid) {
   r.staticOob.addEventListener('input', () => validateRow(r, false));
   showGroup();
   r.row = el('tr', {},
-    el('td', { class: 'sel' }, r.sel),
-    el('td', { dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, label)),
+    el('td', { class: 'sel' }, r.sel, el('label', { for: r.sel.id, class: 'card-only' }, 'Select')),
+    el('td', { class: 'wide', dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, label)),
     r.rssi, r.oob, r.seen,
-    el('td', { dataset: { label: 'Name' } }, r.name),
-    el('td', { dataset: { label: 'Authentication' }, class: 'auth' }, r.method, ...Object.values(r.groups)));
+    el('td', { class: 'wide', dataset: { label: 'Name' } }, r.name),
+    el('td', { dataset: { label: 'Authentication' }, class: 'auth full' }, r.method, ...Object.values(r.groups)));
   return r;
 }
 
@@ -458,7 +459,7 @@ function upsertScanResult(d, fromEvent) {
   const info = r.data.oob_info ?? 0;
   r.oob.replaceChildren(el('span', { title: hex4(info) }, oobInfoText(info)));
   if (r.data.uri_hash) r.oob.append(el('span', { class: 'muted small' }, ` · URI hash ${r.data.uri_hash}`));
-  r.seen.replaceChildren(timeEl(r.data.last_seen));
+  r.seen.replaceChildren(timeEl(r.data.last_seen, true));
   $('scan-empty').hidden = scanRows.size > 0;
   if (fromEvent && !scanning) setScanning(true);
 }
@@ -649,7 +650,7 @@ function upsertSession(d) {
   s.title.textContent = x.name || uuidText(x.uuid);
   s.badge.replaceChildren(badge(x.state));
   dlRows(s.info, [
-    ...(x.name ? [['UUID', el('code', {}, uuidText(x.uuid))]] : []),
+    ...(x.name ? [['UUID', el('code', {}, uuidText(x.uuid)), 'full']] : []),
     ['Address', addr(x.address)],
     ['Authentication', x.auth_method],
     ['Updated', timeEl(x.updated_at)],
@@ -669,7 +670,7 @@ function upsertSession(d) {
 const renderSessions = debounce(() => {
   const list = $('sessions');
   const sorted = [...sessions.values()].sort((a, b) => (b.data.created_at || '').localeCompare(a.data.created_at || '')
-    || String(a.data.id).localeCompare(String(b.data.id)));
+    || String(b.data.id).localeCompare(String(a.data.id), undefined, { numeric: true }));
   // Re-append only when the order changed, so a field being typed in keeps focus.
   const same = sorted.length === list.children.length && sorted.every((s, i) => list.children[i] === s.li);
   if (!same) list.replaceChildren(...sorted.map((s) => s.li));
@@ -726,8 +727,8 @@ async function loadNodes() {
       el('td', { dataset: { label: 'Name' } }, n.name || el('span', { class: 'muted' }, 'unnamed')),
       el('td', { dataset: { label: 'State' } }, badge(n.state), n.excluded ? ' removed' : ''),
       el('td', { dataset: { label: 'Elements' } }, String(n.elements)),
-      el('td', { dataset: { label: 'Product' } }, n.cid === null ? '—' : `CID ${hex4(n.cid)} PID ${hex4(n.pid)} VID ${hex4(n.vid)}`),
-      el('td', { dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, uuidText(n.uuid)))));
+      el('td', { class: 'wide', dataset: { label: 'Product' } }, n.cid === null ? '—' : `CID ${hex4(n.cid)} PID ${hex4(n.pid)} VID ${hex4(n.vid)}`),
+      el('td', { class: 'wide', dataset: { label: 'UUID' } }, el('code', {}, uuidText(n.uuid)))));
     $('nodes-rows').replaceChildren(...rows);
     const from = res.items.length ? res.offset + 1 : 0;
     const to = res.offset + res.items.length;
@@ -1001,7 +1002,7 @@ async function loadOperations() {
       el('td', { dataset: { label: 'Progress' } },
         el('progress', { max: 100, value: o.progress, 'aria-label': `Progress of operation ${o.id}` }),
         ` ${o.progress} %`),
-      el('td', { dataset: { label: 'Result' }, class: 'result' },
+      el('td', { dataset: { label: 'Result' }, class: 'result wide' },
         o.error ? el('span', { class: 'error' }, o.error) : (o.result === null ? '—' : el('code', {}, JSON.stringify(o.result)))),
       el('td', { dataset: { label: 'Updated' } }, timeEl(o.updated_at)))));
     $('ops-empty').hidden = res.items.length > 0;
