@@ -143,7 +143,9 @@ const VIEWS = ['login', 'network', 'scan', 'provisioning', 'nodes', 'node', 'ope
 let current = null;
 let leaveView = () => {};
 
-function route() {
+// refresh: reload the current view's data only (after a reconnect), without
+// moving the focus.
+function route(refresh) {
   const [name, arg] = (location.hash.slice(1) || 'network').split('/');
   const loggedIn = !!getToken();
   const view = !loggedIn ? 'login' : (VIEWS.includes(name) && name !== 'login' ? name : 'network');
@@ -166,7 +168,7 @@ function route() {
   document.title = `${$(`view-${view}`).querySelector('h2').textContent} · meshgw`;
   // Move focus to the new view's heading so keyboard and screen-reader
   // users land on what changed (not on the first load).
-  if (!first) $(`view-${view}`).querySelector('h2').focus();
+  if (!first && refresh !== true) $(`view-${view}`).querySelector('h2').focus();
   const enter = {
     network: enterNetwork,
     scan: enterScan,
@@ -191,7 +193,7 @@ const stream = new EventStream({
 });
 
 function refreshCurrent() {
-  if (current && current !== 'login') route();
+  if (current && current !== 'login') route(true);
 }
 
 function login(token) {
@@ -350,13 +352,15 @@ function setScanning(on, endsAt) {
     };
     tick();
     countdown = setInterval(tick, 1000);
-    if (current === 'scan') {
-      stopScanPoll();
-      stopScanPoll = poll(loadScanResults, 2000, () => scanning && current === 'scan');
-    }
+    if (current === 'scan') startScanPoll();
   } else {
     $('scan-status').textContent = `Not scanning · ${scanRows.size} device${scanRows.size === 1 ? '' : 's'} seen`;
   }
+}
+
+function startScanPoll() {
+  stopScanPoll();
+  stopScanPoll = poll(loadScanResults, 2000, () => scanning && current === 'scan');
 }
 
 function option(value, text, selected) {
@@ -515,6 +519,7 @@ $('scan-form').addEventListener('submit', async (ev) => {
         scanRows.delete(r.data.uuid);
       }
     }
+    updateSelection();
     const start = Date.parse(s.started_at);
     setScanning(true, (Number.isNaN(start) ? Date.now() : start) + s.duration_s * 1000);
   } catch (err) {
@@ -532,7 +537,7 @@ $('scan-stop').addEventListener('click', async (ev) => {
 });
 
 function enterScan() {
-  loadScanResults().catch(() => {});
+  loadScanResults().then(() => { if (scanning) startScanPoll(); }).catch(() => {});
   return () => stopScanPoll();
 }
 
@@ -1030,7 +1035,7 @@ $('ops-next').addEventListener('click', () => {
 
 // ---------------------------------------------------------------- start
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => route());
 if (getToken()) stream.start();
 // Sessions feed the "waiting" count in the navigation from any view.
 if (getToken()) loadSessions().catch(() => {});
