@@ -71,8 +71,12 @@ static const struct vs s_pub_rtx = {.type = VS_OBJECT, .fields = f_pub_rtx};
 
 /* POST /api/v1/scans */
 static const struct vs s_duration = {.type = VS_INT, .min = 1, .max = 600};
+static const struct vs s_server = {.type = VS_INT, .min = 0x0001, .max = 0x7fff};
+static const struct vs s_servers = {.type = VS_ARRAY, .min = 1, .max = 32, .items = &s_server};
 static const struct vs_field f_scan[] = {
     {"duration_s", &s_duration, false, "30"},
+    {"remote", &s_bool, false, "false"},
+    {"servers", &s_servers, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs b_scan = {.type = VS_OBJECT, .fields = f_scan};
@@ -108,6 +112,7 @@ static const struct vs_field f_device[] = {
     {"uuid", &s_uuid, true, NULL},
     {"name", &s_label, false, NULL},
     {"auth", &s_auth, true, NULL},
+    {"server", &s_server, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs s_device = {.type = VS_OBJECT, .fields = f_device};
@@ -128,6 +133,15 @@ static const struct vs_field f_oob[] = {
     {NULL, NULL, false, NULL},
 };
 static const struct vs b_oob = {.type = VS_OBJECT, .fields = f_oob};
+
+/* POST /api/v1/nodes/{address}/refresh (NPPI) */
+static const char *const procedures[] = {"device_key", "address", "composition", NULL};
+static const struct vs s_procedure = {.type = VS_ENUM, .values = procedures};
+static const struct vs_field f_refresh[] = {
+    {"procedure", &s_procedure, true, NULL},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs b_refresh = {.type = VS_OBJECT, .fields = f_refresh};
 
 /* GET /api/v1/nodes */
 static const struct vs s_name_filter = {.type = VS_STRING, .min = 1, .max = 64};
@@ -314,6 +328,7 @@ static const struct api_route routes[] = {
     {"DELETE", "/api/v1/nodes/{address}", O, GW_CMD_NODE_REMOVE, NULL, NULL, 202, 0},
     {"GET", "/api/v1/nodes/{address}/composition/{page}", V, GW_CMD_NODE_COMP, NULL, NULL, 200, 0},
     {"POST", "/api/v1/nodes/{address}/config", O, GW_CMD_NODE_CONFIG, &b_config, NULL, 200, 0},
+    {"POST", "/api/v1/nodes/{address}/refresh", O, GW_CMD_NODE_REFRESH, &b_refresh, NULL, 202, 0},
 
     {"POST", "/api/v1/onoff", O, GW_CMD_ONOFF_SET, &b_onoff, NULL, 200, 0},
     {"GET", "/api/v1/onoff/{address}", V, GW_CMD_ONOFF_GET, NULL, NULL, 200, 0},

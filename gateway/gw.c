@@ -106,6 +106,10 @@ static uint64_t stack_deadline(const struct gw *gw)
 	t = cfg_cli_next_deadline(gw->cfg);
 	d = t < d ? t : d;
 	t = mesh_cli_next_deadline(gw->onoff);
+	d = t < d ? t : d;
+	t = rpr_cli_next_deadline(gw->rpr);
+	d = t < d ? t : d;
+	t = pb_remote_next_deadline(gw->pbr);
 	return t < d ? t : d;
 }
 
@@ -138,6 +142,8 @@ static void on_stack_timer(struct gw_loop *loop, uint64_t id, void *ctx)
 	prov_adv_tick(gw->pa, now);
 	cfg_cli_tick(gw->cfg, now);
 	mesh_cli_tick(gw->onoff, now);
+	rpr_cli_tick(gw->rpr, now);
+	pb_remote_tick(gw->pbr, now);
 	gw_rearm(gw);
 }
 
@@ -345,7 +351,16 @@ static int build_stack(struct gw *gw)
 	}
 	gw->cfg = cfg_cli_new(gw->node);
 	gw->onoff = mesh_cli_new(gw->node, 0, onoff_cli, false, onoff_status, 1, NULL, NULL);
-	if (!gw->cfg || !gw->onoff) {
+	{
+		struct rpr_cli_ops ro = gw_rpr_ops;
+		struct pb_remote_ops po = gw_pbr_ops;
+
+		ro.ctx = gw;
+		po.ctx = gw;
+		gw->rpr = rpr_cli_new(gw->node, &ro);
+		gw->pbr = gw->rpr ? pb_remote_new(gw->rpr, NULL, &po, NULL) : NULL;
+	}
+	if (!gw->cfg || !gw->onoff || !gw->pbr) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -478,7 +493,7 @@ void gw_shutdown(struct gw *gw)
 
 bool gw_stopping_done(const struct gw *gw)
 {
-	return prov_adv_next_deadline(gw->pa) == UINT64_MAX;
+	return prov_adv_next_deadline(gw->pa) == UINT64_MAX && pb_remote_active(gw->pbr) == 0;
 }
 
 void gw_free(struct gw *gw)
@@ -497,6 +512,8 @@ void gw_free(struct gw *gw)
 	}
 	gw_bearer_free(gw->bearer);
 	prov_adv_free(gw->pa);
+	pb_remote_free(gw->pbr);
+	rpr_cli_free(gw->rpr);
 	cfg_cli_free(gw->cfg);
 	mesh_cli_free(gw->onoff);
 	mesh_node_free(gw->node);

@@ -222,15 +222,35 @@ static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 	    NULL);
 }
 
-static json_t *op_json(const struct store_op *op)
+static json_t *op_json(const struct store_op *op, int target)
 {
 	json_t *res = op->result ? json_loads(op->result, 0, NULL) : NULL;
+	json_t *addr = json_object_get(res, "address");
+	char id[24];
 
-	return json_pack("{s:I, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "id", (json_int_t)op->id,
-			 "type", op->type, "state", op_states[op->state % 5], "progress",
-			 op->progress, "result", res ? res : json_null(), "error",
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)op->id);
+	if (target < 0 && json_is_integer(addr)) {
+		target = (int)json_integer_value(addr);
+	}
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", id, "type",
+			 op->type, "state", op_states[op->state % 5], "progress", op->progress,
+			 "target", target >= 0 ? json_integer(target) : json_null(), "result",
+			 res ? res : json_null(), "error",
 			 op->error[0] ? json_string(op->error) : json_null(), "created_at",
 			 gw_time_json(op->created_ms), "updated_at", gw_time_json(op->updated_ms));
+}
+
+json_t *gw_op_json(struct gw *gw, uint64_t id, int target)
+{
+	struct store_op op;
+	json_t *o;
+
+	if (store_op_get(gw->st, id, &op)) {
+		return NULL;
+	}
+	o = op_json(&op, target);
+	store_op_clear(&op);
+	return o;
 }
 
 static void cmd_op_get(struct gw *gw, struct gw_cmd *c)
@@ -245,7 +265,7 @@ static void cmd_op_get(struct gw *gw, struct gw_cmd *c)
 		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "no such operation");
 		return;
 	}
-	gw_cmd_complete(gw->q, c, 0, op_json(&op), NULL);
+	gw_cmd_complete(gw->q, c, 0, op_json(&op, -1), NULL);
 	store_op_clear(&op);
 }
 
@@ -265,7 +285,7 @@ static void cmd_op_list(struct gw *gw, struct gw_cmd *c)
 	}
 	while (--id >= 1 && (json_int_t)json_array_size(items) < limit) {
 		if (store_op_get(gw->st, id, &op) == 0) {
-			json_array_append_new(items, op_json(&op));
+			json_array_append_new(items, op_json(&op, -1));
 			store_op_clear(&op);
 		}
 	}
@@ -497,6 +517,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 			      (json_int_t)((gw_loop_now(gw->loop) - gw->started_ms) / 1000),
 			      "bearer", gw_bearer_ready(gw->bearer)),
 		    NULL);
+		break;
+	case GW_CMD_NODE_REFRESH:
+		gw_cmd_node_refresh(gw, c);
 		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);

@@ -27,16 +27,21 @@ enum gw_cmd_type {
 	 *   net_keys:[{index, phase}], app_keys:[{index, net_index}], nodes: count} */
 	GW_CMD_NETWORK_GET = 1,
 
-	/* POST /api/v1/scans {duration_s: 1..600 (default 30)}
-	 *   -> 202 {id, state:"running", started_at, duration_s} */
+	/* POST /api/v1/scans {duration_s: 1..600 (default 30), remote: bool
+	 *   (false; true: also through every Remote Provisioning Server of the
+	 *   network), servers?: [address] (scan through these servers)}
+	 *   -> 202 {id, state:"running", started_at, duration_s, servers:[address]} */
 	GW_CMD_SCAN_START,
 	/* DELETE /api/v1/scans/current -> {state:"stopped"} */
 	GW_CMD_SCAN_STOP,
 	/* GET /api/v1/scans/results -> {scanning: bool, items:[{uuid, oob_info,
-	 *   uri_hash|null, rssi, first_seen, last_seen}]} */
+	 *   uri_hash|null, rssi (best), first_seen, last_seen, seen_by:[{via
+	 *   (0: the gateway itself, else the server's address), rssi, last_seen}]}]} */
 	GW_CMD_SCAN_RESULTS,
 
-	/* POST /api/v1/provisioning {devices:[{uuid, name?, auth:{method:
+	/* POST /api/v1/provisioning {devices:[{uuid, name?, server?: address of the
+	 *   Remote Provisioning Server to go through (default: the gateway itself
+	 *   when it saw the device, else the server that saw it best), auth:{method:
 	 *   "none"|"static"|"output"|"input", static_oob?: hex 32|64,
 	 *   action?: "blink"|"beep"|"vibrate"|"numeric"|"alphanumeric"|"push"|"twist",
 	 *   size?: 1..8}}] (1..32 devices), algorithm?: "auto"|"hmac"|"cmac"}
@@ -44,7 +49,9 @@ enum gw_cmd_type {
 	 * session = {id, uuid, name, state: "queued"|"linking"|"provisioning"|
 	 *   "waiting_oob"|"configuring"|"done"|"failed"|"cancelled",
 	 *   address|null, auth_method, input_oob_value|null (shown to the user
-	 *   for Input OOB), error|null, created_at, updated_at} */
+	 *   for Input OOB), via|null (server address for PB-Remote), procedure|null
+	 *   (node refresh: "device_key"|"address"|"composition"), error|null,
+	 *   created_at, updated_at} */
 	GW_CMD_PROV_START,
 	/* GET /api/v1/provisioning -> {items:[session]} (recent and active) */
 	GW_CMD_PROV_LIST,
@@ -123,8 +130,15 @@ enum gw_cmd_type {
 	/* DELETE /api/v1/tokens/{name} -> {name, revoked: true} (admin) */
 	GW_CMD_TOKEN_REVOKE,
 
-	/* GET /healthz (no token) -> {status:"ok", version, uptime_s} */
+	/* GET /healthz (no token) -> {status:"ok", version, uptime_s, bearer} */
 	GW_CMD_HEALTH,
+
+	/* POST /api/v1/nodes/{address}/refresh {procedure: "device_key"|"address"|
+	 *   "composition"} -> 202 operation + {session} (Node Provisioning
+	 *   Protocol Interface through the node's own Remote Provisioning Server:
+	 *   a new DevKey; a new address (the old one is excluded); the
+	 *   composition of page 128 becomes page 0 and models are bound again). */
+	GW_CMD_NODE_REFRESH,
 
 	GW_CMD_MAX
 };

@@ -15,7 +15,9 @@
 #include "mesh/cfg_cli.h"
 #include "mesh/client.h"
 #include "mesh/node.h"
+#include "mesh/pb_remote.h"
 #include "mesh/prov_adv.h"
+#include "mesh/rpr_cli.h"
 #include "storage/store.h"
 
 #define GW_SESS_MAX 64
@@ -45,10 +47,15 @@ struct gw_sess {
 	uint8_t uuid[16];
 	char name[STORE_NAME_MAX];
 	enum sess_state state;
-	struct prov_cfg cfg; /* provisioner configuration (holds the static OOB) */
-	uint8_t auth_method; /* kept after cfg is wiped */
-	uint32_t link;       /* prov_adv handle while linking/provisioning */
-	uint16_t addr;       /* reserved / assigned primary address, 0 = none */
+	struct prov_cfg cfg;    /* provisioner configuration (holds the static OOB) */
+	uint8_t auth_method;    /* kept after cfg is wiped */
+	bool remote;            /* PB-Remote (link is a pb_remote handle) */
+	uint16_t via;           /* Remote Provisioning Server, 0 = PB-ADV from the gateway */
+	int procedure;          /* NPPI procedure of a node refresh, -1 for provisioning */
+	uint16_t old_addr;      /* node refresh: the node's address before */
+	uint8_t new_devkey[16]; /* node refresh: the DevKey to confirm */
+	uint32_t link;          /* prov_adv handle while linking/provisioning */
+	uint16_t addr;          /* reserved / assigned primary address, 0 = none */
 	uint8_t elements;
 	char input_value[16]; /* Input OOB: what the user types on the device */
 	char error[160];
@@ -73,6 +80,8 @@ struct gw {
 	struct cfg_cli *cfg;
 	struct mesh_cli *onoff;
 	struct prov_adv *pa;
+	struct rpr_cli *rpr;
+	struct pb_remote *pbr;
 	uint64_t timer;      /* loop timer for the stack's next deadline */
 	uint64_t timer_when; /* its deadline */
 	uint64_t started_ms; /* monotonic, for uptime */
@@ -106,6 +115,8 @@ json_t *gw_node_json(const struct store_node *n);
 
 /* gw_cmd.c */
 int gw_cmd_attach(struct gw *gw);
+/* An operation as the API shows it (target: node address, or -1); NULL if unknown. */
+json_t *gw_op_json(struct gw *gw, uint64_t id, int target);
 void gw_cmd_detach(struct gw *gw);
 
 /* gw_prov.c */
@@ -119,6 +130,9 @@ void gw_cmd_prov_list(struct gw *gw, struct gw_cmd *c);
 void gw_cmd_prov_get(struct gw *gw, struct gw_cmd *c);
 void gw_cmd_prov_oob(struct gw *gw, struct gw_cmd *c);
 void gw_cmd_prov_cancel(struct gw *gw, struct gw_cmd *c);
+void gw_cmd_node_refresh(struct gw *gw, struct gw_cmd *c);
+extern const struct pb_remote_ops gw_pbr_ops;
+extern const struct rpr_cli_ops gw_rpr_ops;
 extern const struct prov_adv_ops gw_prov_ops;
 
 /* gw_node.c */

@@ -735,11 +735,12 @@ void gw_cmd_node_remove(struct gw *gw, struct gw_cmd *c)
 		gw_cmd_complete(gw->q, c, r, NULL, strerror(-r));
 		return;
 	}
-	gw_cmd_complete(gw->q, c, 0,
-			json_pack("{s:i, s:I, s:s, s:s, s:i, s:i}", "_http_status", 202, "id",
-				  (json_int_t)j->op_id, "type", "remove", "state", "running",
-				  "progress", 10, "target", n.unicast),
-			NULL);
+	{
+		json_t *o = gw_op_json(gw, j->op_id, n.unicast);
+
+		json_object_set_new(o, "_http_status", json_integer(202));
+		gw_cmd_complete(gw->q, c, 0, o, NULL);
+	}
 	gw_rearm(gw);
 }
 

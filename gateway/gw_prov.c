@@ -28,6 +28,7 @@ static const char *const state_names[] = {
 };
 
 static const char *const method_names[] = {"none", "static", "output", "input"};
+static const char *const proc_names[] = {"device_key", "address", "composition"};
 
 /* UUIDs reported during the current scan (an event only for the first sighting). */
 static bool seen_before(struct gw *gw, const uint8_t uuid[16]);
@@ -37,15 +38,21 @@ static bool seen_before(struct gw *gw, const uint8_t uuid[16]);
 static json_t *sess_json(const struct gw_sess *s)
 {
 	char uuid[33];
+	json_t *o;
 
-	return json_pack(
-	    "{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "id", s->id, "uuid",
-	    gw_hex(s->uuid, 16, uuid), "name", s->name, "state", state_names[s->state], "address",
-	    s->addr && s->state >= SESS_CONFIGURING ? json_integer(s->addr) : json_null(),
-	    "auth_method", method_names[s->auth_method & 3], "input_oob_value",
-	    s->input_value[0] ? json_string(s->input_value) : json_null(), "error",
-	    s->error[0] ? json_string(s->error) : json_null(), "created_at",
-	    gw_time_json(s->created), "updated_at", gw_time_json(s->updated));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "id", s->id, "uuid",
+		      gw_hex(s->uuid, 16, uuid), "name", s->name, "state", state_names[s->state],
+		      "address",
+		      s->addr && s->state >= SESS_CONFIGURING ? json_integer(s->addr) : json_null(),
+		      "auth_method", method_names[s->auth_method & 3], "input_oob_value",
+		      s->input_value[0] ? json_string(s->input_value) : json_null(), "error",
+		      s->error[0] ? json_string(s->error) : json_null(), "created_at",
+		      gw_time_json(s->created), "updated_at", gw_time_json(s->updated));
+	json_object_set_new(o, "via", s->via ? json_integer(s->via) : json_null());
+	json_object_set_new(o, "procedure",
+			    s->procedure >= 0 ? json_string(proc_names[s->procedure % 3])
+					      : json_null());
+	return o;
 }
 
 static void sess_update(struct gw *gw, struct gw_sess *s, enum sess_state st)
@@ -55,14 +62,14 @@ static void sess_update(struct gw *gw, struct gw_sess *s, enum sess_state st)
 	gw_publish(gw, "provisioning.updated", sess_json(s));
 }
 
-static struct gw_sess *sess_by_link(struct gw *gw, uint32_t link)
+static struct gw_sess *sess_by_link(struct gw *gw, uint32_t link, bool remote)
 {
 	size_t i;
 
 	for (i = 0; i < GW_SESS_MAX; i++) {
 		struct gw_sess *s = &gw->sess[i];
 
-		if (s->used && s->link == link &&
+		if (s->used && s->link == link && s->remote == remote &&
 		    (s->state == SESS_LINKING || s->state == SESS_PROVISIONING ||
 		     s->state == SESS_WAITING_OOB)) {
 			return s;
@@ -137,7 +144,8 @@ static void start_queued(struct gw *gw);
 /* A session ended before the node was stored: give the address back. */
 static void sess_abort(struct gw *gw, struct gw_sess *s, enum sess_state st, const char *error)
 {
-	if (s->addr) {
+	/* A reserved address (new devices, Address Refresh) goes back; a node's own stays. */
+	if (s->addr && s->addr != s->old_addr) {
 		(void)store_addr_release(gw->st, s->addr);
 		s->addr = 0;
 	}
@@ -149,6 +157,7 @@ static int sess_start(struct gw *gw, struct gw_sess *s)
 {
 	struct mesh_net *net = mesh_node_net(gw->node);
 	struct store_netkey nk;
+	uint64_t now = gw_loop_now(gw->loop);
 	uint32_t iv;
 	bool upd;
 	int r;
@@ -163,8 +172,17 @@ static int sess_start(struct gw *gw, struct gw_sess *s)
 	s->cfg.data.net_idx = gw->primary_net;
 	s->cfg.data.iv_index = iv;
 	s->cfg.data.flags = upd ? 0x02 : 0x00;
-	s->cfg.data.unicast = 0; /* chosen in assign_addr, once the element count is known */
-	r = prov_adv_provision(gw->pa, s->uuid, &s->cfg, gw_loop_now(gw->loop), &s->link);
+	s->cfg.data.unicast = s->old_addr; /* refreshes keep it; others choose in assign_addr */
+	if (s->remote) {
+		struct pb_remote_target t = {.net_idx = gw->primary_net, .server = s->via};
+
+		r = s->procedure >= 0
+			? pb_remote_refresh(gw->pbr, &t, (uint8_t)s->procedure, &s->cfg, now,
+					    &s->link)
+			: pb_remote_provision(gw->pbr, &t, s->uuid, 0, &s->cfg, now, &s->link);
+	} else {
+		r = prov_adv_provision(gw->pa, s->uuid, &s->cfg, now, &s->link);
+	}
 	if (r) {
 		return r;
 	}
@@ -188,6 +206,9 @@ static void start_queued(struct gw *gw)
 			break;
 		}
 		r = sess_start(gw, s);
+		if (r == -EBUSY && s->remote) {
+			continue; /* its server has a link open: it waits for that one */
+		}
 		if (r) {
 			char msg[96];
 
@@ -248,6 +269,16 @@ static void on_cfg_answer(void *ctx, int err, uint16_t src, const struct cfg_msg
 			return;
 		}
 		cfg_collect_models(gw, s);
+		if (s->procedure >= 0) {
+			/* The node answered under its new DevKey: the old one is revoked now. */
+			(void)store_node_devkey_commit(gw->st, s->addr);
+			mesh_crypto_wipe(s->new_devkey, sizeof(s->new_devkey));
+			if (s->procedure != RPR_NPPI_COMPOSITION_REFRESH) {
+				s->cfg_step = STEP_DONE;
+				cfg_next(gw, s);
+				return;
+			}
+		}
 		break;
 	case STEP_COMP128:
 		/* A node without page 128 answers with page 0 (§4.4.1.2.1): nothing to keep. */
@@ -322,7 +353,8 @@ static void cfg_next(struct gw *gw, struct gw_sess *s)
 			struct store_node n;
 
 			if (store_node_get(gw->st, s->addr, &n) == 0) {
-				gw_publish(gw, "node.added", gw_node_json(&n));
+				gw_publish(gw, s->procedure >= 0 ? "node.updated" : "node.added",
+					   gw_node_json(&n));
 			}
 		}
 		start_queued(gw);
@@ -330,8 +362,10 @@ static void cfg_next(struct gw *gw, struct gw_sess *s)
 	}
 	(void)store_op_progress(gw->st, s->op_id, STORE_OP_RUNNING,
 				(uint8_t)(60 + 10 * (s->cfg_step > 3 ? 3 : s->cfg_step)));
-	r = cfg_cli_request(gw->cfg, gw->primary_net, s->addr, NULL, &m, GW_CFG_TIMEOUT_MS,
-			    GW_CFG_RETRY_MS, on_cfg_answer, s, gw_loop_now(gw->loop));
+	r = cfg_cli_request(gw->cfg, gw->primary_net, s->addr,
+			    s->procedure >= 0 && s->cfg_step == STEP_COMP0 ? s->new_devkey : NULL,
+			    &m, GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_cfg_answer, s,
+			    gw_loop_now(gw->loop));
 	mesh_crypto_wipe(&m, sizeof(m));
 	if (r) {
 		cfg_fail(gw, s, "send", r, 0);
@@ -362,69 +396,80 @@ static void cfg_collect_models(struct gw *gw, struct gw_sess *s)
 	free(models);
 }
 
-/* --- PB-ADV callbacks -------------------------------------------------------- */
+/* --- Provisioning callbacks ---------------------------------------------------- */
 
-static void p_adv(void *ctx, const uint8_t *data, size_t len)
+/*
+ * Session events, shared by PB-ADV (prov_adv) and PB-Remote (pb_remote)
+ * sessions; the wrappers below find the session by its handle.
+ */
+static void on_output(struct gw *gw, struct gw_sess *s, const char *value)
 {
-	struct gw *gw = ctx;
-
-	/* PB-ADV retransmits by itself; each PDU goes on the air once. */
-	(void)gw_bearer_send(gw->bearer, MESH_AD_PB_ADV, data, len, 1, 0);
+	/* Input OOB: the user must enter this value on the device. */
+	snprintf(s->input_value, sizeof(s->input_value), "%s", value);
+	sess_update(gw, s, SESS_WAITING_OOB);
 }
 
-static void p_output(void *ctx, uint32_t h, uint8_t action, const char *value)
+static int on_assign(struct gw *gw, struct gw_sess *s, const struct prov_caps *caps,
+		     uint16_t *unicast)
 {
-	struct gw *gw = ctx;
-	struct gw_sess *s = sess_by_link(gw, h);
-
-	(void)action;
-	if (s) {
-		/* Input OOB: the user must enter this value on the device. */
-		snprintf(s->input_value, sizeof(s->input_value), "%s", value);
-		sess_update(gw, s, SESS_WAITING_OOB);
-	}
-}
-
-static void p_input(void *ctx, uint32_t h, uint8_t action, uint8_t size)
-{
-	struct gw *gw = ctx;
-	struct gw_sess *s = sess_by_link(gw, h);
-
-	(void)action;
-	(void)size;
-	if (s) {
-		/* Output OOB: waiting for the value the device shows (POST .../oob). */
-		sess_update(gw, s, SESS_WAITING_OOB);
-	}
-}
-
-static int p_assign(void *ctx, uint32_t h, const struct prov_caps *caps, uint16_t *unicast)
-{
-	struct gw *gw = ctx;
-	struct gw_sess *s = sess_by_link(gw, h);
 	int r;
 
-	if (!s || caps->elements == 0) {
+	if (caps->elements == 0) {
 		return -EINVAL;
 	}
-	r = store_addr_reserve(gw->st, caps->elements, unicast);
-	if (r) {
-		return r == -ENOSPC ? -ENOSPC : r;
+	if (s->procedure >= 0 && s->procedure != RPR_NPPI_ADDRESS_REFRESH) {
+		/* Device Key and Composition Refresh keep the node's address. */
+		*unicast = s->old_addr;
+		s->addr = s->old_addr;
+	} else {
+		r = store_addr_reserve(gw->st, caps->elements, unicast);
+		if (r) {
+			return r;
+		}
+		s->addr = *unicast;
 	}
-	s->addr = *unicast;
 	s->elements = caps->elements;
 	sess_update(gw, s, SESS_PROVISIONING);
 	return 0;
 }
 
-static void p_done(void *ctx, uint32_t h, const struct prov_result *res)
+static void on_refreshed(struct gw *gw, struct gw_sess *s, const struct prov_result *res)
 {
-	struct gw *gw = ctx;
-	struct gw_sess *s = sess_by_link(gw, h);
+	int r = 0;
+
+	if (s->procedure == RPR_NPPI_ADDRESS_REFRESH) {
+		/* One transaction: node, elements, models move; the old range is excluded. */
+		r = store_node_address_change(gw->st, s->old_addr, res->data.unicast);
+	}
+	if (!r) {
+		r = store_node_devkey_cand_set(gw->st, res->data.unicast, res->dev_key);
+	}
+	if (r) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "refreshed, but the inventory refused it: %s",
+			 store_strerror(r));
+		sess_abort(gw, s, SESS_FAILED, msg);
+		return;
+	}
+	s->addr = res->data.unicast;
+	memcpy(s->new_devkey, res->dev_key, 16);
+	log_info("node 0x%04x: %s refresh done%s", s->old_addr, proc_names[s->procedure % 3],
+		 s->addr != s->old_addr ? ", new address" : "");
+	(void)store_op_progress(gw->st, s->op_id, STORE_OP_RUNNING, 50);
+	sess_update(gw, s, SESS_CONFIGURING);
+	/* Composition Data Get under the new DevKey confirms it before it replaces the old one. */
+	s->cfg_step = STEP_COMP0;
+	cfg_next(gw, s);
+}
+
+static void on_done(struct gw *gw, struct gw_sess *s, const struct prov_result *res)
+{
 	struct store_node n = {0};
 	int r;
 
-	if (!s) {
+	if (s->procedure >= 0) {
+		on_refreshed(gw, s, res);
 		return;
 	}
 	memcpy(n.uuid, s->uuid, 16);
@@ -444,30 +489,92 @@ static void p_done(void *ctx, uint32_t h, const struct prov_result *res)
 	}
 	s->addr = res->data.unicast;
 	s->input_value[0] = '\0';
-	log_info("provisioned node 0x%04x (%u elements)", s->addr, res->elements);
+	log_info("provisioned node 0x%04x (%u elements)%s", s->addr, res->elements,
+		 s->via ? " through a Remote Provisioning Server" : "");
 	(void)store_op_progress(gw->st, s->op_id, STORE_OP_RUNNING, 50);
 	sess_update(gw, s, SESS_CONFIGURING);
 	s->cfg_step = STEP_COMP0;
 	cfg_next(gw, s);
 }
 
-static void p_failed(void *ctx, uint32_t h, int err, uint8_t prov_err)
+static void on_failed(struct gw *gw, struct gw_sess *s, int err, uint8_t prov_err,
+		      uint8_t link_status)
 {
-	struct gw *gw = ctx;
-	struct gw_sess *s = sess_by_link(gw, h);
 	char msg[160];
 
-	if (!s) {
-		return;
-	}
 	if (prov_err) {
 		snprintf(msg, sizeof(msg), "provisioning failed: %s (%s)", strerror(-err),
 			 prov_err_str(prov_err));
+	} else if (link_status != PB_REMOTE_NO_STATUS) {
+		snprintf(msg, sizeof(msg), "provisioning failed: %s (server: %s)", strerror(-err),
+			 rpr_status_str(link_status));
 	} else {
 		snprintf(msg, sizeof(msg), "provisioning failed: %s", strerror(-err));
 	}
 	log_info("%s: %s", s->id, msg);
 	sess_abort(gw, s, SESS_FAILED, msg);
+}
+
+static void p_adv(void *ctx, const uint8_t *data, size_t len)
+{
+	struct gw *gw = ctx;
+
+	/* PB-ADV retransmits by itself; each PDU goes on the air once. */
+	(void)gw_bearer_send(gw->bearer, MESH_AD_PB_ADV, data, len, 1, 0);
+}
+
+#define SESSION_WRAPPERS(pfx, remote)                                                              \
+	static void pfx##_output(void *ctx, uint32_t h, uint8_t action, const char *value)         \
+	{                                                                                          \
+		struct gw_sess *s = sess_by_link(ctx, h, remote);                                  \
+		(void)action;                                                                      \
+		if (s) {                                                                           \
+			on_output(ctx, s, value);                                                  \
+		}                                                                                  \
+	}                                                                                          \
+	static void pfx##_input(void *ctx, uint32_t h, uint8_t action, uint8_t size)               \
+	{                                                                                          \
+		struct gw_sess *s = sess_by_link(ctx, h, remote);                                  \
+		(void)action;                                                                      \
+		(void)size;                                                                        \
+		/* Output OOB: waiting for the value the device shows (POST .../oob). */           \
+		if (s) {                                                                           \
+			sess_update(ctx, s, SESS_WAITING_OOB);                                     \
+		}                                                                                  \
+	}                                                                                          \
+	static int pfx##_assign(void *ctx, uint32_t h, const struct prov_caps *caps,               \
+				uint16_t *unicast)                                                 \
+	{                                                                                          \
+		struct gw_sess *s = sess_by_link(ctx, h, remote);                                  \
+		return s ? on_assign(ctx, s, caps, unicast) : -EINVAL;                             \
+	}                                                                                          \
+	static void pfx##_done(void *ctx, uint32_t h, const struct prov_result *res)               \
+	{                                                                                          \
+		struct gw_sess *s = sess_by_link(ctx, h, remote);                                  \
+		if (s) {                                                                           \
+			on_done(ctx, s, res);                                                      \
+		}                                                                                  \
+	}
+
+SESSION_WRAPPERS(p, false)
+SESSION_WRAPPERS(r, true)
+
+static void p_failed(void *ctx, uint32_t h, int err, uint8_t prov_err)
+{
+	struct gw_sess *s = sess_by_link(ctx, h, false);
+
+	if (s) {
+		on_failed(ctx, s, err, prov_err, PB_REMOTE_NO_STATUS);
+	}
+}
+
+static void r_failed(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t link_status)
+{
+	struct gw_sess *s = sess_by_link(ctx, h, true);
+
+	if (s) {
+		on_failed(ctx, s, err, prov_err, link_status);
+	}
 }
 
 const struct prov_adv_ops gw_prov_ops = {
@@ -479,6 +586,14 @@ const struct prov_adv_ops gw_prov_ops = {
     .failed = p_failed,
 };
 
+const struct pb_remote_ops gw_pbr_ops = {
+    .output_oob = r_output,
+    .input_oob_request = r_input,
+    .assign_addr = r_assign,
+    .done = r_done,
+    .failed = r_failed,
+};
+
 void gw_prov_shutdown(struct gw *gw)
 {
 	size_t i;
@@ -487,7 +602,11 @@ void gw_prov_shutdown(struct gw *gw)
 		struct gw_sess *s = &gw->sess[i];
 
 		if (s->used && s->state >= SESS_LINKING && s->state <= SESS_WAITING_OOB) {
-			(void)prov_adv_cancel(gw->pa, s->link, gw_loop_now(gw->loop));
+			if (s->remote) {
+				(void)pb_remote_cancel(gw->pbr, s->link, gw_loop_now(gw->loop));
+			} else {
+				(void)prov_adv_cancel(gw->pa, s->link, gw_loop_now(gw->loop));
+			}
 			sess_abort(gw, s, SESS_CANCELLED, "gateway stopping");
 		} else if (s->used && s->state == SESS_QUEUED) {
 			sess_finish(gw, s, SESS_CANCELLED, "gateway stopping");
@@ -547,12 +666,68 @@ static void scan_end(struct gw_loop *loop, uint64_t id, void *ctx)
 	gw_publish(gw, "scan.stopped", json_pack("{s:s}", "state", "stopped"));
 }
 
+/* Nodes whose page 0 lists the Remote Provisioning Server model (0x0004). */
+static size_t rpr_servers(struct gw *gw, uint16_t *out, size_t max)
+{
+	struct store_node_filter f = {0};
+	struct store_node *nodes = NULL;
+	size_t n = 0, i, k = 0;
+
+	if (store_node_list(gw->st, &f, &nodes, &n)) {
+		return 0;
+	}
+	for (i = 0; i < n && k < max; i++) {
+		struct store_model *models = NULL;
+		size_t nm = 0, j;
+
+		if (store_comp_models(gw->st, nodes[i].unicast, &models, &nm)) {
+			continue;
+		}
+		for (j = 0; j < nm; j++) {
+			if (!models[j].vendor && models[j].id == 0x0004 &&
+			    models[j].elem_idx == 0) {
+				out[k++] = nodes[i].unicast;
+				break;
+			}
+		}
+		free(models);
+	}
+	store_nodes_free(nodes);
+	return k;
+}
+
+static void on_rscan_status(void *ctx, int err, uint16_t src, const struct rpr_msg *rsp)
+{
+	struct gw *gw = ctx;
+
+	if (err) {
+		log_info("remote scan through 0x%04x: %s", src, strerror(-err));
+	} else if (rsp->scan_status.status != 0) {
+		log_info("remote scan through 0x%04x refused: %s", src,
+			 rpr_status_str(rsp->scan_status.status));
+	}
+	(void)gw;
+}
+
 void gw_cmd_scan_start(struct gw *gw, struct gw_cmd *c)
 {
 	json_int_t dur = json_integer_value(json_object_get(c->args, "duration_s"));
+	json_t *list = json_object_get(c->args, "servers"), *v, *srv = json_array();
+	uint16_t servers[32];
+	size_t n = 0, i;
 
 	if (dur <= 0) {
 		dur = 30;
+	}
+	if (json_is_array(list)) {
+		json_array_foreach(list, i, v)
+		{
+			if (n < 32) {
+				servers[n++] = (uint16_t)json_integer_value(v);
+			}
+		}
+	} else if (json_is_true(json_object_get(c->args, "remote"))) {
+		n = rpr_servers(gw, servers, 32);
 	}
 	if (gw->scan_timer) {
 		(void)gw_loop_timer_cancel(gw->loop, gw->scan_timer);
@@ -563,12 +738,54 @@ void gw_cmd_scan_start(struct gw *gw, struct gw_cmd *c)
 	gw->scan_started = gw_wall_ms();
 	gw->scan_timer =
 	    gw_loop_timer_at(gw->loop, gw_loop_now(gw->loop) + (uint64_t)dur * 1000, scan_end, gw);
+	for (i = 0; i < n; i++) {
+		struct rpr_msg m = {.op = RPR_OP_SCAN_START};
+
+		/* Limit 0: as many devices as the server can hold (§4.3.4.x Scan Start). */
+		m.scan_start.limit = 0;
+		m.scan_start.timeout = (uint8_t)(dur > 255 ? 255 : dur);
+		if (rpr_cli_request(gw->rpr, gw->primary_net, servers[i], NULL, &m,
+				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_rscan_status, gw,
+				    gw_loop_now(gw->loop)) == 0) {
+			json_array_append_new(srv, json_integer(servers[i]));
+		}
+	}
 	gw_cmd_complete(gw->q, c, 0,
-			json_pack("{s:i, s:s, s:s, s:o, s:I}", "_http_status", 202, "id", "current",
-				  "state", "running", "started_at", gw_time_json(gw->scan_started),
-				  "duration_s", dur),
+			json_pack("{s:i, s:s, s:s, s:o, s:I, s:o}", "_http_status", 202, "id",
+				  "current", "state", "running", "started_at",
+				  gw_time_json(gw->scan_started), "duration_s", dur, "servers",
+				  srv),
 			NULL);
+	gw_rearm(gw);
 }
+
+static void rscan_report(void *ctx, uint16_t src, const struct rpr_scan_report *r)
+{
+	struct gw *gw = ctx;
+	struct store_scan rec = {0};
+	char uuid[33];
+
+	if (!gw->scanning) {
+		return;
+	}
+	memcpy(rec.uuid, r->uuid, 16);
+	rec.oob = r->oob;
+	rec.has_uri_hash = r->has_uri_hash;
+	memcpy(rec.uri_hash, r->uri_hash, 4);
+	rec.rssi = r->rssi;
+	rec.last_ms = gw_wall_ms();
+	rec.via = src;
+	(void)store_scan_put(gw->st, &rec);
+	if (!seen_before(gw, r->uuid)) {
+		gw_publish(gw, "scan.result",
+			   json_pack("{s:s, s:i, s:i, s:i}", "uuid", gw_hex(r->uuid, 16, uuid),
+				     "oob_info", r->oob, "rssi", r->rssi, "via", src));
+	}
+}
+
+const struct rpr_cli_ops gw_rpr_ops = {
+    .scan_report = rscan_report,
+};
 
 void gw_cmd_scan_stop(struct gw *gw, struct gw_cmd *c)
 {
@@ -584,29 +801,69 @@ void gw_cmd_scan_results(struct gw *gw, struct gw_cmd *c)
 {
 	struct store_scan *recs = NULL;
 	size_t n = 0, i;
-	json_t *items = json_array();
+	json_t *items = json_array(), *by_uuid = json_object();
 	int r = store_scan_list(gw->st, 0, &recs, &n);
 
 	if (r) {
 		json_decref(items);
+		json_decref(by_uuid);
 		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
 		return;
 	}
+	/* One item per device: every sighting (the gateway's own, each server's) merged. */
 	for (i = 0; i < n; i++) {
 		char uuid[33], hash[9];
+		json_t *it = json_object_get(by_uuid, gw_hex(recs[i].uuid, 16, uuid));
+		json_t *seen = json_pack("{s:i, s:i, s:o}", "via", recs[i].via, "rssi",
+					 recs[i].rssi, "last_seen", gw_time_json(recs[i].last_ms));
 
-		json_array_append_new(
-		    items,
-		    json_pack("{s:s, s:i, s:o, s:i, s:o, s:o}", "uuid",
-			      gw_hex(recs[i].uuid, 16, uuid), "oob_info", recs[i].oob, "uri_hash",
-			      recs[i].has_uri_hash ? json_string(gw_hex(recs[i].uri_hash, 4, hash))
-						   : json_null(),
-			      "rssi", recs[i].rssi, "first_seen", gw_time_json(recs[i].first_ms),
-			      "last_seen", gw_time_json(recs[i].last_ms)));
+		if (!it) {
+			it = json_pack(
+			    "{s:s, s:i, s:o, s:i, s:o, s:o, s:[]}", "uuid", uuid, "oob_info",
+			    recs[i].oob, "uri_hash",
+			    recs[i].has_uri_hash ? json_string(gw_hex(recs[i].uri_hash, 4, hash))
+						 : json_null(),
+			    "rssi", recs[i].rssi, "first_seen", gw_time_json(recs[i].first_ms),
+			    "last_seen", gw_time_json(recs[i].last_ms), "seen_by");
+			json_object_set_new(by_uuid, uuid, it);
+			json_array_append(items, it);
+		} else if (recs[i].rssi > json_integer_value(json_object_get(it, "rssi"))) {
+			json_object_set_new(it, "rssi", json_integer(recs[i].rssi));
+		}
+		json_array_append_new(json_object_get(it, "seen_by"), seen);
 	}
 	free(recs);
+	json_decref(by_uuid);
 	gw_cmd_complete(gw->q, c, 0,
 			json_pack("{s:b, s:o}", "scanning", gw->scanning, "items", items), NULL);
+}
+
+/* Where to provision a device from: the gateway if it heard it, else the best server. */
+static uint16_t best_via(struct gw *gw, const uint8_t uuid[16])
+{
+	struct store_scan *recs = NULL;
+	size_t n = 0, i;
+	uint16_t via = 0;
+	int best = -129;
+
+	if (store_scan_list(gw->st, 0, &recs, &n)) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (memcmp(recs[i].uuid, uuid, 16) != 0) {
+			continue;
+		}
+		if (recs[i].via == 0) {
+			via = 0;
+			break;
+		}
+		if (recs[i].rssi > best) {
+			best = recs[i].rssi;
+			via = recs[i].via;
+		}
+	}
+	free(recs);
+	return via;
 }
 
 /* --- Provisioning commands ----------------------------------------------------- */
@@ -642,6 +899,11 @@ static int sess_from_json(struct gw *gw, struct gw_sess *s, json_t *d, const cha
 		return -EINVAL;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
+	s->procedure = -1;
+	s->via = json_object_get(d, "server")
+		     ? (uint16_t)json_integer_value(json_object_get(d, "server"))
+		     : best_via(gw, s->uuid);
+	s->remote = s->via != 0;
 	s->cfg.role = PROV_ROLE_PROVISIONER;
 	s->cfg.policy =
 	    (gw->conf.refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
@@ -817,7 +1079,8 @@ void gw_cmd_prov_oob(struct gw *gw, struct gw_cmd *c)
 				"the session is not waiting for an Output OOB value");
 		return;
 	}
-	r = prov_adv_input_oob(gw->pa, s->link, v ? v : "", gw_loop_now(gw->loop));
+	r = s->remote ? pb_remote_input_oob(gw->pbr, s->link, v ? v : "", gw_loop_now(gw->loop))
+		      : prov_adv_input_oob(gw->pa, s->link, v ? v : "", gw_loop_now(gw->loop));
 	if (r) {
 		gw_cmd_complete(gw->q, c, -EINVAL, NULL,
 				"value: not a valid value for this action and size");
@@ -840,9 +1103,94 @@ void gw_cmd_prov_cancel(struct gw *gw, struct gw_cmd *c)
 				"the device is already provisioned; remove the node instead");
 		return;
 	}
-	if (s->state != SESS_QUEUED) {
+	if (s->state != SESS_QUEUED && s->remote) {
+		(void)pb_remote_cancel(gw->pbr, s->link, gw_loop_now(gw->loop));
+	} else if (s->state != SESS_QUEUED) {
 		(void)prov_adv_cancel(gw->pa, s->link, gw_loop_now(gw->loop));
 	}
 	sess_abort(gw, s, SESS_CANCELLED, "cancelled");
 	gw_cmd_complete(gw->q, c, 0, sess_json(s), NULL);
+}
+
+void gw_cmd_node_refresh(struct gw *gw, struct gw_cmd *c)
+{
+	static const char *const names[] = {"device_key", "address", "composition"};
+	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
+	const char *proc = json_string_value(json_object_get(c->args, "procedure"));
+	struct store_model *models = NULL;
+	struct store_node n;
+	struct gw_sess *s;
+	size_t nm = 0, i;
+	bool has_rpr = false;
+	int p = -1, r;
+	json_t *o;
+
+	for (i = 0; proc && i < 3; i++) {
+		if (!strcmp(proc, names[i])) {
+			p = (int)i;
+		}
+	}
+	if (p < 0) {
+		gw_cmd_complete(gw->q, c, -EINVAL, NULL,
+				"procedure: device_key, address or composition");
+		return;
+	}
+	if (a <= 0 || a >= 0x8000 || store_node_get(gw->st, (uint16_t)a, &n) || n.excluded) {
+		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "no node with this address");
+		return;
+	}
+	if (store_comp_models(gw->st, n.unicast, &models, &nm) == 0) {
+		for (i = 0; i < nm; i++) {
+			has_rpr |= !models[i].vendor && models[i].id == 0x0004;
+		}
+		free(models);
+	}
+	if (!has_rpr) {
+		gw_cmd_complete(gw->q, c, -ENOTSUP, NULL,
+				"the node has no Remote Provisioning Server (model 0x0004)");
+		return;
+	}
+	for (i = 0; i < GW_SESS_MAX; i++) {
+		struct gw_sess *o2 = &gw->sess[i];
+
+		if (o2->used && o2->state < SESS_DONE && o2->old_addr == n.unicast &&
+		    o2->procedure >= 0) {
+			gw_cmd_complete(gw->q, c, -EBUSY, NULL,
+					"a refresh of this node is running");
+			return;
+		}
+	}
+	s = sess_alloc(gw);
+	if (!s || (s->used && s->state < SESS_DONE)) {
+		gw_cmd_complete(gw->q, c, -EBUSY, NULL, "too many provisioning sessions");
+		return;
+	}
+	memset(s, 0, sizeof(*s));
+	s->gw = gw;
+	s->used = true;
+	s->state = SESS_QUEUED;
+	memcpy(s->uuid, n.uuid, 16);
+	snprintf(s->name, sizeof(s->name), "%s", n.name);
+	s->procedure = p;
+	s->old_addr = n.unicast;
+	s->via = n.unicast; /* the node's own Remote Provisioning Server */
+	s->remote = true;
+	s->cfg.role = PROV_ROLE_PROVISIONER;
+	/* A node refresh offers No OOB: the node is already authenticated by its DevKey. */
+	s->cfg.auth_method = PROV_AUTH_NO_OOB;
+	s->cfg.policy = gw->conf.refuse_cmac ? PROV_POLICY_NO_CMAC : 0;
+	s->auth_method = PROV_AUTH_NO_OOB;
+	snprintf(s->id, sizeof(s->id), "p%u", ++gw->sess_seq);
+	s->created = s->updated = gw_wall_ms();
+	r = store_op_create(gw->st, "refresh", &s->op_id);
+	if (r) {
+		mesh_crypto_wipe(s, sizeof(*s));
+		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	start_queued(gw);
+	o = gw_op_json(gw, s->op_id, n.unicast);
+	json_object_set_new(o, "session", json_string(s->id));
+	json_object_set_new(o, "_http_status", json_integer(202));
+	gw_cmd_complete(gw->q, c, 0, o, NULL);
 }
