@@ -5,13 +5,13 @@
 //
 //   BASE_URL=http://127.0.0.1:18090 TOKEN=... node tests/web/smoke.mjs out.png
 //
-// Enters the token, checks the network summary, runs a 5 s scan, waits for a
+// Enters the token, checks the network summary, runs a 15 s scan, waits for a
 // device in the results table and saves a full-page screenshot to the path
 // given as argument (or $SCREENSHOT, default ./smoke.png).  Exits non-zero on
 // any console error or uncaught page exception, or when a step fails.
 // Optional: CHROMIUM (default /usr/bin/chromium), VIEWPORT (default 1280x800).
 
-import { chromium } from 'playwright-core';
+import { run, step } from './browser.mjs';
 
 const BASE_URL = process.env.BASE_URL;
 const TOKEN = process.env.TOKEN;
@@ -23,24 +23,8 @@ if (!BASE_URL || !TOKEN) {
   process.exit(2);
 }
 
-const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-let failed = false;
-try {
-  const page = await browser.newPage({ viewport: { width: W, height: H } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page exception: ${err.message}`));
+await run(W, H, async (page) => {
   page.setDefaultTimeout(20000);
-
-  const step = (what) => console.log(`- ${what}`);
 
   step('open the page');
   await page.goto(new URL('/', BASE_URL).href);
@@ -62,10 +46,10 @@ try {
 
   step('scan');
   await page.getByRole('link', { name: 'Scan' }).click();
-  await page.getByLabel('Duration (s)').fill('5');
+  await page.getByLabel('Duration (s)').fill('15');
   await page.getByRole('button', { name: 'Start scan' }).click();
+  await page.locator('#scan-status', { hasText: /^Scanning/ }).waitFor();
   await page.locator('#scan-rows tr').first().waitFor();
-  await page.locator('#scan-status', { hasText: 'Scanning' }).waitFor();
   const n = await page.locator('#scan-rows tr').count();
   step(`${n} device(s) in the results table`);
 
@@ -74,16 +58,4 @@ try {
 
   await page.screenshot({ path: SHOT, fullPage: true });
   step(`screenshot ${SHOT}`);
-} catch (err) {
-  failed = true;
-  console.error(`FAILED: ${err.message}`);
-} finally {
-  await browser.close();
-}
-
-for (const p of problems) console.error(p);
-if (failed || problems.length) {
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-console.log('1 passed, 0 failed');
+});

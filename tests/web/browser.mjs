@@ -1,0 +1,48 @@
+// Shared by the page's browser scripts: launches Debian's Chromium headless
+// through playwright-core, records console errors and page exceptions, and
+// ends the run with a verdict line and exit status.
+
+import { chromium } from 'playwright-core';
+
+export const problems = [];
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// A new page whose console errors and uncaught exceptions count as failures.
+export async function watchedPage(browser, width, height) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page exception: ${err.message}`));
+  return page;
+}
+
+export const step = (what) => console.log(`- ${what}`);
+
+// Runs body(page) and exits: 0 when it passed with a clean console, else 1.
+export async function run(width, height, body) {
+  const browser = await launch();
+  let failed = false;
+  try {
+    await body(await watchedPage(browser, width, height));
+  } catch (err) {
+    failed = true;
+    console.error(`FAILED: ${err.message}`);
+  } finally {
+    await browser.close();
+  }
+  for (const p of problems) console.error(p);
+  if (failed || problems.length) {
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  console.log('1 passed, 0 failed');
+}
