@@ -728,7 +728,8 @@ async function loadNodes() {
     showError('nodes-error', null);
     nodesPage.total = res.total;
     const rows = res.items.map((n) => el('tr', {},
-      el('td', { dataset: { label: 'Address' } }, el('a', { href: `#node/${n.address}` }, addr(n.address))),
+      // A removed node keeps its record but is no longer addressable.
+      el('td', { dataset: { label: 'Address' } }, n.excluded ? addr(n.address) : el('a', { href: `#node/${n.address}` }, addr(n.address))),
       el('td', { dataset: { label: 'Name' } }, n.name || el('span', { class: 'muted' }, 'unnamed')),
       el('td', { dataset: { label: 'State' } }, badge(n.state), n.excluded ? ' removed' : ''),
       el('td', { dataset: { label: 'Elements' } }, String(n.elements)),
