@@ -31,6 +31,9 @@ step "tests (plain)"
 step "OpenAPI lint and route parity"
 scripts/lint-openapi.sh
 
+step "web page: event-stream parser"
+node --test tests/web/sse_parser.test.mjs
+
 if [ -x tests/integration/run.sh ]; then
 	step "HTTP integration tests (meshsim + meshgw, responses validated against openapi.yaml)"
 	BUILD_DIR=build tests/integration/run.sh
