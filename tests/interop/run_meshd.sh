@@ -72,16 +72,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-# Polls cond (a command) every 50 ms for at most $1 seconds.
-wait_for() {
-	local limit=$1
-	shift
-	local end=$((SECONDS + limit))
-	until "$@"; do
-		((SECONDS < end)) || return 1
-		sleep 0.05
-	done
-}
+# shellcheck source=tests/interop/lib.sh
+. "$here/lib.sh"
 
 dbus-daemon --config-file="$here/dbus.conf" --address="unix:path=$dir/bus" --nofork \
 	--nopidfile >"$dir/dbus.log" 2>&1 &

@@ -152,36 +152,28 @@ static bool is_socket(const char *path)
 	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-/* Last non-empty line of a file (for skip reasons and failure messages). */
-static void last_line(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	char line[512];
-
-	out[0] = '\0';
-	if (!f) {
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] != '\n') {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(out, cap, "%s", line);
-		}
-	}
-	fclose(f);
-}
-
-static bool file_has(const char *path, const char *needle)
+/*
+ * Reads a log: true when a line contains needle (may be NULL); the last
+ * non-empty line goes to last (may be NULL), for skip reasons.
+ */
+static bool log_scan(const char *path, const char *needle, char *last, size_t cap)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
 	bool found = false;
 
+	if (last) {
+		last[0] = '\0';
+	}
 	if (!f) {
 		return false;
 	}
-	while (!found && fgets(line, sizeof(line), f)) {
-		found = strstr(line, needle) != NULL;
+	while (fgets(line, sizeof(line), f)) {
+		found = found || (needle && strstr(line, needle));
+		line[strcspn(line, "\n")] = '\0';
+		if (last && line[0]) {
+			snprintf(last, cap, "%s", line);
+		}
 	}
 	fclose(f);
 	return found;
@@ -199,7 +191,7 @@ static void check_meshd(void)
 	G.meshd_status = st;
 	G.meshd_pid = 0;
 	snprintf(log, sizeof(log), "%s/run_meshd.log", G.dir);
-	last_line(log, reason, sizeof(reason));
+	(void)log_scan(log, NULL, reason, sizeof(reason));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
 		cr_skip_test("%s", reason);
 	}
@@ -426,14 +418,14 @@ static bool c_join_complete(void)
 	char path[200];
 
 	snprintf(path, sizeof(path), "%s/join.log", G.meshd_dir);
-	return file_has(path, "JOIN-COMPLETE");
+	return log_scan(path, "JOIN-COMPLETE", NULL, 0);
 }
 static bool c_join_failed(void)
 {
 	char path[200];
 
 	snprintf(path, sizeof(path), "%s/join.log", G.meshd_dir);
-	return file_has(path, "JOIN-FAILED");
+	return log_scan(path, "JOIN-FAILED", NULL, 0);
 }
 
 /* --- fixture --------------------------------------------------------------- */
@@ -677,7 +669,8 @@ Test(interop, meshd_provision_static_oob, .fini = finish, .timeout = 240)
 		char path[200];
 
 		snprintf(path, sizeof(path), "%s/join.log", G.meshd_dir);
-		cr_expect(file_has(path, "PROMPT-STATIC"), "the daemon never asked its agent");
+		cr_expect(log_scan(path, "PROMPT-STATIC", NULL, 0),
+			  "the daemon never asked its agent");
 	}
 	check_composition();
 	G.passed = true;

@@ -76,17 +76,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# Polls "$@" every 100 ms until it succeeds or $1 seconds pass (readiness
-# of a process we started, or a state the REST API reports).
-wait_for() {
-	local limit=$1
-	shift
-	local end=$((SECONDS + limit))
-	until "$@"; do
-		((SECONDS < end)) || return 1
-		sleep 0.1
-	done
-}
+# wait_for SECONDS COMMAND...: readiness of what we started, states the
+# REST API reports.
+# shellcheck source=tests/interop/lib.sh
+. "$here/lib.sh"
 
 # JSON field extraction with Debian's python3 (no jq needed): json_get EXPR
 # evaluates EXPR with `d` bound to the JSON document on stdin.
