@@ -23,7 +23,7 @@
  *
  * A request is checked in this order, and the first failure answers it:
  * static page or API; for the API, bearer token (401), route (404/405), path
- * parameters (400), role (403), body size (413, also before the body is read
+ * parameters (400), role (403), body size (400 as the issue asks, also before the body is read
  * when Content-Length says so), media type (415), JSON syntax (400), query and
  * body schema (400), export permission (403).  Only then is a command built,
  * so nothing reaches the core from a refused request.
@@ -62,7 +62,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	bool answered;  /* a response is queued; the rest of the body is discarded */
-	bool too_large; /* the body grew over the limit; answered 413 at its end */
+	bool too_large; /* the body grew over the limit; answered 400 at its end */
 	size_t discarded;
 };
 
@@ -393,7 +393,7 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 	}
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > api->body_limit) {
-		return problem(rq, c, 413, "the request body is over the limit of %zu bytes",
+		return problem(rq, c, 400, "the request body is over the limit of %zu bytes",
 			       api->body_limit);
 	}
 	if (rq->route->cmd == API_CMD_EVENTS) {
@@ -431,7 +431,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			/*
 			 * A chunked body gives no Content-Length.  Answering in the middle of
 			 * the upload would make the kernel reset the connection (unread data)
-			 * and the client might never see the 413, so read on and discard, but
+			 * and the client might never see the 400, so read on and discard, but
 			 * only up to a bound: past it the peer is hostile and is cut off.
 			 */
 			rq->too_large = true;
@@ -457,7 +457,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (rq->too_large) {
-		return problem(rq, c, 413, "the request body is over the limit of %zu bytes",
+		return problem(rq, c, 400, "the request body is over the limit of %zu bytes",
 			       api->body_limit);
 	}
 	return finish(api, c, rq);

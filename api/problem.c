@@ -40,8 +40,8 @@ static const struct errmap errmap[] = {
     ROW(ENODEV, 503),       /* no bearer attached */
     ROW(ENOTSUP, 501),      /* a feature the node or the daemon lacks */
     ROW(EIO, 500),          /* storage or bearer failure */
-    ROW(E2BIG, 413),        /* a value too large to send (segmented message limit) */
-    ROW(EMSGSIZE, 413),     /* same, from the transport layer */
+    ROW(E2BIG, 400),        /* a value too large to send (segmented message limit) */
+    ROW(EMSGSIZE, 400),     /* same, from the transport layer */
     ROW(ENOTCONN, 503),     /* link closed or not established */
     ROW(ECONNRESET, 502),   /* the remote closed the provisioning link */
     ROW(EILSEQ, 400),       /* invalid encoding in a supplied value */

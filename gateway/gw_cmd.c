@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 
 #include "gateway/gw_int.h"
 #include "gateway/log.h"
@@ -581,6 +582,10 @@ int gw_token_create_offline(const struct gw_conf *conf, const char *name, int ro
 	struct store *st;
 	int r;
 
+	/* The CLI may run before the daemon's first start: make the state directory. */
+	if (mkdir(conf->state_dir, 0700) < 0 && errno != EEXIST) {
+		return -errno;
+	}
 	st = store_open(conf->database, conf->master_key, &r);
 	if (!st) {
 		return r;

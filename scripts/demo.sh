@@ -22,7 +22,7 @@ scripts/deps.sh demo
 
 b=${BUILD_DIR:-build}
 echo "demo: building (release) in $b/"
-cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$b" -j "$(nproc)" --target meshgw meshsim >/dev/null
 
 state_home=${XDG_STATE_HOME:-${HOME:-/nonexistent}/.local/state}

@@ -187,8 +187,8 @@ Test(http, provisioning_normalised)
 	http_resp_free(&r);
 }
 
-/* A body over the limit gets 413 problem+json, whether announced by Content-Length or not. */
-Test(http, oversize_413)
+/* A body over the limit gets 400 problem+json, whether announced by Content-Length or not. */
+Test(http, oversize_400)
 {
 	size_t n = 70 * 1024;
 	char *big = malloc(n + 1);
@@ -200,7 +200,7 @@ Test(http, oversize_413)
 	big[n - 1] = '}';
 	big[n] = '\0';
 	r = fx_req("POST", "/api/v1/onoff", TOK_OPERATOR JSON_CT, big);
-	fx_assert_problem(&r, 413, "limit");
+	fx_assert_problem(&r, 400, "limit");
 	http_resp_free(&r);
 
 	/* Chunked: no Content-Length, so the limit trips while the body is read. */
@@ -219,7 +219,7 @@ Test(http, oversize_413)
 		cr_assert_eq(http_raw(api_port(fx.api), raw, hl + n + 7, &r, FX_TIMEOUT), 0);
 		free(raw);
 	}
-	fx_assert_problem(&r, 413, "limit");
+	fx_assert_problem(&r, 400, "limit");
 	http_resp_free(&r);
 	free(big);
 	cr_assert_eq(fx_ncmds(), 0);
@@ -279,7 +279,7 @@ Test(http, accepted_202_passthrough)
 	cr_assert_eq(r.status, 202, "%s", r.body);
 	cr_assert_null(json_object_get(j, "_http_status"));
 	cr_assert_eq(json_integer_value(json_object_get(j, "duration_s")), 30);
-	cr_assert_str_eq(fx.args[0], "{\"duration_s\":30}");
+	cr_assert_str_eq(fx.args[0], "{\"duration_s\":30,\"remote\":false}");
 	json_decref(j);
 	http_resp_free(&r);
 }

@@ -50,7 +50,7 @@ test('problem responses validate against problem+json', () => {
 
 test('the 202 provisioning answer and the health body validate', () => {
   const session = { id: 's1', uuid: node.uuid, name: null, state: 'queued', address: null,
-    auth_method: 'none', input_oob_value: null, error: null,
+    auth_method: 'none', input_oob_value: null, via: null, procedure: null, error: null,
     created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
   assert.equal(validateResponse('POST', '/api/v1/provisioning', 202, { sessions: [session] }).valid, true);
   assert.equal(validateResponse('POST', '/api/v1/provisioning', 202,
