@@ -515,6 +515,19 @@ size_t mesh_acc_model_subs(const struct mesh_acc_model *mdl, uint16_t *out, size
 	return mdl->n_sub;
 }
 
+int mesh_acc_model_sub_at(const struct mesh_acc_model *mdl, size_t pos, uint16_t *addr,
+			  uint8_t label[16])
+{
+	if (!mdl || pos >= mdl->n_sub) {
+		return -ENOENT;
+	}
+	*addr = mdl->sub[pos].addr;
+	if (label && mesh_addr_is_virtual(mdl->sub[pos].addr)) {
+		memcpy(label, mdl->sub[pos].label, 16);
+	}
+	return 0;
+}
+
 /* --- Publication (§4.2.3) ----------------------------------------------- */
 
 int mesh_acc_model_pub_set(struct mesh_acc_model *mdl, const struct mesh_acc_pub *pub)

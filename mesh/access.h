@@ -201,6 +201,13 @@ bool mesh_acc_model_subscribed(const struct mesh_acc_model *mdl, uint16_t addr,
 			       const uint8_t *label);
 /* Copies up to max addresses to out; returns the list's length. */
 size_t mesh_acc_model_subs(const struct mesh_acc_model *mdl, uint16_t *out, size_t max);
+/*
+ * The pos-th entry of the list (for storage): its address in *addr and, when
+ * the address is virtual and label is not NULL, its Label UUID in label.
+ * -ENOENT past the end.
+ */
+int mesh_acc_model_sub_at(const struct mesh_acc_model *mdl, size_t pos, uint16_t *addr,
+			  uint8_t label[16]);
 
 /*
  * Publication (§4.2.3).  set: -EINVAL when ttl is neither 0x00..0x7f nor

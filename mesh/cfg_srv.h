@@ -58,5 +58,11 @@ struct cfg_srv_hb {
 	uint8_t sub_period_log;
 };
 void cfg_srv_hb_get(const struct cfg_srv *srv, struct cfg_srv_hb *out);
+/*
+ * Restore the heartbeat states (from storage).  -EINVAL, nothing changed,
+ * when a field is out of the range §4.2.17 / §4.2.18 allow or the
+ * publication / subscription is half disabled (see cfg_srv_hb).
+ */
+int cfg_srv_hb_set(struct cfg_srv *srv, const struct cfg_srv_hb *hb);
 
 #endif /* MESH_CFG_SRV_H */

@@ -25,6 +25,19 @@ struct appkey {
 	struct mesh_utp_key upd;
 };
 
+/*
+ * The NetKeys as given, kept beside mesh_net (which holds only what it
+ * derives from them) so that an owner can store them (§3.8.x: a node keeps
+ * its NetKeys across power cycles).  The phase lives in mesh_net alone.
+ */
+struct netkey_raw {
+	bool used;
+	bool has_new; /* a NetKey Update gave new_key */
+	uint16_t idx;
+	uint8_t key[16];
+	uint8_t new_key[16];
+};
+
 struct pending {
 	bool used;
 	struct mesh_node_msg msg; /* params/label/dev_key point into the buffers below */
@@ -47,6 +60,7 @@ struct mesh_node {
 	struct mesh_utp_key devkey[2];
 	bool has_devkey, has_cand;
 	struct appkey app[MESH_NODE_APPKEYS_MAX];
+	struct netkey_raw nk[MESH_NET_SUBNETS_MAX];
 	uint8_t labels[MESH_NODE_LABELS_MAX][16];
 	uint16_t label_addr[MESH_NODE_LABELS_MAX];
 	size_t n_labels;
@@ -70,6 +84,53 @@ void mesh_node_config_default(struct mesh_node_config *cfg)
 	cfg->relay_xmit = (1 << 3) | 1;
 	cfg->beacon_interval_ms = 10000;
 	mesh_ltp_config_default(&cfg->ltp);
+}
+
+/* --- Raw NetKey copies ----------------------------------------------------- */
+
+static struct netkey_raw *nk_find(struct mesh_node *n, uint16_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < MESH_NET_SUBNETS_MAX; i++) {
+		if (n->nk[i].used && n->nk[i].idx == idx) {
+			return &n->nk[i];
+		}
+	}
+	return NULL;
+}
+
+/* Remember a NetKey that mesh_net just accepted (a repeated add changes nothing). */
+static void nk_add(struct mesh_node *n, uint16_t idx, const uint8_t key[16])
+{
+	size_t i;
+
+	if (nk_find(n, idx)) {
+		return;
+	}
+	for (i = 0; i < MESH_NET_SUBNETS_MAX; i++) {
+		if (!n->nk[i].used) {
+			n->nk[i].used = true;
+			n->nk[i].idx = idx;
+			memcpy(n->nk[i].key, key, 16);
+			return;
+		}
+	}
+}
+
+/*
+ * Once a Key Refresh has returned to phase 0 (Config Key Refresh Phase Set
+ * or a Secure Network Beacon, §3.11.4.x), the new key is the only key.
+ */
+static void nk_sync(struct mesh_node *n, uint16_t idx)
+{
+	struct netkey_raw *k = nk_find(n, idx);
+
+	if (k && k->has_new && mesh_net_subnet_kr_phase(n->net, idx) == 0) {
+		memcpy(k->key, k->new_key, 16);
+		mesh_crypto_wipe(k->new_key, 16);
+		k->has_new = false;
+	}
 }
 
 /* --- Key store callbacks for upper transport ----------------------------- */
@@ -350,6 +411,7 @@ int mesh_node_provision(struct mesh_node *n, uint16_t primary, const uint8_t dev
 		return r;
 	}
 	n->has_devkey = true;
+	nk_add(n, net_idx, net_key);
 	n->primary = primary;
 	n->provisioned = true;
 	n->next_beacon = n->cfg.beacon ? beacon_phase(n, now_ms) : UINT64_MAX;
@@ -408,21 +470,41 @@ void mesh_node_net_xmit_set(struct mesh_node *n, uint8_t net_xmit)
 
 int mesh_node_netkey_add(struct mesh_node *n, uint16_t net_idx, const uint8_t key[16])
 {
-	return mesh_net_subnet_add(n->net, net_idx, key);
+	int r = mesh_net_subnet_add(n->net, net_idx, key);
+
+	if (!r) {
+		nk_add(n, net_idx, key);
+	}
+	return r;
 }
 
 int mesh_node_netkey_update(struct mesh_node *n, uint16_t net_idx, const uint8_t key[16])
 {
-	return mesh_net_subnet_update(n->net, net_idx, key);
+	struct netkey_raw *k;
+	int r;
+
+	nk_sync(n, net_idx);
+	r = mesh_net_subnet_update(n->net, net_idx, key);
+	k = r ? NULL : nk_find(n, net_idx);
+	if (k) {
+		memcpy(k->new_key, key, 16);
+		k->has_new = true;
+	}
+	return r;
 }
 
 int mesh_node_netkey_del(struct mesh_node *n, uint16_t net_idx)
 {
+	struct netkey_raw *k;
 	size_t i;
 	int r = mesh_net_subnet_del(n->net, net_idx);
 
 	if (r) {
 		return r;
+	}
+	k = nk_find(n, net_idx);
+	if (k) {
+		mesh_crypto_wipe(k, sizeof(*k));
 	}
 	/* Deleting a NetKey deletes the AppKeys bound to it (§4.2.4). */
 	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
@@ -460,6 +542,7 @@ int mesh_node_kr_transition(struct mesh_node *n, uint16_t net_idx, uint8_t trans
 	r = mesh_net_subnet_kr_set(n->net, net_idx, transition);
 	if (!r && mesh_net_subnet_kr_phase(n->net, net_idx) == 0) {
 		appkeys_finish_kr(n, net_idx);
+		nk_sync(n, net_idx);
 	}
 	return r;
 }
@@ -596,6 +679,37 @@ void mesh_node_devkey_candidate(struct mesh_node *n, const uint8_t *key)
 	}
 }
 
+int mesh_node_readdress(struct mesh_node *n, uint16_t primary, const uint8_t dev_key[16])
+{
+	size_t elems = mesh_acc_elem_count(n->acc);
+	struct mesh_utp_key k;
+	int r;
+
+	if (!n->provisioned || !mesh_addr_is_unicast(primary) || primary + elems - 1 > 0x7fff) {
+		return -EINVAL;
+	}
+	r = mesh_utp_key_init(&k, MESH_APP_IDX_DEV, dev_key, false);
+	if (r) {
+		return r;
+	}
+	/* Both setters validate the same range, so neither can fail after the check above. */
+	r = mesh_net_addr_set(n->net, primary, (uint8_t)elems);
+	if (!r) {
+		r = mesh_acc_set_primary(n->acc, primary);
+	}
+	if (r) {
+		(void)mesh_net_addr_set(n->net, n->primary, (uint8_t)elems);
+		mesh_crypto_wipe(&k, sizeof(k));
+		return r;
+	}
+	n->primary = primary;
+	n->devkey[0] = k;
+	mesh_crypto_wipe(&k, sizeof(k));
+	mesh_crypto_wipe(&n->devkey[1], sizeof(n->devkey[1]));
+	n->has_cand = false;
+	return 0;
+}
+
 int mesh_node_label_add(struct mesh_node *n, const uint8_t label[16])
 {
 	uint16_t addr;
@@ -616,6 +730,94 @@ int mesh_node_label_add(struct mesh_node *n, const uint8_t label[16])
 	}
 	memcpy(n->labels[n->n_labels], label, 16);
 	n->label_addr[n->n_labels++] = addr;
+	return 0;
+}
+
+/* --- Stored state ------------------------------------------------------------ */
+
+size_t mesh_node_netkey_count(const struct mesh_node *n)
+{
+	return mesh_net_subnet_count(n->net);
+}
+
+int mesh_node_netkey_at(const struct mesh_node *n, size_t pos, struct mesh_node_netkey *out)
+{
+	const struct netkey_raw *k = NULL;
+	uint16_t idx;
+	size_t i;
+	int phase;
+
+	if (mesh_net_subnet_at(n->net, pos, &idx) != 0) {
+		return -ENOENT;
+	}
+	for (i = 0; i < MESH_NET_SUBNETS_MAX && !k; i++) {
+		if (n->nk[i].used && n->nk[i].idx == idx) {
+			k = &n->nk[i];
+		}
+	}
+	phase = mesh_net_subnet_kr_phase(n->net, idx);
+	if (!k || phase < 0) {
+		return -ENOENT;
+	}
+	memset(out, 0, sizeof(*out));
+	out->net_idx = idx;
+	out->phase = (uint8_t)phase;
+	/* A refresh that ended without passing through nk_sync() still ends on the new key. */
+	memcpy(out->key, k->has_new && phase == 0 ? k->new_key : k->key, 16);
+	if (phase != 0 && k->has_new) {
+		memcpy(out->new_key, k->new_key, 16);
+	}
+	return 0;
+}
+
+size_t mesh_node_appkey_count(const struct mesh_node *n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		k += n->app[i].used;
+	}
+	return k;
+}
+
+int mesh_node_appkey_at(const struct mesh_node *n, size_t pos, struct mesh_node_appkey *out)
+{
+	size_t i;
+
+	for (i = 0; i < MESH_NODE_APPKEYS_MAX; i++) {
+		const struct appkey *a = &n->app[i];
+
+		if (!a->used || pos-- != 0) {
+			continue;
+		}
+		memset(out, 0, sizeof(*out));
+		out->app_idx = a->cur.idx;
+		out->net_idx = a->net_idx;
+		memcpy(out->key, a->cur.key, 16);
+		out->has_new = a->has_new;
+		if (a->has_new) {
+			memcpy(out->new_key, a->upd.key, 16);
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int mesh_node_devkey_get(const struct mesh_node *n, uint8_t key[16])
+{
+	if (!n->has_devkey) {
+		return -ENOENT;
+	}
+	memcpy(key, n->devkey[0].key, 16);
+	return 0;
+}
+
+int mesh_node_devkey_candidate_get(const struct mesh_node *n, uint8_t key[16])
+{
+	if (!n->has_cand) {
+		return -ENOENT;
+	}
+	memcpy(key, n->devkey[1].key, 16);
 	return 0;
 }
 
@@ -841,6 +1043,7 @@ static void subnets_after_beacon(struct mesh_node *n)
 		if (mesh_net_subnet_at(n->net, i, &idx) == 0 &&
 		    mesh_net_subnet_kr_phase(n->net, idx) == 0) {
 			appkeys_finish_kr(n, idx);
+			nk_sync(n, idx);
 		}
 	}
 }

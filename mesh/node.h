@@ -152,6 +152,47 @@ size_t mesh_node_appkeys(const struct mesh_node *node, uint16_t net_idx, uint16_
 /* Own device key and the Device Key Refresh candidate (NULL clears it). */
 void mesh_node_devkey_set(struct mesh_node *node, const uint8_t key[16]);
 void mesh_node_devkey_candidate(struct mesh_node *node, const uint8_t *key);
+/*
+ * Node Address Refresh (NPPI, §3.11.8.3): move the node's elements to a new
+ * primary address (same element count) and replace the device key; a
+ * pending candidate is dropped.  Messages already queued keep their old
+ * source.  -EINVAL when the node is unprovisioned or the range does not fit
+ * unicast space; state is unchanged then.
+ */
+int mesh_node_readdress(struct mesh_node *node, uint16_t primary, const uint8_t dev_key[16]);
+
+/*
+ * Stored state (§3.8.x: a node keeps its keys across power cycles): what an
+ * owner needs to write the node to flash and rebuild it later with
+ * mesh_node_provision(), mesh_node_netkey_add/update(),
+ * mesh_node_kr_transition(), mesh_node_appkey_add/update() and
+ * mesh_node_devkey_candidate().  The copies hold secrets: the caller wipes
+ * them with mesh_crypto_wipe() after use.
+ */
+struct mesh_node_netkey {
+	uint16_t net_idx;
+	uint8_t phase;       /* Key Refresh phase 0, 1 or 2 */
+	uint8_t key[16];     /* current key (the old one during a Key Refresh) */
+	uint8_t new_key[16]; /* phases 1 and 2; zero in phase 0 */
+};
+size_t mesh_node_netkey_count(const struct mesh_node *node);
+/* Copies the pos-th NetKey (0 <= pos < count) to *out; -ENOENT past the end. */
+int mesh_node_netkey_at(const struct mesh_node *node, size_t pos, struct mesh_node_netkey *out);
+
+struct mesh_node_appkey {
+	uint16_t app_idx;
+	uint16_t net_idx; /* the bound NetKey */
+	bool has_new;     /* an AppKey Update during a Key Refresh gave new_key */
+	uint8_t key[16];
+	uint8_t new_key[16];
+};
+size_t mesh_node_appkey_count(const struct mesh_node *node);
+/* Copies the pos-th AppKey (0 <= pos < count) to *out; -ENOENT past the end. */
+int mesh_node_appkey_at(const struct mesh_node *node, size_t pos, struct mesh_node_appkey *out);
+
+/* Copies the device key / the Device Key Refresh candidate; -ENOENT when there is none. */
+int mesh_node_devkey_get(const struct mesh_node *node, uint8_t key[16]);
+int mesh_node_devkey_candidate_get(const struct mesh_node *node, uint8_t key[16]);
 
 /* Label UUIDs the node knows (subscriptions, publications): for virtual DSTs. */
 int mesh_node_label_add(struct mesh_node *node, const uint8_t label[16]);
