@@ -147,6 +147,18 @@ void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
 		return;
 	}
 	o = gw_node_json(&n);
+	{
+		uint8_t key[16];
+		char fp[9];
+
+		/* A fingerprint (s1 of the key, 4 octets) tells keys apart; the key never leaves.
+		 */
+		if (store_node_devkey_get(gw->st, n.unicast, key) == 0) {
+			mesh_crypto_key_fingerprint(key, fp);
+			json_object_set_new(o, "devkey_fingerprint", json_string(fp));
+		}
+		mesh_crypto_wipe(key, sizeof(key));
+	}
 	arr = json_array();
 	if (store_node_netkey_list(gw->st, n.unicast, &idx, &cnt) == 0) {
 		for (i = 0; i < cnt; i++) {
