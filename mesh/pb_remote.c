@@ -7,7 +7,6 @@
 #include "mesh/pb_remote.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,7 +115,6 @@ static void send_close(struct slot *s, uint8_t reason)
 
 static void send_pdu(struct slot *s)
 {
-	fprintf(stderr, "DBG %llu send pdu %d type %d\n", (unsigned long long)s->pr->now, s->out_num, s->txq[0][0]);
 	struct rpr_msg m = {.op = RPR_OP_PDU_SEND};
 
 	m.pdu.num = s->out_num;
@@ -328,10 +326,10 @@ static void on_link_status(struct slot *s, const struct rpr_link_status *ls)
 	}
 	s->state = S_WAIT_ACTIVE;
 	/* The server tries for LinkOpenTimeout; allow it that and one request time-out. */
-	s->deadline = s->pr->now + (uint64_t)(s->open.has_timeout ? s->open.timeout
-								  : RPR_LINK_OPEN_TIMEOUT_MAX) *
-				       1000 +
-		      s->pr->cfg.req_timeout_ms;
+	s->deadline =
+	    s->pr->now +
+	    (uint64_t)(s->open.has_timeout ? s->open.timeout : RPR_LINK_OPEN_TIMEOUT_MAX) * 1000 +
+	    s->pr->cfg.req_timeout_ms;
 }
 
 static void on_link_report(struct slot *s, const struct rpr_link_status *lr)
@@ -381,7 +379,6 @@ static bool link_rx(void *ctx, uint16_t src, const struct rpr_msg *m)
 		return false;
 	}
 	enter(pr, mesh_node_now(rpr_cli_node(pr->cli)));
-	fprintf(stderr, "DBG %llu rx op %x state %d num %d\n", (unsigned long long)pr->now, (unsigned)m->op, s->state, m->op >= RPR_OP_PDU_OUTBOUND_REPORT ? m->pdu.num : m->link_status.status);
 	switch (m->op) {
 	case RPR_OP_LINK_STATUS:
 		on_link_status(s, &m->link_status);
@@ -628,7 +625,8 @@ static void tick_slot(struct pb_remote *pr, struct slot *s, uint64_t now)
 		break;
 	case S_CLOSING:
 		if (s->deadline <= now) {
-			/* The device completed; an unconfirmed Link Close changes nothing for it. */
+			/* The device completed; an unconfirmed Link Close changes nothing for it.
+			 */
 			finish_done(pr, s);
 		} else if (s->resend <= now) {
 			send_close(s, RPR_REASON_SUCCESS);

@@ -49,8 +49,9 @@
 #define PB_REMOTE_NO_STATUS 0xffu
 
 struct pb_remote_cfg {
-	uint32_t req_timeout_ms; /* give up on a server's answer (Link Open/Close, PDU Send) [10000] */
-	uint32_t retry_ms;       /* repeat Link Open / Link Close [1000] */
+	uint32_t
+	    req_timeout_ms; /* give up on a server's answer (Link Open/Close, PDU Send) [10000] */
+	uint32_t retry_ms;  /* repeat Link Open / Link Close [1000] */
 	uint32_t pdu_retry_ms;   /* repeat an unreported PDU Send [2500] */
 	uint32_t pdu_timeout_ms; /* give up on a PDU Outbound Report [35000] */
 };
@@ -61,7 +62,8 @@ struct pb_remote_ops {
 	void (*output_oob)(void *ctx, uint32_t h, uint8_t action, const char *value);
 	void (*input_oob_request)(void *ctx, uint32_t h, uint8_t action, uint8_t size);
 	int (*assign_addr)(void *ctx, uint32_t h, const struct prov_caps *caps, uint16_t *unicast);
-	/* Success: res borrowed for the call (for a refresh, res->dev_key is the node's new key). */
+	/* Success: res borrowed for the call (for a refresh, res->dev_key is the node's new key).
+	 */
 	void (*done)(void *ctx, uint32_t h, const struct prov_result *res);
 	void (*failed)(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t link_status);
 };

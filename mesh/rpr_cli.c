@@ -23,21 +23,16 @@ struct rpr_cli {
 
 /* Request opcode -> status opcode (§4.3.4). */
 static const uint32_t answer[][2] = {
-    {RPR_OP_SCAN_CAPS_GET, RPR_OP_SCAN_CAPS_STATUS},
-    {RPR_OP_SCAN_GET, RPR_OP_SCAN_STATUS},
-    {RPR_OP_SCAN_START, RPR_OP_SCAN_STATUS},
-    {RPR_OP_SCAN_STOP, RPR_OP_SCAN_STATUS},
-    {RPR_OP_EXT_SCAN_START, RPR_OP_EXT_SCAN_REPORT},
-    {RPR_OP_LINK_GET, RPR_OP_LINK_STATUS},
-    {RPR_OP_LINK_OPEN, RPR_OP_LINK_STATUS},
-    {RPR_OP_LINK_CLOSE, RPR_OP_LINK_STATUS},
+    {RPR_OP_SCAN_CAPS_GET, RPR_OP_SCAN_CAPS_STATUS}, {RPR_OP_SCAN_GET, RPR_OP_SCAN_STATUS},
+    {RPR_OP_SCAN_START, RPR_OP_SCAN_STATUS},         {RPR_OP_SCAN_STOP, RPR_OP_SCAN_STATUS},
+    {RPR_OP_EXT_SCAN_START, RPR_OP_EXT_SCAN_REPORT}, {RPR_OP_LINK_GET, RPR_OP_LINK_STATUS},
+    {RPR_OP_LINK_OPEN, RPR_OP_LINK_STATUS},          {RPR_OP_LINK_CLOSE, RPR_OP_LINK_STATUS},
 };
 
 /* Every opcode a server sends to a client. */
 static const uint32_t status_ops[] = {
-    RPR_OP_SCAN_CAPS_STATUS, RPR_OP_SCAN_STATUS,         RPR_OP_SCAN_REPORT,
-    RPR_OP_EXT_SCAN_REPORT,  RPR_OP_LINK_STATUS,         RPR_OP_LINK_REPORT,
-    RPR_OP_PDU_REPORT,       RPR_OP_PDU_OUTBOUND_REPORT,
+    RPR_OP_SCAN_CAPS_STATUS, RPR_OP_SCAN_STATUS, RPR_OP_SCAN_REPORT, RPR_OP_EXT_SCAN_REPORT,
+    RPR_OP_LINK_STATUS,      RPR_OP_LINK_REPORT, RPR_OP_PDU_REPORT,  RPR_OP_PDU_OUTBOUND_REPORT,
 };
 
 uint32_t rpr_cli_status_op(uint32_t req_op)
@@ -60,8 +55,9 @@ static void on_unsolicited(void *ctx, const struct mesh_acc_msg *msg)
 	if (rpr_msg_decode(msg->opcode, msg->params, msg->len, &m)) {
 		return;
 	}
-	if (c->has_link && (m.op == RPR_OP_LINK_STATUS || m.op == RPR_OP_LINK_REPORT ||
-			    m.op == RPR_OP_PDU_REPORT || m.op == RPR_OP_PDU_OUTBOUND_REPORT) &&
+	if (c->has_link &&
+	    (m.op == RPR_OP_LINK_STATUS || m.op == RPR_OP_LINK_REPORT ||
+	     m.op == RPR_OP_PDU_REPORT || m.op == RPR_OP_PDU_OUTBOUND_REPORT) &&
 	    c->link.rx(c->link.ctx, msg->src, &m)) {
 		return;
 	}
@@ -177,8 +173,8 @@ static int build(const struct rpr_msg *m, uint16_t net_idx, uint16_t dst, const 
 }
 
 int rpr_cli_request(struct rpr_cli *c, uint16_t net_idx, uint16_t dst, const uint8_t *dev_key,
-		    const struct rpr_msg *req, uint32_t timeout_ms, uint32_t retry_ms, rpr_cli_cb cb,
-		    void *ctx, uint64_t now_ms)
+		    const struct rpr_msg *req, uint32_t timeout_ms, uint32_t retry_ms,
+		    rpr_cli_cb cb, void *ctx, uint64_t now_ms)
 {
 	uint8_t params[MESH_ACC_PAYLOAD_MAX];
 	uint32_t expect = rpr_cli_status_op(req->op);

@@ -50,7 +50,8 @@ typedef void (*rpr_cli_cb)(void *ctx, int err, uint16_t src, const struct rpr_ms
 
 struct rpr_cli;
 
-/* Register on element 0 of node (ops copied, may be NULL).  NULL on failure.  Free before the node. */
+/* Register on element 0 of node (ops copied, may be NULL).  NULL on failure.  Free before the node.
+ */
 struct rpr_cli *rpr_cli_new(struct mesh_node *node, const struct rpr_cli_ops *ops);
 /* Pending requests end with -ECANCELED first.  Accepts NULL. */
 void rpr_cli_free(struct rpr_cli *cli);
@@ -74,8 +75,8 @@ uint32_t rpr_cli_status_op(uint32_t req_op);
  * or a send error (then cb is not called).
  */
 int rpr_cli_request(struct rpr_cli *cli, uint16_t net_idx, uint16_t dst, const uint8_t *dev_key,
-		    const struct rpr_msg *req, uint32_t timeout_ms, uint32_t retry_ms, rpr_cli_cb cb,
-		    void *ctx, uint64_t now_ms);
+		    const struct rpr_msg *req, uint32_t timeout_ms, uint32_t retry_ms,
+		    rpr_cli_cb cb, void *ctx, uint64_t now_ms);
 
 /*
  * Send m once without waiting for anything (PDU Send, or a request whose

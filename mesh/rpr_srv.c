@@ -7,7 +7,6 @@
 #include "mesh/rpr_srv.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +16,7 @@
 #include "mesh/rpr_msg.h"
 #include "mesh/unprov_beacon.h"
 
-#define OUTQ 4         /* NPPI session PDUs produced by one received PDU */
+#define OUTQ 4          /* NPPI session PDUs produced by one received PDU */
 #define EXT_ADV_MAX 256 /* collected AD octets; an Extended Scan Report holds 359 */
 #define MAX_ITEMS_DEFAULT 5
 
@@ -157,8 +156,7 @@ static void pdu_report(struct rpr_srv *s, const uint8_t *pdu, size_t len)
 	m.pdu.num = ++s->in_count;
 	m.pdu.pdu = pdu;
 	m.pdu.pdu_len = len;
-	{ int rr = send_to(s, s->client, s->net_idx, &m, true);
-	fprintf(stderr, "SRV pdu_report %d len %zu -> %d\n", m.pdu.num, len, rr); }
+	(void)send_to(s, s->client, s->net_idx, &m, true);
 }
 
 static void outbound_report(struct rpr_srv *s)
@@ -205,13 +203,15 @@ static void nppi_close(struct rpr_srv *s, bool success)
 			int r = 0;
 
 			if (s->proc == RPR_NPPI_ADDRESS_REFRESH) {
-				r = mesh_node_readdress(s->node, s->res.data.unicast, s->res.dev_key);
+				r = mesh_node_readdress(s->node, s->res.data.unicast,
+							s->res.dev_key);
 			} else {
 				mesh_node_devkey_set(s->node, s->res.dev_key);
 				mesh_node_devkey_candidate(s->node, NULL);
 			}
 			if (!r && s->ops.nppi_applied) {
-				s->ops.nppi_applied(s->ops.ctx, s->proc, mesh_node_primary(s->node));
+				s->ops.nppi_applied(s->ops.ctx, s->proc,
+						    mesh_node_primary(s->node));
 			}
 		}
 	}
@@ -520,8 +520,9 @@ static void on_ext_scan_start(struct rpr_srv *s, const struct mesh_acc_msg *req,
 		memcpy(m.ext_scan_report.uuid, s->cfg.uuid, 16);
 		m.ext_scan_report.has_oob = true;
 		m.ext_scan_report.adv = adv;
-		m.ext_scan_report.adv_len = ad_filter(s->self_adv, s->cfg.self_adv_len, st->ad_types,
-						      st->n_ad_types, adv, sizeof(adv));
+		m.ext_scan_report.adv_len =
+		    ad_filter(s->self_adv, s->cfg.self_adv_len, st->ad_types, st->n_ad_types, adv,
+			      sizeof(adv));
 		(void)reply(s, req, &m);
 		return;
 	}
@@ -554,8 +555,9 @@ static void on_link_open(struct rpr_srv *s, const struct mesh_acc_msg *req,
 
 	if (s->link != RPR_LINK_IDLE) {
 		/* A repeated Link Open for the link we have is answered, not refused (§4.4.5.3). */
-		bool same = req->src == s->client && lo->nppi == s->nppi &&
-			    (lo->nppi ? lo->procedure == s->proc : memcmp(lo->uuid, s->uuid, 16) == 0);
+		bool same =
+		    req->src == s->client && lo->nppi == s->nppi &&
+		    (lo->nppi ? lo->procedure == s->proc : memcmp(lo->uuid, s->uuid, 16) == 0);
 
 		(void)link_status(s, req, same ? RPR_STATUS_SUCCESS : RPR_STATUS_INVALID_STATE);
 		return;
@@ -625,8 +627,7 @@ static void on_pdu_send(struct rpr_srv *s, const struct mesh_acc_msg *req, const
 	}
 	if (s->nppi) {
 		s->out_count = p->num;
-		{ int rr = prov_rx(s->sess, p->pdu, p->pdu_len, s->now);
-		fprintf(stderr, "SRV prov_rx %d nout %zu\n", rr, s->nout); }
+		(void)prov_rx(s->sess, p->pdu, p->pdu_len, s->now);
 		outbound_report(s);
 		nppi_after(s);
 		return;
@@ -684,10 +685,10 @@ static int on_msg(struct mesh_acc_model *mdl, const struct mesh_acc_msg *msg, vo
 }
 
 static const struct mesh_acc_op srv_ops[] = {
-    {RPR_OP_SCAN_CAPS_GET, 0, -1, on_msg}, {RPR_OP_SCAN_GET, 0, -1, on_msg},
-    {RPR_OP_SCAN_START, 0, -1, on_msg},    {RPR_OP_SCAN_STOP, 0, -1, on_msg},
+    {RPR_OP_SCAN_CAPS_GET, 0, -1, on_msg},  {RPR_OP_SCAN_GET, 0, -1, on_msg},
+    {RPR_OP_SCAN_START, 0, -1, on_msg},     {RPR_OP_SCAN_STOP, 0, -1, on_msg},
     {RPR_OP_EXT_SCAN_START, 0, -1, on_msg}, {RPR_OP_LINK_GET, 0, -1, on_msg},
-    {RPR_OP_LINK_OPEN, 0, -1, on_msg},     {RPR_OP_LINK_CLOSE, 0, -1, on_msg},
+    {RPR_OP_LINK_OPEN, 0, -1, on_msg},      {RPR_OP_LINK_CLOSE, 0, -1, on_msg},
     {RPR_OP_PDU_SEND, 0, -1, on_msg},
 };
 
@@ -776,8 +777,8 @@ struct rpr_srv *rpr_srv_new(struct mesh_node *node, const struct rpr_srv_config 
 
 	if (!node || !cfg || !ops || !ops->adv_send || cfg->self_adv_len > RPR_SRV_SELF_ADV_MAX ||
 	    (cfg->self_adv_len && !cfg->self_adv) ||
-	    (cfg->max_items && (cfg->max_items < RPR_SCAN_ITEMS_MIN ||
-				cfg->max_items > RPR_SRV_ITEMS_MAX))) {
+	    (cfg->max_items &&
+	     (cfg->max_items < RPR_SCAN_ITEMS_MIN || cfg->max_items > RPR_SRV_ITEMS_MAX))) {
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -803,9 +804,9 @@ struct rpr_srv *rpr_srv_new(struct mesh_node *node, const struct rpr_srv_config 
 	pc.uuid = NULL;
 	pc.rng = s->rng;
 	s->pb = pb_adv_new(&pc, &bops, s);
-	if (!s->pb || mesh_acc_model_add(mesh_node_acc(node), 0, id, MESH_ACC_MODEL_DEV_KEY,
-					 srv_ops, sizeof(srv_ops) / sizeof(srv_ops[0]), s,
-					 &s->mdl)) {
+	if (!s->pb ||
+	    mesh_acc_model_add(mesh_node_acc(node), 0, id, MESH_ACC_MODEL_DEV_KEY, srv_ops,
+			       sizeof(srv_ops) / sizeof(srv_ops[0]), s, &s->mdl)) {
 		pb_adv_free(s->pb);
 		mesh_crypto_wipe(s, sizeof(*s));
 		free(s);
@@ -849,8 +850,8 @@ int rpr_srv_beacon_rx(struct rpr_srv *s, const uint8_t *data, size_t len, int8_t
 	return 0;
 }
 
-int rpr_srv_ad_rx(struct rpr_srv *s, const uint8_t uuid[16], uint8_t ad_type,
-		  const uint8_t *data, size_t len, uint64_t now_ms)
+int rpr_srv_ad_rx(struct rpr_srv *s, const uint8_t uuid[16], uint8_t ad_type, const uint8_t *data,
+		  size_t len, uint64_t now_ms)
 {
 	int i;
 
@@ -927,7 +928,8 @@ void rpr_srv_tick(struct rpr_srv *s, uint64_t now_ms)
 		link_report(s, RPR_STATUS_LINK_OPEN_FAILED, true, RPR_REASON_TIMEOUT);
 		link_reset(s);
 	} else if (s->idle_end <= now_ms) {
-		/* The client went quiet (§4.4.5.3): a refresh still takes effect if it completed. */
+		/* The client went quiet (§4.4.5.3): a refresh still takes effect if it completed.
+		 */
 		if (s->nppi) {
 			nppi_close(s, true);
 			return;

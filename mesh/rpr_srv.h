@@ -56,15 +56,15 @@
 #include "mesh/pb_adv.h"
 #include "mesh/prov.h"
 
-#define RPR_SRV_ITEMS_MAX 16       /* scanned-items capacity a server can be given */
-#define RPR_SRV_SELF_ADV_MAX 64    /* octets of own AD structures (Extended Scan of itself) */
+#define RPR_SRV_ITEMS_MAX 16         /* scanned-items capacity a server can be given */
+#define RPR_SRV_SELF_ADV_MAX 64      /* octets of own AD structures (Extended Scan of itself) */
 #define RPR_SRV_LINK_OPEN_DEFAULT 10 /* s, LinkOpenTimeout when the client gives none */
 #define RPR_SRV_LINK_IDLE_MS 60000u  /* a link without client traffic for this long closes */
 
 struct rpr_srv_config {
-	uint8_t max_items;  /* MaxScannedItems, 4..RPR_SRV_ITEMS_MAX [5] */
-	bool active_scan;   /* Scan Capabilities ActiveScan */
-	uint8_t uuid[16];   /* the server's own Device UUID (Extended Scan of itself) */
+	uint8_t max_items; /* MaxScannedItems, 4..RPR_SRV_ITEMS_MAX [5] */
+	bool active_scan;  /* Scan Capabilities ActiveScan */
+	uint8_t uuid[16];  /* the server's own Device UUID (Extended Scan of itself) */
 	/* Own AD structures (Length ‖ Type ‖ Data ...), copied; what an Extended Scan
 	 * without UUID reports from (e.g. the Complete Local Name, the URI). */
 	const uint8_t *self_adv;
@@ -127,8 +127,8 @@ int rpr_srv_beacon_rx(struct rpr_srv *srv, const uint8_t *data, size_t len, int8
  * UUID (the owner knows which advertiser it came from): input of an
  * Extended Scan for that device.  0 when collected or not wanted.
  */
-int rpr_srv_ad_rx(struct rpr_srv *srv, const uint8_t uuid[16], uint8_t ad_type,
-		  const uint8_t *data, size_t len, uint64_t now_ms);
+int rpr_srv_ad_rx(struct rpr_srv *srv, const uint8_t uuid[16], uint8_t ad_type, const uint8_t *data,
+		  size_t len, uint64_t now_ms);
 
 /* One PB-ADV AD payload (AD type 0x29) heard; pb_adv_rx()'s return codes. */
 int rpr_srv_pb_adv_rx(struct rpr_srv *srv, const uint8_t *data, size_t len, uint64_t now_ms);
@@ -138,15 +138,15 @@ void rpr_srv_tick(struct rpr_srv *srv, uint64_t now_ms);
 
 /* State, for tests and status pages. */
 struct rpr_srv_state {
-	uint8_t scan;       /* enum rpr_scan_state */
-	uint8_t link;       /* enum rpr_link_state */
-	bool nppi;          /* the link is a node refresh */
-	uint8_t procedure;  /* when nppi */
-	uint16_t client;    /* client of the link, or MESH_ADDR_UNASSIGNED */
-	uint8_t out_count;  /* last OutboundPDUNumber taken */
-	uint8_t in_count;   /* last InboundPDUNumber sent */
-	size_t items;       /* devices in the scanned-items list */
-	bool ext_scan;      /* an Extended Scan is running */
+	uint8_t scan;      /* enum rpr_scan_state */
+	uint8_t link;      /* enum rpr_link_state */
+	bool nppi;         /* the link is a node refresh */
+	uint8_t procedure; /* when nppi */
+	uint16_t client;   /* client of the link, or MESH_ADDR_UNASSIGNED */
+	uint8_t out_count; /* last OutboundPDUNumber taken */
+	uint8_t in_count;  /* last InboundPDUNumber sent */
+	size_t items;      /* devices in the scanned-items list */
+	bool ext_scan;     /* an Extended Scan is running */
 };
 void rpr_srv_state(const struct rpr_srv *srv, struct rpr_srv_state *out);
 

@@ -1,0 +1,425 @@
+/*
+ * mesh/pb_remote.c end to end on the in-memory air: a provisioner reaches
+ * unprovisioned devices only through Remote Provisioning Servers (it cannot
+ * hear them), provisions them, configures them through the relaying server,
+ * and refreshes servers' device keys, addresses and composition (NPPI).
+ * Every outcome is checked on both ends: the provisioner's result against
+ * the device's, and the node's behaviour afterwards.
+ */
+#include "tests/mesh/rpr_fixture.h"
+
+static void setup(void)
+{
+	fx_init(21);
+}
+
+static void teardown(void)
+{
+	fx_fini();
+}
+
+/* Device d hears only server s; P hears only the servers. */
+static void topology(void)
+{
+	int i, j;
+
+	for (i = 0; i < fx_n_dev; i++) {
+		minair_link(&fx_air, fx_p.id, fx_d[i].id, false);
+		for (j = 0; j < fx_n_srv; j++) {
+			minair_link(&fx_air, fx_s[j].id, fx_d[i].id, i == j);
+		}
+		for (j = 0; j < fx_n_dev; j++) {
+			if (i != j) {
+				minair_link(&fx_air, fx_d[i].id, fx_d[j].id, false);
+			}
+		}
+	}
+}
+
+static void assert_same_result(const struct prov_result *a, const struct prov_result *b)
+{
+	cr_assert_arr_eq(a->dev_key, b->dev_key, 16);
+	cr_assert_arr_eq(a->data.net_key, b->data.net_key, 16);
+	cr_assert_eq(a->data.unicast, b->data.unicast);
+	cr_assert_eq(a->data.iv_index, b->data.iv_index);
+}
+
+/* §4.4.5 + §5.2.3: remote scan finds a device only the server hears, PB-Remote provisions it,
+ * and the new node answers Config requests relayed by the server. */
+Test(pb_remote, scan_provision_configure_one_hop, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x11);
+	struct rpr_msg req = {.op = RPR_OP_SCAN_START};
+	struct pb_remote_target t;
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	struct fx_answer a;
+	struct mesh_comp comp;
+	uint32_t h;
+
+	topology();
+	req.scan_start.limit = 0;
+	req.scan_start.timeout = 5;
+	a = fx_rpr_ask(s, &req);
+	cr_assert_eq(a.err, 0);
+	cr_assert_eq(a.m.scan_status.status, RPR_STATUS_SUCCESS);
+	cr_assert_eq(a.m.scan_status.state, RPR_SCAN_MULTIPLE);
+	cr_assert(minair_run_until(&fx_air, &fx_scan.n, 1, fx_air.now + 5000));
+	cr_assert_eq(fx_scan.src[0], 0x0100);
+	cr_assert_arr_eq(fx_scan.r[0].uuid, d->uuid, 16);
+	cr_assert_eq(fx_scan.r[0].rssi, fx_rssi(d->id));
+	cr_assert_eq(fx_scan.r[0].oob, d->oob);
+	cr_assert_not(fx_scan.r[0].has_uri_hash);
+
+	t = fx_target(s);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 10, &pc, fx_air.now, &h), 0);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 10, &pc, fx_air.now, &h), -EBUSY,
+		     "one link per server");
+	cr_assert(minair_run_until(&fx_air, &fx_p.done, 1, fx_air.now + 120000), "not provisioned");
+	cr_assert_eq(fx_p.failed, 0);
+	cr_assert_eq(d->done, 1);
+	cr_assert_eq(fx_p.last_h, h);
+	assert_same_result(&fx_p.res, &d->res);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+	minair_run(&fx_air, fx_air.now + 3000);
+	{
+		struct rpr_srv_state st;
+
+		rpr_srv_state(s->rpr, &st);
+		cr_assert_eq(st.link, RPR_LINK_IDLE);
+	}
+
+	/* Config through the relaying server, under the key both ends computed. */
+	a = fx_comp_get(0x0200, fx_p.res.dev_key, 0);
+	cr_assert_eq(a.err, 0);
+	cr_assert_eq(a.src, 0x0200);
+	cr_assert_eq(mesh_comp_parse(a.comp, a.c.comp.data_len, &comp), 0);
+	cr_assert_eq(comp.cid, 0x05f1);
+	cr_assert_eq(comp.pid, 0x0042);
+}
+
+/* Two servers, two devices, two PB-Remote sessions at once: both complete with matching keys. */
+Test(pb_remote, two_servers_two_devices_at_once, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s1 = fx_add_srv(0x0100, NULL, 0), *s2 = fx_add_srv(0x0110, NULL, 0);
+	struct fx_dev *d1 = fx_add_dev(0x21), *d2 = fx_add_dev(0x22);
+	struct pb_remote_target t1 = fx_target(s1), t2 = fx_target(s2);
+	struct prov_cfg c1 = fx_prov_cfg(0x0300), c2 = fx_prov_cfg(0x0310);
+	uint32_t h1, h2;
+
+	topology();
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t1, d1->uuid, 0, &c1, fx_air.now, &h1), 0);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t2, d2->uuid, 0, &c2, fx_air.now, &h2), 0);
+	cr_assert_neq(h1, h2);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 2);
+	cr_assert(minair_run_until(&fx_air, &fx_p.done, 2, fx_air.now + 180000), "not both done");
+	cr_assert_eq(fx_p.failed, 0);
+	cr_assert_eq(d1->done, 1);
+	cr_assert_eq(d2->done, 1);
+	cr_assert_eq(d1->res.data.unicast, 0x0300);
+	cr_assert_eq(d2->res.data.unicast, 0x0310);
+	cr_assert(memcmp(d1->res.dev_key, d2->res.dev_key, 16) != 0);
+	cr_assert_eq(fx_comp_get(0x0300, d1->res.dev_key, 0).err, 0);
+	cr_assert_eq(fx_comp_get(0x0310, d2->res.dev_key, 0).err, 0);
+}
+
+/* Run an NPPI procedure on server s with cfg; returns after done or failed. */
+static void refresh(struct fx_srv *s, uint8_t proc, const struct prov_cfg *cfg)
+{
+	struct pb_remote_target t = fx_target(s);
+	int before = fx_p.done + fx_p.failed;
+	volatile int ended;
+	uint32_t h;
+
+	cr_assert_eq(pb_remote_refresh(fx_p.pbr, &t, proc, cfg, fx_air.now, &h), 0);
+	do {
+		minair_run(&fx_air, fx_air.now + 500);
+		ended = fx_p.done + fx_p.failed - before;
+	} while (!ended && fx_air.now < 200000);
+	cr_assert_eq(ended, 1);
+	cr_assert_eq(fx_p.last_h, h);
+	if (fx_p.done > 0 && fx_p.done + fx_p.failed - before == 1 && fx_p.last_h == h) {
+		/* The inventory learns the node's new key (and address) as the gateway would. */
+		fx_key_add(fx_p.res.data.unicast, fx_p.res.dev_key);
+	}
+}
+
+/* NPPI Device Key Refresh: the node answers under the new key, then no longer under the old. */
+Test(pb_remote, nppi_devkey_refresh, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct prov_cfg pc = fx_prov_cfg(0x0100);
+	uint8_t old[16], cur[16];
+	struct fx_answer a;
+
+	memcpy(old, s->dev_key, 16);
+	refresh(s, RPR_NPPI_DEVKEY_REFRESH, &pc);
+	cr_assert_eq(fx_p.done, 1, "failed: %d", fx_p.err);
+	cr_assert(memcmp(fx_p.res.dev_key, old, 16) != 0);
+	cr_assert_eq(s->applied_proc, RPR_NPPI_DEVKEY_REFRESH);
+	/* The node holds the new key as candidate until a message under it arrives. */
+	cr_assert_eq(mesh_node_devkey_candidate_get(s->node, cur), 0);
+	cr_assert_arr_eq(cur, fx_p.res.dev_key, 16);
+
+	a = fx_comp_get(0x0100, fx_p.res.dev_key, 0);
+	cr_assert_eq(a.err, 0);
+	cr_assert_eq(mesh_node_devkey_get(s->node, cur), 0);
+	cr_assert_arr_eq(cur, fx_p.res.dev_key, 16);
+	cr_assert_eq(mesh_node_devkey_candidate_get(s->node, cur), -ENOENT);
+
+	a = fx_comp_get(0x0100, old, 0);
+	cr_assert_eq(a.err, -ETIMEDOUT, "the revoked key still works");
+}
+
+/* NPPI Node Address Refresh: the node answers at the new address under the new key, not the old. */
+Test(pb_remote, nppi_address_refresh, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct prov_cfg pc = fx_prov_cfg(0x0400);
+	uint8_t old[16];
+	struct fx_answer a;
+
+	memcpy(old, s->dev_key, 16);
+	refresh(s, RPR_NPPI_ADDRESS_REFRESH, &pc);
+	cr_assert_eq(fx_p.done, 1, "failed: %d", fx_p.err);
+	cr_assert_eq(fx_p.res.data.unicast, 0x0400);
+	cr_assert_eq(s->applied, 1);
+	cr_assert_eq(s->applied_proc, RPR_NPPI_ADDRESS_REFRESH);
+	cr_assert_eq(s->applied_primary, 0x0400);
+	cr_assert_eq(mesh_node_primary(s->node), 0x0400);
+
+	a = fx_comp_get(0x0400, fx_p.res.dev_key, 0);
+	cr_assert_eq(a.err, 0);
+	cr_assert_eq(a.src, 0x0400);
+	a = fx_comp_get(0x0100, old, 0);
+	cr_assert_eq(a.err, -ETIMEDOUT);
+	a = fx_comp_get(0x0100, fx_p.res.dev_key, 0);
+	cr_assert_eq(a.err, -ETIMEDOUT);
+}
+
+/* NPPI Node Composition Refresh: afterwards page 0 is what page 128 was, under a new key. */
+Test(pb_remote, nppi_composition_refresh, .init = setup, .fini = teardown)
+{
+	uint8_t page128[MESH_COMP_DATA_MAX];
+	size_t p128_len;
+	struct fx_srv *s;
+	struct prov_cfg pc = fx_prov_cfg(0x0100);
+	struct fx_answer a;
+
+	/* Page 128 = the server's page 0 plus one model: build it from a twin node that has it. */
+	{
+		struct fx_srv *twin = fx_add_srv(0x0700, NULL, 0);
+
+		cr_assert_eq(mesh_acc_model_add(mesh_node_acc(twin->node), 0,
+						(struct mesh_model_id){false, 0, 0x1000}, 0,
+						fx_onoff_ops, 1, NULL, NULL),
+			     0);
+		cr_assert_eq(cfg_srv_page0(twin->cfg, page128, sizeof(page128), &p128_len), 0);
+		fx_isolate(twin->id);
+	}
+	s = fx_add_srv(0x0100, page128, p128_len);
+	a = fx_comp_get(0x0100, s->dev_key, 0);
+	cr_assert_eq(a.err, 0);
+	cr_assert(a.c.comp.data_len != p128_len || memcmp(a.comp, page128, p128_len) != 0);
+
+	refresh(s, RPR_NPPI_COMPOSITION_REFRESH, &pc);
+	cr_assert_eq(fx_p.done, 1, "failed: %d", fx_p.err);
+	cr_assert_eq(s->applied_proc, RPR_NPPI_COMPOSITION_REFRESH);
+	cr_assert_eq(mesh_node_primary(s->node), 0x0100);
+
+	a = fx_comp_get(0x0100, fx_p.res.dev_key, 0);
+	cr_assert_eq(a.err, 0);
+	cr_assert_eq(a.c.comp.page, 0);
+	cr_assert_eq(a.c.comp.data_len, p128_len);
+	cr_assert_arr_eq(a.comp, page128, p128_len);
+}
+
+/* A node without a pending composition refuses Composition Refresh: Link Cannot Open. */
+Test(pb_remote, nppi_composition_refresh_refused, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct prov_cfg pc = fx_prov_cfg(0x0100);
+
+	s->refuse_cr = true;
+	refresh(s, RPR_NPPI_COMPOSITION_REFRESH, &pc);
+	cr_assert_eq(fx_p.failed, 1);
+	cr_assert_eq(fx_p.err, -ECONNREFUSED);
+	cr_assert_eq(fx_p.link_status, RPR_STATUS_LINK_CANNOT_OPEN);
+	cr_assert_eq(s->applied, 0);
+}
+
+/* Provisioning Data a refresh must refuse (formats.md §7): Failed (Invalid Data), nothing applied.
+ */
+Test(pb_remote, nppi_invalid_data, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct prov_cfg bad_iv = fx_prov_cfg(0x0100), bad_key = fx_prov_cfg(0x0100);
+	struct prov_cfg moved = fx_prov_cfg(0x0105), overlap = fx_prov_cfg(0x0100);
+	const struct {
+		uint8_t proc;
+		const struct prov_cfg *cfg;
+	} cases[] = {
+	    {RPR_NPPI_DEVKEY_REFRESH, &bad_iv},
+	    {RPR_NPPI_DEVKEY_REFRESH, &bad_key},
+	    {RPR_NPPI_DEVKEY_REFRESH, &moved},
+	    {RPR_NPPI_ADDRESS_REFRESH, &overlap},
+	};
+	uint8_t cur[16];
+	size_t i;
+
+	bad_iv.data.iv_index = 1;
+	bad_key.data.net_key[0] ^= 1;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rpr_srv_state st;
+
+		refresh(s, cases[i].proc, cases[i].cfg);
+		cr_assert_eq(fx_p.failed, (int)i + 1, "case %zu", i);
+		cr_assert_eq(fx_p.err, -ECONNABORTED, "case %zu", i);
+		cr_assert_eq(fx_p.prov_err, PROV_ERR_INVALID_DATA, "case %zu", i);
+		minair_run(&fx_air, fx_air.now + 3000);
+		rpr_srv_state(s->rpr, &st);
+		cr_assert_eq(st.link, RPR_LINK_IDLE, "case %zu", i);
+	}
+	cr_assert_eq(fx_p.done, 0);
+	cr_assert_eq(s->applied, 0);
+	cr_assert_eq(mesh_node_primary(s->node), 0x0100);
+	cr_assert_eq(mesh_node_devkey_candidate_get(s->node, cur), -ENOENT);
+	cr_assert_eq(mesh_node_devkey_get(s->node, cur), 0);
+	cr_assert_arr_eq(cur, s->dev_key, 16);
+	cr_assert_eq(fx_comp_get(0x0100, s->dev_key, 0).err, 0);
+}
+
+/* The server vanishes mid-way: the session fails with -ETIMEDOUT and leaves nothing behind. */
+Test(pb_remote, server_lost_mid_way, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x31);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	struct rpr_srv_state st;
+	uint32_t h;
+
+	topology();
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 0, &pc, fx_air.now, &h), 0);
+	do {
+		minair_run(&fx_air, fx_air.now + 50);
+		rpr_srv_state(s->rpr, &st);
+	} while (st.out_count < 3 && fx_air.now < 60000);
+	cr_assert_geq(st.out_count, 3, "never got going");
+	fx_isolate(s->id);
+	cr_assert(minair_run_until(&fx_air, &fx_p.failed, 1, fx_air.now + 200000));
+	cr_assert_eq(fx_p.done, 0);
+	cr_assert_eq(fx_p.err, -ETIMEDOUT);
+	cr_assert_eq(fx_p.last_h, h);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+	cr_assert_eq(pb_remote_next_deadline(fx_p.pbr), UINT64_MAX);
+	cr_assert_eq(d->done, 0);
+}
+
+/* The device vanishes mid-way: the server reports the closed link and the session fails. */
+Test(pb_remote, device_lost_mid_way, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x32);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	struct rpr_srv_state st;
+	uint32_t h;
+
+	topology();
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 0, &pc, fx_air.now, &h), 0);
+	do {
+		minair_run(&fx_air, fx_air.now + 50);
+		rpr_srv_state(s->rpr, &st);
+	} while (st.out_count < 2 && fx_air.now < 60000);
+	fx_isolate(d->id);
+	cr_assert(minair_run_until(&fx_air, &fx_p.failed, 1, fx_air.now + 200000));
+	cr_assert_eq(fx_p.done, 0);
+	cr_assert(fx_p.link_status == RPR_STATUS_LINK_CLOSED_CANNOT_SEND ||
+		      fx_p.link_status == RPR_STATUS_LINK_CLOSED_CANNOT_RECEIVE,
+		  "status 0x%02x", fx_p.link_status);
+	cr_assert_eq(fx_p.err, -ETIMEDOUT);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+	rpr_srv_state(s->rpr, &st);
+	cr_assert_eq(st.link, RPR_LINK_IDLE);
+}
+
+/* Link Open to a UUID nobody answers: Link Report Link Open Failed after LinkOpenTimeout. */
+Test(pb_remote, link_open_failed, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	uint8_t nobody[16];
+	uint32_t h;
+
+	memset(nobody, 0x99, 16);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, nobody, 3, &pc, fx_air.now, &h), 0);
+	cr_assert(minair_run_until(&fx_air, &fx_p.failed, 1, fx_air.now + 60000));
+	cr_assert_eq(fx_p.err, -ETIMEDOUT);
+	cr_assert_eq(fx_p.link_status, RPR_STATUS_LINK_OPEN_FAILED);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+}
+
+/* A server nobody can reach: Link Open goes unanswered and the session times out. */
+Test(pb_remote, server_unreachable, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	uint8_t uuid[16] = {0};
+	uint32_t h;
+
+	fx_isolate(s->id);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, uuid, 0, &pc, fx_air.now, &h), 0);
+	cr_assert(minair_run_until(&fx_air, &fx_p.failed, 1, fx_air.now + 60000));
+	cr_assert_eq(fx_p.err, -ETIMEDOUT);
+	cr_assert_eq(fx_p.link_status, PB_REMOTE_NO_STATUS);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+}
+
+/* Cancelling a session closes the server's link and reports nothing. */
+Test(pb_remote, cancel, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x33);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	struct rpr_srv_state st;
+	uint32_t h;
+
+	topology();
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 0, &pc, fx_air.now, &h), 0);
+	do {
+		minair_run(&fx_air, fx_air.now + 50);
+		rpr_srv_state(s->rpr, &st);
+	} while (st.out_count < 2 && fx_air.now < 60000);
+	cr_assert_eq(pb_remote_cancel(fx_p.pbr, h, fx_air.now), 0);
+	cr_assert_eq(pb_remote_cancel(fx_p.pbr, h, fx_air.now), -ENOENT);
+	minair_run(&fx_air, fx_air.now + 5000);
+	rpr_srv_state(s->rpr, &st);
+	cr_assert_eq(st.link, RPR_LINK_IDLE);
+	cr_assert_eq(fx_p.done + fx_p.failed, 0);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+}
+
+/* Bad arguments are refused without sending anything. */
+Test(pb_remote, bad_arguments, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct pb_remote_target t = fx_target(s), grp = t;
+	struct prov_cfg pc = fx_prov_cfg(0x0200), dev = pc;
+	uint8_t uuid[16] = {0};
+	size_t sent = fx_air.sent;
+	uint32_t h;
+
+	grp.server = 0xc000;
+	dev.role = PROV_ROLE_DEVICE;
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &grp, uuid, 0, &pc, fx_air.now, &h), -EINVAL);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, uuid, 0, &dev, fx_air.now, &h), -EINVAL);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, uuid, 0x3d, &pc, fx_air.now, &h), -EINVAL);
+	cr_assert_eq(pb_remote_refresh(fx_p.pbr, &t, 3, &pc, fx_air.now, &h), -EINVAL);
+	cr_assert_eq(pb_remote_input_oob(fx_p.pbr, 77, "1", fx_air.now), -ENOENT);
+	cr_assert_eq(fx_air.sent, sent);
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+}
