@@ -899,7 +899,8 @@ static int send_now(struct mesh_node *n, const struct mesh_node_msg *msg, uint64
 	}
 	um.net_idx = msg->net_idx;
 	um.ttl = s.ttl;
-	r = mesh_ltp_send(n->ltp, &um, now, handle);
+	/* mesh_ltp_send() wants a handle even when the caller (a queued send) does not. */
+	r = mesh_ltp_send(n->ltp, &um, now, handle ? handle : &seq);
 	if (r == 0) {
 		n->stats.acc_tx++;
 	}
