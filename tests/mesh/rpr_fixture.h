@@ -452,6 +452,9 @@ static inline uint64_t fx_min(uint64_t a, uint64_t b)
 static inline uint64_t fx_p_deadline(void *o)
 {
 	(void)o;
+	if (!fx_p.rpr) {
+		return fx_min(mesh_node_next_deadline(fx_p.node), cfg_cli_next_deadline(fx_p.cfg));
+	}
 	return fx_min(fx_min(mesh_node_next_deadline(fx_p.node), cfg_cli_next_deadline(fx_p.cfg)),
 		      fx_min(rpr_cli_next_deadline(fx_p.rpr), pb_remote_next_deadline(fx_p.pbr)));
 }
@@ -461,8 +464,10 @@ static inline void fx_p_tick(void *o, uint64_t now)
 	(void)o;
 	mesh_node_tick(fx_p.node, now);
 	cfg_cli_tick(fx_p.cfg, now);
-	rpr_cli_tick(fx_p.rpr, now);
-	pb_remote_tick(fx_p.pbr, now);
+	if (fx_p.rpr) {
+		rpr_cli_tick(fx_p.rpr, now);
+		pb_remote_tick(fx_p.pbr, now);
+	}
 }
 
 static inline void fx_add_prov(void)
@@ -554,6 +559,7 @@ struct fx_answer {
 	struct rpr_msg m;
 	struct cfg_msg c;
 	uint8_t comp[MESH_COMP_DATA_MAX];
+	uint8_t adv[MESH_ACC_PAYLOAD_MAX];
 };
 
 static inline void fx_rpr_answer(void *ctx, int err, uint16_t src, const struct rpr_msg *rsp)
@@ -565,6 +571,10 @@ static inline void fx_rpr_answer(void *ctx, int err, uint16_t src, const struct 
 	a->src = src;
 	if (rsp) {
 		a->m = *rsp;
+		if (rsp->op == RPR_OP_EXT_SCAN_REPORT && rsp->ext_scan_report.adv_len) {
+			memcpy(a->adv, rsp->ext_scan_report.adv, rsp->ext_scan_report.adv_len);
+			a->m.ext_scan_report.adv = a->adv;
+		}
 	}
 }
 
