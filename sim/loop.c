@@ -6,6 +6,7 @@
 #include "sim/loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -817,13 +818,31 @@ static json_t *ports_json(void *ctx)
 static int write_json_file(json_t *j, const char *path)
 {
 	char tmp[4200];
+	int fd, err = 0;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
 		return -ENAMETOOLONG;
 	}
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+	/*
+	 * Device state is the devices' flash, keys included: the file is
+	 * created 0600 whatever the umask (a leftover temporary file is removed
+	 * first, so O_EXCL never inherits a wider mode), written in full, then
+	 * renamed over the old one.
+	 */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (json_dumpfd(j, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fsync(fd) < 0) {
+		err = -EIO;
+	}
+	if (close(fd) < 0 && !err) {
+		err = -EIO;
+	}
+	if (err) {
 		unlink(tmp);
-		return -EIO;
+		return err;
 	}
 	return rename(tmp, path) < 0 ? -errno : 0;
 }
@@ -868,6 +887,25 @@ int sim_loop_save(struct sim_loop *l, const char *path, char *msg, size_t cap)
 	}
 	json_decref(all);
 	return err;
+}
+
+/*
+ * SIGTERM/SIGINT with a --state file: keep the devices' state, as a device
+ * keeps its flash across a power cycle (a gateway restart test relies on it).
+ */
+static void save_at_exit(struct sim_loop *l)
+{
+	char msg[128];
+	int err;
+
+	if (!l->state_path) {
+		return;
+	}
+	err = sim_loop_save(l, NULL, msg, sizeof(msg));
+	if (err < 0) {
+		fprintf(stderr, "meshsim: %s: state not saved: %s\n", l->state_path,
+			strerror(-err));
+	}
 }
 
 static int ctl_save(void *ctx, const char *path, char *msg, size_t cap)
@@ -1035,6 +1073,7 @@ int sim_loop_run_once(struct sim_loop *l, int timeout_ms)
 			if (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				logd(l, "signal %u: stopping", si.ssi_signo);
 				l->stop = true;
+				save_at_exit(l);
 			}
 			break;
 		}

@@ -27,6 +27,8 @@
 
 extern const struct sim_device_ops sim_node_kind;
 
+#define SIM_NODE_ERR_MAX 112
+
 /* Introspection for tests (d is what create() returned). */
 bool sim_node_provisioned(const void *d);
 uint16_t sim_node_addr(const void *d);
@@ -34,5 +36,11 @@ uint16_t sim_node_addr(const void *d);
 bool sim_node_onoff(const void *d, uint8_t elem);
 /* The mesh node (NULL while unprovisioned); borrowed. */
 struct mesh_node *sim_node_mesh(void *d);
+/*
+ * Why the last load() refused its state ("net_keys[].key: not hex"), "" when
+ * it did not; borrowed until the next load().  The same text is shown
+ * through sim_world_display() as "state refused: ...".
+ */
+const char *sim_node_state_error(const void *d);
 
 #endif
