@@ -286,12 +286,12 @@ static void pa_adv(void *ctx, const uint8_t *data, size_t len)
 
 static void pa_output(void *ctx, uint32_t h, uint8_t action, const char *value)
 {
-	static const char *const what[] = {"blinks %s times", "beeps %s times", "vibrates %s times",
-					   "shows number %s", "shows text %s"};
+	/* As a person reads it off the device: "blinks 3", "shows 0427". */
+	static const char *const what[] = {"blinks", "beeps", "vibrates", "shows", "shows"};
 	struct ndev *d = ctx;
 
 	(void)h;
-	display(d, action < 5 ? what[action] : "shows %s", value);
+	display(d, action < 5 ? what[action] : "shows", value);
 }
 
 static void pa_input(void *ctx, uint32_t h, uint8_t action, uint8_t size)
