@@ -131,7 +131,7 @@ struct sim_loop_opts {
 	const struct sim_scn_bluez *bluez; /* borrowed array */
 	size_t n_bluez;
 	const char *ctl_path;   /* NULL: no control socket */
-	const char *state_path; /* default file for "save" (NULL: only per-device files) */
+	const char *state_path; /* "save" default, also written at SIGTERM/SIGINT (NULL: none) */
 	bool signals;           /* handle SIGTERM/SIGINT through a signalfd (blocks them) */
 	bool debug;             /* log port traffic to stderr */
 };
@@ -153,7 +153,10 @@ void sim_loop_stop(struct sim_loop *l);
 bool sim_loop_stopped(const struct sim_loop *l);
 /* Simulation time now, in microseconds since the loop started. */
 uint64_t sim_loop_now(const struct sim_loop *l);
-/* Saves device state to per-device state files and, if path != NULL, to path. */
+/*
+ * Saves device state to per-device state files and to path (NULL: the
+ * state_path option, if any).  Files are created 0600: they hold keys.
+ */
 int sim_loop_save(struct sim_loop *l, const char *path, char *msg, size_t cap);
 
 #endif /* SIM_LOOP_H */

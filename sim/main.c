@@ -46,7 +46,8 @@ static void usage(FILE *f)
 	       "  --bluez-port PATH@x,y,z  a bluetooth-meshd --io unit: port (repeatable)\n"
 	       "  --ctl PATH            control socket (default $MESHSIM_CTL or /tmp/meshsim.ctl)\n"
 	       "  --stats-out FILE      write the airtime statistics JSON here at exit\n"
-	       "  --state FILE          device state: loaded at start if present, \"save\" target\n"
+	       "  --state FILE          device state (holds keys; written 0600): loaded at start\n"
+	       "                        if present, written by \"save\" and at SIGTERM/SIGINT\n"
 	       "  --seed N              air and device seed (overrides the scenario's)\n"
 	       "  -d, --debug           log port traffic and displayed values to stderr\n");
 }
