@@ -408,7 +408,9 @@ static inline void fx_ext_report(void *ctx, uint16_t src, const struct rpr_ext_s
 	fx_scan.ext_src = src;
 	fx_scan.ext = *r;
 	cr_assert_leq(r->adv_len, sizeof(fx_scan.ext_adv));
-	memcpy(fx_scan.ext_adv, r->adv, r->adv_len);
+	if (r->adv_len) {
+		memcpy(fx_scan.ext_adv, r->adv, r->adv_len);
+	}
 	fx_scan.ext.adv = fx_scan.ext_adv;
 }
 
