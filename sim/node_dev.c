@@ -653,6 +653,16 @@ static int put_key(json_t *o, const char *key, const uint8_t k[16])
 	return put(o, key, hex_json(k, 16));
 }
 
+/* j when r is 0; else drops j and returns NULL (the saving helpers' common ending). */
+static json_t *built(json_t *j, int r)
+{
+	if (r) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static json_t *save_keys(const struct mesh_node *n, bool app)
 {
 	json_t *a = json_array();
@@ -687,11 +697,7 @@ static json_t *save_keys(const struct mesh_node *n, bool app)
 			json_decref(o);
 		}
 	}
-	if (r) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
+	return built(a, r);
 }
 
 static json_t *save_pub(const struct mesh_acc_pub *pub)
@@ -708,11 +714,7 @@ static json_t *save_pub(const struct mesh_acc_pub *pub)
 	r = r ? r : put_int(o, "ttl", pub->ttl);
 	r = r ? r : put_int(o, "period", pub->period);
 	r = r ? r : put_int(o, "retransmit", pub->retransmit);
-	if (r) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return built(o, r);
 }
 
 /* One model's bindings, subscriptions, publication and OnOff state; NULL and *err when none. */
@@ -762,12 +764,8 @@ static json_t *save_model(const struct ndev *d, struct mesh_acc_model *mdl, int 
 	r = r || !onoff ? r : put(o, "onoff", json_boolean(onoff_srv_get(d->onoff[e])));
 	json_decref(binds);
 	json_decref(subs);
-	if (r) {
-		json_decref(o);
-		*err = r;
-		return NULL;
-	}
-	return o;
+	*err = r;
+	return built(o, r);
 }
 
 static json_t *save_models(const struct ndev *d)
@@ -800,11 +798,7 @@ static json_t *save_models(const struct ndev *d)
 			}
 		}
 	}
-	if (r) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
+	return built(a, r);
 }
 
 static json_t *save_hb(const struct cfg_srv *srv)
@@ -872,11 +866,7 @@ static json_t *ndev_save(void *p)
 	r = r ? r : put(o, "provisioned", json_boolean(prov));
 	r = r || !prov ? r : save_node(d, o);
 	r = r || !d->page128_len ? r : put(o, "page128", hex_json(d->page128, d->page128_len));
-	if (r) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return built(o, r);
 }
 
 /*
