@@ -344,6 +344,8 @@ static int build_stack(struct gw *gw)
 	mesh_node_config_default(&nc);
 	nc.crpl = 1024; /* the gateway hears every node it configured */
 	nc.relay = false;
+	/* Requests must reach nodes many relays away (office.json floors are 7 deep). */
+	nc.default_ttl = 10;
 	gw->node = mesh_node_new(&nc, &ops, NULL, now);
 	if (!gw->node || mesh_acc_elem_add(mesh_node_acc(gw->node), 0x0000) < 0) {
 		r = -ENOMEM;

@@ -76,7 +76,8 @@ void mesh_node_config_default(struct mesh_node_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->crpl = 64;
-	cfg->default_ttl = 5;
+	/* 7, as most stacks ship it: enough for the 7-relay-hop floors of office.json. */
+	cfg->default_ttl = 7;
 	cfg->relay = false;
 	cfg->beacon = true;
 	/* 2 transmissions, 20 ms apart (Count 1, Steps 1): §4.2.19 packing. */

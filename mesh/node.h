@@ -51,7 +51,7 @@ struct mesh_node_config {
 	struct mesh_ltp_config ltp;
 };
 
-/* Defaults: CRPL 64, TTL 5, relay off, beacons on, 2 transmissions 20 ms apart. */
+/* Defaults: CRPL 64, TTL 7, relay off, beacons on, 2 transmissions 20 ms apart. */
 void mesh_node_config_default(struct mesh_node_config *cfg);
 
 struct mesh_node_ops {

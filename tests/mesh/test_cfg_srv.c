@@ -453,7 +453,7 @@ Test(cfg_srv, malformed_request_ignored, .init = setup, .fini = teardown)
 
 	cr_assert_eq(mesh_node_send(prov.node, &m, air.now, NULL), 0);
 	minair_run(&air, air.now + 5000);
-	cr_assert_eq(mesh_node_config(dev.node)->default_ttl, 5);
+	cr_assert_eq(mesh_node_config(dev.node)->default_ttl, 7, "unchanged default");
 	mesh_node_stats(dev.node, &st);
 	cr_assert_eq(st.acc_rx, 1, "it arrived");
 	cr_assert_eq(st.acc_tx, 0, "and was not answered");
