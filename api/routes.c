@@ -109,10 +109,8 @@ static const struct vs_variant auth_variants[] = {
 };
 static const struct vs s_auth = {.type = VS_TAGGED, .tag = "method", .variants = auth_variants};
 static const struct vs_field f_device[] = {
-    {"uuid", &s_uuid, true, NULL},
-    {"name", &s_label, false, NULL},
-    {"auth", &s_auth, true, NULL},
-    {"server", &s_server, false, NULL},
+    {"uuid", &s_uuid, true, NULL}, {"name", &s_label, false, NULL},
+    {"auth", &s_auth, true, NULL}, {"server", &s_server, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs s_device = {.type = VS_OBJECT, .fields = f_device};
