@@ -11,11 +11,22 @@
 #include "mesh/node.h"
 #include "mesh/onoff_srv.h"
 #include "mesh/prov_adv.h"
+#include "mesh/rpr_msg.h"
+#include "mesh/rpr_srv.h"
 #include "mesh/unprov_beacon.h"
 
 #define UBEACON_INTERVAL_MS 3000 /* Unprovisioned Device beacon period */
 #define PA_LINGER_MS 10000       /* keep PB-ADV after success, for the Link Close */
 #define ONOFF_MAX SIM_SCN_ELEMENTS_MAX
+#define RPR_MODEL 0x0004 /* Remote Provisioning Server (§4.4.5) */
+#define AD_NAME 0x09     /* Complete Local Name (Core Supplement Part A §1.2) */
+#define AD_URI 0x24      /* URI (Core Supplement Part A §1.18) */
+/*
+ * Other AD structures of an unprovisioned device go out right after its
+ * beacon (as its scan response would); a server attributes them to the
+ * beacon heard last from the same signal strength within this window.
+ */
+#define AD_ATTRIB_MS 50
 
 struct ndev {
 	struct sim_world *w;
@@ -36,7 +47,23 @@ struct ndev {
 	struct mesh_node *node;
 	struct cfg_srv *srv;
 	struct onoff_srv *onoff[ONOFF_MAX];
+	struct rpr_srv *rpr; /* when the scenario says rpr_server */
 	bool reset_pending;
+	bool refresh_pending; /* a Composition Refresh to carry out at the next tick */
+	bool off;             /* "power off": deaf, mute, frozen */
+	/* The last Unprovisioned Device beacon heard (Extended Scan attribution). */
+	uint8_t ub_uuid[16];
+	int8_t ub_rssi;
+	uint64_t ub_ms;
+	bool ub_heard;
+	/*
+	 * The composition the device has now: the scenario's, or (page0_len
+	 * not 0) the page 128 a Composition Refresh made page 0, kept as bytes
+	 * in page0 for the stored state.
+	 */
+	struct mesh_comp *comp;
+	uint8_t page0[MESH_COMP_DATA_MAX];
+	size_t page0_len;
 	uint32_t seq_reserved; /* last sequence number reservation (see node_seq_reserve) */
 	uint8_t page128[MESH_COMP_DATA_MAX];
 	size_t page128_len;
@@ -127,12 +154,15 @@ struct nparts {
 	struct mesh_node *node;
 	struct cfg_srv *srv;
 	struct onoff_srv *onoff[ONOFF_MAX];
+	struct rpr_srv *rpr;
 };
 
 static void parts_free(struct nparts *p)
 {
 	size_t i;
 
+	rpr_srv_free(p->rpr);
+	p->rpr = NULL;
 	for (i = 0; i < ONOFF_MAX; i++) {
 		onoff_srv_free(p->onoff[i]);
 		p->onoff[i] = NULL;
@@ -145,12 +175,14 @@ static void parts_free(struct nparts *p)
 
 static void node_free(struct ndev *d)
 {
-	struct nparts p = {.node = d->node, .srv = d->srv};
+	struct nparts p = {.node = d->node, .srv = d->srv, .rpr = d->rpr};
 
 	memcpy(p.onoff, d->onoff, sizeof(p.onoff));
 	parts_free(&p);
 	d->node = NULL;
 	d->srv = NULL;
+	d->rpr = NULL;
+	d->refresh_pending = false;
 	memset(d->onoff, 0, sizeof(d->onoff));
 }
 
@@ -160,6 +192,7 @@ static void parts_install(struct ndev *d, struct nparts *p)
 	node_free(d);
 	d->node = p->node;
 	d->srv = p->srv;
+	d->rpr = p->rpr;
 	memcpy(d->onoff, p->onoff, sizeof(d->onoff));
 	memset(p, 0, sizeof(*p));
 }
@@ -176,30 +209,152 @@ static int node_seq_reserve(void *ctx, uint32_t up_to)
 	return 0;
 }
 
-/* An unprovisioned node with the scenario's elements and models in p. */
+/* --- Remote Provisioning Server ----------------------------------------------- */
+
+static void rpr_adv(void *ctx, const uint8_t *data, size_t len)
+{
+	struct ndev *d = ctx;
+
+	/* As for the device side: PB-ADV retransmits by itself, one transmission each. */
+	(void)sim_world_send(d->w, d->dev, MESH_AD_PB_ADV, data, len, 1, 0, d->now * 1000);
+}
+
+static int rpr_nppi_check(void *ctx, uint8_t procedure, uint8_t *elements)
+{
+	struct ndev *d = ctx;
+	struct mesh_comp *c;
+	int r = 0;
+
+	if (procedure != RPR_NPPI_COMPOSITION_REFRESH) {
+		return 0;
+	}
+	/* Composition Refresh needs a new composition to move to (§3.11.8.4). */
+	if (!d->page128_len) {
+		return -ENOENT;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		return -ENOMEM;
+	}
+	r = mesh_comp_parse(d->page128, d->page128_len, c);
+	if (!r && c->n_elems > 255) {
+		r = -ERANGE;
+	}
+	if (!r) {
+		*elements = (uint8_t)c->n_elems;
+	}
+	free(c);
+	return r;
+}
+
+static void rpr_nppi_applied(void *ctx, uint8_t procedure, uint16_t primary)
+{
+	struct ndev *d = ctx;
+
+	(void)primary;
+	/*
+	 * Device Key Refresh: the node holds the candidate and promotes it
+	 * itself.  Address Refresh: mesh_node_readdress() already moved the
+	 * node; status, saved state and sim_node_addr() all read the address
+	 * from the node.  Composition Refresh: the node must be rebuilt with
+	 * page 128's elements and models, which cannot happen inside this call
+	 * into it: the next tick does it (comp_refresh()).
+	 */
+	if (procedure == RPR_NPPI_COMPOSITION_REFRESH) {
+		d->refresh_pending = true;
+	}
+}
+
+/* The AD structures a server reports on an Extended Scan of itself: name, URI. */
+static size_t self_adv(const struct ndev *d, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(d->cfg->name), k = 0;
+
+	if (n > cap / 2 - 2) {
+		n = cap / 2 - 2;
+	}
+	out[k++] = (uint8_t)(n + 1);
+	out[k++] = AD_NAME;
+	memcpy(out + k, d->cfg->name, n);
+	k += n;
+	if (d->cfg->uri && strlen(d->cfg->uri) + 2 <= cap - k) {
+		n = strlen(d->cfg->uri);
+		out[k++] = (uint8_t)(n + 1);
+		out[k++] = AD_URI;
+		memcpy(out + k, d->cfg->uri, n);
+		k += n;
+	}
+	return k;
+}
+
+static int rpr_make(struct ndev *d, struct nparts *p)
+{
+	uint8_t adv[RPR_SRV_SELF_ADV_MAX];
+	struct rpr_srv_config rc = {.max_items = RPR_SRV_ITEMS_MAX, .active_scan = true};
+	struct rpr_srv_ops ro = {.ctx = d,
+				 .adv_send = rpr_adv,
+				 .nppi_check = rpr_nppi_check,
+				 .nppi_applied = rpr_nppi_applied};
+
+	memcpy(rc.uuid, d->cfg->uuid, 16);
+	rc.self_adv = adv;
+	rc.self_adv_len = self_adv(d, adv, sizeof(adv));
+	/* A node refresh offers No OOB with the device's algorithms (nobody is at the node). */
+	rc.nppi.caps.algorithms = d->cfg->algorithms;
+	p->rpr = rpr_srv_new(p->node, &rc, &ro, &d->rng);
+	return p->rpr ? 0 : -ENOMEM;
+}
+
+/*
+ * Does the device run a Remote Provisioning Server?  The scenario's
+ * composition always gets one when rpr_server is set (the model is added
+ * when the scenario does not list it); a composition that came from page
+ * 128 is taken as it is, since page 0 must describe the node exactly.
+ */
+static bool rpr_wanted(const struct ndev *d)
+{
+	const struct mesh_comp *c = d->comp;
+	size_t i;
+
+	if (!d->cfg->rpr_server) {
+		return false;
+	}
+	if (!d->page0_len) {
+		return true;
+	}
+	for (i = 0; i < c->elems[0].num_s; i++) {
+		if (c->sig[c->elems[0].sig_off + i] == RPR_MODEL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An unprovisioned node with the current composition's elements and models in p. */
 static int parts_build(struct ndev *d, struct nparts *p)
 {
-	const struct sim_scn_comp *c = &d->cfg->comp;
+	const struct mesh_comp *c = d->comp;
 	struct mesh_node_config nc;
 	struct mesh_node_ops ops = {
 	    .ctx = d, .adv_send = node_adv, .seq_reserve = node_seq_reserve};
 	struct cfg_srv_config sc = {0};
 	struct cfg_srv_ops so = {.ctx = d, .reset = on_reset};
 	struct mesh_acc *acc;
+	bool rpr = rpr_wanted(d);
 	size_t e, i;
 
 	memset(p, 0, sizeof(*p));
 	mesh_node_config_default(&nc);
 	nc.crpl = c->crpl ? c->crpl : 32;
-	nc.relay = d->cfg->relay;
+	nc.relay = d->cfg->relay && (c->features & MESH_FEAT_RELAY);
 	nc.beacon = d->cfg->beacon;
 	p->node = mesh_node_new(&nc, &ops, &d->rng, d->now);
 	if (!p->node) {
 		return -ENOMEM;
 	}
 	acc = mesh_node_acc(p->node);
-	for (e = 0; e < c->n_elements; e++) {
-		if (mesh_acc_elem_add(acc, c->elements[e].loc) < 0) {
+	for (e = 0; e < c->n_elems; e++) {
+		if (mesh_acc_elem_add(acc, c->elems[e].loc) < 0) {
 			goto fail;
 		}
 	}
@@ -216,18 +371,26 @@ static int parts_build(struct ndev *d, struct nparts *p)
 	if (!p->srv) {
 		goto fail;
 	}
-	for (e = 0; e < c->n_elements; e++) {
-		const struct sim_scn_element *el = &c->elements[e];
+	for (e = 0; e < c->n_elems; e++) {
+		const struct mesh_comp_elem *el = &c->elems[e];
 
-		for (i = 0; i < el->n_sig; i++) {
-			struct mesh_model_id id = {.vendor = false, .id = el->sig[i]};
+		for (i = 0; i < el->num_s; i++) {
+			uint16_t sig = c->sig[el->sig_off + i];
+			struct mesh_model_id id = {.vendor = false, .id = sig};
 
-			if (el->sig[i] == 0x0000) {
+			if (sig == 0x0000) {
 				continue; /* the Config Server, registered above */
 			}
-			if (el->sig[i] == 0x1000 && e < ONOFF_MAX) {
+			if (sig == 0x1000 && e < ONOFF_MAX) {
 				p->onoff[e] = onoff_srv_new(p->node, (uint8_t)e, NULL, NULL);
 				if (!p->onoff[e]) {
+					goto fail;
+				}
+				continue;
+			}
+			/* In its place in the list, so that page 0 keeps the scenario's order. */
+			if (sig == RPR_MODEL && e == 0 && rpr) {
+				if (rpr_make(d, p)) {
 					goto fail;
 				}
 				continue;
@@ -240,9 +403,13 @@ static int parts_build(struct ndev *d, struct nparts *p)
 				goto fail;
 			}
 		}
-		for (i = 0; i < el->n_vnd; i++) {
-			struct mesh_model_id id = {
-			    .vendor = true, .cid = el->vnd[i].cid, .id = el->vnd[i].id};
+		/* rpr_server without model 0x0004 listed: the server brings its model. */
+		if (e == 0 && rpr && !p->rpr && rpr_make(d, p)) {
+			goto fail;
+		}
+		for (i = 0; i < el->num_v; i++) {
+			const struct mesh_comp_vnd *v = &c->vnd[el->vnd_off + i];
+			struct mesh_model_id id = {.vendor = true, .cid = v->cid, .id = v->id};
 
 			if (mesh_acc_model_add(acc, (uint8_t)e, id, 0, NULL, 0, NULL, NULL)) {
 				goto fail;
@@ -378,7 +545,7 @@ static int unprov_start(struct ndev *d)
 	pc.uuid = c->uuid;
 	pc.rng = d->rng;
 	dc.role = PROV_ROLE_DEVICE;
-	dc.caps.elements = (uint8_t)c->comp.n_elements;
+	dc.caps.elements = (uint8_t)d->comp->n_elems;
 	dc.caps.algorithms = c->algorithms;
 	dc.caps.pub_key_type = 0;
 	if (c->static_oob_len) {
@@ -431,8 +598,19 @@ static void ndev_free(void *p)
 	}
 	node_free(d);
 	prov_adv_free(d->pa);
+	free(d->comp);
 	mesh_crypto_wipe(d, sizeof(*d));
 	free(d);
+}
+
+/* The scenario's composition, parsed (the form every other composition has). */
+static int scenario_comp(const struct sim_scn_device *cfg, struct mesh_comp *out)
+{
+	uint8_t page[MESH_COMP_DATA_MAX];
+	size_t len;
+	int r = build_comp(&cfg->comp, page, sizeof(page), &len);
+
+	return r ? r : mesh_comp_parse(page, len, out);
 }
 
 static int ndev_create(struct sim_world *w, unsigned dev, const struct sim_scn_device *cfg,
@@ -451,10 +629,14 @@ static int ndev_create(struct sim_world *w, unsigned dev, const struct sim_scn_d
 	d->rng.fn = dev_rng;
 	d->rng.ctx = &d->seed;
 	d->now = now_us / 1000;
-	if (cfg->has_comp128 &&
-	    build_comp(&cfg->comp128, d->page128, sizeof(d->page128), &d->page128_len)) {
+	d->comp = calloc(1, sizeof(*d->comp));
+	if (!d->comp || scenario_comp(cfg, d->comp) ||
+	    (cfg->has_comp128 &&
+	     build_comp(&cfg->comp128, d->page128, sizeof(d->page128), &d->page128_len))) {
+		r = d->comp ? -EINVAL : -ENOMEM;
+		free(d->comp);
 		free(d);
-		return -EINVAL;
+		return r;
 	}
 	r = unprov_start(d);
 	if (r) {
@@ -465,16 +647,75 @@ static int ndev_create(struct sim_world *w, unsigned dev, const struct sim_scn_d
 	return 0;
 }
 
+static void comp_refresh(struct ndev *d);
+static int power_on(struct ndev *d);
+
+/* The device's other AD structures, sent with each beacon as a scan response would be. */
+static void unprov_ads(struct ndev *d)
+{
+	uint8_t ud[256];
+	size_t n = strlen(d->cfg->name), ul;
+
+	if (n) {
+		(void)sim_world_send(d->w, d->dev, AD_NAME, (const uint8_t *)d->cfg->name,
+				     n < SIM_AIR_DATA_MAX ? n : SIM_AIR_DATA_MAX, 1, 0,
+				     d->now * 1000);
+	}
+	if (d->cfg->uri && uri_data(d->cfg->uri, ud, sizeof(ud), &ul) == 0 &&
+	    ul <= SIM_AIR_DATA_MAX) {
+		(void)sim_world_send(d->w, d->dev, AD_URI, ud, ul, 1, 0, d->now * 1000);
+	}
+}
+
+/* What a Remote Provisioning Server hears: scanning input and its PB-ADV links. */
+static void rpr_rx(struct ndev *d, const struct sim_air_rx *rx)
+{
+	struct unprov_beacon b;
+
+	if (rx->ad_type == MESH_AD_PB_ADV) {
+		(void)rpr_srv_pb_adv_rx(d->rpr, rx->data, rx->len, d->now);
+	} else if (rx->ad_type == MESH_AD_BEACON) {
+		if (rx->len && rx->data[0] == UNPROV_BEACON_TYPE &&
+		    unprov_beacon_decode(rx->data, rx->len, &b) == 0) {
+			memcpy(d->ub_uuid, b.uuid, 16);
+			d->ub_rssi = rx->rssi;
+			d->ub_ms = d->now;
+			d->ub_heard = true;
+		}
+		(void)rpr_srv_beacon_rx(d->rpr, rx->data, rx->len, rx->rssi, d->now);
+	} else if (rx->ad_type != MESH_AD_MESSAGE && d->ub_heard && rx->rssi == d->ub_rssi &&
+		   d->now - d->ub_ms <= AD_ATTRIB_MS) {
+		/*
+		 * The air does not say who sent an AD structure; the beacon just
+		 * heard from the same strength is, in a simulation where every
+		 * advertiser has its own distance, the same device.
+		 */
+		(void)rpr_srv_ad_rx(d->rpr, d->ub_uuid, rx->ad_type, rx->data, rx->len, d->now);
+	}
+}
+
 static void ndev_rx(void *p, const struct sim_air_rx *rx)
 {
 	struct ndev *d = p;
 
+	if (d->off) {
+		return;
+	}
 	d->now = rx->time_us / 1000;
 	if (rx->ad_type == MESH_AD_PB_ADV && d->pa) {
 		(void)prov_adv_rx(d->pa, rx->data, rx->len, d->now);
-	} else if (d->node && (rx->ad_type == MESH_AD_MESSAGE || rx->ad_type == MESH_AD_BEACON)) {
+	}
+	if (d->rpr) {
+		rpr_rx(d, rx);
+	}
+	if (d->node && (rx->ad_type == MESH_AD_MESSAGE || rx->ad_type == MESH_AD_BEACON)) {
 		(void)mesh_node_rx_adv(d->node, rx->ad_type, rx->data, rx->len, d->now);
 	}
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 static uint64_t ndev_deadline(void *p)
@@ -482,19 +723,20 @@ static uint64_t ndev_deadline(void *p)
 	struct ndev *d = p;
 	uint64_t t = d->next_ubeacon;
 
-	if (d->reset_pending) {
+	if (d->off) {
+		return UINT64_MAX; /* a switched-off device has no running timers */
+	}
+	if (d->reset_pending || d->refresh_pending) {
 		return d->now * 1000;
 	}
 	if (d->pa) {
-		uint64_t a = prov_adv_next_deadline(d->pa);
-
-		t = a < t ? a : t;
-		t = d->pa_retire < t ? d->pa_retire : t;
+		t = min64(t, min64(prov_adv_next_deadline(d->pa), d->pa_retire));
 	}
 	if (d->node) {
-		uint64_t a = mesh_node_next_deadline(d->node);
-
-		t = a < t ? a : t;
+		t = min64(t, mesh_node_next_deadline(d->node));
+	}
+	if (d->rpr) {
+		t = min64(t, rpr_srv_next_deadline(d->rpr));
 	}
 	return t == UINT64_MAX ? UINT64_MAX : t * 1000;
 }
@@ -503,6 +745,9 @@ static void ndev_tick(void *p, uint64_t now_us)
 {
 	struct ndev *d = p;
 
+	if (d->off) {
+		return;
+	}
 	d->now = now_us / 1000;
 	if (d->reset_pending) {
 		/* Node Reset: forget everything and be a new unprovisioned device (§4.4.1.2.x). */
@@ -514,6 +759,9 @@ static void ndev_tick(void *p, uint64_t now_us)
 			d->next_ubeacon = d->now;
 		}
 	}
+	if (d->refresh_pending) {
+		comp_refresh(d);
+	}
 	if (d->pa) {
 		prov_adv_tick(d->pa, d->now);
 		if (d->pa_retire <= d->now) {
@@ -524,9 +772,13 @@ static void ndev_tick(void *p, uint64_t now_us)
 	if (d->node) {
 		mesh_node_tick(d->node, d->now);
 	}
+	if (d->rpr) {
+		rpr_srv_tick(d->rpr, d->now);
+	}
 	if (!d->node && d->next_ubeacon <= d->now) {
 		(void)sim_world_send(d->w, d->dev, MESH_AD_BEACON, d->ubeacon, d->ubeacon_len, 1, 0,
 				     d->now * 1000);
+		unprov_ads(d);
 		d->next_ubeacon = d->now + UBEACON_INTERVAL_MS;
 	}
 }
@@ -571,9 +823,38 @@ static int ndev_ctl(void *p, const char *args, uint64_t now_us, char *out, size_
 		return r;
 	}
 	if (strcmp(args, "status") == 0) {
-		snprintf(out, cap, "%s addr 0x%04x", d->node ? "provisioned" : "unprovisioned",
-			 d->node ? mesh_node_primary(d->node) : 0);
+		uint8_t key[16];
+		char fp[9], cand[9] = "";
+		size_t k;
+
+		k = (size_t)snprintf(out, cap, "%s addr 0x%04x",
+				     d->node ? "provisioned" : "unprovisioned",
+				     d->node ? mesh_node_primary(d->node) : 0);
+		/* Fingerprints only: the keys themselves never leave the device. */
+		if (d->node && k < cap && mesh_node_devkey_get(d->node, key) == 0) {
+			mesh_crypto_key_fingerprint(key, fp);
+			if (mesh_node_devkey_candidate_get(d->node, key) == 0) {
+				mesh_crypto_key_fingerprint(key, cand);
+			}
+			k += (size_t)snprintf(out + k, cap - k, " devkey %s%s%s", fp,
+					      cand[0] ? " candidate " : "", cand);
+		}
+		mesh_crypto_wipe(key, sizeof(key));
+		if (d->off && k < cap) {
+			snprintf(out + k, cap - k, " power off");
+		}
 		return 0;
+	}
+	if (strcmp(args, "power off") == 0) {
+		d->off = true;
+		snprintf(out, cap, "ok");
+		return 0;
+	}
+	if (strcmp(args, "power on") == 0) {
+		int r = d->off ? power_on(d) : 0;
+
+		snprintf(out, cap, r ? "error: %s" : "ok", strerror(-r));
+		return r;
 	}
 	if (strcmp(args, "onoff") == 0) {
 		size_t i, k = 0;
@@ -607,7 +888,9 @@ static int ndev_ctl(void *p, const char *args, uint64_t now_us, char *out, size_
 		snprintf(out, cap, "ok");
 		return 0;
 	}
-	snprintf(out, cap, "error: commands: status, input VALUE, onoff, comp128 HEX, reset");
+	snprintf(out, cap,
+		 "error: commands: status, input VALUE, onoff, comp128 HEX, reset, "
+		 "power off, power on");
 	return -EINVAL;
 }
 
@@ -770,26 +1053,29 @@ static json_t *save_model(const struct ndev *d, struct mesh_acc_model *mdl, int 
 
 static json_t *save_models(const struct ndev *d)
 {
-	const struct sim_scn_comp *c = &d->cfg->comp;
+	const struct mesh_comp *c = d->comp;
 	struct mesh_acc *acc = mesh_node_acc(d->node);
 	json_t *a = json_array();
 	size_t e, i;
 	int r = a ? 0 : -ENOMEM;
 
-	/* The registry holds exactly the scenario's models (parts_build()). */
-	for (e = 0; e < c->n_elements && !r; e++) {
-		const struct sim_scn_element *el = &c->elements[e];
+	/*
+	 * The registry holds the current composition's models (parts_build());
+	 * an added Remote Provisioning Server keeps no per-model state.
+	 */
+	for (e = 0; e < c->n_elems && !r; e++) {
+		const struct mesh_comp_elem *el = &c->elems[e];
 
-		for (i = 0; i < el->n_sig + el->n_vnd && !r; i++) {
-			struct mesh_model_id id = {.vendor = i >= el->n_sig};
+		for (i = 0; i < (size_t)el->num_s + el->num_v && !r; i++) {
+			struct mesh_model_id id = {.vendor = i >= el->num_s};
 			struct mesh_acc_model *mdl;
 			json_t *m;
 
 			if (id.vendor) {
-				id.cid = el->vnd[i - el->n_sig].cid;
-				id.id = el->vnd[i - el->n_sig].id;
+				id.cid = c->vnd[el->vnd_off + i - el->num_s].cid;
+				id.id = c->vnd[el->vnd_off + i - el->num_s].id;
 			} else {
-				id.id = el->sig[i];
+				id.id = c->sig[el->sig_off + i];
 			}
 			mdl = mesh_acc_model_find(acc, (uint8_t)e, id);
 			m = mdl ? save_model(d, mdl, &r) : NULL;
@@ -866,6 +1152,7 @@ static json_t *ndev_save(void *p)
 	r = r ? r : put(o, "provisioned", json_boolean(prov));
 	r = r || !prov ? r : save_node(d, o);
 	r = r || !d->page128_len ? r : put(o, "page128", hex_json(d->page128, d->page128_len));
+	r = r || !d->page0_len ? r : put(o, "page0", hex_json(d->page0, d->page0_len));
 	return built(o, r);
 }
 
@@ -1344,7 +1631,7 @@ static int load_config(struct ld *l, struct ndev *d, struct mesh_node *n, json_t
 		r = bad(l, "default_ttl", "1 is prohibited");
 	}
 	/* The Config Server never turns on a relay the device does not have (§4.2.8). */
-	if (!r && relay && !(d->cfg->comp.features & SIM_SCN_FEAT_RELAY)) {
+	if (!r && relay && !(d->comp->features & MESH_FEAT_RELAY)) {
 		r = bad(l, "relay", "the device has no Relay feature");
 	}
 	if (!r) {
@@ -1367,8 +1654,8 @@ static int load_node(struct ld *l, struct ndev *d, json_t *st, struct nparts *p)
 
 	r = get_int(l, st, "addr", 1, 0x7fff, &addr);
 	r = r ? r : get_int(l, st, "elements", 1, 255, &elems);
-	if (!r && (size_t)elems != d->cfg->comp.n_elements) {
-		r = bad(l, "elements", "not the scenario's element count");
+	if (!r && (size_t)elems != d->comp->n_elems) {
+		r = bad(l, "elements", "not the composition's element count");
 	}
 	if (!r && addr + elems - 1 > 0x7fff) {
 		r = bad(l, "addr", "elements run past 0x7fff");
@@ -1458,6 +1745,26 @@ static int load_page128(struct ld *l, struct ndev *d, json_t *st, uint8_t *page,
 	return r ? bad(l, "page128", "not Composition Data") : 0;
 }
 
+/*
+ * The composition a Composition Refresh gave the device ("page0"), or the
+ * scenario's when there is none; parsed into *comp.
+ */
+static int load_page0(struct ld *l, struct ndev *d, json_t *st, uint8_t *page, size_t *len,
+		      struct mesh_comp *comp)
+{
+	int r;
+
+	if (!json_object_get(st, "page0")) {
+		*len = 0;
+		return scenario_comp(d->cfg, comp);
+	}
+	r = get_hex(l, st, "page0", page, MESH_COMP_DATA_MAX, false, len);
+	if (!r && (mesh_comp_parse(page, *len, comp) || comp->n_elems > SIM_SCN_ELEMENTS_MAX)) {
+		r = bad(l, "page0", "not Composition Data");
+	}
+	return r;
+}
+
 static int ndev_load(void *p, json_t *st, uint64_t now_us)
 {
 	static const char *const keys[] = {"provisioned",
@@ -1478,28 +1785,40 @@ static int ndev_load(void *p, json_t *st, uint64_t now_us)
 					   "heartbeat",
 					   "models",
 					   "page128",
+					   "page0",
 					   NULL};
 	struct ndev *d = p;
 	struct ld l = {.err = d->state_err};
 	struct nparts parts = {0};
 	uint8_t page[MESH_COMP_DATA_MAX], old[MESH_COMP_DATA_MAX];
-	size_t page_len = 0, old_len = d->page128_len;
-	bool prov = false;
-	int r;
+	uint8_t p0[MESH_COMP_DATA_MAX], old0[MESH_COMP_DATA_MAX];
+	size_t page_len = 0, old_len = d->page128_len, p0_len = 0, old0_len = d->page0_len;
+	struct mesh_comp *comp = calloc(1, sizeof(*comp)), *old_comp = d->comp;
+	bool prov = false, changed;
+	int r = comp ? 0 : -ENOMEM;
 
 	memcpy(old, d->page128, old_len);
+	memcpy(old0, d->page0, old0_len);
 	d->now = now_us / 1000;
 	d->state_err[0] = '\0';
-	r = only(&l, st, keys);
+	r = r ? r : only(&l, st, keys);
 	r = r ? r : get_bool(&l, st, "provisioned", &prov);
 	r = r ? r : load_page128(&l, d, st, page, &page_len);
-	if (!r && !prov && json_object_size(st) > 1 + (json_object_get(st, "page128") != NULL)) {
+	r = r ? r : load_page0(&l, d, st, p0, &p0_len, comp);
+	if (!r && !prov &&
+	    json_object_size(st) > 1u + (json_object_get(st, "page128") != NULL) +
+				       (json_object_get(st, "page0") != NULL)) {
 		r = bad(&l, "state", "an unprovisioned device stores nothing else");
 	}
+	changed = !r && (p0_len != old0_len || memcmp(p0, old0, p0_len) != 0);
 	if (!r) {
-		/* parts_build() gives cfg_srv the page that is being loaded. */
+		/* parts_build() gives cfg_srv the page that is being loaded, and its composition.
+		 */
 		memcpy(d->page128, page, page_len);
 		d->page128_len = page_len;
+		memcpy(d->page0, p0, p0_len);
+		d->page0_len = p0_len;
+		d->comp = comp;
 	}
 	r = r || !prov ? r : load_node(&l, d, st, &parts);
 	if (r) {
@@ -1508,6 +1827,10 @@ static int ndev_load(void *p, json_t *st, uint64_t now_us)
 		parts_free(&parts);
 		memcpy(d->page128, old, old_len);
 		d->page128_len = old_len;
+		memcpy(d->page0, old0, old0_len);
+		d->page0_len = old0_len;
+		d->comp = old_comp;
+		free(comp);
 		if (!d->state_err[0]) {
 			snprintf(d->state_err, sizeof(d->state_err), "%s", strerror(-r));
 		}
@@ -1515,13 +1838,14 @@ static int ndev_load(void *p, json_t *st, uint64_t now_us)
 		sim_world_display(d->w, d->dev, text, now_us);
 		return r;
 	}
+	free(old_comp);
 	if (prov) {
 		parts_install(d, &parts);
 		prov_adv_free(d->pa);
 		d->pa = NULL;
 		d->pa_retire = UINT64_MAX;
 		d->next_ubeacon = UINT64_MAX;
-	} else if (d->node) {
+	} else if (d->node || changed) {
 		/* The flash says unprovisioned: what a Node Reset leaves (see ndev_tick()). */
 		node_free(d);
 		prov_adv_free(d->pa);
@@ -1530,6 +1854,136 @@ static int ndev_load(void *p, json_t *st, uint64_t now_us)
 	}
 	d->reset_pending = false;
 	d->input_wait = d->input_wait && d->pa;
+	return r;
+}
+
+/* --- Composition Refresh and power cycles ------------------------------------ */
+
+/* Wipe the strings of a state document (keys in hex) before dropping it. */
+static void json_wipe(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j)) {
+		mesh_crypto_wipe((char *)json_string_value(j), json_string_length(j));
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+		{
+			json_wipe(v);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+		{
+			json_wipe(v);
+		}
+	}
+}
+
+static void json_wipe_decref(json_t *j)
+{
+	json_wipe(j);
+	json_decref(j);
+}
+
+/*
+ * Node Composition Refresh took effect (§3.11.8.4): page 128 becomes page
+ * 0 and the node is rebuilt with its elements and models.  What carries
+ * over is what the refresh does not touch: the primary address, the new
+ * DevKey, NetKeys (with Key Refresh phases), AppKeys, IV Index, SEQ (from
+ * the reserved block: a number is never sent twice), Default TTL, Relay,
+ * Secure Network Beacon, Network Transmit and heartbeat states.  Model
+ * states (AppKey bindings, subscriptions, publications, OnOff) are not
+ * kept: the models are those of a new composition, and the Configuration
+ * Client re-configures them per the node's profile after the refresh, as
+ * it does after provisioning.  Page 128 is gone afterwards (Composition
+ * Data Get 128 answers page 0).  Runs from a tick, never inside the
+ * server's callback: the old node is freed here.
+ */
+static void comp_refresh(struct ndev *d)
+{
+	struct ld l = {.err = d->state_err};
+	struct nparts parts = {0};
+	struct mesh_comp *nc = calloc(1, sizeof(*nc)), *oc = d->comp;
+	uint8_t o128[MESH_COMP_DATA_MAX], o0[MESH_COMP_DATA_MAX];
+	size_t o128_len = d->page128_len, o0_len = d->page0_len;
+	json_t *st = json_object();
+	int r = nc && st ? 0 : -ENOMEM;
+
+	d->refresh_pending = false;
+	memcpy(o128, d->page128, o128_len);
+	memcpy(o0, d->page0, o0_len);
+	r = r ? r : mesh_comp_parse(d->page128, d->page128_len, nc);
+	if (!r && nc->n_elems > SIM_SCN_ELEMENTS_MAX) {
+		r = -ERANGE;
+	}
+	r = r || !d->node ? r : save_node(d, st);
+	r = r ? r : put(st, "models", json_array());
+	r = r ? r : put_int(st, "elements", (json_int_t)nc->n_elems);
+	if (!r && !(nc->features & MESH_FEAT_RELAY)) {
+		r = put(st, "relay", json_false());
+	}
+	if (!r) {
+		memcpy(d->page0, o128, o128_len);
+		d->page0_len = o128_len;
+		d->page128_len = 0;
+		d->comp = nc;
+		r = load_node(&l, d, st, &parts);
+	}
+	if (r) {
+		char text[SIM_WORLD_TEXT_MAX + 1];
+
+		/* The node stays as it was (with its new DevKey), page 128 still pending. */
+		parts_free(&parts);
+		memcpy(d->page128, o128, o128_len);
+		d->page128_len = o128_len;
+		memcpy(d->page0, o0, o0_len);
+		d->page0_len = o0_len;
+		d->comp = oc;
+		free(nc);
+		snprintf(text, sizeof(text), "composition refresh failed: %.30s",
+			 d->state_err[0] ? d->state_err : strerror(-r));
+		sim_world_display(d->w, d->dev, text, d->now * 1000);
+	} else {
+		parts_install(d, &parts);
+		free(oc);
+	}
+	json_wipe_decref(st);
+}
+
+/*
+ * "power on" after "power off": a power cycle.  What was in RAM is lost (a
+ * provisioning session, a Remote Provisioning link, segmented messages in
+ * flight); the device starts again from its flash, i.e. its saved state.
+ */
+static int power_on(struct ndev *d)
+{
+	json_t *st;
+	int r;
+
+	d->off = false;
+	if (d->refresh_pending) {
+		comp_refresh(d);
+	}
+	if (!d->node || d->reset_pending) {
+		d->reset_pending = false;
+		node_free(d);
+		prov_adv_free(d->pa);
+		d->pa = NULL;
+		d->input_wait = false;
+		r = unprov_start(d);
+		if (!r) {
+			d->next_ubeacon = d->now;
+		}
+		return r;
+	}
+	st = ndev_save(d);
+	if (!st) {
+		return -ENOMEM;
+	}
+	r = ndev_load(d, st, d->now * 1000);
+	json_wipe_decref(st);
 	return r;
 }
 
