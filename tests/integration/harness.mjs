@@ -87,6 +87,46 @@ export function templateFor(urlPath) {
   return m ? m.t : null;
 }
 
+/**
+ * meshsim's propagation model (sim/air.c) for a parsed scenario: log-distance
+ * path loss with a penalty per floor; a transmission is heard when its
+ * strength is at least what a same-floor receiver gets at range_m.  Names are
+ * device names, and "port" is the native port (the gateway's radio).
+ * Returns {names, dbm(a, b), inRange(a, b), hops} where hops maps every name
+ * to its radio-hop distance from the port (BFS over in-range pairs; 1 = the
+ * gateway hears it directly).
+ */
+export function airModel(scenario) {
+  const a = { range_m: 30, floor_height_m: 3, floor_loss_db: 12, path_loss_exponent: 2.5, rssi_1m_dbm: -40, ...scenario.air };
+  const pos = { port: scenario.ports.native.position };
+  for (const d of scenario.devices) pos[d.name] = d.position;
+  const floorOf = (z) => Math.floor(z / a.floor_height_m + 1e-9);
+  const dbm = (x, y) => {
+    const p = pos[x];
+    const q = pos[y];
+    const d = Math.max(0.1, Math.hypot(p.x - q.x, p.y - q.y, p.z - q.z));
+    return a.rssi_1m_dbm - 10 * a.path_loss_exponent * Math.log10(d) - Math.abs(floorOf(p.z) - floorOf(q.z)) * a.floor_loss_db;
+  };
+  const sens = a.rssi_1m_dbm - 10 * a.path_loss_exponent * Math.log10(a.range_m);
+  const inRange = (x, y) => x !== y && dbm(x, y) >= sens;
+  const names = Object.keys(pos);
+  const hops = { port: 0 };
+  let frontier = ['port'];
+  while (frontier.length) {
+    const next = [];
+    for (const x of frontier) {
+      for (const y of names) {
+        if (!(y in hops) && inRange(x, y)) {
+          hops[y] = hops[x] + 1;
+          next.push(y);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return { names: names.filter((n) => n !== 'port'), dbm, inRange, hops };
+}
+
 /** One child process with stdout and stderr captured to files in dir. */
 class Child {
   constructor(name, bin, args, dir) {
@@ -148,11 +188,13 @@ process.on('exit', () => {
  * Starts meshsim with a copy of sim/scenarios/<scenario> whose native port
  * lives in a private directory (and whose devices load no saved state), then
  * meshgw on it.  Options: gwConf (extra "key = value" lines), debug (meshgw
- * -d, default true).  Returns the world object described below.
+ * -d, default true), editScenario (a function that may change the parsed
+ * copy of the scenario before meshsim reads it).  Returns the world object
+ * described below.
  */
-export async function startWorld({ scenario = 'small.json', gwConf = {}, debug = true } = {}) {
+export async function startWorld({ scenario = 'small.json', gwConf = {}, debug = true, editScenario } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshgw-integ-'));
-  const w = new World(dir, scenario, gwConf, debug);
+  const w = new World(dir, scenario, gwConf, debug, editScenario);
   try {
     await w.startSim();
     w.port = await freePort();
@@ -169,7 +211,7 @@ export async function startWorld({ scenario = 'small.json', gwConf = {}, debug =
 }
 
 class World {
-  constructor(dir, scenario, gwConf, debug) {
+  constructor(dir, scenario, gwConf, debug, editScenario) {
     this.dir = dir;
     this.debug = debug;
     this.airSock = path.join(dir, 'air.sock');
@@ -182,6 +224,7 @@ class World {
     const s = JSON.parse(readFileSync(path.join(root, 'sim/scenarios', scenario), 'utf8'));
     s.ports.native.path = this.airSock;
     for (const d of s.devices) delete d.state_file;
+    if (editScenario) editScenario(s);
     this.scenario = s;
     // As a package would create /var/lib/meshgw: `meshgw token create` needs the directory.
     mkdirSync(this.stateDir, { mode: 0o700 });
@@ -329,6 +372,100 @@ class World {
     return r.body;
   }
 
+  /** GET /api/v1/provisioning/{id} (viewer). */
+  session(id) {
+    return this.ok('GET', `/api/v1/provisioning/${id}`, { token: this.tokens.viewer });
+  }
+
+  /**
+   * Polls session id until its state is one of states.  A session that ends
+   * failed or cancelled when that is not expected throws at once, quoting its
+   * error.  Resolves with the session.
+   */
+  async waitSession(id, states, { timeout = STEP_TIMEOUT_MS, interval = 100 } = {}) {
+    return waitFor(async () => {
+      const s = await this.session(id);
+      if (['done', 'failed', 'cancelled'].includes(s.state) && !states.includes(s.state)) {
+        throw Object.assign(new Error(`session ${id} (${s.name}) ${s.state}: ${s.error}`), { fatal: true });
+      }
+      return states.includes(s.state) && s;
+    }, { timeout, interval, what: `session ${id} in ${states.join('/')}` });
+  }
+
+  /** Polls operation id until it is done (resolved) or failed/cancelled (throws unless allowed). */
+  async waitOp(id, { timeout = STEP_TIMEOUT_MS, states = ['done'] } = {}) {
+    return waitFor(async () => {
+      const o = await this.ok('GET', `/api/v1/operations/${id}`, { token: this.tokens.viewer });
+      if (['done', 'failed', 'cancelled'].includes(o.state) && !states.includes(o.state)) {
+        throw Object.assign(new Error(`operation ${id} (${o.type}) ${o.state}: ${o.error}`), { fatal: true });
+      }
+      return states.includes(o.state) && o;
+    }, { timeout, what: `operation ${id} in ${states.join('/')}` });
+  }
+
+  /**
+   * The "auth" member of a provisioning request for a scenario device: its
+   * Static OOB, else numeric Output or Input OOB, else none.
+   */
+  authFor(name) {
+    const o = this.device(name).oob || {};
+    const pick = (x) => ({ action: x.actions.includes('numeric') ? 'numeric' : x.actions[0], size: x.size });
+    if (o.static) return { method: 'static', static_oob: o.static };
+    if (o.output) return { method: 'output', ...pick(o.output) };
+    if (o.input) return { method: 'input', ...pick(o.input) };
+    return { method: 'none' };
+  }
+
+  /**
+   * Acts as the person at the device for one session until it is done: reads
+   * an Output OOB value off the device (`meshsim ctl oob`) and posts it, or
+   * types the gateway's Input OOB value on the device.  Resolves with the
+   * finished session (throws if it fails).
+   */
+  async completeSession(sess, { timeout = STEP_TIMEOUT_MS } = {}) {
+    const op = this.tokens.operator;
+    if (sess.auth_method === 'output') {
+      await this.waitSession(sess.id, ['waiting_oob', 'configuring', 'done'], { timeout });
+      const value = await waitFor(async () => {
+        const shown = JSON.parse(await this.ctl('oob')).filter((e) => e.name === sess.name);
+        const m = shown.length && /(\w+)\s*$/.exec(shown[shown.length - 1].text);
+        return m && m[1];
+      }, { timeout, what: `${sess.name} to display its Output OOB value` });
+      await this.ok('POST', `/api/v1/provisioning/${sess.id}/oob`, { token: op, body: { value } });
+    } else if (sess.auth_method === 'input') {
+      const s = await waitFor(async () => {
+        const x = await this.session(sess.id);
+        if (x.state === 'failed') throw Object.assign(new Error(`session ${sess.id} failed: ${x.error}`), { fatal: true });
+        return x.input_oob_value !== null && x;
+      }, { timeout, what: `the Input OOB value for ${sess.name}` });
+      await waitFor(async () => (await this.dev(sess.name, 'input', s.input_oob_value)) === 'ok',
+        { timeout, what: `${sess.name} to accept the typed value` });
+    }
+    const done = await this.waitSession(sess.id, ['done'], { timeout });
+    if (typeof done.address !== 'number') throw new Error(`session ${sess.id} done without an address`);
+    return done;
+  }
+
+  /**
+   * POST /api/v1/provisioning for scenario devices by name (each with
+   * authFor(name), name = the device name, and server when given as
+   * {name, server}), then completes every session.  Resolves with
+   * {created, done}: the sessions as first returned and as finished.
+   */
+  async provision(devs, { algorithm = 'auto', timeout = STEP_TIMEOUT_MS } = {}) {
+    const list = devs.map((d) => (typeof d === 'string' ? { name: d } : d));
+    const body = {
+      algorithm,
+      devices: list.map((d) => ({
+        uuid: this.device(d.name).uuid, name: d.name, auth: this.authFor(d.name),
+        ...(d.server ? { server: d.server } : {}),
+      })),
+    };
+    const r = await this.ok('POST', '/api/v1/provisioning', { token: this.tokens.operator, body }, [202]);
+    const done = await Promise.all(r.sessions.map((s) => this.completeSession(s, { timeout })));
+    return { created: r.sessions, done };
+  }
+
   async close({ keep = !!process.env.KEEP_TMP } = {}) {
     for (const c of [this.gw, this.sim]) {
       if (c) {
@@ -338,4 +475,152 @@ class World {
     }
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+// --- Remote Provisioning helpers (rpr.test.mjs, rpr-bench.mjs) -------------
+// The RPR-server bootstrap plan for a scenario (which servers can be reached,
+// in which order and through whom), remote scanning through meshgw's API and
+// parsing of `meshsim ctl dev N status`.
+
+export const RPR_SERVER_MODEL = 0x0004;
+export const hex4 = (a) => `0x${a.toString(16).padStart(4, '0')}`;
+const num = (v) => (typeof v === 'string' ? parseInt(v, 16) : v);
+
+export const isServer = (d) => d.rpr_server === true;
+
+/**
+ * A server can only be provisioned remotely through a server that already is
+ * a node and hears it.  Starting from the servers the port hears, this walks
+ * outwards; when some server cannot be reached that way, the scenario (the
+ * test's private copy) gets a "bridge": a device in range of a reachable server
+ * and of an unreachable one becomes a server too (Remote Provisioning Server
+ * model added to element 0, as sim/scenarios/gen.py does).  Returns the names
+ * of the devices promoted (empty when the scenario needs none).
+ */
+export function addBridges(s) {
+  const promoted = [];
+  for (;;) {
+    const air = airModel(s);
+    const reach = reachableServers(s, air);
+    const missing = s.devices.filter((d) => isServer(d) && !reach.has(d.name));
+    if (!missing.length) return promoted;
+    let best = null;
+    for (const d of s.devices) {
+      if (isServer(d) || !air.names.includes(d.name)) continue;
+      const from = [...reach].filter((r) => air.inRange(r, d.name));
+      const gain = missing.filter((m) => air.inRange(d.name, m.name)).length;
+      if (!from.length || !gain) continue;
+      if (!best || gain > best.gain || (gain === best.gain && d.name < best.d.name)) best = { d, gain };
+    }
+    if (!best) throw new Error(`no bridge reaches ${missing.map((m) => m.name).join(', ')}`);
+    best.d.rpr_server = true;
+    best.d.composition.elements[0].models.splice(2, 0, hex4(RPR_SERVER_MODEL));
+    promoted.push(best.d.name);
+  }
+}
+
+/** Servers reachable by the bootstrap: heard by the port, or by a reachable server. */
+export function reachableServers(s, air = airModel(s)) {
+  const reach = new Set();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const d of s.devices) {
+      if (!isServer(d) || reach.has(d.name)) continue;
+      if (air.inRange('port', d.name) || [...reach].some((r) => air.inRange(r, d.name))) {
+        reach.add(d.name);
+        grew = true;
+      }
+    }
+  }
+  return reach;
+}
+
+/**
+ * The bootstrap in waves: wave 0 the servers the port hears (local PB-ADV),
+ * then every server heard by a server of an earlier wave, with `via` the
+ * earlier server it hears best.  [[{name, via|null}]]
+ */
+export function serverWaves(s, air = airModel(s)) {
+  const waves = [];
+  const done = new Set();
+  const first = s.devices.filter((d) => isServer(d) && air.inRange('port', d.name));
+  waves.push(first.map((d) => ({ name: d.name, via: null })));
+  first.forEach((d) => done.add(d.name));
+  for (;;) {
+    const wave = [];
+    for (const d of s.devices) {
+      if (!isServer(d) || done.has(d.name)) continue;
+      const heard = [...done].filter((r) => air.inRange(r, d.name));
+      if (heard.length) {
+        heard.sort((a, b) => air.dbm(b, d.name) - air.dbm(a, d.name));
+        wave.push({ name: d.name, via: heard[0] });
+      }
+    }
+    if (!wave.length) return waves;
+    wave.forEach((x) => done.add(x.name));
+    waves.push(wave);
+  }
+}
+
+/**
+ * Runs scans until pred(items) is truthy and resolves with the items.  Each
+ * attempt lasts `attempt_ms`: a server reports only its first few devices
+ * (ScannedItemsLimit), so a fresh scan, which starts at another point of the
+ * devices' beacon cycles, can report others.  scan: the POST /scans body.
+ */
+export async function scanUntil(w, scan, pred, { timeout = 180000, attemptMs = 15000, what = 'scan results' } = {}) {
+  const op = w.tokens.operator;
+  const deadline = Date.now() + timeout;
+  let last = [];
+  try {
+    while (Date.now() < deadline) {
+      const started = await w.ok('POST', '/api/v1/scans', { token: op, body: scan }, [202]);
+      try {
+        return await waitFor(async () => {
+          const r = await w.ok('GET', '/api/v1/scans/results', { token: w.tokens.viewer });
+          last = r.items;
+          return pred(r.items, started) && r.items;
+        }, { timeout: Math.min(attemptMs, Math.max(1, deadline - Date.now())), interval: 250, what });
+      } catch (e) {
+        if (e.fatal) throw e;
+      }
+    }
+  } finally {
+    await w.api('DELETE', '/api/v1/scans/current', { token: op });
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}; last results: ` +
+    JSON.stringify(last.map((i) => ({ uuid: i.uuid, seen_by: i.seen_by.map((b) => [b.via, b.rssi]) }))));
+}
+
+/** The scan item of a device (by uuid) or undefined. */
+export const itemOf = (items, uuid) => items.find((i) => i.uuid === uuid);
+
+/** The seen_by entry with the best RSSI; ties are ambiguous and return null. */
+export function bestVia(item) {
+  const by = [...item.seen_by].sort((a, b) => b.rssi - a.rssi);
+  if (by.length > 1 && by[0].rssi === by[1].rssi) return null;
+  return by[0];
+}
+
+/** Parses `meshsim ctl dev N status`: {provisioned, addr, devkey|null}. */
+export function parseStatus(text) {
+  const m = /^(provisioned|unprovisioned) addr 0x([0-9a-f]{4})(?: devkey ([0-9a-f]{8}))?/.exec(text);
+  if (!m) throw new Error(`unexpected device status "${text}"`);
+  return { provisioned: m[1] === 'provisioned', addr: parseInt(m[2], 16), devkey: m[3] || null, text };
+}
+
+/** Hex of a scenario composition as Composition Data page bytes (Mesh Profile §4.2.1.1). */
+export function compositionBytes(c) {
+  const le = (v) => [v & 0xff, (v >> 8) & 0xff];
+  const f = c.features || {};
+  const feat = (f.relay ? 1 : 0) | (f.proxy ? 2 : 0) | (f.friend ? 4 : 0) | (f.low_power ? 8 : 0);
+  const out = [...le(num(c.cid)), ...le(num(c.pid)), ...le(num(c.vid)), ...le(c.crpl), ...le(feat)];
+  for (const e of c.elements) {
+    const v = e.vendor_models || [];
+    out.push(...le(num(e.location)), e.models.length, v.length);
+    for (const m of e.models) out.push(...le(num(m)));
+    for (const m of v) out.push(...le(num(m.cid)), ...le(num(m.id)));
+  }
+  return Buffer.from(out).toString('hex');
 }
