@@ -1,0 +1,248 @@
+/*
+ * Remote provisioning across hops, in virtual time on meshsim's air
+ * (sim_world with the "node" device kind): a gateway built from mesh/
+ * (Remote Provisioning Client + PB-Remote bearer) provisions a device
+ * through a Remote Provisioning Server that is 1, 2 and 3 hops from the
+ * gateway's position (tests/sim/rpr_chain.json: servers s1, s2, s3 20 m
+ * apart with a 25 m range, relays all; each device dK heard only by sK).
+ *
+ * The servers start provisioned from a stored state (the device kind's
+ * load hook), so only the remote provisioning itself is measured: for each
+ * hop count, the simulated time from pb_remote_provision() to the done
+ * callback, and the packets put on the air meanwhile by AD type (every
+ * transmission counted, relayed copies and Unprovisioned Device beacons of
+ * the waiting devices included).  Figures only, no assertions.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mesh/pb_remote.h"
+#include "mesh/rpr_cli.h"
+#include "sim/loop.h"
+#include "sim/node_dev.h"
+#include "tests/util/tv.h"
+
+static const struct sim_device_ops *const kinds[] = {&sim_node_kind};
+
+static const uint8_t net_key[16] = {0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38,
+				    0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x30};
+
+struct bench {
+	struct sim_world *w;
+	uint32_t pid;
+	uint64_t now_us, rng;
+	struct mesh_node *node;
+	struct rpr_cli *rpr;
+	struct pb_remote *pbr;
+	struct mesh_utp_key srv_key;
+	int done, failed, err;
+};
+
+static struct bench B;
+
+static size_t dev_keys(void *ctx, uint16_t addr, const struct mesh_utp_key **out, size_t max)
+{
+	(void)ctx;
+	/* Every server in the stored state was given the same device key (0x5a...). */
+	if (addr < 0x0100 && max) {
+		out[0] = &B.srv_key;
+		return 1;
+	}
+	return 0;
+}
+
+static int node_adv(void *ctx, uint8_t t, const uint8_t *d, size_t len, uint8_t count,
+		    uint16_t interval)
+{
+	(void)ctx;
+	return sim_air_send(sim_world_air(B.w), B.pid, t, d, len, count, interval, B.now_us);
+}
+
+static void gw_rx(void *ctx, const struct sim_air_rx *rx)
+{
+	(void)ctx;
+	(void)mesh_node_rx_adv(B.node, rx->ad_type, rx->data, rx->len, rx->time_us / 1000);
+}
+
+static void on_done(void *ctx, uint32_t h, const struct prov_result *res)
+{
+	(void)ctx;
+	(void)h;
+	(void)res;
+	B.done++;
+}
+
+static void on_failed(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t ls)
+{
+	(void)ctx;
+	(void)h;
+	(void)prov_err;
+	(void)ls;
+	B.failed++;
+	B.err = err;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Runs virtual time until a session ends or limit_ms passes. */
+static void run(uint64_t limit_ms)
+{
+	uint64_t end = B.now_us + limit_ms * 1000;
+	int ends = B.done + B.failed;
+
+	while (B.done + B.failed == ends) {
+		uint64_t t = sim_world_next_deadline(B.w), g;
+
+		g = min64(mesh_node_next_deadline(B.node), rpr_cli_next_deadline(B.rpr));
+		g = min64(g, pb_remote_next_deadline(B.pbr));
+		t = g != UINT64_MAX ? min64(t, g * 1000) : t;
+		if (t == UINT64_MAX || t > end) {
+			B.now_us = end;
+			return;
+		}
+		B.now_us = t > B.now_us ? t : B.now_us;
+		sim_world_tick(B.w, B.now_us);
+		mesh_node_tick(B.node, B.now_us / 1000);
+		rpr_cli_tick(B.rpr, B.now_us / 1000);
+		pb_remote_tick(B.pbr, B.now_us / 1000);
+	}
+}
+
+/* The stored state of a provisioned relay server at addr (sim/PORTS.md, node kind). */
+static json_t *server_state(uint16_t addr)
+{
+	return json_pack(
+	    "{sb si si ss si sb si s[{si si ss}] s[] si sb si sb si"
+	    " s{s{si si si si si si} s{si si si}} s[]}",
+	    "provisioned", 1, "addr", addr, "elements", 1, "dev_key",
+	    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", "iv_index", 0, "iv_update", 0, "seq", 0, "net_keys",
+	    "index", 0, "phase", 0, "key", "3132333435363738393a3b3c3d3e3f30", "app_keys",
+	    "default_ttl", 5, "relay", 1, "relay_retransmit", 0x09, "beacon", 1, "net_transmit",
+	    0x09, "heartbeat", "pub", "dst", 0, "count_log", 0, "period_log", 0, "ttl", 0,
+	    "features", 0, "net_index", 0, "sub", "src", 0, "dst", 0, "period_log", 0, "models");
+}
+
+static int setup(struct sim_scenario **scn)
+{
+	static const uint8_t srv_key[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+					    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a};
+	struct mesh_node_config nc;
+	struct mesh_node_ops no = {.adv_send = node_adv, .dev_keys = dev_keys};
+	struct pb_remote_ops po = {.done = on_done, .failed = on_failed};
+	struct mesh_rng rng = {tv_rng, &B.rng};
+	char err[256];
+	size_t i;
+
+	if (sim_scenario_load(MESHGW_SOURCE_DIR "/tests/sim/rpr_chain.json", scn, err,
+			      sizeof(err))) {
+		fprintf(stderr, "scenario: %s\n", err);
+		return -1;
+	}
+	B.now_us = 1000000;
+	B.rng = 7;
+	B.w = sim_world_new((*scn)->seed, &(*scn)->air, kinds, 1);
+	for (i = 0; B.w && i < (*scn)->n_devices; i++) {
+		unsigned dev;
+
+		if (sim_world_add_device(B.w, &(*scn)->devices[i], B.now_us, &dev)) {
+			return -1;
+		}
+		if (strcmp((*scn)->devices[i].name, "s1") == 0 ||
+		    strcmp((*scn)->devices[i].name, "s2") == 0 ||
+		    strcmp((*scn)->devices[i].name, "s3") == 0) {
+			json_t *st =
+			    server_state((uint16_t)(0x0010 * ((*scn)->devices[i].name[1] - '0')));
+			int r = sim_world_device(B.w, dev) && st
+				    ? sim_node_kind.load(sim_world_device(B.w, dev), st, B.now_us)
+				    : -1;
+
+			json_decref(st);
+			if (r) {
+				fprintf(stderr, "state of %s refused\n", (*scn)->devices[i].name);
+				return -1;
+			}
+		}
+	}
+	if (!B.w ||
+	    sim_air_add(sim_world_air(B.w), &(*scn)->native_pos, "gateway", gw_rx, NULL, &B.pid)) {
+		return -1;
+	}
+	mesh_utp_key_init(&B.srv_key, MESH_APP_IDX_DEV, srv_key, false);
+	mesh_node_config_default(&nc);
+	nc.beacon_interval_ms = 0;
+	B.node = mesh_node_new(&nc, &no, &rng, B.now_us / 1000);
+	if (!B.node || mesh_acc_elem_add(mesh_node_acc(B.node), 0) < 0) {
+		return -1;
+	}
+	B.rpr = rpr_cli_new(B.node, NULL);
+	B.pbr = B.rpr ? pb_remote_new(B.rpr, NULL, &po, &rng) : NULL;
+	if (!B.pbr ||
+	    mesh_node_provision(B.node, 0x0001, srv_key, 0, net_key, 0, 0, B.now_us / 1000)) {
+		return -1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	static const char *const cls[] = {"pb_adv", "network", "beacon", "other"};
+	struct sim_scenario *scn = NULL;
+	int hops, c;
+
+	if (setup(&scn)) {
+		return 1;
+	}
+	/* Let the servers' first Secure Network Beacons and the devices' beacons go by. */
+	run(5000);
+	printf("remote provisioning (No OOB, PB-Remote through an RPR server, virtual time)\n");
+	printf("%-5s %-7s %9s %8s %8s %8s %8s %8s\n", "hops", "result", "time_ms", "pb_adv",
+	       "network", "beacon", "other", "all");
+	for (hops = 1; hops <= 3; hops++) {
+		struct pb_remote_target t = {.server = (uint16_t)(0x0010 * hops)};
+		struct prov_cfg pc = {0};
+		struct sim_air_totals a, b;
+		uint64_t t0 = B.now_us, all = 0;
+		char name[4];
+		uint32_t h;
+		size_t i;
+		int ok = B.done;
+
+		snprintf(name, sizeof(name), "d%d", hops);
+		for (i = 0; i < scn->n_devices && strcmp(scn->devices[i].name, name); i++) {
+		}
+		pc.role = PROV_ROLE_PROVISIONER;
+		pc.auth_method = PROV_AUTH_NO_OOB;
+		memcpy(pc.data.net_key, net_key, 16);
+		pc.data.unicast = (uint16_t)(0x0100 + hops);
+		sim_air_totals(sim_world_air(B.w), &a);
+		if (i == scn->n_devices || pb_remote_provision(B.pbr, &t, scn->devices[i].uuid, 10,
+							       &pc, B.now_us / 1000, &h)) {
+			return 1;
+		}
+		run(300000);
+		sim_air_totals(sim_world_air(B.w), &b);
+		printf("%-5d %-7s %9" PRIu64, hops, B.done > ok ? "ok" : "failed",
+		       (B.now_us - t0) / 1000);
+		for (c = 0; c < SIM_AIR_CLASSES; c++) {
+			printf(" %8" PRIu64, b.c.packets[c] - a.c.packets[c]);
+			all += b.c.packets[c] - a.c.packets[c];
+		}
+		printf(" %8" PRIu64 "\n", all);
+		/* Let the Link Close and the device's start as a node settle before the next one.
+		 */
+		run(3000);
+	}
+	printf("(columns: packets on the air by class: %s, %s, %s, %s)\n", cls[0], cls[1], cls[2],
+	       cls[3]);
+	pb_remote_free(B.pbr);
+	rpr_cli_free(B.rpr);
+	mesh_node_free(B.node);
+	sim_world_free(B.w);
+	sim_scenario_free(scn);
+	return 0;
+}
