@@ -12,10 +12,28 @@
  * models of its composition (present, silent), relaying when its Relay state
  * is on, Secure Network Beacons, Key Refresh and IV Update as a node follows
  * them.  Node Reset returns it to the unprovisioned state with fresh keys.
+ * Unprovisioned, it also advertises its name (AD 0x09) and URI (AD 0x24)
+ * after each beacon, as a scan response would carry them.
  *
- * Control commands: "status", "input VALUE", "onoff" (the lights' states),
- * "comp128 HEX" (put a new Composition Data page 128 in place, as a device
- * does after a firmware change), "reset" (factory reset).
+ * With "rpr_server" in its scenario entry, the provisioned node runs a
+ * Remote Provisioning Server (mesh/rpr_srv.h; model 0x0004 once on element
+ * 0): it scans the beacons it hears (with their RSSI), answers Extended
+ * Scans, relays PB-ADV links to unprovisioned devices in its range, and
+ * carries out the three node refreshes on itself.  A Composition Refresh
+ * rebuilds the node from page 128 at the next tick, keeping address, keys,
+ * IV Index, SEQ and node-wide configuration but not model states
+ * (bindings, subscriptions, publications: the Configuration Client
+ * re-configures the new models); page 128 is gone afterwards.
+ *
+ * Control commands: "status" ("provisioned addr 0x0102 devkey 1a2b3c4d",
+ * plus " candidate 5e6f7a8b" during a Device Key Refresh and " power off"
+ * while off: key fingerprints, never keys), "input VALUE", "onoff" (the
+ * lights' states), "comp128 HEX" (put a new Composition Data page 128 in
+ * place, as a device does after a firmware change), "reset" (factory
+ * reset), "power off" (neither receives, transmits nor runs timers; what
+ * was already queued on the air still goes out), "power on" (a power
+ * cycle: the device restarts from its stored state, losing sessions and
+ * links in progress).
  */
 #ifndef SIM_NODE_DEV_H
 #define SIM_NODE_DEV_H
