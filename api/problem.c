@@ -46,6 +46,7 @@ static const struct errmap errmap[] = {
     ROW(ECONNRESET, 502),   /* the remote closed the provisioning link */
     ROW(EILSEQ, 400),       /* invalid encoding in a supplied value */
     ROW(ECONNABORTED, 502), /* the provisioning link was aborted (Provisioning Failed) */
+    ROW(ECONNREFUSED, 502), /* a Remote Provisioning Server refused to open the link */
     ROW(ENOBUFS, 503),      /* no free transmit buffer or session slot right now */
     ROW(ENOSYS, 501),       /* a command the core does not implement (yet) */
     ROW(EBADF, 500),        /* storage file corrupt or closed */
