@@ -252,6 +252,8 @@ describe('Remote Provisioning in office.json through the REST API', () => {
       assert.notEqual(d.devkey_fingerprint, before[n], `${n}: DevKey changed`);
       const st = await status(n);
       assert.equal(st.devkey, d.devkey_fingerprint, `${n}: the device holds the inventory's new key`);
+      // No candidate pending: the device switched to the new key and dropped the old one.
+      assert.doesNotMatch(st.text, /candidate/, `${n}: ${st.text}`);
       assert.equal(st.addr, addr[n]);
       const r = await w.ok('POST', `/api/v1/nodes/${addr[n]}/config`, { token: op, body: { op: 'relay_get' } });
       assert.equal(r.status, 0, `${n}: relay_get under the new DevKey`);
