@@ -10,7 +10,8 @@
 //   BUILD_DIR=build node tests/integration/rpr-bench.mjs [runs per hop count, default 1]
 //
 // Hops are counted as in harness.mjs airModel(): radio hops from the port to
-// the device.  1 hop: a device the gateway hears itself, provisioned through
+// the device.  A first row provisions a 1-hop device over the gateway's own
+// PB-ADV for comparison.  1 hop: a device the gateway hears itself, provisioned through
 // the Remote Provisioning Server next to the gateway anyway (PB-Remote forced
 // by "server"); 2 hops: a device out of the gateway's range behind that
 // server; 3 hops: a device behind a server that is itself 2 hops away.
@@ -66,12 +67,17 @@ async function relayOn(name) {
 }
 
 /** Unprovisioned non-server devices with No OOB or Static OOB (no person in the loop), by filter. */
+const chosen = new Set();
 function pick(filter, n) {
   const out = [];
   for (const d of w.scenario.devices) {
     if (out.length === n) break;
-    if (d.rpr_server || d.name in addr || !['none', 'static'].includes(w.authFor(d.name).method)) continue;
-    if (filter(d.name)) out.push(d.name);
+    if (d.rpr_server || d.name in addr || chosen.has(d.name)) continue;
+    if (!['none', 'static'].includes(w.authFor(d.name).method)) continue;
+    if (filter(d.name)) {
+      out.push(d.name);
+      chosen.add(d.name);
+    }
   }
   if (out.length < n) throw new Error('not enough devices for the benchmark');
   return out;
@@ -91,19 +97,24 @@ try {
   await relayOn(s2);
 
   const cases = [
+    // Baseline: the gateway's own PB-ADV, no server in between.
+    { hops: 1, server: null, devs: pick((n) => air.hops[n] === 1, runs) },
     { hops: 1, server: s1, devs: pick((n) => air.hops[n] === 1 && air.inRange(s1, n), runs) },
     { hops: 2, server: s1, devs: pick((n) => air.hops[n] === 2 && air.inRange(s1, n) && !air.inRange('port', n), runs) },
     { hops: 3, server: s2, devs: pick((n) => air.hops[n] === 3 && air.inRange(s2, n), runs) },
   ];
   console.log('remote provisioning through meshgw HTTP, office.json, time scale ' +
     `${w.scenario.air.time_scale ?? 1}, ${runs} run(s) per hop count`);
-  console.log('hops  device            server (hops)        auth    prov_ms  total_ms  pb_adv pkts/bytes  network pkts/bytes  beacon pkts  all pkts');
+  console.log('(nodes: nodes in the network before the run; every relay among them repeats network PDUs)');
+  console.log('hops  device            server (hops)               auth   nodes  prov_ms  total_ms  pb_adv pkts/bytes  network pkts/bytes  beacon pkts  all pkts');
   for (const c of cases) {
     for (const name of c.devs) {
+      const nodes = Object.keys(addr).length;
       const m = await measured(name, c.server);
       const a = m.air;
-      console.log(`${String(c.hops).padEnd(5)} ${name.padEnd(17)} ${`${c.server} ${hex4(m.via)} (${air.hops[c.server]})`.padEnd(20)} ` +
-        `${w.authFor(name).method.padEnd(7)} ${m.prov_ms.toFixed(0).padStart(7)}  ${m.total_ms.toFixed(0).padStart(8)}  ` +
+      const via = c.server ? `${c.server} ${hex4(m.via)} (${air.hops[c.server]})` : '(local PB-ADV)';
+      console.log(`${String(c.hops).padEnd(5)} ${name.padEnd(17)} ${via.padEnd(27)} ` +
+        `${w.authFor(name).method.padEnd(6)} ${String(nodes).padStart(5)}  ${m.prov_ms.toFixed(0).padStart(7)}  ${m.total_ms.toFixed(0).padStart(8)}  ` +
         `${`${a.pb_adv.packets}/${a.pb_adv.bytes}`.padStart(18)}  ${`${a.network.packets}/${a.network.bytes}`.padStart(18)}  ` +
         `${String(a.beacon.packets).padStart(11)}  ${String(a.all.packets).padStart(8)}`);
     }

@@ -214,7 +214,28 @@ describe('Remote Provisioning in office.json through the REST API', () => {
       const it = itemOf(items, dev(p.name).uuid);
       assert.equal(bestVia(it)?.via, addr[p.via], `${p.name} best through ${p.via}: ${JSON.stringify(it.seen_by)}`);
     }
-    const { created, done } = await w.provision(pick.map((p) => p.name), { timeout: LONG });
+    // Meanwhile, count how many of the four are under way at the same moment.
+    let watching = true;
+    let most = 0;
+    const watcher = (async () => {
+      const names = new Set(pick.map((p) => p.name));
+      while (watching) {
+        const l = await w.ok('GET', '/api/v1/provisioning', { token: viewer });
+        const busy = l.items.filter((x) => names.has(x.name) && ['linking', 'provisioning', 'waiting_oob'].includes(x.state));
+        most = Math.max(most, busy.length);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    let created;
+    let done;
+    try {
+      ({ created, done } = await w.provision(pick.map((p) => p.name), { timeout: LONG }));
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    console.log(`# at most ${most} of the four sessions were provisioning at the same time`);
+    assert.ok(most >= 2, 'the sessions through different servers run at the same time');
     assert.deepEqual(created.map((s) => s.via), pick.map((p) => addr[p.via]));
     assert.equal(new Set(created.map((s) => s.via)).size, 4, 'four different servers');
     record(done);
