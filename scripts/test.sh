@@ -50,11 +50,6 @@ cmake --build build-asan -j "$jobs"
 step "tests (ASan+UBSan)"
 (cd build-asan && ctest --output-on-failure -j "$jobs")
 
-step "ThreadSanitizer: the command queue and the REST threads"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMESHGW_TSAN=ON >/dev/null
-cmake --build build-tsan -j "$jobs" --target gateway_test_cmdq api_test_http api_test_sse
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'gateway_test_cmdq|api_test_http|api_test_sse')
-
 step "fuzz targets (libFuzzer, ${fuzz_seconds}s each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMESHGW_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$jobs"
