@@ -372,6 +372,52 @@ class World {
     return r.body;
   }
 
+  /**
+   * Subscribes to GET /api/v1/events (viewer) and collects the events as
+   * {id, type, data}.  Resolves once the stream is open (200,
+   * text/event-stream) with {events, close()}; close() ends the stream and
+   * resolves when reading has stopped.  A read error is kept in events.error.
+   */
+  async events() {
+    const ac = new AbortController();
+    const res = await fetch(`${this.base}/api/v1/events`,
+      { headers: { Authorization: `Bearer ${this.tokens.viewer}` }, signal: ac.signal });
+    const ct = (res.headers.get('content-type') || '').split(';')[0].trim();
+    if (res.status !== 200 || ct !== 'text/event-stream') {
+      ac.abort();
+      throw new Error(`GET /api/v1/events -> ${res.status} ${ct}`);
+    }
+    const events = [];
+    const reading = (async () => {
+      const dec = new TextDecoder();
+      let buf = '';
+      for await (const chunk of res.body) {
+        buf += dec.decode(chunk, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const ev = {};
+          for (const line of buf.slice(0, i).split('\n')) {
+            const m = /^(id|event|data):\s?(.*)$/.exec(line);
+            if (m && m[1] === 'id') ev.id = Number(m[2]);
+            if (m && m[1] === 'event') ev.type = m[2];
+            if (m && m[1] === 'data') ev.data = JSON.parse(m[2]);
+          }
+          buf = buf.slice(i + 2);
+          if (ev.type) events.push(ev);
+        }
+      }
+    })().catch((e) => {
+      if (e.name !== 'AbortError') events.error = e;
+    });
+    return {
+      events,
+      close: async () => {
+        ac.abort();
+        await reading;
+      },
+    };
+  }
+
   /** GET /api/v1/provisioning/{id} (viewer). */
   session(id) {
     return this.ok('GET', `/api/v1/provisioning/${id}`, { token: this.tokens.viewer });
@@ -416,6 +462,15 @@ class World {
     return { method: 'none' };
   }
 
+  /** Waits until the device displays an Output OOB value (`meshsim ctl oob`) and resolves with it. */
+  outputOob(name, { timeout = STEP_TIMEOUT_MS } = {}) {
+    return waitFor(async () => {
+      const shown = JSON.parse(await this.ctl('oob')).filter((e) => e.name === name);
+      const m = shown.length && /(\w+)\s*$/.exec(shown[shown.length - 1].text);
+      return m && m[1];
+    }, { timeout, what: `${name} to display its Output OOB value` });
+  }
+
   /**
    * Acts as the person at the device for one session until it is done: reads
    * an Output OOB value off the device (`meshsim ctl oob`) and posts it, or
@@ -426,11 +481,7 @@ class World {
     const op = this.tokens.operator;
     if (sess.auth_method === 'output') {
       await this.waitSession(sess.id, ['waiting_oob', 'configuring', 'done'], { timeout });
-      const value = await waitFor(async () => {
-        const shown = JSON.parse(await this.ctl('oob')).filter((e) => e.name === sess.name);
-        const m = shown.length && /(\w+)\s*$/.exec(shown[shown.length - 1].text);
-        return m && m[1];
-      }, { timeout, what: `${sess.name} to display its Output OOB value` });
+      const value = await this.outputOob(sess.name, { timeout });
       await this.ok('POST', `/api/v1/provisioning/${sess.id}/oob`, { token: op, body: { value } });
     } else if (sess.auth_method === 'input') {
       const s = await waitFor(async () => {
@@ -484,7 +535,8 @@ class World {
 
 export const RPR_SERVER_MODEL = 0x0004;
 export const hex4 = (a) => `0x${a.toString(16).padStart(4, '0')}`;
-const num = (v) => (typeof v === 'string' ? parseInt(v, 16) : v);
+/** A scenario number: "0x..." strings are hex. */
+export const num = (v) => (typeof v === 'string' ? parseInt(v, 16) : v);
 
 export const isServer = (d) => d.rpr_server === true;
 
@@ -608,6 +660,24 @@ export function parseStatus(text) {
   const m = /^(provisioned|unprovisioned) addr 0x([0-9a-f]{4})(?: devkey ([0-9a-f]{8}))?/.exec(text);
   if (!m) throw new Error(`unexpected device status "${text}"`);
   return { provisioned: m[1] === 'provisioned', addr: parseInt(m[2], 16), devkey: m[3] || null, text };
+}
+
+/** The Composition Data page that a scenario composition declares, in the API's shape (without page, raw, features). */
+export function expectedComposition(c) {
+  return {
+    cid: num(c.cid),
+    pid: num(c.pid),
+    vid: num(c.vid),
+    crpl: c.crpl,
+    elements: c.elements.map((e, index) => ({
+      index,
+      location: num(e.location),
+      models: [
+        ...e.models.map((m) => ({ id: num(m), vendor: false, company: null })),
+        ...(e.vendor_models || []).map((m) => ({ id: num(m.id), vendor: true, company: num(m.cid) })),
+      ],
+    })),
+  };
 }
 
 /** Hex of a scenario composition as Composition Data page bytes (Mesh Profile §4.2.1.1). */

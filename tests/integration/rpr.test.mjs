@@ -16,32 +16,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startWorld, waitFor, airModel, addBridges, serverWaves, scanUntil, itemOf, bestVia, parseStatus,
-  RPR_SERVER_MODEL, hex4, compositionBytes,
+  RPR_SERVER_MODEL, hex4, compositionBytes, expectedComposition, num,
 } from './harness.mjs';
 
 // Generous ceilings for steps that cross several relay hops in real time.
 const LONG = 300000;
 const DKR_NODES = 10;
-
-const num = (v) => (typeof v === 'string' ? parseInt(v, 16) : v);
-
-/** The Composition Data page 0 that a scenario device declares, in the API's shape. */
-function expectedComposition(c) {
-  return {
-    cid: num(c.cid),
-    pid: num(c.pid),
-    vid: num(c.vid),
-    crpl: c.crpl,
-    elements: c.elements.map((e, index) => ({
-      index,
-      location: num(e.location),
-      models: [
-        ...e.models.map((m) => ({ id: num(m), vendor: false, company: null })),
-        ...(e.vendor_models || []).map((m) => ({ id: num(m.id), vendor: true, company: num(m.cid) })),
-      ],
-    })),
-  };
-}
 
 describe('Remote Provisioning in office.json through the REST API', () => {
   let w;
@@ -256,13 +236,27 @@ describe('Remote Provisioning in office.json through the REST API', () => {
       assert.equal(st.devkey, d.devkey_fingerprint, `${n}: the device's key is the inventory's`);
       before[n] = d.devkey_fingerprint;
     }
+    const stream = await w.events();
     const ops = {};
     for (const n of names) {
       ops[n] = await w.ok('POST', `/api/v1/nodes/${addr[n]}/refresh`,
         { token: op, body: { procedure: 'device_key' } }, [202]);
       assert.equal(typeof ops[n].session, 'string');
     }
-    await Promise.all(names.map((n) => w.waitOp(ops[n].id, { timeout: LONG })));
+    try {
+      await Promise.all(names.map((n) => w.waitOp(ops[n].id, { timeout: LONG })));
+    } finally {
+      await stream.close();
+    }
+    assert.equal(stream.events.error, undefined, `event stream: ${stream.events.error}`);
+    assert.equal(stream.events.some((e) => e.type === 'overflow'), false, 'no events lost');
+    for (const n of names) {
+      // Progress on the event stream: the refresh session's states, ending in done.
+      const states = stream.events.filter((e) => e.type === 'provisioning.updated' && e.data.id === ops[n].session)
+        .map((e) => { assert.equal(e.data.procedure, 'device_key'); return e.data.state; });
+      assert.ok(states.length >= 2 && states.at(-1) === 'done' && states.includes('configuring'),
+        `${n}: session events ${states.join(' -> ')}`);
+    }
     for (const n of names) {
       const s = await w.session(ops[n].session);
       assert.equal(s.state, 'done');
@@ -413,11 +407,7 @@ describe('Remote Provisioning in office.json through the REST API', () => {
     await w.waitSession(id, ['waiting_oob'], { timeout: LONG });
     assert.equal(await w.dev(c.server, 'power', 'off'), 'ok');
     try {
-      const value = await waitFor(async () => {
-        const shown = JSON.parse(await w.ctl('oob')).filter((e) => e.name === c.name);
-        const m = shown.length && /(\w+)\s*$/.exec(shown[shown.length - 1].text);
-        return m && m[1];
-      }, { what: `${c.name} to display its value` });
+      const value = await w.outputOob(c.name);
       // The person enters the value; the gateway's next PDU has no server to go through.
       const x = await w.api('POST', `/api/v1/provisioning/${id}/oob`, { token: op, body: { value } });
       assert.ok([200, 409].includes(x.status), `oob: ${x.status} ${x.text}`);
