@@ -127,8 +127,10 @@ def hops_from(gw, devs, air):
     return hops
 
 
-def place_rpr(devs, air):
-    """Greedy cover: every device within range of some rpr_server (margin 0.75)."""
+def place_rpr(devs, air, gw):
+    """Greedy cover: every device within range of some rpr_server (margin 0.75); then
+    bridges so that every server can itself be provisioned: heard by the gateway or by
+    a server that can (remote provisioning works ring by ring).  Servers relay."""
     tight = dict(air, range_m=air["range_m"] * 0.75)
     servers = []
     for i, d in enumerate(devs):
@@ -138,11 +140,38 @@ def place_rpr(devs, air):
         cands = [j for j, e in enumerate(devs) if in_range(pos_of(e), pos_of(d), tight)]
         best = max(cands, key=lambda j: (pos_of(devs[j])[0], pos_of(devs[j])[1]))
         servers.append(best)
-    for s in set(servers):
+    servers = set(servers)
+
+    def reached():
+        """Servers provisionable from the gateway, ring by ring."""
+        got = {s for s in servers if in_range(gw, pos_of(devs[s]), tight)}
+        grow = True
+        while grow:
+            more = {s for s in servers - got
+                    if any(in_range(pos_of(devs[g]), pos_of(devs[s]), tight) for g in got)}
+            grow = bool(more)
+            got |= more
+        return got
+
+    while True:
+        got = reached()
+        missing = servers - got
+        if not missing:
+            break
+        # Promote the device heard by the gateway or a reached server that is closest to
+        # a missing server: it becomes a bridge server.
+        cands = [j for j in range(len(devs)) if j not in servers and
+                 (in_range(gw, pos_of(devs[j]), tight) or
+                  any(in_range(pos_of(devs[g]), pos_of(devs[j]), tight) for g in got))]
+        best = min(cands, key=lambda j: min(math.dist(pos_of(devs[j]), pos_of(devs[m]))
+                                            for m in missing))
+        servers.add(best)
+    for s in sorted(servers):
         d = devs[s]
         d["rpr_server"] = True
+        d["relay"] = True
         d["composition"]["elements"][0]["models"].insert(2, "0x%04x" % RPR_SERVER)
-    return servers
+    return sorted(servers)
 
 
 def grid_building(rng, floors, nx, ny, dx, dy, gw, relay_every):
@@ -157,7 +186,7 @@ def grid_building(rng, floors, nx, ny, dx, dy, gw, relay_every):
                 auth = AUTHS[rng.randrange(len(AUTHS))]
                 devs.append(device(rng, "f%d-%s-%02d-%02d" % (f, kind, i, j), kind, pos, auth,
                                    relay=relay, pid=0x10 + kinds.index(kind)))
-    place_rpr(devs, AIR)
+    place_rpr(devs, AIR, gw)
     hops = hops_from(gw, devs, AIR)
     assert all(h is not None for h in hops), "unreachable device"
     assert max(hops) >= 4, "nothing 4 hops away"
