@@ -125,6 +125,18 @@ void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
 			NULL);
 }
 
+/* A JSON array of 16-bit values (key indexes, addresses). */
+static json_t *u16_array(const uint16_t *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_array_append_new(a, json_integer(v[i]));
+	}
+	return a;
+}
+
 static json_t *model_json(bool vendor, uint32_t id)
 {
 	if (!vendor) {
@@ -159,23 +171,15 @@ void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
 		}
 		mesh_crypto_wipe(key, sizeof(key));
 	}
-	arr = json_array();
-	if (store_node_netkey_list(gw->st, n.unicast, &idx, &cnt) == 0) {
-		for (i = 0; i < cnt; i++) {
-			json_array_append_new(arr, json_integer(idx[i]));
-		}
-	}
+	cnt = 0;
+	(void)store_node_netkey_list(gw->st, n.unicast, &idx, &cnt);
+	json_object_set_new(o, "net_keys", u16_array(idx, idx ? cnt : 0));
 	free(idx);
 	idx = NULL;
-	json_object_set_new(o, "net_keys", arr);
-	arr = json_array();
-	if (store_node_appkey_list(gw->st, n.unicast, &idx, &cnt) == 0) {
-		for (i = 0; i < cnt; i++) {
-			json_array_append_new(arr, json_integer(idx[i]));
-		}
-	}
+	cnt = 0;
+	(void)store_node_appkey_list(gw->st, n.unicast, &idx, &cnt);
+	json_object_set_new(o, "app_keys", u16_array(idx, idx ? cnt : 0));
 	free(idx);
-	json_object_set_new(o, "app_keys", arr);
 	arr = json_array();
 	if (store_comp_page_list(gw->st, n.unicast, &pages, &cnt) == 0) {
 		for (i = 0; i < cnt; i++) {
@@ -542,7 +546,6 @@ static json_t *rsp_json(const char *op, const struct cfg_msg *r)
 	json_t *o = json_pack("{s:s}", "op", op);
 	uint8_t st = CFG_STATUS_SUCCESS;
 	char hex[2 * 384 + 1];
-	size_t i;
 
 	switch (cfg_msg_family(r->op)) {
 	case CFG_FAM_COMP:
@@ -576,26 +579,14 @@ static json_t *rsp_json(const char *op, const struct cfg_msg *r)
 		json_object_set_new(o, "period", json_integer(r->model_pub.period));
 		json_object_set_new(o, "retransmit", json_integer(r->model_pub.retransmit));
 		break;
-	case CFG_FAM_MODEL_LIST: {
-		json_t *items = json_array();
-
+	case CFG_FAM_MODEL_LIST:
 		st = r->model_list.status;
-		for (i = 0; i < r->model_list.n; i++) {
-			json_array_append_new(items, json_integer(r->model_list.items[i]));
-		}
-		json_object_set_new(o, "items", items);
+		json_object_set_new(o, "items", u16_array(r->model_list.items, r->model_list.n));
 		break;
-	}
-	case CFG_FAM_IDX_LIST: {
-		json_t *items = json_array();
-
+	case CFG_FAM_IDX_LIST:
 		st = r->idx_list.status;
-		for (i = 0; i < r->idx_list.n; i++) {
-			json_array_append_new(items, json_integer(r->idx_list.idx[i]));
-		}
-		json_object_set_new(o, "items", items);
+		json_object_set_new(o, "items", u16_array(r->idx_list.idx, r->idx_list.n));
 		break;
-	}
 	case CFG_FAM_HB_PUB:
 		st = r->hb_pub.status;
 		json_object_set_new(o, "destination", json_integer(r->hb_pub.dst));
