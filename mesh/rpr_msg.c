@@ -508,6 +508,9 @@ int rpr_msg_decode(uint32_t op, const uint8_t *params, size_t len, struct rpr_ms
 	if (!out || (!params && len)) {
 		return -EINVAL;
 	}
+	if (len > RPR_MSG_PARAMS_MAX) {
+		return -EMSGSIZE;
+	}
 	memset(&m, 0, sizeof(m));
 	m.op = op;
 	mesh_rbuf_init(&r, params, len);
@@ -534,10 +537,10 @@ int rpr_msg_encode(const struct rpr_msg *m, uint8_t *out, size_t cap, size_t *le
 	if (!fields_check(fam, m)) {
 		return -EINVAL;
 	}
-	mesh_wbuf_init(&w, out, cap);
+	mesh_wbuf_init(&w, out, cap < RPR_MSG_PARAMS_MAX ? cap : RPR_MSG_PARAMS_MAX);
 	fields_put(fam, m, &w);
 	if (w.err) {
-		return -ENOSPC;
+		return cap < RPR_MSG_PARAMS_MAX ? -ENOSPC : -EINVAL;
 	}
 	*len = w.len;
 	return 0;

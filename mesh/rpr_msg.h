@@ -108,6 +108,12 @@ enum rpr_nppi {
 #define RPR_AD_TYPES_MAX 16            /* ADTypeFilterCount 0x01-0x10 */
 #define RPR_EXT_SCAN_TIMEOUT_MAX 5     /* Extended Scan Start Timeout 1-5 s */
 #define RPR_LINK_OPEN_TIMEOUT_MAX 0x3c /* LinkOpenTimeout 1-60 s */
+/*
+ * Every Remote Provisioning opcode is two octets, so the parameters of a
+ * message that fits one access payload (MESH_ACC_PAYLOAD_MAX, 380 octets)
+ * are at most 378 octets.  Longer input is refused on decode and on encode.
+ */
+#define RPR_MSG_PARAMS_MAX 378
 
 /* Scan Capabilities Status. */
 struct rpr_scan_caps {
@@ -240,9 +246,12 @@ struct rpr_msg {
 	};
 };
 
-/* Returns 0, -ENOENT (not an RPR opcode), -EBADMSG.  *out written only on success. */
+/*
+ * Returns 0, -ENOENT (not an RPR opcode), -EMSGSIZE (more than
+ * RPR_MSG_PARAMS_MAX octets), -EBADMSG.  *out written only on success.
+ */
 int rpr_msg_decode(uint32_t op, const uint8_t *params, size_t len, struct rpr_msg *out);
-/* Returns 0, -ENOENT, -EINVAL, -ENOSPC. */
+/* Returns 0, -ENOENT, -EINVAL (bad field, or over RPR_MSG_PARAMS_MAX), -ENOSPC. */
 int rpr_msg_encode(const struct rpr_msg *m, uint8_t *out, size_t cap, size_t *len);
 
 /*

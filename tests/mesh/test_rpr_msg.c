@@ -221,6 +221,39 @@ Test(rpr_msg, ext_scan_report_malformed)
 	malformed(RPR_OP_EXT_SCAN_REPORT, "00 00112233445566778899aabbccddee");
 }
 
+/* A message longer than one access payload allows (378 parameter octets after the 2-octet
+ * opcode) is refused whole on decode and on encode, even when every AD structure in it is
+ * well framed (fuzz finding: such a report used to decode and then failed to re-encode). */
+Test(rpr_msg, ext_scan_report_oversize)
+{
+	uint8_t params[RPR_MSG_PARAMS_MAX + 2], out[1024];
+	struct rpr_msg m, d;
+	size_t n, len, i;
+
+	n = hex("00" UUID_HEX "2040", params);
+	for (i = n; i < sizeof(params); i += 2) {
+		params[i] = 0x01;     /* Length 1: an AD Type and no data */
+		params[i + 1] = 0x01; /* Flags */
+	}
+	/* 19 + 2k octets: the longest even fill that fits is 377 octets, one more pair is 379. */
+	len = n + 2 * ((RPR_MSG_PARAMS_MAX - n) / 2);
+	cr_assert_eq(rpr_msg_decode(RPR_OP_EXT_SCAN_REPORT, params, len, &d), 0);
+	cr_assert_eq(rpr_msg_encode(&d, out, sizeof(out), &n), 0);
+	cr_assert_eq(n, len);
+	cr_assert_eq(rpr_msg_decode(RPR_OP_EXT_SCAN_REPORT, params, len + 2, &d), -EMSGSIZE);
+	memset(&m, 0, sizeof(m));
+	m.op = RPR_OP_EXT_SCAN_REPORT;
+	uuid(m.ext_scan_report.uuid);
+	m.ext_scan_report.has_oob = true;
+	m.ext_scan_report.adv = params + 19;
+	m.ext_scan_report.adv_len = len + 2 - 19;
+	cr_assert_eq(rpr_msg_encode(&m, out, sizeof(out), &n), -EINVAL);
+	/* PDU Report: the same bound. */
+	memset(params, 0, sizeof(params));
+	cr_assert_eq(rpr_msg_decode(RPR_OP_PDU_REPORT, params, RPR_MSG_PARAMS_MAX + 1, &d),
+		     -EMSGSIZE);
+}
+
 /* Link Open: UUID, UUID ‖ LinkOpenTimeout (1-0x3c), or a single NPPI procedure octet. */
 Test(rpr_msg, link_open)
 {
