@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mesh/access.h"
 #include "mesh/buf.h"
 #include "mesh/crypto.h"
 #include "mesh/mesh.h"
@@ -1038,6 +1039,12 @@ static void wipe_secrets(enum cfg_family fam, struct cfg_msg *m)
 	}
 }
 
+/* Parameters that fit one access payload after the opcode. */
+static size_t cfg_params_max(uint32_t op)
+{
+	return MESH_ACC_PAYLOAD_MAX - mesh_acc_op_len(op);
+}
+
 int cfg_msg_decode(uint32_t op, const uint8_t *params, size_t len, struct cfg_msg *out)
 {
 	enum cfg_family fam = cfg_msg_family(op);
@@ -1050,6 +1057,9 @@ int cfg_msg_decode(uint32_t op, const uint8_t *params, size_t len, struct cfg_ms
 	}
 	if (!out || (!params && len)) {
 		return -EINVAL;
+	}
+	if (len > cfg_params_max(op)) {
+		return -EMSGSIZE;
 	}
 	memset(&m, 0, sizeof(m));
 	m.op = op;
@@ -1068,6 +1078,7 @@ int cfg_msg_encode(const struct cfg_msg *m, uint8_t *out, size_t cap, size_t *le
 {
 	enum cfg_family fam;
 	struct mesh_wbuf w;
+	size_t max;
 
 	if (!m || !len || (!out && cap)) {
 		return -EINVAL;
@@ -1079,10 +1090,11 @@ int cfg_msg_encode(const struct cfg_msg *m, uint8_t *out, size_t cap, size_t *le
 	if (!fields_check(fam, m)) {
 		return -EINVAL;
 	}
-	mesh_wbuf_init(&w, out, cap);
+	max = cfg_params_max(m->op);
+	mesh_wbuf_init(&w, out, cap < max ? cap : max);
 	fields_put(fam, m, &w);
 	if (w.err) {
-		return -ENOSPC;
+		return cap < max ? -ENOSPC : -EINVAL;
 	}
 	*len = w.len;
 	return 0;

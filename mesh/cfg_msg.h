@@ -384,12 +384,16 @@ enum cfg_family cfg_msg_family(uint32_t op);
 
 /*
  * Decode any Config message.  Returns 0, -ENOENT when op is not a Config
- * opcode, -EBADMSG when the parameters are malformed.  *out (op and the
- * family's member) is written only on success.
+ * opcode, -EMSGSIZE when the parameters are longer than one access payload
+ * leaves after the opcode (380 octets in all), -EBADMSG when they are
+ * malformed.  *out (op and the family's member) is written only on success.
  */
 int cfg_msg_decode(uint32_t op, const uint8_t *params, size_t len, struct cfg_msg *out);
 
-/* Encode any Config message's parameters.  Returns 0, -ENOENT, -EINVAL, -ENOSPC. */
+/*
+ * Encode any Config message's parameters.  Returns 0, -ENOENT, -EINVAL (a
+ * bad field, or opcode and parameters over 380 octets), -ENOSPC.
+ */
 int cfg_msg_encode(const struct cfg_msg *m, uint8_t *out, size_t cap, size_t *len);
 
 /*

@@ -141,6 +141,26 @@ Test(cfg_msg, s8_10_1_comp_status)
 		  "00 0c001a0001000800030000010501000000800100001003103f002a00");
 }
 
+/* A Composition Data Status fills at most one access payload: opcode 0x02 and 379 parameter
+ * octets decode and re-encode; one octet more is refused on decode (-EMSGSIZE) and on encode. */
+Test(cfg_msg, comp_status_size_limit)
+{
+	static uint8_t params[400], out[1024];
+	struct cfg_msg d;
+	size_t n = 0;
+
+	memset(params, 0xa5, sizeof(params));
+	cr_assert_eq(cfg_msg_decode(CFG_OP_COMP_STATUS, params, 379, &d), 0);
+	cr_assert_eq(cfg_msg_encode(&d, out, sizeof(out), &n), 0);
+	cr_assert_eq(n, 379);
+	cr_assert_eq(cfg_msg_decode(CFG_OP_COMP_STATUS, params, 380, &d), -EMSGSIZE);
+	d.comp.data_len = 379;
+	cr_assert_eq(cfg_msg_encode(&d, out, sizeof(out), &n), -EINVAL);
+	cr_assert_eq(cfg_msg_encode(&d, out, 100, &n), -ENOSPC);
+	/* A 2-octet opcode leaves 378. */
+	cr_assert_eq(cfg_msg_decode(CFG_OP_NETKEY_GET, params, 379, &d), -EMSGSIZE);
+}
+
 /* Composition Data Get and the parameterless messages encode to their exact octets. */
 Test(cfg_msg, comp_get_and_empty)
 {
@@ -575,11 +595,12 @@ Test(cfg_msg, idx_lists_malformed)
 	/* Found by fuzzing: a bad NetKeyIndex followed by packed pairs must stop the list walk. */
 	malformed(CFG_OP_APPKEY_LIST, "00 00f0 012000 030000");
 	malformed(CFG_OP_APPKEY_LIST, "d1 fffe ffffff f8ffff 012000");
-	/* 127 packed pairs = 254 indexes: more than any access payload can carry. */
+	/* 127 packed pairs = 254 indexes: more than any access payload can carry; refused by the
+	 * size bound before the list walk. */
 	memset(big, 0, sizeof(big));
 	memset(&out, 0xa5, sizeof(out));
 	memcpy(&canary, &out, sizeof(out));
-	cr_assert_eq(cfg_msg_decode(CFG_OP_NETKEY_LIST, big, sizeof(big), &out), -EBADMSG);
+	cr_assert_eq(cfg_msg_decode(CFG_OP_NETKEY_LIST, big, sizeof(big), &out), -EMSGSIZE);
 	cr_assert_arr_eq(&out, &canary, sizeof(out));
 	cr_assert_eq(cfg_msg_decode(CFG_OP_NETKEY_LIST, big, 378, &out), 0);
 	cr_assert_eq(out.idx_list.n, CFG_LIST_MAX);
