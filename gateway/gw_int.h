@@ -53,6 +53,7 @@ struct gw_sess {
 	uint16_t via;           /* Remote Provisioning Server, 0 = PB-ADV from the gateway */
 	int procedure;          /* NPPI procedure of a node refresh, -1 for provisioning */
 	uint16_t old_addr;      /* node refresh: the node's address before */
+	uint8_t old_elements;   /* node refresh: its element count before */
 	uint8_t new_devkey[16]; /* node refresh: the DevKey to confirm */
 	uint32_t link;          /* prov_adv handle while linking/provisioning */
 	uint16_t addr;          /* reserved / assigned primary address, 0 = none */

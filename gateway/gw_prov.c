@@ -248,10 +248,25 @@ static void cfg_fail(struct gw *gw, struct gw_sess *s, const char *what, int err
 	start_queued(gw);
 }
 
+/* Does a node's page 0, as just read, differ from the stored copy (or is there none)? */
+static bool comp0_changed(struct gw *gw, uint16_t addr, const struct cfg_comp *page)
+{
+	uint8_t *old = malloc(MESH_COMP_DATA_MAX);
+	size_t len = 0;
+	bool changed = true;
+
+	if (old && store_comp_page_get(gw->st, addr, 0, old, MESH_COMP_DATA_MAX, &len) == 0) {
+		changed = len != page->data_len || (len && memcmp(old, page->data, len) != 0);
+	}
+	free(old);
+	return changed;
+}
+
 static void on_cfg_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
 {
 	struct gw_sess *s = ctx;
 	struct gw *gw = s->gw;
+	bool changed;
 
 	(void)src;
 	if (!s->used || s->state != SESS_CONFIGURING) {
@@ -263,6 +278,7 @@ static void on_cfg_answer(void *ctx, int err, uint16_t src, const struct cfg_msg
 			cfg_fail(gw, s, "composition page 0", err, 0);
 			return;
 		}
+		changed = s->procedure >= 0 && comp0_changed(gw, s->addr, &rsp->comp);
 		if (rsp->comp.page != 0 ||
 		    gw_store_comp(gw, s->addr, 0, rsp->comp.data, rsp->comp.data_len)) {
 			cfg_fail(gw, s, "composition page 0", -EBADMSG, 0);
@@ -273,7 +289,12 @@ static void on_cfg_answer(void *ctx, int err, uint16_t src, const struct cfg_msg
 			/* The node answered under its new DevKey: the old one is revoked now. */
 			(void)store_node_devkey_commit(gw->st, s->addr);
 			mesh_crypto_wipe(s->new_devkey, sizeof(s->new_devkey));
-			if (s->procedure != RPR_NPPI_COMPOSITION_REFRESH) {
+			/*
+			 * A new composition (Composition Refresh, or an Address
+			 * Refresh that brought one) has models without their
+			 * configuration: configure them as after provisioning.
+			 */
+			if (s->procedure != RPR_NPPI_COMPOSITION_REFRESH && !changed) {
 				s->cfg_step = STEP_DONE;
 				cfg_next(gw, s);
 				return;
@@ -418,7 +439,18 @@ static int on_assign(struct gw *gw, struct gw_sess *s, const struct prov_caps *c
 		return -EINVAL;
 	}
 	if (s->procedure >= 0 && s->procedure != RPR_NPPI_ADDRESS_REFRESH) {
-		/* Device Key and Composition Refresh keep the node's address. */
+		/*
+		 * Device Key and Composition Refresh keep the node's address,
+		 * so they cannot change its element count: the range after it
+		 * may belong to another node.  That takes an Address Refresh.
+		 */
+		if (caps->elements != s->old_elements) {
+			snprintf(s->error, sizeof(s->error),
+				 "the node would have %u elements instead of %u: a change of"
+				 " element count needs procedure \"address\"",
+				 caps->elements, s->old_elements);
+			return -ERANGE;
+		}
 		*unicast = s->old_addr;
 		s->addr = s->old_addr;
 	} else {
@@ -439,7 +471,7 @@ static void on_refreshed(struct gw *gw, struct gw_sess *s, const struct prov_res
 
 	if (s->procedure == RPR_NPPI_ADDRESS_REFRESH) {
 		/* One transaction: node, elements, models move; the old range is excluded. */
-		r = store_node_address_change(gw->st, s->old_addr, res->data.unicast);
+		r = store_node_address_change(gw->st, s->old_addr, res->data.unicast, s->elements);
 	}
 	if (!r) {
 		r = store_node_devkey_cand_set(gw->st, res->data.unicast, res->dev_key);
@@ -502,7 +534,10 @@ static void on_failed(struct gw *gw, struct gw_sess *s, int err, uint8_t prov_er
 {
 	char msg[160];
 
-	if (prov_err) {
+	if (s->error[0]) {
+		/* Refused by the gateway itself (on_assign), with the reason. */
+		snprintf(msg, sizeof(msg), "provisioning failed: %.130s", s->error);
+	} else if (prov_err) {
 		snprintf(msg, sizeof(msg), "provisioning failed: %s (%s)", strerror(-err),
 			 prov_err_str(prov_err));
 	} else if (link_status != PB_REMOTE_NO_STATUS) {
@@ -1173,6 +1208,7 @@ void gw_cmd_node_refresh(struct gw *gw, struct gw_cmd *c)
 	snprintf(s->name, sizeof(s->name), "%s", n.name);
 	s->procedure = p;
 	s->old_addr = n.unicast;
+	s->old_elements = n.elements;
 	s->via = n.unicast; /* the node's own Remote Provisioning Server */
 	s->remote = true;
 	s->cfg.role = PROV_ROLE_PROVISIONER;

@@ -225,12 +225,17 @@ static int rpr_nppi_check(void *ctx, uint8_t procedure, uint8_t *elements)
 	struct mesh_comp *c;
 	int r = 0;
 
-	if (procedure != RPR_NPPI_COMPOSITION_REFRESH) {
+	if (procedure == RPR_NPPI_DEVKEY_REFRESH) {
 		return 0;
 	}
-	/* Composition Refresh needs a new composition to move to (§3.11.8.4). */
+	/*
+	 * Composition Refresh needs a new composition to move to.  Address
+	 * Refresh moves to page 128 too when one is pending (the node comes
+	 * back at its new address with the new composition and element
+	 * count, as after a firmware update); without one it keeps its own.
+	 */
 	if (!d->page128_len) {
-		return -ENOENT;
+		return procedure == RPR_NPPI_COMPOSITION_REFRESH ? -ENOENT : 0;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -256,11 +261,13 @@ static void rpr_nppi_applied(void *ctx, uint8_t procedure, uint16_t primary)
 	 * Device Key Refresh: the node holds the candidate and promotes it
 	 * itself.  Address Refresh: mesh_node_readdress() already moved the
 	 * node; status, saved state and sim_node_addr() all read the address
-	 * from the node.  Composition Refresh: the node must be rebuilt with
-	 * page 128's elements and models, which cannot happen inside this call
-	 * into it: the next tick does it (comp_refresh()).
+	 * from the node.  Composition Refresh, and Address Refresh with a page
+	 * 128 pending: the node must be rebuilt with page 128's elements and
+	 * models, which cannot happen inside this call into it: the next tick
+	 * does it (comp_refresh()), at the node's current address.
 	 */
-	if (procedure == RPR_NPPI_COMPOSITION_REFRESH) {
+	if (procedure == RPR_NPPI_COMPOSITION_REFRESH ||
+	    (procedure == RPR_NPPI_ADDRESS_REFRESH && d->page128_len)) {
 		d->refresh_pending = true;
 	}
 }

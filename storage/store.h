@@ -294,13 +294,17 @@ int store_node_devkey_commit(struct store *s, uint16_t addr);
 int store_node_remove(struct store *s, uint16_t addr);
 
 /*
- * Node Address Refresh: move an active node from old_addr to new_addr in
- * one transaction: the node row, its element addresses (models, bindings,
- * publications and subscriptions follow the elements), the old range onto
- * the exclusion list, and a reservation of the new range consumed.  The new
- * range obeys the rules of store_node_add(); it may not overlap the old one.
+ * Node Address Refresh: move an active node from old_addr to new_addr with
+ * `elements` elements (1..255; a refresh may change the count) in one
+ * transaction: the node row, its element addresses (models, bindings,
+ * publications and subscriptions follow the elements; element rows past the
+ * new count go with their models), the whole old range onto the exclusion
+ * list, and a reservation of the new range consumed.  The new range obeys
+ * the rules of store_node_add(); it may not overlap the old one.  Returns 0,
+ * -ENOENT, -EINVAL (overlap, count 0, past 0x7fff), -EEXIST, or a store error.
  */
-int store_node_address_change(struct store *s, uint16_t old_addr, uint16_t new_addr);
+int store_node_address_change(struct store *s, uint16_t old_addr, uint16_t new_addr,
+			      uint8_t elements);
 
 /* Node NetKey/AppKey lists (what the node holds, §4.2.4/§4.2.5). */
 int store_node_netkey_add(struct store *s, uint16_t addr, uint16_t net_idx);

@@ -520,20 +520,24 @@ int store_node_remove(struct store *s, uint16_t addr)
 	return store_txn_end(s, rc);
 }
 
-int store_node_address_change(struct store *s, uint16_t old_addr, uint16_t new_addr)
+int store_node_address_change(struct store *s, uint16_t old_addr, uint16_t new_addr,
+			      uint8_t elements)
 {
-	uint8_t elements = 0;
+	uint8_t old_elements = 0;
 	int64_t id = 0;
 	sqlite3_stmt *st;
 	int rc;
 
+	if (elements == 0) {
+		return -EINVAL;
+	}
 	rc = store_txn_begin(s);
 	if (rc) {
 		return rc;
 	}
-	rc = node_range(s, old_addr, &id, &elements);
+	rc = node_range(s, old_addr, &id, &old_elements);
 	if (rc == 0 && (uint32_t)new_addr + elements > old_addr &&
-	    (uint32_t)old_addr + elements > new_addr) {
+	    (uint32_t)old_addr + old_elements > new_addr) {
 		rc = -EINVAL; /* overlapping ranges */
 	}
 	if (rc == 0) {
@@ -543,11 +547,22 @@ int store_node_address_change(struct store *s, uint16_t old_addr, uint16_t new_a
 		rc = store_reservation_consume(s, new_addr);
 	}
 	if (rc == 0) {
-		st = store_q(s, "UPDATE nodes SET unicast = ?, updated_ms = ? WHERE id = ?");
+		st = store_q(s, "UPDATE nodes SET unicast = ?, elements = ?, updated_ms = ?"
+				" WHERE id = ?");
 		if (st) {
 			sqlite3_bind_int(st, 1, new_addr);
-			sqlite3_bind_int64(st, 2, (sqlite3_int64)store_now(s));
-			sqlite3_bind_int64(st, 3, id);
+			sqlite3_bind_int(st, 2, elements);
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)store_now(s));
+			sqlite3_bind_int64(st, 4, id);
+		}
+		rc = store_run(s, st);
+	}
+	/* Elements the node no longer has go with their models (cascade). */
+	if (rc == 0 && elements < old_elements) {
+		st = store_q(s, "DELETE FROM elements WHERE node_id = ? AND idx >= ?");
+		if (st) {
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int(st, 2, elements);
 		}
 		rc = store_run(s, st);
 	}
@@ -561,11 +576,11 @@ int store_node_address_change(struct store *s, uint16_t old_addr, uint16_t new_a
 		rc = store_run(s, st);
 	}
 	if (rc == 0) {
-		rc = store_exclude_range(s, old_addr, elements);
+		rc = store_exclude_range(s, old_addr, old_elements);
 	}
 	if (rc == 0) {
-		rc = store_audit(s, "node.address_change", "node 0x%04x -> 0x%04x", old_addr,
-				 new_addr);
+		rc = store_audit(s, "node.address_change", "node 0x%04x -> 0x%04x (%u elements)",
+				 old_addr, new_addr, elements);
 	}
 	return store_txn_end(s, rc);
 }

@@ -33,6 +33,7 @@ describe('Remote Provisioning in office.json through the REST API', () => {
   const servers = []; // provisioned RPR server names, in order
   const handedOut = []; // every address range a session finished with: [name, low, high]
   let movedFrom = null; // {low, high} of the Node Address Refresh
+  let composedName = null; // the server of the Node Composition Refresh
 
   const dev = (name) => w.device(name);
   const elements = (name) => dev(name).composition.elements.length;
@@ -327,6 +328,7 @@ describe('Remote Provisioning in office.json through the REST API', () => {
   test('Node Composition Refresh', async () => {
     // A server at the edge of the network: its DevKey and models change, nobody's route does.
     const name = servers.slice().reverse().find((n) => n !== movedFrom?.name);
+    composedName = name;
     const a = addr[name];
     const c0 = await w.ok('GET', `/api/v1/nodes/${a}/composition/0`, { token: viewer });
     const was = await node(a);
@@ -358,6 +360,75 @@ describe('Remote Provisioning in office.json through the REST API', () => {
     }
     const r = await w.ok('POST', `/api/v1/nodes/${a}/config`, { token: op, body: { op: 'composition_get', page: 0 } });
     assert.equal(r.status, 0);
+  });
+
+  // A new composition with one more element (a second light channel fitted): a Composition
+  // Refresh cannot take it (the address range would grow into the next node's) and is refused
+  // with the reason, leaving the node as it was; an Address Refresh takes it: the node moves to a
+  // new range of the new size, page 0 is the former page 128 and the new element is configured.
+  test('Node Address Refresh with a change of element count', async () => {
+    const name = servers.slice().reverse()
+      .find((n) => n.includes('light') && n !== movedFrom?.name && n !== composedName);
+    assert.ok(name, 'another light that is an RPR server');
+    const old = addr[name];
+    const was = await node(old);
+    const c0 = await w.ok('GET', `/api/v1/nodes/${old}/composition/0`, { token: viewer });
+    const comp = structuredClone(dev(name).composition);
+    comp.vid = hex4((num(comp.vid) + 1) & 0xffff);
+    comp.elements.push({ location: hex4(0x0100 + comp.elements.length), models: ['0x1000'] });
+    const page128 = compositionBytes(comp);
+    assert.equal(await w.dev(name, 'comp128', page128), 'ok');
+
+    const bad = await w.ok('POST', `/api/v1/nodes/${old}/refresh`, { token: op, body: { procedure: 'composition' } }, [202]);
+    const f = await w.waitOp(bad.id, { timeout: LONG, states: ['failed'] });
+    assert.match(f.error, /elements instead of/, f.error);
+    const same = await node(old);
+    assert.equal(same.elements, was.elements);
+    assert.equal(same.devkey_fingerprint, was.devkey_fingerprint, 'DevKey unchanged');
+    assert.equal((await w.ok('GET', `/api/v1/nodes/${old}/composition/0`, { token: viewer })).raw, c0.raw);
+    let st = await status(name);
+    assert.equal(st.addr, old);
+    assert.equal(st.devkey, was.devkey_fingerprint);
+    assert.equal((await w.ok('POST', `/api/v1/nodes/${old}/config`, { token: op, body: { op: 'relay_get' } })).status, 0);
+
+    const o = await w.ok('POST', `/api/v1/nodes/${old}/refresh`, { token: op, body: { procedure: 'address' } }, [202]);
+    await w.waitOp(o.id, { timeout: LONG });
+    const s = await w.session(o.session);
+    const nu = s.address;
+    assert.notEqual(nu, old, 'a new address');
+    const n = comp.elements.length;
+    assert.equal(n, was.elements + 1);
+    // The new range is fresh: above everything handed out so far, the old range excluded.
+    assert.equal(nu, nextFree(), 'the next free range');
+    addr[name] = nu;
+    handedOut.push([name, nu, nu + n - 1]);
+    console.log(`# ${name}: ${hex4(old)} -> ${hex4(nu)}, ${was.elements} -> ${n} elements`);
+
+    const d = await node(nu);
+    assert.equal(d.uuid, was.uuid);
+    assert.equal(d.elements, n, 'the inventory has the new element count');
+    assert.equal(d.vid, num(comp.vid));
+    assert.notEqual(d.devkey_fingerprint, was.devkey_fingerprint, 'the DevKey changes too');
+    const n0 = await w.ok('GET', `/api/v1/nodes/${nu}/composition/0`, { token: viewer });
+    assert.equal(n0.raw, page128, 'stored page 0 is the former page 128');
+    const { page, raw, features, ...rest } = n0;
+    assert.deepEqual(rest, expectedComposition(comp));
+    assert.ok(d.bindings.some((b) => b.element === n - 1 && b.model === 0x1000 && b.app_index === 0),
+      `the new element's OnOff Server is bound: ${JSON.stringify(d.bindings)}`);
+    const gone = await w.api('GET', `/api/v1/nodes/${old}`, { token: viewer });
+    assert.ok(gone.status === 404 || (gone.status === 200 && gone.body.excluded === true),
+      `old address: ${gone.status} ${gone.text.slice(0, 200)}`);
+
+    st = await status(name);
+    assert.equal(st.addr, nu);
+    assert.equal(st.devkey, d.devkey_fingerprint);
+    assert.equal((await w.ok('POST', `/api/v1/nodes/${nu}/config`, { token: op, body: { op: 'relay_get' } })).status, 0);
+    // The new element answers at its own address.
+    const last = nu + n - 1;
+    let x = await w.ok('POST', '/api/v1/onoff', { token: op, body: { address: last, on: true } });
+    assert.equal(x.present, true);
+    x = await w.ok('GET', `/api/v1/onoff/${last}`, { token: viewer });
+    assert.equal(x.present, true);
   });
 
   /**

@@ -225,10 +225,10 @@ Test(store_nodes, address_change)
 	cr_assert_eq(store_model_bind(f.s, 0x0101, true, 0x003f002a, 0), 0);
 	cr_assert_eq(store_sub_add(f.s, 0x0100, false, 0x1000, 0xc001), 0);
 
-	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0101), -EINVAL, "overlap");
-	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x02ff), -EEXIST);
-	cr_assert_eq(store_node_address_change(f.s, 0x0500, 0x0600), -ENOENT);
-	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0200), 0);
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0101, 2), -EINVAL, "overlap");
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x02ff, 2), -EEXIST);
+	cr_assert_eq(store_node_address_change(f.s, 0x0500, 0x0600, 2), -ENOENT);
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0200, 2), 0);
 
 	cr_assert_eq(store_node_get(f.s, 0x0200, &n), 0);
 	cr_assert_eq(n.elements, 2);
@@ -244,6 +244,61 @@ Test(store_nodes, address_change)
 	cr_assert_eq(subs[0], 0xc001);
 	free(subs);
 	cr_assert(excluded(0x0100, 2, 0));
+}
+
+/* An Address Refresh may change the element count: growing claims the new range whole (a
+ * neighbour in the way refuses it); shrinking drops the elements past the new count with their
+ * models and bindings; every old range, at its old size, goes on the exclusion list. */
+Test(store_nodes, address_change_element_count)
+{
+	struct store_element el[2] = {{0, 0x0100}, {1, 0x0101}};
+	struct store_model m[2] = {{0, false, 0x1000}, {1, false, 0x1000}};
+	const uint8_t key[16] = {9};
+	struct store_element *els;
+	struct store_model *models;
+	struct store_binding *b;
+	struct store_node n;
+	uint16_t primary;
+	size_t cnt;
+
+	cr_assert_eq(store_appkey_add(f.s, 0, 0, key), 0);
+	cr_assert_eq(fx_node(f.s, 0x0100, 2, 1), 0);
+	cr_assert_eq(fx_node(f.s, 0x0403, 1, 2), 0);
+	cr_assert_eq(store_comp_set(f.s, 0x0100, el, 2, m, 2), 0);
+	cr_assert_eq(store_model_bind(f.s, 0x0100, false, 0x1000, 0), 0);
+	cr_assert_eq(store_model_bind(f.s, 0x0101, false, 0x1000, 0), 0);
+
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0400, 0), -EINVAL, "no elements");
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0400, 4), -EEXIST, "0x0403 taken");
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x00fe, 3), -EINVAL, "overlaps old");
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0400, 3), 0);
+	cr_assert_eq(store_node_get(f.s, 0x0400, &n), 0);
+	cr_assert_eq(n.elements, 3);
+	cr_assert_eq(store_node_lookup(f.s, 0x0402, &primary), 0);
+	cr_assert_eq(primary, 0x0400);
+	cr_assert(excluded(0x0100, 2, 0));
+	/* Stored elements stay until the new page 0 is stored: a 3-element one now fits. */
+	cr_assert_eq(store_comp_elements(f.s, 0x0400, &els, &cnt), 0);
+	cr_assert_eq(cnt, 2);
+	free(els);
+	cr_assert_eq(store_comp_set(f.s, 0x0400, el, 2, m, 2), -EINVAL, "count must match");
+
+	cr_assert_eq(store_node_address_change(f.s, 0x0400, 0x0500, 1), 0);
+	cr_assert_eq(store_node_get(f.s, 0x0500, &n), 0);
+	cr_assert_eq(n.elements, 1);
+	cr_assert_eq(store_node_lookup(f.s, 0x0501, &primary), -ENOENT);
+	cr_assert_eq(store_comp_elements(f.s, 0x0500, &els, &cnt), 0);
+	cr_assert_eq(cnt, 1);
+	cr_assert_eq(els[0].idx, 0);
+	free(els);
+	cr_assert_eq(store_comp_models(f.s, 0x0500, &models, &cnt), 0);
+	cr_assert_eq(cnt, 1);
+	free(models);
+	cr_assert_eq(store_node_bindings(f.s, 0x0500, &b, &cnt), 0);
+	cr_assert_eq(cnt, 1);
+	cr_assert_eq(b[0].elem_addr, 0x0500);
+	free(b);
+	cr_assert(excluded(0x0400, 3, 0));
 }
 
 /* A failure half-way through an address change (injected) rolls everything back. */
@@ -267,7 +322,7 @@ Test(store_nodes, address_change_rolls_back)
 	/* The last step (the exclusion list) fails, after the node and elements moved. */
 	fx_sql(&f, "CREATE TRIGGER boom BEFORE INSERT ON addr_exclusions"
 		   " BEGIN SELECT RAISE(ABORT, 'injected'); END");
-	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0200), -EIO);
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0200, 2), -EIO);
 	cr_assert_not_null(strstr(store_errmsg(f.s), "injected"));
 
 	cr_assert_eq(store_node_get(f.s, 0x0100, &n), 0);
@@ -285,7 +340,7 @@ Test(store_nodes, address_change_rolls_back)
 	/* Inside a caller's transaction only the failed verb is undone. */
 	cr_assert_eq(store_begin(f.s), 0);
 	cr_assert_eq(store_node_name_set(f.s, 0x0100, "kept"), 0);
-	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0200), -EIO);
+	cr_assert_eq(store_node_address_change(f.s, 0x0100, 0x0200, 2), -EIO);
 	cr_assert_eq(store_commit(f.s), 0);
 	cr_assert_eq(store_node_get(f.s, 0x0100, &n), 0);
 	cr_assert_str_eq(n.name, "kept");
