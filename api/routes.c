@@ -144,10 +144,15 @@ static const struct vs b_refresh = {.type = VS_OBJECT, .fields = f_refresh};
 /* GET /api/v1/nodes */
 static const struct vs s_name_filter = {.type = VS_STRING, .min = 1, .max = 64};
 static const struct vs s_state_filter = {.type = VS_NAME, .min = 1, .max = 32};
+static const struct vs s_after = {.type = VS_INT, .min = 0, .max = 0x7fff};
 static const struct vs_field f_node_query[] = {
-    {"limit", &s_limit, false, "50"},        {"offset", &s_offset, false, "0"},
-    {"excluded", &s_bool, false, NULL},      {"name", &s_name_filter, false, NULL},
-    {"state", &s_state_filter, false, NULL}, {NULL, NULL, false, NULL},
+    {"limit", &s_limit, false, "50"},
+    {"offset", &s_offset, false, "0"},
+    {"after", &s_after, false, NULL},
+    {"excluded", &s_bool, false, NULL},
+    {"name", &s_name_filter, false, NULL},
+    {"state", &s_state_filter, false, NULL},
+    {NULL, NULL, false, NULL},
 };
 static const struct vs q_nodes = {.type = VS_OBJECT, .fields = f_node_query};
 

@@ -107,4 +107,8 @@ run() {
 }
 run "GET /api/v1/nodes/$addr" "$base/api/v1/nodes/$addr"
 run "GET /api/v1/nodes?limit=50&offset=5000" "$base/api/v1/nodes?limit=50&offset=5000"
+# The same depth by cursor: the address just before the 5001st node.
+after=$(curl -sf -H "$auth" "$base/api/v1/nodes?limit=1&offset=4999" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["address"])')
+run "GET /api/v1/nodes?limit=50&after=$after" "$base/api/v1/nodes?limit=50&after=$after"
 echo "RSS after the runs: $(rss VmRSS) (peak $(rss VmHWM))"

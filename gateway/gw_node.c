@@ -80,7 +80,7 @@ void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
 	struct store_node_filter f = {0};
 	struct store_node *nodes = NULL;
 	size_t n = 0, total = 0, i;
-	json_t *items, *v;
+	json_t *items, *v, *next;
 	json_int_t limit = 50, offset = 0;
 	int r;
 
@@ -89,6 +89,9 @@ void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
 	}
 	if ((v = json_object_get(c->args, "offset"))) {
 		offset = json_integer_value(v);
+	}
+	if ((v = json_object_get(c->args, "after"))) {
+		f.after = (uint16_t)json_integer_value(v);
 	}
 	if ((v = json_object_get(c->args, "excluded"))) {
 		f.excluded = json_is_true(v) ? 1 : 0;
@@ -118,10 +121,13 @@ void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
 	for (i = 0; i < n; i++) {
 		json_array_append_new(items, gw_node_json(&nodes[i]));
 	}
+	/* A full page may have a next one: its cursor is the last address here. */
+	next = n && (json_int_t)n == limit ? json_integer(nodes[n - 1].unicast) : json_null();
 	store_nodes_free(nodes);
 	gw_cmd_complete(gw->q, c, 0,
-			json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
-				  (json_int_t)total, "limit", limit, "offset", offset),
+			json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total",
+				  (json_int_t)total, "limit", limit, "offset", offset, "next_after",
+				  next),
 			NULL);
 }
 

@@ -541,8 +541,14 @@ static void on_failed(struct gw *gw, struct gw_sess *s, int err, uint8_t prov_er
 		snprintf(msg, sizeof(msg), "provisioning failed: %s (%s)", strerror(-err),
 			 prov_err_str(prov_err));
 	} else if (link_status != PB_REMOTE_NO_STATUS) {
-		snprintf(msg, sizeof(msg), "provisioning failed: %s (server: %s)", strerror(-err),
-			 rpr_status_str(link_status));
+		snprintf(msg, sizeof(msg), "provisioning failed: %s (server 0x%04x: %s)",
+			 strerror(-err), s->via, rpr_status_str(link_status));
+	} else if (s->remote) {
+		/* Nothing from the server: it, or the way to it, is what went silent. */
+		snprintf(msg, sizeof(msg),
+			 "provisioning failed: %s (no answer through Remote Provisioning Server"
+			 " 0x%04x)",
+			 strerror(-err), s->via);
 	} else {
 		snprintf(msg, sizeof(msg), "provisioning failed: %s", strerror(-err));
 	}

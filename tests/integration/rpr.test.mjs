@@ -452,6 +452,8 @@ describe('Remote Provisioning in office.json through the REST API', () => {
   async function assertCleanFailure(s, name, expectAddr, avoid) {
     assert.equal(s.state, 'failed');
     assert.ok(typeof s.error === 'string' && s.error.length > 0, 'a clear error');
+    // The error names the server the session went through, whichever end went silent.
+    assert.ok(s.error.includes(hex4(s.via)), `the server ${hex4(s.via)} named: ${s.error}`);
     assert.equal(s.address, null);
     console.log(`# ${name}: failed with "${s.error}"`);
     const nodes = await allNodes();

@@ -13,9 +13,14 @@ const node = {
 
 test('a node list page validates', () => {
   const r = validateResponse('GET', '/api/v1/nodes', 200,
-    { items: [node], total: 1, limit: 50, offset: 0 });
+    { items: [node], total: 1, limit: 50, offset: 0, next_after: null });
   assert.deepEqual(r.errors, []);
   assert.equal(r.valid, true);
+  const full = validateResponse('GET', '/api/v1/nodes', 200,
+    { items: [node], total: 3, limit: 1, offset: 0, next_after: 2 });
+  assert.deepEqual(full.errors, []);
+  assert.equal(validateResponse('GET', '/api/v1/nodes', 200,
+    { items: [node], total: 3, limit: 1, offset: 0, next_after: 0 }).valid, false, 'cursor 0');
 });
 
 test('a node detail with nested refs validates; a bad model fails', () => {
