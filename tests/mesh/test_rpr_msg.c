@@ -231,7 +231,7 @@ Test(rpr_msg, ext_scan_report_oversize)
 	size_t n, len, i;
 
 	n = hex("00" UUID_HEX "2040", params);
-	for (i = n; i < sizeof(params); i += 2) {
+	for (i = n; i + 1 < sizeof(params); i += 2) {
 		params[i] = 0x01;     /* Length 1: an AD Type and no data */
 		params[i + 1] = 0x01; /* Flags */
 	}
