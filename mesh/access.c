@@ -283,6 +283,27 @@ int mesh_acc_model_add(struct mesh_acc *acc, uint8_t elem, struct mesh_model_id 
 	return 0;
 }
 
+int mesh_acc_model_del(struct mesh_acc *acc, struct mesh_acc_model *mdl)
+{
+	struct elem *e;
+	size_t j;
+
+	if (!acc || !mdl || mdl->elem >= acc->n_elems) {
+		return -ENOENT;
+	}
+	e = &acc->elems[mdl->elem];
+	for (j = 0; j < e->n_models; j++) {
+		if (e->models[j] == mdl) {
+			memmove(&e->models[j], &e->models[j + 1],
+				(e->n_models - j - 1) * sizeof(e->models[0]));
+			e->n_models--;
+			free(mdl);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 struct mesh_acc_model *mesh_acc_model_find(const struct mesh_acc *acc, uint8_t elem,
 					   struct mesh_model_id id)
 {

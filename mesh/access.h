@@ -164,6 +164,15 @@ int mesh_acc_model_add(struct mesh_acc *acc, uint8_t elem, struct mesh_model_id 
 		       const struct mesh_acc_op *ops, size_t n_ops, void *user,
 		       struct mesh_acc_model **out);
 
+/*
+ * Unregister a model added by mesh_acc_model_add() and free it (its
+ * bindings, subscriptions and publication go with it); mdl is invalid
+ * afterwards.  The owner of a model calls this when it frees its user data
+ * before the node.  Returns 0, or -ENOENT when mdl is not registered here.
+ * Not from a handler.
+ */
+int mesh_acc_model_del(struct mesh_acc *acc, struct mesh_acc_model *mdl);
+
 /* Borrowed; NULL when absent. */
 struct mesh_acc_model *mesh_acc_model_find(const struct mesh_acc *acc, uint8_t elem,
 					   struct mesh_model_id id);

@@ -17,6 +17,7 @@
 
 struct cfg_srv {
 	struct mesh_node *node;
+	struct mesh_acc_model *mdl; /* the Config Server model, on the primary element */
 	struct cfg_srv_config cfg;
 	struct cfg_srv_ops ops;
 	uint8_t page128[MESH_COMP_DATA_MAX];
@@ -794,7 +795,7 @@ struct cfg_srv *cfg_srv_new(struct mesh_node *node, const struct cfg_srv_config 
 		return NULL;
 	}
 	if (mesh_acc_model_add(mesh_node_acc(node), 0, id, MESH_ACC_MODEL_DEV_KEY, srv_ops,
-			       sizeof(srv_ops) / sizeof(srv_ops[0]), s, NULL)) {
+			       sizeof(srv_ops) / sizeof(srv_ops[0]), s, &s->mdl)) {
 		free(s);
 		return NULL;
 	}
@@ -803,6 +804,9 @@ struct cfg_srv *cfg_srv_new(struct mesh_node *node, const struct cfg_srv_config 
 
 void cfg_srv_free(struct cfg_srv *s)
 {
+	if (s) {
+		(void)mesh_acc_model_del(mesh_node_acc(s->node), s->mdl);
+	}
 	free(s);
 }
 

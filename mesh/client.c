@@ -111,6 +111,7 @@ void mesh_cli_free(struct mesh_cli *c)
 		return;
 	}
 	(void)mesh_cli_cancel_all(c);
+	(void)mesh_acc_model_del(mesh_node_acc(c->node), c->mdl);
 	free(c);
 }
 

@@ -109,6 +109,9 @@ struct onoff_srv *onoff_srv_new(struct mesh_node *node, uint8_t elem,
 
 void onoff_srv_free(struct onoff_srv *s)
 {
+	if (s) {
+		(void)mesh_acc_model_del(mesh_node_acc(s->node), s->mdl);
+	}
 	free(s);
 }
 

@@ -822,6 +822,7 @@ void rpr_srv_free(struct rpr_srv *s)
 	}
 	prov_free(s->sess);
 	pb_adv_free(s->pb);
+	(void)mesh_acc_model_del(mesh_node_acc(s->node), s->mdl);
 	mesh_crypto_wipe(s, sizeof(*s));
 	free(s);
 }

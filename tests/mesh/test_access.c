@@ -460,6 +460,42 @@ Test(access, s3_7_3_1_model_add_conflicts)
 	mesh_acc_free(NULL);
 }
 
+/* Deleting a model unregisters it: its opcodes are no longer dispatched (the message counts
+ * as unhandled), the other models stay, its ID and opcodes may be registered again; a model
+ * of another registry, or none, is -ENOENT. */
+Test(access, model_del)
+{
+	struct node n, other;
+	uint8_t buf[64];
+	struct mesh_acc_msg m =
+	    sample_msg("network_pdus.messages[id=msg06]", MESH_APP_IDX_DEV, buf, sizeof(buf));
+	struct mesh_acc_model *again;
+	size_t handled = 0;
+
+	node_init(&n);
+	node_init(&other);
+	cr_assert_eq(mesh_acc_model_del(n.acc, other.cfg), -ENOENT, "not registered here");
+	cr_assert_eq(mesh_acc_model_del(n.acc, n.cfg), 0);
+	cr_assert_null(mesh_acc_model_find(n.acc, 0, SIG(0x0000)));
+	cr_assert_eq(mesh_acc_model_find(n.acc, 0, SIG(0x0002)), n.health);
+	cr_assert_eq(mesh_acc_model_find(n.acc, 0, VND(0x000a, 0x0001)), n.vnd);
+	cr_assert_eq(mesh_acc_dispatch(n.acc, &m, &handled), -ENOENT, "no model knows AppKey Add");
+	cr_assert_eq(handled, 0);
+	cr_assert_eq(n.calls.n, 0);
+	cr_assert_eq(mesh_acc_model_add(n.acc, 0, SIG(0x0000), MESH_ACC_MODEL_DEV_KEY, cfg_ops, 2,
+					&n.calls, &again),
+		     0, "the ID and opcodes are free again");
+	cr_assert_eq(mesh_acc_dispatch(n.acc, &m, &handled), 0);
+	cr_assert_eq(handled, 1);
+	cr_assert_eq(n.calls.mdl[0], again);
+	cr_assert_eq(mesh_acc_model_del(n.acc, n.health1), 0);
+	cr_assert_null(mesh_acc_model_find_addr(n.acc, 0x1202, SIG(0x0002)));
+	cr_assert_eq(mesh_acc_model_del(NULL, n.vnd), -ENOENT);
+	cr_assert_eq(mesh_acc_model_del(n.acc, NULL), -ENOENT);
+	mesh_acc_free(n.acc);
+	mesh_acc_free(other.acc);
+}
+
 /* Bindings: idempotent bind, capacity, unbind, and AppKey deletion everywhere. */
 Test(access, s4_2_7_bindings)
 {

@@ -475,3 +475,26 @@ Test(cfg_srv, client_times_out, .init = setup, .fini = teardown)
 	cr_assert_eq(a.err, -ETIMEDOUT);
 	cr_assert_geq(air.sent - before, 5, "sent once and retried every second");
 }
+
+/* Freeing a client or a server before its node unregisters its model: the node keeps
+ * working without it, and nothing of the freed object is reachable through the node. */
+Test(cfg_srv, free_unregisters_the_model, .init = setup, .fini = teardown)
+{
+	struct mesh_acc *pa = mesh_node_acc(prov.node), *da = mesh_node_acc(dev.node);
+	const struct mesh_model_id cfg_cli_id = {false, 0, 0x0001}, cfg_srv_id = {false, 0, 0x0000};
+
+	cr_assert_not_null(mesh_acc_model_find(pa, 0, cfg_cli_id));
+	cr_assert_not_null(mesh_acc_model_find(da, 0, cfg_srv_id));
+	cfg_cli_free(prov.cli);
+	prov.cli = NULL;
+	cfg_srv_free(dev.srv);
+	dev.srv = NULL;
+	cr_assert_null(mesh_acc_model_find(pa, 0, cfg_cli_id));
+	cr_assert_null(mesh_acc_model_find(da, 0, cfg_srv_id));
+	cr_assert_not_null(mesh_acc_model_find(da, 1, (struct mesh_model_id){false, 0, 0x1000}),
+			   "the other models stay");
+	/* A new client on the same node registers again. */
+	prov.cli = cfg_cli_new(prov.node);
+	cr_assert_not_null(prov.cli);
+	cr_assert_not_null(mesh_acc_model_find(pa, 0, cfg_cli_id));
+}
