@@ -106,9 +106,16 @@ run() {
 		"$(awk '/Non-2xx/ {print $NF; f=1} END {if (!f) print 0}' <<<"$out")"
 }
 run "GET /api/v1/nodes/$addr" "$base/api/v1/nodes/$addr"
-run "GET /api/v1/nodes?limit=50&offset=5000" "$base/api/v1/nodes?limit=50&offset=5000"
-# The same depth by cursor: the address just before the 5001st node.
-after=$(curl -sf -H "$auth" "$base/api/v1/nodes?limit=1&offset=4999" |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["address"])')
-run "GET /api/v1/nodes?limit=50&after=$after" "$base/api/v1/nodes?limit=50&after=$after"
+# Paged lists: the first page, then two depths by offset and by cursor (after = the
+# address of the node just before the page).
+cursor_at() {
+	curl -sf -H "$auth" "$base/api/v1/nodes?limit=1&offset=$(($1 - 1))" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["address"])'
+}
+run "GET /api/v1/nodes?limit=50" "$base/api/v1/nodes?limit=50"
+for depth in $((NODES / 2)) $((NODES - 50)); do
+	run "GET /api/v1/nodes?limit=50&offset=$depth" "$base/api/v1/nodes?limit=50&offset=$depth"
+	after=$(cursor_at "$depth")
+	run "GET /api/v1/nodes?limit=50&after=$after" "$base/api/v1/nodes?limit=50&after=$after"
+done
 echo "RSS after the runs: $(rss VmRSS) (peak $(rss VmHWM))"

@@ -732,7 +732,7 @@ int store_node_appkey_list(struct store *s, uint16_t addr, uint16_t **idx, size_
 			idx, n);
 }
 
-/* Bind the filter to ?1..?6 of the list and count statements. */
+/* Bind the filter to ?1..?5 of the list and count statements. */
 static void bind_filter(sqlite3_stmt *st, const struct store_node_filter *f)
 {
 	bool any_addr = f->addr_lo == 0 && f->addr_hi == 0;
@@ -760,14 +760,24 @@ int store_node_list(struct store *s, const struct store_node_filter *f, struct s
 	if (f->excluded < 0 || f->excluded > 2) {
 		return -EINVAL;
 	}
-	/* Index nodes_order serves both the unicast range and the order. */
+	/*
+	 * Index nodes_order serves both the unicast range and the order.  The
+	 * cursor is folded into the range's lower bound (?4) rather than given
+	 * as a second one, so that the index search starts at the cursor: with
+	 * two lower bounds SQLite may seek to the first and scan up to the
+	 * other, which makes every page cost as much as its depth.
+	 */
 	st = store_q(s, "SELECT " NODE_COLS " FROM nodes" FILTER_WHERE
-			" AND unicast > ?6 ORDER BY unicast, id LIMIT ?7 OFFSET ?8");
+			" ORDER BY unicast, id LIMIT ?6 OFFSET ?7");
 	if (st) {
 		bind_filter(st, f);
-		sqlite3_bind_int(st, 6, f->after);
-		sqlite3_bind_int64(st, 7, f->limit ? (sqlite3_int64)f->limit : -1);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)f->offset);
+		if (f->after) {
+			uint16_t lo = f->addr_lo == 0 && f->addr_hi == 0 ? 0 : f->addr_lo;
+
+			sqlite3_bind_int(st, 4, f->after >= lo ? f->after + 1 : lo);
+		}
+		sqlite3_bind_int64(st, 6, f->limit ? (sqlite3_int64)f->limit : -1);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)f->offset);
 	}
 	return store_collect(s, st, sizeof(**out), read_node, (void **)out, n);
 }

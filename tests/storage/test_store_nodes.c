@@ -473,6 +473,21 @@ Test(store_nodes, list_10000_nodes, .timeout = 600)
 	}
 	store_nodes_free(a);
 	store_nodes_free(b);
+	/* A cursor below an address range starts at the range; one past its end finds nothing. */
+	flt = (struct store_node_filter){.addr_lo = 0x1000, .addr_hi = 0x2000, .limit = 1};
+	cr_assert_eq(store_node_list(f.s, &flt, &a, &na), 0);
+	flt.after = 0x0100;
+	cr_assert_eq(store_node_list(f.s, &flt, &b, &nb), 0);
+	cr_assert_eq(na, 1);
+	cr_assert_eq(nb, 1);
+	cr_assert_eq(a[0].unicast, b[0].unicast);
+	cr_assert_geq(b[0].unicast, 0x1000);
+	store_nodes_free(a);
+	store_nodes_free(b);
+	flt.after = 0x2000;
+	cr_assert_eq(store_node_list(f.s, &flt, &b, &nb), 0);
+	cr_assert_eq(nb, 0);
+	store_nodes_free(b);
 	flt = (struct store_node_filter){.excluded = 3};
 	cr_assert_eq(store_node_list(f.s, &flt, &a, &na), -EINVAL);
 }
