@@ -105,6 +105,8 @@ const SIG_MODELS = {
   0x0001: 'Configuration Client',
   0x0002: 'Health Server',
   0x0003: 'Health Client',
+  0x0004: 'Remote Provisioning Server',
+  0x0005: 'Remote Provisioning Client',
   0x1000: 'Generic OnOff Server',
   0x1001: 'Generic OnOff Client',
   0x1002: 'Generic Level Server',
@@ -122,6 +124,7 @@ const SIG_MODELS = {
   0x1302: 'Light Lightness Client',
 };
 const ONOFF_SERVER = 0x1000;
+const RPR_SERVER = 0x0004;
 
 // model: an integer (SIG) or {company, id} (vendor), as in bindings;
 // or {id, vendor, company} as in composition.
@@ -376,6 +379,7 @@ function buildScanRow(uuid) {
     onchange: updateSelection,
   });
   r.rssi = el('td', { class: 'nowrap', dataset: { label: 'RSSI' } });
+  r.via = el('td', { class: 'via', dataset: { label: 'Heard by' } });
   r.oob = el('td', { dataset: { label: 'OOB information' } });
   r.seen = el('td', { dataset: { label: 'Last seen' } });
   r.name = el('input', {
@@ -421,7 +425,7 @@ function buildScanRow(uuid) {
   r.row = el('tr', {},
     el('td', { class: 'sel' }, r.sel, el('label', { for: r.sel.id, class: 'card-only' }, 'Select')),
     el('td', { class: 'wide', dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, label)),
-    r.rssi, r.oob, r.seen,
+    r.rssi, r.via, r.oob, r.seen,
     el('td', { class: 'wide', dataset: { label: 'Name' } }, r.name),
     el('td', { dataset: { label: 'Authentication' }, class: 'auth full' }, r.method, ...Object.values(r.groups)));
   return r;
@@ -460,6 +464,11 @@ function upsertScanResult(d, fromEvent) {
   }
   r.data = { ...r.data, ...d };
   r.rssi.textContent = r.data.rssi === undefined ? '—' : `${r.data.rssi} dBm`;
+  // Who heard it, loudest first: the gateway itself (via 0) or a Remote Provisioning Server.
+  const heard = [...(r.data.seen_by || [])].sort((a, b) => b.rssi - a.rssi);
+  r.via.replaceChildren(...(heard.length ? heard.map((h) => el('span', { class: 'heard' },
+    h.via === 0 ? 'gateway' : `server ${addr(h.via)}`, el('span', { class: 'muted small' }, ` ${h.rssi} dBm`)))
+    : ['—']));
   const info = r.data.oob_info ?? 0;
   r.oob.replaceChildren(el('span', { title: hex4(info) }, oobInfoText(info)));
   if (r.data.uri_hash) r.oob.append(el('span', { class: 'muted small' }, ` · URI hash ${r.data.uri_hash}`));
@@ -511,7 +520,8 @@ $('scan-form').addEventListener('submit', async (ev) => {
   }
   $('scan-duration').removeAttribute('aria-invalid');
   try {
-    const s = await busy($('scan-start'), () => api('POST', '/api/v1/scans', { duration_s: dur }));
+    const body = { duration_s: dur, ...($('scan-remote').checked ? { remote: true } : {}) };
+    const s = await busy($('scan-start'), () => api('POST', '/api/v1/scans', body));
     // A new scan starts with an empty result list on the gateway.
     for (const r of [...scanRows.values()]) {
       if (!r.sel.checked) {
@@ -772,6 +782,8 @@ $('nodes-next').addEventListener('click', () => {
 
 let node = null;
 let removal = null; // {id, address} of the removal being shown
+let refreshing = null; // {id, session, procedure, address} of the refresh being shown
+let nppiNote = ''; // what the next node view says about a refresh that moved the node here
 
 async function enterNode(address) {
   node = null;
@@ -779,6 +791,11 @@ async function enterNode(address) {
   $('remove-progress').hidden = true;
   $('node-remove').disabled = false;
   $('rename-status').textContent = '';
+  if (!refreshing) {
+    $('nppi-progress').hidden = true;
+    $('nppi-status').textContent = nppiNote;
+    nppiNote = '';
+  }
   if (!Number.isInteger(address) || address < 1) {
     showError('node-error', 'No such node address.');
     $('node-body').hidden = true;
@@ -836,6 +853,10 @@ async function loadNode(address) {
   }
   if (comp) renderComposition(n, comp);
   renderLights(n, comp);
+  const hasRpr = !!comp && comp.elements.some((e) => e.models.some((m) => !m.vendor && m.id === RPR_SERVER));
+  $('nppi-none').hidden = hasRpr;
+  $('nppi-buttons').hidden = !hasRpr;
+  for (const b of $('nppi-buttons').querySelectorAll('button')) b.disabled = !!refreshing || n.excluded;
 }
 
 function renderComposition(n, c) {
@@ -914,6 +935,75 @@ function lightControl(address, index) {
       sw, state, read),
     msg);
 }
+
+// ---- re-provisioning in place (NPPI through the node's own RPR server)
+
+const PROCEDURE_TEXT = {
+  device_key: 'Device key rotation',
+  address: 'Move to a new address',
+  composition: 'Composition refresh',
+};
+
+function showRefresh(op) {
+  const what = PROCEDURE_TEXT[refreshing.procedure];
+  $('nppi-bar').value = op.state === 'done' ? 100 : op.progress;
+  $('nppi-label').textContent = `${what} (operation ${op.id}): ${op.progress} %`;
+  if (op.state === 'running') $('nppi-status').textContent = 'Re-provisioning through the node\'s server…';
+  else if (op.state === 'done') $('nppi-status').textContent = `${what}: done.`;
+  else $('nppi-status').textContent = `${what} failed: ${op.error || 'unknown error'}`;
+}
+
+async function finishRefresh(op) {
+  const r = refreshing;
+  refreshing = null;
+  let address = r.address;
+  if (op.state === 'done' && r.procedure === 'address') {
+    try {
+      const s = await api('GET', `/api/v1/provisioning/${encodeURIComponent(r.session)}`);
+      if (Number.isInteger(s.address)) address = s.address;
+    } catch {
+      // The node list still finds it; stay here.
+    }
+  }
+  if (address !== r.address) {
+    nppiNote = `${PROCEDURE_TEXT[r.procedure]}: done, the node is now at ${addr(address)} (was ${addr(r.address)}).`;
+    $('nppi-status').textContent = nppiNote;
+    location.hash = `#node/${address}`;
+  } else if (node && node.address === r.address) {
+    await loadNode(r.address);
+  }
+}
+
+$('nppi-buttons').addEventListener('click', async (ev) => {
+  const procedure = ev.target.closest('button')?.dataset.procedure;
+  if (!procedure || !node || refreshing) return;
+  const address = node.address;
+  const buttons = [...$('nppi-buttons').querySelectorAll('button')];
+  for (const b of buttons) b.disabled = true;
+  $('nppi-progress').hidden = false;
+  $('nppi-bar').value = 0;
+  $('nppi-status').textContent = `${PROCEDURE_TEXT[procedure]}: starting…`;
+  try {
+    const op = await api('POST', `/api/v1/nodes/${address}/refresh`, { procedure });
+    refreshing = { id: op.id, session: op.session, procedure, address };
+    showRefresh(op);
+  } catch (err) {
+    $('nppi-status').textContent = `${PROCEDURE_TEXT[procedure]}: ${err.detail}`;
+    for (const b of buttons) b.disabled = false;
+    return;
+  }
+  const id = refreshing.id;
+  let over = false;
+  poll(async () => {
+    if (!refreshing || refreshing.id !== id) return;
+    const op = await api('GET', `/api/v1/operations/${encodeURIComponent(id)}`);
+    showRefresh(op);
+    if (op.state !== 'running') {
+      over = true;
+      await finishRefresh(op);
+    }
+  }, 1000, () => !over);
+});
 
 $('node-refresh').addEventListener('click', (ev) => {
   if (node) busy(ev.target, () => loadNode(node.address));

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { startWorld, root, parseStatus } from './harness.mjs';
+import { startWorld, root, parseStatus, hex4, waitFor } from './harness.mjs';
+import { launch, watchedPage, problems } from '../web/browser.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WALK_TIMEOUT_MS = 8 * 60 * 1000;
@@ -69,5 +70,83 @@ describe('the commissioning page in Chromium (small.json)', { skip: !existsSync(
     assert.equal(gone.name, `${light.name}-renamed`, 'renamed on the page before removal');
     const st = parseStatus(await w.dev(light.name, 'status'));
     assert.equal(st.provisioned, false, `${light.name} reset by the removal: ${st.text}`);
+  });
+});
+
+// Remote Provisioning on the page: a light of small.json made a Remote Provisioning Server and
+// provisioned; a scan with "Also through Remote Provisioning Servers" shows devices heard by
+// that server; on the node's page "Rotate device key" gives it a new DevKey (the inventory and
+// the device agree) and "Move to a new address" takes the page to the node at its new address.
+describe('Remote Provisioning on the page (small.json with one RPR server)', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
+  let w;
+  let browser;
+  let name;
+
+  before(async () => {
+    w = await startWorld({
+      scenario: 'small.json',
+      editScenario: (sc) => {
+        const d = sc.devices.find((x) => x.name.includes('light'));
+        d.rpr_server = true;
+        if (!d.composition.elements[0].models.includes('0x0004')) d.composition.elements[0].models.push('0x0004');
+      },
+    });
+    name = w.scenario.devices.find((x) => x.rpr_server).name;
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  test('remote scan, device key rotation and address move from the node page', async () => {
+    const viewer = w.tokens.viewer;
+    const { done } = await w.provision([name]);
+    const a = done[0].address;
+    const server = hex4(a);
+    const page = await watchedPage(browser, 1280, 800);
+    page.setDefaultTimeout(60000);
+    await page.goto(new URL('/', w.base).href);
+    await page.getByLabel('API token').fill(w.tokens.operator);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('#network-summary dt').first().waitFor();
+
+    // Remote scan: some unprovisioned device is listed as heard by the server.
+    await page.getByRole('link', { name: 'Scan' }).click();
+    await page.getByLabel('Duration (s)').fill('30');
+    await page.getByLabel('Also through Remote Provisioning Servers').check();
+    await page.getByRole('button', { name: 'Start scan' }).click();
+    await page.waitForFunction((srv) => [...document.querySelectorAll('#scan-rows td.via')]
+      .some((td) => td.textContent.includes(`server ${srv}`)), server);
+    await page.getByRole('button', { name: 'Stop' }).click();
+
+    // Device key rotation from the node's page.
+    const before = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    await page.evaluate((x) => { location.hash = `#node/${x}`; }, a);
+    await page.locator('#composition h4').first().waitFor();
+    await page.getByRole('button', { name: 'Rotate device key' }).click();
+    await page.locator('#nppi-status', { hasText: /done\.|failed/ }).waitFor();
+    assert.match(await page.locator('#nppi-status').textContent(), /Device key rotation: done\./);
+    const rotated = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    assert.notEqual(rotated.devkey_fingerprint, before.devkey_fingerprint, 'a new DevKey');
+    assert.equal(parseStatus(await w.dev(name, 'status')).devkey, rotated.devkey_fingerprint,
+      'the device holds the key the inventory has');
+
+    // Move to a new address: the page follows the node.
+    await page.getByRole('button', { name: 'Move to a new address' }).click();
+    await page.locator('#nppi-status', { hasText: /now at|failed/ }).waitFor();
+    const text = await page.locator('#nppi-status').textContent();
+    const m = /now at (0x[0-9a-f]{4})/.exec(text);
+    assert.ok(m, `the page says where the node went: ${text}`);
+    const nu = parseInt(m[1], 16);
+    assert.notEqual(nu, a);
+    await waitFor(async () => (await page.locator('#node-h').textContent()).includes(m[1]),
+      { what: `the node page of ${m[1]}` });
+    const moved = await w.ok('GET', `/api/v1/nodes/${nu}`, { token: viewer });
+    assert.equal(moved.uuid, before.uuid);
+    assert.equal(parseStatus(await w.dev(name, 'status')).addr, nu);
+    await page.screenshot({ path: path.join(w.dir, 'node-after-move.png'), fullPage: true });
+    assert.deepEqual(problems, [], 'no console error or page exception');
+    await page.close();
   });
 });
