@@ -8,27 +8,7 @@
 // Every response body is validated against openapi.yaml by the harness.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, waitFor } from './harness.mjs';
-
-const num = (v) => (typeof v === 'string' ? parseInt(v, 16) : v);
-
-/** The Composition Data page 0 that a scenario device declares, in the API's shape. */
-function expectedComposition(c) {
-  return {
-    cid: num(c.cid),
-    pid: num(c.pid),
-    vid: num(c.vid),
-    crpl: c.crpl,
-    elements: c.elements.map((e, index) => ({
-      index,
-      location: num(e.location),
-      models: [
-        ...e.models.map((m) => ({ id: num(m), vendor: false, company: null })),
-        ...(e.vendor_models || []).map((m) => ({ id: num(m.id), vendor: true, company: num(m.cid) })),
-      ],
-    })),
-  };
-}
+import { startWorld, waitFor, num, expectedComposition } from './harness.mjs';
 
 describe('meshgw + meshsim (small.json) through the REST API', () => {
   let w;
