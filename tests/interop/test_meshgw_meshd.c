@@ -2,8 +2,9 @@
  * Runs tests/interop/test_meshgw_meshd.sh under CTest: meshgw, driven only
  * through its REST API with curl, provisions an unmodified bluetooth-meshd on
  * meshsim's air (Static OOB, then No OOB) and stores its Composition Data
- * page 0.  The script's figures (provisioning seconds and PB-ADV packets)
- * are passed on as log lines.  Exit status 77 of the script (the daemon or
+ * page 0.  On a failure the script's whole output (its figures, the failing
+ * step, the log tails) goes to stderr and its FAIL line is the assertion's
+ * message.  Exit status 77 of the script (the daemon or
  * python3-dbus missing) becomes a skip with the script's reason.
  */
 #include <criterion/criterion.h>
@@ -15,24 +16,32 @@
 #include <unistd.h>
 
 /*
- * Echo the script's output as log lines and keep its last line (the PASS,
- * FAIL or SKIP verdict when the script ran to a verdict).
+ * Keep the script's verdict: its first FAIL or SKIP line (what went wrong
+ * first; the log tails the script prints after it follow), else its last
+ * non-empty line (PASS).  With echo set, the whole output goes to stderr,
+ * which CTest shows on a failure: the figures, the failing step and the
+ * tails of the meshsim, meshgw and bluetooth-meshd logs.
  */
-static void relay_output(const char *path, char *verdict, size_t cap)
+static void relay_output(const char *path, char *verdict, size_t cap, int echo)
 {
 	FILE *f = fopen(path, "r");
 	char line[768];
+	int have_cause = 0;
 
 	verdict[0] = '\0';
 	if (!f) {
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0]) {
-			cr_log_info("%s", line);
-			snprintf(verdict, cap, "%s", line);
+		if (echo) {
+			fputs(line, stderr);
 		}
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || have_cause) {
+			continue;
+		}
+		snprintf(verdict, cap, "%s", line);
+		have_cause = strstr(line, ": FAIL: ") != NULL || strstr(line, ": SKIP: ") != NULL;
 	}
 	fclose(f);
 }
@@ -64,7 +73,7 @@ Test(interop, meshgw_provisions_meshd_over_rest, .timeout = 600)
 	while (waitpid(pid, &st, 0) < 0) {
 		cr_assert_eq(errno, EINTR);
 	}
-	relay_output(out, verdict, sizeof(verdict));
+	relay_output(out, verdict, sizeof(verdict), !(WIFEXITED(st) && WEXITSTATUS(st) == 0));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
 		cr_skip_test("%s", verdict);
 	}
