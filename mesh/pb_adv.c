@@ -50,6 +50,17 @@
 #define DEF_RETX_MAX_MS 4000
 #define DEF_CLOSE_MS 200
 
+/*
+ * Each advertisement leaves after a random advDelay of up to 10 ms (Core
+ * Vol 6 Part B §4.4.2.2.1), so two PDUs sent within 10 ms of each other may
+ * reach the peer in either order.  A Link Open overtaken by the first
+ * transaction is harmful: bluetooth-meshd restarts its link state on every
+ * Link Open and cancels the reply it has queued, and the session stalls
+ * until its 30 s timeout.  So the first transaction of a link leaves no
+ * sooner than this after the last Link Open.
+ */
+#define OPEN_GUARD_MS 20
+
 enum link_state {
 	LINK_FREE,
 	LINK_OPENING, /* provisioner: Link Open sent, waiting for Link ACK */
@@ -67,6 +78,8 @@ struct link {
 	uint64_t ctl_next;
 	uint32_t ctl_interval;
 	uint64_t open_deadline; /* provisioner: link establishment; device: idle timeout */
+	uint64_t open_sent;     /* provisioner: when the last Link Open was sent */
+	uint64_t tx_hold;       /* provisioner: no transaction starts before this */
 	uint8_t close_reason;
 	uint8_t close_left;
 
@@ -378,6 +391,18 @@ static void tx_begin(struct pb_adv *pb, struct link *l, const uint8_t *pdu, size
 	send_segments(pb, l);
 }
 
+/* Start the oldest queued PDU, if the link is free to send one. */
+static void txq_start(struct pb_adv *pb, struct link *l, uint64_t now_ms)
+{
+	if (l->tx_busy || !l->txq_n || now_ms < l->tx_hold) {
+		return;
+	}
+	tx_begin(pb, l, l->txq[0], l->txq_len[0], now_ms);
+	l->txq_n--;
+	memmove(l->txq[0], l->txq[1], l->txq_n * sizeof(l->txq[0]));
+	memmove(l->txq_len, l->txq_len + 1, l->txq_n * sizeof(l->txq_len[0]));
+}
+
 /* Our transaction was acknowledged, explicitly or by the peer's reply. */
 static void tx_complete(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 {
@@ -396,12 +421,7 @@ static void tx_complete(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 	}
 	l->tx_busy = false;
 	/* Start the next queued PDU before telling the user, so order is kept. */
-	if (l->txq_n) {
-		tx_begin(pb, l, l->txq[0], l->txq_len[0], now_ms);
-		l->txq_n--;
-		memmove(l->txq[0], l->txq[1], l->txq_n * sizeof(l->txq[0]));
-		memmove(l->txq_len, l->txq_len + 1, l->txq_n * sizeof(l->txq_len[0]));
-	}
+	txq_start(pb, l, now_ms);
 	if (pb->ops.tx_done) {
 		pb->ops.tx_done(pb->ctx, l->id);
 	}
@@ -441,6 +461,7 @@ int pb_adv_open(struct pb_adv *pb, const uint8_t uuid[16], uint64_t now_ms, uint
 	l->ctl_interval = pb->open_interval_ms;
 	l->ctl_next = now_ms + l->ctl_interval;
 	l->open_deadline = now_ms + PB_ADV_LINK_TIMEOUT_MS;
+	l->open_sent = now_ms;
 	*link_id = id;
 	send_open(pb, l);
 	return 0;
@@ -461,13 +482,17 @@ int pb_adv_send(struct pb_adv *pb, uint32_t link_id, const uint8_t *pdu, size_t 
 	if (l->state != LINK_OPEN) {
 		return -ENOTCONN;
 	}
-	if (l->tx_busy) {
-		/* One transaction at a time (§5.3.3); later ones wait their turn. */
+	if (l->tx_busy || l->txq_n || now_ms < l->tx_hold) {
+		/*
+		 * One transaction at a time (§5.3.3); later ones wait their turn,
+		 * and the first one waits out the Link Open guard (OPEN_GUARD_MS).
+		 */
 		if (l->txq_n == PB_ADV_TXQ_MAX) {
 			return -EBUSY;
 		}
 		memcpy(l->txq[l->txq_n], pdu, len);
 		l->txq_len[l->txq_n++] = len;
+		txq_start(pb, l, now_ms); /* the guard may have passed unticked */
 		return 0;
 	}
 	tx_begin(pb, l, pdu, len, now_ms);
@@ -549,6 +574,7 @@ static int rx_ctl(struct pb_adv *pb, uint32_t id, uint8_t opcode, struct mesh_rb
 		}
 		if (l->state == LINK_OPENING) {
 			l->state = LINK_OPEN;
+			l->tx_hold = l->open_sent + OPEN_GUARD_MS;
 			if (pb->ops.link_opened) {
 				pb->ops.link_opened(pb->ctx, id);
 			}
@@ -789,6 +815,8 @@ uint64_t pb_adv_next_deadline(const struct pb_adv *pb)
 				uint64_t to = l->tx_first + PB_ADV_TRANS_TIMEOUT_MS;
 
 				d = l->tx_next < to ? l->tx_next : to;
+			} else if (l->txq_n) {
+				d = l->tx_hold; /* a held first transaction */
 			}
 			if (!l->provisioner && l->open_deadline < d) {
 				d = l->open_deadline;
@@ -814,6 +842,7 @@ static void tick_link(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 		if (now_ms >= l->open_deadline) {
 			timeout_link(pb, l, now_ms);
 		} else if (now_ms >= l->ctl_next) {
+			l->open_sent = now_ms;
 			send_open(pb, l);
 			l->ctl_interval = l->ctl_interval * 2 > pb->open_interval_max_ms
 					      ? pb->open_interval_max_ms
@@ -827,6 +856,7 @@ static void tick_link(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 			break;
 		}
 		if (!l->tx_busy) {
+			txq_start(pb, l, now_ms);
 			break;
 		}
 		if (now_ms >= l->tx_first + PB_ADV_TRANS_TIMEOUT_MS) {

@@ -27,7 +27,11 @@
  *     retransmission up to cfg.retx_max_ms, until the 30 s transaction timeout;
  *   - Link Open is repeated with exponential backoff (1 s, 2 s, 4 s, 4 s, ...
  *     by default) because some devices (BlueZ bluetooth-meshd) re-queue their
- *     Link ACK on every Link Open they hear, so frequent repeats starve it.
+ *     Link ACK on every Link Open they hear, so frequent repeats starve it;
+ *   - the first transaction of a provisioner link leaves at least 20 ms after
+ *     the last Link Open (two advDelay bounds), so the two cannot swap places
+ *     on the air: bluetooth-meshd restarts its link on a late Link Open and
+ *     drops the reply it had queued, which stalls the session.
  *
  * Bounds.  Provisioning PDUs of up to PB_ADV_PDU_MAX octets are sent and
  * reassembled.  That covers every PDU of §5.4.1 including the HMAC variants;
@@ -125,10 +129,10 @@ int pb_adv_open(struct pb_adv *pb, const uint8_t uuid[16], uint64_t now_ms, uint
 /*
  * Send one Provisioning PDU (1..PB_ADV_PDU_MAX octets, copied) as the next
  * transaction of an open link.  Only one transaction is in flight at a time
- * (§5.3.3); while one is, up to PB_ADV_TXQ_MAX PDUs wait in order (the
- * provisioner sends Start and Public Key back to back), and each gets its
- * own tx_done.  -ENOENT: no such link; -ENOTCONN: not yet acknowledged;
- * -EBUSY: the queue is full.
+ * (§5.3.3); while one is (or while the first waits out the Link Open guard
+ * above), up to PB_ADV_TXQ_MAX PDUs wait in order (the provisioner sends
+ * Start and Public Key back to back), and each gets its own tx_done.  -ENOENT: no such link;
+ * -ENOTCONN: not yet acknowledged; -EBUSY: the queue is full.
  */
 int pb_adv_send(struct pb_adv *pb, uint32_t link_id, const uint8_t *pdu, size_t len,
 		uint64_t now_ms);

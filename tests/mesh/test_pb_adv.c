@@ -371,6 +371,62 @@ Test(pb_adv, s5_3_2_link_open_backoff_and_timeout)
 	pair_free(&p);
 }
 
+/*
+ * The first transaction leaves no sooner than 20 ms after the last Link Open
+ * (two advDelay bounds), so it cannot overtake a Link Open repeat on the air
+ * (bluetooth-meshd restarts its link on a late Link Open and drops its reply).
+ */
+Test(pb_adv, first_transaction_waits_out_link_open_guard)
+{
+	const uint8_t invite[] = {0x00, 0x05};
+	struct pair p;
+
+	pair_new(&p);
+	cr_assert_eq(pb_adv_open(p.prov, p.uuid, 0, &p.link), 0);
+	pass(&p.pc, 0, p.dev, 10);
+	/* The Link ACK is slow: the provisioner repeats its Link Open at 1 s. */
+	pb_adv_tick(p.prov, 1000);
+	cr_assert_eq(p.pc.nframes, 2);
+	assert_frame(&p.pc, 1,
+		     tv_str(tv_get("pb_adv.transactions[step=Link Open]"), "adv_payload"));
+	/* The ACK of the first Link Open arrives 5 ms after the repeat left. */
+	pass(&p.dc, 0, p.prov, 1005);
+	cr_assert_eq(p.pc.opened, 1);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), 1005), 0);
+	cr_assert_eq(p.pc.nframes, 2, "Invite sent 5 ms after a Link Open");
+	cr_assert_eq(pb_adv_next_deadline(p.prov), 1020);
+	pb_adv_tick(p.prov, 1019);
+	cr_assert_eq(p.pc.nframes, 2);
+	pb_adv_tick(p.prov, 1020);
+	cr_assert_eq(p.pc.nframes, 3);
+	/* Transaction Start, TN 0, SegN 0, length 2, FCS, then the Invite itself. */
+	cr_assert_eq(p.pc.flen[2], 4 + 1 + 1 + 2 + 1 + sizeof(invite));
+	cr_assert_eq(p.pc.frame[2][4], 0x00);
+	cr_assert_eq(p.pc.frame[2][5], 0x00);
+	cr_assert_arr_eq(p.pc.frame[2] + 9, invite, sizeof(invite));
+	/* It is a normal transaction from then on: the device's ack completes it. */
+	pass(&p.pc, 2, p.dev, 1030);
+	cr_assert_eq(p.dc.pdus, 1);
+	pass(&p.dc, 1, p.prov, 1040);
+	cr_assert_eq(p.pc.done, 1);
+	pair_free(&p);
+}
+
+/* A Link ACK long after the last Link Open: the first transaction leaves at once. */
+Test(pb_adv, first_transaction_not_held_without_recent_link_open)
+{
+	const uint8_t invite[] = {0x00, 0x05};
+	struct pair p;
+
+	pair_new(&p);
+	cr_assert_eq(pb_adv_open(p.prov, p.uuid, 0, &p.link), 0);
+	pass(&p.pc, 0, p.dev, 10);
+	pass(&p.dc, 0, p.prov, 400);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), 400), 0);
+	cr_assert_eq(p.pc.nframes, 2, "Invite held although the Link Open left 400 ms ago");
+	pair_free(&p);
+}
+
 /* §5.3.2: a repeated Link Open of the open link is answered again; another link is refused. */
 Test(pb_adv, s5_3_2_device_one_link)
 {
