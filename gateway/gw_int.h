@@ -98,6 +98,7 @@ struct gw {
 	uint64_t scan_started; /* wall-clock ms */
 	uint8_t scan_seen[GW_SCAN_SEEN_MAX][16];
 	size_t n_scan_seen;
+	bool scan_store_warned; /* a failed sighting write was logged this scan */
 	/* provisioning */
 	struct gw_sess sess[GW_SESS_MAX];
 	unsigned sess_seq;

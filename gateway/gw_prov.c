@@ -673,6 +673,21 @@ static bool seen_before(struct gw *gw, const uint8_t uuid[16])
 	return false;
 }
 
+/*
+ * Store one sighting.  A failed write (disk full, database locked) would
+ * make the device silently missing from the results: say so, once per scan.
+ */
+static void scan_store(struct gw *gw, const struct store_scan *rec)
+{
+	int r = store_scan_put(gw->st, rec);
+
+	if (r && !gw->scan_store_warned) {
+		gw->scan_store_warned = true;
+		log_warnx("scan: a sighting could not be stored: %s%s%s", store_strerror(r),
+			  r == -EIO ? ": " : "", r == -EIO ? store_errmsg(gw->st) : "");
+	}
+}
+
 void gw_prov_beacon(struct gw *gw, const uint8_t *data, size_t len, int8_t rssi)
 {
 	struct unprov_beacon b;
@@ -688,7 +703,7 @@ void gw_prov_beacon(struct gw *gw, const uint8_t *data, size_t len, int8_t rssi)
 	memcpy(rec.uri_hash, b.uri_hash, 4);
 	rec.rssi = rssi;
 	rec.last_ms = gw_wall_ms();
-	(void)store_scan_put(gw->st, &rec);
+	scan_store(gw, &rec);
 	if (!seen_before(gw, b.uuid)) {
 		gw_publish(gw, "scan.result",
 			   json_pack("{s:s, s:i, s:i}", "uuid", gw_hex(b.uuid, 16, uuid),
@@ -756,9 +771,17 @@ void gw_cmd_scan_start(struct gw *gw, struct gw_cmd *c)
 	json_t *list = json_object_get(c->args, "servers"), *v, *srv = json_array();
 	uint16_t servers[32];
 	size_t n = 0, i;
+	int r;
 
 	if (dur <= 0) {
 		dur = 30;
+	}
+	/* A new scan starts from an empty list; if that fails, nothing changes. */
+	r = store_scan_clear(gw->st);
+	if (r) {
+		json_decref(srv);
+		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		return;
 	}
 	if (json_is_array(list)) {
 		json_array_foreach(list, i, v)
@@ -773,8 +796,8 @@ void gw_cmd_scan_start(struct gw *gw, struct gw_cmd *c)
 	if (gw->scan_timer) {
 		(void)gw_loop_timer_cancel(gw->loop, gw->scan_timer);
 	}
-	(void)store_scan_clear(gw->st);
 	gw->n_scan_seen = 0;
+	gw->scan_store_warned = false;
 	gw->scanning = true;
 	gw->scan_started = gw_wall_ms();
 	gw->scan_timer =
@@ -816,7 +839,7 @@ static void rscan_report(void *ctx, uint16_t src, const struct rpr_scan_report *
 	rec.rssi = r->rssi;
 	rec.last_ms = gw_wall_ms();
 	rec.via = src;
-	(void)store_scan_put(gw->st, &rec);
+	scan_store(gw, &rec);
 	if (!seen_before(gw, r->uuid)) {
 		gw_publish(gw, "scan.result",
 			   json_pack("{s:s, s:i, s:i, s:i}", "uuid", gw_hex(r->uuid, 16, uuid),

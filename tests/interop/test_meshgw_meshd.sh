@@ -67,6 +67,11 @@ cleanup() {
 				[ -f "$g" ] && { echo "--- $g"; tail -25 "$g"; }
 			done
 		done >&2
+		# The machine's state too: a full disk or a starved CPU explains a lot.
+		{
+			echo "--- load average: $(cat /proc/loadavg 2>/dev/null)"
+			df -h "$dir" 2>/dev/null | tail -1 | sed 's/^/--- disk: /'
+		} >&2
 		echo "$name: logs kept in $dir" >&2
 	elif [ -z "$keep" ]; then
 		rm -rf "$dir"
