@@ -47,6 +47,7 @@ struct part {
 	bool active;
 	char name[SIM_AIR_NAME_MAX + 1];
 	struct sim_air_counters c;
+	uint64_t last_first_tx; /* time of the latest first transmission it queued */
 };
 
 struct sim_air {
@@ -451,6 +452,7 @@ int sim_air_send(struct sim_air *air, uint32_t pid, uint8_t ad_type, const uint8
 		 size_t len, unsigned count, unsigned interval_ms, uint64_t now_us)
 {
 	struct pkt *k;
+	struct part *pt;
 	struct ev e = {0};
 	int err;
 
@@ -458,7 +460,8 @@ int sim_air_send(struct sim_air *air, uint32_t pid, uint8_t ad_type, const uint8
 	    interval_ms > SIM_AIR_INTERVAL_MAX || now_us > UINT64_MAX / 2) {
 		return -EINVAL;
 	}
-	if (!part_get(air, pid)) {
+	pt = part_get(air, pid);
+	if (!pt) {
 		return -ENOENT;
 	}
 	k = calloc(1, sizeof(*k));
@@ -477,11 +480,20 @@ int sim_air_send(struct sim_air *air, uint32_t pid, uint8_t ad_type, const uint8
 	e.kind = EV_TX;
 	e.pkt = k;
 	e.t = now_us + rng_upto(air->rng, SIM_AIR_ADV_DELAY_US);
+	/*
+	 * One radio: the first transmissions of a participant's requests leave
+	 * in the order they were queued, however close together (advDelay
+	 * spaces them, it does not swap them).  Repeats may interleave.
+	 */
+	if (pt->last_first_tx && e.t <= pt->last_first_tx) {
+		e.t = pt->last_first_tx + 1;
+	}
 	err = heap_push(air, &e);
 	if (err < 0) {
 		free(k);
 		return err;
 	}
+	pt->last_first_tx = e.t;
 	air->tot.sends++;
 	return 0;
 }

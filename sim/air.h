@@ -15,7 +15,10 @@
  * after the previous one.  sim_air_send(count, interval) therefore puts
  * transmission 0 on the air at now + advDelay0 and transmission i at
  * t(i-1) + interval + advDelay_i; each reception happens `latency_us` after
- * its transmission.
+ * its transmission.  A participant is one radio: transmission 0 of its
+ * requests goes on the air in the order of the requests, even when two
+ * come within one advDelay (then the later one leaves 1 us after the
+ * earlier); later repeats of a request may interleave with newer requests.
  *
  * The object does no I/O, reads no clock and has no globals: time comes in
  * as `now_us` (microseconds of a monotonic simulation clock chosen by the
