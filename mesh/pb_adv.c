@@ -79,7 +79,6 @@ struct link {
 	uint32_t ctl_interval;
 	uint64_t open_deadline; /* provisioner: link establishment; device: idle timeout */
 	uint64_t open_sent;     /* provisioner: when the last Link Open was sent */
-	uint64_t tx_hold;       /* provisioner: no transaction starts before this */
 	uint8_t close_reason;
 	uint8_t close_left;
 
@@ -391,10 +390,16 @@ static void tx_begin(struct pb_adv *pb, struct link *l, const uint8_t *pdu, size
 	send_segments(pb, l);
 }
 
+/* No transaction starts before this (the Link Open guard of a provisioner link). */
+static uint64_t tx_hold(const struct link *l)
+{
+	return l->provisioner ? l->open_sent + OPEN_GUARD_MS : 0;
+}
+
 /* Start the oldest queued PDU, if the link is free to send one. */
 static void txq_start(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 {
-	if (l->tx_busy || !l->txq_n || now_ms < l->tx_hold) {
+	if (l->tx_busy || !l->txq_n || now_ms < tx_hold(l)) {
 		return;
 	}
 	tx_begin(pb, l, l->txq[0], l->txq_len[0], now_ms);
@@ -482,20 +487,17 @@ int pb_adv_send(struct pb_adv *pb, uint32_t link_id, const uint8_t *pdu, size_t 
 	if (l->state != LINK_OPEN) {
 		return -ENOTCONN;
 	}
-	if (l->tx_busy || l->txq_n || now_ms < l->tx_hold) {
-		/*
-		 * One transaction at a time (§5.3.3); later ones wait their turn,
-		 * and the first one waits out the Link Open guard (OPEN_GUARD_MS).
-		 */
-		if (l->txq_n == PB_ADV_TXQ_MAX) {
-			return -EBUSY;
-		}
-		memcpy(l->txq[l->txq_n], pdu, len);
-		l->txq_len[l->txq_n++] = len;
-		txq_start(pb, l, now_ms); /* the guard may have passed unticked */
-		return 0;
+	/*
+	 * One transaction at a time (§5.3.3); later ones wait their turn in
+	 * the queue, and the first one waits out the Link Open guard.  The
+	 * queue is full only while one is in flight or held.
+	 */
+	if (l->txq_n == PB_ADV_TXQ_MAX) {
+		return -EBUSY;
 	}
-	tx_begin(pb, l, pdu, len, now_ms);
+	memcpy(l->txq[l->txq_n], pdu, len);
+	l->txq_len[l->txq_n++] = len;
+	txq_start(pb, l, now_ms);
 	return 0;
 }
 
@@ -574,7 +576,6 @@ static int rx_ctl(struct pb_adv *pb, uint32_t id, uint8_t opcode, struct mesh_rb
 		}
 		if (l->state == LINK_OPENING) {
 			l->state = LINK_OPEN;
-			l->tx_hold = l->open_sent + OPEN_GUARD_MS;
 			if (pb->ops.link_opened) {
 				pb->ops.link_opened(pb->ctx, id);
 			}
@@ -816,7 +817,7 @@ uint64_t pb_adv_next_deadline(const struct pb_adv *pb)
 
 				d = l->tx_next < to ? l->tx_next : to;
 			} else if (l->txq_n) {
-				d = l->tx_hold; /* a held first transaction */
+				d = tx_hold(l); /* a held first transaction */
 			}
 			if (!l->provisioner && l->open_deadline < d) {
 				d = l->open_deadline;

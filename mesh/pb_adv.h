@@ -131,8 +131,9 @@ int pb_adv_open(struct pb_adv *pb, const uint8_t uuid[16], uint64_t now_ms, uint
  * transaction of an open link.  Only one transaction is in flight at a time
  * (§5.3.3); while one is (or while the first waits out the Link Open guard
  * above), up to PB_ADV_TXQ_MAX PDUs wait in order (the provisioner sends
- * Start and Public Key back to back), and each gets its own tx_done.  -ENOENT: no such link;
- * -ENOTCONN: not yet acknowledged; -EBUSY: the queue is full.
+ * Start and Public Key back to back), and each gets its own tx_done.
+ * -ENOENT: no such link; -ENOTCONN: not yet acknowledged; -EBUSY: the
+ * queue is full.
  */
 int pb_adv_send(struct pb_adv *pb, uint32_t link_id, const uint8_t *pdu, size_t len,
 		uint64_t now_ms);
