@@ -4,8 +4,8 @@
  * meshsim's air (Static OOB, then No OOB) and stores its Composition Data
  * page 0.  On a failure the script's whole output (its figures, the failing
  * step, the log tails) goes to stderr and its FAIL line is the assertion's
- * message.  Exit status 77 of the script (the daemon or
- * python3-dbus missing) becomes a skip with the script's reason.
+ * message.  Exit status 77 of the script (the daemon or python3-dbus
+ * missing) becomes a skip with the script's reason.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
