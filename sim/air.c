@@ -509,6 +509,7 @@ static void deliver(struct sim_air *air, uint32_t to, const struct pkt *k, int8_
 	pt->c.rx_packets++;
 	air->tot.c.rx_packets++;
 	rx.to = to;
+	rx.from = k->from;
 	rx.ad_type = k->ad_type;
 	rx.data = k->data;
 	rx.len = k->len;

@@ -72,7 +72,8 @@ enum sim_air_class {
 
 /* One reception, handed to a participant's callback.  data is borrowed for the call. */
 struct sim_air_rx {
-	uint32_t to; /* the receiving participant */
+	uint32_t to;   /* the receiving participant */
+	uint32_t from; /* the transmitting participant */
 	uint8_t ad_type;
 	const uint8_t *data;
 	size_t len;

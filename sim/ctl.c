@@ -20,6 +20,8 @@ static const char help_text[] =
     "  loss P             set the global loss probability, 0 <= P <= 1\n"
     "  oob                values devices displayed, e.g. Output OOB (JSON)\n"
     "  dev N ARGS...      pass ARGS to device N (e.g. an Input OOB value)\n"
+    "  hci N CMD          HCI port N: status, hang, resume, hangup [MS], plug,\n"
+    "                     hwerror [CODE], garbage\n"
     "  save [PATH]        save device state\n"
     "  quit               stop meshsim (statistics are written if --stats-out)\n"
     "  help               this text\n";
@@ -166,6 +168,30 @@ char *sim_ctl_exec(struct sim_world *w, const char *line, uint64_t now_us,
 			return fmt("error: %s%s%s\n", strerror(-err), out[0] ? ": " : "", out);
 		}
 		return fmt("%s\n", out[0] ? out : "ok");
+	}
+	if (!strcmp(cmd, "hci")) {
+		unsigned long n;
+		char *r = NULL;
+		int err;
+
+		arg = word(&rest);
+		if (!parse_uint(arg, UINT32_MAX, &n)) {
+			return fmt("error: usage: hci N COMMAND\n");
+		}
+		while (*rest == ' ' || *rest == '\t') {
+			rest++;
+		}
+		if (!hooks || !hooks->hci) {
+			return fmt("error: no hci port %lu\n", n);
+		}
+		err = hooks->hci(hooks->ctx, n, rest, now_us, &r);
+		if (err == -ENOENT) {
+			return fmt("error: no hci port %lu\n", n);
+		}
+		if (err < 0) {
+			return fmt("error: %s\n", strerror(-err));
+		}
+		return r;
 	}
 	if (!strcmp(cmd, "save")) {
 		char msg[128] = "";

@@ -23,6 +23,8 @@ struct sim_ctl_hooks {
 	void (*quit)(void *ctx);
 	/* Extra members for "list" (ports); returns a new reference or NULL. */
 	json_t *(*ports_json)(void *ctx);
+	/* "hci N ARGS": a new reply ending in a newline; -ENOENT for no port N. */
+	int (*hci)(void *ctx, unsigned long n, const char *args, uint64_t now_us, char **reply);
 };
 
 /*

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sim/ctl.h"
+#include "sim/hci_port.h"
 #include "sim/port.h"
 
 /* --- World -------------------------------------------------------------- */
@@ -415,6 +416,7 @@ enum tag {
 	TAG_BLUEZ,
 	TAG_CTL,
 	TAG_CONN,
+	TAG_HCI,
 };
 
 struct nclient {
@@ -459,6 +461,8 @@ struct sim_loop {
 	size_t n_bports;
 	struct conn conns[CTL_CONNS_MAX];
 	uint64_t native_bad;
+	struct sim_hci_port **hports;
+	size_t n_hports;
 };
 
 static uint64_t mono_us(void)
@@ -812,6 +816,11 @@ static json_t *ports_json(void *ctx)
 	json_object_set_new(o, "native_clients", nat);
 	json_object_set_new(o, "native_malformed", json_integer((json_int_t)l->native_bad));
 	json_object_set_new(o, "bluez", bz);
+	bz = json_array();
+	for (size_t i = 0; bz && i < l->n_hports; i++) {
+		json_array_append_new(bz, sim_hci_port_json(l->hports[i]));
+	}
+	json_object_set_new(o, "hci", bz ? bz : json_null());
 	return o;
 }
 
@@ -913,6 +922,17 @@ static int ctl_save(void *ctx, const char *path, char *msg, size_t cap)
 	return sim_loop_save(ctx, path, msg, cap);
 }
 
+static int ctl_hci(void *ctx, unsigned long n, const char *args, uint64_t now_us, char **reply)
+{
+	struct sim_loop *l = ctx;
+
+	if (n >= l->n_hports) {
+		return -ENOENT;
+	}
+	*reply = sim_hci_port_ctl(l->hports[n], args, now_us);
+	return *reply ? 0 : -ENOMEM;
+}
+
 static void ctl_quit(void *ctx)
 {
 	sim_loop_stop(ctx);
@@ -947,7 +967,7 @@ static void conn_flush(struct sim_loop *l, struct conn *c)
 static void conn_exec(struct sim_loop *l, struct conn *c)
 {
 	struct sim_ctl_hooks h = {
-	    .ctx = l, .save = ctl_save, .quit = ctl_quit, .ports_json = ports_json};
+	    .ctx = l, .save = ctl_save, .quit = ctl_quit, .ports_json = ports_json, .hci = ctl_hci};
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = 0};
 	char *nl = memchr(c->in, '\n', c->in_len);
 
@@ -1026,6 +1046,12 @@ static void arm_timer(struct sim_loop *l)
 	uint64_t dl = sim_world_next_deadline(l->w);
 	struct itimerspec its = {{0, 0}, {0, 0}};
 
+	for (size_t i = 0; i < l->n_hports; i++) {
+		uint64_t t = sim_hci_port_next_deadline(l->hports[i]);
+
+		dl = t < dl ? t : dl;
+	}
+
 	if (dl != UINT64_MAX) {
 		uint64_t at = l->start_us + (uint64_t)ceil((double)dl / l->o.time_scale);
 
@@ -1093,9 +1119,17 @@ int sim_loop_run_once(struct sim_loop *l, int timeout_ms)
 				conn_event(l, &l->conns[idx]);
 			}
 			break;
+		case TAG_HCI:
+			if (idx < l->n_hports) {
+				sim_hci_port_event(l->hports[idx], evs[i].events, sim_loop_now(l));
+			}
+			break;
 		}
 	}
 	sim_world_tick(l->w, sim_loop_now(l));
+	for (size_t i = 0; i < l->n_hports; i++) {
+		sim_hci_port_tick(l->hports[i], sim_loop_now(l));
+	}
 	arm_timer(l);
 	return n;
 }
@@ -1203,6 +1237,20 @@ static int loop_open(struct sim_loop *l)
 		}
 		b->joined = true;
 	}
+	for (size_t i = 0; i < l->n_hports; i++) {
+		const struct sim_scn_hci *h = &l->o.hci[i];
+		uint64_t seed = 0xcbf29ce484222325ull;
+
+		for (const char *c = h->path; *c; c++) {
+			seed = (seed ^ (uint8_t)*c) * 0x100000001b3ull; /* FNV-1a of the path */
+		}
+		err = sim_hci_port_open(sim_world_air(l->w), h, seed, l->ep,
+					((uint64_t)TAG_HCI << 32) | i, l->o.debug, &l->hports[i]);
+		if (err < 0) {
+			fprintf(stderr, "meshsim: hci port %s: %s\n", h->path, strerror(-err));
+			return err;
+		}
+	}
 	if (l->ctl_path) {
 		if ((err = listen_stream(l->ctl_path, &l->cfd)) < 0) {
 			fprintf(stderr, "meshsim: control socket %s: %s\n", l->ctl_path,
@@ -1235,7 +1283,7 @@ struct sim_loop *sim_loop_new(struct sim_world *w, const struct sim_loop_opts *o
 	int rc;
 
 	if (!w || !o || !(o->time_scale > 0.0 && o->time_scale <= 1e6) ||
-	    (o->n_bluez && !o->bluez)) {
+	    (o->n_bluez && !o->bluez) || (o->n_hci && !o->hci)) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -1258,7 +1306,9 @@ struct sim_loop *sim_loop_new(struct sim_world *w, const struct sim_loop_opts *o
 	for (size_t i = 0; l->bports && i < o->n_bluez; i++) {
 		l->bports[i].fd = -1;
 	}
-	if (nomem || !l->bports) {
+	l->hports = calloc(o->n_hci + 1, sizeof(*l->hports));
+	l->n_hports = l->hports ? o->n_hci : 0;
+	if (nomem || !l->bports || !l->hports) {
 		l->n_bports = 0;
 		sim_loop_free(l);
 		*err = -ENOMEM;
@@ -1297,6 +1347,10 @@ void sim_loop_free(struct sim_loop *l)
 			unlink(l->bports[i].cfg->path);
 		}
 	}
+	for (size_t i = 0; i < l->n_hports; i++) {
+		sim_hci_port_close(l->hports[i]);
+	}
+	free(l->hports);
 	if (l->nfd >= 0) {
 		close(l->nfd);
 		unlink(l->native_path);

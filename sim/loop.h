@@ -11,7 +11,7 @@
  * struct sim_loop is the meshsim process around a world: an epoll loop with
  * a timerfd for the world's next deadline (simulation time is the monotonic
  * clock multiplied by the time scale), an optional signalfd for SIGTERM and
- * SIGINT, the native port, the BlueZ ports and the control socket
+ * SIGINT, the native port, the BlueZ ports, the HCI ports and the control socket
  * (sim/PORTS.md).
  */
 #ifndef SIM_LOOP_H
@@ -130,6 +130,8 @@ struct sim_loop_opts {
 	const char *native_path;           /* NULL: no native port */
 	const struct sim_scn_bluez *bluez; /* borrowed array */
 	size_t n_bluez;
+	const struct sim_scn_hci *hci; /* borrowed array: HCI ports (sim/hci_port.h) */
+	size_t n_hci;
 	const char *ctl_path;   /* NULL: no control socket */
 	const char *state_path; /* "save" default, also written at SIGTERM/SIGINT (NULL: none) */
 	bool signals;           /* handle SIGTERM/SIGINT through a signalfd (blocks them) */
@@ -138,7 +140,8 @@ struct sim_loop_opts {
 
 /*
  * Returns a new loop around w (borrowed; it must outlive the loop) with its
- * sockets bound (stale socket files at the paths are replaced), or NULL with
+ * sockets bound (stale socket files at the paths are replaced) and its HCI
+ * ports' ptys linked, or NULL with
  * a negative errno in *err and a message on stderr.  Free with
  * sim_loop_free(), which unlinks the socket files.
  */

@@ -4,7 +4,9 @@
  * (sim/PORTS.md).
  *
  *   meshsim [-s scenario.json] [--time-scale X] [--port PATH[@x,y,z]]
- *           [--bluez-port PATH@x,y,z ...] [--ctl PATH] [--stats-out FILE]
+ *           [--bluez-port PATH@x,y,z ...]
+ *           [--hci-port PATH@x,y,z[,legacy|,ext:N][,latency=MS] ...]
+ *           [--ctl PATH] [--stats-out FILE]
  *           [--state FILE] [--seed N] [-d]
  *   meshsim stats [--ctl PATH]
  *   meshsim ctl [--ctl PATH] COMMAND...
@@ -35,7 +37,9 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: meshsim [-s SCENARIO] [--time-scale X] [--port PATH[@x,y,z]]\n"
-	       "               [--bluez-port PATH@x,y,z]... [--ctl PATH] [--stats-out FILE]\n"
+	       "               [--bluez-port PATH@x,y,z]...\n"
+	       "               [--hci-port PATH@x,y,z[,legacy|,ext:N][,latency=MS]]...\n"
+	       "               [--ctl PATH] [--stats-out FILE]\n"
 	       "               [--state FILE] [--seed N] [-d]\n"
 	       "       meshsim stats [--ctl PATH]\n"
 	       "       meshsim ctl [--ctl PATH] COMMAND...\n"
@@ -44,6 +48,11 @@ static void usage(FILE *f)
 	       "  --time-scale X        simulated seconds per real second (default 1 or scenario)\n"
 	       "  --port PATH[@x,y,z]   native port socket (overrides the scenario's)\n"
 	       "  --bluez-port PATH@x,y,z  a bluetooth-meshd --io unit: port (repeatable)\n"
+	       "  --hci-port PATH@x,y,z[,legacy|,ext:N][,latency=MS]\n"
+	       "                        a virtual LE controller speaking H4 on a pty; PATH\n"
+	       "                        becomes a symlink to the pty (repeatable).  legacy: a\n"
+	       "                        4.2 controller; ext:N: 5.2 with N advertising sets\n"
+	       "                        (default ext:4); latency: command latency (default 1)\n"
 	       "  --ctl PATH            control socket (default $MESHSIM_CTL or /tmp/meshsim.ctl)\n"
 	       "  --stats-out FILE      write the airtime statistics JSON here at exit\n"
 	       "  --state FILE          device state (holds keys; written 0600): loaded at start\n"
@@ -135,6 +144,24 @@ static int add_bluez(struct sim_scenario *s, const char *arg)
 	return 0;
 }
 
+static int add_hci(struct sim_scenario *s, const char *arg)
+{
+	struct sim_scn_hci h, *nh;
+	int err = sim_scenario_parse_hci_arg(arg, &h);
+
+	if (err < 0) {
+		return err;
+	}
+	nh = realloc(s->hci, (s->n_hci + 1) * sizeof(*nh));
+	if (!nh) {
+		free(h.path);
+		return -ENOMEM;
+	}
+	s->hci = nh;
+	nh[s->n_hci++] = h;
+	return 0;
+}
+
 static int set_native(struct sim_scenario *s, const char *arg)
 {
 	char *path;
@@ -184,6 +211,7 @@ int main(int argc, char **argv)
 		OPT_TIME = 256,
 		OPT_PORT,
 		OPT_BLUEZ,
+		OPT_HCI,
 		OPT_CTL,
 		OPT_STATS,
 		OPT_SEED,
@@ -194,6 +222,7 @@ int main(int argc, char **argv)
 	    {"time-scale", required_argument, NULL, OPT_TIME},
 	    {"port", required_argument, NULL, OPT_PORT},
 	    {"bluez-port", required_argument, NULL, OPT_BLUEZ},
+	    {"hci-port", required_argument, NULL, OPT_HCI},
 	    {"ctl", required_argument, NULL, OPT_CTL},
 	    {"stats-out", required_argument, NULL, OPT_STATS},
 	    {"seed", required_argument, NULL, OPT_SEED},
@@ -205,7 +234,8 @@ int main(int argc, char **argv)
 	const char *scn_path = NULL, *ctl = default_ctl(), *stats_out = NULL, *state = NULL;
 	const char *port_arg = NULL;
 	const char **bluez_args = calloc((size_t)argc + 1, sizeof(*bluez_args));
-	size_t n_bluez_args = 0;
+	const char **hci_args = calloc((size_t)argc + 1, sizeof(*hci_args));
+	size_t n_bluez_args = 0, n_hci_args = 0;
 	double scale = NAN;
 	bool debug = false, have_seed = false;
 	unsigned long long seed = 0;
@@ -217,9 +247,12 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && (!strcmp(argv[1], "stats") || !strcmp(argv[1], "ctl"))) {
 		free(bluez_args);
+		free(hci_args);
 		return client_main(argc, argv);
 	}
-	if (!bluez_args) {
+	if (!bluez_args || !hci_args) {
+		free(bluez_args);
+		free(hci_args);
 		return 1;
 	}
 	while ((c = getopt_long(argc, argv, "s:dh", opts, NULL)) != -1) {
@@ -241,6 +274,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_BLUEZ:
 			bluez_args[n_bluez_args++] = optarg;
+			break;
+		case OPT_HCI:
+			hci_args[n_hci_args++] = optarg;
 			break;
 		case OPT_CTL:
 			ctl = optarg;
@@ -307,6 +343,16 @@ int main(int argc, char **argv)
 		}
 	}
 
+	for (size_t i = 0; i < n_hci_args; i++) {
+		if (add_hci(s, hci_args[i]) < 0) {
+			fprintf(stderr,
+				"meshsim: --hci-port %s: expected "
+				"PATH@x,y,z[,legacy|,ext:N (1-16)][,latency=MS (0-1000)]\n",
+				hci_args[i]);
+			goto out;
+		}
+	}
+
 	w = sim_world_new(s->seed, &s->air, device_kinds, n_device_kinds);
 	if (!w) {
 		fprintf(stderr, "meshsim: cannot create the air\n");
@@ -338,6 +384,8 @@ int main(int argc, char **argv)
 		    .native_path = s->native_path,
 		    .bluez = s->bluez,
 		    .n_bluez = s->n_bluez,
+		    .hci = s->hci,
+		    .n_hci = s->n_hci,
 		    .ctl_path = ctl,
 		    .state_path = state,
 		    .signals = true,
@@ -354,8 +402,14 @@ int main(int argc, char **argv)
 		/* The native port is a participant too: see PORTS.md, "Native port". */
 		fprintf(stderr, "meshsim: native port %s\n", s->native_path);
 	}
-	fprintf(stderr, "meshsim: ready: %zu devices, %zu bluez ports, time scale %g, control %s\n",
-		s->n_devices, s->n_bluez, s->time_scale, ctl);
+	for (size_t i = 0; i < s->n_hci; i++) {
+		fprintf(stderr, "meshsim: hci port %zu: %s (%s)\n", i, s->hci[i].path,
+			s->hci[i].legacy ? "legacy" : "extended");
+	}
+	fprintf(stderr,
+		"meshsim: ready: %zu devices, %zu bluez ports, %zu hci ports, time scale %g, "
+		"control %s\n",
+		s->n_devices, s->n_bluez, s->n_hci, s->time_scale, ctl);
 	err = sim_loop_run(l);
 	if (err < 0) {
 		fprintf(stderr, "meshsim: event loop: %s\n", strerror(-err));
@@ -376,5 +430,6 @@ out:
 	sim_world_free(w);
 	sim_scenario_free(s);
 	free(bluez_args);
+	free(hci_args);
 	return rc;
 }

@@ -438,9 +438,79 @@ static int parse_air(struct walk *w, json_t *a, struct sim_scenario *s)
 	return 0;
 }
 
+static int parse_hci(struct walk *w, json_t *arr, struct sim_scenario *s)
+{
+	static const char *const members[] = {"path",     "position",       "profile",
+					      "adv_sets", "cmd_latency_ms", NULL};
+	size_t old = push_key(w, "hci"), i;
+	json_t *it;
+	int err = 0;
+
+	if (!json_is_array(arr) || json_array_size(arr) > SIM_SCN_HCI_MAX) {
+		err = fail(w, "must be an array of at most %d ports", SIM_SCN_HCI_MAX);
+		pop(w, old);
+		return err;
+	}
+	s->hci = calloc(json_array_size(arr) + 1, sizeof(*s->hci));
+	if (!s->hci) {
+		pop(w, old);
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, it)
+	{
+		struct sim_scn_hci *h = &s->hci[i];
+		size_t o2 = push_idx(w, i), o3;
+		json_t *prof;
+		uint32_t sets = 4, lat = 1;
+
+		s->n_hci = i + 1;
+		h->adv_sets = 4;
+		h->latency_ms = 1;
+		if (!(err = check_members(w, it, members)) &&
+		    !(err = get_str(w, it, "path", true, 107, &h->path)) &&
+		    !(err = get_pos(w, it, "position", true, &h->pos)) &&
+		    !(err = get_uint(w, it, "adv_sets", false, 16, &sets)) &&
+		    !(err = get_uint(w, it, "cmd_latency_ms", false, 1000, &lat))) {
+			prof = json_object_get(it, "profile");
+			o3 = push_key(w, "profile");
+			if (prof && (!json_is_string(prof) ||
+				     (strcmp(json_string_value(prof), "legacy") &&
+				      strcmp(json_string_value(prof), "extended")))) {
+				err = fail(w, "must be \"legacy\" or \"extended\"");
+			}
+			pop(w, o3);
+			h->legacy = prof && !err && !strcmp(json_string_value(prof), "legacy");
+		}
+		if (!err) {
+			o3 = push_key(w, "adv_sets");
+			if (h->legacy && json_object_get(it, "adv_sets")) {
+				err = fail(w, "only with profile \"extended\"");
+			} else if (sets < 1) {
+				err = fail(w, "must be an integer from 1 to 16");
+			}
+			pop(w, o3);
+		}
+		h->adv_sets = h->legacy ? 0 : sets;
+		h->latency_ms = lat;
+		for (size_t j = 0; !err && j < i; j++) {
+			if (!strcmp(s->hci[j].path, h->path)) {
+				o3 = push_key(w, "path");
+				err = fail(w, "duplicate");
+				pop(w, o3);
+			}
+		}
+		pop(w, o2);
+		if (err) {
+			break;
+		}
+	}
+	pop(w, old);
+	return err;
+}
+
 static int parse_ports(struct walk *w, json_t *ports, struct sim_scenario *s)
 {
-	static const char *const members[] = {"native", "bluez", NULL};
+	static const char *const members[] = {"native", "bluez", "hci", NULL};
 	static const char *const port_members[] = {"path", "position", NULL};
 	static const char *const bluez_members[] = {"path", "position", "peer", NULL};
 	json_t *nat, *bz, *it;
@@ -461,6 +531,10 @@ static int parse_ports(struct walk *w, json_t *ports, struct sim_scenario *s)
 		if (err) {
 			return err;
 		}
+	}
+	it = json_object_get(ports, "hci");
+	if (it && (err = parse_hci(w, it, s))) {
+		return err;
 	}
 	bz = json_object_get(ports, "bluez");
 	if (!bz) {
@@ -878,6 +952,10 @@ void sim_scenario_free(struct sim_scenario *s)
 		free(s->bluez[i].peer);
 	}
 	free(s->bluez);
+	for (size_t i = 0; i < s->n_hci; i++) {
+		free(s->hci[i].path);
+	}
+	free(s->hci);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		struct sim_scn_device *d = &s->devices[i];
 
@@ -1045,4 +1123,70 @@ int sim_scenario_parse_port_arg(const char *arg, char **path, struct sim_pos *po
 	}
 	*pos = p;
 	return 0;
+}
+
+int sim_scenario_parse_hci_arg(const char *arg, struct sim_scn_hci *out)
+{
+	const char *at = arg ? strrchr(arg, '@') : NULL;
+	struct sim_scn_hci h = {.adv_sets = 4, .latency_ms = 1};
+	char buf[160], *tok, *save = NULL, *pos;
+	bool have_profile = false, have_latency = false;
+	int i = 0, err;
+
+	if (!at || strlen(at + 1) >= sizeof(buf)) {
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", at + 1);
+	/* The first three fields are the position: hand them to the port parser. */
+	pos = buf;
+	for (tok = buf; i < 3 && tok; i++) {
+		tok = strchr(tok + (i > 0), ',');
+	}
+	if (tok) {
+		*tok++ = '\0';
+	}
+	{
+		char *full;
+
+		if (asprintf(&full, "%.*s@%s", (int)(at - arg), arg, pos) < 0) {
+			return -ENOMEM;
+		}
+		err = sim_scenario_parse_port_arg(full, &h.path, &h.pos);
+		free(full);
+		if (err < 0) {
+			return err;
+		}
+	}
+	for (char *o = tok ? strtok_r(tok, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v;
+
+		if (!strcmp(o, "legacy") && !have_profile) {
+			h.legacy = true;
+			h.adv_sets = 0;
+			have_profile = true;
+		} else if (!strncmp(o, "ext:", 4) && !have_profile && o[4] >= '0' && o[4] <= '9') {
+			v = strtoul(o + 4, &end, 10);
+			if (*end || v < 1 || v > 16) {
+				goto bad;
+			}
+			h.adv_sets = (unsigned)v;
+			have_profile = true;
+		} else if (!strncmp(o, "latency=", 8) && !have_latency && o[8] >= '0' &&
+			   o[8] <= '9') {
+			v = strtoul(o + 8, &end, 10);
+			if (*end || v > 1000) {
+				goto bad;
+			}
+			h.latency_ms = (unsigned)v;
+			have_latency = true;
+		} else {
+			goto bad;
+		}
+	}
+	*out = h;
+	return 0;
+bad:
+	free(h.path);
+	return -EINVAL;
 }

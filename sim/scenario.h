@@ -84,6 +84,17 @@ struct sim_scn_bluez {
 	struct sim_pos pos;
 };
 
+/* An HCI port: a pty speaking H4 as a virtual LE controller (sim/hci_port.h). */
+struct sim_scn_hci {
+	char *path; /* owned: the symlink to the pty's slave */
+	struct sim_pos pos;
+	bool legacy;         /* profile "legacy" (4.2), else "extended" (5.2) */
+	unsigned adv_sets;   /* extended: 1..16 advertising sets (default 4) */
+	unsigned latency_ms; /* command latency, 0..1000 (default 1) */
+};
+
+#define SIM_SCN_HCI_MAX 16
+
 struct sim_scenario {
 	struct sim_air_params air;
 	uint64_t seed;
@@ -92,6 +103,8 @@ struct sim_scenario {
 	struct sim_pos native_pos;
 	size_t n_bluez;
 	struct sim_scn_bluez *bluez;
+	size_t n_hci;
+	struct sim_scn_hci *hci;
 	size_t n_devices;
 	struct sim_scn_device *devices;
 };
@@ -112,5 +125,12 @@ void sim_scenario_free(struct sim_scenario *s);
 
 /* Parses "PATH@x,y,z" (metres) as given on meshsim's command line. */
 int sim_scenario_parse_port_arg(const char *arg, char **path, struct sim_pos *pos);
+
+/*
+ * Parses "PATH@x,y,z[,legacy|,ext:N][,latency=MS]" (meshsim's --hci-port)
+ * into out, with the scenario's defaults for what is left out; out->path is
+ * allocated.  -EINVAL on a malformed argument.
+ */
+int sim_scenario_parse_hci_arg(const char *arg, struct sim_scn_hci *out);
 
 #endif /* SIM_SCENARIO_H */
