@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "sim/ctl.h"
@@ -523,4 +525,99 @@ Test(loop, control_socket, .timeout = 30)
 	free(j.list);
 	free(j.quit);
 	env_stop(&e);
+}
+
+/* Opens an HCI port's symlink as a host would, raw. */
+static int open_hci(const char *path)
+{
+	struct termios t;
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+	cr_assert_eq(tcgetattr(fd, &t), 0);
+	cfmakeraw(&t);
+	cr_assert_eq(tcsetattr(fd, TCSANOW, &t), 0);
+	return fd;
+}
+
+/* Runs the loop until want octets came from the pty (5 s limit). */
+static void hci_read(struct env *e, int fd, uint8_t *buf, size_t want)
+{
+	size_t got = 0;
+
+	for (int i = 0; i < 500 && got < want; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (poll(&p, 1, 0) == 1) {
+			ssize_t n = read(fd, buf + got, want - got);
+
+			cr_assert_gt(n, 0);
+			got += (size_t)n;
+			continue;
+		}
+		cr_assert_geq(sim_loop_run_once(e->l, 10), 0);
+	}
+	cr_assert_eq(got, want, "%zu of %zu octets from the HCI port", got, want);
+}
+
+/*
+ * HCI port in the process loop: a host opens the symlink and gets its
+ * Command Complete; "hci 0 status" and "list" show the port; "hci 0 hangup
+ * 50" removes the symlink and a fresh controller appears 50 ms later.
+ */
+Test(loop, hci_port_end_to_end, .timeout = 30)
+{
+	struct env e;
+	struct sim_loop_opts o = {.time_scale = 100.0, .signals = false};
+	struct sim_scn_hci h = {.pos = {1, 0, 1}, .adv_sets = 4, .latency_ms = 1};
+	char link[160];
+	uint8_t buf[16];
+	char *r;
+	int err = 0, fd;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.dir, sizeof(e.dir), "/tmp/simtest.XXXXXX");
+	cr_assert_not_null(mkdtemp(e.dir));
+	snprintf(e.ctl, sizeof(e.ctl), "%s/ctl", e.dir);
+	snprintf(link, sizeof(link), "%s/hci0", e.dir);
+	h.path = link;
+	e.w = new_world();
+	o.ctl_path = e.ctl;
+	o.hci = &h;
+	o.n_hci = 1;
+	e.l = sim_loop_new(e.w, &o, &err);
+	cr_assert_not_null(e.l, "sim_loop_new: %d", err);
+
+	fd = open_hci(link);
+	cr_assert_eq(write(fd, "\x01\x03\x0c\x00", 4), 4);
+	hci_read(&e, fd, buf, 7);
+	cr_assert_arr_eq(buf, "\x04\x0e\x04\x01\x03\x0c\x00", 7);
+	r = ctl_pumping(&e, "hci 0 status");
+	cr_assert(strstr(r, "\"0x0c03\": 1"), "%s", r);
+	cr_assert(strstr(r, "\"profile\": \"extended\""), "%s", r);
+	free(r);
+	r = ctl_pumping(&e, "list");
+	cr_assert(strstr(r, "\"hci\": ["), "%s", r);
+	cr_assert(strstr(r, link), "%s", r);
+	free(r);
+	r = ctl_pumping(&e, "hci 1 status");
+	cr_assert_str_eq(r, "error: no hci port 1\n");
+	free(r);
+	r = ctl_pumping(&e, "hci 0 hangup 50");
+	cr_assert_str_eq(r, "ok hangup 50\n");
+	free(r);
+	close(fd);
+	for (int i = 0; i < 500 && access(link, F_OK) != 0; i++) {
+		cr_assert_geq(sim_loop_run_once(e.l, 10), 0);
+	}
+	cr_assert_eq(access(link, F_OK), 0, "plugged in again at the same path");
+	fd = open_hci(link);
+	cr_assert_eq(write(fd, "\x01\x3b\x20\x00", 4), 4);
+	hci_read(&e, fd, buf, 8);
+	cr_assert_arr_eq(buf, "\x04\x0e\x05\x01\x3b\x20\x00\x04", 8);
+	close(fd);
+	sim_loop_free(e.l);
+	sim_world_free(e.w);
+	cr_assert_neq(access(link, F_OK), 0, "the symlink is removed at exit");
+	rmdir(e.dir);
 }

@@ -468,3 +468,88 @@ Test(scenario, mutated_documents_never_crash, .timeout = 120)
 	free(orig);
 	free(buf);
 }
+
+/* HCI ports: defaults, every member, strict validation, and the --hci-port argument. */
+Test(scenario, hci_ports)
+{
+	static const struct {
+		const char *ports, *err;
+	} bad[] = {
+	    {"[{\"path\": \"/h\"}]", "ports.hci[0].position: missing"},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, \"colour\": 1}]",
+	     "ports.hci[0].colour: unknown member"},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, \"profile\": "
+	     "\"5.0\"}]",
+	     "ports.hci[0].profile: must be \"legacy\" or \"extended\""},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, \"adv_sets\": 0}]",
+	     "ports.hci[0].adv_sets: must be an integer from 1 to 16"},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, \"adv_sets\": 17}]",
+	     "ports.hci[0].adv_sets: must be an integer from 0 to 16"},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, \"profile\": "
+	     "\"legacy\", \"adv_sets\": 2}]",
+	     "ports.hci[0].adv_sets: only with profile \"extended\""},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, "
+	     "\"cmd_latency_ms\": 1001}]",
+	     "ports.hci[0].cmd_latency_ms: must be an integer from 0 to 1000"},
+	    {"[{\"path\": \"/h\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}}, {\"path\": "
+	     "\"/h\", "
+	     "\"position\": {\"x\": 0, \"y\": 0, \"z\": 0}}]",
+	     "ports.hci[1].path: duplicate"},
+	    {"{}", "ports.hci: must be an array of at most 16 ports"},
+	};
+	const char *doc =
+	    "{\"meshsim\": 1, \"ports\": {\"hci\": ["
+	    "{\"path\": \"/tmp/h0\", \"position\": {\"x\": 1, \"y\": 2, \"z\": 3}},"
+	    "{\"path\": \"/tmp/h1\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, "
+	    "\"profile\": \"legacy\", \"cmd_latency_ms\": 0},"
+	    "{\"path\": \"/tmp/h2\", \"position\": {\"x\": 0, \"y\": 0, \"z\": 0}, "
+	    "\"profile\": \"extended\", \"adv_sets\": 16, \"cmd_latency_ms\": 1000}]}}";
+	struct sim_scenario *s = NULL;
+	struct sim_scn_hci h;
+	char err[SIM_SCN_ERR_MAX], buf[512];
+
+	cr_assert_eq(parse(doc, &s, err), 0, "%s", err);
+	cr_assert_eq(s->n_hci, 3);
+	cr_assert_str_eq(s->hci[0].path, "/tmp/h0");
+	cr_assert_float_eq(s->hci[0].pos.z, 3.0, 1e-12);
+	cr_assert_not(s->hci[0].legacy);
+	cr_assert_eq(s->hci[0].adv_sets, 4);
+	cr_assert_eq(s->hci[0].latency_ms, 1);
+	cr_assert(s->hci[1].legacy);
+	cr_assert_eq(s->hci[1].latency_ms, 0);
+	cr_assert_eq(s->hci[2].adv_sets, 16);
+	cr_assert_eq(s->hci[2].latency_ms, 1000);
+	sim_scenario_free(s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = NULL;
+		snprintf(buf, sizeof(buf), "{\"meshsim\": 1, \"ports\": {\"hci\": %s}}",
+			 bad[i].ports);
+		cr_assert_eq(parse(buf, &s, err), -EINVAL, "%s", buf);
+		cr_assert_null(s);
+		cr_assert_str_eq(err, bad[i].err);
+	}
+
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@1,-2,3", &h), 0);
+	cr_assert_str_eq(h.path, "/tmp/h");
+	cr_assert_float_eq(h.pos.y, -2.0, 1e-12);
+	cr_assert_not(h.legacy);
+	cr_assert_eq(h.adv_sets, 4);
+	cr_assert_eq(h.latency_ms, 1);
+	free(h.path);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,legacy,latency=20", &h), 0);
+	cr_assert(h.legacy);
+	cr_assert_eq(h.latency_ms, 20);
+	free(h.path);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,ext:8", &h), 0);
+	cr_assert_not(h.legacy);
+	cr_assert_eq(h.adv_sets, 8);
+	free(h.path);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,ext:0", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,ext:17", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,legacy,ext:2", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,latency=1001", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,latency=", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,fast", &h), -EINVAL);
+	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h", &h), -EINVAL);
+}
