@@ -11,20 +11,20 @@
 static void cmd_complete(struct sim_hci_ctrl *c, uint16_t op, uint8_t status, const uint8_t *rp,
 			 size_t n)
 {
-	uint8_t p[4 + 64];
+	evt_cmd_complete h = {.ncmd = 1, .opcode = htobs(op)};
+	uint8_t p[EVT_CMD_COMPLETE_SIZE + 1 + 64];
 
-	p[0] = 1; /* Num_HCI_Command_Packets */
-	put_le16(p + 1, op);
-	p[3] = status;
-	memcpy(p + 4, rp, n);
-	sim_hci_event(c, EVT_CMD_COMPLETE, p, 4 + n);
+	memcpy(p, &h, EVT_CMD_COMPLETE_SIZE);
+	p[EVT_CMD_COMPLETE_SIZE] = status;
+	memcpy(p + EVT_CMD_COMPLETE_SIZE + 1, rp, n);
+	sim_hci_event(c, EVT_CMD_COMPLETE, p, EVT_CMD_COMPLETE_SIZE + 1 + n);
 }
 
 static void cmd_status(struct sim_hci_ctrl *c, uint16_t op, uint8_t status)
 {
-	uint8_t p[4] = {status, 1, (uint8_t)op, (uint8_t)(op >> 8)};
+	evt_cmd_status h = {.status = status, .ncmd = 1, .opcode = htobs(op)};
 
-	sim_hci_event(c, EVT_CMD_STATUS, p, sizeof(p));
+	sim_hci_event(c, EVT_CMD_STATUS, (const uint8_t *)&h, EVT_CMD_STATUS_SIZE);
 }
 
 static void count_op(struct sim_hci_ctrl *c, uint16_t op)
@@ -93,13 +93,15 @@ static uint8_t c_set_event_mask(struct cmd_ctx *x)
 
 static uint8_t c_read_version(struct cmd_ctx *x)
 {
-	bool ext = x->c->profile == SIM_HCI_EXTENDED;
+	uint8_t ver = x->c->profile == SIM_HCI_EXTENDED ? 0x0B : 0x08; /* 5.2 or 4.2 */
+	read_local_version_rp rp = {.hci_ver = ver,
+				    .hci_rev = htobs(0x0000),
+				    .lmp_ver = ver,
+				    .manufacturer = htobs(MANUFACTURER),
+				    .lmp_subver = htobs(0x0001)};
 
-	x->rp[0] = ext ? 0x0B : 0x08; /* HCI_Version: 5.2 or 4.2 */
-	put_le16(x->rp + 1, 0x0000);  /* HCI_Revision */
-	x->rp[3] = x->rp[0];          /* LMP_Version */
-	put_le16(x->rp + 4, MANUFACTURER);
-	put_le16(x->rp + 6, 0x0001); /* LMP_Subversion */
+	/* The return parameters after Status. */
+	memcpy(x->rp, (const uint8_t *)&rp + 1, READ_LOCAL_VERSION_RP_SIZE - 1);
 	return 0;
 }
 
@@ -175,9 +177,9 @@ static uint8_t c_le_set_random_address(struct cmd_ctx *x)
 static uint8_t c_le_set_adv_params(struct cmd_ctx *x)
 {
 	struct sim_hci_ctrl *c = x->c;
-	const uint8_t *p = x->p;
-	uint16_t min = bt_get_le16(p), max = bt_get_le16(p + 2);
-	uint8_t type = p[4], own = p[5], peer = p[6], map = p[13], filter = p[14];
+	le_set_advertising_parameters_cp cp;
+	uint16_t min, max;
+	uint8_t type, own, map;
 	static const uint16_t props[] = {
 	    PROP_LEGACY | PROP_CONN | PROP_SCAN,                /* ADV_IND */
 	    PROP_LEGACY | PROP_CONN | PROP_DIRECTED | PROP_HDC, /* ADV_DIRECT_IND high duty */
@@ -186,11 +188,17 @@ static uint8_t c_le_set_adv_params(struct cmd_ctx *x)
 	    PROP_LEGACY | PROP_CONN | PROP_DIRECTED,            /* ADV_DIRECT_IND low duty */
 	};
 
+	memcpy(&cp, x->p, sizeof(cp));
+	min = btohs(cp.min_interval);
+	max = btohs(cp.max_interval);
+	type = cp.advtype;
+	own = cp.own_bdaddr_type;
+	map = cp.chan_map;
 	if (c->leg.enabled) {
 		return SIM_HCI_ERR_DISALLOWED;
 	}
-	if (type > 0x04 || own > 0x03 || peer > 0x01 || !(map & 0x07) || (map & ~0x07) ||
-	    filter > 0x03) {
+	if (type > 0x04 || own > 0x03 || cp.direct_bdaddr_type > 0x01 || !(map & 0x07) ||
+	    (map & ~0x07) || cp.filter > 0x03) {
 		return SIM_HCI_ERR_INVALID_PARAMS;
 	}
 	if (type != 0x01) { /* high duty cycle directed advertising ignores the intervals */
@@ -220,21 +228,27 @@ static uint8_t c_le_read_adv_tx_power(struct cmd_ctx *x)
 
 static uint8_t c_le_set_adv_data(struct cmd_ctx *x)
 {
-	if (x->p[0] > LEGACY_DATA_MAX) {
+	le_set_advertising_data_cp cp;
+
+	memcpy(&cp, x->p, sizeof(cp));
+	if (cp.length > sizeof(cp.data)) {
 		return SIM_HCI_ERR_INVALID_PARAMS;
 	}
-	memcpy(x->c->leg.data, x->p + 1, x->p[0]);
-	x->c->leg.data_len = x->p[0];
+	memcpy(x->c->leg.data, cp.data, cp.length);
+	x->c->leg.data_len = cp.length;
 	return 0;
 }
 
 static uint8_t c_le_set_scan_rsp_data(struct cmd_ctx *x)
 {
-	if (x->p[0] > LEGACY_DATA_MAX) {
+	le_set_scan_response_data_cp cp;
+
+	memcpy(&cp, x->p, sizeof(cp));
+	if (cp.length > sizeof(cp.data)) {
 		return SIM_HCI_ERR_INVALID_PARAMS;
 	}
-	memcpy(x->c->scan_rsp, x->p + 1, x->p[0]);
-	x->c->scan_rsp_len = x->p[0];
+	memcpy(x->c->scan_rsp, cp.data, cp.length);
+	x->c->scan_rsp_len = cp.length;
 	return 0;
 }
 
@@ -270,21 +284,24 @@ static uint8_t c_le_set_adv_enable(struct cmd_ctx *x)
 static uint8_t c_le_set_scan_params(struct cmd_ctx *x)
 {
 	struct sim_hci_ctrl *c = x->c;
-	const uint8_t *p = x->p;
-	uint16_t interval = bt_get_le16(p + 1), window = bt_get_le16(p + 3);
+	le_set_scan_parameters_cp cp;
+	uint16_t interval, window;
 
+	memcpy(&cp, x->p, sizeof(cp));
+	interval = btohs(cp.interval);
+	window = btohs(cp.window);
 	if (c->scanning) {
 		return SIM_HCI_ERR_DISALLOWED;
 	}
-	if (p[0] > 0x01 || interval < 0x0004 || interval > 0x4000 || window < 0x0004 ||
-	    window > 0x4000 || window > interval || p[5] > 0x03 || p[6] > 0x03) {
+	if (cp.type > 0x01 || interval < 0x0004 || interval > 0x4000 || window < 0x0004 ||
+	    window > 0x4000 || window > interval || cp.own_bdaddr_type > 0x03 || cp.filter > 0x03) {
 		return SIM_HCI_ERR_INVALID_PARAMS;
 	}
-	c->scan_type = p[0];
+	c->scan_type = cp.type;
 	c->scan_interval = interval;
 	c->scan_window = window;
-	c->scan_own = p[5];
-	c->scan_filter = p[6];
+	c->scan_own = cp.own_bdaddr_type;
+	c->scan_filter = cp.filter;
 	return 0;
 }
 
@@ -303,16 +320,18 @@ static void scan_enable(struct sim_hci_ctrl *c, bool ext, uint8_t filter_dup, ui
 static uint8_t c_le_set_scan_enable(struct cmd_ctx *x)
 {
 	struct sim_hci_ctrl *c = x->c;
+	le_set_scan_enable_cp cp;
 
-	if (x->p[0] > 0x01 || x->p[1] > 0x01) {
+	memcpy(&cp, x->p, sizeof(cp));
+	if (cp.enable > 0x01 || cp.filter_dup > 0x01) {
 		return SIM_HCI_ERR_INVALID_PARAMS;
 	}
-	if (!x->p[0]) {
+	if (!cp.enable) {
 		c->scanning = false;
 		c->n_dups = 0;
 		return 0;
 	}
-	scan_enable(c, false, x->p[1], x->now);
+	scan_enable(c, false, cp.filter_dup, x->now);
 	return 0;
 }
 

@@ -353,10 +353,17 @@ static void adv_event(struct sim_hci_ctrl *c, struct adv_set *s, uint64_t now)
 
 static uint64_t pick_interval(struct sim_hci_ctrl *c, const struct adv_set *s)
 {
-	uint32_t span = s->int_max - s->int_min;
-	uint32_t v = s->int_min + (span ? (uint32_t)(sim_hci_rnd(c) % (span + 1u)) : 0);
+	uint32_t span;
 
-	return (uint64_t)v * SLOT_US;
+	/*
+	 * High duty cycle directed advertising ignores the host's intervals (they
+	 * are not checked, and may be zero or reversed): events every 3.75 ms.
+	 */
+	if ((s->props & PROP_HDC) || s->int_min < 0x20 || s->int_max < s->int_min) {
+		return 3750;
+	}
+	span = s->int_max - s->int_min;
+	return (uint64_t)(s->int_min + (uint32_t)(sim_hci_rnd(c) % (span + 1u))) * SLOT_US;
 }
 
 static void terminated(struct sim_hci_ctrl *c, struct adv_set *s, uint8_t status)

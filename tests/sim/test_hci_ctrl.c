@@ -1157,3 +1157,31 @@ Test(hci_port, reset_through_the_symlink)
 	sim_world_free(w);
 	rmdir(path);
 }
+
+/*
+ * High duty cycle directed advertising ignores (and does not check) the
+ * intervals: zero intervals must neither stall virtual time nor divide by
+ * zero (found by fuzz/sim_hci_ctrl.c), and directed PDUs carry no data.
+ */
+Test(hci, high_duty_directed_ignores_intervals, .init = setup_ext)
+{
+	struct sim_hci_counters n;
+
+	cr_assert_eq(status_of(0x2036, xp(0, 0x1d, 0, 0, 0, 1, 1, 0)), 0);
+	cr_assert_eq(status_of(0x2037, "00"
+				       "03"
+				       "01"
+				       "00"),
+		     0);
+	cr_assert_eq(status_of(0x2039, "01"
+				       "01"
+				       "00"
+				       "0000"
+				       "00"),
+		     0);
+	run_for_ms(100);
+	cr_assert_gt(sim_hci_next_deadline(F->c), F->now);
+	sim_hci_counters(F->c, &n);
+	cr_assert_eq(n.tx_packets, 0);
+	cr_assert_eq(F->rx.n, 0);
+}
