@@ -5,10 +5,14 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "sim/ctl.h"
+#include "sim/hci_port.h"
 
 struct hooks_seen {
 	int saves, quits;
@@ -146,4 +150,70 @@ Test(ctl, client_errors)
 	cr_assert_eq(sim_ctl_request("/tmp/x", "a\nb", 100, &reply), -EINVAL);
 	cr_assert_eq(sim_ctl_request(NULL, "stats", 100, &reply), -EINVAL);
 	cr_assert_null(reply);
+}
+
+/* "hci N ..." reaches the port's interpreter; every subcommand and its errors. */
+static int h_hci(void *ctx, unsigned long n, const char *args, uint64_t now_us, char **reply)
+{
+	if (n != 0) {
+		return -ENOENT;
+	}
+	*reply = sim_hci_port_ctl(ctx, args, now_us);
+	return *reply ? 0 : -ENOMEM;
+}
+
+Test(ctl, hci_commands)
+{
+	struct sim_world *w = world();
+	struct sim_hci_port *port;
+	struct sim_scn_hci cfg = {.pos = {0, 0, 1}, .adv_sets = 2, .latency_ms = 1};
+	char dir[] = "/tmp/meshsim-ctl-hci-XXXXXX", link[64];
+	struct sim_ctl_hooks h = {.hci = h_hci};
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	char *r;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/hci", dir);
+	cfg.path = link;
+	cr_assert_eq(sim_hci_port_open(sim_world_air(w), &cfg, 1, ep, 0, false, &port), 0);
+	h.ctx = port;
+	expect(w, NULL, "hci 0 status", "error: no hci port 0");
+	expect(w, &h, "hci 1 status", "error: no hci port 1");
+	expect(w, &h, "hci x status", "error: usage: hci N");
+	r = sim_ctl_exec(w, "hci 0 status", 0, &h);
+	cr_assert(strstr(r, "\"state\": \"ready\""), "%s", r);
+	cr_assert(strstr(r, "\"adv_sets\": 2"), "%s", r);
+	free(r);
+	expect(w, &h, "hci 0 hang", "ok hang");
+	r = sim_ctl_exec(w, "hci 0 status", 0, &h);
+	cr_assert(strstr(r, "\"state\": \"hung\""), "%s", r);
+	free(r);
+	expect(w, &h, "hci 0 resume", "ok resume");
+	expect(w, &h, "hci 0 hwerror 0x42", "ok hwerror 0x42");
+	r = sim_ctl_exec(w, "hci 0 status", 0, &h);
+	cr_assert(strstr(r, "\"state\": \"hardware_error\""), "%s", r);
+	free(r);
+	expect(w, &h, "hci 0 hwerror 256", "error: usage: hci N hwerror");
+	expect(w, &h, "hci 0 garbage", "ok garbage 16");
+	expect(w, &h, "hci 0 plug", "error: already plugged in");
+	expect(w, &h, "hci 0 hangup x", "error: usage: hci N hangup");
+	expect(w, &h, "hci 0 hangup 250", "ok hangup 250");
+	cr_assert_neq(access(link, F_OK), 0);
+	expect(w, &h, "hci 0 hang", "error: unplugged");
+	expect(w, &h, "hci 0 hangup", "error: already unplugged");
+	cr_assert_eq(sim_hci_port_next_deadline(port), 250000, "replug due at 250 ms");
+	sim_hci_port_tick(port, 250000);
+	cr_assert_eq(access(link, F_OK), 0, "plugged in again");
+	r = sim_ctl_exec(w, "hci 0 status", 250000, &h);
+	cr_assert(strstr(r, "\"state\": \"ready\""), "a fresh controller: %s", r);
+	cr_assert(strstr(r, "\"plugs\": 2"), "%s", r);
+	free(r);
+	expect(w, &h, "hci 0 frob", "error: unknown hci command \"frob\"");
+	expect(w, &h, "hci 0", "error: usage: hci N status");
+	expect(w, &h, "hci 0 status extra words", "error: usage");
+	sim_hci_port_close(port);
+	cr_assert_neq(access(link, F_OK), 0);
+	close(ep);
+	rmdir(dir);
+	sim_world_free(w);
 }
