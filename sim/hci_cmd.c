@@ -167,7 +167,7 @@ static uint8_t c_le_set_random_address(struct cmd_ctx *x)
 	struct sim_hci_ctrl *c = x->c;
 
 	if (c->leg.enabled || c->scanning) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	memcpy(c->random_addr, x->p, 6);
 	c->has_random = true;
@@ -195,11 +195,11 @@ static uint8_t c_le_set_adv_params(struct cmd_ctx *x)
 	own = cp.own_bdaddr_type;
 	map = cp.chan_map;
 	if (c->leg.enabled) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	if (type > 0x04 || own > 0x03 || cp.direct_bdaddr_type > 0x01 || !(map & 0x07) ||
 	    (map & ~0x07) || cp.filter > 0x03) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (type != 0x01) { /* high duty cycle directed advertising ignores the intervals */
 		uint16_t lo = 0x0020;
@@ -209,7 +209,7 @@ static uint8_t c_le_set_adv_params(struct cmd_ctx *x)
 			lo = 0x00A0;
 		}
 		if (min < lo || max > 0x4000 || min > max) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 	}
 	c->leg.int_min = min;
@@ -232,7 +232,7 @@ static uint8_t c_le_set_adv_data(struct cmd_ctx *x)
 
 	memcpy(&cp, x->p, sizeof(cp));
 	if (cp.length > sizeof(cp.data)) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	memcpy(x->c->leg.data, cp.data, cp.length);
 	x->c->leg.data_len = cp.length;
@@ -245,7 +245,7 @@ static uint8_t c_le_set_scan_rsp_data(struct cmd_ctx *x)
 
 	memcpy(&cp, x->p, sizeof(cp));
 	if (cp.length > sizeof(cp.data)) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	memcpy(x->c->scan_rsp, cp.data, cp.length);
 	x->c->scan_rsp_len = cp.length;
@@ -263,7 +263,7 @@ static uint8_t c_le_set_adv_enable(struct cmd_ctx *x)
 	struct sim_hci_ctrl *c = x->c;
 
 	if (x->p[0] > 0x01) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!x->p[0]) {
 		c->leg.enabled = false;
@@ -273,7 +273,7 @@ static uint8_t c_le_set_adv_enable(struct cmd_ctx *x)
 		return 0; /* already advertising: no change (Core v5.x) */
 	}
 	if (addr_missing(c->leg.own_addr_type, c->has_random)) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	set_start(&c->leg, x->now);
 	c->leg.end_us = UINT64_MAX;
@@ -291,11 +291,11 @@ static uint8_t c_le_set_scan_params(struct cmd_ctx *x)
 	interval = btohs(cp.interval);
 	window = btohs(cp.window);
 	if (c->scanning) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	if (cp.type > 0x01 || interval < 0x0004 || interval > 0x4000 || window < 0x0004 ||
 	    window > 0x4000 || window > interval || cp.own_bdaddr_type > 0x03 || cp.filter > 0x03) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	c->scan_type = cp.type;
 	c->scan_interval = interval;
@@ -324,7 +324,7 @@ static uint8_t c_le_set_scan_enable(struct cmd_ctx *x)
 
 	memcpy(&cp, x->p, sizeof(cp));
 	if (cp.enable > 0x01 || cp.filter_dup > 0x01) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!cp.enable) {
 		c->scanning = false;
@@ -348,13 +348,13 @@ static uint8_t c_le_set_adv_set_random_addr(struct cmd_ctx *x)
 	struct adv_set *s;
 
 	if (x->p[0] > ADV_HANDLE_MAX) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!(s = set_find(x->c, x->p[0]))) {
 		return SIM_HCI_ERR_UNKNOWN_ADV_ID;
 	}
 	if (s->enabled) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	memcpy(s->addr, x->p + 1, 6);
 	s->has_addr = true;
@@ -404,17 +404,17 @@ static uint8_t c_le_set_ext_adv_params(struct cmd_ctx *x)
 	if (handle > ADV_HANDLE_MAX || !props_valid(props) || !(map & 0x07) || (map & ~0x07) ||
 	    own > 0x03 || peer > 0x01 || filter > 0x03 || sid > 0x0F || notify > 0x01 ||
 	    (phy1 != 0x01 && phy1 != 0x03) || phy2 < 0x01 || phy2 > 0x03) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!(props & PROP_HDC) && (min < 0x000020 || min > max)) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (phy1 != 0x01 || phy2 != 0x01) {
-		return SIM_HCI_ERR_UNSUPPORTED; /* LE 1M only */
+		return HCI_UNSUPPORTED_FEATURE; /* LE 1M only */
 	}
 	s = set_find(c, handle);
 	if (s && s->enabled) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	if (!s) {
 		for (unsigned i = 0; i < c->n_sets && !s; i++) {
@@ -423,7 +423,7 @@ static uint8_t c_le_set_ext_adv_params(struct cmd_ctx *x)
 			}
 		}
 		if (!s) {
-			return SIM_HCI_ERR_MEM_EXCEEDED;
+			return HCI_MEMORY_FULL;
 		}
 		memset(s, 0, sizeof(*s));
 		s->used = true;
@@ -431,7 +431,7 @@ static uint8_t c_le_set_ext_adv_params(struct cmd_ctx *x)
 	}
 	/* Legacy PDUs cannot carry more than 31 octets: changing to them drops longer data. */
 	if ((props & PROP_LEGACY) && s->data_len > LEGACY_DATA_MAX) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	s->props = props;
 	s->int_min = min;
@@ -449,21 +449,21 @@ static uint8_t c_le_set_ext_adv_data(struct cmd_ctx *x)
 	struct adv_set *s;
 
 	if (x->n != 4u + len) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (handle > ADV_HANDLE_MAX || op > 0x04 || frag > 0x01 || len > EXT_DATA_MAX) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!(s = set_find(x->c, handle))) {
 		return SIM_HCI_ERR_UNKNOWN_ADV_ID;
 	}
 	if (s->props & PROP_LEGACY) {
 		if (op != 0x03 || len > LEGACY_DATA_MAX) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 	}
 	if (s->enabled && op != 0x03 && op != 0x04) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	switch (op) {
 	case 0x00: /* first fragment */
@@ -474,12 +474,12 @@ static uint8_t c_le_set_ext_adv_data(struct cmd_ctx *x)
 	case 0x01: /* intermediate */
 	case 0x02: /* last */
 		if (!s->frag_open) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 		if (s->data_len + len > EXT_DATA_MAX) {
 			s->frag_open = false;
 			s->data_len = 0;
-			return SIM_HCI_ERR_MEM_EXCEEDED;
+			return HCI_MEMORY_FULL;
 		}
 		memcpy(s->data + s->data_len, p + 4, len);
 		s->data_len += len;
@@ -492,7 +492,7 @@ static uint8_t c_le_set_ext_adv_data(struct cmd_ctx *x)
 		break;
 	default: /* 0x04: unchanged data, only to refresh the DID of an enabled set */
 		if (len || !s->enabled) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 		break;
 	}
@@ -507,7 +507,7 @@ static uint8_t c_le_set_ext_adv_enable(struct cmd_ctx *x)
 	struct adv_set *sets[SIM_HCI_ADV_SETS_MAX];
 
 	if (x->n != 2u + 4u * num || enable > 0x01 || (enable && !num) || num > c->n_sets) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!enable && !num) {
 		for (unsigned i = 0; i < c->n_sets; i++) {
@@ -519,21 +519,21 @@ static uint8_t c_le_set_ext_adv_enable(struct cmd_ctx *x)
 		const uint8_t *e = p + 2 + 4 * i;
 
 		if (e[0] > ADV_HANDLE_MAX) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 		for (unsigned j = 0; j < i; j++) {
 			if (p[2 + 4 * j] == e[0]) {
-				return SIM_HCI_ERR_INVALID_PARAMS; /* a handle twice */
+				return HCI_INVALID_PARAMETERS; /* a handle twice */
 			}
 		}
 		if (!(sets[i] = set_find(c, e[0]))) {
 			return SIM_HCI_ERR_UNKNOWN_ADV_ID;
 		}
 		if (enable && addr_missing(sets[i]->own_addr_type, sets[i]->has_addr)) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 		if (enable && sets[i]->frag_open) {
-			return SIM_HCI_ERR_DISALLOWED; /* incomplete fragmented data */
+			return HCI_COMMAND_DISALLOWED; /* incomplete fragmented data */
 		}
 	}
 	for (unsigned i = 0; i < num; i++) {
@@ -568,13 +568,13 @@ static uint8_t c_le_remove_adv_set(struct cmd_ctx *x)
 	struct adv_set *s;
 
 	if (x->p[0] > ADV_HANDLE_MAX) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!(s = set_find(x->c, x->p[0]))) {
 		return SIM_HCI_ERR_UNKNOWN_ADV_ID;
 	}
 	if (s->enabled) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	memset(s, 0, sizeof(*s));
 	return 0;
@@ -583,7 +583,7 @@ static uint8_t c_le_remove_adv_set(struct cmd_ctx *x)
 static uint8_t c_le_clear_adv_sets(struct cmd_ctx *x)
 {
 	if (any_ext_enabled(x->c)) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	memset(x->c->sets, 0, sizeof(x->c->sets));
 	return 0;
@@ -599,21 +599,21 @@ static uint8_t c_le_set_ext_scan_params(struct cmd_ctx *x)
 	uint16_t interval, window;
 
 	if (x->n != 3u + 5u * n_phy || p[0] > 0x03 || p[1] > 0x03 || !phys || (phys & ~0x05)) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	for (unsigned i = 0; i < n_phy; i++) {
 		const uint8_t *f = p + 3 + 5 * i;
 		uint16_t iv = bt_get_le16(f + 1), wn = bt_get_le16(f + 3);
 
 		if (f[0] > 0x01 || iv < 0x0004 || wn < 0x0004 || wn > iv) {
-			return SIM_HCI_ERR_INVALID_PARAMS;
+			return HCI_INVALID_PARAMETERS;
 		}
 	}
 	if (c->scanning) {
-		return SIM_HCI_ERR_DISALLOWED;
+		return HCI_COMMAND_DISALLOWED;
 	}
 	if (phys & 0x04) {
-		return SIM_HCI_ERR_UNSUPPORTED; /* LE Coded is not supported */
+		return HCI_UNSUPPORTED_FEATURE; /* LE Coded is not supported */
 	}
 	interval = bt_get_le16(e + 1);
 	window = bt_get_le16(e + 3);
@@ -632,7 +632,7 @@ static uint8_t c_le_set_ext_scan_enable(struct cmd_ctx *x)
 	uint16_t duration = bt_get_le16(p + 2), period = bt_get_le16(p + 4);
 
 	if (p[0] > 0x01 || p[1] > 0x02) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (!p[0]) {
 		c->scanning = false;
@@ -640,10 +640,10 @@ static uint8_t c_le_set_ext_scan_enable(struct cmd_ctx *x)
 		return 0;
 	}
 	if (period && (!duration || (uint32_t)duration >= (uint32_t)period * 128u)) {
-		return SIM_HCI_ERR_INVALID_PARAMS;
+		return HCI_INVALID_PARAMETERS;
 	}
 	if (period) {
-		return SIM_HCI_ERR_UNSUPPORTED; /* periodic scanning is not implemented */
+		return HCI_UNSUPPORTED_FEATURE; /* periodic scanning is not implemented */
 	}
 	scan_enable(c, true, p[1] ? 1 : 0, x->now);
 	if (duration) {
@@ -730,17 +730,17 @@ void sim_hci_run_command(struct sim_hci_ctrl *c, const struct pending *pc, uint6
 	if (!d) {
 		/* Unknown HCI Command: answered with Command Status, as BlueZ and Zephyr do. */
 		c->n.command_errors++;
-		cmd_status(c, pc->op, SIM_HCI_ERR_UNKNOWN_CMD);
+		cmd_status(c, pc->op, HCI_UNKNOWN_COMMAND);
 		return;
 	}
 	if (c->hw_error && d->fn != c_reset) {
-		st = SIM_HCI_ERR_DISALLOWED; /* after a Hardware Error only Reset is accepted */
+		st = HCI_COMMAND_DISALLOWED; /* after a Hardware Error only Reset is accepted */
 	} else if (d->len >= 0 ? pc->len != (size_t)d->len : pc->len < min_len(pc->op)) {
-		st = SIM_HCI_ERR_INVALID_PARAMS;
+		st = HCI_INVALID_PARAMETERS;
 	} else if ((d->cls == CLS_LEGACY && c->mode == MODE_EXT) ||
 		   (d->cls == CLS_EXT && c->mode == MODE_LEGACY)) {
 		/* Core Vol 4 Part E §3.1.1: no mixing of legacy and extended commands. */
-		st = SIM_HCI_ERR_DISALLOWED;
+		st = HCI_COMMAND_DISALLOWED;
 	} else {
 		if (c->profile == SIM_HCI_EXTENDED && d->cls != CLS_ANY) {
 			c->mode = d->cls == CLS_LEGACY ? MODE_LEGACY : MODE_EXT;

@@ -30,13 +30,6 @@ struct sim_hci_ctrl;
 #define SIM_HCI_ADV_SETS_MAX 16
 #define SIM_HCI_LATENCY_MAX_MS 1000
 
-/* H4 packet indicators (Core Vol 4 Part A §2). */
-#define SIM_HCI_H4_CMD 0x01
-#define SIM_HCI_H4_ACL 0x02
-#define SIM_HCI_H4_SCO 0x03
-#define SIM_HCI_H4_EVT 0x04
-#define SIM_HCI_H4_ISO 0x05
-
 /* LE commands libbluetooth's hci.h lacks (Core Vol 4 Part E §7.8). */
 #define SIM_HCI_OCF_LE_SET_ADV_SET_RANDOM_ADDR 0x0035
 #define SIM_HCI_OCF_LE_SET_EXT_ADV_PARAMS 0x0036
@@ -55,13 +48,7 @@ struct sim_hci_ctrl;
 #define SIM_HCI_EVT_LE_SCAN_TIMEOUT 0x11
 #define SIM_HCI_EVT_LE_ADV_SET_TERMINATED 0x12
 
-/* Error codes (Core Vol 1 Part F). */
-#define SIM_HCI_ERR_UNKNOWN_CMD 0x01
-#define SIM_HCI_ERR_HW_FAILURE 0x03
-#define SIM_HCI_ERR_MEM_EXCEEDED 0x07
-#define SIM_HCI_ERR_DISALLOWED 0x0C
-#define SIM_HCI_ERR_UNSUPPORTED 0x11
-#define SIM_HCI_ERR_INVALID_PARAMS 0x12
+/* Error codes hci.h lacks (Core Vol 1 Part F); the others are its HCI_* names. */
 #define SIM_HCI_ERR_ADV_TIMEOUT 0x3C
 #define SIM_HCI_ERR_UNKNOWN_ADV_ID 0x42
 
