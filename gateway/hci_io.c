@@ -200,6 +200,15 @@ static void on_h4(void *ctx, const uint8_t *pkt, size_t len)
 	}
 }
 
+static void count_h4(void *ctx, const uint8_t *pkt, size_t len)
+{
+	size_t *seen = ctx; /* [0] events, [1] length of the last one */
+
+	(void)pkt;
+	seen[0]++;
+	seen[1] = len;
+}
+
 static int flush_out(struct hci_io *io)
 {
 	while (io->out_len) {
@@ -243,11 +252,22 @@ static void read_packet(struct hci_io *io)
 			die(io, -ENODEV, "controller gone: end of file");
 			return;
 		}
-		/* One datagram is one packet: it must parse as exactly one. */
-		hci_h4_init(&io->rx);
-		if (hci_h4_feed(&io->rx, buf, (size_t)n, on_h4, io) || !hci_h4_idle(&io->rx)) {
-			die(io, -EBADMSG, "framing error: a malformed H4 packet");
-			return;
+		/* One datagram is one packet: check that it parses as exactly one (an event,
+		 * or data the reader skips) before anything is delivered. */
+		{
+			size_t seen[2] = {0, 0};
+
+			hci_h4_init(&io->rx);
+			if (hci_h4_feed(&io->rx, buf, (size_t)n, count_h4, seen) ||
+			    !hci_h4_idle(&io->rx) || seen[0] > 1 ||
+			    (seen[0] == 1 && seen[1] != (size_t)n) ||
+			    (seen[0] == 0 && buf[0] == HCI_EVENT_PKT)) {
+				die(io, -EBADMSG, "framing error: a malformed H4 packet");
+				return;
+			}
+			if (seen[0] == 1) {
+				io->cbs.packet(io->cbs.ctx, buf, (size_t)n);
+			}
 		}
 		if (io->dead) {
 			return;
