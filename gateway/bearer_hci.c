@@ -165,7 +165,7 @@ static void setup_done(void *ctx, const struct hci_msg_evt *e)
 	}
 	b->configured = true;
 	b->ever_ready = true;
-	log_info("bearer %s: scanning; ready to transmit", b->name);
+	log_debug("bearer %s: scanning; ready to transmit", b->name);
 	kick(b);
 }
 

@@ -112,12 +112,12 @@ static void set_state(struct hci *h, enum hci_state st, const char *reason)
 	if (st == h->state && !changed) {
 		return;
 	}
-	if (st != h->state) {
+	/* One line per state change; ready() writes its own, with the controller. */
+	if (st != h->state && st != HCI_READY) {
 		if (st == HCI_DOWN || st == HCI_FAILED) {
 			log_warnx("%s: %s: %s", h->conf.name, hci_state_name(st), reason);
 		} else {
-			log_info("%s: %s%s%s", h->conf.name, hci_state_name(st),
-				 reason[0] ? ": " : "", reason);
+			log_info("%s: %s: %s", h->conf.name, hci_state_name(st), reason);
 		}
 	}
 	h->state = st;
@@ -273,7 +273,7 @@ static void ready(struct hci *h)
 
 	h->initialising = false;
 	h->backoff = h->conf.backoff_min_ms;
-	log_info("%s: controller Bluetooth %s (HCI version 0x%02x, revision 0x%04x), "
+	log_info("%s: ready: controller Bluetooth %s (HCI version 0x%02x, revision 0x%04x), "
 		 "manufacturer %s (0x%04x), %s advertising, %u set%s",
 		 h->conf.name, core_version(i->hci_version), i->hci_version, i->hci_revision,
 		 hci_manufacturer_name(i->manufacturer), i->manufacturer,
