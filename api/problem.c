@@ -38,6 +38,7 @@ static const struct errmap errmap[] = {
     ROW(ENOMEM, 503),       /* out of memory: transient for the client */
     ROW(ESHUTDOWN, 503),    /* the daemon is stopping */
     ROW(ENODEV, 503),       /* no bearer attached */
+    ROW(ENETDOWN, 503),     /* the HCI controller is down (re-opening) */
     ROW(ENOTSUP, 501),      /* a feature the node or the daemon lacks */
     ROW(EIO, 500),          /* storage or bearer failure */
     ROW(E2BIG, 400),        /* a value too large to send (segmented message limit) */

@@ -6,13 +6,26 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "gateway/bearer.h"
+#include <stdio.h>
+
+#include "gateway/bearer_int.h"
 #include "gateway/log.h"
 #include "sim/port.h"
 
 #define HELLO_RETRY_MS 1000
 
-struct gw_bearer {
+struct sim;
+static int sim_send(struct gw_bearer *gb, uint8_t ad_type, const uint8_t *data, size_t len,
+		    uint8_t count, uint16_t interval_ms);
+static bool sim_ready(const struct gw_bearer *gb);
+static void sim_state(const struct gw_bearer *gb, struct gw_bearer_state *out);
+static void sim_free(struct gw_bearer *gb);
+
+static const struct gw_bearer_backend sim_backend = {
+    .send = sim_send, .ready = sim_ready, .state = sim_state, .free = sim_free};
+
+struct sim {
+	struct gw_bearer base; /* first: a struct gw_bearer * is a struct sim * */
 	struct gw_loop *loop;
 	struct gw_bearer_ops ops;
 	int fd;
@@ -23,7 +36,7 @@ struct gw_bearer {
 	uint64_t timer;
 };
 
-static int send_msg(struct gw_bearer *b, const struct sim_port_msg *m)
+static int send_msg(struct sim *b, const struct sim_port_msg *m)
 {
 	uint8_t buf[SIM_PORT_MSG_MAX];
 	size_t len;
@@ -38,7 +51,7 @@ static int send_msg(struct gw_bearer *b, const struct sim_port_msg *m)
 	return 0;
 }
 
-static void hello(struct gw_bearer *b)
+static void hello(struct sim *b)
 {
 	struct sim_port_msg m = {.kind = SIM_PORT_HELLO};
 
@@ -51,7 +64,7 @@ static void hello(struct gw_bearer *b)
 
 static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx)
 {
-	struct gw_bearer *b = ctx;
+	struct sim *b = ctx;
 
 	(void)id;
 	b->timer = 0;
@@ -63,7 +76,7 @@ static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx)
 
 static void on_readable(struct gw_loop *loop, int fd, uint32_t events, void *ctx)
 {
-	struct gw_bearer *b = ctx;
+	struct sim *b = ctx;
 	uint8_t buf[256];
 	ssize_t n;
 
@@ -110,7 +123,7 @@ struct gw_bearer *gw_bearer_sim_new(struct gw_loop *loop, const char *sim_path,
 				    const char *own_path, const double pos[3],
 				    const struct gw_bearer_ops *ops, int *err)
 {
-	struct gw_bearer *b = calloc(1, sizeof(*b));
+	struct sim *b = calloc(1, sizeof(*b));
 	struct sockaddr_un own = {.sun_family = AF_UNIX};
 	int r;
 
@@ -124,6 +137,7 @@ struct gw_bearer *gw_bearer_sim_new(struct gw_loop *loop, const char *sim_path,
 		*err = -ENAMETOOLONG;
 		return NULL;
 	}
+	b->base.be = &sim_backend;
 	b->loop = loop;
 	b->ops = *ops;
 	memcpy(b->pos, pos, sizeof(b->pos));
@@ -145,7 +159,7 @@ struct gw_bearer *gw_bearer_sim_new(struct gw_loop *loop, const char *sim_path,
 		goto fail;
 	}
 	on_retry(loop, 0, b);
-	return b;
+	return &b->base;
 fail:
 	*err = -errno;
 	if (b->fd >= 0) {
@@ -155,9 +169,10 @@ fail:
 	return NULL;
 }
 
-int gw_bearer_send(struct gw_bearer *b, uint8_t ad_type, const uint8_t *data, size_t len,
-		   uint8_t count, uint16_t interval_ms)
+static int sim_send(struct gw_bearer *gb, uint8_t ad_type, const uint8_t *data, size_t len,
+		    uint8_t count, uint16_t interval_ms)
 {
+	struct sim *b = (struct sim *)gb;
 	struct sim_port_msg m = {.kind = SIM_PORT_ADV_TX};
 
 	if (!b->attached) {
@@ -174,18 +189,29 @@ int gw_bearer_send(struct gw_bearer *b, uint8_t ad_type, const uint8_t *data, si
 	return send_msg(b, &m);
 }
 
-int gw_bearer_ready(const struct gw_bearer *b)
+static bool sim_ready(const struct gw_bearer *gb)
 {
-	return b->attached;
+	return ((const struct sim *)gb)->attached;
 }
 
-void gw_bearer_free(struct gw_bearer *b)
+static void sim_state(const struct gw_bearer *gb, struct gw_bearer_state *out)
+{
+	const struct sim *b = (const struct sim *)gb;
+
+	out->kind = "sim";
+	snprintf(out->name, sizeof(out->name), "sim:%.58s", b->peer.sun_path);
+	out->status = b->attached ? GW_BEARER_READY : GW_BEARER_STARTING;
+	if (!b->attached) {
+		snprintf(out->reason, sizeof(out->reason), "waiting for meshsim at %.200s",
+			 b->peer.sun_path);
+	}
+}
+
+static void sim_free(struct gw_bearer *gb)
 {
 	struct sim_port_msg m = {.kind = SIM_PORT_DETACH};
+	struct sim *b = (struct sim *)gb;
 
-	if (!b) {
-		return;
-	}
 	if (b->attached) {
 		(void)send_msg(b, &m);
 	}

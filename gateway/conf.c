@@ -1,5 +1,7 @@
 #include "gateway/conf.h"
 
+#include "gateway/hci_io.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,8 @@ void gw_conf_default(struct gw_conf *c)
 	snprintf(c->bearer_kind, sizeof(c->bearer_kind), "sim");
 	snprintf(c->bearer_path, sizeof(c->bearer_path), "/tmp/meshsim.sock");
 	c->pos[2] = 1.0;
+	c->uart_baud = 1000000;
+	c->uart_rtscts = true;
 	c->address = 0x0001;
 	c->uni_low = 0x0001;
 	c->uni_high = 0x7fff;
@@ -150,7 +154,34 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 			c->hci_dev = n;
 			return 0;
 		}
-		return fail(err, cap, line, "bearer must be sim:PATH or hci:N");
+		if (!strncmp(v, "uart:", 5)) {
+			if (!set_path(c->bearer_path, v + 5)) {
+				return fail(err, cap, line, "bearer uart:PATH needs a path");
+			}
+			snprintf(c->bearer_kind, sizeof(c->bearer_kind), "uart");
+			return 0;
+		}
+		return fail(err, cap, line, "bearer must be sim:PATH, hci:N or uart:PATH");
+	}
+	if (!strcmp(k, "uart_baud")) {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || n > 4000000 || !hci_io_baud_valid((uint32_t)n)) {
+			return fail(err, cap, line,
+				    "uart_baud must be a standard rate (9600 ... 4000000)");
+		}
+		c->uart_baud = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(k, "uart_flow")) {
+		if (strcmp(v, "rtscts") && strcmp(v, "none")) {
+			return fail(err, cap, line, "uart_flow must be rtscts or none");
+		}
+		c->uart_rtscts = !strcmp(v, "rtscts");
+		return 0;
 	}
 	if (!strcmp(k, "position")) {
 		double x, y, z;

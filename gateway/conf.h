@@ -11,9 +11,13 @@
  *   listen         [127.0.0.1:8080]      REST API and web page
  *   tls_cert, tls_key                    PEM files; both or neither
  *   web_root       [/usr/share/meshgw/web]
- *   bearer         [sim:/tmp/meshsim.sock]   sim:PATH or hci:N
- *   bearer_socket  [STATE/bearer.sock]   our own socket on the simulated air
- *   position       [0,0,1]               metres, on the simulated air
+ *   bearer         [sim:/tmp/meshsim.sock]   sim:PATH (meshsim's simulated air),
+ *                                        hci:N (controller hciN, HCI user channel) or
+ *                                        uart:PATH (an H4 controller on a serial port)
+ *   uart_baud      [1000000]             uart: a termios rate, 9600..4000000
+ *   uart_flow      [rtscts]              uart: rtscts | none
+ *   bearer_socket  [STATE/bearer.sock]   sim: our own socket on the simulated air
+ *   position       [0,0,1]               sim: metres, on the simulated air
  *   address        [0x0001]              the gateway's own unicast address
  *   unicast_range  [0x0001-0x7fff]       the gateway's range, address included; nodes
  *                                        get the lowest free addresses in it
@@ -41,9 +45,11 @@ struct gw_conf {
 	char tls_cert[GW_PATH_MAX];
 	char tls_key[GW_PATH_MAX];
 	char web_root[GW_PATH_MAX];
-	char bearer_kind[8]; /* "sim" or "hci" */
-	char bearer_path[GW_PATH_MAX];
+	char bearer_kind[8];           /* "sim", "hci" or "uart" */
+	char bearer_path[GW_PATH_MAX]; /* sim: meshsim's socket; uart: the serial port */
 	int hci_dev;
+	uint32_t uart_baud;
+	bool uart_rtscts;
 	char bearer_socket[GW_PATH_MAX];
 	double pos[3];
 	uint16_t address;

@@ -459,16 +459,23 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	}
 	bops.ctx = gw;
 	bops.rx = bearer_rx;
-	if (strcmp(conf->bearer_kind, "sim") != 0) {
-		log_warnx("bearer %s: only the simulated air (sim:PATH) is available in this build",
-			  conf->bearer_kind);
-		r = -ENOTSUP;
-		goto fail;
+	if (!strcmp(conf->bearer_kind, "sim")) {
+		gw->bearer = gw_bearer_sim_new(loop, conf->bearer_path, conf->bearer_socket,
+					       conf->pos, &bops, &r);
+	} else {
+		/* A controller: opened on the next iteration; a missing one is retried, and
+		 * its state shows in /healthz (the daemon stays up). */
+		struct gw_bearer_hci_conf hc = {0};
+
+		hc.uart = !strcmp(conf->bearer_kind, "uart");
+		hc.dev = conf->hci_dev;
+		hc.path = conf->bearer_path;
+		hc.baud = conf->uart_baud;
+		hc.rtscts = conf->uart_rtscts;
+		gw->bearer = gw_bearer_hci_new(loop, &hc, &bops, &r);
 	}
-	gw->bearer =
-	    gw_bearer_sim_new(loop, conf->bearer_path, conf->bearer_socket, conf->pos, &bops, &r);
 	if (!gw->bearer) {
-		log_warnx("bearer sim:%s: %s", conf->bearer_path, strerror(-r));
+		log_warnx("bearer %s:%s: %s", conf->bearer_kind, conf->bearer_path, strerror(-r));
 		goto fail;
 	}
 	r = gw_cmd_attach(gw);

@@ -14,6 +14,26 @@
 #include "gateway/log.h"
 #include "mesh/crypto.h"
 
+json_t *gw_bearer_state_json(const struct gw_bearer *b)
+{
+	struct gw_bearer_state st;
+	json_t *j;
+
+	gw_bearer_state(b, &st);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "kind", st.kind, "name", st.name, "state",
+		      gw_bearer_status_name(st.status), "reason", st.reason);
+	if (j && st.has_controller) {
+		json_object_set_new(
+		    j, "controller",
+		    json_pack("{s:i, s:i, s:i, s:s, s:s, s:i}", "hci_version", st.ctrl.hci_version,
+			      "hci_revision", st.ctrl.hci_revision, "manufacturer",
+			      st.ctrl.manufacturer, "manufacturer_name", st.ctrl.manufacturer_name,
+			      "advertising", st.ctrl.extended ? "extended" : "legacy",
+			      "advertising_sets", st.ctrl.adv_sets));
+	}
+	return j;
+}
+
 static const char *const op_states[] = {"pending", "running", "done", "failed", "cancelled"};
 
 static void cmd_network(struct gw *gw, struct gw_cmd *c)
@@ -58,12 +78,14 @@ static void cmd_network(struct gw *gw, struct gw_cmd *c)
 	store_appkeys_free(ak, n_ak);
 	mesh_net_iv_get(mesh_node_net(gw->node), &iv, &upd);
 	gw_cmd_complete(gw->q, c, 0,
-			json_pack("{s:s, s:I, s:b, s:i, s:{s:i, s:i}, s:{s:i, s:i}, s:o, s:o, s:I}",
+			json_pack("{s:s, s:I, s:b, s:i, s:{s:i, s:i}, s:{s:i, s:i}, s:o, s:o, s:I, "
+				  "s:o}",
 				  "mesh_uuid", gw_hex(net.uuid, 16, uuid), "iv_index",
 				  (json_int_t)iv, "iv_update", upd, "address", net.unicast,
 				  "unicast_range", "low", net.uni_low, "high", net.uni_high,
 				  "group_range", "low", net.grp_low, "high", net.grp_high,
-				  "net_keys", jn, "app_keys", ja, "nodes", (json_int_t)nodes),
+				  "net_keys", jn, "app_keys", ja, "nodes", (json_int_t)nodes,
+				  "bearer_state", gw_bearer_state_json(gw->bearer)),
 			NULL);
 }
 
@@ -513,10 +535,11 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_HEALTH:
 		gw_cmd_complete(
 		    gw->q, c, 0,
-		    json_pack("{s:s, s:s, s:I, s:b}", "status", "ok", "version", "0.1.0",
+		    json_pack("{s:s, s:s, s:I, s:b, s:o}", "status", "ok", "version", "0.1.0",
 			      "uptime_s",
 			      (json_int_t)((gw_loop_now(gw->loop) - gw->started_ms) / 1000),
-			      "bearer", gw_bearer_ready(gw->bearer)),
+			      "bearer", gw_bearer_ready(gw->bearer), "bearer_state",
+			      gw_bearer_state_json(gw->bearer)),
 		    NULL);
 		break;
 	case GW_CMD_NODE_REFRESH:

@@ -116,6 +116,8 @@ json_t *gw_time_json(uint64_t wall_ms);
 json_t *gw_node_json(const struct store_node *n);
 
 /* gw_cmd.c */
+/* The bearer's state as the API shows it (kind, name, state, reason, controller). */
+json_t *gw_bearer_state_json(const struct gw_bearer *b);
 int gw_cmd_attach(struct gw *gw);
 /* An operation as the API shows it (target: node address, or -1); NULL if unknown. */
 json_t *gw_op_json(struct gw *gw, uint64_t id, int target);

@@ -153,6 +153,20 @@ static void sess_abort(struct gw *gw, struct gw_sess *s, enum sess_state st, con
 	start_queued(gw);
 }
 
+/* " (bearer hci:0 down-reopening: controller gone: end of file)" while the bearer is not ready. */
+static void bearer_note(struct gw *gw, char *out, size_t cap)
+{
+	struct gw_bearer_state st;
+
+	out[0] = '\0';
+	if (gw_bearer_ready(gw->bearer)) {
+		return;
+	}
+	gw_bearer_state(gw->bearer, &st);
+	snprintf(out, cap, " (bearer %.40s %s%s%.80s)", st.name, gw_bearer_status_name(st.status),
+		 st.reason[0] ? ": " : "", st.reason);
+}
+
 static int sess_start(struct gw *gw, struct gw_sess *s)
 {
 	struct mesh_net *net = mesh_node_net(gw->node);
@@ -210,9 +224,10 @@ static void start_queued(struct gw *gw)
 			continue; /* its server has a link open: it waits for that one */
 		}
 		if (r) {
-			char msg[96];
+			char msg[160], note[128];
 
-			snprintf(msg, sizeof(msg), "cannot start: %s", strerror(-r));
+			bearer_note(gw, note, sizeof(note));
+			snprintf(msg, sizeof(msg), "cannot start: %s%s", strerror(-r), note);
 			sess_abort(gw, s, SESS_FAILED, msg);
 		}
 	}
@@ -532,7 +547,8 @@ static void on_done(struct gw *gw, struct gw_sess *s, const struct prov_result *
 static void on_failed(struct gw *gw, struct gw_sess *s, int err, uint8_t prov_err,
 		      uint8_t link_status)
 {
-	char msg[160];
+	char msg[160], note[160];
+	size_t n;
 
 	if (s->error[0]) {
 		/* Refused by the gateway itself (on_assign), with the reason. */
@@ -551,6 +567,12 @@ static void on_failed(struct gw *gw, struct gw_sess *s, int err, uint8_t prov_er
 			 strerror(-err), s->via);
 	} else {
 		snprintf(msg, sizeof(msg), "provisioning failed: %s", strerror(-err));
+	}
+	/* A session that failed while the radio was away says so: the cause is not the node. */
+	bearer_note(gw, note, sizeof(note));
+	n = strlen(msg);
+	if (note[0] && n < sizeof(msg) - 1) {
+		snprintf(msg + n, sizeof(msg) - n, "%s", note);
 	}
 	log_info("%s: %s", s->id, msg);
 	sess_abort(gw, s, SESS_FAILED, msg);

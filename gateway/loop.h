@@ -31,6 +31,16 @@ uint64_t gw_loop_now(const struct gw_loop *loop);
 /* Monotonic milliseconds read now (not cached). */
 uint64_t gw_clock_ms(void);
 
+/*
+ * Replaces the loop's clock (tests: a fake clock the test advances).  With a
+ * clock set, gw_loop_run_once() never waits for a timer that is not yet due
+ * by that clock: it waits at most max_wait_ms for file descriptors, so a test
+ * calls gw_loop_run_once(loop, 0) after moving its clock and nothing sleeps.
+ * fn NULL restores the monotonic clock.  now is re-read immediately.
+ */
+typedef uint64_t (*gw_clock_fn)(void *ctx);
+void gw_loop_set_clock(struct gw_loop *loop, gw_clock_fn fn, void *ctx);
+
 int gw_loop_fd_add(struct gw_loop *loop, int fd, uint32_t events, gw_fd_cb cb, void *ctx);
 int gw_loop_fd_mod(struct gw_loop *loop, int fd, uint32_t events);
 int gw_loop_fd_del(struct gw_loop *loop, int fd);

@@ -1,7 +1,7 @@
 /*
  * meshgw: the Bluetooth Mesh commissioning gateway daemon.
  *
- *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH]
+ *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH | hci:N | uart:PATH]
  *   meshgw [-f FILE] token create --role viewer|operator|admin [--name NAME]
  *
  * One event-loop thread owns the mesh stack and the inventory; the REST
@@ -43,7 +43,7 @@ struct daemon {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH]\n"
+	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH | hci:N | uart:PATH]\n"
 			"       meshgw [-f file] token create --role viewer|operator|admin "
 			"[--name name]\n");
 	exit(2);

@@ -74,6 +74,13 @@ Test(conf, bad_input_refused_unchanged)
 	    "tls_cert = /a.pem\n",
 	    "address = 0x0001\nunicast_range = 0x0100-0x0200\n",
 	    "position = 1,2\n",
+	    "bearer = hci:64\n",
+	    "bearer = hci:\n",
+	    "bearer = uart:\n",
+	    "uart_baud = 1234\n",
+	    "uart_baud = 8000000\n",
+	    "uart_baud = fast\n",
+	    "uart_flow = xonxoff\n",
 	};
 	size_t i;
 
@@ -88,6 +95,33 @@ Test(conf, bad_input_refused_unchanged)
 		cr_assert(strlen(err) > 0, "no message for: %s", bad[i]);
 		cr_assert_eq(memcmp(&c, &before, sizeof(c)), 0, "changed by: %s", bad[i]);
 	}
+}
+
+/* The controller bearers: hci:N, uart:PATH with its rate and flow control, and their defaults. */
+Test(conf, hci_and_uart_bearers)
+{
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_eq(c.uart_baud, 1000000);
+	cr_assert(c.uart_rtscts);
+	cr_assert_eq(gw_conf_parse("bearer = hci:1\n", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.bearer_kind, "hci");
+	cr_assert_eq(c.hci_dev, 1);
+	cr_assert_eq(gw_conf_parse("bearer = uart:/dev/ttyACM0\nuart_baud = 115200\n"
+				   "uart_flow = none\n",
+				   &c, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(c.bearer_kind, "uart");
+	cr_assert_str_eq(c.bearer_path, "/dev/ttyACM0");
+	cr_assert_eq(c.uart_baud, 115200);
+	cr_assert_not(c.uart_rtscts);
+	cr_assert_eq(
+	    gw_conf_parse("uart_baud = 4000000\nuart_flow = rtscts\n", &c, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(c.uart_baud, 4000000);
+	cr_assert(c.uart_rtscts);
 }
 
 /* A missing file is reported with its name. */

@@ -105,3 +105,33 @@ Test(loop, signal_through_loop)
 	cr_assert_eq(got, SIGUSR1);
 	gw_loop_free(l);
 }
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+/* With a fake clock, timers fire when the test moves the clock, and run_once(0) never waits. */
+Test(loop, fake_clock)
+{
+	struct gw_loop *l = gw_loop_new();
+	struct rec r = {0};
+
+	fake_now = 5000;
+	gw_loop_set_clock(l, fake_clock, NULL);
+	cr_assert_eq(gw_loop_now(l), 5000);
+	(void)gw_loop_timer_at(l, 5000 + 60000, rec_timer, &r);
+	cr_assert_eq(gw_loop_run_once(l, 0), 0);
+	cr_assert_eq(r.n, 0);
+	fake_now += 59999;
+	cr_assert_eq(gw_loop_run_once(l, 0), 0);
+	cr_assert_eq(r.n, 0);
+	fake_now += 1;
+	cr_assert_eq(gw_loop_run_once(l, 0), 0);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(gw_loop_now(l), 65000);
+	gw_loop_free(l);
+}

@@ -61,6 +61,12 @@ test('the 202 provisioning answer and the health body validate', () => {
   assert.equal(validateResponse('POST', '/api/v1/provisioning', 202,
     { sessions: [{ ...session, state: 'bogus' }] }).valid, false);
   assert.equal(validateResponse('GET', '/healthz', 200, { status: 'ok', version: '0.1.0', uptime_s: 3 }).valid, true);
+  const bs = { kind: 'hci', name: 'hci:0', state: 'down-reopening', reason: 'controller gone: end of file',
+    controller: { hci_version: 8, hci_revision: 0, manufacturer: 89, manufacturer_name: 'Nordic Semiconductor ASA',
+      advertising: 'legacy', advertising_sets: 1 } };
+  const h = { status: 'ok', version: '0.1.0', uptime_s: 3, bearer: false, bearer_state: bs };
+  assert.equal(validateResponse('GET', '/healthz', 200, h).valid, true);
+  assert.equal(validateResponse('GET', '/healthz', 200, { ...h, bearer_state: { ...bs, state: 'asleep' } }).valid, false);
 });
 
 test('undescribed statuses and paths are reported', () => {
