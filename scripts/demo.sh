@@ -5,7 +5,13 @@
 # prints the URL, the token and curl examples.  Stays in the foreground;
 # Ctrl-C stops both cleanly.
 #
+# meshgw reaches the air the way it reaches a real radio: through its HCI bearer
+# (`bearer = uart:PATH`) on meshsim's virtual LE controller, a pty speaking H4
+# (sim/PORTS.md, "HCI port"), a 5.x controller with 4 extended advertising sets.
+#
 #   scripts/demo.sh
+#   BEARER=legacy scripts/demo.sh      the virtual controller as a legacy-only 4.2 controller
+#   BEARER=sim scripts/demo.sh         meshgw's direct bearer on meshsim's native port
 #   PORT=8081 scripts/demo.sh          another HTTP port
 #   KEEP_STATE=1 scripts/demo.sh       keep the previous run's network (the
 #                                      simulated devices still start unprovisioned)
@@ -17,6 +23,14 @@ scenario=sim/scenarios/office.json
 # office.json's native port: the gateway joins the air there, at the port's position.
 air_sock=/tmp/meshsim.sock
 air_pos=0,5,1
+bearer=${BEARER:-ext}
+case "$bearer" in
+ext | legacy | sim) ;;
+*)
+	echo "demo: BEARER=$bearer: expected ext, legacy or sim" >&2
+	exit 2
+	;;
+esac
 
 scripts/deps.sh demo
 
@@ -35,6 +49,19 @@ if [ -z "${KEEP_STATE:-}" ]; then
 	rm -rf "$dir"
 fi
 mkdir -p -m 700 "$dir/state"
+hci=$dir/hci0
+if [ "$bearer" = sim ]; then
+	bearer_line="bearer = sim:$air_sock"
+	sim_args=()
+	radio=$air_sock
+else
+	profile=ext:4
+	[ "$bearer" = legacy ] && profile=legacy
+	bearer_line="bearer = uart:$hci"
+	# The virtual controller stands at the native port's position: the same radio.
+	sim_args=(--hci-port "$hci@$air_pos,$profile")
+	radio=$hci
+fi
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 	echo "demo: 127.0.0.1:$port is in use (another demo?); try PORT=8081 $0" >&2
@@ -45,7 +72,7 @@ cat >"$dir/meshgw.conf" <<EOF
 # Written by scripts/demo.sh; keys are described in gateway/conf.h.
 state_dir = $dir/state
 listen = 127.0.0.1:$port
-bearer = sim:$air_sock
+$bearer_line
 position = $air_pos
 web_root = $root/web
 max_sessions = 8
@@ -72,10 +99,10 @@ trap 'exit 0' INT TERM HUP
 # script, which then stops meshgw first (Link Close, inventory flushed) and
 # meshsim second.
 
-setsid "$b"/meshsim -s "$scenario" --ctl "$dir/meshsim.ctl" 2>"$dir/meshsim.log" &
+setsid "$b"/meshsim -s "$scenario" --ctl "$dir/meshsim.ctl" "${sim_args[@]}" 2>"$dir/meshsim.log" &
 sim_pid=$!
 for _ in $(seq 100); do
-	[ -S "$air_sock" ] && break
+	[ -e "$radio" ] && break
 	kill -0 "$sim_pid" 2>/dev/null || { cat "$dir/meshsim.log" >&2; exit 1; }
 	sleep 0.1
 done
@@ -104,6 +131,7 @@ token=$("$b"/meshgw -f "$dir/meshgw.conf" token create --role operator --name "d
 cat <<EOF
 
   meshgw demo: meshsim with $scenario (60 devices on 3 floors) and meshgw on it
+  Radio:      $bearer_line$( [ "$bearer" = sim ] || echo " (meshsim's virtual controller, $profile)")
 
   Web page:   http://127.0.0.1:$port/
   Token:      $token   (operator)

@@ -27,6 +27,17 @@ export const meshsimBin = path.join(buildDir, 'meshsim');
 
 // Generous ceilings: they bound a hung run, they are not performance claims.
 export const START_TIMEOUT_MS = 20000;
+
+/*
+ * The gateway's radio in these tests: "sim" (meshgw's direct bearer on meshsim's native
+ * port), or meshgw's HCI bearer (`bearer = uart:PATH`) on meshsim's virtual controller
+ * (sim/PORTS.md, "HCI port") as a legacy-only 4.2 controller ("hci-legacy") or a 5.x
+ * controller with extended advertising sets ("hci-ext").  IT_BEARER picks the default;
+ * startWorld({bearer}) overrides it.
+ */
+export const BEARERS = ['sim', 'hci-legacy', 'hci-ext'];
+export const defaultBearer = process.env.IT_BEARER || 'sim';
+if (!BEARERS.includes(defaultBearer)) throw new Error(`IT_BEARER=${defaultBearer}: expected one of ${BEARERS.join(', ')}`);
 export const STEP_TIMEOUT_MS = 60000;
 
 /** Polls fn() until it returns a truthy value (returned) or the deadline passes (throws). */
@@ -192,9 +203,11 @@ process.on('exit', () => {
  * copy of the scenario before meshsim reads it).  Returns the world object
  * described below.
  */
-export async function startWorld({ scenario = 'small.json', gwConf = {}, debug = true, editScenario } = {}) {
+export async function startWorld({ scenario = 'small.json', gwConf = {}, debug = true, editScenario,
+  bearer = defaultBearer, hci = {} } = {}) {
+  if (!BEARERS.includes(bearer)) throw new Error(`bearer ${bearer}: expected one of ${BEARERS.join(', ')}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'meshgw-integ-'));
-  const w = new World(dir, scenario, gwConf, debug, editScenario);
+  const w = new World(dir, scenario, gwConf, debug, editScenario, bearer, hci);
   try {
     await w.startSim();
     w.port = await freePort();
@@ -211,8 +224,10 @@ export async function startWorld({ scenario = 'small.json', gwConf = {}, debug =
 }
 
 class World {
-  constructor(dir, scenario, gwConf, debug, editScenario) {
+  constructor(dir, scenario, gwConf, debug, editScenario, bearer, hci) {
     this.dir = dir;
+    this.bearer = bearer;
+    this.hciPath = path.join(dir, 'hci0');
     this.debug = debug;
     this.airSock = path.join(dir, 'air.sock');
     this.ctlSock = path.join(dir, 'ctl.sock');
@@ -224,6 +239,16 @@ class World {
     const s = JSON.parse(readFileSync(path.join(root, 'sim/scenarios', scenario), 'utf8'));
     s.ports.native.path = this.airSock;
     for (const d of s.devices) delete d.state_file;
+    if (bearer !== 'sim') {
+      // The virtual controller stands where the gateway's native port stood: the same radio.
+      s.ports.hci = [{
+        path: this.hciPath,
+        position: { ...s.ports.native.position },
+        profile: bearer === 'hci-legacy' ? 'legacy' : 'extended',
+        ...(bearer === 'hci-ext' ? { adv_sets: 4 } : {}),
+        ...hci,
+      }];
+    }
     if (editScenario) editScenario(s);
     this.scenario = s;
     // As a package would create /var/lib/meshgw: `meshgw token create` needs the directory.
@@ -270,7 +295,7 @@ class World {
     const kv = {
       state_dir: this.stateDir,
       listen: `127.0.0.1:${this.port}`,
-      bearer: `sim:${this.airSock}`,
+      bearer: this.bearer === 'sim' ? `sim:${this.airSock}` : `uart:${this.hciPath}`,
       web_root: path.join(root, 'web'),
       max_sessions: 8,
       ...this.gwConf,

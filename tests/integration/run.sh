@@ -7,6 +7,12 @@
 #   tests/integration/run.sh
 #   BUILD_DIR=build-asan tests/integration/run.sh
 #   KEEP_TMP=1 tests/integration/run.sh    keep logs and state under $TMPDIR/meshgw-integ-*
+#   IT_BEARERS=sim tests/integration/run.sh     only the first pass
+#
+# The first pass runs every test on meshgw's direct sim bearer (hci.test.mjs sets up
+# its own virtual controllers).  Then the full commissioning flow (gateway.test.mjs,
+# rpr.test.mjs) runs again through meshgw's HCI bearer on meshsim's virtual
+# controller, once as a legacy-only 4.2 controller and once with extended advertising.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export BUILD_DIR=${BUILD_DIR:-build}
@@ -19,4 +25,12 @@ done
 if [ ! -d node_modules ]; then
 	npm ci --no-audit --no-fund
 fi
-exec node --test tests/integration/
+bearers=${IT_BEARERS:-sim hci-legacy hci-ext}
+for b in $bearers; do
+	echo "== integration tests, bearer $b"
+	if [ "$b" = sim ]; then
+		IT_BEARER=sim node --test tests/integration/
+	else
+		IT_BEARER=$b node --test tests/integration/gateway.test.mjs tests/integration/rpr.test.mjs
+	fi
+done
