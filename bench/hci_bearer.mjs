@@ -70,7 +70,7 @@ for (let run = 0; run < runs; run++) {
       const one = await measure(w, bearer, near.slice(0, 1));
       const eight = await measure(w, bearer, near.slice(1, 9));
       const st = (await w.api('GET', '/healthz')).body.bearer_state || {};
-      rows.push({ bearer, run, one, eight, ctrl: st.controller ? `${st.controller.advertising} x${st.controller.adv_sets}` : '-' });
+      rows.push({ bearer, run, one, eight, ctrl: st.controller ? `${st.controller.advertising} x${st.controller.advertising_sets}` : '-' });
     } finally {
       await w.close();
     }
