@@ -140,6 +140,21 @@ enum gw_cmd_type {
 	 *   composition of page 128 becomes page 0 and models are bound again). */
 	GW_CMD_NODE_REFRESH,
 
+	/* GET /api/v1/cdb {partial: bool} -> the network as a Mesh CDB 1.0.1
+	 *   document (gateway/cdb.h); with keys (admin) unless partial, then
+	 *   without any key and "partial": true (viewer). */
+	GW_CMD_CDB_EXPORT,
+	/* POST /api/v1/cdb {document: the CDB 1.0.0/1.0.1 document (the raw
+	 *   request body), dry_run: bool, provisioner?: UUID to continue as}
+	 *   -> {dry_run, mode: "take-over"|"merge", nodes:{added, unchanged,
+	 *   excluded}, net_keys_added, app_keys_added, provisioners_added,
+	 *   groups_added, scenes_added, exclusions_added, address,
+	 *   address_changed, unicast_range:{low,high}, group_range:{low,high},
+	 *   iv_index, adopted, restart_required} (admin).  Errors: -EINVAL
+	 *   (shape: the detail names the JSON pointer), -EDOM (inconsistent
+	 *   document), -EEXIST (conflicts with the inventory), -EBUSY. */
+	GW_CMD_CDB_IMPORT,
+
 	GW_CMD_MAX
 };
 

@@ -137,6 +137,10 @@ extern const struct pb_remote_ops gw_pbr_ops;
 extern const struct rpr_cli_ops gw_rpr_ops;
 extern const struct prov_adv_ops gw_prov_ops;
 
+/* gw_cdb.c */
+void gw_cmd_cdb_export(struct gw *gw, struct gw_cmd *c);
+void gw_cmd_cdb_import(struct gw *gw, struct gw_cmd *c);
+
 /* gw_node.c */
 void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c);
 void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c);
