@@ -453,6 +453,15 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 	}
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > body_limit(api, rq)) {
+		if (rq->route->flags & API_ROUTE_DOCUMENT) {
+			/*
+			 * A document is large: a client still sending megabytes would see the
+			 * connection reset rather than an early answer, so the body is read and
+			 * discarded (within the bound of on_request) and 413 comes at the end.
+			 */
+			rq->too_large = true;
+			return MHD_YES;
+		}
 		return too_large(rq, c, api);
 	}
 	if (rq->route->cmd == API_CMD_EVENTS) {

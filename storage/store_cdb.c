@@ -1162,8 +1162,13 @@ static int add_node(struct store *s, const struct store_cdb_node *n)
 	if (!rc && n->has_comp) {
 		uint16_t feat = 0;
 
+		/*
+		 * With the composition known, a feature not marked unsupported (2) is
+		 * supported: BlueZ writes only the 2s, as the export does for a state it
+		 * has not read.
+		 */
 		for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
-			if (n->feat[f] == 0 || n->feat[f] == 1) {
+			if (n->feat[f] != 2) {
 				feat |= (uint16_t)(1u << f);
 			}
 		}
