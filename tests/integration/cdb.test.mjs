@@ -12,11 +12,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { startWorld, waitFor, root } from './harness.mjs';
+import { launch, watchedPage, problems } from '../web/browser.mjs';
 
 const schema = JSON.parse(readFileSync(path.join(root, 'tests/cdb/cdb-schema.json'), 'utf8'));
 const ajv = new Ajv04({ allErrors: true, strict: false });
@@ -362,3 +363,56 @@ for (const fx of fixtures) {
     });
   });
 }
+
+// The page: "Export for hand-over" downloads the document; "Import a network" previews
+// (dry run) and then imports a file, here the nRF Mesh fixture, whose light then answers.
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+describe('hand-over on the page (Chromium)', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
+  let w;
+  let browser;
+  const file = path.join(root, 'tests/cdb/fixtures/nrf-mesh-1.0.1.json');
+  const doc = fixture('nrf-mesh-1.0.1.json');
+
+  before(async () => {
+    w = await startWorld({ scenario: 'small.json', editScenario: (s) => provisionedBy(doc, path.dirname(s.ports.native.path))(s) });
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  test('export for hand-over, then import a network with a preview', async () => {
+    const page = await watchedPage(browser, 1280, 900);
+    page.setDefaultTimeout(30000);
+    await page.goto(new URL('/', w.base).href);
+    await page.getByLabel('API token').fill(w.tokens.admin);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('#network-summary dt').first().waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export for hand-over' }).click(),
+    ]);
+    const saved = path.join(w.dir, download.suggestedFilename());
+    await download.saveAs(saved);
+    const exported = JSON.parse(readFileSync(saved, 'utf8'));
+    assertSchema(exported, 'the file the page saved');
+    assert.match(exported.netKeys[0].key, /^[0-9A-F]{32}$/);
+    await page.locator('#cdb-export-status', { hasText: 'Saved' }).waitFor();
+
+    await page.setInputFiles('#cdb-file', file);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('#cdb-import-result', { hasText: 'Take over this network' }).waitFor();
+    assert.match(await page.locator('#cdb-import-result').textContent(), /3 added/);
+    assert.equal((await w.ok('GET', '/api/v1/nodes', { token: w.tokens.viewer })).items.length, 0, 'a preview changes nothing');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await waitFor(async () => (await page.locator('#network-summary').textContent()).toLowerCase()
+      .includes(doc.meshUUID.toLowerCase()), { what: 'the network summary showing the imported mesh UUID' });
+    const light = doc.nodes.find((n) => uuidHex(n.UUID) === w.device('light-noob').uuid);
+    await switchLight(w, hex4(light.unicastAddress));
+    await page.screenshot({ path: path.join(w.dir, 'cdb-import.png'), fullPage: true });
+    assert.deepEqual(problems, [], 'no console error or page exception');
+    await page.close();
+  });
+});
