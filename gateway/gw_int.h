@@ -19,6 +19,7 @@
 #include "mesh/prov_adv.h"
 #include "mesh/rpr_cli.h"
 #include "storage/store.h"
+#include "storage/store_cdb.h"
 
 #define GW_SESS_MAX 64
 #define GW_DEVKEY_CACHE 8

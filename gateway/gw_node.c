@@ -483,11 +483,66 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 	return 0;
 }
 
+/* Heartbeat states as the Mesh CDB export writes them (store_cdb.h). */
+static void record_hb(struct gw *gw, uint16_t node, const struct cfg_msg *rsp)
+{
+	struct store_cdb_node n = {0};
+
+	if (rsp->op == CFG_OP_HB_PUB_STATUS) {
+		const struct cfg_hb_pub *p = &rsp->hb_pub;
+
+		/* The period in seconds: 2^(log - 1), 0 for log 0 (§4.2.17.4). */
+		n.has_hb_pub = p->dst != 0;
+		n.hb_pub_dst = p->dst;
+		n.hb_pub_period = p->period_log ? 1u << (p->period_log - 1) : 0;
+		n.hb_pub_ttl = p->ttl;
+		n.hb_pub_idx = p->net_idx;
+		n.hb_pub_features = p->features & 0xf;
+		(void)store_cdb_node_hb_set(gw->st, node, true, &n);
+	} else {
+		n.has_hb_sub = rsp->hb_sub.src != 0 && rsp->hb_sub.dst != 0;
+		n.hb_sub_src = rsp->hb_sub.src;
+		n.hb_sub_dst = rsp->hb_sub.dst;
+		(void)store_cdb_node_hb_set(gw->st, node, false, &n);
+	}
+}
+
 /* Record what a successful status changed, so the inventory follows the node. */
 static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
 		   const struct cfg_msg *rsp)
 {
 	switch (rsp->op) {
+	/* States the node reports: kept for the Mesh CDB export. */
+	case CFG_OP_DEFAULT_TTL_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_DEFAULT_TTL, rsp->state.val);
+		break;
+	case CFG_OP_BEACON_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_BEACON, rsp->state.val);
+		break;
+	case CFG_OP_NET_TRANSMIT_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_NET_TX, rsp->state.val);
+		break;
+	case CFG_OP_GATT_PROXY_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_PROXY, rsp->state.val);
+		break;
+	case CFG_OP_FRIEND_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_FRIEND, rsp->state.val);
+		break;
+	case CFG_OP_RELAY_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_RELAY,
+					       rsp->relay.relay | (uint32_t)rsp->relay.retransmit
+								      << 8);
+		break;
+	case CFG_OP_HB_PUB_STATUS:
+		if (rsp->hb_pub.status == CFG_STATUS_SUCCESS) {
+			record_hb(gw, node, rsp);
+		}
+		break;
+	case CFG_OP_HB_SUB_STATUS:
+		if (rsp->hb_sub.status == CFG_STATUS_SUCCESS) {
+			record_hb(gw, node, rsp);
+		}
+		break;
 	case CFG_OP_COMP_STATUS:
 		(void)gw_store_comp(gw, node, rsp->comp.page, rsp->comp.data, rsp->comp.data_len);
 		break;

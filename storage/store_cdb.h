@@ -172,6 +172,28 @@ void store_cdb_free(struct store_cdb *doc);
  */
 int store_cdb_read(struct store *s, bool with_keys, struct store_cdb **out);
 
+/*
+ * What the gateway learns about a node outside its composition, kept for the
+ * export (a CDB member is written only when its value is known).  These are
+ * observations (a Config Server's status, how the node was provisioned), not
+ * configuration changes: not audited.  -ENOENT for no active node at addr.
+ */
+enum store_cdb_state {
+	STORE_CDB_SECURE,      /* v: 1 provisioned with OOB authentication, 0 without */
+	STORE_CDB_DEFAULT_TTL, /* v: 0, 2..127 */
+	STORE_CDB_BEACON,      /* v: Secure Network Beacon state 0/1 */
+	STORE_CDB_NET_TX,      /* v: the Network Transmit octet (count | steps << 3) */
+	STORE_CDB_RELAY,       /* v: Relay state 0/1/2 | Relay Retransmit octet << 8 */
+	STORE_CDB_PROXY,       /* v: GATT Proxy state 0/1/2 */
+	STORE_CDB_FRIEND,      /* v: Friend state 0/1/2 */
+};
+int store_cdb_node_state_set(struct store *s, uint16_t addr, enum store_cdb_state what, uint32_t v);
+/*
+ * Heartbeat Publication (pub true) or Subscription from n's hb fields
+ * (has_hb_pub/has_hb_sub false clears it).
+ */
+int store_cdb_node_hb_set(struct store *s, uint16_t addr, bool pub, const struct store_cdb_node *n);
+
 /* Audit a full export (the hand-over package holds every key). */
 int store_cdb_audit_export(struct store *s);
 

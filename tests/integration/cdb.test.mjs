@@ -158,6 +158,7 @@ describe('Mesh CDB hand-over (small.json)', () => {
     await w.waitOp(rm.id);
 
     // Full export (admin) and partial export (viewer), both valid against the schema.
+    const ttlRead = (await configure(w, light)).value;
     const full = await w.ok('GET', '/api/v1/cdb', { token: admin() });
     assertSchema(full, 'the full export');
     assert.equal(full.version, '1.0.1');
@@ -168,6 +169,8 @@ describe('Mesh CDB hand-over (small.json)', () => {
     const m = lightNode.elements[0].models.find((x) => x.modelId === '1000');
     assert.deepEqual(m.bind, [0], 'the automatic configuration bound the OnOff Server');
     assert.equal(lightNode.configComplete, true);
+    assert.equal(lightNode.security, 'insecure', 'light-noob was provisioned without OOB');
+    assert.equal(full.nodes.find((n) => hex4(n.unicastAddress) === addr['light-static16']).security, 'secure');
     assert.deepEqual(lightNode.elements.map((e) => e.location), ['0100', '0101']);
     assert.deepEqual(full.networkExclusions.map((e) => e.addresses).flat(), [addr['sensor-static32'].toString(16).padStart(4, '0').toUpperCase()]);
     const partialRes = await w.api('GET', '/api/v1/cdb?partial=true', { token: w.tokens.viewer });
@@ -177,6 +180,9 @@ describe('Mesh CDB hand-over (small.json)', () => {
     assert.doesNotMatch(partialRes.text, /[0-9a-fA-F]{32}/, 'no 32-hex-digit key in the partial export');
     const denied = await w.api('GET', '/api/v1/cdb', { token: w.tokens.viewer });
     assert.equal(denied.status, 403);
+    // A state read from a node is exported once known, and only then.
+    assert.equal(lightNode.defaultTTL, ttlRead);
+    assert.equal(full.nodes.find((n) => hex4(n.unicastAddress) === addr['light-static16']).defaultTTL, undefined);
     // The export is audited and logged, never with a key in the log.
     const log = w.gw.log();
     assert.match(log, /network exported with keys \(Mesh CDB\) by/);
@@ -208,7 +214,8 @@ describe('Mesh CDB hand-over (small.json)', () => {
       { what: 'version', edit: (d) => { d.version = '2.0.0'; }, status: 400, detail: /^\/version: must be "1\.0\.0" or "1\.0\.1"/ },
       { what: 'no DevKey', edit: (d) => { delete d.nodes[0].deviceKey; }, status: 400, detail: /^\/nodes\/0\/deviceKey: required member missing/ },
       { what: 'bad key', edit: (d) => { d.appKeys[0].key = 'xyz'; }, status: 400, detail: /^\/appKeys\/0\/key: must be 32 hex digits/ },
-      { what: 'overlapping elements', edit: (d) => { d.nodes[1].unicastAddress = (hex4(d.nodes[0].unicastAddress) + 1).toString(16).padStart(4, '0'); }, status: 422, detail: /^\/nodes\/1\/unicastAddress: elements .* overlap \/nodes\/0/ },
+      // (Both lights have two elements: the same address collides however meshgw placed them.)
+      { what: 'overlapping elements', edit: (d) => { d.nodes[1].unicastAddress = d.nodes[0].unicastAddress; }, status: 422, detail: /^\/nodes\/[01]\/unicastAddress: elements .* overlap \/nodes\/[01] / },
       { what: 'AppKey on a missing NetKey', edit: (d) => { d.appKeys[0].boundNetKey = 7; }, status: 422, detail: /^\/appKeys\/0\/boundNetKey: no NetKey 7/ },
       { what: 'duplicate UUID', edit: (d) => { d.nodes[1].UUID = d.nodes[0].UUID; }, status: 422, detail: /^\/nodes\/1\/UUID: the same device is \/nodes\/0/ },
       { what: 'node key index missing', edit: (d) => { d.nodes[0].appKeys.push({ index: 9, updated: false }); }, status: 422, detail: /^\/nodes\/0\/appKeys\/\d+: no AppKey 9/ },
@@ -245,6 +252,17 @@ describe('Mesh CDB hand-over (small.json)', () => {
     assert.notEqual(res.address, full.provisioners[0].unicastAddress && hex4(full.provisioners[0].unicastAddress),
       'nor the address of the provisioner it replaces');
 
+    // The re-export right after the import: the same nodes, keys and exclusions.
+    const again = await w.ok('GET', '/api/v1/cdb', { token: admin() });
+    assertSchema(again, 'the export after the import');
+    assert.deepEqual(again.nodes, full.nodes, 'nodes, elements, models, bindings, subscriptions, publications');
+    assert.deepEqual(again.netKeys.map(({ timestamp, ...k }) => k), full.netKeys.map(({ timestamp, ...k }) => k));
+    assert.deepEqual(again.appKeys, full.appKeys);
+    const excl = (d) => d.networkExclusions.flatMap((e) => e.addresses.map((a) => `${e.ivIndex}:${a}`)).sort();
+    const replaced = `0:${full.provisioners[0].unicastAddress}`;
+    assert.deepEqual(excl(again), [...excl(full), replaced].sort(),
+      'the exclusions, plus the replaced provisioner\'s own address');
+
     // Controllable (OnOff, with the imported AppKey) and configurable (Config, DevKey) at once.
     await switchLight(w, addr['light-noob']);
     await switchLight(w, addr['light-static16'] + 1);
@@ -256,15 +274,11 @@ describe('Mesh CDB hand-over (small.json)', () => {
     assert.deepEqual(afterInv.nodes, before.nodes);
     assert.deepEqual(afterInv.details, before.details);
     assert.deepEqual(afterInv.keys, before.keys);
-    const again = await w.ok('GET', '/api/v1/cdb', { token: admin() });
-    assertSchema(again, 'the export after the import');
-    assert.deepEqual(again.nodes, full.nodes, 'nodes, elements, models, bindings, subscriptions, publications');
-    assert.deepEqual(again.netKeys.map(({ timestamp, ...k }) => k), full.netKeys.map(({ timestamp, ...k }) => k));
-    assert.deepEqual(again.appKeys, full.appKeys);
-    const excl = (d) => d.networkExclusions.flatMap((e) => e.addresses.map((a) => `${e.ivIndex}:${a}`)).sort();
-    const replaced = `0:${full.provisioners[0].unicastAddress}`;
-    assert.deepEqual(excl(again), [...excl(full), replaced].sort(),
-      'the exclusions, plus the replaced provisioner\'s own address');
+    const ttl16 = again.nodes.find((n) => hex4(n.unicastAddress) === addr['light-static16']);
+    assert.equal(ttl16.defaultTTL, undefined);
+    const learnt = (await w.ok('GET', '/api/v1/cdb', { token: admin() })).nodes
+      .find((n) => hex4(n.unicastAddress) === addr['light-static16']);
+    assert.equal(typeof learnt.defaultTTL, 'number', 'the Default TTL read after the import is exported');
 
     // A new device gets an address no node, exclusion or old provisioner has.
     const { done: more } = await w.provision(['sensor-static32']);

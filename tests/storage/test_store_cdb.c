@@ -101,6 +101,41 @@ Test(store_cdb, read, .fini = teardown)
 	cr_assert_eq(d->nodes[1].feat[STORE_CDB_FEAT_PROXY], -1);
 	cr_assert_eq(d->n_excl, 1);
 	cr_assert_eq(d->excl[0].addr, 0x0005);
+	store_cdb_free(d);
+
+	/* States learnt from Config Server answers and provisioning appear once known. */
+	{
+		struct store_cdb_node hb = {.has_hb_pub = true,
+					    .hb_pub_dst = 0xc003,
+					    .hb_pub_period = 16,
+					    .hb_pub_ttl = 7,
+					    .hb_pub_features = 1};
+
+		cr_assert_eq(store_cdb_node_state_set(a.s, 0x0002, STORE_CDB_SECURE, 1), 0);
+		cr_assert_eq(store_cdb_node_state_set(a.s, 0x0002, STORE_CDB_DEFAULT_TTL, 9), 0);
+		/* 3 transmissions every 30 ms: count 2, steps 2. */
+		cr_assert_eq(store_cdb_node_state_set(a.s, 0x0002, STORE_CDB_NET_TX, 2 | 2 << 3),
+			     0);
+		cr_assert_eq(
+		    store_cdb_node_state_set(a.s, 0x0002, STORE_CDB_RELAY, 1 | (1 | 1 << 3) << 8),
+		    0);
+		cr_assert_eq(store_cdb_node_hb_set(a.s, 0x0002, true, &hb), 0);
+		cr_assert_eq(store_cdb_node_state_set(a.s, 0x0099, STORE_CDB_BEACON, 1), -ENOENT);
+	}
+	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	cr_assert(d->nodes[0].secure);
+	cr_assert_not(d->nodes[1].secure);
+	cr_assert_eq(d->nodes[0].default_ttl, 9);
+	cr_assert_eq(d->nodes[1].default_ttl, -1, "not known");
+	cr_assert_eq(d->nodes[0].net_tx_count, 3);
+	cr_assert_eq(d->nodes[0].net_tx_interval, 30);
+	cr_assert_eq(d->nodes[0].feat[STORE_CDB_FEAT_RELAY], 1);
+	cr_assert_eq(d->nodes[0].relay_count, 2);
+	cr_assert_eq(d->nodes[0].relay_interval, 20);
+	cr_assert(d->nodes[0].has_hb_pub);
+	cr_assert_eq(d->nodes[0].hb_pub_dst, 0xc003);
+	cr_assert_eq(d->nodes[0].hb_pub_period, 16);
+	cr_assert_not(d->nodes[0].has_hb_sub);
 	cr_assert_eq(store_cdb_read(a.s, false, &p), 0);
 	cr_assert(p->partial);
 	cr_assert_not(p->nodes[0].has_devkey);
