@@ -272,6 +272,33 @@ static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, st
 	return send_json(c, status, res, "application/json", NULL, NULL);
 }
 
+/*
+ * A body member named like a path parameter (the subscription "address" of
+ * POST /api/v1/nodes/{address}/config) is kept under "_body" before the path
+ * parameter replaces it, so the core can still read it (gw_cmd.h).
+ */
+static void keep_shadowed(json_t *args, json_t *params)
+{
+	json_t *shadow = NULL, *v;
+	const char *key;
+
+	json_object_foreach(params, key, v)
+	{
+		json_t *mine = json_object_get(args, key);
+
+		(void)v;
+		if (mine) {
+			if (!shadow) {
+				shadow = json_object();
+			}
+			json_object_set(shadow, key, mine);
+		}
+	}
+	if (shadow) {
+		json_object_set_new(args, "_body", shadow);
+	}
+}
+
 /* A document route: the body is one JSON object handed to the core as "document". */
 static enum MHD_Result finish_document(struct api *api, struct MHD_Connection *c, struct req *rq)
 {
@@ -354,6 +381,7 @@ static enum MHD_Result finish(struct api *api, struct MHD_Connection *c, struct 
 			       "the full export holds every key and needs the admin role; "
 			       "?partial=true gives it without keys");
 	}
+	keep_shadowed(args, rq->params);
 	/* Path parameters last: they win over any same-named member. */
 	json_object_update(args, rq->params);
 	return run_command(api, c, rq, args);

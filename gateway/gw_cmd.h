@@ -8,7 +8,9 @@
  * checks meaning (a node that does not exist, a key index in use).
  *
  * Arguments: cmd->args is a JSON object holding the path parameters, the
- * query parameters and the request body fields, as listed per command.
+ * query parameters and the request body fields, as listed per command.  A
+ * body field named like a path parameter is replaced by it and kept as
+ * args._body.NAME (the "address" of a subscription or publication).
  * Result: cmd->status 0 and cmd->result the response body, or a negative
  * errno and cmd->detail a sentence for the problem response.  A result with
  * a member "_http_status" (integer) overrides the default 200 (e.g. 202

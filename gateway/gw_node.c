@@ -380,6 +380,8 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 	}
 	(void)need_model;
 #define I(k) json_integer_value(json_object_get(a, k))
+/* The body's own "address", which the path's node address displaced (gw_cmd.h). */
+#define BODY_ADDR() json_integer_value(json_object_get(json_object_get(a, "_body"), "address"))
 #define B(k) json_is_true(json_object_get(a, k))
 	if (!strcmp(op, "composition_get")) {
 		m->op = CFG_OP_COMP_GET;
@@ -411,18 +413,25 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 	} else if (!strcmp(op, "publication_set")) {
 		m->op = CFG_OP_MODEL_PUB_SET;
 		m->model_pub.elem_addr = ea;
-		m->model_pub.pub_addr = (uint16_t)I("address");
+		m->model_pub.pub_addr = (uint16_t)BODY_ADDR();
 		m->model_pub.app_idx = (uint16_t)I("app_index");
 		m->model_pub.ttl =
 		    json_object_get(a, "ttl") ? (uint8_t)I("ttl") : CFG_PUB_TTL_DEFAULT;
 		m->model_pub.period = (uint8_t)I("period");
-		m->model_pub.retransmit = (uint8_t)I("retransmit");
+		/* {count 0..7, interval_ms 50..1600}: count | (interval / 50 - 1) << 3 (§4.2.3). */
+		if (json_is_object(json_object_get(a, "retransmit"))) {
+			json_t *rt = json_object_get(a, "retransmit");
+			json_int_t cnt = json_integer_value(json_object_get(rt, "count"));
+			json_int_t ms = json_integer_value(json_object_get(rt, "interval_ms"));
+
+			m->model_pub.retransmit = (uint8_t)(cnt | ((ms / 50 - 1) & 31) << 3);
+		}
 		m->model_pub.model = mid;
 	} else if (!strcmp(op, "subscription_add") || !strcmp(op, "subscription_delete")) {
 		m->op = !strcmp(op, "subscription_add") ? CFG_OP_MODEL_SUB_ADD
 							: CFG_OP_MODEL_SUB_DELETE;
 		m->model_sub.elem_addr = ea;
-		m->model_sub.addr = (uint16_t)I("address");
+		m->model_sub.addr = (uint16_t)BODY_ADDR();
 		m->model_sub.model = mid;
 	} else if (!strcmp(op, "subscription_list")) {
 		m->op = mid.vendor ? CFG_OP_VND_MODEL_SUB_GET : CFG_OP_SIG_MODEL_SUB_GET;
@@ -479,6 +488,7 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 		return -EINVAL;
 	}
 #undef I
+#undef BODY_ADDR
 #undef B
 	return 0;
 }

@@ -150,9 +150,17 @@ describe('Mesh CDB hand-over (small.json)', () => {
     await waitFor(async () => (await nodesOf(w)).every((n) => n.state === 'configured'),
       { what: 'every node configured' });
 
-    // (Subscriptions and publications cannot be set through POST /nodes/{address}/config:
-    // the path's "address" overrides the body's, see the report; the fixtures carry them.)
+    // A subscription and a publication, set through the API, so that both travel too.
     const light = addr['light-noob'];
+    for (const body of [
+      { op: 'subscription_add', element: 0, model: 0x1000, address: 0xc001 },
+      { op: 'publication_set', element: 0, model: 0x1000, address: 0xc002, app_index: 0, ttl: 5,
+        period: 0x41, retransmit: { count: 1, interval_ms: 100 } },
+    ]) {
+      const r = await w.ok('POST', `/api/v1/nodes/${light}/config`, { token: w.tokens.operator, body });
+      assert.equal(r.status, 0, `${body.op}: ${JSON.stringify(r)}`);
+      assert.equal(r.address, body.address, `${body.op}: the body's address, not the node's`);
+    }
     // A removed node: its addresses go onto the exclusion list.
     const rm = await w.ok('DELETE', `/api/v1/nodes/${addr['sensor-static32']}`, { token: w.tokens.operator }, [202]);
     await w.waitOp(rm.id);
@@ -168,6 +176,10 @@ describe('Mesh CDB hand-over (small.json)', () => {
     const lightNode = full.nodes.find((n) => hex4(n.unicastAddress) === light);
     const m = lightNode.elements[0].models.find((x) => x.modelId === '1000');
     assert.deepEqual(m.bind, [0], 'the automatic configuration bound the OnOff Server');
+    assert.deepEqual(m.subscribe, ['C001']);
+    // period 0x41: 1 step of 1 s; retransmit: 1 retransmission every 100 ms.
+    assert.deepEqual(m.publish, { address: 'C002', index: 0, ttl: 5, period: { numberOfSteps: 1, resolution: 1000 },
+      credentials: 0, retransmit: { count: 1, interval: 100 } });
     assert.equal(lightNode.configComplete, true);
     assert.equal(lightNode.security, 'insecure', 'light-noob was provisioned without OOB');
     assert.equal(full.nodes.find((n) => hex4(n.unicastAddress) === addr['light-static16']).security, 'secure');
