@@ -299,6 +299,31 @@ describe('Mesh CDB hand-over (small.json)', () => {
     assert.ok(!excl(again).some((x) => hex4(x.split(':')[1]) === a));
     assert.ok(!full.nodes.some((n) => hex4(n.unicastAddress) <= a && a < hex4(n.unicastAddress) + n.elements.length));
     await waitFor(async () => (await nodesOf(w)).length === 3, { what: 'three nodes' });
+
+    // Merge: the same network from another provisioner (same meshUUID and keys) with a node
+    // of its own: that node is added, the known ones are left alone, and meshgw's range
+    // moves out of the newcomer's.
+    const other = structuredClone(again);
+    const phone = { low: 0x7000, high: 0x70ff };
+    // (The phone's tool made room for itself: meshgw's entry no longer reaches 0x7000.)
+    other.provisioners[0].allocatedUnicastRange = [{ lowAddress: '0001', highAddress: '6FFF' }];
+    other.provisioners.push({ provisionerName: 'phone', UUID: '6A1B2C3D-4E5F-4061-8273-94A5B6C7D8E9',
+      allocatedUnicastRange: [{ lowAddress: '7000', highAddress: '70FF' }], allocatedGroupRange: [], allocatedSceneRange: [] });
+    other.nodes.push({ ...structuredClone(other.nodes[0]), UUID: '0F1E2D3C-4B5A-4697-8877-665544332211',
+      name: 'phone lamp', unicastAddress: '7001', deviceKey: '00112233445566778899AABBCCDDEEFF' });
+    const merged = await w.ok('POST', '/api/v1/cdb', { token: admin(), body: other });
+    assert.equal(merged.mode, 'merge');
+    assert.deepEqual(merged.nodes, { added: 1, unchanged: 2, excluded: 0 });
+    assert.equal(merged.provisioners_added, 1);
+    assert.ok(!overlaps(merged.unicast_range, phone), `${JSON.stringify(merged.unicast_range)} clear of the phone's range`);
+    assert.equal((await nodesOf(w)).length, 4);
+    // The same document again: nothing new; a different DevKey for the phone's node: 409.
+    const twice = await w.ok('POST', '/api/v1/cdb', { token: admin(), body: other });
+    assert.deepEqual(twice.nodes, { added: 0, unchanged: 3, excluded: 0 });
+    other.nodes.at(-1).deviceKey = 'FFEEDDCCBBAA99887766554433221100';
+    const clash = await w.api('POST', '/api/v1/cdb', { token: admin(), body: other });
+    assert.equal(clash.status, 409);
+    assert.match(clash.body.detail, /^\/nodes\/2: this UUID is node 0x7001 in the inventory/);
   });
 });
 
