@@ -7,8 +7,10 @@
  * dashes.  Members whose value the inventory does not know are left out
  * where the profile allows it; the required ones take a neutral value:
  *   - names of keys and elements the gateway created: "NetKey N"/"AppKey N";
- *   - "security" of a node the gateway provisioned: "insecure" unless known
- *     to be secure (the gateway does not record the authentication used);
+ *   - "security": "secure" when the node was provisioned with OOB
+ *     authentication, as recorded at provisioning (store_cdb.h); nodes
+ *     provisioned before meshgw recorded it say "insecure", the value that
+ *     promises less;
  *   - node key lists "updated": false (no Key Refresh in progress);
  *   - element "location" 0x0000 ("unknown" in the GATT Namespace) when the
  *     composition has not been read.
