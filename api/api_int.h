@@ -20,13 +20,23 @@
 
 /* The route needs the admin role when its query has export=true. */
 #define API_ROUTE_EXPORT_ADMIN 0x1u
+/* The route needs the admin role unless its query has partial=true. */
+#define API_ROUTE_PARTIAL_VIEWER 0x2u
+/*
+ * The body is a whole document passed to the core as args "document" (a JSON
+ * object, not checked against a schema here), up to API_DOC_BODY_LIMIT bytes
+ * (413 beyond).
+ */
+#define API_ROUTE_DOCUMENT 0x4u
+#define API_DOC_BODY_LIMIT (4u * 1024u * 1024u)
 
 struct api_route {
 	const char *method;
 	const char *path; /* template: "/api/v1/nodes/{address}/composition/{page}" */
 	enum api_role role;
 	int cmd;                /* enum gw_cmd_type, or API_CMD_EVENTS */
-	const struct vs *body;  /* VS_OBJECT/VS_TAGGED; NULL: no body accepted */
+	const struct vs *body;  /* VS_OBJECT/VS_TAGGED; NULL: no body accepted (unless
+				 * API_ROUTE_DOCUMENT) */
 	const struct vs *query; /* VS_OBJECT of query parameters; NULL: none */
 	unsigned status;        /* default success status */
 	unsigned flags;

@@ -54,6 +54,7 @@ static const struct errmap errmap[] = {
     ROW(ENOKEY, 500),       /* the master key cannot decrypt the stored keys */
     ROW(ENAMETOOLONG, 500), /* a configured path is too long */
     ROW(EADDRINUSE, 500),   /* a listening port is taken (start-up only) */
+    ROW(EDOM, 422),         /* a well-formed document that contradicts itself (Mesh CDB) */
 };
 #undef ROW
 
@@ -76,6 +77,7 @@ static const struct statusmap statusmap[] = {
     {409, "urn:meshgw:problem:conflict", "Conflict"},
     {413, "urn:meshgw:problem:too-large", "Content too large"},
     {415, "urn:meshgw:problem:unsupported-media-type", "Unsupported media type"},
+    {422, "urn:meshgw:problem:unprocessable", "Inconsistent content"},
     {500, "urn:meshgw:problem:internal", "Internal error"},
     {501, "urn:meshgw:problem:not-supported", "Not supported"},
     {502, "urn:meshgw:problem:node-error", "The node misbehaved"},

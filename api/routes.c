@@ -291,6 +291,19 @@ static const struct vs_field f_appkey[] = {
 };
 static const struct vs b_appkey = {.type = VS_OBJECT, .fields = f_appkey};
 
+/* Mesh CDB hand-over. */
+static const struct vs_field f_cdb_export[] = {
+    {"partial", &s_bool, false, "false"},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs q_cdb_export = {.type = VS_OBJECT, .fields = f_cdb_export};
+static const struct vs_field f_cdb_import[] = {
+    {"dry_run", &s_bool, false, "false"},
+    {"provisioner", &s_uuid, false, NULL},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs q_cdb_import = {.type = VS_OBJECT, .fields = f_cdb_import};
+
 /* GET /api/v1/operations */
 static const struct vs_field f_page_query[] = {
     {"limit", &s_limit, false, "50"},
@@ -342,6 +355,10 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/keys/app", V, GW_CMD_APPKEY_LIST, NULL, &q_export, 200,
      API_ROUTE_EXPORT_ADMIN},
     {"POST", "/api/v1/keys/app", A, GW_CMD_APPKEY_CREATE, &b_appkey, NULL, 201, 0},
+
+    {"GET", "/api/v1/cdb", V, GW_CMD_CDB_EXPORT, NULL, &q_cdb_export, 200,
+     API_ROUTE_PARTIAL_VIEWER},
+    {"POST", "/api/v1/cdb", A, GW_CMD_CDB_IMPORT, NULL, &q_cdb_import, 200, API_ROUTE_DOCUMENT},
 
     {"GET", "/api/v1/operations", V, GW_CMD_OP_LIST, NULL, &q_page, 200, 0},
     {"GET", "/api/v1/operations/{id}", V, GW_CMD_OP_GET, NULL, NULL, 200, 0},

@@ -545,6 +545,12 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_NODE_REFRESH:
 		gw_cmd_node_refresh(gw, c);
 		break;
+	case GW_CMD_CDB_EXPORT:
+		gw_cmd_cdb_export(gw, c);
+		break;
+	case GW_CMD_CDB_IMPORT:
+		gw_cmd_cdb_import(gw, c);
+		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);
 		break;

@@ -8,7 +8,9 @@
  * checks meaning (a node that does not exist, a key index in use).
  *
  * Arguments: cmd->args is a JSON object holding the path parameters, the
- * query parameters and the request body fields, as listed per command.
+ * query parameters and the request body fields, as listed per command.  A
+ * body field named like a path parameter is replaced by it and kept as
+ * args._body.NAME (the "address" of a subscription or publication).
  * Result: cmd->status 0 and cmd->result the response body, or a negative
  * errno and cmd->detail a sentence for the problem response.  A result with
  * a member "_http_status" (integer) overrides the default 200 (e.g. 202
@@ -139,6 +141,21 @@ enum gw_cmd_type {
 	 *   a new DevKey; a new address (the old one is excluded); the
 	 *   composition of page 128 becomes page 0 and models are bound again). */
 	GW_CMD_NODE_REFRESH,
+
+	/* GET /api/v1/cdb {partial: bool} -> the network as a Mesh CDB 1.0.1
+	 *   document (gateway/cdb.h); with keys (admin) unless partial, then
+	 *   without any key and "partial": true (viewer). */
+	GW_CMD_CDB_EXPORT,
+	/* POST /api/v1/cdb {document: the CDB 1.0.0/1.0.1 document (the raw
+	 *   request body), dry_run: bool, provisioner?: UUID to continue as}
+	 *   -> {dry_run, mode: "take-over"|"merge", nodes:{added, unchanged,
+	 *   excluded}, net_keys_added, app_keys_added, provisioners_added,
+	 *   groups_added, scenes_added, exclusions_added, address,
+	 *   address_changed, unicast_range:{low,high}, group_range:{low,high},
+	 *   iv_index, adopted, restart_required} (admin).  Errors: -EINVAL
+	 *   (shape: the detail names the JSON pointer), -EDOM (inconsistent
+	 *   document), -EEXIST (conflicts with the inventory), -EBUSY. */
+	GW_CMD_CDB_IMPORT,
 
 	GW_CMD_MAX
 };

@@ -19,6 +19,7 @@
 #include "mesh/prov_adv.h"
 #include "mesh/rpr_cli.h"
 #include "storage/store.h"
+#include "storage/store_cdb.h"
 
 #define GW_SESS_MAX 64
 #define GW_DEVKEY_CACHE 8
@@ -138,6 +139,10 @@ void gw_cmd_node_refresh(struct gw *gw, struct gw_cmd *c);
 extern const struct pb_remote_ops gw_pbr_ops;
 extern const struct rpr_cli_ops gw_rpr_ops;
 extern const struct prov_adv_ops gw_prov_ops;
+
+/* gw_cdb.c */
+void gw_cmd_cdb_export(struct gw *gw, struct gw_cmd *c);
+void gw_cmd_cdb_import(struct gw *gw, struct gw_cmd *c);
 
 /* gw_node.c */
 void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c);

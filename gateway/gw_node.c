@@ -380,6 +380,8 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 	}
 	(void)need_model;
 #define I(k) json_integer_value(json_object_get(a, k))
+/* The body's own "address", which the path's node address displaced (gw_cmd.h). */
+#define BODY_ADDR() json_integer_value(json_object_get(json_object_get(a, "_body"), "address"))
 #define B(k) json_is_true(json_object_get(a, k))
 	if (!strcmp(op, "composition_get")) {
 		m->op = CFG_OP_COMP_GET;
@@ -411,18 +413,25 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 	} else if (!strcmp(op, "publication_set")) {
 		m->op = CFG_OP_MODEL_PUB_SET;
 		m->model_pub.elem_addr = ea;
-		m->model_pub.pub_addr = (uint16_t)I("address");
+		m->model_pub.pub_addr = (uint16_t)BODY_ADDR();
 		m->model_pub.app_idx = (uint16_t)I("app_index");
 		m->model_pub.ttl =
 		    json_object_get(a, "ttl") ? (uint8_t)I("ttl") : CFG_PUB_TTL_DEFAULT;
 		m->model_pub.period = (uint8_t)I("period");
-		m->model_pub.retransmit = (uint8_t)I("retransmit");
+		/* {count 0..7, interval_ms 50..1600}: count | (interval / 50 - 1) << 3 (§4.2.3). */
+		if (json_is_object(json_object_get(a, "retransmit"))) {
+			json_t *rt = json_object_get(a, "retransmit");
+			json_int_t cnt = json_integer_value(json_object_get(rt, "count"));
+			json_int_t ms = json_integer_value(json_object_get(rt, "interval_ms"));
+
+			m->model_pub.retransmit = (uint8_t)(cnt | ((ms / 50 - 1) & 31) << 3);
+		}
 		m->model_pub.model = mid;
 	} else if (!strcmp(op, "subscription_add") || !strcmp(op, "subscription_delete")) {
 		m->op = !strcmp(op, "subscription_add") ? CFG_OP_MODEL_SUB_ADD
 							: CFG_OP_MODEL_SUB_DELETE;
 		m->model_sub.elem_addr = ea;
-		m->model_sub.addr = (uint16_t)I("address");
+		m->model_sub.addr = (uint16_t)BODY_ADDR();
 		m->model_sub.model = mid;
 	} else if (!strcmp(op, "subscription_list")) {
 		m->op = mid.vendor ? CFG_OP_VND_MODEL_SUB_GET : CFG_OP_SIG_MODEL_SUB_GET;
@@ -479,8 +488,33 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 		return -EINVAL;
 	}
 #undef I
+#undef BODY_ADDR
 #undef B
 	return 0;
+}
+
+/* Heartbeat states as the Mesh CDB export writes them (store_cdb.h). */
+static void record_hb(struct gw *gw, uint16_t node, const struct cfg_msg *rsp)
+{
+	struct store_cdb_node n = {0};
+
+	if (rsp->op == CFG_OP_HB_PUB_STATUS) {
+		const struct cfg_hb_pub *p = &rsp->hb_pub;
+
+		/* The period in seconds: 2^(log - 1), 0 for log 0 (§4.2.17.4). */
+		n.has_hb_pub = p->dst != 0;
+		n.hb_pub_dst = p->dst;
+		n.hb_pub_period = p->period_log ? 1u << (p->period_log - 1) : 0;
+		n.hb_pub_ttl = p->ttl;
+		n.hb_pub_idx = p->net_idx;
+		n.hb_pub_features = p->features & 0xf;
+		(void)store_cdb_node_hb_set(gw->st, node, true, &n);
+	} else {
+		n.has_hb_sub = rsp->hb_sub.src != 0 && rsp->hb_sub.dst != 0;
+		n.hb_sub_src = rsp->hb_sub.src;
+		n.hb_sub_dst = rsp->hb_sub.dst;
+		(void)store_cdb_node_hb_set(gw->st, node, false, &n);
+	}
 }
 
 /* Record what a successful status changed, so the inventory follows the node. */
@@ -488,6 +522,37 @@ static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
 		   const struct cfg_msg *rsp)
 {
 	switch (rsp->op) {
+	/* States the node reports: kept for the Mesh CDB export. */
+	case CFG_OP_DEFAULT_TTL_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_DEFAULT_TTL, rsp->state.val);
+		break;
+	case CFG_OP_BEACON_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_BEACON, rsp->state.val);
+		break;
+	case CFG_OP_NET_TRANSMIT_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_NET_TX, rsp->state.val);
+		break;
+	case CFG_OP_GATT_PROXY_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_PROXY, rsp->state.val);
+		break;
+	case CFG_OP_FRIEND_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_FRIEND, rsp->state.val);
+		break;
+	case CFG_OP_RELAY_STATUS:
+		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_RELAY,
+					       rsp->relay.relay | (uint32_t)rsp->relay.retransmit
+								      << 8);
+		break;
+	case CFG_OP_HB_PUB_STATUS:
+		if (rsp->hb_pub.status == CFG_STATUS_SUCCESS) {
+			record_hb(gw, node, rsp);
+		}
+		break;
+	case CFG_OP_HB_SUB_STATUS:
+		if (rsp->hb_sub.status == CFG_STATUS_SUCCESS) {
+			record_hb(gw, node, rsp);
+		}
+		break;
 	case CFG_OP_COMP_STATUS:
 		(void)gw_store_comp(gw, node, rsp->comp.page, rsp->comp.data, rsp->comp.data_len);
 		break;

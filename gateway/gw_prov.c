@@ -534,6 +534,9 @@ static void on_done(struct gw *gw, struct gw_sess *s, const struct prov_result *
 		sess_abort(gw, s, SESS_FAILED, msg);
 		return;
 	}
+	/* For the Mesh CDB "security": provisioned with OOB authentication or without. */
+	(void)store_cdb_node_state_set(gw->st, n.unicast, STORE_CDB_SECURE,
+				       s->auth_method != PROV_AUTH_NO_OOB);
 	s->addr = res->data.unicast;
 	s->input_value[0] = '\0';
 	log_info("provisioned node 0x%04x (%u elements)%s", s->addr, res->elements,

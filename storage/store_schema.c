@@ -132,8 +132,49 @@ static const char v2[] = "ALTER TABLE nodes ADD COLUMN cand_key BLOB;"
 			 " created_ms INTEGER NOT NULL,"
 			 " revoked_ms INTEGER);";
 
+/*
+ * Mesh Configuration Database (CDB) hand-over: what a CDB document holds
+ * that the inventory had no place for, so that an imported network exports
+ * again without losing it.  The gateway's own provisioner UUID is made once
+ * per network row (a trigger, since ALTER TABLE cannot add a random default).
+ */
+static const char v3[] =
+    "ALTER TABLE network ADD COLUMN name TEXT NOT NULL DEFAULT 'meshgw';"
+    "ALTER TABLE network ADD COLUMN prov_uuid BLOB;"
+    "UPDATE network SET prov_uuid = randomblob(16);"
+    "CREATE TRIGGER network_prov_uuid AFTER INSERT ON network WHEN NEW.prov_uuid IS NULL"
+    " BEGIN UPDATE network SET prov_uuid = randomblob(16) WHERE id = NEW.id; END;"
+    "ALTER TABLE netkeys ADD COLUMN name TEXT;"
+    "ALTER TABLE netkeys ADD COLUMN min_secure INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE appkeys ADD COLUMN name TEXT;"
+    "ALTER TABLE elements ADD COLUMN name TEXT;"
+    /* Per-node states the gateway does not read itself; NULL = unknown. */
+    "CREATE TABLE node_cdb ("
+    " node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
+    " secure INTEGER NOT NULL DEFAULT 0, comp_known INTEGER NOT NULL DEFAULT 0,"
+    " feat_relay INTEGER, feat_proxy INTEGER, feat_friend INTEGER, feat_lpn INTEGER,"
+    " beacon INTEGER, default_ttl INTEGER,"
+    " net_tx_count INTEGER, net_tx_interval INTEGER,"
+    " relay_count INTEGER, relay_interval INTEGER,"
+    " hb_pub_dst INTEGER, hb_pub_period INTEGER, hb_pub_ttl INTEGER, hb_pub_idx INTEGER,"
+    " hb_pub_features INTEGER, hb_sub_src INTEGER, hb_sub_dst INTEGER);"
+    /* Other provisioners of the network and their allocated ranges (kind 0 unicast,
+     * 1 group, 2 scene). */
+    "CREATE TABLE cdb_provisioners ("
+    " id INTEGER PRIMARY KEY, uuid BLOB NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " addr INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE cdb_ranges ("
+    " prov_id INTEGER NOT NULL REFERENCES cdb_provisioners(id) ON DELETE CASCADE,"
+    " kind INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL);"
+    "CREATE TABLE cdb_groups ("
+    " id INTEGER PRIMARY KEY, addr INTEGER NOT NULL, label BLOB, name TEXT NOT NULL,"
+    " parent INTEGER NOT NULL, parent_label BLOB);"
+    "CREATE TABLE cdb_scenes ("
+    " number INTEGER PRIMARY KEY, name TEXT NOT NULL, addrs BLOB NOT NULL);";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
+    {"schema 3: Mesh Configuration Database hand-over", v3},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

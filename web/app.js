@@ -329,6 +329,97 @@ function enterNetwork() {
 }
 $('network-refresh').addEventListener('click', (ev) => busy(ev.target, loadNetwork));
 
+// Hand-over: export (a file to download) and import (preview, then apply).
+function downloadJson(doc, name) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+  const a = $('cdb-download');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+async function exportCdb(partial) {
+  showError('cdb-export-error', null);
+  $('cdb-export-status').textContent = '';
+  try {
+    const doc = await api('GET', `/api/v1/cdb${partial ? '?partial=true' : ''}`);
+    const stamp = new Date().toISOString().slice(0, 10);
+    const name = `meshgw-${(doc.meshName || 'network').replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}${partial ? '-partial' : ''}.json`;
+    downloadJson(doc, name);
+    $('cdb-export-status').textContent = `Saved ${name}: ${doc.nodes.length} node(s), ` +
+      `${doc.netKeys.length} NetKey(s), ${doc.appKeys.length} AppKey(s)${partial ? ', no keys' : ''}.`;
+  } catch (err) {
+    showError('cdb-export-error', err);
+  }
+}
+
+let cdbDoc = null; // the parsed file, waiting for its import
+
+function importSummary(r) {
+  const rows = [
+    ['What', r.mode === 'take-over' ? 'Take over this network (it replaces the gateway\'s empty one)'
+      : 'Merge into the gateway\'s network (same mesh UUID)', 'full'],
+    ['Nodes', `${r.nodes.added} added, ${r.nodes.unchanged} already known, ${r.nodes.excluded} excluded`],
+    ['Keys', `${r.net_keys_added} NetKey(s), ${r.app_keys_added} AppKey(s) added`],
+    ['Other provisioners', String(r.provisioners_added)],
+    ['Groups / scenes', `${r.groups_added} / ${r.scenes_added}`],
+    ['Excluded addresses', String(r.exclusions_added)],
+    ['Gateway address', `${addr(r.address)}${r.address_changed ? ' (moves)' : ''}`],
+    ['Gateway unicast range', `${addr(r.unicast_range.low)} – ${addr(r.unicast_range.high)}`],
+    ['Gateway group range', `${addr(r.group_range.low)} – ${addr(r.group_range.high)}`],
+    ['IV Index', String(r.iv_index)],
+  ];
+  if (r.restart_required) rows.push(['Note', 'Restart meshgw to use the imported keys.', 'full']);
+  dlRows($('cdb-import-result'), rows);
+  $('cdb-import-result').hidden = false;
+}
+
+async function readCdbFile() {
+  cdbDoc = null;
+  $('cdb-preview').disabled = true;
+  $('cdb-apply').disabled = true;
+  $('cdb-import-result').hidden = true;
+  showError('cdb-import-error', null);
+  const f = $('cdb-file').files[0];
+  if (!f) return;
+  if (f.size > 4 * 1024 * 1024) {
+    showError('cdb-import-error', new Error('The file is over the 4 MiB the gateway accepts.'));
+    return;
+  }
+  try {
+    cdbDoc = JSON.parse(await f.text());
+    $('cdb-preview').disabled = false;
+  } catch (e) {
+    showError('cdb-import-error', new Error(`Not a JSON file: ${e.message}`));
+  }
+}
+
+async function importCdb(dryRun) {
+  showError('cdb-import-error', null);
+  try {
+    const r = await api('POST', `/api/v1/cdb${dryRun ? '?dry_run=true' : ''}`, cdbDoc);
+    importSummary(r);
+    $('cdb-apply').disabled = !dryRun;
+    if (!dryRun) {
+      $('cdb-file').value = '';
+      $('cdb-preview').disabled = true;
+      cdbDoc = null;
+      loadNetwork();
+    }
+  } catch (err) {
+    $('cdb-apply').disabled = true;
+    showError('cdb-import-error', err);
+  }
+}
+
+$('cdb-export').addEventListener('click', (ev) => busy(ev.target, () => exportCdb(false)));
+$('cdb-export-partial').addEventListener('click', (ev) => busy(ev.target, () => exportCdb(true)));
+$('cdb-file').addEventListener('change', readCdbFile);
+$('cdb-preview').addEventListener('click', (ev) => busy(ev.target, () => importCdb(true)));
+// Import is enabled only by a successful preview: the preview is the confirmation.
+$('cdb-apply').addEventListener('click', (ev) => busy(ev.target, () => importCdb(false)));
+
 // ---------------------------------------------------------------- (b) scan
 
 // uuid -> {data, row, sel, name, method, ...controls}

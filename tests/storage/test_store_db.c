@@ -85,7 +85,8 @@ Test(store_db, newer_schema_refused)
 	cr_assert_eq(err, -EPROTO);
 	cr_assert_not_null(strstr(store_strerror(err), "newer"));
 	/* Reopen a valid one so teardown has something to close. */
-	fx_sql(&f, "PRAGMA user_version = 2");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_version());
+	fx_sql(&f, sql);
 	fx_open(&f);
 }
 

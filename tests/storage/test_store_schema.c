@@ -35,8 +35,8 @@ Test(store_schema, fresh_database_is_current, .fini = teardown)
 }
 
 /*
- * A version-1 database with a node in it (made by taking version 2's
- * additions away again) is migrated on open, and the node survives.
+ * A version-1 database with a node in it (made by taking the additions of
+ * versions 2 and 3 away again) is migrated on open, and the node survives.
  */
 Test(store_schema, migrates_version_1, .fini = teardown)
 {
@@ -44,13 +44,19 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	struct store_audit *log;
 	uint8_t hash[32] = {1}, dk[16], want[16];
 	size_t n_log;
-	int runs[2] = {0};
+	int runs[3] = {0};
 
 	fx_init(&f);
 	cr_assert_eq(fx_node(f.s, 0x0010, 3, 77), 0);
 	fx_close(&f);
-	fx_sql(&f, "DROP TABLE tokens; ALTER TABLE nodes DROP COLUMN cand_key;"
-		   " PRAGMA user_version = 1");
+	fx_sql(&f,
+	       "DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE cdb_provisioners;"
+	       " DROP TABLE cdb_groups; DROP TABLE cdb_scenes; DROP TRIGGER network_prov_uuid;"
+	       " ALTER TABLE network DROP COLUMN name; ALTER TABLE network DROP COLUMN prov_uuid;"
+	       " ALTER TABLE netkeys DROP COLUMN name; ALTER TABLE netkeys DROP COLUMN min_secure;"
+	       " ALTER TABLE appkeys DROP COLUMN name; ALTER TABLE elements DROP COLUMN name;"
+	       " DROP TABLE tokens; ALTER TABLE nodes DROP COLUMN cand_key;"
+	       " PRAGMA user_version = 1");
 	cr_assert_eq(user_version(f.db), 1);
 	fx_open(&f);
 	cr_assert_eq(user_version(f.db), store_schema_version());
@@ -66,7 +72,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(store_token_add(f.s, "t", STORE_ROLE_ADMIN, hash), 0);
 
 	cr_assert_eq(store_audit_list(f.s, 0, 0, &log, &n_log), 0);
-	/* Step 1 ran once (at creation), step 2 twice (creation, then this migration). */
+	/* Step 1 ran once (at creation), steps 2 and 3 twice (creation, then this migration). */
 	for (size_t i = 0; i < n_log; i++) {
 		if (strcmp(log[i].what, "schema.migrate") == 0) {
 			runs[log[i].target[8] - '1']++;
@@ -75,6 +81,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	free(log);
 	cr_assert_eq(runs[0], 1);
 	cr_assert_eq(runs[1], 2);
+	cr_assert_eq(runs[2], 2);
 }
 
 /* A migration step that fails leaves the database at its old version. */

@@ -1,0 +1,865 @@
+/*
+ * Mesh CDB import side (cdb.h): the shape check that turns a JSON document
+ * into records, and the consistency check of those records.
+ *
+ * Every error names the JSON pointer of the member at fault.  Unknown
+ * members are ignored, as the public tools do (BlueZ keeps "token" and
+ * "ivIndex" beside the profile's members).
+ */
+#include "gateway/cdb.h"
+#include "gateway/cdb_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t cdb_push(struct cx *c, const char *key)
+{
+	size_t old = c->len;
+	int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "/%s", key);
+
+	if (n > 0) {
+		c->len =
+		    c->len + (size_t)n < sizeof(c->path) ? c->len + (size_t)n : sizeof(c->path) - 1;
+	}
+	return old;
+}
+
+size_t cdb_push_i(struct cx *c, size_t i)
+{
+	char k[24];
+
+	snprintf(k, sizeof(k), "%zu", i);
+	return cdb_push(c, k);
+}
+
+void cdb_pop(struct cx *c, size_t old)
+{
+	c->len = old;
+	c->path[old] = '\0';
+}
+
+int cdb_fail(struct cx *c, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	if (!c->failed) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		snprintf(c->err, c->cap, "%s: %s", c->len ? c->path : "/", msg);
+		c->failed = true;
+	}
+	return -EINVAL;
+}
+
+/* --- Scalars ------------------------------------------------------------- */
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9') {
+		return ch - '0';
+	}
+	ch = tolower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Exactly 2 * n hex digits into out. */
+bool cdb_unhex(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	if (len != 2 * n) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			return false;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/* Member key of obj; NULL when absent (and an error when required). */
+json_t *cdb_member(struct cx *c, const json_t *obj, const char *key, bool required)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v && required) {
+		size_t o = cdb_push(c, key);
+
+		cdb_fail(c, "required member missing");
+		cdb_pop(c, o);
+	}
+	return v;
+}
+
+int cdb_get_hex4(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
+		 uint16_t *out)
+{
+	json_t *v = cdb_member(c, obj, key, required);
+	uint8_t b[2];
+	size_t o;
+	int r = 0;
+
+	if (present) {
+		*present = v != NULL;
+	}
+	if (!v) {
+		return required ? -EINVAL : 0;
+	}
+	o = cdb_push(c, key);
+	if (!json_is_string(v) ||
+	    !cdb_unhex(json_string_value(v), json_string_length(v), b, sizeof(b))) {
+		r = cdb_fail(c, "must be 4 hex digits");
+	} else {
+		*out = (uint16_t)(b[0] << 8 | b[1]);
+	}
+	cdb_pop(c, o);
+	return r;
+}
+
+/* A 16-bit address, or a 32-hex-digit Label UUID when label is not NULL. */
+int cdb_addr_or_label(struct cx *c, const json_t *v, uint16_t *addr, bool *has_label,
+		      uint8_t label[16])
+{
+	uint8_t b[2];
+
+	if (json_is_string(v) && json_string_length(v) == 4 &&
+	    cdb_unhex(json_string_value(v), 4, b, sizeof(b))) {
+		*addr = (uint16_t)(b[0] << 8 | b[1]);
+		if (has_label) {
+			*has_label = false;
+		}
+		return 0;
+	}
+	if (label && json_is_string(v) &&
+	    cdb_unhex(json_string_value(v), json_string_length(v), label, 16)) {
+		*has_label = true;
+		*addr = 0;
+		return 0;
+	}
+	return cdb_fail(c, label ? "must be 4 hex digits or a 32-hex-digit Label UUID"
+				 : "must be 4 hex digits");
+}
+
+int cdb_get_key(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
+		uint8_t out[16])
+{
+	json_t *v = cdb_member(c, obj, key, required);
+	size_t o;
+	int r = 0;
+
+	if (present) {
+		*present = v != NULL;
+	}
+	if (!v) {
+		return required ? -EINVAL : 0;
+	}
+	o = cdb_push(c, key);
+	if (!json_is_string(v) ||
+	    !cdb_unhex(json_string_value(v), json_string_length(v), out, 16)) {
+		r = cdb_fail(c, "must be 32 hex digits");
+	}
+	cdb_pop(c, o);
+	return r;
+}
+
+/* A UUID: 32 hex digits, or 8-4-4-4-12 with dashes (nRF Mesh, BlueZ). */
+int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[16])
+{
+	json_t *v = cdb_member(c, obj, key, true);
+	const char *s;
+	char hex[33];
+	size_t len, k = 0, o;
+	int r = 0;
+
+	if (!v) {
+		return -EINVAL;
+	}
+	o = cdb_push(c, key);
+	s = json_string_value(v);
+	len = s ? json_string_length(v) : 0;
+	if (s && len == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-') {
+		for (size_t i = 0; i < len && k < 32; i++) {
+			if (i != 8 && i != 13 && i != 18 && i != 23) {
+				hex[k++] = s[i];
+			}
+		}
+	} else if (s && len == 32) {
+		memcpy(hex, s, 32);
+		k = 32;
+	}
+	if (k != 32 || !cdb_unhex(hex, 32, out, 16)) {
+		r = cdb_fail(c, "must be a UUID (32 hex digits, dashes allowed as 8-4-4-4-12)");
+	}
+	cdb_pop(c, o);
+	return r;
+}
+
+int cdb_get_int(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
+		long long lo, long long hi, long long *out)
+{
+	json_t *v = cdb_member(c, obj, key, required);
+	size_t o;
+	int r = 0;
+
+	if (present) {
+		*present = v != NULL;
+	}
+	if (!v) {
+		return required ? -EINVAL : 0;
+	}
+	o = cdb_push(c, key);
+	if (!json_is_integer(v)) {
+		r = cdb_fail(c, "must be an integer");
+	} else if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		r = cdb_fail(c, "must be %lld..%lld", lo, hi);
+	} else {
+		*out = json_integer_value(v);
+	}
+	cdb_pop(c, o);
+	return r;
+}
+
+int cdb_get_bool(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
+		 bool *out)
+{
+	json_t *v = cdb_member(c, obj, key, required);
+	size_t o;
+	int r = 0;
+
+	if (present) {
+		*present = v != NULL;
+	}
+	if (!v) {
+		return required ? -EINVAL : 0;
+	}
+	o = cdb_push(c, key);
+	if (!json_is_boolean(v)) {
+		r = cdb_fail(c, "must be true or false");
+	} else {
+		*out = json_is_true(v);
+	}
+	cdb_pop(c, o);
+	return r;
+}
+
+/* A string copied into out (STORE_NAME_MAX), cut at a UTF-8 character boundary. */
+int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required, char *out)
+{
+	json_t *v = cdb_member(c, obj, key, required);
+	size_t o, len;
+	const char *s;
+
+	out[0] = '\0';
+	if (!v) {
+		return required ? -EINVAL : 0;
+	}
+	if (!json_is_string(v)) {
+		o = cdb_push(c, key);
+		cdb_fail(c, "must be a string");
+		cdb_pop(c, o);
+		return -EINVAL;
+	}
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len > STORE_NAME_MAX - 1) {
+		len = STORE_NAME_MAX - 1;
+		while (len && ((unsigned char)s[len] & 0xc0) == 0x80) {
+			len--;
+		}
+	}
+	if (memchr(s, '\0', len)) {
+		o = cdb_push(c, key);
+		cdb_fail(c, "must not contain NUL");
+		cdb_pop(c, o);
+		return -EINVAL;
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* An array member, at most max items (NULL and no error when optional and absent). */
+json_t *cdb_get_array(struct cx *c, const json_t *obj, const char *key, bool required, size_t max)
+{
+	json_t *v = cdb_member(c, obj, key, required);
+	size_t o;
+
+	if (!v) {
+		return NULL;
+	}
+	o = cdb_push(c, key);
+	if (!json_is_array(v)) {
+		cdb_fail(c, "must be an array");
+		v = NULL;
+	} else if (json_array_size(v) > max) {
+		cdb_fail(c, "at most %zu items", max);
+		v = NULL;
+	}
+	cdb_pop(c, o);
+	return v;
+}
+
+int cdb_need_object(struct cx *c, const json_t *v)
+{
+	return json_is_object(v) ? 0 : cdb_fail(c, "must be an object");
+}
+
+/* A list of key indexes given as {"index": N, ...} objects, or as plain integers (bind). */
+int cdb_index_list(struct cx *c, const json_t *arr, bool objects, uint16_t **out, size_t *n)
+{
+	size_t k = json_array_size(arr);
+	json_t *v;
+	size_t i;
+
+	*out = k ? calloc(k, sizeof(uint16_t)) : NULL;
+	*n = 0;
+	if (k && !*out) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		size_t o = cdb_push_i(c, i);
+		long long x = 0;
+		int r;
+
+		if (objects) {
+			r = cdb_need_object(c, v);
+			if (!r) {
+				r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
+			}
+			if (!r && json_object_get(v, "updated") &&
+			    !json_is_boolean(json_object_get(v, "updated"))) {
+				size_t o2 = cdb_push(c, "updated");
+
+				r = cdb_fail(c, "must be true or false");
+				cdb_pop(c, o2);
+			}
+		} else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			   json_integer_value(v) > 4095) {
+			r = cdb_fail(c, "must be a key index 0..4095");
+		} else {
+			x = json_integer_value(v);
+			r = 0;
+		}
+		cdb_pop(c, o);
+		if (r) {
+			return r;
+		}
+		(*out)[(*n)++] = (uint16_t)x;
+	}
+	return 0;
+}
+
+/* --- Keys and provisioners ----------------------------------------------------- */
+
+static int parse_netkeys(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *arr = cdb_get_array(c, root, "netKeys", true, CDB_MAX_KEYS), *v;
+	size_t o = cdb_push(c, "netKeys"), i;
+
+	if (!arr) {
+		cdb_pop(c, o);
+		return -EINVAL;
+	}
+	d->netkeys = calloc(json_array_size(arr) + 1, sizeof(*d->netkeys));
+	if (!d->netkeys) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		struct store_cdb_netkey *k = &d->netkeys[i];
+		size_t oi = cdb_push_i(c, i);
+		long long x = 0;
+		json_t *ms;
+		int r = cdb_need_object(c, v);
+
+		d->n_netkeys = i + 1;
+		if (!r) {
+			r = cdb_get_name(c, v, "name", false, k->name);
+		}
+		if (!r) {
+			r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
+			k->idx = (uint16_t)x;
+		}
+		if (!r) {
+			r = cdb_get_key(c, v, "key", !d->partial, NULL, k->key);
+		}
+		if (!r) {
+			r = cdb_get_key(c, v, "oldKey", false, &k->has_old, k->old_key);
+		}
+		if (!r) {
+			r = cdb_get_int(c, v, "phase", true, NULL, 0, 2, &x);
+			k->phase = (uint8_t)x;
+		}
+		if (!r && (ms = json_object_get(v, "minSecurity"))) {
+			const char *s = json_string_value(ms);
+
+			if (!s || (strcmp(s, "secure") && strcmp(s, "insecure"))) {
+				size_t o2 = cdb_push(c, "minSecurity");
+
+				r = cdb_fail(c, "must be \"secure\" or \"insecure\"");
+				cdb_pop(c, o2);
+			} else {
+				k->min_secure = !strcmp(s, "secure");
+			}
+		}
+		if (!r && k->phase && !k->has_old && !d->partial) {
+			r = cdb_fail(c, "phase %u needs oldKey", k->phase);
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+static int parse_appkeys(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *arr = cdb_get_array(c, root, "appKeys", true, CDB_MAX_KEYS), *v;
+	size_t o = cdb_push(c, "appKeys"), i;
+
+	if (!arr) {
+		cdb_pop(c, o);
+		return -EINVAL;
+	}
+	d->appkeys = calloc(json_array_size(arr) + 1, sizeof(*d->appkeys));
+	if (!d->appkeys) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		struct store_cdb_appkey *k = &d->appkeys[i];
+		size_t oi = cdb_push_i(c, i);
+		long long x = 0;
+		int r = cdb_need_object(c, v);
+
+		d->n_appkeys = i + 1;
+		if (!r) {
+			r = cdb_get_name(c, v, "name", false, k->name);
+		}
+		if (!r) {
+			r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
+			k->idx = (uint16_t)x;
+		}
+		if (!r) {
+			r = cdb_get_int(c, v, "boundNetKey", true, NULL, 0, 4095, &x);
+			k->net_idx = (uint16_t)x;
+		}
+		if (!r) {
+			r = cdb_get_key(c, v, "key", !d->partial, NULL, k->key);
+		}
+		if (!r) {
+			r = cdb_get_key(c, v, "oldKey", false, &k->has_old, k->old_key);
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+/* Ranges {lowAddress, highAddress} (or {firstScene, lastScene}) inside [min, max]. */
+static int parse_ranges(struct cx *c, const json_t *p, const char *key, const char *lo_key,
+			const char *hi_key, uint16_t min, uint16_t max, struct store_cdb_range *out,
+			size_t *n)
+{
+	json_t *arr = cdb_get_array(c, p, key, true, STORE_CDB_RANGES_MAX), *v;
+	size_t o = cdb_push(c, key), i;
+
+	*n = 0;
+	if (!arr) {
+		cdb_pop(c, o);
+		return -EINVAL;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		size_t oi = cdb_push_i(c, i);
+		uint16_t lo = 0, hi = 0;
+		int r = cdb_need_object(c, v);
+
+		if (!r) {
+			r = cdb_get_hex4(c, v, lo_key, true, NULL, &lo);
+		}
+		if (!r) {
+			r = cdb_get_hex4(c, v, hi_key, true, NULL, &hi);
+		}
+		if (!r && (lo < min || hi > max)) {
+			r = cdb_fail(c, "must lie within 0x%04x-0x%04x", min, max);
+		}
+		if (!r && lo > hi) {
+			r = cdb_fail(c, "%s is above %s", lo_key, hi_key);
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+		out[(*n)++] = (struct store_cdb_range){lo, hi};
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+static int parse_provs(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *arr = cdb_get_array(c, root, "provisioners", true, CDB_MAX_PROVISIONERS), *v;
+	size_t o = cdb_push(c, "provisioners"), i;
+
+	if (!arr) {
+		cdb_pop(c, o);
+		return -EINVAL;
+	}
+	d->provs = calloc(json_array_size(arr) + 1, sizeof(*d->provs));
+	if (!d->provs) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		struct store_cdb_prov *p = &d->provs[i];
+		size_t oi = cdb_push_i(c, i);
+		int r = cdb_need_object(c, v);
+
+		d->n_provs = i + 1;
+		if (!r) {
+			r = cdb_get_name(c, v, "provisionerName", true, p->name);
+		}
+		if (!r) {
+			r = cdb_get_uuid(c, v, "UUID", p->uuid);
+		}
+		if (!r) {
+			/* Not a profile member: meshgw writes its own address here (cdb_enc.c). */
+			r = cdb_get_hex4(c, v, "unicastAddress", false, NULL, &p->addr);
+			if (!r && p->addr > 0x7fff) {
+				size_t o2 = cdb_push(c, "unicastAddress");
+
+				r = cdb_fail(c, "must be a unicast address 0001..7fff");
+				cdb_pop(c, o2);
+			}
+		}
+		if (!r) {
+			r = parse_ranges(c, v, "allocatedUnicastRange", "lowAddress", "highAddress",
+					 0x0001, 0x7fff, p->uni, &p->n_uni);
+		}
+		if (!r) {
+			r = parse_ranges(c, v, "allocatedGroupRange", "lowAddress", "highAddress",
+					 0xc000, 0xfeff, p->grp, &p->n_grp);
+		}
+		if (!r) {
+			r = parse_ranges(c, v, "allocatedSceneRange", "firstScene", "lastScene",
+					 0x0001, 0xffff, p->scene, &p->n_scene);
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+/* --- Groups, scenes, exclusions ---------------------------------------------------- */
+
+static int parse_groups(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *arr = cdb_get_array(c, root, "groups", false, CDB_MAX_LIST), *v, *a;
+	size_t o, i;
+
+	if (!arr) {
+		return c->failed ? -EINVAL : 0;
+	}
+	o = cdb_push(c, "groups");
+	d->groups = calloc(json_array_size(arr) + 1, sizeof(*d->groups));
+	if (!d->groups) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		struct store_cdb_group *g = &d->groups[i];
+		size_t oi = cdb_push_i(c, i), o2;
+		int r = cdb_need_object(c, v);
+
+		d->n_groups = i + 1;
+		if (!r) {
+			r = cdb_get_name(c, v, "name", true, g->name);
+		}
+		if (!r) {
+			a = cdb_member(c, v, "address", true);
+			r = a ? 0 : -EINVAL;
+			if (a) {
+				o2 = cdb_push(c, "address");
+				r = cdb_addr_or_label(c, a, &g->addr, &g->has_label, g->label);
+				if (!r && !g->has_label && g->addr < 0xc000) {
+					r = cdb_fail(
+					    c,
+					    "must be a group address c000..ffff or a Label UUID");
+				}
+				cdb_pop(c, o2);
+			}
+		}
+		if (!r) {
+			a = cdb_member(c, v, "parentAddress", true);
+			r = a ? 0 : -EINVAL;
+			if (a) {
+				o2 = cdb_push(c, "parentAddress");
+				r = cdb_addr_or_label(c, a, &g->parent, &g->parent_has_label,
+						      g->parent_label);
+				cdb_pop(c, o2);
+			}
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+static int parse_scenes(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *arr = cdb_get_array(c, root, "scenes", false, CDB_MAX_LIST), *v, *a, *x;
+	size_t o, i, k;
+
+	if (!arr) {
+		return c->failed ? -EINVAL : 0;
+	}
+	o = cdb_push(c, "scenes");
+	d->scenes = calloc(json_array_size(arr) + 1, sizeof(*d->scenes));
+	if (!d->scenes) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		struct store_cdb_scene *s = &d->scenes[i];
+		size_t oi = cdb_push_i(c, i);
+		int r = cdb_need_object(c, v);
+
+		d->n_scenes = i + 1;
+		if (!r) {
+			r = cdb_get_name(c, v, "name", true, s->name);
+		}
+		if (!r) {
+			r = cdb_get_hex4(c, v, "number", true, NULL, &s->number);
+			if (!r && s->number == 0) {
+				r = cdb_fail(c, "number: scene 0000 is prohibited");
+			}
+		}
+		a = r ? NULL : cdb_get_array(c, v, "addresses", true, CDB_MAX_LIST);
+		if (!r && !a) {
+			r = -EINVAL;
+		}
+		if (!r && json_array_size(a)) {
+			s->addrs = calloc(json_array_size(a), sizeof(uint16_t));
+			r = s->addrs ? 0 : -ENOMEM;
+		}
+		if (!r) {
+			size_t oa = cdb_push(c, "addresses");
+
+			json_array_foreach(a, k, x)
+			{
+				size_t ok = cdb_push_i(c, k);
+
+				r = cdb_addr_or_label(c, x, &s->addrs[k], NULL, NULL);
+				cdb_pop(c, ok);
+				if (r) {
+					break;
+				}
+				s->n_addrs = k + 1;
+			}
+			cdb_pop(c, oa);
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+static int parse_exclusions(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *arr = cdb_get_array(c, root, "networkExclusions", false, CDB_MAX_LIST), *v, *a, *x;
+	size_t o, i, k, total = 0;
+
+	if (!arr) {
+		return c->failed ? -EINVAL : 0;
+	}
+	o = cdb_push(c, "networkExclusions");
+	json_array_foreach(arr, i, v)
+	{
+		a = json_object_get(v, "addresses");
+		total += json_is_array(a) ? json_array_size(a) : 0;
+	}
+	if (total > CDB_MAX_LIST * 8) {
+		return cdb_fail(c, "at most %d excluded addresses", CDB_MAX_LIST * 8);
+	}
+	d->excl = calloc(total + 1, sizeof(*d->excl));
+	if (!d->excl) {
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		size_t oi = cdb_push_i(c, i);
+		long long iv = 0;
+		int r = cdb_need_object(c, v);
+
+		if (!r) {
+			r = cdb_get_int(c, v, "ivIndex", true, NULL, 0, 0xffffffffLL, &iv);
+		}
+		a = r ? NULL : cdb_get_array(c, v, "addresses", true, CDB_MAX_LIST);
+		if (!r && !a) {
+			r = -EINVAL;
+		}
+		json_array_foreach(a, k, x)
+		{
+			size_t oa = cdb_push(c, "addresses"), ok = cdb_push_i(c, k);
+			uint16_t addr = 0;
+
+			r = cdb_addr_or_label(c, x, &addr, NULL, NULL);
+			if (!r && (addr == 0 || addr > 0x7fff)) {
+				r = cdb_fail(c, "must be a unicast address 0001..7fff");
+			}
+			cdb_pop(c, ok);
+			cdb_pop(c, oa);
+			if (r) {
+				break;
+			}
+			d->excl[d->n_excl++] = (struct store_cdb_excl){(uint32_t)iv, addr};
+		}
+		cdb_pop(c, oi);
+		if (r) {
+			return r;
+		}
+	}
+	cdb_pop(c, o);
+	return 0;
+}
+
+/* --- The document ------------------------------------------------------------ */
+
+static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
+{
+	json_t *v;
+	const char *s;
+	long long iv = 0;
+	bool present = false;
+	size_t o;
+	int r = 0;
+
+	if (!json_is_object(root)) {
+		return cdb_fail(c, "the document must be a JSON object");
+	}
+	v = cdb_member(c, root, "$schema", true);
+	if (!v) {
+		return -EINVAL;
+	}
+	if (!json_is_string(v)) {
+		o = cdb_push(c, "$schema");
+		r = cdb_fail(c, "must be a string");
+		cdb_pop(c, o);
+		return r;
+	}
+	v = cdb_member(c, root, "id", true);
+	if (!v) {
+		return -EINVAL;
+	}
+	if (!json_is_string(v)) {
+		o = cdb_push(c, "id");
+		r = cdb_fail(c, "must be a string");
+		cdb_pop(c, o);
+		return r;
+	}
+	v = cdb_member(c, root, "version", true);
+	if (!v) {
+		return -EINVAL;
+	}
+	s = json_string_value(v);
+	if (s && !strcmp(s, "1.0.0")) {
+		d->version = 100;
+	} else if (s && !strcmp(s, "1.0.1")) {
+		d->version = 101;
+	} else {
+		o = cdb_push(c, "version");
+		r = cdb_fail(c, "must be \"1.0.0\" or \"1.0.1\"");
+		cdb_pop(c, o);
+		return r;
+	}
+	r = cdb_get_uuid(c, root, "meshUUID", d->mesh_uuid);
+	if (!r) {
+		r = cdb_get_name(c, root, "meshName", false, d->mesh_name);
+	}
+	if (!r && (v = json_object_get(root, "timestamp")) && !json_is_string(v)) {
+		o = cdb_push(c, "timestamp");
+		r = cdb_fail(c, "must be a date-time string");
+		cdb_pop(c, o);
+	}
+	if (!r) {
+		r = cdb_get_bool(c, root, "partial", false, NULL, &d->partial);
+	}
+	if (!r) {
+		/* Not a profile member: BlueZ's configuration keeps the IV Index here. */
+		r = cdb_get_int(c, root, "ivIndex", false, &present, 0, 0xffffffffLL, &iv);
+		d->has_iv = present;
+		d->iv_index = (uint32_t)iv;
+	}
+	return r;
+}
+
+int cdb_parse(const json_t *root, struct store_cdb **out, char *err, size_t err_cap)
+{
+	char dummy[8];
+	struct cx c = {.err = err && err_cap ? err : dummy,
+		       .cap = err && err_cap ? err_cap : sizeof(dummy)};
+	struct store_cdb *d = calloc(1, sizeof(*d));
+	int r;
+
+	c.err[0] = '\0';
+	if (!d) {
+		return -ENOMEM;
+	}
+	r = parse_header(&c, root, d);
+	if (!r) {
+		r = parse_netkeys(&c, root, d);
+	}
+	if (!r) {
+		r = parse_appkeys(&c, root, d);
+	}
+	if (!r) {
+		r = parse_provs(&c, root, d);
+	}
+	if (!r) {
+		r = cdb_parse_nodes(&c, root, d);
+	}
+	if (!r) {
+		r = parse_groups(&c, root, d);
+	}
+	if (!r) {
+		r = parse_scenes(&c, root, d);
+	}
+	if (!r) {
+		r = parse_exclusions(&c, root, d);
+	}
+	if (r) {
+		if (r == -ENOMEM && !c.failed) {
+			snprintf(c.err, c.cap, "out of memory");
+		} else if (!c.failed) {
+			cdb_fail(&c, "invalid");
+		}
+		store_cdb_free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
