@@ -321,6 +321,28 @@ Test(hci_driver, command_timeout_reopens)
 	stop();
 }
 
+/* An idle controller is probed every 5 s; one that stopped answering is found by the probe. */
+Test(hci_driver, idle_probe_finds_a_hang)
+{
+	static const uint8_t ver[9] = {0, 0x08, 0, 0, 0x08, 0x59, 0x00, 0, 0};
+	struct gw_bearer_state st;
+
+	start();
+	init_controller(false, 1);
+	advance(4999);
+	no_cmd();
+	advance(1);
+	expect_bytes("01 01 10 00");
+	cc(0x1001, 1, ver, sizeof(ver));
+	advance(5000);
+	expect_bytes("01 01 10 00");
+	advance(2000);
+	gw_bearer_state(T.b, &st);
+	cr_assert_eq(st.status, GW_BEARER_DOWN);
+	cr_assert(strstr(st.reason, "stopped answering"), "%s", st.reason);
+	stop();
+}
+
 /* The controller closing its end (EOF) is a fault too; re-opening backs off 0.5 s, 1 s, 2 s. */
 Test(hci_driver, eof_and_backoff)
 {
