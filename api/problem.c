@@ -39,6 +39,8 @@ static const struct errmap errmap[] = {
     ROW(ESHUTDOWN, 503),    /* the daemon is stopping */
     ROW(ENODEV, 503),       /* no bearer attached */
     ROW(ENETDOWN, 503),     /* the HCI controller is down (re-opening) */
+    ROW(EAFNOSUPPORT, 503), /* the kernel has no Bluetooth (hci:N bearer) */
+    ROW(ENOTTY, 500),       /* the uart: bearer's path is not a serial port */
     ROW(ENOTSUP, 501),      /* a feature the node or the daemon lacks */
     ROW(EIO, 500),          /* storage or bearer failure */
     ROW(E2BIG, 400),        /* a value too large to send (segmented message limit) */

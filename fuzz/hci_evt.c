@@ -45,7 +45,8 @@ static void decode(const uint8_t *pkt, size_t len)
 		break;
 	case HCI_MSG_LE_ADV_REPORT:
 		for (size_t i = 0; i < e.u.adv.n; i++) {
-			(void)hci_msg_ad_walk(e.u.adv.r[i].data, e.u.adv.r[i].data_len, on_ad, &sum);
+			(void)hci_msg_ad_walk(e.u.adv.r[i].data, e.u.adv.r[i].data_len, on_ad,
+					      &sum);
 		}
 		break;
 	case HCI_MSG_CMD_STATUS:

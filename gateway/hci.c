@@ -12,6 +12,8 @@
 #define DEF_CMD_TIMEOUT_MS 2000
 #define DEF_BACKOFF_MIN_MS 500
 #define DEF_BACKOFF_MAX_MS 10000
+/* An idle controller is asked something this often, so a hung one is noticed. */
+#define PROBE_MS 5000
 
 /* Set Event Mask (§7.3.1): the default mask (bits 0-44) plus LE Meta (bit 61). */
 #define EVENT_MASK (0x00001fffffffffffULL | (1ULL << 61))
@@ -68,6 +70,8 @@ struct hci {
 	uint8_t credits;
 	uint64_t cmd_timer;
 	uint64_t timer; /* reap, then re-open */
+	uint64_t probe_timer;
+	uint64_t last_tx; /* when the last command was written */
 	uint32_t backoff;
 	struct hci_info info;
 };
@@ -136,6 +140,10 @@ static void arm(struct hci *h, uint64_t delay)
 
 static void drop_queue(struct hci *h)
 {
+	if (h->probe_timer) {
+		(void)gw_loop_timer_cancel(h->loop, h->probe_timer);
+		h->probe_timer = 0;
+	}
 	h->qlen = 0;
 	h->qhead = 0;
 	h->inflight = false;
@@ -219,6 +227,7 @@ static void pump(struct hci *h)
 		}
 		h->inflight = true;
 		h->credits--;
+		h->last_tx = gw_loop_now(h->loop);
 		h->cmd_timer = gw_loop_timer_at(
 		    h->loop, gw_loop_now(h->loop) + h->conf.cmd_timeout_ms, on_cmd_timeout, h);
 	}
@@ -267,6 +276,30 @@ static void make_static_addr(uint8_t addr[6], const uint8_t rnd[6])
 	}
 }
 
+/*
+ * Liveness: a controller that hangs while the gateway has nothing to send
+ * would leave it deaf and "ready".  When no command went out for PROBE_MS,
+ * Read Local Version Information goes out; its deadline catches the hang.
+ */
+static void on_probe(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct hci *h = ctx;
+	uint64_t now = gw_loop_now(loop);
+
+	(void)id;
+	h->probe_timer = 0;
+	if (h->state != HCI_READY) {
+		return;
+	}
+	if (!h->inflight && !h->qlen && now - h->last_tx >= PROBE_MS) {
+		struct hci_msg_cmd c;
+
+		hci_msg_read_local_version(&c);
+		(void)hci_cmd(h, &c, NULL, NULL);
+	}
+	h->probe_timer = gw_loop_timer_at(loop, now + PROBE_MS, on_probe, h);
+}
+
 static void ready(struct hci *h)
 {
 	const struct hci_info *i = &h->info;
@@ -279,6 +312,10 @@ static void ready(struct hci *h)
 		 hci_manufacturer_name(i->manufacturer), i->manufacturer,
 		 i->extended ? "extended" : "legacy", i->num_sets, i->num_sets == 1 ? "" : "s");
 	set_state(h, HCI_READY, "");
+	if (h->state == HCI_READY && !h->probe_timer) {
+		h->probe_timer =
+		    gw_loop_timer_at(h->loop, gw_loop_now(h->loop) + PROBE_MS, on_probe, h);
+	}
 }
 
 /* The start-up sequence: each completion checks its answer and sends the next command. */

@@ -9,11 +9,11 @@
  *
  * A fault is the controller gone (EOF, EIO, ENODEV, hangup), a framing
  * error, a command that got no answer within the deadline, or a command of
- * the start-up sequence refused.  The driver then drops its queue, closes
- * the transport, and re-opens it with a backoff (0.5 s doubling to 10 s);
- * "failed" keeps retrying at the longest backoff, so a controller plugged in
- * later is found.  A Hardware Error event resets and re-initialises the
- * controller without closing the transport.
+ * the start-up sequence refused.  An idle controller is probed (Read Local
+ * Version Information after 5 s without a command) so a hang is noticed.  The driver then drops its
+ * queue, closes the transport, and re-opens it with a backoff (0.5 s doubling to 10 s); "failed"
+ * keeps retrying at the longest backoff, so a controller plugged in later is found.  A Hardware
+ * Error event resets and re-initialises the controller without closing the transport.
  *
  * Start-up (Core v5.4 Vol 4 Part E §7): Reset; Read Local Version
  * Information; Read Local Supported Commands; LE Read Local Supported

@@ -132,6 +132,8 @@ int hci_io_open_uart(const char *path, uint32_t baud, bool rtscts, char *why, si
 				 "%s: permission denied (the serial port needs the dialout "
 				 "group)",
 				 path);
+		} else if (e == ENOENT) {
+			snprintf(why, cap, "no serial port %s (unplugged?)", path);
 		} else {
 			snprintf(why, cap, "%s: %s", path, strerror(e));
 		}

@@ -37,11 +37,18 @@ static uint64_t fake_clock(void *ctx)
 	return T.now;
 }
 
+static int open_refusals; /* open_pair fails with -EAFNOSUPPORT this many times first */
+
 static int open_pair(void *ctx, char *why, size_t cap)
 {
 	int sv[2];
 
 	(void)ctx;
+	if (open_refusals > 0) {
+		open_refusals--;
+		snprintf(why, cap, "this kernel has no Bluetooth support (AF_BLUETOOTH)");
+		return -EAFNOSUPPORT;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(why, cap, "socketpair: %s", strerror(errno));
 		return -errno;
@@ -84,7 +91,7 @@ static void start(void)
 {
 	struct gw_bearer_hci_conf c = {.open = open_pair};
 	struct gw_bearer_ops ops = {.rx = on_rx};
-	int err = 0;
+	int err = 0, refused = open_refusals;
 
 	memset(&T, 0, sizeof(T));
 	T.ctl = -1;
@@ -95,7 +102,7 @@ static void start(void)
 	T.b = gw_bearer_hci_new(T.loop, &c, &ops, &err);
 	cr_assert_not_null(T.b, "err %d", err);
 	pump();
-	cr_assert_eq(T.opened, 1);
+	cr_assert_eq(T.opened, refused ? 0 : 1);
 }
 
 static void stop(void)
@@ -318,6 +325,52 @@ Test(hci_driver, command_timeout_reopens)
 	gw_bearer_state(T.b, &st);
 	cr_assert_eq(st.status, GW_BEARER_READY);
 	cr_assert_str_eq(st.reason, "");
+	stop();
+}
+
+/* An idle controller is probed every 5 s; one that stopped answering is found by the probe. */
+Test(hci_driver, idle_probe_finds_a_hang)
+{
+	static const uint8_t ver[9] = {0, 0x08, 0, 0, 0x08, 0x59, 0x00, 0, 0};
+	struct gw_bearer_state st;
+
+	start();
+	init_controller(false, 1);
+	advance(4999);
+	no_cmd();
+	advance(1);
+	expect_bytes("01 01 10 00");
+	cc(0x1001, 1, ver, sizeof(ver));
+	advance(5000);
+	expect_bytes("01 01 10 00");
+	advance(2000);
+	gw_bearer_state(T.b, &st);
+	cr_assert_eq(st.status, GW_BEARER_DOWN);
+	cr_assert(strstr(st.reason, "stopped answering"), "%s", st.reason);
+	stop();
+}
+
+/* A transport that cannot be opened as configured: failed with the advice, retried every 10 s. */
+Test(hci_driver, open_refused_is_failed_and_retried)
+{
+	struct gw_bearer_state st;
+
+	open_refusals = 1;
+	start();
+	cr_assert_eq(T.opened, 0);
+	gw_bearer_state(T.b, &st);
+	cr_assert_eq(st.status, GW_BEARER_FAILED);
+	cr_assert_str_eq(gw_bearer_status_name(st.status), "failed");
+	cr_assert_str_eq(st.reason, "this kernel has no Bluetooth support (AF_BLUETOOTH)");
+	cr_assert_not(st.has_controller);
+	cr_assert_eq(gw_bearer_send(T.b, 0x2a, (const uint8_t *)"x", 1, 1, 20), -ENETDOWN);
+	advance(9999);
+	cr_assert_eq(T.opened, 0);
+	advance(1);
+	cr_assert_eq(T.opened, 1);
+	init_controller(false, 1);
+	gw_bearer_state(T.b, &st);
+	cr_assert_eq(st.status, GW_BEARER_READY);
 	stop();
 }
 

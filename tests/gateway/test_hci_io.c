@@ -212,7 +212,7 @@ Test(hci_io, open_errors)
 
 	cr_assert_eq(hci_io_open_uart("/nonexistent/tty", 1000000, true, why, sizeof(why)),
 		     -ENOENT);
-	cr_assert(strstr(why, "/nonexistent/tty"), "%s", why);
+	cr_assert(strstr(why, "no serial port /nonexistent/tty"), "%s", why);
 	cr_assert_eq(hci_io_open_uart("/dev/null", 1000000, true, why, sizeof(why)), -ENOTTY);
 	cr_assert_eq(hci_io_open_uart("/dev/null", 1234, true, why, sizeof(why)), -EINVAL);
 	cr_assert(hci_io_baud_valid(4000000));
