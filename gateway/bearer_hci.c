@@ -29,13 +29,19 @@
 #include "gateway/hci.h"
 #include "gateway/log.h"
 
-#define REQ_MAX 32
+/*
+ * Send requests waiting or on air.  A legacy controller carries one at a time, so a burst
+ * (several provisioning sessions plus the configuration of new nodes, each segment sent
+ * count times) queues here; the stack's own retransmissions bound what is in flight.
+ */
+#define REQ_MAX 128
 #define SETS_MAX 16
 #define SCAN_INTERVAL 0x0030 /* 30 ms; window = interval: listen all the time */
 /* Advertising intervals in 0.625 ms units (Vol 4 Part E §7.8.5, §7.8.53). */
 #define LEGACY_MIN_INTERVAL 0x00a0 /* 100 ms: ADV_NONCONN_IND on a 4.x controller */
 #define EXT_MIN_INTERVAL 0x0020    /* 20 ms */
 #define ADV_DELAY_MS 10            /* advDelay: up to 10 ms added to each event */
+#define ADV_EVENT_MS 5             /* one legacy advertising event on three channels, margin */
 #define EXT_PROPS_LEGACY_NONCONN 0x0010
 #define MESH_AD_PB_ADV 0x29
 #define MESH_AD_MESSAGE 0x2a
@@ -190,8 +196,14 @@ static void setup(struct bh *b)
 		hci_msg_le_set_scan_enable(&c, true, false);
 		r = r ? r : hci_cmd(b->hci, &c, setup_done, b);
 	}
-	/* One advertising event per legacy slot: the interval plus advDelay. */
-	b->leg_slot_ms = LEGACY_MIN_INTERVAL * 5 / 8 + ADV_DELAY_MS;
+	/*
+	 * One advertising event per legacy slot.  The first event of an advertising period
+	 * starts when advertising is enabled (plus advDelay), so the slot ends after advDelay
+	 * and one event, long before the 100 ms interval would bring a second one: a legacy
+	 * controller carries about 50 transmissions a second instead of 9.  BlueZ's generic
+	 * mesh-io relies on the same behaviour of controllers.
+	 */
+	b->leg_slot_ms = ADV_DELAY_MS + ADV_EVENT_MS;
 	if (r) {
 		hci_fault(b->hci, "cannot queue the scan set-up");
 	}

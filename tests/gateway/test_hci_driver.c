@@ -493,9 +493,14 @@ Test(hci_driver, legacy_fair_round_robin)
 		ok(0x2008);
 		expect_bytes("01 0a 20 01 01");
 		ok(0x200a);
-		/* Advertising for one event; parameters never change meanwhile. */
+		/*
+		 * Advertising for one event (advDelay 10 ms + 5 ms), not for an interval;
+		 * parameters never change meanwhile.
+		 */
 		no_cmd();
-		advance(110);
+		advance(14);
+		no_cmd();
+		advance(1);
 		expect_bytes("01 0a 20 01 00");
 		ok(0x200a);
 	}

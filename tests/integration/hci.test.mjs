@@ -78,7 +78,13 @@ for (const bearer of ['hci-ext', 'hci-legacy']) {
       assert.equal(c.filter_duplicates, false, 'Filter_Duplicates off: every mesh PDU reaches the stack');
       assert.equal(c.scan_window_us, c.scan_interval_us, 'scan window = interval (no duty-cycle gaps)');
       assert.equal(c.scan_format, bearer === 'hci-ext' ? 'extended' : 'legacy', 'scanning with the commands of the advertising mode');
-      assert.equal(c.command_mode, bearer === 'hci-ext' ? 'extended' : 'legacy', 'never legacy and extended commands mixed');
+      // Never legacy and extended advertising/scanning commands mixed (Vol 4 Part E §3.1.1).
+      const legacyCmds = ['0x2006', '0x2008', '0x2009', '0x200a', '0x200b', '0x200c'];
+      const extCmds = ['0x2035', '0x2036', '0x2037', '0x2039', '0x203c', '0x203d', '0x2041', '0x2042'];
+      const used = Object.keys(c.opcodes).filter((k) => c.opcodes[k] > 0);
+      const forbidden = bearer === 'hci-ext' ? legacyCmds : extCmds;
+      assert.deepEqual(used.filter((k) => forbidden.includes(k)), [], `only ${bearer === 'hci-ext' ? 'extended' : 'legacy'} commands: ${used}`);
+      assert.equal(c.command_mode, bearer === 'hci-ext' ? 'extended' : 'none');
       // Set Event Mask bit 61 (LE Meta) and, in LE Set Event Mask, the report the scan format delivers.
       assert.equal(BigInt(c.event_mask) & (1n << 61n), 1n << 61n, 'the host enabled the LE Meta event');
       const reportBit = bearer === 'hci-ext' ? 12n : 1n;
@@ -143,6 +149,42 @@ for (const bearer of ['hci-ext', 'hci-legacy']) {
         return (c.opcodes?.['0x0c03'] ?? 0) > (before.opcodes?.['0x0c03'] ?? 0) && (await health()).bearer;
       }, { timeout: 30000, what: 'an HCI Reset after the Hardware Error, and the bearer ready again' });
       await lightWorks('light-static16', false);
+    });
+
+    // A controller that stays away: the session in flight fails with the bearer's state as
+    // its reason (after PB-ADV's 60 s link establishment timeout), its reserved address is
+    // released, and once the controller is back the same device is provisioned at that address.
+    test('unplugged for good: the session fails with a clear reason, nothing is lost', { skip: bearer !== 'hci-ext' && 'bearer-independent: run once, on the extended controller' }, async () => {
+      const nodesBefore = (await w.ok('GET', '/api/v1/nodes?limit=100', { token: viewer })).items.length;
+      assert.match(await hci('hangup'), /^ok/);
+      await waitBearer(false, 'meshgw to notice the unplugged controller');
+      const r = await w.api('POST', '/api/v1/provisioning', {
+        token: op, body: { devices: [{ uuid: w.device('sensor-static32').uuid, name: 'sensor-static32', auth: w.authFor('sensor-static32') }] },
+      });
+      let failed;
+      if (r.status === 202) {
+        failed = await w.waitSession(r.body.sessions[0].id, ['failed'], { timeout: 120000 });
+        assert.match(failed.error, /bearer uart:\S+ (down-reopening|failed)/, `the reason names the controller's state: ${failed.error}`);
+        console.log(`# session failed: ${failed.error}`);
+      } else {
+        // Refused at once is as clear, if it says why.
+        assert.equal(r.status, 503, `${r.status} ${r.text}`);
+        assert.match(r.body.detail, /bearer|controller/i);
+        console.log(`# refused: ${r.body.detail}`);
+      }
+      assert.match(await hci('plug'), /^ok/);
+      await waitBearer(true, 'the controller back');
+      const nodes = (await w.ok('GET', '/api/v1/nodes?limit=100', { token: viewer })).items;
+      assert.equal(nodes.length, nodesBefore, 'no node added or lost');
+      // Addresses are handed out lowest free first: the failed session's reservation is free again.
+      const expectAddr = Math.max(...nodes.map((n) => n.address + n.elements - 1)) + 1;
+      const { done } = await w.provision(['sensor-static32']);
+      assert.equal(done[0].address, expectAddr, 'the reserved address was released and handed out again');
+      addr['sensor-static32'] = done[0].address;
+      if (failed) {
+        assert.equal(failed.address, null, 'the failed session holds no address');
+      }
+      await inventoryIntact();
     });
 
     test('garbage on the line: re-synchronised, nothing lost', async () => {
