@@ -34,7 +34,7 @@
  * (several provisioning sessions plus the configuration of new nodes, each segment sent
  * count times) queues here; the stack's own retransmissions bound what is in flight.
  */
-#define REQ_MAX 128
+#define REQ_MAX 512
 #define SETS_MAX 16
 #define SCAN_INTERVAL 0x0030 /* 30 ms; window = interval: listen all the time */
 /* Advertising intervals in 0.625 ms units (Vol 4 Part E §7.8.5, §7.8.53). */

@@ -516,6 +516,9 @@ void gw_free(struct gw *gw)
 	if (gw->scan_timer) {
 		(void)gw_loop_timer_cancel(gw->loop, gw->scan_timer);
 	}
+	if (gw->start_retry) {
+		(void)gw_loop_timer_cancel(gw->loop, gw->start_retry);
+	}
 	if (gw->q) {
 		gw_cmd_detach(gw);
 	}

@@ -84,9 +84,10 @@ struct gw {
 	struct prov_adv *pa;
 	struct rpr_cli *rpr;
 	struct pb_remote *pbr;
-	uint64_t timer;      /* loop timer for the stack's next deadline */
-	uint64_t timer_when; /* its deadline */
-	uint64_t started_ms; /* monotonic, for uptime */
+	uint64_t timer;       /* loop timer for the stack's next deadline */
+	uint64_t timer_when;  /* its deadline */
+	uint64_t start_retry; /* loop timer: queued sessions the radio had no room for */
+	uint64_t started_ms;  /* monotonic, for uptime */
 	uint32_t seq_limit;
 	uint16_t primary_net;
 	/* device keys handed to the stack: valid until the next lookup */

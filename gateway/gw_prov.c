@@ -205,6 +205,19 @@ static int sess_start(struct gw *gw, struct gw_sess *s)
 	return 0;
 }
 
+/* How soon a session the radio had no room for is tried again. */
+#define START_RETRY_MS 250
+
+static void start_retry(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct gw *gw = ctx;
+
+	(void)loop;
+	(void)id;
+	gw->start_retry = 0;
+	start_queued(gw);
+}
+
 static void start_queued(struct gw *gw)
 {
 	size_t i;
@@ -222,6 +235,21 @@ static void start_queued(struct gw *gw)
 		r = sess_start(gw, s);
 		if (r == -EBUSY && s->remote) {
 			continue; /* its server has a link open: it waits for that one */
+		}
+		if (r == -ENOBUFS) {
+			/*
+			 * The radio's queue is full (a legacy controller carries one PDU at a
+			 * time): the session stays queued and is tried again shortly, nothing
+			 * was sent or reserved for it.
+			 */
+			log_debug("session %s: the radio's queue is full, retried in %d ms", s->id,
+				  START_RETRY_MS);
+			if (!gw->start_retry) {
+				gw->start_retry = gw_loop_timer_at(
+				    gw->loop, gw_loop_now(gw->loop) + START_RETRY_MS, start_retry,
+				    gw);
+			}
+			break;
 		}
 		if (r) {
 			char msg[160], note[128];
