@@ -136,7 +136,7 @@ cat <<EOF
   Web page:   http://127.0.0.1:$port/
   Token:      $token   (operator)
   Logs:       $dir/meshgw.log, $dir/meshsim.log
-  Devices:    $b/meshsim ctl --ctl $dir/meshsim.ctl list | oob | dev N onoff
+  Devices:    $b/meshsim ctl --ctl $dir/meshsim.ctl list | oob | dev N onoff$( [ "$bearer" = sim ] || printf '\n  Controller: %s' "$b/meshsim ctl --ctl $dir/meshsim.ctl hci 0 status   (the virtual controller)")
 
   Try it:
 
