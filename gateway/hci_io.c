@@ -236,6 +236,21 @@ static void gone_errno(struct hci_io *io, int e)
 	die(io, -e, why);
 }
 
+/* Whether a recv()/read() that returned n has bytes to parse; if not, the fd has
+ * none for now (EAGAIN, EINTR) or the controller is gone and io says why. */
+static bool got_bytes(struct hci_io *io, ssize_t n)
+{
+	if (n > 0) {
+		return true;
+	}
+	if (n == 0) {
+		die(io, -ENODEV, "controller gone: end of file");
+	} else if (errno != EAGAIN && errno != EINTR) {
+		gone_errno(io, errno);
+	}
+	return false;
+}
+
 static void read_packet(struct hci_io *io)
 {
 	uint8_t buf[HCI_MAX_FRAME_SIZE];
@@ -243,15 +258,7 @@ static void read_packet(struct hci_io *io)
 	for (;;) {
 		ssize_t n = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				return;
-			}
-			gone_errno(io, errno);
-			return;
-		}
-		if (n == 0) {
-			die(io, -ENODEV, "controller gone: end of file");
+		if (!got_bytes(io, n)) {
 			return;
 		}
 		/* One datagram is one packet: check that it parses as exactly one (an event,
@@ -284,15 +291,7 @@ static void read_stream(struct hci_io *io)
 	for (;;) {
 		ssize_t n = read(io->fd, buf, sizeof(buf));
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				return;
-			}
-			gone_errno(io, errno);
-			return;
-		}
-		if (n == 0) {
-			die(io, -ENODEV, "controller gone: end of file");
+		if (!got_bytes(io, n)) {
 			return;
 		}
 		if (hci_h4_feed(&io->rx, buf, (size_t)n, on_h4, io)) {

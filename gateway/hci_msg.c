@@ -312,10 +312,37 @@ int hci_msg_return_len(uint16_t opcode)
 
 /* --- Event decoders ---------------------------------------------------------- */
 
-/* Legacy report (§7.7.65.2), per report: type, address type, address, length, data, RSSI. */
-static int decode_adv_report(const uint8_t *p, size_t len, struct hci_msg_evt *e)
+/* Where one report's fields sit: the legacy report (§7.7.65.2) has 9 fixed octets
+ * (type, address type, address, length) then the data then the RSSI; the extended
+ * one (§7.7.65.13) 24 fixed octets (properties, address type, address, PHYs, SID,
+ * TX power, RSSI, periodic interval, direct address, length) then the data. */
+struct report_layout {
+	bool extended;
+	uint8_t fixed;        /* octets before the data */
+	uint8_t type_len;     /* 1: legacy type, 2: extended properties */
+	uint8_t rssi_off;     /* in the fixed part; 0: one octet after the data */
+	uint8_t data_len_off; /* in the fixed part */
+	uint8_t data_max;
+};
+
+static const struct report_layout legacy_report = {.extended = false,
+						   .fixed = 9,
+						   .type_len = 1,
+						   .rssi_off = 0,
+						   .data_len_off = 8,
+						   .data_max = HCI_MSG_ADV_DATA_MAX};
+static const struct report_layout ext_report = {.extended = true,
+						.fixed = 24,
+						.type_len = 2,
+						.rssi_off = 13,
+						.data_len_off = 23,
+						.data_max = UINT8_MAX};
+
+static int decode_reports(const uint8_t *p, size_t len, const struct report_layout *l,
+			  struct hci_msg_evt *e)
 {
 	size_t n, i, off = 1;
+	size_t trailer = l->rssi_off ? 0 : 1;
 
 	if (len < 1) {
 		return -EBADMSG;
@@ -326,70 +353,34 @@ static int decode_adv_report(const uint8_t *p, size_t len, struct hci_msg_evt *e
 	}
 	for (i = 0; i < n; i++) {
 		struct hci_msg_report *r = &e->u.adv.r[i];
+		const uint8_t *f = p + off;
 
-		/* 9 fixed octets before the data, then data, then RSSI. */
-		if (len - off < 9) {
+		if (len - off < l->fixed) {
 			return -EBADMSG;
 		}
-		r->event_type = p[off];
-		r->addr_type = p[off + 1];
-		memcpy(r->addr, p + off + 2, 6);
-		r->data_len = p[off + 8];
-		off += 9;
-		if (r->data_len > HCI_MSG_ADV_DATA_MAX || len - off < (size_t)r->data_len + 1) {
+		r->event_type = l->type_len == 2 ? get16(f) : f[0];
+		r->addr_type = f[l->type_len];
+		memcpy(r->addr, f + l->type_len + 1, 6);
+		r->data_len = f[l->data_len_off];
+		if (l->rssi_off) {
+			r->rssi = (int8_t)f[l->rssi_off];
+		}
+		off += l->fixed;
+		if (r->data_len > l->data_max || len - off < (size_t)r->data_len + trailer) {
 			return -EBADMSG;
 		}
 		r->data = p + off;
 		off += r->data_len;
-		r->rssi = (int8_t)p[off];
-		off++;
+		if (trailer) {
+			r->rssi = (int8_t)p[off];
+			off++;
+		}
 	}
 	if (off != len) {
 		return -EBADMSG;
 	}
 	e->kind = HCI_MSG_LE_ADV_REPORT;
-	e->u.adv.extended = false;
-	e->u.adv.n = n;
-	return 0;
-}
-
-/* Extended report (§7.7.65.13): 24 fixed octets per report, then its data. */
-static int decode_ext_adv_report(const uint8_t *p, size_t len, struct hci_msg_evt *e)
-{
-	size_t n, i, off = 1;
-
-	if (len < 1) {
-		return -EBADMSG;
-	}
-	n = p[0];
-	if (n == 0 || n > HCI_MSG_REPORTS_MAX) {
-		return -EBADMSG;
-	}
-	for (i = 0; i < n; i++) {
-		struct hci_msg_report *r = &e->u.adv.r[i];
-
-		if (len - off < 24) {
-			return -EBADMSG;
-		}
-		r->event_type = get16(p + off);
-		r->addr_type = p[off + 2];
-		memcpy(r->addr, p + off + 3, 6);
-		/* off+9 primary PHY, +10 secondary PHY, +11 SID, +12 TX power */
-		r->rssi = (int8_t)p[off + 13];
-		/* +14 periodic interval (2), +16 direct address type, +17 direct address (6) */
-		r->data_len = p[off + 23];
-		off += 24;
-		if (len - off < r->data_len) {
-			return -EBADMSG;
-		}
-		r->data = p + off;
-		off += r->data_len;
-	}
-	if (off != len) {
-		return -EBADMSG;
-	}
-	e->kind = HCI_MSG_LE_ADV_REPORT;
-	e->u.adv.extended = true;
+	e->u.adv.extended = l->extended;
 	e->u.adv.n = n;
 	return 0;
 }
@@ -402,9 +393,9 @@ static int decode_le_meta(const uint8_t *p, size_t len, struct hci_msg_evt *e)
 	e->subevent = p[0];
 	switch (p[0]) {
 	case EVT_LE_ADVERTISING_REPORT:
-		return decode_adv_report(p + 1, len - 1, e);
+		return decode_reports(p + 1, len - 1, &legacy_report, e);
 	case HCI_MSG_EVT_LE_EXT_ADV_REPORT:
-		return decode_ext_adv_report(p + 1, len - 1, e);
+		return decode_reports(p + 1, len - 1, &ext_report, e);
 	case HCI_MSG_EVT_LE_ADV_SET_TERMINATED:
 		if (len != 6) {
 			return -EBADMSG;
@@ -486,6 +477,16 @@ static int rp(const struct hci_msg_evt *e, size_t want)
 	return 0;
 }
 
+/* A success reply that is the status and exactly n octets, copied to out. */
+static int rp_copy(const struct hci_msg_evt *e, uint8_t *out, size_t n)
+{
+	if (rp(e, n + 1)) {
+		return -EBADMSG;
+	}
+	memcpy(out, e->u.cc.ret + 1, n);
+	return 0;
+}
+
 int hci_msg_rp_local_version(const struct hci_msg_evt *e, struct hci_msg_local_version *v)
 {
 	const uint8_t *r = e->u.cc.ret;
@@ -503,29 +504,17 @@ int hci_msg_rp_local_version(const struct hci_msg_evt *e, struct hci_msg_local_v
 
 int hci_msg_rp_local_commands(const struct hci_msg_evt *e, uint8_t cmds[64])
 {
-	if (rp(e, 65)) {
-		return -EBADMSG;
-	}
-	memcpy(cmds, e->u.cc.ret + 1, 64);
-	return 0;
+	return rp_copy(e, cmds, 64);
 }
 
 int hci_msg_rp_le_features(const struct hci_msg_evt *e, uint8_t feat[8])
 {
-	if (rp(e, 9)) {
-		return -EBADMSG;
-	}
-	memcpy(feat, e->u.cc.ret + 1, 8);
-	return 0;
+	return rp_copy(e, feat, 8);
 }
 
 int hci_msg_rp_le_rand(const struct hci_msg_evt *e, uint8_t rnd[8])
 {
-	if (rp(e, 9)) {
-		return -EBADMSG;
-	}
-	memcpy(rnd, e->u.cc.ret + 1, 8);
-	return 0;
+	return rp_copy(e, rnd, 8);
 }
 
 int hci_msg_rp_num_adv_sets(const struct hci_msg_evt *e, uint8_t *n)

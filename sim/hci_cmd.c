@@ -226,30 +226,29 @@ static uint8_t c_le_read_adv_tx_power(struct cmd_ctx *x)
 	return 0;
 }
 
-static uint8_t c_le_set_adv_data(struct cmd_ctx *x)
+/* LE Set Advertising Data and LE Set Scan Response Data share one layout: a length,
+ * then 31 octets of which that many count. */
+static uint8_t set_legacy_payload(const uint8_t *p, uint8_t *dst, size_t *dst_len)
 {
 	le_set_advertising_data_cp cp;
 
-	memcpy(&cp, x->p, sizeof(cp));
+	memcpy(&cp, p, sizeof(cp));
 	if (cp.length > sizeof(cp.data)) {
 		return HCI_INVALID_PARAMETERS;
 	}
-	memcpy(x->c->leg.data, cp.data, cp.length);
-	x->c->leg.data_len = cp.length;
+	memcpy(dst, cp.data, cp.length);
+	*dst_len = cp.length;
 	return 0;
+}
+
+static uint8_t c_le_set_adv_data(struct cmd_ctx *x)
+{
+	return set_legacy_payload(x->p, x->c->leg.data, &x->c->leg.data_len);
 }
 
 static uint8_t c_le_set_scan_rsp_data(struct cmd_ctx *x)
 {
-	le_set_scan_response_data_cp cp;
-
-	memcpy(&cp, x->p, sizeof(cp));
-	if (cp.length > sizeof(cp.data)) {
-		return HCI_INVALID_PARAMETERS;
-	}
-	memcpy(x->c->scan_rsp, cp.data, cp.length);
-	x->c->scan_rsp_len = cp.length;
-	return 0;
+	return set_legacy_payload(x->p, x->c->scan_rsp, &x->c->scan_rsp_len);
 }
 
 /* An own address type that needs the random address needs one set. */
@@ -343,18 +342,26 @@ static uint8_t c_le_rand(struct cmd_ctx *x)
 
 /* Extended advertising -------------------------------------------------- */
 
-static uint8_t c_le_set_adv_set_random_addr(struct cmd_ctx *x)
+/* The set named by the command's first octet, which must exist and be disabled; or
+ * the status to answer with. */
+static uint8_t idle_set(struct cmd_ctx *x, struct adv_set **out)
 {
-	struct adv_set *s;
-
 	if (x->p[0] > ADV_HANDLE_MAX) {
 		return HCI_INVALID_PARAMETERS;
 	}
-	if (!(s = set_find(x->c, x->p[0]))) {
+	if (!(*out = set_find(x->c, x->p[0]))) {
 		return SIM_HCI_ERR_UNKNOWN_ADV_ID;
 	}
-	if (s->enabled) {
-		return HCI_COMMAND_DISALLOWED;
+	return (*out)->enabled ? HCI_COMMAND_DISALLOWED : 0;
+}
+
+static uint8_t c_le_set_adv_set_random_addr(struct cmd_ctx *x)
+{
+	struct adv_set *s;
+	uint8_t st = idle_set(x, &s);
+
+	if (st) {
+		return st;
 	}
 	memcpy(s->addr, x->p + 1, 6);
 	s->has_addr = true;
@@ -566,15 +573,10 @@ static uint8_t c_le_read_num_adv_sets(struct cmd_ctx *x)
 static uint8_t c_le_remove_adv_set(struct cmd_ctx *x)
 {
 	struct adv_set *s;
+	uint8_t st = idle_set(x, &s);
 
-	if (x->p[0] > ADV_HANDLE_MAX) {
-		return HCI_INVALID_PARAMETERS;
-	}
-	if (!(s = set_find(x->c, x->p[0]))) {
-		return SIM_HCI_ERR_UNKNOWN_ADV_ID;
-	}
-	if (s->enabled) {
-		return HCI_COMMAND_DISALLOWED;
+	if (st) {
+		return st;
 	}
 	memset(s, 0, sizeof(*s));
 	return 0;

@@ -253,6 +253,23 @@ static void init_controller(bool ext, uint8_t sets)
 }
 
 /* Start-up order and exact bytes for a 4.2 controller; state and controller info reported. */
+/* The transport is opened for the count-th time exactly ms from now, not before. */
+static void expect_reopen(uint64_t ms, int count)
+{
+	advance(ms - 1);
+	cr_assert_eq(T.opened, count - 1);
+	advance(1);
+	cr_assert_eq(T.opened, count);
+}
+
+/* The bearer is down with why in its reason; st is left for more checks. */
+static void expect_down(struct gw_bearer_state *st, const char *why)
+{
+	gw_bearer_state(T.b, st);
+	cr_assert_eq(st->status, GW_BEARER_DOWN);
+	cr_assert(strstr(st->reason, why), "%s", st->reason);
+}
+
 Test(hci_driver, legacy_init_sequence)
 {
 	struct gw_bearer_state st;
@@ -308,19 +325,14 @@ Test(hci_driver, command_timeout_reopens)
 	cr_assert(gw_bearer_ready(T.b));
 	old = T.ctl;
 	advance(1);
-	gw_bearer_state(T.b, &st);
-	cr_assert_eq(st.status, GW_BEARER_DOWN);
-	cr_assert(strstr(st.reason, "stopped answering"), "%s", st.reason);
+	expect_down(&st, "stopped answering");
 	cr_assert(strstr(st.reason, "LE Set Advertising Data"), "%s", st.reason);
 	cr_assert_str_eq(gw_bearer_status_name(st.status), "down-reopening");
 	cr_assert_eq(gw_bearer_send(T.b, 0x2b, (const uint8_t *)"\x01", 1, 1, 20), -ENETDOWN);
 	/* The transport is closed: the controller end sees end of file. */
 	cr_assert_eq(recv(old, buf, sizeof(buf), MSG_DONTWAIT), 0);
 	cr_assert_eq(T.opened, 1);
-	advance(499);
-	cr_assert_eq(T.opened, 1);
-	advance(1);
-	cr_assert_eq(T.opened, 2);
+	expect_reopen(500, 2);
 	init_controller(false, 1);
 	gw_bearer_state(T.b, &st);
 	cr_assert_eq(st.status, GW_BEARER_READY);
@@ -344,9 +356,7 @@ Test(hci_driver, idle_probe_finds_a_hang)
 	advance(5000);
 	expect_bytes("01 01 10 00");
 	advance(2000);
-	gw_bearer_state(T.b, &st);
-	cr_assert_eq(st.status, GW_BEARER_DOWN);
-	cr_assert(strstr(st.reason, "stopped answering"), "%s", st.reason);
+	expect_down(&st, "stopped answering");
 	stop();
 }
 
@@ -364,10 +374,7 @@ Test(hci_driver, open_refused_is_failed_and_retried)
 	cr_assert_str_eq(st.reason, "this kernel has no Bluetooth support (AF_BLUETOOTH)");
 	cr_assert_not(st.has_controller);
 	cr_assert_eq(gw_bearer_send(T.b, 0x2a, (const uint8_t *)"x", 1, 1, 20), -ENETDOWN);
-	advance(9999);
-	cr_assert_eq(T.opened, 0);
-	advance(1);
-	cr_assert_eq(T.opened, 1);
+	expect_reopen(10000, 1);
 	init_controller(false, 1);
 	gw_bearer_state(T.b, &st);
 	cr_assert_eq(st.status, GW_BEARER_READY);
@@ -384,18 +391,13 @@ Test(hci_driver, eof_and_backoff)
 	close(T.ctl);
 	T.ctl = -1;
 	pump();
-	gw_bearer_state(T.b, &st);
-	cr_assert_eq(st.status, GW_BEARER_DOWN);
-	cr_assert(strstr(st.reason, "controller gone"), "%s", st.reason);
+	expect_down(&st, "controller gone");
 	advance(500);
 	cr_assert_eq(T.opened, 2);
 	/* No answer to Reset: a timeout, then the next wait is 1 s. */
 	expect_op(0x0c03);
 	advance(2000);
-	advance(999);
-	cr_assert_eq(T.opened, 2);
-	advance(1);
-	cr_assert_eq(T.opened, 3);
+	expect_reopen(1000, 3);
 	stop();
 }
 
@@ -407,9 +409,7 @@ Test(hci_driver, framing_error)
 	start();
 	init_controller(false, 1);
 	send_hex("07 01 02");
-	gw_bearer_state(T.b, &st);
-	cr_assert_eq(st.status, GW_BEARER_DOWN);
-	cr_assert(strstr(st.reason, "framing"), "%s", st.reason);
+	expect_down(&st, "framing");
 	advance(500);
 	cr_assert_eq(T.opened, 2);
 	stop();
@@ -423,9 +423,7 @@ Test(hci_driver, hardware_error_resets)
 	start();
 	init_controller(false, 1);
 	send_hex("04 10 01 05");
-	gw_bearer_state(T.b, &st);
-	cr_assert_eq(st.status, GW_BEARER_DOWN);
-	cr_assert(strstr(st.reason, "hardware error 0x05"), "%s", st.reason);
+	expect_down(&st, "hardware error 0x05");
 	init_controller(false, 1);
 	cr_assert_eq(T.opened, 1);
 	stop();
@@ -440,9 +438,7 @@ Test(hci_driver, refused_init_command)
 	start();
 	expect_op(0x0c03);
 	cc(0x0c03, 1, &st12, 1);
-	gw_bearer_state(T.b, &st);
-	cr_assert_eq(st.status, GW_BEARER_DOWN);
-	cr_assert(strstr(st.reason, "Reset"), "%s", st.reason);
+	expect_down(&st, "Reset");
 	cr_assert(strstr(st.reason, "0x12"), "%s", st.reason);
 	stop();
 }

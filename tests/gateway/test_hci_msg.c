@@ -168,27 +168,42 @@ Test(hci_msg, command_events)
 	cr_assert_eq(e.u.hw_code, 0x2a);
 }
 
+/* Decodes hex that must be an advertising report event in the given format with n
+ * reports. */
+static void decode_reports(const char *hex, uint8_t *b, size_t cap, struct hci_msg_evt *e,
+			   bool extended, size_t n)
+{
+	cr_assert_eq(decode_hex(hex, b, cap, e), 0);
+	cr_assert_eq(e->kind, HCI_MSG_LE_ADV_REPORT);
+	cr_assert_eq(e->u.adv.extended, extended);
+	cr_assert_eq(e->u.adv.n, n);
+}
+
+/* One decoded report's type (legacy) or properties (extended), data length and RSSI. */
+static void expect_report(const struct hci_msg_report *r, uint16_t type, uint8_t data_len,
+			  int8_t rssi)
+{
+	cr_assert_eq(r->event_type, type);
+	cr_assert_eq(r->data_len, data_len);
+	cr_assert_eq(r->rssi, rssi);
+}
+
 /* §7.7.65.2: a legacy report event with two reports, each with its data and RSSI. */
 Test(hci_msg, legacy_reports)
 {
 	uint8_t b[300];
 	struct hci_msg_evt e;
 
-	cr_assert_eq(decode_hex("04 3e 1c 02 02"
-				" 03 01 11 22 33 44 55 66 04 03 2b 00 01 c4"
-				" 03 00 aa bb cc dd ee ff 02 01 06 b0",
-				b, sizeof(b), &e),
-		     0);
-	cr_assert_eq(e.kind, HCI_MSG_LE_ADV_REPORT);
-	cr_assert_not(e.u.adv.extended);
-	cr_assert_eq(e.u.adv.n, 2);
-	cr_assert_eq(e.u.adv.r[0].event_type, 3);
+	decode_reports("04 3e 1c 02 02"
+		       " 03 01 11 22 33 44 55 66 04 03 2b 00 01 c4"
+		       " 03 00 aa bb cc dd ee ff 02 01 06 b0",
+		       b, sizeof(b), &e, false, 2);
+	expect_report(&e.u.adv.r[0], 3, 4, -60);
 	cr_assert_eq(e.u.adv.r[0].addr[5], 0x66);
-	cr_assert_eq(e.u.adv.r[0].data_len, 4);
 	cr_assert_eq(e.u.adv.r[0].data[1], 0x2b);
-	cr_assert_eq(e.u.adv.r[0].rssi, -60);
-	cr_assert_eq(e.u.adv.r[1].data_len, 2);
-	cr_assert_eq(e.u.adv.r[1].rssi, -80);
+	expect_report(&e.u.adv.r[1], 3, 2, -80);
+	cr_assert_eq(e.u.adv.r[1].addr[0], 0xaa);
+	cr_assert_eq(e.u.adv.r[1].data[1], 0x06);
 }
 
 /* §7.7.65.13 and §7.7.65.18: extended report and Advertising Set Terminated. */
@@ -197,17 +212,12 @@ Test(hci_msg, extended_report_and_terminated)
 	uint8_t b[300];
 	struct hci_msg_evt e;
 
-	cr_assert_eq(decode_hex("04 3e 1d 0d 01"
-				" 10 00 01 11 22 33 44 55 c6 01 00 ff 7f c8 00 00 00 00 00 00 00 00"
-				" 00 03 03 29 aa",
-				b, sizeof(b), &e),
-		     0);
-	cr_assert_eq(e.kind, HCI_MSG_LE_ADV_REPORT);
-	cr_assert(e.u.adv.extended);
-	cr_assert_eq(e.u.adv.n, 1);
-	cr_assert_eq(e.u.adv.r[0].event_type, 0x0010);
-	cr_assert_eq(e.u.adv.r[0].rssi, -56);
-	cr_assert_eq(e.u.adv.r[0].data_len, 3);
+	decode_reports("04 3e 1d 0d 01"
+		       " 10 00 01 11 22 33 44 55 c6 01 00 ff 7f c8 00 00 00 00 00 00 00 00"
+		       " 00 03 03 29 aa",
+		       b, sizeof(b), &e, true, 1);
+	expect_report(&e.u.adv.r[0], 0x0010, 3, -56);
+	cr_assert_eq(e.u.adv.r[0].addr[5], 0xc6);
 	cr_assert_eq(e.u.adv.r[0].data[1], 0x29);
 	cr_assert_eq(decode_hex("04 3e 06 12 00 02 ff ff 05", b, sizeof(b), &e), 0);
 	cr_assert_eq(e.kind, HCI_MSG_LE_ADV_SET_TERMINATED);

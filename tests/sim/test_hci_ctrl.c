@@ -143,6 +143,38 @@ static void send_raw(const uint8_t *b, size_t n)
 	sim_hci_input(F->c, b, n, F->now);
 }
 
+/* Everything the controller has sent since the last clear_out(), in hex. */
+static const char *out_hex(void)
+{
+	return tv_tohex(F->out, F->out_len);
+}
+
+/* Sends raw host bytes and runs ms; returns everything out so far, in hex. */
+static const char *raw(const uint8_t *b, size_t n, uint64_t ms)
+{
+	send_raw(b, n);
+	run_for_ms(ms);
+	return out_hex();
+}
+
+static struct sim_hci_counters counters(void)
+{
+	struct sim_hci_counters n;
+
+	sim_hci_counters(F->c, &n);
+	return n;
+}
+
+/* The host-input counters: commands taken, malformed packets, flow violations. */
+static void expect_input(uint64_t commands, uint64_t malformed, uint64_t flow)
+{
+	struct sim_hci_counters n = counters();
+
+	cr_assert_eq(n.commands, commands);
+	cr_assert_eq(n.malformed, malformed);
+	cr_assert_eq(n.flow_violations, flow);
+}
+
 /* Sends one command (hex of opcode-less parameters) and runs 10 ms; returns bytes out. */
 static const char *cmd(uint16_t op, const char *params_hex)
 {
@@ -232,7 +264,7 @@ Test(hci, reset_exact_bytes_after_latency, .init = setup_ext)
 	run_to(F->now + 999);
 	cr_assert_eq(F->out_len, 0, "nothing before the 1 ms command latency");
 	run_for_ms(1);
-	expect(tv_tohex(F->out, F->out_len), "040e0401030c00");
+	expect(out_hex(), "040e0401030c00");
 }
 
 Test(hci, read_local_version_both_profiles, .init = setup_ext)
@@ -851,7 +883,7 @@ Test(hci, legacy_report_bytes_with_rssi, .init = setup_ext)
 	cr_assert_eq(addr[5] & 0xc0, 0xc0, "random static address");
 	snprintf(want, sizeof(want), "043e1102010301%s05042aa1b2c3%02x", tv_tohex(addr, 6),
 		 (uint8_t)peer_rssi());
-	expect(tv_tohex(F->out, F->out_len), want);
+	expect(out_hex(), want);
 	/* The same sender keeps its address. */
 	clear_out();
 	peer_send(0x2a, "01");
@@ -893,7 +925,7 @@ Test(hci, extended_report_bytes, .init = setup_ext)
 		 "04"
 		 "032b0102",
 		 tv_tohex(F->out + 8, 6), (uint8_t)peer_rssi());
-	expect(tv_tohex(F->out, F->out_len), want);
+	expect(out_hex(), want);
 }
 
 Test(hci, legacy_profile_reports_and_no_own_transmissions, .init = setup_legacy)
@@ -968,7 +1000,7 @@ Test(hci, scan_duration_timeout, .init = setup_ext)
 		     0); /* 100 ms */
 	clear_out();
 	run_for_ms(200);
-	expect(tv_tohex(F->out, F->out_len), "043e0111");
+	expect(out_hex(), "043e0111");
 }
 
 /* --- flow control and faults -------------------------------------------------- */
@@ -976,22 +1008,16 @@ Test(hci, scan_duration_timeout, .init = setup_ext)
 Test(hci, flow_violation_counted_and_processed_in_order, .init = setup_ext)
 {
 	static const uint8_t two[] = {0x01, 0x03, 0x0c, 0x00, 0x01, 0x3b, 0x20, 0x00};
-	struct sim_hci_counters n;
 
-	send_raw(two, sizeof(two));
-	run_for_ms(10);
-	expect(tv_tohex(F->out, F->out_len), "040e0401030c00"
-					     "040e05013b200004");
-	sim_hci_counters(F->c, &n);
-	cr_assert_eq(n.flow_violations, 1);
-	cr_assert_eq(n.commands, 2);
+	expect(raw(two, sizeof(two), 10), "040e0401030c00"
+					  "040e05013b200004");
+	expect_input(2, 0, 1);
 }
 
 Test(hci, hang_swallows_and_resume_answers, .init = setup_ext)
 {
 	sim_hci_set_hung(F->c, true);
-	cmd(0x0c03, "");
-	cr_assert_eq(F->out_len, 0);
+	expect(cmd(0x0c03, ""), "");
 	sim_hci_set_hung(F->c, false);
 	expect(cmd(0x0c03, ""), "040e0401030c00");
 }
@@ -999,7 +1025,7 @@ Test(hci, hang_swallows_and_resume_answers, .init = setup_ext)
 Test(hci, hardware_error_then_only_reset, .init = setup_ext)
 {
 	sim_hci_hw_error(F->c, 0x42, F->now);
-	expect(tv_tohex(F->out, F->out_len), "04100142");
+	expect(out_hex(), "04100142");
 	cr_assert_eq(status_of(0x1001, ""), 0x0c);
 	cr_assert_eq(status_of(0x0c03, ""), 0);
 	cr_assert_eq(status_of(0x1001, ""), 0);
@@ -1009,8 +1035,7 @@ Test(hci, unplug_and_replug_is_a_fresh_controller, .init = setup_ext)
 {
 	cr_assert_eq(status_of(0x203b, ""), 0);
 	sim_hci_set_powered(F->c, false, F->now);
-	cmd(0x0c03, "");
-	cr_assert_eq(F->out_len, 0);
+	expect(cmd(0x0c03, ""), "");
 	sim_hci_set_powered(F->c, true, F->now);
 	cr_assert_eq(status_of(0x2007, ""), 0, "the command mode was forgotten");
 }
@@ -1027,36 +1052,26 @@ Test(hci, garbage_has_no_packet_indicator, .init = setup_ext)
 Test(hci, malformed_input_resynchronises, .init = setup_ext)
 {
 	static const uint8_t junk[] = {0x07, 0x01, 0x00, 0x00, 0x01, 0x03, 0x0c, 0x00};
-	struct sim_hci_counters n;
 
-	send_raw(junk, sizeof(junk));
-	run_for_ms(10);
 	/* Hardware Error 0x01 at once; the plausible Reset after the junk is answered. */
-	expect(tv_tohex(F->out, F->out_len), "04100101"
-					     "040e0401030c00");
-	sim_hci_counters(F->c, &n);
-	cr_assert_eq(n.malformed, 1);
-	cr_assert_eq(n.commands, 1);
+	expect(raw(junk, sizeof(junk), 10), "04100101"
+					    "040e0401030c00");
+	expect_input(1, 1, 0);
 }
 
 Test(hci, truncated_and_oversized_packets, .init = setup_ext)
 {
 	static const uint8_t half[] = {0x01, 0x01, 0x0c, 0x08, 0xff};
 	static const uint8_t acl[] = {0x02, 0x01, 0x00, 0x1c, 0x00};
-	struct sim_hci_counters n;
 
-	send_raw(half, sizeof(half));
-	run_for_ms(500);
-	cr_assert_eq(F->out_len, 0, "still waiting for the rest");
+	cr_assert_str_eq(raw(half, sizeof(half), 500), "", "still waiting for the rest");
 	run_for_ms(600);
-	expect(tv_tohex(F->out, F->out_len), "04100101");
+	expect(out_hex(), "04100101");
 	clear_out();
-	send_raw(acl, sizeof(acl)); /* 28 octets > the 27 of LE Read Buffer Size */
-	run_for_ms(5);
-	expect(tv_tohex(F->out, F->out_len), "04100101");
+	/* 28 octets > the 27 of LE Read Buffer Size */
+	expect(raw(acl, sizeof(acl), 5), "04100101");
 	expect(cmd(0x0c03, ""), "040e0401030c00");
-	sim_hci_counters(F->c, &n);
-	cr_assert_eq(n.malformed, 2);
+	cr_assert_eq(counters().malformed, 2);
 }
 
 Test(hci, hardware_error_masked_by_event_mask, .init = setup_ext)
@@ -1065,9 +1080,7 @@ Test(hci, hardware_error_masked_by_event_mask, .init = setup_ext)
 
 	cr_assert_eq(status_of(0x0c01, "0000000000000000"), 0);
 	clear_out();
-	send_raw(junk, sizeof(junk));
-	run_for_ms(5);
-	cr_assert_eq(F->out_len, 0);
+	expect(raw(junk, sizeof(junk), 5), "");
 }
 
 /* --- the pty port -------------------------------------------------------------- */
