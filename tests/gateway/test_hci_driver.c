@@ -262,6 +262,14 @@ static void expect_reopen(uint64_t ms, int count)
 	cr_assert_eq(T.opened, count);
 }
 
+/* The i-th AD structure the bearer passed up: its type, data (hex) and RSSI. */
+static void expect_rx(int i, uint8_t type, const char *data_hex, int8_t rssi)
+{
+	cr_assert_eq(T.rx[i].type, type);
+	cr_assert_str_eq(tv_tohex(T.rx[i].data, T.rx[i].len), data_hex);
+	cr_assert_eq(T.rx[i].rssi, rssi);
+}
+
 /* The bearer is down with why in its reason; st is left for more checks. */
 static void expect_down(struct gw_bearer_state *st, const char *why)
 {
@@ -453,13 +461,9 @@ Test(hci_driver, legacy_reports_to_rx)
 		 " 03 01 11 22 33 44 55 66 07 02 01 06 03 2a aa bb c4"
 		 " 03 01 11 22 33 44 55 66 07 03 2b 00 01 02 29 cc b0");
 	cr_assert_eq(T.nrx, 3);
-	cr_assert_eq(T.rx[0].type, 0x2a);
-	cr_assert_eq(T.rx[0].len, 2);
-	cr_assert_eq(T.rx[0].data[1], 0xbb);
-	cr_assert_eq(T.rx[0].rssi, -60);
-	cr_assert_eq(T.rx[1].type, 0x2b);
-	cr_assert_eq(T.rx[2].type, 0x29);
-	cr_assert_eq(T.rx[2].rssi, -80);
+	expect_rx(0, 0x2a, "aabb", -60);
+	expect_rx(1, 0x2b, "0001", -80);
+	expect_rx(2, 0x29, "cc", -80);
 	stop();
 }
 
@@ -591,8 +595,7 @@ Test(hci_driver, extended_reports_to_rx)
 		 " 10 00 01 11 22 33 44 55 c6 01 00 ff 7f c8 00 00 00 00 00 00 00 00"
 		 " 00 03 02 2b 01");
 	cr_assert_eq(T.nrx, 1);
-	cr_assert_eq(T.rx[0].type, 0x2b);
-	cr_assert_eq(T.rx[0].rssi, -56);
+	expect_rx(0, 0x2b, "01", -56);
 	send_hex("04 3e 1d 0d 01"
 		 " 30 00 01 11 22 33 44 55 c6 01 00 ff 7f c8 00 00 00 00 00 00 00 00"
 		 " 00 03 02 2b 01");
