@@ -400,26 +400,44 @@ int cdb_index_list(struct cx *c, const json_t *obj, const char *key, bool object
 
 /* --- Keys and provisioners ----------------------------------------------------- */
 
+/* The members a NetKey and an AppKey share: "name" and "index" ... */
+static int parse_key_head(struct cx *c, const json_t *v, char *name, uint16_t *idx)
+{
+	long long x = 0;
+	int r = cdb_need_object(c, v);
+
+	if (!r) {
+		r = cdb_get_name(c, v, "name", false, name);
+	}
+	if (!r) {
+		r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
+		*idx = (uint16_t)x;
+	}
+	return r;
+}
+
+/* ... and "key" (absent in a partial export) with "oldKey". */
+static int parse_key_material(struct cx *c, const json_t *v, bool partial, uint8_t key[16],
+			      bool *has_old, uint8_t old_key[16])
+{
+	int r = cdb_get_key(c, v, "key", !partial, NULL, key);
+
+	if (!r) {
+		r = cdb_get_key(c, v, "oldKey", false, has_old, old_key);
+	}
+	return r;
+}
+
 static int parse_netkey(struct cx *c, const json_t *v, size_t i, void *arg)
 {
 	struct store_cdb *d = arg;
 	struct store_cdb_netkey *k = &d->netkeys[i];
 	long long x = 0;
 	json_t *ms;
-	int r = cdb_need_object(c, v);
+	int r = parse_key_head(c, v, k->name, &k->idx);
 
 	if (!r) {
-		r = cdb_get_name(c, v, "name", false, k->name);
-	}
-	if (!r) {
-		r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
-		k->idx = (uint16_t)x;
-	}
-	if (!r) {
-		r = cdb_get_key(c, v, "key", !d->partial, NULL, k->key);
-	}
-	if (!r) {
-		r = cdb_get_key(c, v, "oldKey", false, &k->has_old, k->old_key);
+		r = parse_key_material(c, v, d->partial, k->key, &k->has_old, k->old_key);
 	}
 	if (!r) {
 		r = cdb_get_int(c, v, "phase", true, NULL, 0, 2, &x);
@@ -448,26 +466,13 @@ static int parse_appkey(struct cx *c, const json_t *v, size_t i, void *arg)
 	struct store_cdb *d = arg;
 	struct store_cdb_appkey *k = &d->appkeys[i];
 	long long x = 0;
-	int r = cdb_need_object(c, v);
+	int r = parse_key_head(c, v, k->name, &k->idx);
 
-	if (!r) {
-		r = cdb_get_name(c, v, "name", false, k->name);
-	}
-	if (!r) {
-		r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
-		k->idx = (uint16_t)x;
-	}
 	if (!r) {
 		r = cdb_get_int(c, v, "boundNetKey", true, NULL, 0, 4095, &x);
 		k->net_idx = (uint16_t)x;
 	}
-	if (!r) {
-		r = cdb_get_key(c, v, "key", !d->partial, NULL, k->key);
-	}
-	if (!r) {
-		r = cdb_get_key(c, v, "oldKey", false, &k->has_old, k->old_key);
-	}
-	return r;
+	return r ? r : parse_key_material(c, v, d->partial, k->key, &k->has_old, k->old_key);
 }
 
 /* Ranges {lowAddress, highAddress} (or {firstScene, lastScene}) inside [min, max]. */

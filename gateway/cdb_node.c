@@ -344,13 +344,7 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	size_t o;
 	int r = cdb_need_object(c, v);
 
-	for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
-		n->feat[f] = -1;
-	}
-	n->beacon = -1;
-	n->default_ttl = -1;
-	n->net_tx_count = -1;
-	n->relay_count = -1;
+	store_cdb_node_unknown(n);
 	if (!r) {
 		r = cdb_get_uuid(c, v, "UUID", n->uuid);
 	}

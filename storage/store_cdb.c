@@ -30,6 +30,17 @@ static void wipe(void *p, size_t n)
 	}
 }
 
+void store_cdb_node_unknown(struct store_cdb_node *n)
+{
+	for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
+		n->feat[f] = -1;
+	}
+	n->beacon = -1;
+	n->default_ttl = -1;
+	n->net_tx_count = -1;
+	n->relay_count = -1;
+}
+
 void store_cdb_free(struct store_cdb *doc)
 {
 	if (!doc) {

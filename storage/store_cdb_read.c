@@ -329,13 +329,7 @@ static int read_node(struct store *s, const struct store_node *sn, bool with_key
 	n->pid = sn->pid;
 	n->vid = sn->vid;
 	n->crpl = sn->crpl;
-	for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
-		n->feat[f] = -1;
-	}
-	n->beacon = -1;
-	n->default_ttl = -1;
-	n->net_tx_count = -1;
-	n->relay_count = -1;
+	store_cdb_node_unknown(n);
 	rc = store_node_id(s, sn->unicast, &id);
 	if (!rc && with_keys) {
 		rc = store_node_devkey_get(s, sn->unicast, n->devkey);
