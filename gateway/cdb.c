@@ -99,21 +99,36 @@ json_t *cdb_member(struct cx *c, const json_t *obj, const char *key, bool requir
 	return v;
 }
 
-int cdb_get_hex4(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
-		 uint16_t *out)
+/*
+ * The member key of obj with the pointer pushed to it (*o for cdb_pop());
+ * NULL when absent, *r then -EINVAL when required (error recorded), else 0.
+ */
+static json_t *scalar(struct cx *c, const json_t *obj, const char *key, bool required,
+		      bool *present, size_t *o, int *r)
 {
 	json_t *v = cdb_member(c, obj, key, required);
-	uint8_t b[2];
-	size_t o;
-	int r = 0;
 
 	if (present) {
 		*present = v != NULL;
 	}
-	if (!v) {
-		return required ? -EINVAL : 0;
+	*r = v || !required ? 0 : -EINVAL;
+	if (v) {
+		*o = cdb_push(c, key);
 	}
-	o = cdb_push(c, key);
+	return v;
+}
+
+int cdb_get_hex4(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
+		 uint16_t *out)
+{
+	uint8_t b[2];
+	size_t o = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &o, &r);
+
+	if (!v) {
+		return r;
+	}
 	if (!json_is_string(v) ||
 	    !cdb_unhex(json_string_value(v), json_string_length(v), b, sizeof(b))) {
 		r = cdb_fail(c, "must be 4 hex digits");
@@ -151,17 +166,13 @@ int cdb_addr_or_label(struct cx *c, const json_t *v, uint16_t *addr, bool *has_l
 int cdb_get_key(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		uint8_t out[16])
 {
-	json_t *v = cdb_member(c, obj, key, required);
-	size_t o;
-	int r = 0;
+	size_t o = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &o, &r);
 
-	if (present) {
-		*present = v != NULL;
-	}
 	if (!v) {
-		return required ? -EINVAL : 0;
+		return r;
 	}
-	o = cdb_push(c, key);
 	if (!json_is_string(v) ||
 	    !cdb_unhex(json_string_value(v), json_string_length(v), out, 16)) {
 		r = cdb_fail(c, "must be 32 hex digits");
@@ -173,16 +184,15 @@ int cdb_get_key(struct cx *c, const json_t *obj, const char *key, bool required,
 /* A UUID: 32 hex digits, or 8-4-4-4-12 with dashes (nRF Mesh, BlueZ). */
 int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[16])
 {
-	json_t *v = cdb_member(c, obj, key, true);
 	const char *s;
 	char hex[33];
-	size_t len, k = 0, o;
-	int r = 0;
+	size_t len, k = 0, o = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, true, NULL, &o, &r);
 
 	if (!v) {
-		return -EINVAL;
+		return r;
 	}
-	o = cdb_push(c, key);
 	s = json_string_value(v);
 	len = s ? json_string_length(v) : 0;
 	if (s && len == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-') {
@@ -205,17 +215,13 @@ int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[1
 int cdb_get_int(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		long long lo, long long hi, long long *out)
 {
-	json_t *v = cdb_member(c, obj, key, required);
-	size_t o;
-	int r = 0;
+	size_t o = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &o, &r);
 
-	if (present) {
-		*present = v != NULL;
-	}
 	if (!v) {
-		return required ? -EINVAL : 0;
+		return r;
 	}
-	o = cdb_push(c, key);
 	if (!json_is_integer(v)) {
 		r = cdb_fail(c, "must be an integer");
 	} else if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
@@ -230,17 +236,13 @@ int cdb_get_int(struct cx *c, const json_t *obj, const char *key, bool required,
 int cdb_get_bool(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		 bool *out)
 {
-	json_t *v = cdb_member(c, obj, key, required);
-	size_t o;
-	int r = 0;
+	size_t o = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &o, &r);
 
-	if (present) {
-		*present = v != NULL;
-	}
 	if (!v) {
-		return required ? -EINVAL : 0;
+		return r;
 	}
-	o = cdb_push(c, key);
 	if (!json_is_boolean(v)) {
 		r = cdb_fail(c, "must be true or false");
 	} else {
