@@ -42,19 +42,40 @@ void cdb_pop(struct cx *c, size_t old)
 	c->path[old] = '\0';
 }
 
-int cdb_fail(struct cx *c, const char *fmt, ...)
+static int vfail(struct cx *c, const char *fmt, va_list ap)
 {
 	char msg[200];
-	va_list ap;
 
 	if (!c->failed) {
-		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
 		snprintf(c->err, c->cap, "%s: %s", c->len ? c->path : "/", msg);
 		c->failed = true;
 	}
 	return -EINVAL;
+}
+
+int cdb_fail(struct cx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(c, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int cdb_fail_at(struct cx *c, const char *key, const char *fmt, ...)
+{
+	size_t o = cdb_push(c, key);
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(c, fmt, ap);
+	va_end(ap);
+	cdb_pop(c, o);
+	return r;
 }
 
 /* --- Scalars ------------------------------------------------------------- */
@@ -91,10 +112,7 @@ json_t *cdb_member(struct cx *c, const json_t *obj, const char *key, bool requir
 	json_t *v = json_object_get(obj, key);
 
 	if (!v && required) {
-		size_t o = cdb_push(c, key);
-
-		cdb_fail(c, "required member missing");
-		cdb_pop(c, o);
+		cdb_fail_at(c, key, "required member missing");
 	}
 	return v;
 }
@@ -256,7 +274,7 @@ int cdb_get_bool(struct cx *c, const json_t *obj, const char *key, bool required
 int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required, char *out)
 {
 	json_t *v = cdb_member(c, obj, key, required);
-	size_t o, len;
+	size_t len;
 	const char *s;
 
 	out[0] = '\0';
@@ -264,9 +282,7 @@ int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required
 		return required ? -EINVAL : 0;
 	}
 	if (!json_is_string(v)) {
-		o = cdb_push(c, key);
-		cdb_fail(c, "must be a string");
-		cdb_pop(c, o);
+		cdb_fail_at(c, key, "must be a string");
 		return -EINVAL;
 	}
 	s = json_string_value(v);
@@ -278,9 +294,7 @@ int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required
 		}
 	}
 	if (memchr(s, '\0', len)) {
-		o = cdb_push(c, key);
-		cdb_fail(c, "must not contain NUL");
-		cdb_pop(c, o);
+		cdb_fail_at(c, key, "must not contain NUL");
 		return -EINVAL;
 	}
 	memcpy(out, s, len);
@@ -370,10 +384,7 @@ static int parse_index(struct cx *c, const json_t *v, size_t i, void *arg)
 		}
 		if (!r && json_object_get(v, "updated") &&
 		    !json_is_boolean(json_object_get(v, "updated"))) {
-			size_t o2 = cdb_push(c, "updated");
-
-			r = cdb_fail(c, "must be true or false");
-			cdb_pop(c, o2);
+			r = cdb_fail_at(c, "updated", "must be true or false");
 		}
 	} else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		   json_integer_value(v) > 4095) {
@@ -449,10 +460,7 @@ static int parse_netkey(struct cx *c, const json_t *v, size_t i, void *arg)
 		const char *s = json_string_value(ms);
 
 		if (!s || (strcmp(s, "secure") && strcmp(s, "insecure"))) {
-			size_t o2 = cdb_push(c, "minSecurity");
-
-			r = cdb_fail(c, "must be \"secure\" or \"insecure\"");
-			cdb_pop(c, o2);
+			r = cdb_fail_at(c, "minSecurity", "must be \"secure\" or \"insecure\"");
 		} else {
 			k->min_secure = !strcmp(s, "secure");
 		}
@@ -537,10 +545,8 @@ static int parse_prov(struct cx *c, const json_t *v, size_t i, void *arg)
 		/* Not a profile member: meshgw writes its own address here (cdb_enc.c). */
 		r = cdb_get_hex4(c, v, "unicastAddress", false, NULL, &p->addr);
 		if (!r && p->addr > 0x7fff) {
-			size_t o2 = cdb_push(c, "unicastAddress");
-
-			r = cdb_fail(c, "must be a unicast address 0001..7fff");
-			cdb_pop(c, o2);
+			r = cdb_fail_at(c, "unicastAddress",
+					"must be a unicast address 0001..7fff");
 		}
 	}
 	for (size_t k = 0; !r && k < sizeof(range_specs) / sizeof(range_specs[0]); k++) {
@@ -584,10 +590,8 @@ static int parse_group(struct cx *c, const json_t *v, size_t i, void *arg)
 	if (!r) {
 		r = parse_addr_member(c, v, "address", &g->addr, &g->has_label, g->label);
 		if (!r && !g->has_label && g->addr < 0xc000) {
-			size_t o2 = cdb_push(c, "address");
-
-			r = cdb_fail(c, "must be a group address c000..ffff or a Label UUID");
-			cdb_pop(c, o2);
+			r = cdb_fail_at(c, "address",
+					"must be a group address c000..ffff or a Label UUID");
 		}
 	}
 	if (!r) {
@@ -678,8 +682,7 @@ static int parse_exclusions(struct cx *c, const json_t *root, struct store_cdb *
 		total += json_is_array(a) ? json_array_size(a) : 0;
 	}
 	if (total > CDB_MAX_LIST * 8) {
-		cdb_push(c, w.key);
-		return cdb_fail(c, "at most %d excluded addresses", CDB_MAX_LIST * 8);
+		return cdb_fail_at(c, w.key, "at most %d excluded addresses", CDB_MAX_LIST * 8);
 	}
 	d->excl = calloc(total + 1, sizeof(*d->excl));
 	if (!d->excl) {
@@ -692,35 +695,24 @@ static int parse_exclusions(struct cx *c, const json_t *root, struct store_cdb *
 
 static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 {
+	static const char *const strings[] = {"$schema", "id"};
 	json_t *v;
 	const char *s;
 	long long iv = 0;
 	bool present = false;
-	size_t o;
 	int r = 0;
 
 	if (!json_is_object(root)) {
 		return cdb_fail(c, "the document must be a JSON object");
 	}
-	v = cdb_member(c, root, "$schema", true);
-	if (!v) {
-		return -EINVAL;
-	}
-	if (!json_is_string(v)) {
-		o = cdb_push(c, "$schema");
-		r = cdb_fail(c, "must be a string");
-		cdb_pop(c, o);
-		return r;
-	}
-	v = cdb_member(c, root, "id", true);
-	if (!v) {
-		return -EINVAL;
-	}
-	if (!json_is_string(v)) {
-		o = cdb_push(c, "id");
-		r = cdb_fail(c, "must be a string");
-		cdb_pop(c, o);
-		return r;
+	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
+		v = cdb_member(c, root, strings[k], true);
+		if (!v) {
+			return -EINVAL;
+		}
+		if (!json_is_string(v)) {
+			return cdb_fail_at(c, strings[k], "must be a string");
+		}
 	}
 	v = cdb_member(c, root, "version", true);
 	if (!v) {
@@ -732,9 +724,7 @@ static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 	} else if (s && !strcmp(s, "1.0.1")) {
 		d->version = 101;
 	} else {
-		o = cdb_push(c, "version");
-		r = cdb_fail(c, "must be \"1.0.0\" or \"1.0.1\"");
-		cdb_pop(c, o);
+		r = cdb_fail_at(c, "version", "must be \"1.0.0\" or \"1.0.1\"");
 		return r;
 	}
 	r = cdb_get_uuid(c, root, "meshUUID", d->mesh_uuid);
@@ -742,9 +732,7 @@ static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 		r = cdb_get_name(c, root, "meshName", false, d->mesh_name);
 	}
 	if (!r && (v = json_object_get(root, "timestamp")) && !json_is_string(v)) {
-		o = cdb_push(c, "timestamp");
-		r = cdb_fail(c, "must be a date-time string");
-		cdb_pop(c, o);
+		r = cdb_fail_at(c, "timestamp", "must be a date-time string");
 	}
 	if (!r) {
 		r = cdb_get_bool(c, root, "partial", false, NULL, &d->partial);

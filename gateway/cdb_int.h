@@ -27,6 +27,9 @@ size_t cdb_push_i(struct cx *c, size_t i);
 void cdb_pop(struct cx *c, size_t old);
 /* Record the first error as "POINTER: message"; returns -EINVAL. */
 int cdb_fail(struct cx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same at "POINTER/key". */
+int cdb_fail_at(struct cx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Exactly 2 * n hex digits into out. */
 bool cdb_unhex(const char *s, size_t len, uint8_t *out, size_t n);
 /* Member key of obj; NULL when absent (and an error when required). */

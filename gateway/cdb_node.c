@@ -33,10 +33,7 @@ static int parse_xmit(struct cx *c, const json_t *obj, const char *key, long lon
 		r = cdb_get_int(c, v, "interval", true, NULL, step, max, interval);
 	}
 	if (!r && *interval % step) {
-		size_t o2 = cdb_push(c, "interval");
-
-		r = cdb_fail(c, "must be a multiple of %lld ms", step);
-		cdb_pop(c, o2);
+		r = cdb_fail_at(c, "interval", "must be a multiple of %lld ms", step);
 	}
 	cdb_pop(c, o);
 	return r;
@@ -85,10 +82,8 @@ static int parse_period(struct cx *c, const json_t *pub, uint8_t *raw)
 				k++;
 			}
 			if (k == 4) {
-				size_t o2 = cdb_push(c, "resolution");
-
-				r = cdb_fail(c, "must be 100, 1000, 10000 or 600000");
-				cdb_pop(c, o2);
+				r = cdb_fail_at(c, "resolution",
+						"must be 100, 1000, 10000 or 600000");
 			} else {
 				*raw = (uint8_t)(steps | k << 6);
 			}
@@ -123,10 +118,7 @@ static int parse_pub(struct cx *c, const json_t *v, struct store_pub *p)
 	if (!r) {
 		r = cdb_get_int(c, v, "ttl", true, NULL, 0, 255, &x);
 		if (!r && x > 127 && x != 255) {
-			size_t o2 = cdb_push(c, "ttl");
-
-			r = cdb_fail(c, "must be 0..127 or 255");
-			cdb_pop(c, o2);
+			r = cdb_fail_at(c, "ttl", "must be 0..127 or 255");
 		}
 		p->ttl = (uint8_t)x;
 	}
@@ -341,7 +333,6 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	long long x = 0, cnt = 0, itv = 0;
 	bool present = false;
 	json_t *sec;
-	size_t o;
 	int r = cdb_need_object(c, v);
 
 	store_cdb_node_unknown(n);
@@ -354,9 +345,8 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	if (!r) {
 		r = cdb_get_hex4(c, v, "unicastAddress", true, NULL, &n->unicast);
 		if (!r && (n->unicast == 0 || n->unicast > 0x7fff)) {
-			o = cdb_push(c, "unicastAddress");
-			r = cdb_fail(c, "must be a unicast address 0001..7fff");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "unicastAddress",
+					"must be a unicast address 0001..7fff");
 		}
 	}
 	if (!r) {
@@ -366,9 +356,7 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 		const char *s = json_string_value(sec);
 
 		if (!s || (strcmp(s, "secure") && strcmp(s, "insecure"))) {
-			o = cdb_push(c, "security");
-			r = cdb_fail(c, "must be \"secure\" or \"insecure\"");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "security", "must be \"secure\" or \"insecure\"");
 		} else {
 			n->secure = !strcmp(s, "secure");
 		}
@@ -378,9 +366,7 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	if (!r) {
 		r = cdb_index_list(c, v, "netKeys", true, &n->netkeys, &n->n_netkeys);
 		if (!r && !n->n_netkeys) {
-			o = cdb_push(c, "netKeys");
-			r = cdb_fail(c, "a node holds at least one NetKey");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "netKeys", "a node holds at least one NetKey");
 		}
 	}
 	if (!r) {
@@ -419,9 +405,7 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	if (!r) {
 		r = cdb_get_int(c, v, "defaultTTL", false, &present, 0, 127, &x);
 		if (!r && present && x == 1) {
-			o = cdb_push(c, "defaultTTL");
-			r = cdb_fail(c, "must be 0 or 2..127 (1 is prohibited)");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "defaultTTL", "must be 0 or 2..127 (1 is prohibited)");
 		}
 		n->default_ttl = present ? (int16_t)x : -1;
 	}
