@@ -42,6 +42,7 @@ void cdb_pop(struct cx *c, size_t old)
 	c->path[old] = '\0';
 }
 
+static int vfail(struct cx *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int vfail(struct cx *c, const char *fmt, va_list ap)
 {
 	char msg[200];
