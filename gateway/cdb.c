@@ -118,12 +118,10 @@ json_t *cdb_member(struct cx *c, const json_t *obj, const char *key, bool requir
 	return v;
 }
 
-/*
- * The member key of obj with the pointer pushed to it (*o for cdb_pop());
- * NULL when absent, *r then -EINVAL when required (error recorded), else 0.
+/* The member key of obj; NULL when absent, *r then -EINVAL when required (error recorded), else 0.
  */
 static json_t *scalar(struct cx *c, const json_t *obj, const char *key, bool required,
-		      bool *present, size_t *o, int *r)
+		      bool *present, int *r)
 {
 	json_t *v = cdb_member(c, obj, key, required);
 
@@ -131,9 +129,6 @@ static json_t *scalar(struct cx *c, const json_t *obj, const char *key, bool req
 		*present = v != NULL;
 	}
 	*r = v || !required ? 0 : -EINVAL;
-	if (v) {
-		*o = cdb_push(c, key);
-	}
 	return v;
 }
 
@@ -141,21 +136,18 @@ int cdb_get_hex4(struct cx *c, const json_t *obj, const char *key, bool required
 		 uint16_t *out)
 {
 	uint8_t b[2];
-	size_t o = 0;
 	int r;
-	json_t *v = scalar(c, obj, key, required, present, &o, &r);
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
 	if (!v) {
 		return r;
 	}
 	if (!json_is_string(v) ||
 	    !cdb_unhex(json_string_value(v), json_string_length(v), b, sizeof(b))) {
-		r = cdb_fail(c, "must be 4 hex digits");
-	} else {
-		*out = (uint16_t)(b[0] << 8 | b[1]);
+		return cdb_fail_at(c, key, "must be 4 hex digits");
 	}
-	cdb_pop(c, o);
-	return r;
+	*out = (uint16_t)(b[0] << 8 | b[1]);
+	return 0;
 }
 
 /* A 16-bit address, or a 32-hex-digit Label UUID when label is not NULL. */
@@ -185,18 +177,13 @@ int cdb_addr_or_label(struct cx *c, const json_t *v, uint16_t *addr, bool *has_l
 int cdb_get_key(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		uint8_t out[16])
 {
-	size_t o = 0;
 	int r;
-	json_t *v = scalar(c, obj, key, required, present, &o, &r);
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
-	if (!v) {
-		return r;
+	if (v && (!json_is_string(v) ||
+		  !cdb_unhex(json_string_value(v), json_string_length(v), out, 16))) {
+		return cdb_fail_at(c, key, "must be 32 hex digits");
 	}
-	if (!json_is_string(v) ||
-	    !cdb_unhex(json_string_value(v), json_string_length(v), out, 16)) {
-		r = cdb_fail(c, "must be 32 hex digits");
-	}
-	cdb_pop(c, o);
 	return r;
 }
 
@@ -205,9 +192,9 @@ int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[1
 {
 	const char *s;
 	char hex[33];
-	size_t len, k = 0, o = 0;
+	size_t len, k = 0;
 	int r;
-	json_t *v = scalar(c, obj, key, true, NULL, &o, &r);
+	json_t *v = scalar(c, obj, key, true, NULL, &r);
 
 	if (!v) {
 		return r;
@@ -225,49 +212,43 @@ int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[1
 		k = 32;
 	}
 	if (k != 32 || !cdb_unhex(hex, 32, out, 16)) {
-		r = cdb_fail(c, "must be a UUID (32 hex digits, dashes allowed as 8-4-4-4-12)");
+		return cdb_fail_at(c, key,
+				   "must be a UUID (32 hex digits, dashes allowed as 8-4-4-4-12)");
 	}
-	cdb_pop(c, o);
-	return r;
+	return 0;
 }
 
 int cdb_get_int(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		long long lo, long long hi, long long *out)
 {
-	size_t o = 0;
 	int r;
-	json_t *v = scalar(c, obj, key, required, present, &o, &r);
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
 	if (!v) {
 		return r;
 	}
 	if (!json_is_integer(v)) {
-		r = cdb_fail(c, "must be an integer");
-	} else if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		r = cdb_fail(c, "must be %lld..%lld", lo, hi);
-	} else {
-		*out = json_integer_value(v);
+		return cdb_fail_at(c, key, "must be an integer");
 	}
-	cdb_pop(c, o);
-	return r;
+	if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		return cdb_fail_at(c, key, "must be %lld..%lld", lo, hi);
+	}
+	*out = json_integer_value(v);
+	return 0;
 }
 
 int cdb_get_bool(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		 bool *out)
 {
-	size_t o = 0;
 	int r;
-	json_t *v = scalar(c, obj, key, required, present, &o, &r);
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
-	if (!v) {
-		return r;
+	if (v && !json_is_boolean(v)) {
+		return cdb_fail_at(c, key, "must be true or false");
 	}
-	if (!json_is_boolean(v)) {
-		r = cdb_fail(c, "must be true or false");
-	} else {
+	if (v) {
 		*out = json_is_true(v);
 	}
-	cdb_pop(c, o);
 	return r;
 }
 
