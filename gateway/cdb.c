@@ -42,19 +42,41 @@ void cdb_pop(struct cx *c, size_t old)
 	c->path[old] = '\0';
 }
 
-int cdb_fail(struct cx *c, const char *fmt, ...)
+static int vfail(struct cx *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static int vfail(struct cx *c, const char *fmt, va_list ap)
 {
 	char msg[200];
-	va_list ap;
 
 	if (!c->failed) {
-		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
 		snprintf(c->err, c->cap, "%s: %s", c->len ? c->path : "/", msg);
 		c->failed = true;
 	}
 	return -EINVAL;
+}
+
+int cdb_fail(struct cx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(c, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int cdb_fail_at(struct cx *c, const char *key, const char *fmt, ...)
+{
+	size_t o = cdb_push(c, key);
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(c, fmt, ap);
+	va_end(ap);
+	cdb_pop(c, o);
+	return r;
 }
 
 /* --- Scalars ------------------------------------------------------------- */
@@ -91,37 +113,41 @@ json_t *cdb_member(struct cx *c, const json_t *obj, const char *key, bool requir
 	json_t *v = json_object_get(obj, key);
 
 	if (!v && required) {
-		size_t o = cdb_push(c, key);
-
-		cdb_fail(c, "required member missing");
-		cdb_pop(c, o);
+		cdb_fail_at(c, key, "required member missing");
 	}
+	return v;
+}
+
+/* The member key of obj; NULL when absent, *r then -EINVAL when required (error recorded), else 0.
+ */
+static json_t *scalar(struct cx *c, const json_t *obj, const char *key, bool required,
+		      bool *present, int *r)
+{
+	json_t *v = cdb_member(c, obj, key, required);
+
+	if (present) {
+		*present = v != NULL;
+	}
+	*r = v || !required ? 0 : -EINVAL;
 	return v;
 }
 
 int cdb_get_hex4(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		 uint16_t *out)
 {
-	json_t *v = cdb_member(c, obj, key, required);
 	uint8_t b[2];
-	size_t o;
-	int r = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
-	if (present) {
-		*present = v != NULL;
-	}
 	if (!v) {
-		return required ? -EINVAL : 0;
+		return r;
 	}
-	o = cdb_push(c, key);
 	if (!json_is_string(v) ||
 	    !cdb_unhex(json_string_value(v), json_string_length(v), b, sizeof(b))) {
-		r = cdb_fail(c, "must be 4 hex digits");
-	} else {
-		*out = (uint16_t)(b[0] << 8 | b[1]);
+		return cdb_fail_at(c, key, "must be 4 hex digits");
 	}
-	cdb_pop(c, o);
-	return r;
+	*out = (uint16_t)(b[0] << 8 | b[1]);
+	return 0;
 }
 
 /* A 16-bit address, or a 32-hex-digit Label UUID when label is not NULL. */
@@ -151,38 +177,28 @@ int cdb_addr_or_label(struct cx *c, const json_t *v, uint16_t *addr, bool *has_l
 int cdb_get_key(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		uint8_t out[16])
 {
-	json_t *v = cdb_member(c, obj, key, required);
-	size_t o;
-	int r = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
-	if (present) {
-		*present = v != NULL;
+	if (v && (!json_is_string(v) ||
+		  !cdb_unhex(json_string_value(v), json_string_length(v), out, 16))) {
+		return cdb_fail_at(c, key, "must be 32 hex digits");
 	}
-	if (!v) {
-		return required ? -EINVAL : 0;
-	}
-	o = cdb_push(c, key);
-	if (!json_is_string(v) ||
-	    !cdb_unhex(json_string_value(v), json_string_length(v), out, 16)) {
-		r = cdb_fail(c, "must be 32 hex digits");
-	}
-	cdb_pop(c, o);
 	return r;
 }
 
 /* A UUID: 32 hex digits, or 8-4-4-4-12 with dashes (nRF Mesh, BlueZ). */
 int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[16])
 {
-	json_t *v = cdb_member(c, obj, key, true);
 	const char *s;
 	char hex[33];
-	size_t len, k = 0, o;
-	int r = 0;
+	size_t len, k = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, true, NULL, &r);
 
 	if (!v) {
-		return -EINVAL;
+		return r;
 	}
-	o = cdb_push(c, key);
 	s = json_string_value(v);
 	len = s ? json_string_length(v) : 0;
 	if (s && len == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-') {
@@ -196,57 +212,43 @@ int cdb_get_uuid(struct cx *c, const json_t *obj, const char *key, uint8_t out[1
 		k = 32;
 	}
 	if (k != 32 || !cdb_unhex(hex, 32, out, 16)) {
-		r = cdb_fail(c, "must be a UUID (32 hex digits, dashes allowed as 8-4-4-4-12)");
+		return cdb_fail_at(c, key,
+				   "must be a UUID (32 hex digits, dashes allowed as 8-4-4-4-12)");
 	}
-	cdb_pop(c, o);
-	return r;
+	return 0;
 }
 
 int cdb_get_int(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		long long lo, long long hi, long long *out)
 {
-	json_t *v = cdb_member(c, obj, key, required);
-	size_t o;
-	int r = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
-	if (present) {
-		*present = v != NULL;
-	}
 	if (!v) {
-		return required ? -EINVAL : 0;
+		return r;
 	}
-	o = cdb_push(c, key);
 	if (!json_is_integer(v)) {
-		r = cdb_fail(c, "must be an integer");
-	} else if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		r = cdb_fail(c, "must be %lld..%lld", lo, hi);
-	} else {
-		*out = json_integer_value(v);
+		return cdb_fail_at(c, key, "must be an integer");
 	}
-	cdb_pop(c, o);
-	return r;
+	if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		return cdb_fail_at(c, key, "must be %lld..%lld", lo, hi);
+	}
+	*out = json_integer_value(v);
+	return 0;
 }
 
 int cdb_get_bool(struct cx *c, const json_t *obj, const char *key, bool required, bool *present,
 		 bool *out)
 {
-	json_t *v = cdb_member(c, obj, key, required);
-	size_t o;
-	int r = 0;
+	int r;
+	json_t *v = scalar(c, obj, key, required, present, &r);
 
-	if (present) {
-		*present = v != NULL;
+	if (v && !json_is_boolean(v)) {
+		return cdb_fail_at(c, key, "must be true or false");
 	}
-	if (!v) {
-		return required ? -EINVAL : 0;
-	}
-	o = cdb_push(c, key);
-	if (!json_is_boolean(v)) {
-		r = cdb_fail(c, "must be true or false");
-	} else {
+	if (v) {
 		*out = json_is_true(v);
 	}
-	cdb_pop(c, o);
 	return r;
 }
 
@@ -254,7 +256,7 @@ int cdb_get_bool(struct cx *c, const json_t *obj, const char *key, bool required
 int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required, char *out)
 {
 	json_t *v = cdb_member(c, obj, key, required);
-	size_t o, len;
+	size_t len;
 	const char *s;
 
 	out[0] = '\0';
@@ -262,9 +264,7 @@ int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required
 		return required ? -EINVAL : 0;
 	}
 	if (!json_is_string(v)) {
-		o = cdb_push(c, key);
-		cdb_fail(c, "must be a string");
-		cdb_pop(c, o);
+		cdb_fail_at(c, key, "must be a string");
 		return -EINVAL;
 	}
 	s = json_string_value(v);
@@ -276,9 +276,7 @@ int cdb_get_name(struct cx *c, const json_t *obj, const char *key, bool required
 		}
 	}
 	if (memchr(s, '\0', len)) {
-		o = cdb_push(c, key);
-		cdb_fail(c, "must not contain NUL");
-		cdb_pop(c, o);
+		cdb_fail_at(c, key, "must not contain NUL");
 		return -EINVAL;
 	}
 	memcpy(out, s, len);
@@ -312,474 +310,391 @@ int cdb_need_object(struct cx *c, const json_t *v)
 	return json_is_object(v) ? 0 : cdb_fail(c, "must be an object");
 }
 
-/* A list of key indexes given as {"index": N, ...} objects, or as plain integers (bind). */
-int cdb_index_list(struct cx *c, const json_t *arr, bool objects, uint16_t **out, size_t *n)
+int cdb_each(struct cx *c, const json_t *obj, const struct cdb_walk *w, void **items, size_t *n,
+	     cdb_item_fn fn, void *arg)
 {
-	size_t k = json_array_size(arr);
-	json_t *v;
-	size_t i;
+	json_t *arr = cdb_get_array(c, obj, w->key, w->required, w->max), *v;
+	size_t k, i, o;
+	int r = 0;
 
-	*out = k ? calloc(k, sizeof(uint16_t)) : NULL;
-	*n = 0;
-	if (k && !*out) {
-		return -ENOMEM;
+	if (n) {
+		*n = 0;
 	}
+	if (!arr) {
+		return c->failed ? -EINVAL : 0;
+	}
+	k = json_array_size(arr) + (w->spare ? 1 : 0);
+	if (w->size && k) {
+		*items = calloc(k, w->size);
+		if (!*items) {
+			return -ENOMEM;
+		}
+	}
+	o = cdb_push(c, w->key);
 	json_array_foreach(arr, i, v)
 	{
-		size_t o = cdb_push_i(c, i);
-		long long x = 0;
-		int r;
+		size_t oi = cdb_push_i(c, i);
 
-		if (objects) {
-			r = cdb_need_object(c, v);
-			if (!r) {
-				r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
-			}
-			if (!r && json_object_get(v, "updated") &&
-			    !json_is_boolean(json_object_get(v, "updated"))) {
-				size_t o2 = cdb_push(c, "updated");
-
-				r = cdb_fail(c, "must be true or false");
-				cdb_pop(c, o2);
-			}
-		} else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-			   json_integer_value(v) > 4095) {
-			r = cdb_fail(c, "must be a key index 0..4095");
-		} else {
-			x = json_integer_value(v);
-			r = 0;
+		if (n) {
+			*n = i + 1;
 		}
-		cdb_pop(c, o);
+		r = fn(c, v, i, arg);
+		cdb_pop(c, oi);
 		if (r) {
-			return r;
+			break;
 		}
-		(*out)[(*n)++] = (uint16_t)x;
 	}
-	return 0;
+	cdb_pop(c, o);
+	return r;
+}
+
+struct index_list {
+	bool objects;
+	uint16_t **out;
+};
+
+static int parse_index(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	const struct index_list *l = arg;
+	long long x = 0;
+	int r;
+
+	if (l->objects) {
+		r = cdb_need_object(c, v);
+		if (!r) {
+			r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
+		}
+		if (!r && json_object_get(v, "updated") &&
+		    !json_is_boolean(json_object_get(v, "updated"))) {
+			r = cdb_fail_at(c, "updated", "must be true or false");
+		}
+	} else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		   json_integer_value(v) > 4095) {
+		r = cdb_fail(c, "must be a key index 0..4095");
+	} else {
+		x = json_integer_value(v);
+		r = 0;
+	}
+	if (!r) {
+		(*l->out)[i] = (uint16_t)x;
+	}
+	return r;
+}
+
+/* A list of key indexes given as {"index": N, ...} objects, or as plain integers (bind). */
+int cdb_index_list(struct cx *c, const json_t *obj, const char *key, bool objects, uint16_t **out,
+		   size_t *n)
+{
+	const struct cdb_walk w = {key, true, objects ? CDB_MAX_KEYS : CDB_MAX_LIST,
+				   sizeof(uint16_t), false};
+	struct index_list l = {objects, out};
+
+	*out = NULL;
+	return cdb_each(c, obj, &w, (void **)out, n, parse_index, &l);
 }
 
 /* --- Keys and provisioners ----------------------------------------------------- */
 
-static int parse_netkeys(struct cx *c, const json_t *root, struct store_cdb *d)
+/* The members a NetKey and an AppKey share: "name" and "index" ... */
+static int parse_key_head(struct cx *c, const json_t *v, char *name, uint16_t *idx)
 {
-	json_t *arr = cdb_get_array(c, root, "netKeys", true, CDB_MAX_KEYS), *v;
-	size_t o = cdb_push(c, "netKeys"), i;
+	long long x = 0;
+	int r = cdb_need_object(c, v);
 
-	if (!arr) {
-		cdb_pop(c, o);
-		return -EINVAL;
+	if (!r) {
+		r = cdb_get_name(c, v, "name", false, name);
 	}
-	d->netkeys = calloc(json_array_size(arr) + 1, sizeof(*d->netkeys));
-	if (!d->netkeys) {
-		return -ENOMEM;
+	if (!r) {
+		r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
+		*idx = (uint16_t)x;
 	}
-	json_array_foreach(arr, i, v)
-	{
-		struct store_cdb_netkey *k = &d->netkeys[i];
-		size_t oi = cdb_push_i(c, i);
-		long long x = 0;
-		json_t *ms;
-		int r = cdb_need_object(c, v);
-
-		d->n_netkeys = i + 1;
-		if (!r) {
-			r = cdb_get_name(c, v, "name", false, k->name);
-		}
-		if (!r) {
-			r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
-			k->idx = (uint16_t)x;
-		}
-		if (!r) {
-			r = cdb_get_key(c, v, "key", !d->partial, NULL, k->key);
-		}
-		if (!r) {
-			r = cdb_get_key(c, v, "oldKey", false, &k->has_old, k->old_key);
-		}
-		if (!r) {
-			r = cdb_get_int(c, v, "phase", true, NULL, 0, 2, &x);
-			k->phase = (uint8_t)x;
-		}
-		if (!r && (ms = json_object_get(v, "minSecurity"))) {
-			const char *s = json_string_value(ms);
-
-			if (!s || (strcmp(s, "secure") && strcmp(s, "insecure"))) {
-				size_t o2 = cdb_push(c, "minSecurity");
-
-				r = cdb_fail(c, "must be \"secure\" or \"insecure\"");
-				cdb_pop(c, o2);
-			} else {
-				k->min_secure = !strcmp(s, "secure");
-			}
-		}
-		if (!r && k->phase && !k->has_old && !d->partial) {
-			r = cdb_fail(c, "phase %u needs oldKey", k->phase);
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-	}
-	cdb_pop(c, o);
-	return 0;
+	return r;
 }
 
-static int parse_appkeys(struct cx *c, const json_t *root, struct store_cdb *d)
+/* ... and "key" (absent in a partial export) with "oldKey". */
+static int parse_key_material(struct cx *c, const json_t *v, bool partial, uint8_t key[16],
+			      bool *has_old, uint8_t old_key[16])
 {
-	json_t *arr = cdb_get_array(c, root, "appKeys", true, CDB_MAX_KEYS), *v;
-	size_t o = cdb_push(c, "appKeys"), i;
+	int r = cdb_get_key(c, v, "key", !partial, NULL, key);
 
-	if (!arr) {
-		cdb_pop(c, o);
-		return -EINVAL;
+	if (!r) {
+		r = cdb_get_key(c, v, "oldKey", false, has_old, old_key);
 	}
-	d->appkeys = calloc(json_array_size(arr) + 1, sizeof(*d->appkeys));
-	if (!d->appkeys) {
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, v)
-	{
-		struct store_cdb_appkey *k = &d->appkeys[i];
-		size_t oi = cdb_push_i(c, i);
-		long long x = 0;
-		int r = cdb_need_object(c, v);
+	return r;
+}
 
-		d->n_appkeys = i + 1;
-		if (!r) {
-			r = cdb_get_name(c, v, "name", false, k->name);
-		}
-		if (!r) {
-			r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
-			k->idx = (uint16_t)x;
-		}
-		if (!r) {
-			r = cdb_get_int(c, v, "boundNetKey", true, NULL, 0, 4095, &x);
-			k->net_idx = (uint16_t)x;
-		}
-		if (!r) {
-			r = cdb_get_key(c, v, "key", !d->partial, NULL, k->key);
-		}
-		if (!r) {
-			r = cdb_get_key(c, v, "oldKey", false, &k->has_old, k->old_key);
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
+static int parse_netkey(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct store_cdb *d = arg;
+	struct store_cdb_netkey *k = &d->netkeys[i];
+	long long x = 0;
+	json_t *ms;
+	int r = parse_key_head(c, v, k->name, &k->idx);
+
+	if (!r) {
+		r = parse_key_material(c, v, d->partial, k->key, &k->has_old, k->old_key);
+	}
+	if (!r) {
+		r = cdb_get_int(c, v, "phase", true, NULL, 0, 2, &x);
+		k->phase = (uint8_t)x;
+	}
+	if (!r && (ms = json_object_get(v, "minSecurity"))) {
+		const char *s = json_string_value(ms);
+
+		if (!s || (strcmp(s, "secure") && strcmp(s, "insecure"))) {
+			r = cdb_fail_at(c, "minSecurity", "must be \"secure\" or \"insecure\"");
+		} else {
+			k->min_secure = !strcmp(s, "secure");
 		}
 	}
-	cdb_pop(c, o);
-	return 0;
+	if (!r && k->phase && !k->has_old && !d->partial) {
+		r = cdb_fail(c, "phase %u needs oldKey", k->phase);
+	}
+	return r;
+}
+
+static int parse_appkey(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct store_cdb *d = arg;
+	struct store_cdb_appkey *k = &d->appkeys[i];
+	long long x = 0;
+	int r = parse_key_head(c, v, k->name, &k->idx);
+
+	if (!r) {
+		r = cdb_get_int(c, v, "boundNetKey", true, NULL, 0, 4095, &x);
+		k->net_idx = (uint16_t)x;
+	}
+	return r ? r : parse_key_material(c, v, d->partial, k->key, &k->has_old, k->old_key);
 }
 
 /* Ranges {lowAddress, highAddress} (or {firstScene, lastScene}) inside [min, max]. */
-static int parse_ranges(struct cx *c, const json_t *p, const char *key, const char *lo_key,
-			const char *hi_key, uint16_t min, uint16_t max, struct store_cdb_range *out,
-			size_t *n)
+struct range_spec {
+	const char *key, *lo_key, *hi_key;
+	uint16_t min, max;
+};
+
+static const struct range_spec range_specs[] = {
+    {"allocatedUnicastRange", "lowAddress", "highAddress", 0x0001, 0x7fff},
+    {"allocatedGroupRange", "lowAddress", "highAddress", 0xc000, 0xfeff},
+    {"allocatedSceneRange", "firstScene", "lastScene", 0x0001, 0xffff},
+};
+
+struct range_out {
+	const struct range_spec *spec;
+	struct store_cdb_range *out;
+};
+
+static int parse_range(struct cx *c, const json_t *v, size_t i, void *arg)
 {
-	json_t *arr = cdb_get_array(c, p, key, true, STORE_CDB_RANGES_MAX), *v;
-	size_t o = cdb_push(c, key), i;
+	const struct range_out *ro = arg;
+	const struct range_spec *rs = ro->spec;
+	uint16_t lo = 0, hi = 0;
+	int r = cdb_need_object(c, v);
 
-	*n = 0;
-	if (!arr) {
-		cdb_pop(c, o);
-		return -EINVAL;
+	if (!r) {
+		r = cdb_get_hex4(c, v, rs->lo_key, true, NULL, &lo);
 	}
-	json_array_foreach(arr, i, v)
-	{
-		size_t oi = cdb_push_i(c, i);
-		uint16_t lo = 0, hi = 0;
-		int r = cdb_need_object(c, v);
-
-		if (!r) {
-			r = cdb_get_hex4(c, v, lo_key, true, NULL, &lo);
-		}
-		if (!r) {
-			r = cdb_get_hex4(c, v, hi_key, true, NULL, &hi);
-		}
-		if (!r && (lo < min || hi > max)) {
-			r = cdb_fail(c, "must lie within 0x%04x-0x%04x", min, max);
-		}
-		if (!r && lo > hi) {
-			r = cdb_fail(c, "%s is above %s", lo_key, hi_key);
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-		out[(*n)++] = (struct store_cdb_range){lo, hi};
+	if (!r) {
+		r = cdb_get_hex4(c, v, rs->hi_key, true, NULL, &hi);
 	}
-	cdb_pop(c, o);
-	return 0;
+	if (!r && (lo < rs->min || hi > rs->max)) {
+		r = cdb_fail(c, "must lie within 0x%04x-0x%04x", rs->min, rs->max);
+	}
+	if (!r && lo > hi) {
+		r = cdb_fail(c, "%s is above %s", rs->lo_key, rs->hi_key);
+	}
+	if (!r) {
+		ro->out[i] = (struct store_cdb_range){lo, hi};
+	}
+	return r;
 }
 
-static int parse_provs(struct cx *c, const json_t *root, struct store_cdb *d)
+static int parse_prov(struct cx *c, const json_t *v, size_t i, void *arg)
 {
-	json_t *arr = cdb_get_array(c, root, "provisioners", true, CDB_MAX_PROVISIONERS), *v;
-	size_t o = cdb_push(c, "provisioners"), i;
+	struct store_cdb *d = arg;
+	struct store_cdb_prov *p = &d->provs[i];
+	struct store_cdb_range *out[] = {p->uni, p->grp, p->scene};
+	size_t *n[] = {&p->n_uni, &p->n_grp, &p->n_scene};
+	int r = cdb_need_object(c, v);
 
-	if (!arr) {
-		cdb_pop(c, o);
-		return -EINVAL;
+	if (!r) {
+		r = cdb_get_name(c, v, "provisionerName", true, p->name);
 	}
-	d->provs = calloc(json_array_size(arr) + 1, sizeof(*d->provs));
-	if (!d->provs) {
-		return -ENOMEM;
+	if (!r) {
+		r = cdb_get_uuid(c, v, "UUID", p->uuid);
 	}
-	json_array_foreach(arr, i, v)
-	{
-		struct store_cdb_prov *p = &d->provs[i];
-		size_t oi = cdb_push_i(c, i);
-		int r = cdb_need_object(c, v);
-
-		d->n_provs = i + 1;
-		if (!r) {
-			r = cdb_get_name(c, v, "provisionerName", true, p->name);
-		}
-		if (!r) {
-			r = cdb_get_uuid(c, v, "UUID", p->uuid);
-		}
-		if (!r) {
-			/* Not a profile member: meshgw writes its own address here (cdb_enc.c). */
-			r = cdb_get_hex4(c, v, "unicastAddress", false, NULL, &p->addr);
-			if (!r && p->addr > 0x7fff) {
-				size_t o2 = cdb_push(c, "unicastAddress");
-
-				r = cdb_fail(c, "must be a unicast address 0001..7fff");
-				cdb_pop(c, o2);
-			}
-		}
-		if (!r) {
-			r = parse_ranges(c, v, "allocatedUnicastRange", "lowAddress", "highAddress",
-					 0x0001, 0x7fff, p->uni, &p->n_uni);
-		}
-		if (!r) {
-			r = parse_ranges(c, v, "allocatedGroupRange", "lowAddress", "highAddress",
-					 0xc000, 0xfeff, p->grp, &p->n_grp);
-		}
-		if (!r) {
-			r = parse_ranges(c, v, "allocatedSceneRange", "firstScene", "lastScene",
-					 0x0001, 0xffff, p->scene, &p->n_scene);
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
+	if (!r) {
+		/* Not a profile member: meshgw writes its own address here (cdb_enc.c). */
+		r = cdb_get_hex4(c, v, "unicastAddress", false, NULL, &p->addr);
+		if (!r && p->addr > 0x7fff) {
+			r = cdb_fail_at(c, "unicastAddress",
+					"must be a unicast address 0001..7fff");
 		}
 	}
-	cdb_pop(c, o);
-	return 0;
+	for (size_t k = 0; !r && k < sizeof(range_specs) / sizeof(range_specs[0]); k++) {
+		const struct cdb_walk w = {range_specs[k].key, true, STORE_CDB_RANGES_MAX, 0,
+					   false};
+		struct range_out ro = {&range_specs[k], out[k]};
+
+		r = cdb_each(c, v, &w, NULL, n[k], parse_range, &ro);
+	}
+	return r;
 }
 
 /* --- Groups, scenes, exclusions ---------------------------------------------------- */
 
-static int parse_groups(struct cx *c, const json_t *root, struct store_cdb *d)
+/* The member key of v, an address (or Label UUID when label is not NULL). */
+static int parse_addr_member(struct cx *c, const json_t *v, const char *key, uint16_t *addr,
+			     bool *has_label, uint8_t label[16])
 {
-	json_t *arr = cdb_get_array(c, root, "groups", false, CDB_MAX_LIST), *v, *a;
-	size_t o, i;
+	json_t *a = cdb_member(c, v, key, true);
+	size_t o;
+	int r;
 
-	if (!arr) {
-		return c->failed ? -EINVAL : 0;
+	if (!a) {
+		return -EINVAL;
 	}
-	o = cdb_push(c, "groups");
-	d->groups = calloc(json_array_size(arr) + 1, sizeof(*d->groups));
-	if (!d->groups) {
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, v)
-	{
-		struct store_cdb_group *g = &d->groups[i];
-		size_t oi = cdb_push_i(c, i), o2;
-		int r = cdb_need_object(c, v);
-
-		d->n_groups = i + 1;
-		if (!r) {
-			r = cdb_get_name(c, v, "name", true, g->name);
-		}
-		if (!r) {
-			a = cdb_member(c, v, "address", true);
-			r = a ? 0 : -EINVAL;
-			if (a) {
-				o2 = cdb_push(c, "address");
-				r = cdb_addr_or_label(c, a, &g->addr, &g->has_label, g->label);
-				if (!r && !g->has_label && g->addr < 0xc000) {
-					r = cdb_fail(
-					    c,
-					    "must be a group address c000..ffff or a Label UUID");
-				}
-				cdb_pop(c, o2);
-			}
-		}
-		if (!r) {
-			a = cdb_member(c, v, "parentAddress", true);
-			r = a ? 0 : -EINVAL;
-			if (a) {
-				o2 = cdb_push(c, "parentAddress");
-				r = cdb_addr_or_label(c, a, &g->parent, &g->parent_has_label,
-						      g->parent_label);
-				cdb_pop(c, o2);
-			}
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-	}
+	o = cdb_push(c, key);
+	r = cdb_addr_or_label(c, a, addr, has_label, label);
 	cdb_pop(c, o);
-	return 0;
+	return r;
 }
 
-static int parse_scenes(struct cx *c, const json_t *root, struct store_cdb *d)
+static int parse_group(struct cx *c, const json_t *v, size_t i, void *arg)
 {
-	json_t *arr = cdb_get_array(c, root, "scenes", false, CDB_MAX_LIST), *v, *a, *x;
-	size_t o, i, k;
+	struct store_cdb *d = arg;
+	struct store_cdb_group *g = &d->groups[i];
+	int r = cdb_need_object(c, v);
 
-	if (!arr) {
-		return c->failed ? -EINVAL : 0;
+	if (!r) {
+		r = cdb_get_name(c, v, "name", true, g->name);
 	}
-	o = cdb_push(c, "scenes");
-	d->scenes = calloc(json_array_size(arr) + 1, sizeof(*d->scenes));
-	if (!d->scenes) {
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, v)
-	{
-		struct store_cdb_scene *s = &d->scenes[i];
-		size_t oi = cdb_push_i(c, i);
-		int r = cdb_need_object(c, v);
-
-		d->n_scenes = i + 1;
-		if (!r) {
-			r = cdb_get_name(c, v, "name", true, s->name);
-		}
-		if (!r) {
-			r = cdb_get_hex4(c, v, "number", true, NULL, &s->number);
-			if (!r && s->number == 0) {
-				r = cdb_fail(c, "number: scene 0000 is prohibited");
-			}
-		}
-		a = r ? NULL : cdb_get_array(c, v, "addresses", true, CDB_MAX_LIST);
-		if (!r && !a) {
-			r = -EINVAL;
-		}
-		if (!r && json_array_size(a)) {
-			s->addrs = calloc(json_array_size(a), sizeof(uint16_t));
-			r = s->addrs ? 0 : -ENOMEM;
-		}
-		if (!r) {
-			size_t oa = cdb_push(c, "addresses");
-
-			json_array_foreach(a, k, x)
-			{
-				size_t ok = cdb_push_i(c, k);
-
-				r = cdb_addr_or_label(c, x, &s->addrs[k], NULL, NULL);
-				cdb_pop(c, ok);
-				if (r) {
-					break;
-				}
-				s->n_addrs = k + 1;
-			}
-			cdb_pop(c, oa);
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
+	if (!r) {
+		r = parse_addr_member(c, v, "address", &g->addr, &g->has_label, g->label);
+		if (!r && !g->has_label && g->addr < 0xc000) {
+			r = cdb_fail_at(c, "address",
+					"must be a group address c000..ffff or a Label UUID");
 		}
 	}
-	cdb_pop(c, o);
-	return 0;
+	if (!r) {
+		r = parse_addr_member(c, v, "parentAddress", &g->parent, &g->parent_has_label,
+				      g->parent_label);
+	}
+	return r;
+}
+
+static int parse_scene_addr(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct store_cdb_scene *s = arg;
+
+	return cdb_addr_or_label(c, v, &s->addrs[i], NULL, NULL);
+}
+
+static int parse_scene(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	static const struct cdb_walk addrs = {"addresses", true, CDB_MAX_LIST, sizeof(uint16_t),
+					      false};
+	struct store_cdb *d = arg;
+	struct store_cdb_scene *s = &d->scenes[i];
+	int r = cdb_need_object(c, v);
+
+	if (!r) {
+		r = cdb_get_name(c, v, "name", true, s->name);
+	}
+	if (!r) {
+		r = cdb_get_hex4(c, v, "number", true, NULL, &s->number);
+		if (!r && s->number == 0) {
+			r = cdb_fail(c, "number: scene 0000 is prohibited");
+		}
+	}
+	if (!r) {
+		r = cdb_each(c, v, &addrs, (void **)&s->addrs, &s->n_addrs, parse_scene_addr, s);
+	}
+	return r;
+}
+
+struct excl {
+	struct store_cdb *d;
+	uint32_t iv;
+};
+
+static int parse_excl_addr(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct excl *e = arg;
+	uint16_t addr = 0;
+	int r = cdb_addr_or_label(c, v, &addr, NULL, NULL);
+
+	(void)i;
+	if (!r && (addr == 0 || addr > 0x7fff)) {
+		r = cdb_fail(c, "must be a unicast address 0001..7fff");
+	}
+	if (!r) {
+		e->d->excl[e->d->n_excl++] = (struct store_cdb_excl){e->iv, addr};
+	}
+	return r;
+}
+
+static int parse_exclusion(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	static const struct cdb_walk addrs = {"addresses", true, CDB_MAX_LIST, 0, false};
+	struct excl e = {arg, 0};
+	long long iv = 0;
+	int r = cdb_need_object(c, v);
+
+	(void)i;
+	if (!r) {
+		r = cdb_get_int(c, v, "ivIndex", true, NULL, 0, 0xffffffffLL, &iv);
+	}
+	e.iv = (uint32_t)iv;
+	return r ? r : cdb_each(c, v, &addrs, NULL, NULL, parse_excl_addr, &e);
 }
 
 static int parse_exclusions(struct cx *c, const json_t *root, struct store_cdb *d)
 {
-	json_t *arr = cdb_get_array(c, root, "networkExclusions", false, CDB_MAX_LIST), *v, *a, *x;
-	size_t o, i, k, total = 0;
+	static const struct cdb_walk w = {"networkExclusions", false, CDB_MAX_LIST, 0, false};
+	json_t *arr = cdb_get_array(c, root, w.key, false, w.max), *v, *a;
+	size_t i, total = 0;
 
 	if (!arr) {
 		return c->failed ? -EINVAL : 0;
 	}
-	o = cdb_push(c, "networkExclusions");
 	json_array_foreach(arr, i, v)
 	{
 		a = json_object_get(v, "addresses");
 		total += json_is_array(a) ? json_array_size(a) : 0;
 	}
 	if (total > CDB_MAX_LIST * 8) {
-		return cdb_fail(c, "at most %d excluded addresses", CDB_MAX_LIST * 8);
+		return cdb_fail_at(c, w.key, "at most %d excluded addresses", CDB_MAX_LIST * 8);
 	}
 	d->excl = calloc(total + 1, sizeof(*d->excl));
 	if (!d->excl) {
 		return -ENOMEM;
 	}
-	json_array_foreach(arr, i, v)
-	{
-		size_t oi = cdb_push_i(c, i);
-		long long iv = 0;
-		int r = cdb_need_object(c, v);
-
-		if (!r) {
-			r = cdb_get_int(c, v, "ivIndex", true, NULL, 0, 0xffffffffLL, &iv);
-		}
-		a = r ? NULL : cdb_get_array(c, v, "addresses", true, CDB_MAX_LIST);
-		if (!r && !a) {
-			r = -EINVAL;
-		}
-		json_array_foreach(a, k, x)
-		{
-			size_t oa = cdb_push(c, "addresses"), ok = cdb_push_i(c, k);
-			uint16_t addr = 0;
-
-			r = cdb_addr_or_label(c, x, &addr, NULL, NULL);
-			if (!r && (addr == 0 || addr > 0x7fff)) {
-				r = cdb_fail(c, "must be a unicast address 0001..7fff");
-			}
-			cdb_pop(c, ok);
-			cdb_pop(c, oa);
-			if (r) {
-				break;
-			}
-			d->excl[d->n_excl++] = (struct store_cdb_excl){(uint32_t)iv, addr};
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-	}
-	cdb_pop(c, o);
-	return 0;
+	return cdb_each(c, root, &w, NULL, NULL, parse_exclusion, d);
 }
 
 /* --- The document ------------------------------------------------------------ */
 
 static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 {
+	static const char *const strings[] = {"$schema", "id"};
 	json_t *v;
 	const char *s;
 	long long iv = 0;
 	bool present = false;
-	size_t o;
 	int r = 0;
 
 	if (!json_is_object(root)) {
 		return cdb_fail(c, "the document must be a JSON object");
 	}
-	v = cdb_member(c, root, "$schema", true);
-	if (!v) {
-		return -EINVAL;
-	}
-	if (!json_is_string(v)) {
-		o = cdb_push(c, "$schema");
-		r = cdb_fail(c, "must be a string");
-		cdb_pop(c, o);
-		return r;
-	}
-	v = cdb_member(c, root, "id", true);
-	if (!v) {
-		return -EINVAL;
-	}
-	if (!json_is_string(v)) {
-		o = cdb_push(c, "id");
-		r = cdb_fail(c, "must be a string");
-		cdb_pop(c, o);
-		return r;
+	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
+		v = cdb_member(c, root, strings[k], true);
+		if (!v) {
+			return -EINVAL;
+		}
+		if (!json_is_string(v)) {
+			return cdb_fail_at(c, strings[k], "must be a string");
+		}
 	}
 	v = cdb_member(c, root, "version", true);
 	if (!v) {
@@ -791,9 +706,7 @@ static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 	} else if (s && !strcmp(s, "1.0.1")) {
 		d->version = 101;
 	} else {
-		o = cdb_push(c, "version");
-		r = cdb_fail(c, "must be \"1.0.0\" or \"1.0.1\"");
-		cdb_pop(c, o);
+		r = cdb_fail_at(c, "version", "must be \"1.0.0\" or \"1.0.1\"");
 		return r;
 	}
 	r = cdb_get_uuid(c, root, "meshUUID", d->mesh_uuid);
@@ -801,9 +714,7 @@ static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 		r = cdb_get_name(c, root, "meshName", false, d->mesh_name);
 	}
 	if (!r && (v = json_object_get(root, "timestamp")) && !json_is_string(v)) {
-		o = cdb_push(c, "timestamp");
-		r = cdb_fail(c, "must be a date-time string");
-		cdb_pop(c, o);
+		r = cdb_fail_at(c, "timestamp", "must be a date-time string");
 	}
 	if (!r) {
 		r = cdb_get_bool(c, root, "partial", false, NULL, &d->partial);
@@ -819,6 +730,16 @@ static int parse_header(struct cx *c, const json_t *root, struct store_cdb *d)
 
 int cdb_parse(const json_t *root, struct store_cdb **out, char *err, size_t err_cap)
 {
+	static const struct cdb_walk netkeys = {"netKeys", true, CDB_MAX_KEYS,
+						sizeof(struct store_cdb_netkey), true};
+	static const struct cdb_walk appkeys = {"appKeys", true, CDB_MAX_KEYS,
+						sizeof(struct store_cdb_appkey), true};
+	static const struct cdb_walk provs = {"provisioners", true, CDB_MAX_PROVISIONERS,
+					      sizeof(struct store_cdb_prov), true};
+	static const struct cdb_walk groups = {"groups", false, CDB_MAX_LIST,
+					       sizeof(struct store_cdb_group), true};
+	static const struct cdb_walk scenes = {"scenes", false, CDB_MAX_LIST,
+					       sizeof(struct store_cdb_scene), true};
 	char dummy[8];
 	struct cx c = {.err = err && err_cap ? err : dummy,
 		       .cap = err && err_cap ? err_cap : sizeof(dummy)};
@@ -831,22 +752,24 @@ int cdb_parse(const json_t *root, struct store_cdb **out, char *err, size_t err_
 	}
 	r = parse_header(&c, root, d);
 	if (!r) {
-		r = parse_netkeys(&c, root, d);
+		r = cdb_each(&c, root, &netkeys, (void **)&d->netkeys, &d->n_netkeys, parse_netkey,
+			     d);
 	}
 	if (!r) {
-		r = parse_appkeys(&c, root, d);
+		r = cdb_each(&c, root, &appkeys, (void **)&d->appkeys, &d->n_appkeys, parse_appkey,
+			     d);
 	}
 	if (!r) {
-		r = parse_provs(&c, root, d);
+		r = cdb_each(&c, root, &provs, (void **)&d->provs, &d->n_provs, parse_prov, d);
 	}
 	if (!r) {
 		r = cdb_parse_nodes(&c, root, d);
 	}
 	if (!r) {
-		r = parse_groups(&c, root, d);
+		r = cdb_each(&c, root, &groups, (void **)&d->groups, &d->n_groups, parse_group, d);
 	}
 	if (!r) {
-		r = parse_scenes(&c, root, d);
+		r = cdb_each(&c, root, &scenes, (void **)&d->scenes, &d->n_scenes, parse_scene, d);
 	}
 	if (!r) {
 		r = parse_exclusions(&c, root, d);

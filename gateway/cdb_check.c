@@ -99,10 +99,25 @@ static int check_keys(const struct store_cdb *d, char *err, size_t cap)
 	return 0;
 }
 
+/* The first of p[0..np) that overlaps one of q[0..nq); np when none does. */
+static size_t overlap(const struct store_cdb_range *p, size_t np, const struct store_cdb_range *q,
+		      size_t nq)
+{
+	for (size_t a = 0; a < np; a++) {
+		for (size_t b = 0; b < nq; b++) {
+			if (p[a].lo <= q[b].hi && q[b].lo <= p[a].hi) {
+				return a;
+			}
+		}
+	}
+	return np;
+}
+
 static int check_provs(const struct store_cdb *d, char *err, size_t cap)
 {
 	for (size_t i = 0; i < d->n_provs; i++) {
 		const struct store_cdb_prov *p = &d->provs[i];
+		size_t a;
 
 		for (size_t k = 0; k < i; k++) {
 			const struct store_cdb_prov *q = &d->provs[k];
@@ -112,41 +127,26 @@ static int check_provs(const struct store_cdb *d, char *err, size_t cap)
 					      "/provisioners/%zu/UUID: also /provisioners/%zu", i,
 					      k);
 			}
-			for (size_t a = 0; a < p->n_uni; a++) {
-				for (size_t b = 0; b < q->n_uni; b++) {
-					if (p->uni[a].lo <= q->uni[b].hi &&
-					    q->uni[b].lo <= p->uni[a].hi) {
-						return incons(
-						    err, cap,
-						    "/provisioners/%zu/allocatedUnicastRange/%zu: "
-						    "0x%04x-0x%04x overlaps /provisioners/%zu",
-						    i, a, p->uni[a].lo, p->uni[a].hi, k);
-					}
-				}
+			a = overlap(p->uni, p->n_uni, q->uni, q->n_uni);
+			if (a < p->n_uni) {
+				return incons(err, cap,
+					      "/provisioners/%zu/allocatedUnicastRange/%zu: "
+					      "0x%04x-0x%04x overlaps /provisioners/%zu",
+					      i, a, p->uni[a].lo, p->uni[a].hi, k);
 			}
-			for (size_t a = 0; a < p->n_grp; a++) {
-				for (size_t b = 0; b < q->n_grp; b++) {
-					if (p->grp[a].lo <= q->grp[b].hi &&
-					    q->grp[b].lo <= p->grp[a].hi) {
-						return incons(
-						    err, cap,
-						    "/provisioners/%zu/allocatedGroupRange/%zu: "
-						    "0x%04x-0x%04x overlaps /provisioners/%zu",
-						    i, a, p->grp[a].lo, p->grp[a].hi, k);
-					}
-				}
+			a = overlap(p->grp, p->n_grp, q->grp, q->n_grp);
+			if (a < p->n_grp) {
+				return incons(err, cap,
+					      "/provisioners/%zu/allocatedGroupRange/%zu: "
+					      "0x%04x-0x%04x overlaps /provisioners/%zu",
+					      i, a, p->grp[a].lo, p->grp[a].hi, k);
 			}
-			for (size_t a = 0; a < p->n_scene; a++) {
-				for (size_t b = 0; b < q->n_scene; b++) {
-					if (p->scene[a].lo <= q->scene[b].hi &&
-					    q->scene[b].lo <= p->scene[a].hi) {
-						return incons(
-						    err, cap,
-						    "/provisioners/%zu/allocatedSceneRange/%zu: "
-						    "overlaps /provisioners/%zu",
-						    i, a, k);
-					}
-				}
+			a = overlap(p->scene, p->n_scene, q->scene, q->n_scene);
+			if (a < p->n_scene) {
+				return incons(err, cap,
+					      "/provisioners/%zu/allocatedSceneRange/%zu: "
+					      "overlaps /provisioners/%zu",
+					      i, a, k);
 			}
 		}
 	}

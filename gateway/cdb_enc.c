@@ -74,24 +74,39 @@ static void set(json_t *o, const char *k, json_t *v)
 	json_object_set_new(o, k, v);
 }
 
+/* A key's "name" ("NetKey N" when it has none) and "index" ... */
+static json_t *key_head(const char *kind, const char *name, uint16_t idx)
+{
+	json_t *o = json_object();
+	char dflt[32];
+
+	snprintf(dflt, sizeof(dflt), "%s %u", kind, idx);
+	set(o, "name", json_string(name[0] ? name : dflt));
+	set(o, "index", json_integer(idx));
+	return o;
+}
+
+/* ... and its "key" and "oldKey", left out of a partial export. */
+static void key_material(json_t *o, bool partial, const uint8_t key[16], bool has_old,
+			 const uint8_t old_key[16])
+{
+	if (!partial) {
+		set(o, "key", hexs(key, 16));
+		if (has_old) {
+			set(o, "oldKey", hexs(old_key, 16));
+		}
+	}
+}
+
 static json_t *netkeys_json(const struct store_cdb *d)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < d->n_netkeys; i++) {
 		const struct store_cdb_netkey *k = &d->netkeys[i];
-		json_t *o = json_object();
-		char name[32];
+		json_t *o = key_head("NetKey", k->name, k->idx);
 
-		snprintf(name, sizeof(name), "NetKey %u", k->idx);
-		set(o, "name", json_string(k->name[0] ? k->name : name));
-		set(o, "index", json_integer(k->idx));
-		if (!d->partial) {
-			set(o, "key", hexs(k->key, 16));
-			if (k->has_old) {
-				set(o, "oldKey", hexs(k->old_key, 16));
-			}
-		}
+		key_material(o, d->partial, k->key, k->has_old, k->old_key);
 		set(o, "phase", json_integer(k->phase));
 		set(o, "minSecurity", json_string(k->min_secure ? "secure" : "insecure"));
 		set(o, "timestamp", time_json(k->ts_ms));
@@ -106,19 +121,10 @@ static json_t *appkeys_json(const struct store_cdb *d)
 
 	for (size_t i = 0; i < d->n_appkeys; i++) {
 		const struct store_cdb_appkey *k = &d->appkeys[i];
-		json_t *o = json_object();
-		char name[32];
+		json_t *o = key_head("AppKey", k->name, k->idx);
 
-		snprintf(name, sizeof(name), "AppKey %u", k->idx);
-		set(o, "name", json_string(k->name[0] ? k->name : name));
-		set(o, "index", json_integer(k->idx));
 		set(o, "boundNetKey", json_integer(k->net_idx));
-		if (!d->partial) {
-			set(o, "key", hexs(k->key, 16));
-			if (k->has_old) {
-				set(o, "oldKey", hexs(k->old_key, 16));
-			}
-		}
+		key_material(o, d->partial, k->key, k->has_old, k->old_key);
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -33,10 +33,7 @@ static int parse_xmit(struct cx *c, const json_t *obj, const char *key, long lon
 		r = cdb_get_int(c, v, "interval", true, NULL, step, max, interval);
 	}
 	if (!r && *interval % step) {
-		size_t o2 = cdb_push(c, "interval");
-
-		r = cdb_fail(c, "must be a multiple of %lld ms", step);
-		cdb_pop(c, o2);
+		r = cdb_fail_at(c, "interval", "must be a multiple of %lld ms", step);
 	}
 	cdb_pop(c, o);
 	return r;
@@ -85,10 +82,8 @@ static int parse_period(struct cx *c, const json_t *pub, uint8_t *raw)
 				k++;
 			}
 			if (k == 4) {
-				size_t o2 = cdb_push(c, "resolution");
-
-				r = cdb_fail(c, "must be 100, 1000, 10000 or 600000");
-				cdb_pop(c, o2);
+				r = cdb_fail_at(c, "resolution",
+						"must be 100, 1000, 10000 or 600000");
 			} else {
 				*raw = (uint8_t)(steps | k << 6);
 			}
@@ -123,10 +118,7 @@ static int parse_pub(struct cx *c, const json_t *v, struct store_pub *p)
 	if (!r) {
 		r = cdb_get_int(c, v, "ttl", true, NULL, 0, 255, &x);
 		if (!r && x > 127 && x != 255) {
-			size_t o2 = cdb_push(c, "ttl");
-
-			r = cdb_fail(c, "must be 0..127 or 255");
-			cdb_pop(c, o2);
+			r = cdb_fail_at(c, "ttl", "must be 0..127 or 255");
 		}
 		p->ttl = (uint8_t)x;
 	}
@@ -150,11 +142,30 @@ static int parse_pub(struct cx *c, const json_t *v, struct store_pub *p)
 	return r;
 }
 
+static int parse_sub(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct store_cdb_model *m = arg;
+	bool has_label = false;
+	uint8_t label[16];
+	int r = cdb_addr_or_label(c, v, &m->sub[i], &has_label, label);
+
+	if (!r && has_label) {
+		r = cdb_fail(c, "virtual label subscriptions are not supported by meshgw's "
+				"inventory");
+	}
+	if (!r && m->sub[i] == 0) {
+		r = cdb_fail(c, "the unassigned address is not a subscription");
+	}
+	return r;
+}
+
 static int parse_model(struct cx *c, const json_t *v, struct store_cdb_model *m)
 {
-	json_t *id = cdb_member(c, v, "modelId", true), *arr, *x;
+	static const struct cdb_walk subs = {"subscribe", true, CDB_MAX_LIST, sizeof(uint16_t),
+					     false};
+	json_t *id = cdb_member(c, v, "modelId", true), *x;
 	uint8_t b[4];
-	size_t o, i;
+	size_t o;
 	int r;
 
 	if (!id) {
@@ -174,116 +185,56 @@ static int parse_model(struct cx *c, const json_t *v, struct store_cdb_model *m)
 		return r;
 	}
 	cdb_pop(c, o);
-	arr = cdb_get_array(c, v, "bind", true, CDB_MAX_LIST);
-	if (!arr) {
-		return -EINVAL;
+	r = cdb_index_list(c, v, "bind", false, &m->bind, &m->n_bind);
+	if (!r) {
+		r = cdb_each(c, v, &subs, (void **)&m->sub, &m->n_sub, parse_sub, m);
 	}
-	o = cdb_push(c, "bind");
-	r = cdb_index_list(c, arr, false, &m->bind, &m->n_bind);
-	cdb_pop(c, o);
-	arr = r ? NULL : cdb_get_array(c, v, "subscribe", true, CDB_MAX_LIST);
-	if (!arr) {
-		return r ? r : -EINVAL;
-	}
-	o = cdb_push(c, "subscribe");
-	m->sub = json_array_size(arr) ? calloc(json_array_size(arr), sizeof(uint16_t)) : NULL;
-	if (json_array_size(arr) && !m->sub) {
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, x)
-	{
-		size_t oi = cdb_push_i(c, i);
-		bool has_label = false;
-		uint8_t label[16];
-
-		r = cdb_addr_or_label(c, x, &m->sub[i], &has_label, label);
-		if (!r && has_label) {
-			r = cdb_fail(c, "virtual label subscriptions are not supported by meshgw's "
-					"inventory");
-		}
-		if (!r && m->sub[i] == 0) {
-			r = cdb_fail(c, "the unassigned address is not a subscription");
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-		m->n_sub = i + 1;
-	}
-	cdb_pop(c, o);
-	if ((x = json_object_get(v, "publish"))) {
+	if (!r && (x = json_object_get(v, "publish"))) {
 		m->has_pub = true;
 		r = parse_pub(c, x, &m->pub);
 	}
 	return r;
 }
 
+static int parse_model_item(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct store_cdb_element *e = arg;
+	int r = cdb_need_object(c, v);
+
+	return r ? r : parse_model(c, v, &e->models[i]);
+}
+
+static int parse_element(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	static const struct cdb_walk models = {"models", true, CDB_MAX_MODELS,
+					       sizeof(struct store_cdb_model), false};
+	struct store_cdb_node *n = arg;
+	struct store_cdb_element *e = &n->el[i];
+	long long x = 0;
+	int r = cdb_need_object(c, v);
+
+	if (!r) {
+		r = cdb_get_name(c, v, "name", false, e->name);
+	}
+	if (!r) {
+		r = cdb_get_int(c, v, "index", true, NULL, 0, 254, &x);
+		e->idx = (uint8_t)x;
+	}
+	if (!r) {
+		r = cdb_get_hex4(c, v, "location", true, NULL, &e->loc);
+	}
+	if (!r) {
+		r = cdb_each(c, v, &models, (void **)&e->models, &e->n_models, parse_model_item, e);
+	}
+	return r;
+}
+
 static int parse_elements(struct cx *c, const json_t *node, struct store_cdb_node *n)
 {
-	json_t *arr = cdb_get_array(c, node, "elements", true, CDB_MAX_ELEMENTS), *v;
-	size_t o, i;
+	static const struct cdb_walk w = {"elements", true, CDB_MAX_ELEMENTS,
+					  sizeof(struct store_cdb_element), false};
 
-	if (!arr) {
-		return -EINVAL;
-	}
-	o = cdb_push(c, "elements");
-	n->el = json_array_size(arr) ? calloc(json_array_size(arr), sizeof(*n->el)) : NULL;
-	if (json_array_size(arr) && !n->el) {
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, v)
-	{
-		struct store_cdb_element *e = &n->el[i];
-		size_t oi = cdb_push_i(c, i), k;
-		long long x = 0;
-		json_t *models, *m;
-		int r = cdb_need_object(c, v);
-
-		n->n_el = i + 1;
-		if (!r) {
-			r = cdb_get_name(c, v, "name", false, e->name);
-		}
-		if (!r) {
-			r = cdb_get_int(c, v, "index", true, NULL, 0, 254, &x);
-			e->idx = (uint8_t)x;
-		}
-		if (!r) {
-			r = cdb_get_hex4(c, v, "location", true, NULL, &e->loc);
-		}
-		models = r ? NULL : cdb_get_array(c, v, "models", true, CDB_MAX_MODELS);
-		if (!r && !models) {
-			r = -EINVAL;
-		}
-		if (!r && json_array_size(models)) {
-			e->models = calloc(json_array_size(models), sizeof(*e->models));
-			r = e->models ? 0 : -ENOMEM;
-		}
-		if (!r) {
-			size_t om = cdb_push(c, "models");
-
-			json_array_foreach(models, k, m)
-			{
-				size_t ok = cdb_push_i(c, k);
-
-				r = cdb_need_object(c, m);
-				if (!r) {
-					e->n_models = k + 1;
-					r = parse_model(c, m, &e->models[k]);
-				}
-				cdb_pop(c, ok);
-				if (r) {
-					break;
-				}
-			}
-			cdb_pop(c, om);
-		}
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-	}
-	cdb_pop(c, o);
-	return 0;
+	return cdb_each(c, node, &w, (void **)&n->el, &n->n_el, parse_element, n);
 }
 
 static int parse_features(struct cx *c, const json_t *node, struct store_cdb_node *n)
@@ -312,12 +263,29 @@ static int parse_features(struct cx *c, const json_t *node, struct store_cdb_nod
 	return r;
 }
 
-static int parse_heartbeat(struct cx *c, const json_t *node, struct store_cdb_node *n)
+static int parse_hb_feature(struct cx *c, const json_t *f, size_t i, void *arg)
 {
 	static const char *const names[4] = {"relay", "proxy", "friend", "lowPower"};
-	json_t *v = cdb_member(c, node, "heartbeatPub", false), *arr, *f;
+	struct store_cdb_node *n = arg;
+	int k = 0;
+
+	(void)i;
+	while (k < 4 && !(json_is_string(f) && !strcmp(json_string_value(f), names[k]))) {
+		k++;
+	}
+	if (k == 4) {
+		return cdb_fail(c, "must be \"relay\", \"proxy\", \"friend\" or \"lowPower\"");
+	}
+	n->hb_pub_features |= (uint16_t)(1u << k);
+	return 0;
+}
+
+static int parse_heartbeat(struct cx *c, const json_t *node, struct store_cdb_node *n)
+{
+	static const struct cdb_walk feats = {"features", true, 4, 0, false};
+	json_t *v = cdb_member(c, node, "heartbeatPub", false);
 	long long x = 0;
-	size_t o, i;
+	size_t o;
 	int r = 0;
 
 	if (v) {
@@ -339,30 +307,8 @@ static int parse_heartbeat(struct cx *c, const json_t *node, struct store_cdb_no
 			r = cdb_get_int(c, v, "index", true, NULL, 0, 4095, &x);
 			n->hb_pub_idx = (uint16_t)x;
 		}
-		arr = r ? NULL : cdb_get_array(c, v, "features", true, 4);
-		if (!r && !arr) {
-			r = -EINVAL;
-		}
-		json_array_foreach(arr, i, f)
-		{
-			size_t of = cdb_push(c, "features"), oi = cdb_push_i(c, i);
-			int k = 0;
-
-			while (k < 4 &&
-			       !(json_is_string(f) && !strcmp(json_string_value(f), names[k]))) {
-				k++;
-			}
-			if (k == 4) {
-				r = cdb_fail(
-				    c, "must be \"relay\", \"proxy\", \"friend\" or \"lowPower\"");
-			} else {
-				n->hb_pub_features |= (uint16_t)(1u << k);
-			}
-			cdb_pop(c, oi);
-			cdb_pop(c, of);
-			if (r) {
-				break;
-			}
+		if (!r) {
+			r = cdb_each(c, v, &feats, NULL, NULL, parse_hb_feature, n);
 		}
 		cdb_pop(c, o);
 	}
@@ -386,17 +332,10 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 {
 	long long x = 0, cnt = 0, itv = 0;
 	bool present = false;
-	json_t *arr, *sec;
-	size_t o;
+	json_t *sec;
 	int r = cdb_need_object(c, v);
 
-	for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
-		n->feat[f] = -1;
-	}
-	n->beacon = -1;
-	n->default_ttl = -1;
-	n->net_tx_count = -1;
-	n->relay_count = -1;
+	store_cdb_node_unknown(n);
 	if (!r) {
 		r = cdb_get_uuid(c, v, "UUID", n->uuid);
 	}
@@ -406,9 +345,8 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	if (!r) {
 		r = cdb_get_hex4(c, v, "unicastAddress", true, NULL, &n->unicast);
 		if (!r && (n->unicast == 0 || n->unicast > 0x7fff)) {
-			o = cdb_push(c, "unicastAddress");
-			r = cdb_fail(c, "must be a unicast address 0001..7fff");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "unicastAddress",
+					"must be a unicast address 0001..7fff");
 		}
 	}
 	if (!r) {
@@ -418,9 +356,7 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 		const char *s = json_string_value(sec);
 
 		if (!s || (strcmp(s, "secure") && strcmp(s, "insecure"))) {
-			o = cdb_push(c, "security");
-			r = cdb_fail(c, "must be \"secure\" or \"insecure\"");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "security", "must be \"secure\" or \"insecure\"");
 		} else {
 			n->secure = !strcmp(s, "secure");
 		}
@@ -428,25 +364,13 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 		r = -EINVAL;
 	}
 	if (!r) {
-		arr = cdb_get_array(c, v, "netKeys", true, CDB_MAX_KEYS);
-		r = arr ? 0 : -EINVAL;
-		if (arr) {
-			o = cdb_push(c, "netKeys");
-			r = cdb_index_list(c, arr, true, &n->netkeys, &n->n_netkeys);
-			if (!r && !n->n_netkeys) {
-				r = cdb_fail(c, "a node holds at least one NetKey");
-			}
-			cdb_pop(c, o);
+		r = cdb_index_list(c, v, "netKeys", true, &n->netkeys, &n->n_netkeys);
+		if (!r && !n->n_netkeys) {
+			r = cdb_fail_at(c, "netKeys", "a node holds at least one NetKey");
 		}
 	}
 	if (!r) {
-		arr = cdb_get_array(c, v, "appKeys", true, CDB_MAX_KEYS);
-		r = arr ? 0 : -EINVAL;
-		if (arr) {
-			o = cdb_push(c, "appKeys");
-			r = cdb_index_list(c, arr, true, &n->appkeys, &n->n_appkeys);
-			cdb_pop(c, o);
-		}
+		r = cdb_index_list(c, v, "appKeys", true, &n->appkeys, &n->n_appkeys);
 	}
 	if (!r) {
 		r = cdb_get_bool(c, v, "configComplete", true, NULL, &n->config_complete);
@@ -481,9 +405,7 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	if (!r) {
 		r = cdb_get_int(c, v, "defaultTTL", false, &present, 0, 127, &x);
 		if (!r && present && x == 1) {
-			o = cdb_push(c, "defaultTTL");
-			r = cdb_fail(c, "must be 0 or 2..127 (1 is prohibited)");
-			cdb_pop(c, o);
+			r = cdb_fail_at(c, "defaultTTL", "must be 0 or 2..127 (1 is prohibited)");
 		}
 		n->default_ttl = present ? (int16_t)x : -1;
 	}
@@ -510,31 +432,17 @@ static int parse_node(struct cx *c, const json_t *v, bool partial, struct store_
 	return r;
 }
 
+static int parse_node_item(struct cx *c, const json_t *v, size_t i, void *arg)
+{
+	struct store_cdb *d = arg;
+
+	return parse_node(c, v, d->partial, &d->nodes[i]);
+}
+
 int cdb_parse_nodes(struct cx *c, const json_t *root, struct store_cdb *d)
 {
-	json_t *arr = cdb_get_array(c, root, "nodes", true, CDB_MAX_NODES), *v;
-	size_t o = cdb_push(c, "nodes"), i;
+	static const struct cdb_walk w = {"nodes", true, CDB_MAX_NODES,
+					  sizeof(struct store_cdb_node), true};
 
-	if (!arr) {
-		cdb_pop(c, o);
-		return -EINVAL;
-	}
-	d->nodes = calloc(json_array_size(arr) + 1, sizeof(*d->nodes));
-	if (!d->nodes) {
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, v)
-	{
-		size_t oi = cdb_push_i(c, i);
-		int r;
-
-		d->n_nodes = i + 1;
-		r = parse_node(c, v, d->partial, &d->nodes[i]);
-		cdb_pop(c, oi);
-		if (r) {
-			return r;
-		}
-	}
-	cdb_pop(c, o);
-	return 0;
+	return cdb_each(c, root, &w, (void **)&d->nodes, &d->n_nodes, parse_node_item, d);
 }

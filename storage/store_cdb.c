@@ -30,6 +30,17 @@ static void wipe(void *p, size_t n)
 	}
 }
 
+void store_cdb_node_unknown(struct store_cdb_node *n)
+{
+	for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
+		n->feat[f] = -1;
+	}
+	n->beacon = -1;
+	n->default_ttl = -1;
+	n->net_tx_count = -1;
+	n->relay_count = -1;
+}
+
 void store_cdb_free(struct store_cdb *doc)
 {
 	if (!doc) {
@@ -489,6 +500,28 @@ static int netkey_names(struct store *s, uint16_t idx, const char *name, int min
 	return store_run(s, st);
 }
 
+/*
+ * After the get of key idx (its result rc, cur what it read): 1 when the
+ * inventory holds the same key (same), 0 when it holds none, -EEXIST (err
+ * says so) when it holds another, else rc.  Wipes cur.
+ */
+static int known_key(int rc, bool same, void *cur, size_t size, const char *list, const char *kind,
+		     size_t i, uint16_t idx, char *err, size_t cap)
+{
+	if (rc == -ENOENT) {
+		return 0;
+	}
+	if (rc) {
+		return rc;
+	}
+	wipe(cur, size);
+	if (!same) {
+		say(err, cap, "/%s/%zu: %s %u differs from the inventory's", list, i, kind, idx);
+		return -EEXIST;
+	}
+	return 1;
+}
+
 static int apply_keys(struct store *s, const struct store_cdb *doc, struct store_cdb_result *res,
 		      char *err, size_t cap)
 {
@@ -499,22 +532,17 @@ static int apply_keys(struct store *s, const struct store_cdb *doc, struct store
 		struct store_netkey cur;
 
 		rc = store_netkey_get(s, k->idx, &cur);
-		if (rc == 0) {
-			bool same =
-			    !memcmp(cur.key, k->key, STORE_KEY_LEN) && cur.has_old == k->has_old &&
-			    (!k->has_old || !memcmp(cur.old_key, k->old_key, STORE_KEY_LEN));
-
-			wipe(&cur, sizeof(cur));
-			if (!same) {
-				say(err, cap,
-				    "/netKeys/%zu: NetKey %u differs from the inventory's", i,
-				    k->idx);
-				return -EEXIST;
-			}
-			continue;
-		}
-		if (rc != -ENOENT) {
+		rc = known_key(rc,
+			       rc == 0 && !memcmp(cur.key, k->key, STORE_KEY_LEN) &&
+				   cur.has_old == k->has_old &&
+				   (!k->has_old || !memcmp(cur.old_key, k->old_key, STORE_KEY_LEN)),
+			       &cur, sizeof(cur), "netKeys", "NetKey", i, k->idx, err, cap);
+		if (rc < 0) {
 			return rc;
+		}
+		if (rc == 1) {
+			rc = 0;
+			continue;
 		}
 		if (k->has_old) {
 			rc = store_netkey_add(s, k->idx, k->old_key);
@@ -537,21 +565,16 @@ static int apply_keys(struct store *s, const struct store_cdb *doc, struct store
 		struct store_appkey cur;
 
 		rc = store_appkey_get(s, k->idx, &cur);
-		if (rc == 0) {
-			bool same = !memcmp(cur.key, k->key, STORE_KEY_LEN) &&
-				    cur.net_idx == k->net_idx && cur.has_old == k->has_old;
-
-			wipe(&cur, sizeof(cur));
-			if (!same) {
-				say(err, cap,
-				    "/appKeys/%zu: AppKey %u differs from the inventory's", i,
-				    k->idx);
-				return -EEXIST;
-			}
-			continue;
-		}
-		if (rc != -ENOENT) {
+		rc = known_key(rc,
+			       rc == 0 && !memcmp(cur.key, k->key, STORE_KEY_LEN) &&
+				   cur.net_idx == k->net_idx && cur.has_old == k->has_old,
+			       &cur, sizeof(cur), "appKeys", "AppKey", i, k->idx, err, cap);
+		if (rc < 0) {
 			return rc;
+		}
+		if (rc == 1) {
+			rc = 0;
+			continue;
 		}
 		rc = store_appkey_add(s, k->idx, k->net_idx, k->has_old ? k->old_key : k->key);
 		if (!rc && k->has_old) {

@@ -164,6 +164,8 @@ struct store_cdb {
 
 /* Release everything inside doc and doc itself (keys wiped).  NULL ok. */
 void store_cdb_free(struct store_cdb *doc);
+/* Mark the node's optional states (features, beacon, TTL, retransmissions) unknown (-1). */
+void store_cdb_node_unknown(struct store_cdb_node *n);
 
 /*
  * Export: the whole inventory (active nodes; removed ones appear as

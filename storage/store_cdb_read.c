@@ -23,12 +23,40 @@ static void col_name(sqlite3_stmt *st, int col, char *out)
 	}
 }
 
+static void copy_key(uint8_t key[STORE_KEY_LEN], bool *has_old, uint8_t old_key[STORE_KEY_LEN],
+		     const uint8_t *src, bool src_has_old, const uint8_t *src_old)
+{
+	memcpy(key, src, STORE_KEY_LEN);
+	*has_old = src_has_old;
+	memcpy(old_key, src_old, STORE_KEY_LEN);
+}
+
+/* The key's name (and minSecurity when min_secure is not NULL) from its row; 0 without one. */
+static int key_names(struct store *s, const char *sql, uint16_t idx, char *name, bool *min_secure)
+{
+	sqlite3_stmt *st = store_q(s, sql);
+	int rc;
+
+	if (st) {
+		sqlite3_bind_int(st, 1, idx);
+	}
+	rc = store_row(s, st);
+	if (rc == 1) {
+		col_name(st, 0, name);
+		if (min_secure) {
+			*min_secure = sqlite3_column_int(st, 1) != 0;
+		}
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
 static int read_keys(struct store *s, struct store_cdb *d, bool with_keys)
 {
 	struct store_netkey *nk = NULL;
 	struct store_appkey *ak = NULL;
 	size_t n_nk = 0, n_ak = 0, i;
-	sqlite3_stmt *st;
 	int rc;
 
 	rc = store_netkey_list(s, &nk, &n_nk);
@@ -50,21 +78,11 @@ static int read_keys(struct store *s, struct store_cdb *d, bool with_keys)
 		k->phase = (uint8_t)nk[i].phase;
 		k->ts_ms = nk[i].updated_ms;
 		if (with_keys) {
-			memcpy(k->key, nk[i].key, STORE_KEY_LEN);
-			k->has_old = nk[i].has_old;
-			memcpy(k->old_key, nk[i].old_key, STORE_KEY_LEN);
+			copy_key(k->key, &k->has_old, k->old_key, nk[i].key, nk[i].has_old,
+				 nk[i].old_key);
 		}
-		st = store_q(s, "SELECT name, min_secure FROM netkeys WHERE idx = ?");
-		if (st) {
-			sqlite3_bind_int(st, 1, k->idx);
-		}
-		rc = store_row(s, st);
-		if (rc == 1) {
-			col_name(st, 0, k->name);
-			k->min_secure = sqlite3_column_int(st, 1) != 0;
-			sqlite3_reset(st);
-			rc = 0;
-		}
+		rc = key_names(s, "SELECT name, min_secure FROM netkeys WHERE idx = ?", k->idx,
+			       k->name, &k->min_secure);
 		d->n_netkeys++;
 	}
 	for (i = 0; !rc && i < n_ak; i++) {
@@ -73,20 +91,10 @@ static int read_keys(struct store *s, struct store_cdb *d, bool with_keys)
 		k->idx = ak[i].idx;
 		k->net_idx = ak[i].net_idx;
 		if (with_keys) {
-			memcpy(k->key, ak[i].key, STORE_KEY_LEN);
-			k->has_old = ak[i].has_old;
-			memcpy(k->old_key, ak[i].old_key, STORE_KEY_LEN);
+			copy_key(k->key, &k->has_old, k->old_key, ak[i].key, ak[i].has_old,
+				 ak[i].old_key);
 		}
-		st = store_q(s, "SELECT name FROM appkeys WHERE idx = ?");
-		if (st) {
-			sqlite3_bind_int(st, 1, k->idx);
-		}
-		rc = store_row(s, st);
-		if (rc == 1) {
-			col_name(st, 0, k->name);
-			sqlite3_reset(st);
-			rc = 0;
-		}
+		rc = key_names(s, "SELECT name FROM appkeys WHERE idx = ?", k->idx, k->name, NULL);
 		d->n_appkeys++;
 	}
 	store_netkeys_free(nk, n_nk);
@@ -329,13 +337,7 @@ static int read_node(struct store *s, const struct store_node *sn, bool with_key
 	n->pid = sn->pid;
 	n->vid = sn->vid;
 	n->crpl = sn->crpl;
-	for (int f = 0; f < STORE_CDB_FEAT_COUNT; f++) {
-		n->feat[f] = -1;
-	}
-	n->beacon = -1;
-	n->default_ttl = -1;
-	n->net_tx_count = -1;
-	n->relay_count = -1;
+	store_cdb_node_unknown(n);
 	rc = store_node_id(s, sn->unicast, &id);
 	if (!rc && with_keys) {
 		rc = store_node_devkey_get(s, sn->unicast, n->devkey);

@@ -44,6 +44,17 @@ static void populate(struct store *s)
 	cr_assert_eq(store_node_cfg_state_set(s, 0x0002, STORE_CFG_CONFIGURED), 0);
 }
 
+/* Gateway a, populated, read with its keys. */
+static struct store_cdb *read_a(void)
+{
+	struct store_cdb *d = NULL;
+
+	fx_init(&a);
+	populate(a.s);
+	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	return d;
+}
+
 /* A second gateway, fresh: its own network (another meshUUID). */
 static void fresh_b(void)
 {
@@ -66,9 +77,7 @@ Test(store_cdb, read, .fini = teardown)
 	struct store_cdb *d = NULL, *p = NULL;
 	uint8_t dk[16];
 
-	fx_init(&a);
-	populate(a.s);
-	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	d = read_a();
 	cr_assert_eq(d->n_netkeys, 1);
 	cr_assert_eq(d->n_appkeys, 1);
 	cr_assert_eq(d->n_provs, 1);
@@ -154,9 +163,7 @@ Test(store_cdb, takeover_round_trip, .fini = teardown)
 	struct store_network nb;
 	char err[256];
 
-	fx_init(&a);
-	populate(a.s);
-	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	d = read_a();
 	fresh_b();
 	/* b continues as a's provisioner: same ranges, but never a's own address. */
 	cr_assert_eq(store_cdb_apply(b.s, d, d->provs[0].uuid, false, &res, err, sizeof(err)), 0,
@@ -202,9 +209,7 @@ Test(store_cdb, range_avoids_other_provisioner, .fini = teardown)
 	struct store_cdb_result res;
 	char err[256];
 
-	fx_init(&a);
-	populate(a.s);
-	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	d = read_a();
 	d->mesh_uuid[0] ^= 1; /* another network */
 	d->provs[0].uuid[0] ^= 1;
 	d->provs[0].uni[0] = (struct store_cdb_range){0x0001, 0x199a};
@@ -229,9 +234,7 @@ Test(store_cdb, dry_run_and_refusals_change_nothing, .fini = teardown)
 	struct store_netkey nk;
 	char err[256];
 
-	fx_init(&a);
-	populate(a.s);
-	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	d = read_a();
 	fresh_b();
 	cr_assert_eq(store_net_get(b.s, &before), 0);
 	cr_assert_eq(store_cdb_apply(b.s, d, NULL, true, &res, err, sizeof(err)), -ENOSPC,
@@ -295,9 +298,7 @@ Test(store_cdb, takeover_needs_an_empty_inventory, .fini = teardown)
 	struct store_cdb_result res;
 	char err[256];
 
-	fx_init(&a);
-	populate(a.s);
-	cr_assert_eq(store_cdb_read(a.s, true, &d), 0);
+	d = read_a();
 	fresh_b();
 	cr_assert_eq(fx_node(b.s, 0x0100, 1, 99), 0);
 	cr_assert_eq(store_cdb_apply(b.s, d, d->provs[0].uuid, false, &res, err, sizeof(err)),
