@@ -11,12 +11,11 @@
 // export is validated against tests/cdb/cdb-schema.json (draft-04, Ajv).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
-import { startWorld, waitFor, root } from './harness.mjs';
+import { startWorld, waitFor, root, wipeState as wipe, inventorySnapshot as inventory, nodesOf } from './harness.mjs';
 import { launch, watchedPage, problems } from '../web/browser.mjs';
 
 const schema = JSON.parse(readFileSync(path.join(root, 'tests/cdb/cdb-schema.json'), 'utf8'));
@@ -33,17 +32,6 @@ function assertSchema(doc, what) {
 
 const hex4 = (s) => parseInt(s, 16);
 const uuidHex = (u) => u.replace(/-/g, '').toLowerCase();
-const fp = (hex) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex').slice(0, 16);
-
-/** Stops meshgw and starts it on a new, empty state directory (new tokens too). */
-async function wipe(w, tag) {
-  await w.stopGw();
-  w.stateDir = path.join(w.dir, `state-${tag}`);
-  mkdirSync(w.stateDir, { mode: 0o700 });
-  w.writeConf();
-  for (const role of ['viewer', 'operator', 'admin']) w.tokens[role] = await w.tokenCreate(role, `it-${role}`);
-  await w.startGw();
-}
 
 /** The meshsim state of a fixture's node, as PORTS.md "Device state" describes it. */
 function simState(doc, node) {
@@ -105,27 +93,6 @@ async function configure(w, address) {
   return r;
 }
 
-async function nodesOf(w, excluded = false) {
-  const r = await w.ok('GET', `/api/v1/nodes?limit=1000&excluded=${excluded}`, { token: w.tokens.viewer });
-  return r.items;
-}
-
-/** What the inventory says, through the API, without times and raw pages (not in a CDB). */
-async function inventory(w) {
-  const nodes = await nodesOf(w);
-  const details = {};
-  for (const n of nodes) {
-    const d = await w.ok('GET', `/api/v1/nodes/${n.address}`, { token: w.tokens.viewer });
-    for (const k of ['created_at', 'updated_at', 'pages']) delete d[k];
-    details[n.address] = d;
-  }
-  const keys = {};
-  for (const kind of ['net', 'app']) {
-    const r = await w.ok('GET', `/api/v1/keys/${kind}?export=true`, { token: w.tokens.admin });
-    keys[kind] = r.items.map(({ key, ...rest }) => ({ ...rest, fingerprint: fp(key) }));
-  }
-  return { nodes: nodes.map(({ created_at, updated_at, ...rest }) => rest), details, keys };
-}
 
 function overlaps(a, b) {
   return a.low <= b.high && b.low <= a.high;

@@ -10,6 +10,7 @@
 //   const r = await w.api('GET', '/api/v1/nodes', { token: w.tokens.viewer });
 //   await w.close();
 import { spawn, execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -718,4 +719,44 @@ export function compositionBytes(c) {
     for (const m of v) out.push(...le(num(m.cid)), ...le(num(m.id)));
   }
   return Buffer.from(out).toString('hex');
+}
+
+// --- Hand-over (cdb.test.mjs, rpr.test.mjs) ----------------------------------
+
+/** Stops meshgw and starts it on a new, empty state directory (new tokens too). */
+export async function wipeState(w, tag) {
+  await w.stopGw();
+  w.stateDir = path.join(w.dir, `state-${tag}`);
+  mkdirSync(w.stateDir, { mode: 0o700 });
+  w.writeConf();
+  for (const role of ['viewer', 'operator', 'admin']) w.tokens[role] = await w.tokenCreate(role, `it-${role}`);
+  await w.startGw();
+}
+
+/** The inventory's nodes (excluded ones with excluded = true). */
+export async function nodesOf(w, excluded = false) {
+  const r = await w.ok('GET', `/api/v1/nodes?limit=1000&excluded=${excluded}`, { token: w.tokens.viewer });
+  return r.items;
+}
+
+const keyFingerprint = (hex) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex').slice(0, 16);
+
+/**
+ * What the inventory says, through the API, without times and raw pages (not in a CDB):
+ * {nodes, details (by address), keys: {net, app} with key fingerprints instead of keys}.
+ */
+export async function inventorySnapshot(w) {
+  const nodes = await nodesOf(w);
+  const details = {};
+  for (const n of nodes) {
+    const d = await w.ok('GET', `/api/v1/nodes/${n.address}`, { token: w.tokens.viewer });
+    for (const k of ['created_at', 'updated_at', 'pages']) delete d[k];
+    details[n.address] = d;
+  }
+  const keys = {};
+  for (const kind of ['net', 'app']) {
+    const r = await w.ok('GET', `/api/v1/keys/${kind}?export=true`, { token: w.tokens.admin });
+    keys[kind] = r.items.map(({ key, ...rest }) => ({ ...rest, fingerprint: keyFingerprint(key) }));
+  }
+  return { nodes: nodes.map(({ created_at, updated_at, ...rest }) => rest), details, keys };
 }

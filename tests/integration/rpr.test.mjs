@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import {
   startWorld, waitFor, airModel, addBridges, serverWaves, scanUntil, itemOf, bestVia, parseStatus,
   RPR_SERVER_MODEL, hex4, compositionBytes, expectedComposition, num, defaultBearer,
+  wipeState, inventorySnapshot, nodesOf,
 } from './harness.mjs';
 
 // Generous ceilings for steps that cross several relay hops in real time.
@@ -542,5 +543,47 @@ describe('Remote Provisioning in office.json through the REST API', () => {
         assert.equal(n.excluded, true, `${nameOfUuid(n.uuid)} active at the old address`);
       }
     }
+  });
+
+  // Hand-over of the whole building (issue 14): the network built above (RPR servers in
+  // rings, relays, refreshed nodes, exclusions) exported as a Mesh CDB, the inventory wiped
+  // (a new gateway), the document imported: the same inventory field by field, and every
+  // node answers Config under its DevKey again, across the relays.
+  test('hand-over: export the building, wipe, import, every node configurable again', async () => {
+    const admin = () => w.tokens.admin;
+    const full = await w.ok('GET', '/api/v1/cdb', { token: admin() });
+    const before = await inventorySnapshot(w);
+    assert.ok(before.nodes.length >= 15, `the servers and devices of three floors: ${before.nodes.length} nodes`);
+    assert.equal(full.nodes.length, before.nodes.length);
+
+    await wipeState(w, 'handover');
+    assert.equal((await nodesOf(w)).length, 0);
+    const self = encodeURIComponent(full.provisioners[0].UUID);
+    const res = await w.ok('POST', `/api/v1/cdb?provisioner=${self}`, { token: admin(), body: full });
+    assert.equal(res.mode, 'take-over');
+    assert.equal(res.nodes.added, full.nodes.length);
+    assert.equal(res.restart_required, false);
+
+    const after = await inventorySnapshot(w);
+    assert.deepEqual(after.nodes, before.nodes, 'nodes');
+    assert.deepEqual(after.details, before.details, 'node details: elements, models, keys, bindings');
+    assert.deepEqual(after.keys, before.keys, 'NetKeys and AppKeys');
+    for (const n of after.nodes) {
+      const r = await w.ok('POST', `/api/v1/nodes/${n.address}/config`, { token: w.tokens.operator, body: { op: 'relay_get' } });
+      assert.equal(r.status, 0, `${nameOfUuid(n.uuid)} (${hex4(n.address)}) answers Config Relay Get`);
+    }
+    // Controllable too: every bound Generic OnOff Server answers with the imported AppKey.
+    let lights = 0;
+    for (const n of after.nodes) {
+      for (const b of after.details[n.address].bindings.filter((x) => x.model === 0x1000)) {
+        const a = n.address + b.element;
+        const r = await w.ok('POST', '/api/v1/onoff', { token: w.tokens.operator, body: { address: a, on: true } });
+        assert.deepEqual(r, { address: a, present: true }, `${nameOfUuid(n.uuid)} element ${b.element} OnOff`);
+        lights++;
+      }
+    }
+    assert.ok(lights > 0, 'lights among the imported nodes');
+    console.log(`# hand-over: ${after.nodes.length} nodes exported, imported into an empty gateway, ` +
+      `all answer Config, ${lights} OnOff servers answer`);
   });
 });
