@@ -23,8 +23,8 @@
  *
  * A request is checked in this order, and the first failure answers it:
  * static page or API; for the API, bearer token (401), route (404/405), path
- * parameters (400), role (403), body size (400 as the issue asks, also before the body is read
- * when Content-Length says so), media type (415), JSON syntax (400), query and
+ * parameters (400), role (403), body size (413, also before the body is read when
+ * Content-Length says so), media type (415), JSON syntax (400), query and
  * body schema (400), export permission (403).  Only then is a command built,
  * so nothing reaches the core from a refused request.
  */
@@ -62,7 +62,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	bool answered;  /* a response is queued; the rest of the body is discarded */
-	bool too_large; /* the body grew over the limit; answered 400 at its end */
+	bool too_large; /* the body grew over the limit; answered 413 at its end */
 	size_t discarded;
 };
 
@@ -425,11 +425,11 @@ static size_t body_limit(const struct api *api, const struct req *rq)
 	return api->body_limit;
 }
 
-/* Over the limit: 400 for ordinary requests (as issue 5 asks), 413 for documents. */
+/* Over the limit: 413 Content Too Large, naming the limit. */
 static enum MHD_Result too_large(struct req *rq, struct MHD_Connection *c, const struct api *api)
 {
-	return problem(rq, c, rq->route && (rq->route->flags & API_ROUTE_DOCUMENT) ? 413 : 400,
-		       "the request body is over the limit of %zu bytes", body_limit(api, rq));
+	return problem(rq, c, 413, "the request body is over the limit of %zu bytes",
+		       body_limit(api, rq));
 }
 
 /* The first call of the access handler: headers only. */
@@ -527,7 +527,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			/*
 			 * A chunked body gives no Content-Length.  Answering in the middle of
 			 * the upload would make the kernel reset the connection (unread data)
-			 * and the client might never see the 400, so read on and discard, but
+			 * and the client might never see the 413, so read on and discard, but
 			 * only up to a bound: past it the peer is hostile and is cut off.
 			 */
 			rq->too_large = true;

@@ -187,8 +187,9 @@ Test(http, provisioning_normalised)
 	http_resp_free(&r);
 }
 
-/* A body over the limit gets 400 problem+json, whether announced by Content-Length or not. */
-Test(http, oversize_400)
+/* A body over the limit gets 413 problem+json naming the limit, whether announced by
+ * Content-Length or not. */
+Test(http, oversize_413)
 {
 	size_t n = 70 * 1024;
 	char *big = malloc(n + 1);
@@ -200,7 +201,7 @@ Test(http, oversize_400)
 	big[n - 1] = '}';
 	big[n] = '\0';
 	r = fx_req("POST", "/api/v1/onoff", TOK_OPERATOR JSON_CT, big);
-	fx_assert_problem(&r, 400, "limit");
+	fx_assert_problem(&r, 413, "over the limit of 65536 bytes");
 	http_resp_free(&r);
 
 	/* Chunked: no Content-Length, so the limit trips while the body is read. */
@@ -219,7 +220,7 @@ Test(http, oversize_400)
 		cr_assert_eq(http_raw(api_port(fx.api), raw, hl + n + 7, &r, FX_TIMEOUT), 0);
 		free(raw);
 	}
-	fx_assert_problem(&r, 400, "limit");
+	fx_assert_problem(&r, 413, "over the limit of 65536 bytes");
 	http_resp_free(&r);
 	free(big);
 	cr_assert_eq(fx_ncmds(), 0);

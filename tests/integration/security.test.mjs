@@ -6,6 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { startWorld, waitFor } from './harness.mjs';
 
@@ -15,6 +16,18 @@ function assertProblem(r, status, what) {
   assert.equal(r.contentType, 'application/problem+json', `${what}: content type`);
   assert.equal(r.body.status, status, `${what}: problem status`);
   assert.ok(typeof r.body.detail === 'string' && r.body.detail.length > 0, `${what}: detail`);
+}
+
+/** Sends raw bytes to 127.0.0.1:port and resolves with all the server sends until it closes. */
+function rawRequest(port, data) {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection({ host: '127.0.0.1', port }, () => sock.write(data));
+    let got = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => { got += d; });
+    sock.on('end', () => resolve(got));
+    sock.on('error', (e) => (got ? resolve(got) : reject(e)));
+  });
 }
 
 describe('meshgw security', () => {
@@ -136,7 +149,7 @@ describe('meshgw security', () => {
     assert.deepEqual(await snapshot(), before);
   });
 
-  // Each request below is a valid one with exactly one defect; each is refused with 400 (also for
+  // Each request below is a valid one with exactly one defect; each is refused with 400 (413 for
   // the over-size bodies, 415 for a wrong media type) and changes nothing.  The undamaged requests
   // are accepted at the end, so the defect alone caused the refusal.
   test('malformed input: 400 problem+json, nothing changed', async () => {
@@ -214,7 +227,16 @@ describe('meshgw security', () => {
     }
     // Over the body size limit (64 KiB): with a Content-Length, and chunked without one.
     const big = JSON.stringify({ ...good, devices: [{ ...good.devices[0], name: 'x'.repeat(70 * 1024) }] });
-    assertProblem(await w.api('POST', P, { token: op, raw: big }), 400, 'over-size body');
+    const over = await w.api('POST', P, { token: op, raw: big });
+    assertProblem(over, 413, 'over-size body');
+    assert.match(over.body.detail, /over the limit of 65536 bytes/);
+    // 10 MB announced by Content-Length: answered 413 naming the limit from the headers alone,
+    // before the body is sent (as curl sees it; the server then closes the connection).
+    const huge = await rawRequest(w.port, `POST ${P} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${op}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n{"devices":[`);
+    assert.match(huge, /^HTTP\/1\.1 413 /, `10 MB body: ${huge.slice(0, 300)}`);
+    assert.match(huge, /content-type: application\/problem\+json/i);
+    assert.match(huge, /over the limit of 65536 bytes/);
     const chunks = [big.slice(0, 40000), big.slice(40000)];
     const stream = new ReadableStream({
       pull(c) {
@@ -226,7 +248,7 @@ describe('meshgw security', () => {
       method: 'POST', body: stream, duplex: 'half',
       headers: { Authorization: `Bearer ${op}`, 'Content-Type': 'application/json' },
     });
-    assert.equal(chunked.status, 400, 'chunked over-size body');
+    assert.equal(chunked.status, 413, 'chunked over-size body');
     assert.equal((chunked.headers.get('content-type') || '').split(';')[0], 'application/problem+json');
     await chunked.text();
     // Not JSON at all.
