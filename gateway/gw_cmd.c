@@ -184,6 +184,10 @@ static int pick_index(json_t *want, const uint16_t *used, size_t n, uint16_t *id
 	return -ENOSPC;
 }
 
+/* The most AppKeys the gateway holds: each is in its node's table and bound to its OnOff Client. */
+#define GW_APPKEYS_MAX                                                                             \
+	(MESH_ACC_BIND_MAX < MESH_NODE_APPKEYS_MAX ? MESH_ACC_BIND_MAX : MESH_NODE_APPKEYS_MAX)
+
 static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 {
 	uint16_t used[4096], idx = 0;
@@ -211,6 +215,20 @@ static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 	}
 	if (!r) {
 		r = pick_index(json_object_get(c->args, "index"), used, n, &idx);
+	}
+	if (!r && app && n >= GW_APPKEYS_MAX) {
+		/*
+		 * Checked before anything is stored: the gateway's node holds every AppKey and
+		 * binds each to its OnOff Client, so the smaller of the two tables is the limit.
+		 */
+		char why[120];
+
+		snprintf(why, sizeof(why),
+			 "the AppKey table is full (%d AppKeys, the gateway's limit); "
+			 "bind an existing AppKey instead",
+			 GW_APPKEYS_MAX);
+		gw_cmd_complete(gw->q, c, -ENOSPC, NULL, why);
+		return;
 	}
 	if (!r) {
 		r = mesh_crypto_random(key, sizeof(key));

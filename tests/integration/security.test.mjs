@@ -380,4 +380,21 @@ describe('meshgw security', () => {
     }
     assert.equal(statSync(path.join(w.stateDir, 'master.key')).mode & 0o777, 0o600);
   });
+
+  // The gateway holds at most 16 AppKeys (each bound to its OnOff Client): one more is refused
+  // at once with 507 and a detail naming the cause (not "No space left on device"), and nothing
+  // is stored.
+  test('a full AppKey table: 507 naming the cause, nothing stored', async () => {
+    if (!w.gw.running) await w.startGw();
+    const list = async () => (await w.ok('GET', '/api/v1/keys/app', { token: admin })).items;
+    for (let n = (await list()).length; n < 16; n++) {
+      await w.ok('POST', '/api/v1/keys/app', { token: admin, body: { net_index: 0 } }, [201]);
+    }
+    assert.equal((await list()).length, 16);
+    const r = await w.api('POST', '/api/v1/keys/app', { token: admin, body: { net_index: 0 } });
+    assertProblem(r, 507, 'AppKey 17');
+    assert.match(r.body.detail, /the AppKey table is full \(16 AppKeys, the gateway's limit\)/);
+    assert.doesNotMatch(r.body.detail, /No space left on device/);
+    assert.equal((await list()).length, 16);
+  });
 });
