@@ -3,10 +3,13 @@
  * the audit writer and the small helpers the other store_*.c files share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mesh/crypto.h"
 #include "storage/store_int.h"
@@ -435,10 +438,53 @@ static int has_sealed_keys(struct store *s, bool *out)
 	return rc;
 }
 
+/*
+ * The database holds sealed keys and tokens' hashes: owner-only, 0600, whatever the umask.
+ * The file is created here (or an older, wider one tightened) before SQLite opens it; SQLite
+ * gives the -wal and -shm files it creates the database file's mode, and any left over from an
+ * unclean stop are tightened too.  No umask is changed, so other threads are not affected.
+ */
+static int owner_only(struct store *s, const char *db_path)
+{
+	static const char *const side[] = {"-wal", "-shm"};
+	char p[4096];
+	size_t i;
+	int fd;
+
+	if (!db_path[0] || strcmp(db_path, ":memory:") == 0 || strncmp(db_path, "file:", 5) == 0) {
+		return 0;
+	}
+	fd = open(db_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600) < 0) {
+		int e = errno;
+
+		if (fd >= 0) {
+			close(fd);
+		}
+		snprintf(s->errmsg, sizeof(s->errmsg), "%.180s: %.60s", db_path, strerror(e));
+		return -e;
+	}
+	close(fd);
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", db_path, side[i]) < sizeof(p) &&
+		    chmod(p, 0600) < 0 && errno != ENOENT) {
+			int e = errno;
+
+			snprintf(s->errmsg, sizeof(s->errmsg), "%.180s: %.60s", p, strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
 static int open_db(struct store *s, const char *db_path)
 {
 	int rc;
 
+	rc = owner_only(s, db_path);
+	if (rc) {
+		return rc;
+	}
 	if (sqlite3_open_v2(db_path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {

@@ -326,6 +326,16 @@ describe('meshgw security', () => {
     assert.ok(w.gw.running);
   });
 
+  // The database and the -wal and -shm files SQLite creates beside it are owner-only, whatever
+  // the umask (the harness runs meshgw with the usual 022).
+  test('database files are 0600', async () => {
+    assert.ok(w.gw.running);
+    for (const f of ['meshgw.db', 'meshgw.db-wal', 'meshgw.db-shm']) {
+      const mode = statSync(path.join(w.stateDir, f)).mode & 0o777;
+      assert.equal(mode.toString(8), '600', `${f} mode`);
+    }
+  });
+
   // Keys (NetKeys, AppKeys, tokens) never reach the debug log, and the database holds them
   // only encrypted: neither their bytes nor their hex appear in any database file.
   test('no key material in the debug log or the database', async () => {
