@@ -421,6 +421,12 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 		goto fail;
 	}
 	gw->st = store_open(conf->database, conf->master_key, &r);
+	if (!gw->st && r == -EKEYREJECTED) {
+		log_warnx("inventory %s: %s (%s); put back the master key file this database was "
+			  "created with",
+			  conf->database, store_strerror(r), conf->master_key);
+		goto fail;
+	}
 	if (!gw->st) {
 		log_warnx("inventory %s: %s", conf->database, store_strerror(r));
 		goto fail;

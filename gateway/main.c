@@ -263,7 +263,8 @@ int main(int argc, char **argv)
 		d.gw = gw_new(&d.conf, d.loop, d.q, &hooks, &r);
 	}
 	if (!d.gw) {
-		fatalx("cannot start: %s", strerror(-r));
+		fatalx("cannot start: %s",
+		       r == -EKEYREJECTED ? "wrong master key for this database" : strerror(-r));
 	}
 	{
 		struct api_conf ac = {0};

@@ -61,6 +61,7 @@ struct store;
  *   -EPERM     key file readable by group/others, or not owned by us
  *   -EBADF     key file is not a regular file, or has the wrong size
  *   -ENOKEY    key file missing but the database holds sealed keys
+ *   -EKEYREJECTED  the key does not unseal the database's keys (another installation's key)
  *   -EPROTO    database written by a newer meshgw (schema version too high)
  *   -EIO       SQLite error (not a database, locked, migration failed)
  *   other      errno of open(2)/read(2) on the key file

@@ -68,6 +68,8 @@ const char *store_strerror(int err)
 		return "master key file is not a regular file of exactly 32 octets";
 	case -ENOKEY:
 		return "master key file is missing but the database holds sealed keys";
+	case -EKEYREJECTED:
+		return "master key does not open the inventory: wrong master key for this database";
 	case -EPROTO:
 		return "database was written by a newer meshgw (schema version too high)";
 	case -EIO:
@@ -511,6 +513,26 @@ static int open_db(struct store *s, const char *db_path)
 	return rc;
 }
 
+/*
+ * The master key opens the sealed keys: one NetKey (or AppKey) is unsealed, so that a master key
+ * file of another installation is refused at start with -EKEYREJECTED instead of failing later.
+ */
+static int master_opens(struct store *s)
+{
+	struct store_netkey *nk = NULL;
+	struct store_appkey *ak = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = store_netkey_list(s, &nk, &n);
+	store_netkeys_free(nk, n);
+	if (rc == 0 && n == 0) {
+		rc = store_appkey_list(s, &ak, &n);
+		store_appkeys_free(ak, n);
+	}
+	return rc == -EACCES ? -EKEYREJECTED : rc;
+}
+
 struct store *store_open(const char *db_path, const char *master_key_path, int *err)
 {
 	struct store *s;
@@ -540,6 +562,9 @@ struct store *store_open(const char *db_path, const char *master_key_path, int *
 	rc = store_master_load(master_key_path, !sealed, s->master, NULL);
 	if (rc == -ENOENT && sealed) {
 		rc = -ENOKEY;
+	}
+	if (rc == 0 && sealed) {
+		rc = master_opens(s);
 	}
 	if (rc) {
 		goto out_close;

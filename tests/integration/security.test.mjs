@@ -6,6 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { startWorld, waitFor } from './harness.mjs';
@@ -406,5 +407,23 @@ describe('meshgw security', () => {
     assert.match(r.body.detail, /the AppKey table is full \(16 AppKeys, the gateway's limit\)/);
     assert.doesNotMatch(r.body.detail, /No space left on device/);
     assert.equal((await list()).length, 16);
+  });
+
+  // Another installation's master key on this state directory: meshgw refuses to start and says
+  // the key is the wrong one for this database, naming the key file (not "Permission denied").
+  test('wrong master key: refused at start, saying so', async () => {
+    if (w.gw.running) assert.equal((await w.stopGw()).code, 0);
+    const keyPath = path.join(w.stateDir, 'master.key');
+    const good = readFileSync(keyPath);
+    writeFileSync(keyPath, randomBytes(32), { mode: 0o600 });
+    try {
+      const r = await w.meshgw(['-f', w.confPath]);
+      assert.notEqual(r.code, 0, 'exit status');
+      assert.match(r.stderr, /master key does not open the inventory: wrong master key for this database/);
+      assert.ok(r.stderr.includes(`(${keyPath})`), `names the key file: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /Permission denied|Key was rejected/);
+    } finally {
+      writeFileSync(keyPath, good, { mode: 0o600 });
+    }
   });
 });

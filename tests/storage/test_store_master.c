@@ -31,6 +31,16 @@ static void write_file(const char *path, const void *p, size_t len, mode_t mode)
 	close(fd);
 }
 
+/* The fixture's key file: the one that opens its database (which holds sealed keys). */
+static void read_key(uint8_t out[32])
+{
+	int fd = open(f.key, O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(read(fd, out, 32), 32);
+	close(fd);
+}
+
 /* First start creates a 32-octet key file readable by its owner only. */
 Test(store_master, created_0600)
 {
@@ -48,6 +58,7 @@ Test(store_master, refuses_group_or_world_readable)
 	int err = 0;
 	const mode_t modes[] = {0640, 0604, 0660, 0644};
 
+	read_key(key);
 	fx_close(&f);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		write_file(f.key, key, sizeof(key), modes[i]);
@@ -65,6 +76,7 @@ Test(store_master, refuses_wrong_size_and_symlink)
 	char link[160];
 	int err = 0;
 
+	read_key(key);
 	fx_close(&f);
 	write_file(f.key, key, 31, 0600);
 	cr_assert_null(store_open(f.db, f.key, &err));
