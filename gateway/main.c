@@ -115,6 +115,50 @@ static void on_term(struct gw_loop *loop, int signo, void *ctx)
 	check_stopped(loop, 0, d);
 }
 
+#define SAME_STR(f) (strcmp(run->f, c->f) == 0)
+#define SAME_NUM(f) (run->f == c->f)
+
+/*
+ * SIGHUP applies only the provisioning policy and limits (gw_reconfigure()).  Every other key
+ * that differs from the running configuration is named: it keeps its running value until the
+ * next start, so the reload never claims what it did not do.
+ */
+static void restart_keys(const struct gw_conf *run, const struct gw_conf *c)
+{
+	const struct {
+		const char *key;
+		bool same;
+	} k[] = {
+	    {"listen", SAME_STR(listen_addr) && SAME_NUM(listen_port)},
+	    {"state_dir", SAME_STR(state_dir)},
+	    {"database", SAME_STR(database)},
+	    {"master_key", SAME_STR(master_key)},
+	    {"tls_cert", SAME_STR(tls_cert)},
+	    {"tls_key", SAME_STR(tls_key)},
+	    {"web_root", SAME_STR(web_root)},
+	    {"bearer", SAME_STR(bearer_kind) && SAME_STR(bearer_path) && SAME_NUM(hci_dev)},
+	    {"uart_baud", SAME_NUM(uart_baud)},
+	    {"uart_flow", SAME_NUM(uart_rtscts)},
+	    {"bearer_socket", SAME_STR(bearer_socket)},
+	    {"position", SAME_NUM(pos[0]) && SAME_NUM(pos[1]) && SAME_NUM(pos[2])},
+	    {"address", SAME_NUM(address)},
+	    {"unicast_range", SAME_NUM(uni_low) && SAME_NUM(uni_high)},
+	    {"group_range", SAME_NUM(grp_low) && SAME_NUM(grp_high)},
+	};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		if (!k[i].same) {
+			log_warnx(
+			    "%s changed: takes effect at the next start (the running value is "
+			    "kept until then)",
+			    k[i].key);
+		}
+	}
+}
+
+#undef SAME_STR
+#undef SAME_NUM
+
 static void on_hup(struct gw_loop *loop, int signo, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -129,7 +173,9 @@ static void on_hup(struct gw_loop *loop, int signo, void *ctx)
 		return;
 	}
 	gw_reconfigure(d->gw, &c);
-	log_info("configuration reloaded");
+	log_info("configuration reloaded: algorithm, allow_no_oob, bind_profile and max_sessions "
+		 "applied to new sessions");
+	restart_keys(&d->conf, &c);
 }
 
 static int token_cli(struct gw_conf *conf, int argc, char **argv)

@@ -325,6 +325,18 @@ describe('meshgw security', () => {
     await waitLog(mark, /reloaded/, 'the second reload in the log');
     await provision(['switch-output']);
     assert.ok(w.gw.running);
+
+    // A new listen address is not applied by SIGHUP: the log says so, naming the key, and the
+    // API keeps answering where it listens.
+    mark = logLen();
+    w.writeConf({ listen: `127.0.0.1:${w.port + 1}` });
+    w.gw.proc.kill('SIGHUP');
+    await waitLog(mark, /listen changed: takes effect at the next start/, 'the listen notice in the log');
+    const after = w.gw.log().slice(mark);
+    assert.match(after, /configuration reloaded: algorithm, allow_no_oob, bind_profile and max_sessions/);
+    assert.doesNotMatch(after, /(state_dir|bearer|web_root|database) changed/, 'only listen changed');
+    assert.equal((await w.api('GET', '/healthz')).status, 200);
+    w.writeConf();
   });
 
   // The database and the -wal and -shm files SQLite creates beside it are owner-only, whatever
