@@ -30,6 +30,7 @@ static const struct errmap errmap[] = {
     ROW(EBUSY, 409),        /* a conflicting operation is running */
     ROW(EALREADY, 409),     /* the operation is already in progress or done */
     ROW(ECANCELED, 409),    /* the session or operation was cancelled */
+    ROW(ENOMSG, 409),       /* the node has no model for this message (its composition says) */
     ROW(ENOSPC, 507),       /* address range or storage exhausted */
     ROW(EBADMSG, 502),      /* the node answered with a malformed PDU */
     ROW(EPROTO, 502),       /* the node broke the protocol (wrong status, bad PDU order) */

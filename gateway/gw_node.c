@@ -844,6 +844,47 @@ static void on_onoff(void *ctx, int err, const struct mesh_acc_msg *rsp)
 	free(j);
 }
 
+/*
+ * A unicast target must be an element of a node in the inventory (-ENOENT), and when the node's
+ * composition is known that element must have a Generic OnOff Server (-ENOMSG): both are
+ * answered at once instead of waiting for a node that cannot answer.
+ */
+static int onoff_target_check(struct gw *gw, uint16_t addr, char *why, size_t cap)
+{
+	struct store_model *models = NULL;
+	size_t n = 0, i;
+	uint16_t primary;
+	int r;
+
+	r = store_node_lookup(gw->st, addr, &primary);
+	if (r == -ENOENT) {
+		snprintf(why, cap, "no node has address 0x%04x", addr);
+		return r;
+	}
+	if (r) {
+		snprintf(why, cap, "inventory: %s", store_strerror(r));
+		return r;
+	}
+	r = store_comp_models(gw->st, primary, &models, &n);
+	if (r) {
+		snprintf(why, cap, "inventory: %s", store_strerror(r));
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		if (models[i].elem_idx == addr - primary && !models[i].vendor &&
+		    models[i].id == 0x1000 /* Generic OnOff Server */) {
+			break;
+		}
+	}
+	free(models);
+	if (n && i == n) {
+		snprintf(why, cap, "node 0x%04x element %u has no Generic OnOff Server", primary,
+			 (unsigned)(addr - primary));
+		return -ENOMSG;
+	}
+	return 0; /* the server is there, or the composition is not known yet: ask */
+}
+
 static void onoff_send(struct gw *gw, struct gw_cmd *c, bool set)
 {
 	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
@@ -860,6 +901,15 @@ static void onoff_send(struct gw *gw, struct gw_cmd *c, bool set)
 		return;
 	}
 	m.dst = (uint16_t)a;
+	if (mesh_addr_is_unicast(m.dst)) {
+		char why[96];
+
+		r = onoff_target_check(gw, m.dst, why, sizeof(why));
+		if (r) {
+			gw_cmd_complete(gw->q, c, r, NULL, why);
+			return;
+		}
+	}
 	if (set) {
 		struct onoff_set s = {.onoff = json_is_true(json_object_get(c->args, "on")) ? 1 : 0,
 				      .tid = ++gw->onoff_tid};

@@ -260,6 +260,28 @@ describe('meshgw + meshsim (small.json) through the REST API', () => {
     assert.equal(await w.dev('light-static16', 'onoff'), '0:off 1:on');
   });
 
+  // A node whose composition has no Generic OnOff Server on that element is refused at once
+  // with 409 naming the element; an address no node has is 404 at once (no 10 s wait for an
+  // answer that cannot come).
+  test('OnOff to a node without the server, or to no node: answered at once', async () => {
+    const s = addr['sensor-static32'];
+    assert.ok(s, 'sensor-static32 is provisioned');
+    const t0 = Date.now();
+    let r = await w.api('POST', '/api/v1/onoff', { token: op, body: { address: s, on: true } });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.contentType, 'application/problem+json');
+    assert.equal(r.body.detail, `node 0x${s.toString(16).padStart(4, '0')} element 0 has no Generic OnOff Server`);
+    r = await w.api('GET', `/api/v1/onoff/${s}`, { token: viewer });
+    assert.equal(r.status, 409, r.text);
+    r = await w.api('GET', '/api/v1/onoff/999', { token: viewer });
+    assert.equal(r.status, 404, r.text);
+    assert.equal(r.body.detail, 'no node has address 0x03e7');
+    r = await w.api('POST', '/api/v1/onoff', { token: op, body: { address: 999, on: true, ack: false } });
+    assert.equal(r.status, 404, r.text);
+    // The node timeout is 10 s; all four together took far less.
+    assert.ok(Date.now() - t0 < 5000, `answered in ${Date.now() - t0} ms`);
+  });
+
   // DELETE is a long operation: Node Reset, then the node is excluded; the device forgets the
   // network and beacons as unprovisioned again.
   test('remove a node', async () => {
