@@ -142,6 +142,13 @@ int mesh_cli_request(struct mesh_cli *c, const struct mesh_node_msg *req, uint32
 		}
 	}
 	r = mesh_node_send(c->node, req, now_ms, NULL);
+	if (r == -ENOBUFS && p && retry_ms) {
+		/*
+		 * The bearer's queue is full (a legacy controller carries one PDU at a time): the
+		 * request stays pending and its first retry sends it, as for a lost request.
+		 */
+		r = 0;
+	}
 	if (r || !p) {
 		return r;
 	}

@@ -29,10 +29,17 @@ static const uint8_t net_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1
 static const uint8_t dk[16] = {0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
 			       0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf};
 
+/* Sends the gateway's bearer refuses with -ENOBUFS (its queue is full), then accepts. */
+static int refuse_sends;
+
 static int adv_send(void *ctx, uint8_t t, const uint8_t *d, size_t len, uint8_t c, uint16_t iv)
 {
 	(void)c;
 	(void)iv;
+	if (ctx == &prov && refuse_sends > 0) {
+		refuse_sends--;
+		return -ENOBUFS;
+	}
 	minair_send(&air, ((struct dev *)ctx)->id, t, d, len);
 	return 0;
 }
@@ -474,6 +481,27 @@ Test(cfg_srv, client_times_out, .init = setup, .fini = teardown)
 	cr_assert(minair_run_until(&air, &a.done, 1, air.now + 20000));
 	cr_assert_eq(a.err, -ETIMEDOUT);
 	cr_assert_geq(air.sent - before, 5, "sent once and retried every second");
+}
+
+/* The bearer has no room for the request (-ENOBUFS, a legacy controller's full queue):
+ * the request is accepted, stays pending and its first retry gets the answer. */
+Test(cfg_srv, request_sent_by_retry_when_bearer_full, .init = setup, .fini = teardown)
+{
+	struct cfg_msg req = {.op = CFG_OP_BEACON_GET};
+	struct answer a = {0};
+	size_t before = air.sent;
+	uint64_t t0 = air.now;
+
+	refuse_sends = 1;
+	cr_assert_eq(
+	    cfg_cli_request(prov.cli, 0, 0x0100, NULL, &req, 5000, 1000, on_answer, &a, air.now),
+	    0);
+	cr_assert_eq(refuse_sends, 0, "the first send was tried and refused");
+	cr_assert_eq(air.sent, before, "nothing went on the air");
+	cr_assert(minair_run_until(&air, &a.done, 1, air.now + 20000));
+	cr_assert_eq(a.err, 0, "answered: %d", a.err);
+	cr_assert_eq(a.m.op, CFG_OP_BEACON_STATUS);
+	cr_assert_geq(air.now - t0, 1000, "sent by the retry, one second later");
 }
 
 /* Freeing a client or a server before its node unregisters its model: the node keeps
