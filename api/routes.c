@@ -312,6 +312,14 @@ static const struct vs_field f_page_query[] = {
 };
 static const struct vs q_page = {.type = VS_OBJECT, .fields = f_page_query};
 
+/* GET /api/v1/jobs */
+static const struct vs_field f_jobs_query[] = {
+    {"limit", &s_limit, false, "50"}, {"offset", &s_offset, false, "0"},
+    {"kind", &s_id, false, NULL},     {"unfinished", &s_bool, false, "false"},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs q_jobs = {.type = VS_OBJECT, .fields = f_jobs_query};
+
 /* POST /api/v1/tokens */
 static const struct vs_field f_token[] = {
     {"name", &s_id, true, NULL},
@@ -362,6 +370,12 @@ static const struct api_route routes[] = {
 
     {"GET", "/api/v1/operations", V, GW_CMD_OP_LIST, NULL, &q_page, 200, 0},
     {"GET", "/api/v1/operations/{id}", V, GW_CMD_OP_GET, NULL, NULL, 200, 0},
+
+    {"GET", "/api/v1/jobs", V, GW_CMD_JOB_LIST, NULL, &q_jobs, 200, 0},
+    {"GET", "/api/v1/jobs/{id}", V, GW_CMD_JOB_GET, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/jobs/{id}/pause", O, GW_CMD_JOB_PAUSE, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/jobs/{id}/resume", O, GW_CMD_JOB_RESUME, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/jobs/{id}/cancel", O, GW_CMD_JOB_CANCEL, NULL, NULL, 200, 0},
 
     {"GET", "/api/v1/tokens", A, GW_CMD_TOKEN_LIST, NULL, NULL, 200, 0},
     {"POST", "/api/v1/tokens", A, GW_CMD_TOKEN_CREATE, &b_token, NULL, 201, 0},

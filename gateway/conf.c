@@ -3,6 +3,7 @@
 #include "gateway/hci_io.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,10 @@ void gw_conf_default(struct gw_conf *c)
 	c->allow_no_oob = true;
 	c->bind_all = true;
 	c->max_sessions = 8;
+	c->max_local_links = 8;
+	c->link_open_timeout_s = 10;
+	c->job_attempts = 4;
+	c->job_retry_s = 5;
 }
 
 static int fail(char *err, size_t cap, int line, const char *what)
@@ -235,14 +240,39 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		c->bind_all = !strcmp(v, "all");
 		return 0;
 	}
-	if (!strcmp(k, "max_sessions")) {
-		uint16_t n;
+	{
+		/* Numeric limits: key, field, range. */
+		static const struct {
+			const char *key;
+			size_t off;
+			uint16_t lo, hi;
+			const char *msg;
+		} lim[] = {
+		    {"max_sessions", offsetof(struct gw_conf, max_sessions), 1, 32,
+		     "max_sessions must be 1..32"},
+		    {"max_local_links", offsetof(struct gw_conf, max_local_links), 1, 32,
+		     "max_local_links must be 1..32"},
+		    {"link_open_timeout_s", offsetof(struct gw_conf, link_open_timeout_s), 2, 60,
+		     "link_open_timeout_s must be 2..60"},
+		    {"job_attempts", offsetof(struct gw_conf, job_attempts), 1, 20,
+		     "job_attempts must be 1..20"},
+		    {"job_retry_s", offsetof(struct gw_conf, job_retry_s), 1, 600,
+		     "job_retry_s must be 1..600"},
+		};
+		size_t i;
 
-		if (!parse_u16(v, &n) || n < 1 || n > 32) {
-			return fail(err, cap, line, "max_sessions must be 1..32");
+		for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+			uint16_t n;
+
+			if (strcmp(k, lim[i].key) != 0) {
+				continue;
+			}
+			if (!parse_u16(v, &n) || n < lim[i].lo || n > lim[i].hi) {
+				return fail(err, cap, line, lim[i].msg);
+			}
+			*(unsigned *)(void *)((char *)c + lim[i].off) = n;
+			return 0;
 		}
-		c->max_sessions = n;
-		return 0;
 	}
 	snprintf(err, cap, "line %d: unknown key '%.40s'", line, k);
 	return -EINVAL;

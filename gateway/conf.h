@@ -25,7 +25,14 @@
  *   algorithm      [auto]                auto | hmac (refuse CMAC)
  *   allow_no_oob   [yes]
  *   bind_profile   [all]                 all (bind every AppKey model) | none
- *   max_sessions   [8]                   concurrent provisioning sessions
+ *   max_sessions   [8]                   provisioning links at once (all paths), 1..32
+ *   max_local_links [8]                  of those, PB-ADV links from the gateway itself
+ *                                        (each Remote Provisioning Server carries one link)
+ *   link_open_timeout_s [10]             a device that does not answer a Link Open in
+ *                                        this time gives its slot back (retried later), 2..60
+ *   job_attempts   [4]                   attempts per job target before it fails, 1..20
+ *   job_retry_s    [5]                   delay before a target's 2nd attempt, doubling
+ *                                        after each failure (capped at 300 s), 1..600
  */
 #ifndef GW_CONF_H
 #define GW_CONF_H
@@ -58,6 +65,10 @@ struct gw_conf {
 	bool allow_no_oob;
 	bool bind_all;
 	unsigned max_sessions;
+	unsigned max_local_links;
+	unsigned link_open_timeout_s;
+	unsigned job_attempts;
+	unsigned job_retry_s;
 };
 
 /* Defaults, with every path under state_dir. */

@@ -11,30 +11,9 @@
 #include <sys/stat.h>
 
 #include "gateway/gw_int.h"
+#include "gateway/util.h"
 #include "gateway/log.h"
 #include "mesh/crypto.h"
-
-json_t *gw_bearer_state_json(const struct gw_bearer *b)
-{
-	struct gw_bearer_state st;
-	json_t *j;
-
-	gw_bearer_state(b, &st);
-	j = json_pack("{s:s, s:s, s:s, s:s}", "kind", st.kind, "name", st.name, "state",
-		      gw_bearer_status_name(st.status), "reason", st.reason);
-	if (j && st.has_controller) {
-		json_object_set_new(
-		    j, "controller",
-		    json_pack("{s:i, s:i, s:i, s:s, s:s, s:i}", "hci_version", st.ctrl.hci_version,
-			      "hci_revision", st.ctrl.hci_revision, "manufacturer",
-			      st.ctrl.manufacturer, "manufacturer_name", st.ctrl.manufacturer_name,
-			      "advertising", st.ctrl.extended ? "extended" : "legacy",
-			      "advertising_sets", st.ctrl.adv_sets));
-	}
-	return j;
-}
-
-static const char *const op_states[] = {"pending", "running", "done", "failed", "cancelled"};
 
 static void cmd_network(struct gw *gw, struct gw_cmd *c)
 {
@@ -49,19 +28,19 @@ static void cmd_network(struct gw *gw, struct gw_cmd *c)
 	bool upd;
 	int r;
 
-	r = store_net_get(gw->st, &net);
+	r = store_net_get(gw->core.st, &net);
 	if (!r) {
-		r = store_netkey_list(gw->st, &nk, &n_nk);
+		r = store_netkey_list(gw->core.st, &nk, &n_nk);
 	}
 	if (!r) {
-		r = store_appkey_list(gw->st, &ak, &n_ak);
+		r = store_appkey_list(gw->core.st, &ak, &n_ak);
 	}
 	if (!r) {
-		r = store_node_count(gw->st, &f, &nodes);
+		r = store_node_count(gw->core.st, &f, &nodes);
 	}
 	if (r) {
 		store_netkeys_free(nk, n_nk);
-		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		gw_cmd_complete(gw->core.q, c, r, NULL, store_strerror(r));
 		return;
 	}
 	jn = json_array();
@@ -76,8 +55,8 @@ static void cmd_network(struct gw *gw, struct gw_cmd *c)
 	}
 	store_netkeys_free(nk, n_nk);
 	store_appkeys_free(ak, n_ak);
-	mesh_net_iv_get(mesh_node_net(gw->node), &iv, &upd);
-	gw_cmd_complete(gw->q, c, 0,
+	mesh_net_iv_get(mesh_node_net(gw->core.node), &iv, &upd);
+	gw_cmd_complete(gw->core.q, c, 0,
 			json_pack("{s:s, s:I, s:b, s:i, s:{s:i, s:i}, s:{s:i, s:i}, s:o, s:o, s:I, "
 				  "s:o}",
 				  "mesh_uuid", gw_hex(net.uuid, 16, uuid), "iv_index",
@@ -85,7 +64,7 @@ static void cmd_network(struct gw *gw, struct gw_cmd *c)
 				  "unicast_range", "low", net.uni_low, "high", net.uni_high,
 				  "group_range", "low", net.grp_low, "high", net.grp_high,
 				  "net_keys", jn, "app_keys", ja, "nodes", (json_int_t)nodes,
-				  "bearer_state", gw_bearer_state_json(gw->bearer)),
+				  "bearer_state", gw_bearer_state_json(gw->core.bearer)),
 			NULL);
 }
 
@@ -102,7 +81,7 @@ static void cmd_netkeys(struct gw *gw, struct gw_cmd *c)
 	json_t *items = json_array();
 	bool ex = export_allowed(c);
 	char hex[33];
-	int r = store_netkey_list(gw->st, &nk, &n);
+	int r = store_netkey_list(gw->core.st, &nk, &n);
 
 	for (i = 0; !r && i < n; i++) {
 		json_t *o = json_pack("{s:i, s:i}", "index", nk[i].idx, "phase", nk[i].phase);
@@ -117,7 +96,7 @@ static void cmd_netkeys(struct gw *gw, struct gw_cmd *c)
 	if (ex && !r) {
 		log_info("NetKeys exported by %s", c->who);
 	}
-	gw_cmd_complete(gw->q, c, r, r ? NULL : json_pack("{s:o}", "items", items),
+	gw_cmd_complete(gw->core.q, c, r, r ? NULL : json_pack("{s:o}", "items", items),
 			r ? store_strerror(r) : NULL);
 	if (r) {
 		json_decref(items);
@@ -131,7 +110,7 @@ static void cmd_appkeys(struct gw *gw, struct gw_cmd *c)
 	json_t *items = json_array();
 	bool ex = export_allowed(c);
 	char hex[33];
-	int r = store_appkey_list(gw->st, &ak, &n);
+	int r = store_appkey_list(gw->core.st, &ak, &n);
 
 	for (i = 0; !r && i < n; i++) {
 		json_t *o = json_pack("{s:i, s:i}", "index", ak[i].idx, "net_index", ak[i].net_idx);
@@ -146,7 +125,7 @@ static void cmd_appkeys(struct gw *gw, struct gw_cmd *c)
 	if (ex && !r) {
 		log_info("AppKeys exported by %s", c->who);
 	}
-	gw_cmd_complete(gw->q, c, r, r ? NULL : json_pack("{s:o}", "items", items),
+	gw_cmd_complete(gw->core.q, c, r, r ? NULL : json_pack("{s:o}", "items", items),
 			r ? store_strerror(r) : NULL);
 	if (r) {
 		json_decref(items);
@@ -199,7 +178,7 @@ static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 	if (app) {
 		struct store_appkey *ak = NULL;
 
-		r = store_appkey_list(gw->st, &ak, &n);
+		r = store_appkey_list(gw->core.st, &ak, &n);
 		for (i = 0; !r && i < n; i++) {
 			used[i] = ak[i].idx;
 		}
@@ -207,7 +186,7 @@ static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 	} else {
 		struct store_netkey *nk = NULL;
 
-		r = store_netkey_list(gw->st, &nk, &n);
+		r = store_netkey_list(gw->core.st, &nk, &n);
 		for (i = 0; !r && i < n; i++) {
 			used[i] = nk[i].idx;
 		}
@@ -227,29 +206,29 @@ static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 			 "the AppKey table is full (%d AppKeys, the gateway's limit); "
 			 "bind an existing AppKey instead",
 			 GW_APPKEYS_MAX);
-		gw_cmd_complete(gw->q, c, -ENOSPC, NULL, why);
+		gw_cmd_complete(gw->core.q, c, -ENOSPC, NULL, why);
 		return;
 	}
 	if (!r) {
 		r = mesh_crypto_random(key, sizeof(key));
 	}
 	if (!r && app) {
-		r = store_appkey_add(gw->st, idx, (uint16_t)net, key);
+		r = store_appkey_add(gw->core.st, idx, (uint16_t)net, key);
 		if (!r) {
-			r = mesh_node_appkey_add(gw->node, (uint16_t)net, idx, key);
+			r = mesh_node_appkey_add(gw->core.node, (uint16_t)net, idx, key);
 		}
 		if (!r) {
-			r = mesh_acc_model_bind(mesh_cli_model(gw->onoff), idx);
+			r = mesh_acc_model_bind(mesh_cli_model(gw->core.onoff), idx);
 		}
 	} else if (!r) {
-		r = store_netkey_add(gw->st, idx, key);
+		r = store_netkey_add(gw->core.st, idx, key);
 		if (!r) {
-			r = mesh_node_netkey_add(gw->node, idx, key);
+			r = mesh_node_netkey_add(gw->core.node, idx, key);
 		}
 	}
 	mesh_crypto_wipe(key, sizeof(key));
 	if (r) {
-		gw_cmd_complete(gw->q, c, r, NULL,
+		gw_cmd_complete(gw->core.q, c, r, NULL,
 				r == -EEXIST   ? "index: a key with this index exists"
 				: r == -ENOENT ? "net_index: no such NetKey"
 					       : strerror(-r));
@@ -257,41 +236,10 @@ static void cmd_key_create(struct gw *gw, struct gw_cmd *c, bool app)
 	}
 	log_info("%s %u created by %s", app ? "AppKey" : "NetKey", idx, c->who);
 	gw_cmd_complete(
-	    gw->q, c, 0,
+	    gw->core.q, c, 0,
 	    app ? json_pack("{s:i, s:i, s:I}", "_http_status", 201, "index", idx, "net_index", net)
 		: json_pack("{s:i, s:i, s:i}", "_http_status", 201, "index", idx, "phase", 0),
 	    NULL);
-}
-
-static json_t *op_json(const struct store_op *op, int target)
-{
-	json_t *res = op->result ? json_loads(op->result, 0, NULL) : NULL;
-	json_t *addr = json_object_get(res, "address");
-	char id[24];
-
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)op->id);
-	if (target < 0 && json_is_integer(addr)) {
-		target = (int)json_integer_value(addr);
-	}
-	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", id, "type",
-			 op->type, "state", op_states[op->state % 5], "progress", op->progress,
-			 "target", target >= 0 ? json_integer(target) : json_null(), "result",
-			 res ? res : json_null(), "error",
-			 op->error[0] ? json_string(op->error) : json_null(), "created_at",
-			 gw_time_json(op->created_ms), "updated_at", gw_time_json(op->updated_ms));
-}
-
-json_t *gw_op_json(struct gw *gw, uint64_t id, int target)
-{
-	struct store_op op;
-	json_t *o;
-
-	if (store_op_get(gw->st, id, &op)) {
-		return NULL;
-	}
-	o = op_json(&op, target);
-	store_op_clear(&op);
-	return o;
 }
 
 static void cmd_op_get(struct gw *gw, struct gw_cmd *c)
@@ -300,13 +248,13 @@ static void cmd_op_get(struct gw *gw, struct gw_cmd *c)
 	struct store_op op;
 	char *end = NULL;
 	unsigned long long v = id ? strtoull(id, &end, 10) : 0;
-	int r = (id && end && !*end) ? store_op_get(gw->st, v, &op) : -ENOENT;
+	int r = (id && end && !*end) ? store_op_get(gw->core.st, v, &op) : -ENOENT;
 
 	if (r) {
-		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "no such operation");
+		gw_cmd_complete(gw->core.q, c, -ENOENT, NULL, "no such operation");
 		return;
 	}
-	gw_cmd_complete(gw->q, c, 0, op_json(&op, -1), NULL);
+	gw_cmd_complete(gw->core.q, c, 0, gw_op_json(&op, -1), NULL);
 	store_op_clear(&op);
 }
 
@@ -321,16 +269,16 @@ static void cmd_op_list(struct gw *gw, struct gw_cmd *c)
 		limit = 50;
 	}
 	/* Operations have increasing ids: walk down from the newest. */
-	for (id = 1; store_op_get(gw->st, id, &op) == 0; id++) {
+	for (id = 1; store_op_get(gw->core.st, id, &op) == 0; id++) {
 		store_op_clear(&op);
 	}
 	while (--id >= 1 && (json_int_t)json_array_size(items) < limit) {
-		if (store_op_get(gw->st, id, &op) == 0) {
-			json_array_append_new(items, op_json(&op, -1));
+		if (store_op_get(gw->core.st, id, &op) == 0) {
+			json_array_append_new(items, gw_op_json(&op, -1));
 			store_op_clear(&op);
 		}
 	}
-	gw_cmd_complete(gw->q, c, 0, json_pack("{s:o}", "items", items), NULL);
+	gw_cmd_complete(gw->core.q, c, 0, json_pack("{s:o}", "items", items), NULL);
 }
 
 static const char *const role_names[] = {"viewer", "operator", "admin"};
@@ -340,7 +288,7 @@ static void cmd_tokens(struct gw *gw, struct gw_cmd *c)
 	struct store_token *t = NULL;
 	size_t n = 0, i;
 	json_t *items = json_array();
-	int r = store_token_list(gw->st, &t, &n);
+	int r = store_token_list(gw->core.st, &t, &n);
 
 	for (i = 0; !r && i < n; i++) {
 		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:b}", "name", t[i].name,
@@ -349,7 +297,7 @@ static void cmd_tokens(struct gw *gw, struct gw_cmd *c)
 						       "revoked", t[i].revoked));
 	}
 	free(t);
-	gw_cmd_complete(gw->q, c, r, r ? NULL : json_pack("{s:o}", "items", items),
+	gw_cmd_complete(gw->core.q, c, r, r ? NULL : json_pack("{s:o}", "items", items),
 			r ? store_strerror(r) : NULL);
 	if (r) {
 		json_decref(items);
@@ -419,16 +367,16 @@ static void cmd_token_create(struct gw *gw, struct gw_cmd *c)
 	int r;
 
 	if (!name || role < 0) {
-		gw_cmd_complete(gw->q, c, -EINVAL, NULL, "name and role are required");
+		gw_cmd_complete(gw->core.q, c, -EINVAL, NULL, "name and role are required");
 		return;
 	}
-	r = token_add(gw->st, name, role, token, sizeof(token));
+	r = token_add(gw->core.st, name, role, token, sizeof(token));
 	if (r) {
-		gw_cmd_complete(gw->q, c, r, NULL,
+		gw_cmd_complete(gw->core.q, c, r, NULL,
 				r == -EEXIST ? "a token with this name exists" : store_strerror(r));
 		return;
 	}
-	gw_cmd_complete(gw->q, c, 0,
+	gw_cmd_complete(gw->core.q, c, 0,
 			json_pack("{s:i, s:s, s:s, s:s}", "_http_status", 201, "name", name, "role",
 				  role_names[role], "token", token),
 			NULL);
@@ -438,9 +386,10 @@ static void cmd_token_create(struct gw *gw, struct gw_cmd *c)
 static void cmd_token_revoke(struct gw *gw, struct gw_cmd *c)
 {
 	const char *name = json_string_value(json_object_get(c->args, "name"));
-	int r = name ? store_token_revoke(gw->st, name) : -ENOENT;
+	int r = name ? store_token_revoke(gw->core.st, name) : -ENOENT;
 
-	gw_cmd_complete(gw->q, c, r, r ? NULL : json_pack("{s:s, s:b}", "name", name, "revoked", 1),
+	gw_cmd_complete(gw->core.q, c, r,
+			r ? NULL : json_pack("{s:s, s:b}", "name", name, "revoked", 1),
 			r == -ENOENT ? "no such token"
 			: r          ? store_strerror(r)
 				     : NULL);
@@ -454,13 +403,14 @@ static void cmd_auth(struct gw *gw, struct gw_cmd *c)
 	int r = tok ? store_token_hash(tok, hash) : -EACCES;
 
 	if (!r) {
-		r = store_token_find(gw->st, hash, &t);
+		r = store_token_find(gw->core.st, hash, &t);
 	}
 	if (r || t.revoked) {
-		gw_cmd_complete(gw->q, c, -EACCES, NULL, NULL);
+		gw_cmd_complete(gw->core.q, c, -EACCES, NULL, NULL);
 		return;
 	}
-	gw_cmd_complete(gw->q, c, 0, json_pack("{s:s, s:i}", "name", t.name, "role", t.role), NULL);
+	gw_cmd_complete(gw->core.q, c, 0, json_pack("{s:s, s:i}", "name", t.name, "role", t.role),
+			NULL);
 }
 
 static void dispatch(struct gw_cmd *c, void *ctx)
@@ -470,58 +420,58 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 
 	/* Every change a command makes is audited under its principal. */
 	snprintf(actor, sizeof(actor), "%s", c->who);
-	store_set_actor(gw->st, actor);
+	store_set_actor(gw->core.st, actor);
 	switch (c->type) {
 	case GW_CMD_NETWORK_GET:
 		cmd_network(gw, c);
 		break;
 	case GW_CMD_SCAN_START:
-		gw_cmd_scan_start(gw, c);
+		gw_scan_cmd_start(gw->scan, c);
 		break;
 	case GW_CMD_SCAN_STOP:
-		gw_cmd_scan_stop(gw, c);
+		gw_scan_cmd_stop(gw->scan, c);
 		break;
 	case GW_CMD_SCAN_RESULTS:
-		gw_cmd_scan_results(gw, c);
+		gw_scan_cmd_results(gw->scan, c);
 		break;
 	case GW_CMD_PROV_START:
-		gw_cmd_prov_start(gw, c);
+		gw_prov_cmd_start(gw->prov, c);
 		break;
 	case GW_CMD_PROV_LIST:
-		gw_cmd_prov_list(gw, c);
+		gw_prov_cmd_list(gw->prov, c);
 		break;
 	case GW_CMD_PROV_GET:
-		gw_cmd_prov_get(gw, c);
+		gw_prov_cmd_get(gw->prov, c);
 		break;
 	case GW_CMD_PROV_OOB:
-		gw_cmd_prov_oob(gw, c);
+		gw_prov_cmd_oob(gw->prov, c);
 		break;
 	case GW_CMD_PROV_CANCEL:
-		gw_cmd_prov_cancel(gw, c);
+		gw_prov_cmd_cancel(gw->prov, c);
 		break;
 	case GW_CMD_NODE_LIST:
-		gw_cmd_node_list(gw, c);
+		gw_nodes_cmd_list(gw->nodes, c);
 		break;
 	case GW_CMD_NODE_GET:
-		gw_cmd_node_get(gw, c);
+		gw_nodes_cmd_get(gw->nodes, c);
 		break;
 	case GW_CMD_NODE_PATCH:
-		gw_cmd_node_patch(gw, c);
+		gw_nodes_cmd_patch(gw->nodes, c);
 		break;
 	case GW_CMD_NODE_REMOVE:
-		gw_cmd_node_remove(gw, c);
+		gw_nodes_cmd_remove(gw->nodes, c);
 		break;
 	case GW_CMD_NODE_COMP:
-		gw_cmd_node_comp(gw, c);
+		gw_nodes_cmd_comp(gw->nodes, c);
 		break;
 	case GW_CMD_NODE_CONFIG:
-		gw_cmd_node_config(gw, c);
+		gw_nodes_cmd_config(gw->nodes, c);
 		break;
 	case GW_CMD_ONOFF_SET:
-		gw_cmd_onoff_set(gw, c);
+		gw_nodes_cmd_onoff_set(gw->nodes, c);
 		break;
 	case GW_CMD_ONOFF_GET:
-		gw_cmd_onoff_get(gw, c);
+		gw_nodes_cmd_onoff_get(gw->nodes, c);
 		break;
 	case GW_CMD_NETKEY_LIST:
 		cmd_netkeys(gw, c);
@@ -552,31 +502,46 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 		break;
 	case GW_CMD_HEALTH:
 		gw_cmd_complete(
-		    gw->q, c, 0,
-		    json_pack("{s:s, s:s, s:I, s:b, s:o}", "status", "ok", "version", "0.1.0",
-			      "uptime_s",
-			      (json_int_t)((gw_loop_now(gw->loop) - gw->started_ms) / 1000),
-			      "bearer", gw_bearer_ready(gw->bearer), "bearer_state",
-			      gw_bearer_state_json(gw->bearer)),
+		    gw->core.q, c, 0,
+		    json_pack(
+			"{s:s, s:s, s:I, s:b, s:o}", "status", "ok", "version", "0.1.0", "uptime_s",
+			(json_int_t)((gw_loop_now(gw->core.loop) - gw->core.started_ms) / 1000),
+			"bearer", gw_bearer_ready(gw->core.bearer), "bearer_state",
+			gw_bearer_state_json(gw->core.bearer)),
 		    NULL);
 		break;
 	case GW_CMD_NODE_REFRESH:
-		gw_cmd_node_refresh(gw, c);
+		gw_prov_cmd_refresh(gw->prov, c);
 		break;
 	case GW_CMD_CDB_EXPORT:
-		gw_cmd_cdb_export(gw, c);
+		gw_cdb_cmd_export(&gw->core, c);
 		break;
 	case GW_CMD_CDB_IMPORT:
-		gw_cmd_cdb_import(gw, c);
+		gw_cdb_cmd_import(&gw->core, gw->jobs, c);
+		break;
+	case GW_CMD_JOB_LIST:
+		gw_jobs_cmd_list(gw->jobs, c);
+		break;
+	case GW_CMD_JOB_GET:
+		gw_jobs_cmd_get(gw->jobs, c);
+		break;
+	case GW_CMD_JOB_PAUSE:
+		gw_jobs_cmd_pause(gw->jobs, c);
+		break;
+	case GW_CMD_JOB_RESUME:
+		gw_jobs_cmd_resume(gw->jobs, c);
+		break;
+	case GW_CMD_JOB_CANCEL:
+		gw_jobs_cmd_cancel(gw->jobs, c);
 		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);
 		break;
 	default:
-		gw_cmd_complete(gw->q, c, -ENOSYS, NULL, "unknown command");
+		gw_cmd_complete(gw->core.q, c, -ENOSYS, NULL, "unknown command");
 		break;
 	}
-	store_set_actor(gw->st, NULL);
+	store_set_actor(gw->core.st, NULL);
 }
 
 static void on_cmdq(struct gw_loop *loop, int fd, uint32_t events, void *ctx)
@@ -586,18 +551,18 @@ static void on_cmdq(struct gw_loop *loop, int fd, uint32_t events, void *ctx)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	gw_cmdq_drain(gw->q, dispatch, gw);
-	gw_rearm(gw);
+	gw_cmdq_drain(gw->core.q, dispatch, gw);
+	gw_core_rearm(&gw->core);
 }
 
 int gw_cmd_attach(struct gw *gw)
 {
-	return gw_loop_fd_add(gw->loop, gw_cmdq_fd(gw->q), EPOLLIN, on_cmdq, gw);
+	return gw_loop_fd_add(gw->core.loop, gw_cmdq_fd(gw->core.q), EPOLLIN, on_cmdq, gw);
 }
 
 void gw_cmd_detach(struct gw *gw)
 {
-	(void)gw_loop_fd_del(gw->loop, gw_cmdq_fd(gw->q));
+	(void)gw_loop_fd_del(gw->core.loop, gw_cmdq_fd(gw->core.q));
 }
 
 int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, int *role)
@@ -610,8 +575,8 @@ int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, in
 	if (!c) {
 		return -ENOMEM;
 	}
-	gw_cmdq_push(gw->q, c);
-	r = gw_cmd_wait(gw->q, c, 5000);
+	gw_cmdq_push(gw->core.q, c);
+	r = gw_cmd_wait(gw->core.q, c, 5000);
 	if (!r) {
 		r = c->status;
 	}

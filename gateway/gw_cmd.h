@@ -47,13 +47,16 @@ enum gw_cmd_type {
 	 *   "none"|"static"|"output"|"input", static_oob?: hex 32|64,
 	 *   action?: "blink"|"beep"|"vibrate"|"numeric"|"alphanumeric"|"push"|"twist",
 	 *   size?: 1..8}}] (1..32 devices), algorithm?: "auto"|"hmac"|"cmac"}
-	 *   -> 202 {sessions:[session]}
-	 * session = {id, uuid, name, state: "queued"|"linking"|"provisioning"|
-	 *   "waiting_oob"|"configuring"|"done"|"failed"|"cancelled",
-	 *   address|null, auth_method, input_oob_value|null (shown to the user
-	 *   for Input OOB), via|null (server address for PB-Remote), procedure|null
-	 *   (node refresh: "device_key"|"address"|"composition"), error|null,
-	 *   created_at, updated_at} */
+	 *   -> 202 {job, sessions:[session]}: one job of kind "provision", a
+	 *   session per target.
+	 * session = {id ("J-I": target I of job J), job, index, uuid, name, state:
+	 *   "queued"|"linking"|"provisioning"|"waiting_oob"|"probing"|
+	 *   "configuring"|"done"|"failed"|"cancelled", address|null, auth_method,
+	 *   input_oob_value|null (shown to the user for Input OOB), via|null
+	 *   (server address for PB-Remote), procedure|null (node refresh:
+	 *   "device_key"|"address"|"composition"), error|null, attempts,
+	 *   created_at, updated_at}.  "queued" with an error: waiting for a
+	 *   retry; "probing": asking a device that may have taken its keys. */
 	GW_CMD_PROV_START,
 	/* GET /api/v1/provisioning -> {items:[session]} (recent and active) */
 	GW_CMD_PROV_LIST,
@@ -156,6 +159,27 @@ enum gw_cmd_type {
 	 *   (shape: the detail names the JSON pointer), -EDOM (inconsistent
 	 *   document), -EEXIST (conflicts with the inventory), -EBUSY. */
 	GW_CMD_CDB_IMPORT,
+
+	/* GET /api/v1/jobs {limit, offset, kind?, unfinished: bool} -> {items:[job],
+	 *   total, limit, offset}, newest first.
+	 * job = {id, kind: "provision"|"refresh"|"remove", state: "running"|
+	 *   "paused"|"cancelling"|"done"|"cancelled", created_by, created_at,
+	 *   updated_at, finished_at|null, error|null, params, total,
+	 *   counts:{pending, active, done, failed, cancelled}} */
+	GW_CMD_JOB_LIST,
+	/* GET /api/v1/jobs/{id} -> job + {targets:[target]}
+	 * target = {job, index, state: "pending"|"active"|"done"|"failed"|
+	 *   "cancelled", step, attempts, uuid|null, node|null, name, address|null,
+	 *   via|null, next_attempt_at|null, error|null, result|null, created_at,
+	 *   updated_at} + the kind's fields (provision/refresh: session, phase) */
+	GW_CMD_JOB_GET,
+	/* POST /api/v1/jobs/{id}/pause -> job (no new attempt starts; -EALREADY when finished) */
+	GW_CMD_JOB_PAUSE,
+	/* POST /api/v1/jobs/{id}/resume -> job */
+	GW_CMD_JOB_RESUME,
+	/* POST /api/v1/jobs/{id}/cancel -> job ("cancelling" until the attempts past their
+	 *   point of no return ended, then "cancelled") */
+	GW_CMD_JOB_CANCEL,
 
 	GW_CMD_MAX
 };

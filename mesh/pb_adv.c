@@ -128,6 +128,7 @@ struct pb_adv {
 	uint32_t retx_min_ms;
 	uint32_t retx_max_ms;
 	uint32_t close_interval_ms;
+	uint32_t open_timeout_ms;
 	unsigned nlinks;
 	struct link links[];
 };
@@ -183,6 +184,7 @@ struct pb_adv *pb_adv_new(const struct pb_adv_cfg *cfg, const struct pb_adv_ops 
 	pb->retx_max_ms = dflt(cfg->retx_max_ms, DEF_RETX_MAX_MS);
 	pb->retx_initial_ms = dflt(cfg->retx_initial_ms, DEF_RETX_INITIAL_MS);
 	pb->close_interval_ms = dflt(cfg->close_interval_ms, DEF_CLOSE_MS);
+	pb->open_timeout_ms = dflt(cfg->open_timeout_ms, PB_ADV_LINK_TIMEOUT_MS);
 	if (pb->retx_min_ms > pb->retx_max_ms) {
 		pb->retx_min_ms = pb->retx_max_ms;
 	}
@@ -465,7 +467,7 @@ int pb_adv_open(struct pb_adv *pb, const uint8_t uuid[16], uint64_t now_ms, uint
 	l->state = LINK_OPENING;
 	l->ctl_interval = pb->open_interval_ms;
 	l->ctl_next = now_ms + l->ctl_interval;
-	l->open_deadline = now_ms + PB_ADV_LINK_TIMEOUT_MS;
+	l->open_deadline = now_ms + pb->open_timeout_ms;
 	l->open_sent = now_ms;
 	*link_id = id;
 	send_open(pb, l);

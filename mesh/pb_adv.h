@@ -106,6 +106,12 @@ struct pb_adv_cfg {
 	uint32_t retx_min_ms;          /* lower bound of the adaptive timeout [300] */
 	uint32_t retx_max_ms;          /* upper bound, also of the backoff [4000] */
 	uint32_t close_interval_ms;    /* spacing of the Link Close repeats [200] */
+	/*
+	 * A provisioner's Link Open unanswered this long fails the link
+	 * [PB_ADV_LINK_TIMEOUT_MS].  A gateway with many devices to reach
+	 * takes less, so an absent device gives its slot back soon.
+	 */
+	uint32_t open_timeout_ms;
 };
 
 /*

@@ -286,6 +286,8 @@ int store_node_devkey_cand_get(struct store *s, uint16_t addr, uint8_t key[STORE
 int store_node_devkey_cand_set(struct store *s, uint16_t addr, const uint8_t key[STORE_KEY_LEN]);
 /* Candidate becomes the DevKey; -ENOENT without a candidate. */
 int store_node_devkey_commit(struct store *s, uint16_t addr);
+/* Forget the candidate (the node kept its DevKey); not an error without one. */
+int store_node_devkey_cand_clear(struct store *s, uint16_t addr);
 
 /*
  * Node removal (after Config Node Reset): mark excluded, drop its elements,
@@ -433,9 +435,12 @@ int store_addr_reserve(struct store *s, uint8_t count, uint16_t *addr);
 /* Release a reservation; -ENOENT if there is none at addr. */
 int store_addr_release(struct store *s, uint16_t addr);
 /*
- * At start-up: reservations left by sessions that a crash interrupted may
- * have reached a device in Provisioning Data, so they move to the exclusion
- * list instead of being freed.  *n (may be NULL) = ranges moved.
+ * At start-up: reservations that no unfinished job target holds
+ * (store_job.h: a pending or active target's addr) were left by an
+ * interrupted procedure that may have reached a device in Provisioning
+ * Data, so they move to the exclusion list instead of being freed.  Those
+ * a target holds stay: the job resolves them.  *n (may be NULL) = ranges
+ * moved.
  */
 int store_addr_reservations_recover(struct store *s, size_t *n);
 

@@ -154,6 +154,11 @@ int store_addr_exclude(struct store *s, uint16_t addr, uint8_t count)
 	return store_txn_end(s, rc);
 }
 
+/* Addresses that pending or active job targets hold (storage/store_job.h). */
+#define HELD_BY_JOBS                                                                               \
+	"SELECT t.addr FROM job_targets t JOIN jobs j ON j.id = t.job"                             \
+	" WHERE t.addr != 0 AND t.state IN (0, 1) AND j.state IN (0, 1)"
+
 int store_addr_reservations_recover(struct store *s, size_t *n)
 {
 	sqlite3_stmt *st;
@@ -164,16 +169,18 @@ int store_addr_reservations_recover(struct store *s, size_t *n)
 	if (rc) {
 		return rc;
 	}
-	st = store_q(s,
-		     "INSERT INTO addr_exclusions (addr, count, iv_index, created_ms)"
-		     " SELECT r.addr, r.count, n.iv_index, ? FROM addr_reservations r, network n");
+	/* A reservation an unfinished job target holds is that target's to resolve. */
+	st = store_q(s, "INSERT INTO addr_exclusions (addr, count, iv_index, created_ms)"
+			" SELECT r.addr, r.count, n.iv_index, ? FROM addr_reservations r, network n"
+			" WHERE r.addr NOT IN (" HELD_BY_JOBS ")");
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)store_now(s));
 	}
 	rc = store_run(s, st);
 	if (rc == 0) {
 		moved = (size_t)sqlite3_changes(s->db);
-		rc = store_exec(s, "DELETE FROM addr_reservations");
+		rc = store_run(s, store_q(s, "DELETE FROM addr_reservations"
+					     " WHERE addr NOT IN (" HELD_BY_JOBS ")"));
 	}
 	if (rc == 0 && moved) {
 		rc = store_audit(s, "addr.recover", "%zu reservations excluded", moved);

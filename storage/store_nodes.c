@@ -451,6 +451,19 @@ int store_node_devkey_commit(struct store *s, uint16_t addr)
 	return node_update(s, st, addr, "node.devkey_commit");
 }
 
+int store_node_devkey_cand_clear(struct store *s, uint16_t addr)
+{
+	int rc = store_txn_begin(s);
+
+	if (rc) {
+		return rc;
+	}
+	return node_update(s,
+			   store_q(s, "UPDATE nodes SET cand_key = NULL, updated_ms = ?10"
+				      " WHERE unicast = ?11 AND excluded = 0"),
+			   addr, "node.devkey_candidate_clear");
+}
+
 /* Unicast and element count of the active node at addr. */
 static int node_range(struct store *s, uint16_t addr, int64_t *id, uint8_t *elements)
 {

@@ -5,7 +5,7 @@
  * them on the loop thread and teaches the running stack what an import
  * changed (keys, IV Index, the gateway's own address), so imported nodes
  * can be controlled at once.  DevKeys need nothing: the stack asks the
- * inventory for them per message (gw.c node_dev_keys).
+ * inventory for them per message (core.c node_dev_keys).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "gateway/cdb.h"
-#include "gateway/gw_int.h"
+#include "gateway/cdb_svc.h"
+#include "gateway/util.h"
 #include "gateway/log.h"
 #include "mesh/crypto.h"
 
-void gw_cmd_cdb_export(struct gw *gw, struct gw_cmd *c)
+void gw_cdb_cmd_export(struct gw_core *gw, struct gw_cmd *c)
 {
 	bool partial = json_is_true(json_object_get(c->args, "partial"));
 	struct store_cdb *doc = NULL;
@@ -69,7 +70,7 @@ static int uuid_arg(const char *s, uint8_t out[16])
 	return gw_unhex(hex, out, 16);
 }
 
-static bool stack_has_netkey(struct gw *gw, uint16_t idx)
+static bool stack_has_netkey(struct gw_core *gw, uint16_t idx)
 {
 	size_t n = mesh_node_netkey_count(gw->node);
 
@@ -91,7 +92,7 @@ static bool stack_has_netkey(struct gw *gw, uint16_t idx)
  * gateway's new address.  Returns 0, or the first failure (then a restart
  * rebuilds the stack from the inventory).
  */
-static int stack_update(struct gw *gw, const struct store_cdb *doc,
+static int stack_update(struct gw_core *gw, const struct store_cdb *doc,
 			const struct store_cdb_result *res)
 {
 	struct mesh_acc_model *cli = mesh_cli_model(gw->onoff);
@@ -155,22 +156,12 @@ static int stack_update(struct gw *gw, const struct store_cdb *doc,
 	return r;
 }
 
-static bool sessions_running(const struct gw *gw)
-{
-	for (size_t i = 0; i < GW_SESS_MAX; i++) {
-		if (gw->sess[i].used && gw->sess[i].state < SESS_DONE) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static json_t *range_json(const struct store_cdb_range *r)
 {
 	return json_pack("{s:i, s:i}", "low", r->lo, "high", r->hi);
 }
 
-void gw_cmd_cdb_import(struct gw *gw, struct gw_cmd *c)
+void gw_cdb_cmd_import(struct gw_core *gw, struct gw_jobs *jobs, struct gw_cmd *c)
 {
 	json_t *docj = json_object_get(c->args, "document");
 	const char *prov = json_string_value(json_object_get(c->args, "provisioner"));
@@ -191,7 +182,7 @@ void gw_cmd_cdb_import(struct gw *gw, struct gw_cmd *c)
 	if (!r) {
 		r = cdb_check(doc, err, sizeof(err));
 	}
-	if (!r && sessions_running(gw)) {
+	if (!r && gw_jobs_active(jobs, NULL) > 0) {
 		r = -EBUSY;
 		snprintf(err, sizeof(err),
 			 "provisioning sessions are running; import when they "

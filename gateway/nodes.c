@@ -1,20 +1,32 @@
 /*
- * Node commands: the inventory view of nodes and their composition, Config
- * Client operations on a node (each waits for the node's status and records
- * what changed), removal (Node Reset, then exclusion), and Generic OnOff.
+ * Node commands (nodes.h): the inventory view of nodes and their
+ * composition, Config Client operations on a node (each waits for the
+ * node's status and records what changed), removal as a job (Node Reset,
+ * then exclusion), and Generic OnOff.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gw_int.h"
 #include "gateway/log.h"
+#include "gateway/nodes.h"
+#include "gateway/util.h"
 #include "mesh/comp.h"
 #include "mesh/crypto.h"
 #include "mesh/onoff_msg.h"
+#include "storage/store_cdb.h"
 
-int gw_store_comp(struct gw *gw, uint16_t addr, uint8_t page, const uint8_t *data, size_t len)
+struct gw_nodes {
+	struct gw_core *core;
+	struct gw_jobs *jobs;
+	struct gw_job_kind k_remove;
+	uint32_t serial; /* of removal attempts, to tell a stale answer from the current */
+	uint8_t onoff_tid;
+};
+
+int gw_nodes_store_comp(struct gw_core *core, uint16_t addr, uint8_t page, const uint8_t *data,
+			size_t len)
 {
 	struct mesh_comp *c;
 	struct store_element el[MESH_COMP_ELEM_MAX];
@@ -22,7 +34,7 @@ int gw_store_comp(struct gw *gw, uint16_t addr, uint8_t page, const uint8_t *dat
 	size_t e, k, nm = 0;
 	int r;
 
-	r = store_comp_page_put(gw->st, addr, page, data, len);
+	r = store_comp_page_put(core->st, addr, page, data, len);
 	if (r || page != 0) {
 		return r;
 	}
@@ -52,30 +64,31 @@ int gw_store_comp(struct gw *gw, uint16_t addr, uint8_t page, const uint8_t *dat
 		}
 	}
 	if (!r) {
-		r = store_comp_set(gw->st, addr, el, c->n_elems, models, nm);
+		r = store_comp_set(core->st, addr, el, c->n_elems, models, nm);
 	}
 	if (!r) {
-		r = store_node_info_set(gw->st, addr, c->cid, c->pid, c->vid, c->crpl, c->features);
+		r = store_node_info_set(core->st, addr, c->cid, c->pid, c->vid, c->crpl,
+					c->features);
 	}
 	free(c);
 	free(models);
 	return r;
 }
 
-static bool addr_arg(struct gw *gw, struct gw_cmd *c, struct store_node *n)
+static bool addr_arg(struct gw_nodes *gw, struct gw_cmd *c, struct store_node *n)
 {
 	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
-	int r = (a > 0 && a < 0x8000) ? store_node_get(gw->st, (uint16_t)a, n) : -ENOENT;
+	int r = (a > 0 && a < 0x8000) ? store_node_get(gw->core->st, (uint16_t)a, n) : -ENOENT;
 
 	if (r) {
-		gw_cmd_complete(gw->q, c, r == -ENOENT ? -ENOENT : r, NULL,
+		gw_cmd_complete(gw->core->q, c, r == -ENOENT ? -ENOENT : r, NULL,
 				r == -ENOENT ? "no node with this address" : store_strerror(r));
 		return false;
 	}
 	return true;
 }
 
-void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_list(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_node_filter f = {0};
 	struct store_node *nodes = NULL;
@@ -101,20 +114,20 @@ void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
 		enum store_cfg_state st;
 
 		if (store_cfg_state_parse(json_string_value(v), &st)) {
-			gw_cmd_complete(gw->q, c, -EINVAL, NULL, "state: unknown state");
+			gw_cmd_complete(gw->core->q, c, -EINVAL, NULL, "state: unknown state");
 			return;
 		}
 		f.state_mask = 1u << st;
 	}
 	f.offset = (size_t)offset;
 	f.limit = (size_t)limit;
-	r = store_node_list(gw->st, &f, &nodes, &n);
+	r = store_node_list(gw->core->st, &f, &nodes, &n);
 	if (!r) {
-		r = store_node_count(gw->st, &f, &total);
+		r = store_node_count(gw->core->st, &f, &total);
 	}
 	if (r) {
 		store_nodes_free(nodes);
-		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		gw_cmd_complete(gw->core->q, c, r, NULL, store_strerror(r));
 		return;
 	}
 	items = json_array();
@@ -124,7 +137,7 @@ void gw_cmd_node_list(struct gw *gw, struct gw_cmd *c)
 	/* A full page may have a next one: its cursor is the last address here. */
 	next = n && (json_int_t)n == limit ? json_integer(nodes[n - 1].unicast) : json_null();
 	store_nodes_free(nodes);
-	gw_cmd_complete(gw->q, c, 0,
+	gw_cmd_complete(gw->core->q, c, 0,
 			json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total",
 				  (json_int_t)total, "limit", limit, "offset", offset, "next_after",
 				  next),
@@ -151,7 +164,7 @@ static json_t *model_json(bool vendor, uint32_t id)
 	return json_pack("{s:i, s:i}", "company", id >> 16, "id", id & 0xffff);
 }
 
-void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_get(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_node n;
 	json_t *o, *arr;
@@ -171,23 +184,23 @@ void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
 
 		/* A fingerprint (s1 of the key, 4 octets) tells keys apart; the key never leaves.
 		 */
-		if (store_node_devkey_get(gw->st, n.unicast, key) == 0) {
+		if (store_node_devkey_get(gw->core->st, n.unicast, key) == 0) {
 			mesh_crypto_key_fingerprint(key, fp);
 			json_object_set_new(o, "devkey_fingerprint", json_string(fp));
 		}
 		mesh_crypto_wipe(key, sizeof(key));
 	}
 	cnt = 0;
-	(void)store_node_netkey_list(gw->st, n.unicast, &idx, &cnt);
+	(void)store_node_netkey_list(gw->core->st, n.unicast, &idx, &cnt);
 	json_object_set_new(o, "net_keys", u16_array(idx, idx ? cnt : 0));
 	free(idx);
 	idx = NULL;
 	cnt = 0;
-	(void)store_node_appkey_list(gw->st, n.unicast, &idx, &cnt);
+	(void)store_node_appkey_list(gw->core->st, n.unicast, &idx, &cnt);
 	json_object_set_new(o, "app_keys", u16_array(idx, idx ? cnt : 0));
 	free(idx);
 	arr = json_array();
-	if (store_comp_page_list(gw->st, n.unicast, &pages, &cnt) == 0) {
+	if (store_comp_page_list(gw->core->st, n.unicast, &pages, &cnt) == 0) {
 		for (i = 0; i < cnt; i++) {
 			json_array_append_new(arr, json_integer(pages[i]));
 		}
@@ -195,7 +208,7 @@ void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
 	free(pages);
 	json_object_set_new(o, "pages", arr);
 	arr = json_array();
-	if (store_node_bindings(gw->st, n.unicast, &b, &cnt) == 0) {
+	if (store_node_bindings(gw->core->st, n.unicast, &b, &cnt) == 0) {
 		for (i = 0; i < cnt; i++) {
 			json_array_append_new(arr, json_pack("{s:i, s:o, s:i}", "element",
 							     b[i].elem_addr - n.unicast, "model",
@@ -206,13 +219,13 @@ void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
 	free(b);
 	json_object_set_new(o, "bindings", arr);
 	arr = json_array();
-	if (store_comp_models(gw->st, n.unicast, &models, &cnt) == 0) {
+	if (store_comp_models(gw->core->st, n.unicast, &models, &cnt) == 0) {
 		for (i = 0; i < cnt; i++) {
 			uint16_t ea = (uint16_t)(n.unicast + models[i].elem_idx);
 			uint16_t *subs = NULL;
 			size_t ns = 0, k;
 
-			if (store_sub_list(gw->st, ea, models[i].vendor, models[i].id, &subs,
+			if (store_sub_list(gw->core->st, ea, models[i].vendor, models[i].id, &subs,
 					   &ns)) {
 				continue;
 			}
@@ -228,10 +241,10 @@ void gw_cmd_node_get(struct gw *gw, struct gw_cmd *c)
 	}
 	free(models);
 	json_object_set_new(o, "subscriptions", arr);
-	gw_cmd_complete(gw->q, c, 0, o, NULL);
+	gw_cmd_complete(gw->core->q, c, 0, o, NULL);
 }
 
-void gw_cmd_node_patch(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_patch(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_node n;
 	const char *name = json_string_value(json_object_get(c->args, "name"));
@@ -240,19 +253,19 @@ void gw_cmd_node_patch(struct gw *gw, struct gw_cmd *c)
 	if (!addr_arg(gw, c, &n)) {
 		return;
 	}
-	r = store_node_name_set(gw->st, n.unicast, name ? name : "");
+	r = store_node_name_set(gw->core->st, n.unicast, name ? name : "");
 	if (!r) {
-		r = store_node_get(gw->st, n.unicast, &n);
+		r = store_node_get(gw->core->st, n.unicast, &n);
 	}
 	if (r) {
-		gw_cmd_complete(gw->q, c, r, NULL, store_strerror(r));
+		gw_cmd_complete(gw->core->q, c, r, NULL, store_strerror(r));
 		return;
 	}
-	gw_publish(gw, "node.updated", gw_node_json(&n));
-	gw_cmd_complete(gw->q, c, 0, gw_node_json(&n), NULL);
+	gw_core_publish(gw->core, "node.updated", gw_node_json(&n));
+	gw_cmd_complete(gw->core->q, c, 0, gw_node_json(&n), NULL);
 }
 
-void gw_cmd_node_comp(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_comp(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_node n;
 	json_int_t page = json_integer_value(json_object_get(c->args, "page"));
@@ -266,11 +279,12 @@ void gw_cmd_node_comp(struct gw *gw, struct gw_cmd *c)
 	if (!addr_arg(gw, c, &n)) {
 		return;
 	}
-	r = (page >= 0 && page <= 255)
-		? store_comp_page_get(gw->st, n.unicast, (uint8_t)page, data, sizeof(data), &len)
-		: -ENOENT;
+	r = (page >= 0 && page <= 255) ? store_comp_page_get(gw->core->st, n.unicast, (uint8_t)page,
+							     data, sizeof(data), &len)
+				       : -ENOENT;
 	if (r) {
-		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "this page was not read from the node");
+		gw_cmd_complete(gw->core->q, c, -ENOENT, NULL,
+				"this page was not read from the node");
 		return;
 	}
 	comp = calloc(1, sizeof(*comp));
@@ -278,7 +292,7 @@ void gw_cmd_node_comp(struct gw *gw, struct gw_cmd *c)
 		/* Pages other than 0/128 have other layouts: the raw bytes only. */
 		free(comp);
 		gw_cmd_complete(
-		    gw->q, c, 0,
+		    gw->core->q, c, 0,
 		    json_pack("{s:I, s:s}", "page", page, "raw", gw_hex(data, len, hex)), NULL);
 		return;
 	}
@@ -300,7 +314,7 @@ void gw_cmd_node_comp(struct gw *gw, struct gw_cmd *c)
 		json_array_append_new(els, json_pack("{s:i, s:i, s:o}", "index", (int)e, "location",
 						     ce->loc, "models", ms));
 	}
-	gw_cmd_complete(gw->q, c, 0,
+	gw_cmd_complete(gw->core->q, c, 0,
 			json_pack("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "page", page, "raw",
 				  gw_hex(data, len, hex), "cid", comp->cid, "pid", comp->pid, "vid",
 				  comp->vid, "crpl", comp->crpl, "features", comp->features,
@@ -312,13 +326,11 @@ void gw_cmd_node_comp(struct gw *gw, struct gw_cmd *c)
 /* --- Config operations ---------------------------------------------------------- */
 
 struct cfg_job {
-	struct gw *gw;
+	struct gw_nodes *gw;
 	struct gw_cmd *cmd;
 	uint16_t node; /* primary address */
 	char op[32];
 	struct cfg_msg req;
-	bool remove; /* Node Reset as part of a removal */
-	uint64_t op_id;
 };
 
 static int model_arg(json_t *m, struct cfg_model_id *out)
@@ -354,7 +366,7 @@ static uint32_t model_u32(const struct cfg_model_id *m)
 }
 
 /* Build the request for a "config" operation; -EINVAL with a message. */
-static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struct cfg_msg *m,
+static int build_req(struct gw_nodes *gw, const struct store_node *n, json_t *a, struct cfg_msg *m,
 		     char *err, size_t cap)
 {
 	const char *op = json_string_value(json_object_get(a, "op"));
@@ -389,7 +401,7 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 	} else if (!strcmp(op, "appkey_add") || !strcmp(op, "appkey_delete")) {
 		struct store_appkey ak;
 
-		if (store_appkey_get(gw->st, (uint16_t)I("app_index"), &ak)) {
+		if (store_appkey_get(gw->core->st, (uint16_t)I("app_index"), &ak)) {
 			snprintf(err, cap, "app_index: no such AppKey");
 			return -ENOENT;
 		}
@@ -494,7 +506,7 @@ static int build_req(struct gw *gw, const struct store_node *n, json_t *a, struc
 }
 
 /* Heartbeat states as the Mesh CDB export writes them (store_cdb.h). */
-static void record_hb(struct gw *gw, uint16_t node, const struct cfg_msg *rsp)
+static void record_hb(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *rsp)
 {
 	struct store_cdb_node n = {0};
 
@@ -508,38 +520,42 @@ static void record_hb(struct gw *gw, uint16_t node, const struct cfg_msg *rsp)
 		n.hb_pub_ttl = p->ttl;
 		n.hb_pub_idx = p->net_idx;
 		n.hb_pub_features = p->features & 0xf;
-		(void)store_cdb_node_hb_set(gw->st, node, true, &n);
+		(void)store_cdb_node_hb_set(gw->core->st, node, true, &n);
 	} else {
 		n.has_hb_sub = rsp->hb_sub.src != 0 && rsp->hb_sub.dst != 0;
 		n.hb_sub_src = rsp->hb_sub.src;
 		n.hb_sub_dst = rsp->hb_sub.dst;
-		(void)store_cdb_node_hb_set(gw->st, node, false, &n);
+		(void)store_cdb_node_hb_set(gw->core->st, node, false, &n);
 	}
 }
 
 /* Record what a successful status changed, so the inventory follows the node. */
-static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
+static void record(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *req,
 		   const struct cfg_msg *rsp)
 {
 	switch (rsp->op) {
 	/* States the node reports: kept for the Mesh CDB export. */
 	case CFG_OP_DEFAULT_TTL_STATUS:
-		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_DEFAULT_TTL, rsp->state.val);
+		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_DEFAULT_TTL,
+					       rsp->state.val);
 		break;
 	case CFG_OP_BEACON_STATUS:
-		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_BEACON, rsp->state.val);
+		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_BEACON,
+					       rsp->state.val);
 		break;
 	case CFG_OP_NET_TRANSMIT_STATUS:
-		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_NET_TX, rsp->state.val);
+		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_NET_TX,
+					       rsp->state.val);
 		break;
 	case CFG_OP_GATT_PROXY_STATUS:
-		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_PROXY, rsp->state.val);
+		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_PROXY, rsp->state.val);
 		break;
 	case CFG_OP_FRIEND_STATUS:
-		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_FRIEND, rsp->state.val);
+		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_FRIEND,
+					       rsp->state.val);
 		break;
 	case CFG_OP_RELAY_STATUS:
-		(void)store_cdb_node_state_set(gw->st, node, STORE_CDB_RELAY,
+		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_RELAY,
 					       rsp->relay.relay | (uint32_t)rsp->relay.retransmit
 								      << 8);
 		break;
@@ -554,14 +570,17 @@ static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
 		}
 		break;
 	case CFG_OP_COMP_STATUS:
-		(void)gw_store_comp(gw, node, rsp->comp.page, rsp->comp.data, rsp->comp.data_len);
+		(void)gw_nodes_store_comp(gw->core, node, rsp->comp.page, rsp->comp.data,
+					  rsp->comp.data_len);
 		break;
 	case CFG_OP_APPKEY_STATUS:
 		if (rsp->appkey.status == CFG_STATUS_SUCCESS) {
 			if (req->op == CFG_OP_APPKEY_ADD) {
-				(void)store_node_appkey_add(gw->st, node, rsp->appkey.app_idx);
+				(void)store_node_appkey_add(gw->core->st, node,
+							    rsp->appkey.app_idx);
 			} else if (req->op == CFG_OP_APPKEY_DELETE) {
-				(void)store_node_appkey_del(gw->st, node, rsp->appkey.app_idx);
+				(void)store_node_appkey_del(gw->core->st, node,
+							    rsp->appkey.app_idx);
 			}
 		}
 		break;
@@ -570,11 +589,12 @@ static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
 			const struct cfg_model_app *m = &rsp->model_app;
 
 			if (req->op == CFG_OP_MODEL_APP_BIND) {
-				(void)store_model_bind(gw->st, m->elem_addr, m->model.vendor,
+				(void)store_model_bind(gw->core->st, m->elem_addr, m->model.vendor,
 						       model_u32(&m->model), m->app_idx);
 			} else {
-				(void)store_model_unbind(gw->st, m->elem_addr, m->model.vendor,
-							 model_u32(&m->model), m->app_idx);
+				(void)store_model_unbind(gw->core->st, m->elem_addr,
+							 m->model.vendor, model_u32(&m->model),
+							 m->app_idx);
 			}
 		}
 		break;
@@ -583,10 +603,10 @@ static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
 			const struct cfg_model_sub *m = &rsp->model_sub;
 
 			if (req->op == CFG_OP_MODEL_SUB_ADD) {
-				(void)store_sub_add(gw->st, m->elem_addr, m->model.vendor,
+				(void)store_sub_add(gw->core->st, m->elem_addr, m->model.vendor,
 						    model_u32(&m->model), m->addr);
 			} else if (req->op == CFG_OP_MODEL_SUB_DELETE) {
-				(void)store_sub_del(gw->st, m->elem_addr, m->model.vendor,
+				(void)store_sub_del(gw->core->st, m->elem_addr, m->model.vendor,
 						    model_u32(&m->model), m->addr);
 			}
 		}
@@ -602,7 +622,7 @@ static void record(struct gw *gw, uint16_t node, const struct cfg_msg *req,
 					      .period = m->period,
 					      .retransmit = m->retransmit};
 
-			(void)store_pub_set(gw->st, m->elem_addr, m->model.vendor,
+			(void)store_pub_set(gw->core->st, m->elem_addr, m->model.vendor,
 					    model_u32(&m->model), &p);
 		}
 		break;
@@ -690,51 +710,25 @@ static json_t *rsp_json(const char *op, const struct cfg_msg *r)
 	return o;
 }
 
-static void finish_remove(struct gw *gw, struct cfg_job *j, int err)
-{
-	char result[64];
-	int r = store_node_remove(gw->st, j->node);
-
-	snprintf(result, sizeof(result), "{\"address\": %u, \"reset_acknowledged\": %s}", j->node,
-		 err ? "false" : "true");
-	(void)store_op_finish(gw->st, j->op_id, r ? STORE_OP_FAILED : STORE_OP_SUCCEEDED,
-			      r ? NULL : result, r ? store_strerror(r) : NULL);
-	if (!r) {
-		log_info("node 0x%04x removed%s", j->node,
-			 err ? " (no Node Reset Status: the node may be gone already)" : "");
-		gw_publish(gw, "node.removed", json_pack("{s:i}", "address", j->node));
-	}
-	gw_publish(
-	    gw, "operation.updated",
-	    json_pack("{s:I, s:s}", "id", (json_int_t)j->op_id, "state", r ? "failed" : "done"));
-}
-
 static void on_cfg_done(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
 {
 	struct cfg_job *j = ctx;
-	struct gw *gw = j->gw;
+	struct gw_nodes *gw = j->gw;
 
 	(void)src;
-	if (j->remove) {
-		/*
-		 * The node is removed whether or not its Node Reset Status came
-		 * back: a node that reset and lost the status, or one that is
-		 * gone, must not keep its addresses (they go on the exclusion list).
-		 */
-		finish_remove(gw, j, err);
-	} else if (err) {
-		gw_cmd_complete(gw->q, j->cmd, err, NULL,
+	if (err) {
+		gw_cmd_complete(gw->core->q, j->cmd, err, NULL,
 				err == -ETIMEDOUT ? "the node did not answer" : strerror(-err));
 	} else {
 		record(gw, j->node, &j->req, rsp);
-		gw_cmd_complete(gw->q, j->cmd, 0, rsp_json(j->op, rsp), NULL);
+		gw_cmd_complete(gw->core->q, j->cmd, 0, rsp_json(j->op, rsp), NULL);
 	}
 	mesh_crypto_wipe(j, sizeof(*j));
 	free(j);
-	gw_rearm(gw);
+	gw_core_rearm(gw->core);
 }
 
-void gw_cmd_node_config(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_config(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_node n;
 	struct cfg_job *j;
@@ -745,12 +739,12 @@ void gw_cmd_node_config(struct gw *gw, struct gw_cmd *c)
 		return;
 	}
 	if (n.excluded) {
-		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "the node was removed");
+		gw_cmd_complete(gw->core->q, c, -ENOENT, NULL, "the node was removed");
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
-		gw_cmd_complete(gw->q, c, -ENOMEM, NULL, NULL);
+		gw_cmd_complete(gw->core->q, c, -ENOMEM, NULL, NULL);
 		return;
 	}
 	j->gw = gw;
@@ -759,9 +753,9 @@ void gw_cmd_node_config(struct gw *gw, struct gw_cmd *c)
 	snprintf(j->op, sizeof(j->op), "%s", json_string_value(json_object_get(c->args, "op")));
 	r = build_req(gw, &n, c->args, &j->req, err, sizeof(err));
 	if (!r) {
-		r = cfg_cli_request(gw->cfg, gw->primary_net, n.unicast, NULL, &j->req,
+		r = cfg_cli_request(gw->core->cfg, gw->core->primary_net, n.unicast, NULL, &j->req,
 				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_cfg_done, j,
-				    gw_loop_now(gw->loop));
+				    gw_loop_now(gw->core->loop));
 		if (r) {
 			snprintf(err, sizeof(err), "cannot send: %s", strerror(-r));
 		}
@@ -769,59 +763,15 @@ void gw_cmd_node_config(struct gw *gw, struct gw_cmd *c)
 	if (r) {
 		mesh_crypto_wipe(j, sizeof(*j));
 		free(j);
-		gw_cmd_complete(gw->q, c, r, NULL, err);
+		gw_cmd_complete(gw->core->q, c, r, NULL, err);
 	}
-	gw_rearm(gw);
-}
-
-void gw_cmd_node_remove(struct gw *gw, struct gw_cmd *c)
-{
-	struct store_node n;
-	struct cfg_job *j;
-	int r;
-
-	if (!addr_arg(gw, c, &n)) {
-		return;
-	}
-	if (n.excluded) {
-		gw_cmd_complete(gw->q, c, -ENOENT, NULL, "the node was removed already");
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		gw_cmd_complete(gw->q, c, -ENOMEM, NULL, NULL);
-		return;
-	}
-	j->gw = gw;
-	j->node = n.unicast;
-	j->remove = true;
-	j->req.op = CFG_OP_NODE_RESET;
-	snprintf(j->op, sizeof(j->op), "node_reset");
-	r = store_op_create(gw->st, "remove", &j->op_id);
-	if (!r) {
-		(void)store_op_progress(gw->st, j->op_id, STORE_OP_RUNNING, 10);
-		r = cfg_cli_request(gw->cfg, gw->primary_net, n.unicast, NULL, &j->req,
-				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_cfg_done, j,
-				    gw_loop_now(gw->loop));
-	}
-	if (r) {
-		free(j);
-		gw_cmd_complete(gw->q, c, r, NULL, strerror(-r));
-		return;
-	}
-	{
-		json_t *o = gw_op_json(gw, j->op_id, n.unicast);
-
-		json_object_set_new(o, "_http_status", json_integer(202));
-		gw_cmd_complete(gw->q, c, 0, o, NULL);
-	}
-	gw_rearm(gw);
+	gw_core_rearm(gw->core);
 }
 
 /* --- Generic OnOff --------------------------------------------------------------- */
 
 struct onoff_job {
-	struct gw *gw;
+	struct gw_nodes *gw;
 	struct gw_cmd *cmd;
 	uint16_t addr;
 };
@@ -832,12 +782,13 @@ static void on_onoff(void *ctx, int err, const struct mesh_acc_msg *rsp)
 	struct onoff_status st;
 
 	if (err) {
-		gw_cmd_complete(j->gw->q, j->cmd, err, NULL,
+		gw_cmd_complete(j->gw->core->q, j->cmd, err, NULL,
 				err == -ETIMEDOUT ? "the node did not answer" : strerror(-err));
 	} else if (onoff_msg_status_decode(rsp->params, rsp->len, &st)) {
-		gw_cmd_complete(j->gw->q, j->cmd, -EBADMSG, NULL, "malformed Generic OnOff Status");
+		gw_cmd_complete(j->gw->core->q, j->cmd, -EBADMSG, NULL,
+				"malformed Generic OnOff Status");
 	} else {
-		gw_cmd_complete(j->gw->q, j->cmd, 0,
+		gw_cmd_complete(j->gw->core->q, j->cmd, 0,
 				json_pack("{s:i, s:b}", "address", j->addr, "present", st.present),
 				NULL);
 	}
@@ -849,14 +800,14 @@ static void on_onoff(void *ctx, int err, const struct mesh_acc_msg *rsp)
  * composition is known that element must have a Generic OnOff Server (-ENOMSG): both are
  * answered at once instead of waiting for a node that cannot answer.
  */
-static int onoff_target_check(struct gw *gw, uint16_t addr, char *why, size_t cap)
+static int onoff_target_check(struct gw_nodes *gw, uint16_t addr, char *why, size_t cap)
 {
 	struct store_model *models = NULL;
 	size_t n = 0, i;
 	uint16_t primary;
 	int r;
 
-	r = store_node_lookup(gw->st, addr, &primary);
+	r = store_node_lookup(gw->core->st, addr, &primary);
 	if (r == -ENOENT) {
 		snprintf(why, cap, "no node has address 0x%04x", addr);
 		return r;
@@ -865,7 +816,7 @@ static int onoff_target_check(struct gw *gw, uint16_t addr, char *why, size_t ca
 		snprintf(why, cap, "inventory: %s", store_strerror(r));
 		return r;
 	}
-	r = store_comp_models(gw->st, primary, &models, &n);
+	r = store_comp_models(gw->core->st, primary, &models, &n);
 	if (r) {
 		snprintf(why, cap, "inventory: %s", store_strerror(r));
 		return r;
@@ -885,19 +836,20 @@ static int onoff_target_check(struct gw *gw, uint16_t addr, char *why, size_t ca
 	return 0; /* the server is there, or the composition is not known yet: ask */
 }
 
-static void onoff_send(struct gw *gw, struct gw_cmd *c, bool set)
+static void onoff_send(struct gw_nodes *gw, struct gw_cmd *c, bool set)
 {
 	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
 	bool ack = !json_is_false(json_object_get(c->args, "ack"));
 	struct mesh_node_msg m = {
-	    .net_idx = gw->primary_net, .app_idx = 0, .ttl = MESH_TTL_DEFAULT};
+	    .net_idx = gw->core->primary_net, .app_idx = 0, .ttl = MESH_TTL_DEFAULT};
 	struct onoff_job *j;
 	uint8_t p[4];
 	size_t len = 0;
 	int r;
 
 	if (a <= 0 || a > 0xffff || mesh_addr_is_virtual((uint16_t)a)) {
-		gw_cmd_complete(gw->q, c, -EINVAL, NULL, "address: a unicast or group address");
+		gw_cmd_complete(gw->core->q, c, -EINVAL, NULL,
+				"address: a unicast or group address");
 		return;
 	}
 	m.dst = (uint16_t)a;
@@ -906,7 +858,7 @@ static void onoff_send(struct gw *gw, struct gw_cmd *c, bool set)
 
 		r = onoff_target_check(gw, m.dst, why, sizeof(why));
 		if (r) {
-			gw_cmd_complete(gw->q, c, r, NULL, why);
+			gw_cmd_complete(gw->core->q, c, r, NULL, why);
 			return;
 		}
 	}
@@ -923,36 +875,246 @@ static void onoff_send(struct gw *gw, struct gw_cmd *c, bool set)
 	m.len = len;
 	if (!mesh_addr_is_unicast(m.dst) || (set && !ack)) {
 		/* A group answers with many statuses, or none: fire and report. */
-		r = mesh_node_send(gw->node, &m, gw_loop_now(gw->loop), NULL);
-		gw_cmd_complete(gw->q, c, r,
+		r = mesh_node_send(gw->core->node, &m, gw_loop_now(gw->core->loop), NULL);
+		gw_cmd_complete(gw->core->q, c, r,
 				r ? NULL : json_pack("{s:I, s:n}", "address", a, "present"),
 				r ? strerror(-r) : NULL);
-		gw_rearm(gw);
+		gw_core_rearm(gw->core);
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
-		gw_cmd_complete(gw->q, c, -ENOMEM, NULL, NULL);
+		gw_cmd_complete(gw->core->q, c, -ENOMEM, NULL, NULL);
 		return;
 	}
 	j->gw = gw;
 	j->cmd = c;
 	j->addr = m.dst;
-	r = mesh_cli_request(gw->onoff, &m, ONOFF_OP_STATUS, GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS,
-			     on_onoff, j, gw_loop_now(gw->loop));
+	r = mesh_cli_request(gw->core->onoff, &m, ONOFF_OP_STATUS, GW_CFG_TIMEOUT_MS,
+			     GW_CFG_RETRY_MS, on_onoff, j, gw_loop_now(gw->core->loop));
 	if (r) {
 		free(j);
-		gw_cmd_complete(gw->q, c, r, NULL, strerror(-r));
+		gw_cmd_complete(gw->core->q, c, r, NULL, strerror(-r));
 	}
-	gw_rearm(gw);
+	gw_core_rearm(gw->core);
 }
 
-void gw_cmd_onoff_set(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_onoff_set(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	onoff_send(gw, c, true);
 }
 
-void gw_cmd_onoff_get(struct gw *gw, struct gw_cmd *c)
+void gw_nodes_cmd_onoff_get(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	onoff_send(gw, c, false);
+}
+
+/* --- Removal, a job of kind "remove" ------------------------------------------ */
+
+/*
+ * Steps of a removal target: 0 nothing sent; 1 Node Reset about to be sent
+ * (committed first: after a restart it is sent again, and a node that
+ * reset already does not answer, which ends the same way).
+ */
+enum {
+	RM_STEP_NONE,
+	RM_STEP_RESET
+};
+
+/* The answer to one Node Reset names the attempt it belongs to. */
+struct rm_ticket {
+	struct gw_nodes *nodes;
+	uint64_t job;
+	uint32_t idx;
+	uint32_t serial;
+};
+
+void gw_nodes_op_finish(struct gw_core *core, uint64_t op_id, int st, const char *result,
+			const char *error)
+{
+	static const char *const names[] = {"pending", "running", "done", "failed", "cancelled"};
+
+	if (!op_id) {
+		return;
+	}
+	(void)store_op_finish(core->st, op_id, (enum store_op_state)st, result, error);
+	gw_core_publish(core, "operation.updated",
+			json_pack("{s:I, s:s}", "id", (json_int_t)op_id, "state", names[st % 5]));
+}
+
+static uint64_t op_of(const struct gw_job_run *run)
+{
+	return (uint64_t)json_integer_value(json_object_get(run->job_params, "op"));
+}
+
+static void rm_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct rm_ticket *tk = ctx;
+	struct gw_nodes *gw = tk->nodes;
+	struct gw_job_run *run = gw_jobs_run(gw->jobs, tk->job, tk->idx);
+	uint16_t addr;
+	char result[80];
+	int r;
+
+	(void)src;
+	(void)rsp;
+	if (!run || !run->priv || *(uint32_t *)run->priv != tk->serial) {
+		free(tk);
+		return; /* an attempt that was stopped */
+	}
+	free(tk);
+	free(run->priv);
+	run->priv = NULL;
+	addr = run->t.node;
+	gw_crash_point("remove.answer");
+	/*
+	 * The node is removed whether or not its Node Reset Status came back:
+	 * a node that reset and lost the status, or one that is gone, must not
+	 * keep its addresses (they go on the exclusion list).
+	 */
+	r = store_node_remove(gw->core->st, addr);
+	if (r == -ENOENT) {
+		struct store_node n;
+
+		/* Removed before a restart interrupted the end of the job. */
+		r = store_node_get(gw->core->st, addr, &n) == 0 && n.excluded ? 0 : r;
+	}
+	snprintf(result, sizeof(result), "{\"address\": %u, \"reset_acknowledged\": %s}", addr,
+		 err ? "false" : "true");
+	if (r) {
+		gw_nodes_op_finish(gw->core, op_of(run), STORE_OP_FAILED, NULL, store_strerror(r));
+		gw_jobs_end(run, GW_JOB_FAIL, store_strerror(r), NULL);
+		return;
+	}
+	log_info("node 0x%04x removed%s", addr,
+		 err ? " (no Node Reset Status: the node may be gone already)" : "");
+	gw_core_publish(gw->core, "node.removed", json_pack("{s:i}", "address", addr));
+	gw_nodes_op_finish(gw->core, op_of(run), STORE_OP_SUCCEEDED, result, NULL);
+	gw_jobs_end(run, GW_JOB_OK, NULL, result);
+}
+
+static int rm_start(void *ctx, struct gw_job_run *run)
+{
+	struct gw_nodes *gw = ctx;
+	struct cfg_msg m = {.op = CFG_OP_NODE_RESET};
+	struct rm_ticket *tk = calloc(1, sizeof(*tk));
+	uint32_t *serial = calloc(1, sizeof(*serial));
+	int r;
+
+	if (!tk || !serial) {
+		free(tk);
+		free(serial);
+		return -ENOMEM;
+	}
+	*serial = ++gw->serial;
+	*tk = (struct rm_ticket){gw, run->t.job, run->t.idx, *serial};
+	/* Write-ahead: the reset is recorded before it goes out. */
+	run->t.step = RM_STEP_RESET;
+	r = gw_jobs_commit(run);
+	if (!r) {
+		gw_crash_point("remove.reset");
+		(void)store_op_progress(gw->core->st, op_of(run), STORE_OP_RUNNING, 10);
+		r = cfg_cli_request(gw->core->cfg, gw->core->primary_net, run->t.node, NULL, &m,
+				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, rm_answer, tk,
+				    gw_core_now(gw->core));
+	}
+	if (r) {
+		free(tk);
+		free(serial);
+		return r;
+	}
+	run->priv = serial;
+	gw_core_rearm(gw->core);
+	return 0;
+}
+
+static void rm_stop(void *ctx, struct gw_job_run *run, bool stopping)
+{
+	(void)ctx;
+	(void)stopping;
+	/* A Node Reset cannot be taken back: a cancelled removal still ends as the node answers. */
+	if (stopping) {
+		free(run->priv);
+		run->priv = NULL;
+	}
+}
+
+static bool same_node(struct gw_job_run *run, void *arg)
+{
+	return run->t.node == *(const uint16_t *)arg;
+}
+
+void gw_nodes_cmd_remove(struct gw_nodes *gw, struct gw_cmd *c)
+{
+	struct store_job_target_new t = {0};
+	struct store_node n;
+	uint64_t op = 0, job = 0;
+	json_t *params, *o;
+	int r;
+
+	if (!addr_arg(gw, c, &n)) {
+		return;
+	}
+	if (n.excluded) {
+		gw_cmd_complete(gw->core->q, c, -ENOENT, NULL, "the node was removed already");
+		return;
+	}
+	if (gw_jobs_find(gw->jobs, &gw->k_remove, same_node, &n.unicast)) {
+		gw_cmd_complete(gw->core->q, c, -EBUSY, NULL, "a removal of this node is running");
+		return;
+	}
+	r = store_op_create(gw->core->st, "remove", &op);
+	t.node = n.unicast;
+	t.has_uuid = true;
+	memcpy(t.uuid, n.uuid, 16);
+	t.name = n.name;
+	params = json_pack("{s:I}", "op", (json_int_t)op);
+	if (!r) {
+		r = gw_jobs_create(gw->jobs, "remove", params, c->who, &t, 1, &job);
+	}
+	json_decref(params);
+	if (r) {
+		gw_nodes_op_finish(gw->core, op, STORE_OP_FAILED, NULL, store_strerror(r));
+		gw_cmd_complete(gw->core->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	o = NULL;
+	{
+		struct store_op rec;
+
+		if (store_op_get(gw->core->st, op, &rec) == 0) {
+			o = gw_op_json(&rec, n.unicast);
+			store_op_clear(&rec);
+		}
+	}
+	if (!o) {
+		o = json_object();
+	}
+	json_object_set_new(o, "job", json_integer((json_int_t)job));
+	json_object_set_new(o, "_http_status", json_integer(202));
+	gw_cmd_complete(gw->core->q, c, 0, o, NULL);
+	gw_core_rearm(gw->core);
+}
+
+struct gw_nodes *gw_nodes_new(struct gw_core *core, struct gw_jobs *jobs)
+{
+	struct gw_nodes *gw = calloc(1, sizeof(*gw));
+
+	if (!gw) {
+		return NULL;
+	}
+	gw->core = core;
+	gw->jobs = jobs;
+	gw->k_remove =
+	    (struct gw_job_kind){.name = "remove", .ctx = gw, .start = rm_start, .stop = rm_stop};
+	if (gw_jobs_register(jobs, &gw->k_remove)) {
+		free(gw);
+		return NULL;
+	}
+	return gw;
+}
+
+void gw_nodes_free(struct gw_nodes *gw)
+{
+	free(gw);
 }

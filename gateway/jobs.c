@@ -1,0 +1,1066 @@
+/*
+ * The job engine (jobs.h): persistent jobs mirrored in memory while they
+ * are unfinished, a fair scheduler over them, attempts, retries, pause,
+ * resume, cancel and resumption after a restart.
+ *
+ * Memory mirrors storage: every change of a target is written to the
+ * store first (store_job_target_update), then to the mirror, then
+ * published.  Finished jobs leave memory; the API reads them from the store.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/jobs.h"
+#include "gateway/log.h"
+#include "gateway/util.h"
+
+#define JOBS_KINDS_MAX 8
+#define JOBS_RETRY_CAP_MS 300000 /* the longest delay between two attempts */
+#define JOBS_NOBUFS_MS 250       /* a full radio queue is tried again this soon */
+#define JOBS_LIST_MAX 1000
+
+/* "cancel requested" in a PAUSED job's error: finish the active attempts, then cancel. */
+static const char cancel_mark[] = "cancel requested";
+
+struct job_mem {
+	uint64_t id;
+	const struct gw_job_kind *kind;
+	enum store_job_state state;
+	bool cancelling;
+	json_t *params;
+	struct store_job_target *t; /* the targets as committed */
+	size_t n;
+	json_t **tparams;        /* parsed t[i].params */
+	struct gw_job_run **run; /* the active attempt of each target, or NULL */
+	bool *recover;           /* active when the gateway stopped: resume its step */
+	unsigned *busy_pass;     /* the scheduling pass in which start() said -EBUSY */
+	struct job_mem *next;
+};
+
+struct gw_jobs {
+	struct gw_core *core;
+	const struct gw_job_kind *kinds[JOBS_KINDS_MAX];
+	size_t n_kinds;
+	struct job_mem *list; /* unfinished jobs, in round-robin order */
+	unsigned active;
+	unsigned pass;
+	uint64_t timer, timer_when;
+	bool resumed, stopping, scheduling, again;
+};
+
+static void schedule(struct gw_jobs *J);
+
+/* --- Memory ------------------------------------------------------------------------------ */
+
+static void job_mem_free(struct job_mem *j)
+{
+	size_t i;
+
+	if (!j) {
+		return;
+	}
+	for (i = 0; j->tparams && i < j->n; i++) {
+		json_decref(j->tparams[i]);
+	}
+	free(j->tparams);
+	store_job_targets_free(j->t, j->n);
+	free(j->run);
+	free(j->recover);
+	free(j->busy_pass);
+	json_decref(j->params);
+	free(j);
+}
+
+static const struct gw_job_kind *kind_by_name(const struct gw_jobs *J, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < J->n_kinds; i++) {
+		if (!strcmp(J->kinds[i]->name, name)) {
+			return J->kinds[i];
+		}
+	}
+	return NULL;
+}
+
+static struct job_mem *job_find(const struct gw_jobs *J, uint64_t id)
+{
+	struct job_mem *j;
+
+	for (j = J->list; j && j->id != id; j = j->next) {
+	}
+	return j;
+}
+
+/* Read job id and its targets from the store into memory (appended to the rotation). */
+static int job_load(struct gw_jobs *J, const struct store_job *sj)
+{
+	struct job_mem *j = calloc(1, sizeof(*j)), **tail;
+	size_t i;
+	int r;
+
+	if (!j) {
+		return -ENOMEM;
+	}
+	j->id = sj->id;
+	j->state = sj->state;
+	j->kind = kind_by_name(J, sj->kind);
+	j->cancelling = sj->state == STORE_JOB_PAUSED && !strcmp(sj->error, cancel_mark);
+	j->params = json_loads(sj->params ? sj->params : "{}", 0, NULL);
+	r = store_job_targets(J->core->st, sj->id, &j->t, &j->n);
+	if (!r && (!j->kind || !j->params)) {
+		r = -EINVAL;
+	}
+	if (!r) {
+		j->tparams = calloc(j->n ? j->n : 1, sizeof(*j->tparams));
+		j->run = calloc(j->n ? j->n : 1, sizeof(*j->run));
+		j->recover = calloc(j->n ? j->n : 1, sizeof(*j->recover));
+		j->busy_pass = calloc(j->n ? j->n : 1, sizeof(*j->busy_pass));
+		r = j->tparams && j->run && j->recover && j->busy_pass ? 0 : -ENOMEM;
+	}
+	for (i = 0; !r && i < j->n; i++) {
+		j->tparams[i] = json_loads(j->t[i].params ? j->t[i].params : "{}", 0, NULL);
+		if (!j->tparams[i]) {
+			j->tparams[i] = json_object();
+		}
+		j->recover[i] = j->t[i].state == STORE_TGT_ACTIVE;
+	}
+	if (r) {
+		job_mem_free(j);
+		return r;
+	}
+	for (tail = &J->list; *tail; tail = &(*tail)->next) {
+	}
+	*tail = j;
+	return 0;
+}
+
+static void job_unlink(struct gw_jobs *J, struct job_mem *j)
+{
+	struct job_mem **p;
+
+	for (p = &J->list; *p; p = &(*p)->next) {
+		if (*p == j) {
+			*p = j->next;
+			j->next = NULL;
+			return;
+		}
+	}
+}
+
+/* Move j to the end of the rotation: it was just served. */
+static void job_rotate(struct gw_jobs *J, struct job_mem *j)
+{
+	struct job_mem **tail;
+
+	job_unlink(J, j);
+	for (tail = &J->list; *tail; tail = &(*tail)->next) {
+	}
+	*tail = j;
+}
+
+/* --- JSON ------------------------------------------------------------------------------ */
+
+static void counts_of(const struct store_job_target *t, size_t n, size_t c[STORE_TGT_STATES])
+{
+	size_t i;
+
+	memset(c, 0, sizeof(size_t) * STORE_TGT_STATES);
+	for (i = 0; i < n; i++) {
+		c[t[i].state % STORE_TGT_STATES]++;
+	}
+}
+
+static json_t *counts_json(const size_t c[STORE_TGT_STATES])
+{
+	json_t *o = json_object();
+	int s;
+
+	for (s = 0; s < STORE_TGT_STATES; s++) {
+		json_object_set_new(o, store_tgt_state_name((enum store_tgt_state)s),
+				    json_integer((json_int_t)c[s]));
+	}
+	return o;
+}
+
+static json_t *opt_time(uint64_t ms)
+{
+	return ms ? gw_time_json(ms) : json_null();
+}
+
+static json_t *job_json(const struct store_job *sj, const size_t c[STORE_TGT_STATES], size_t total)
+{
+	json_t *params = json_loads(sj->params ? sj->params : "{}", 0, NULL);
+	bool cancelling = sj->state == STORE_JOB_PAUSED && !strcmp(sj->error, cancel_mark);
+
+	return json_pack(
+	    "{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)sj->id,
+	    "kind", sj->kind, "state", cancelling ? "cancelling" : store_job_state_name(sj->state),
+	    "created_by", sj->created_by, "created_at", gw_time_json(sj->created_ms), "updated_at",
+	    gw_time_json(sj->updated_ms), "finished_at", opt_time(sj->finished_ms), "error",
+	    sj->error[0] && !cancelling ? json_string(sj->error) : json_null(), "params",
+	    params ? params : json_object(), "counts", counts_json(c), "total", (json_int_t)total);
+}
+
+json_t *gw_jobs_target_json(struct gw_jobs *J, const struct store_job_target *t)
+{
+	char uuid[33];
+	struct job_mem *j = job_find(J, t->job);
+	const struct gw_job_run *run = j && t->idx < j->n ? j->run[t->idx] : NULL;
+	const struct gw_job_kind *k = j ? j->kind : NULL;
+	json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+	json_t *o;
+
+	o = json_pack("{s:I, s:i, s:s, s:i, s:i, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		      "job", (json_int_t)t->job, "index", (int)t->idx, "state",
+		      store_tgt_state_name(t->state), "step", t->step, "attempts", (int)t->attempts,
+		      "uuid", t->has_uuid ? json_string(gw_hex(t->uuid, 16, uuid)) : json_null(),
+		      "node", t->node ? json_integer(t->node) : json_null(), "name", t->name,
+		      "address", t->addr ? json_integer(t->addr) : json_null(), "via",
+		      t->via ? json_integer(t->via) : json_null(), "next_attempt_at",
+		      t->state == STORE_TGT_PENDING && t->next_ms > gw_wall_ms()
+			  ? gw_time_json(t->next_ms)
+			  : json_null(),
+		      "error", t->error[0] ? json_string(t->error) : json_null(), "result",
+		      res ? res : json_null(), "created_at", gw_time_json(t->created_ms),
+		      "updated_at", gw_time_json(t->updated_ms));
+	if (!k) {
+		struct store_job sj;
+
+		if (store_job_get(J->core->st, t->job, &sj) == 0) {
+			k = kind_by_name(J, sj.kind);
+			store_job_clear(&sj);
+		}
+	}
+	if (o && k && k->target_json) {
+		k->target_json(k->ctx, t, run, o);
+	}
+	return o;
+}
+
+static void publish_job(struct gw_jobs *J, uint64_t id)
+{
+	struct store_job sj;
+	size_t c[STORE_TGT_STATES], total = 0, i;
+
+	if (store_job_get(J->core->st, id, &sj) != 0) {
+		return;
+	}
+	if (store_job_counts(J->core->st, id, c) == 0) {
+		for (i = 0; i < STORE_TGT_STATES; i++) {
+			total += c[i];
+		}
+		gw_core_publish(J->core, "job.updated", job_json(&sj, c, total));
+	}
+	store_job_clear(&sj);
+}
+
+static void publish_target(struct gw_jobs *J, const struct store_job_target *t)
+{
+	gw_core_publish(J->core, "job.target", gw_jobs_target_json(J, t));
+}
+
+/* --- Engine ------------------------------------------------------------------------------ */
+
+struct gw_jobs *gw_jobs_new(struct gw_core *core)
+{
+	struct gw_jobs *J = calloc(1, sizeof(*J));
+
+	if (J) {
+		J->core = core;
+	}
+	return J;
+}
+
+int gw_jobs_register(struct gw_jobs *J, const struct gw_job_kind *kind)
+{
+	if (!kind || !kind->name || !kind->start || !kind->stop || J->n_kinds >= JOBS_KINDS_MAX ||
+	    kind_by_name(J, kind->name)) {
+		return -EINVAL;
+	}
+	J->kinds[J->n_kinds++] = kind;
+	return 0;
+}
+
+int gw_jobs_resume(struct gw_jobs *J)
+{
+	struct store_job_filter f = {.unfinished_only = true};
+	struct store_job *list = NULL;
+	size_t n = 0, i, k, recovering = 0;
+	int r;
+
+	r = store_job_list(J->core->st, &f, &list, &n);
+	if (r) {
+		log_warnx("jobs: cannot read unfinished jobs: %s", store_strerror(r));
+		return r;
+	}
+	/* Oldest first, so that the rotation serves them in the order they came. */
+	for (i = n; i-- > 0;) {
+		r = job_load(J, &list[i]);
+		if (r) {
+			log_warnx("job %llu (%s) cannot be resumed: %s",
+				  (unsigned long long)list[i].id, list[i].kind,
+				  r == -EINVAL ? "unknown kind or bad parameters" : strerror(-r));
+			(void)store_job_state_set(J->core->st, list[i].id, STORE_JOB_CANCELLED,
+						  "cannot be resumed by this version of meshgw");
+			continue;
+		}
+		{
+			struct job_mem *j = job_find(J, list[i].id);
+
+			for (k = 0; k < j->n; k++) {
+				recovering += j->recover[k];
+			}
+		}
+	}
+	if (n) {
+		log_info("jobs: %zu unfinished job(s) resumed, %zu target(s) to recover", n,
+			 recovering);
+	}
+	store_jobs_free(list, n);
+	J->resumed = true;
+	schedule(J);
+	return 0;
+}
+
+static bool job_settled(const struct job_mem *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		if (j->t[i].state == STORE_TGT_PENDING || j->t[i].state == STORE_TGT_ACTIVE) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool has_active(const struct job_mem *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		if (j->run[i]) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A job whose targets all finished is DONE; a cancelling one is CANCELLED once idle. */
+static void job_check_end(struct gw_jobs *J, struct job_mem *j)
+{
+	int r = 0;
+
+	if (j->cancelling && !has_active(j)) {
+		r = store_job_state_set(J->core->st, j->id, STORE_JOB_CANCELLED, "cancelled");
+	} else if (!j->cancelling && job_settled(j)) {
+		r = store_job_state_set(J->core->st, j->id, STORE_JOB_DONE, NULL);
+	} else {
+		return;
+	}
+	if (r && r != -EALREADY) {
+		log_warnx("job %llu: cannot record its end: %s", (unsigned long long)j->id,
+			  store_strerror(r));
+		return;
+	}
+	publish_job(J, j->id);
+	job_unlink(J, j);
+	job_mem_free(j);
+}
+
+/* Write t to the store, then to the mirror (params/result stay the mirror's). */
+static int target_write(struct gw_jobs *J, struct job_mem *j, const struct store_job_target *t)
+{
+	struct store_job_target *m = &j->t[t->idx];
+	char *params = m->params, *result = m->result;
+	int r = store_job_target_update(J->core->st, t);
+
+	if (r) {
+		return r;
+	}
+	if (t->result) {
+		free(result);
+		result = t->result[0] ? strdup(t->result) : NULL;
+	}
+	*m = *t;
+	m->params = params;
+	m->result = result;
+	m->updated_ms = gw_wall_ms();
+	return 0;
+}
+
+int gw_jobs_commit(struct gw_job_run *run)
+{
+	struct gw_jobs *J = run->jobs;
+	struct job_mem *j = job_find(J, run->t.job);
+	int r;
+
+	if (!j) {
+		return -ENOENT;
+	}
+	r = target_write(J, j, &run->t);
+	if (r) {
+		log_warnx("job %llu target %u: cannot commit step %d: %s",
+			  (unsigned long long)run->t.job, run->t.idx, run->t.step,
+			  store_strerror(r));
+		return r;
+	}
+	publish_target(J, &j->t[run->t.idx]);
+	return 0;
+}
+
+void gw_jobs_progress(struct gw_job_run *run)
+{
+	struct job_mem *j = job_find(run->jobs, run->t.job);
+
+	if (j) {
+		publish_target(run->jobs, &j->t[run->t.idx]);
+	}
+}
+
+static uint64_t backoff_ms(const struct gw_jobs *J, uint32_t attempts)
+{
+	uint64_t d = (uint64_t)J->core->conf.job_retry_s * 1000;
+
+	while (attempts-- > 1 && d < JOBS_RETRY_CAP_MS) {
+		d *= 2;
+	}
+	return d < JOBS_RETRY_CAP_MS ? d : JOBS_RETRY_CAP_MS;
+}
+
+void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *error,
+		 const char *result)
+{
+	struct gw_jobs *J = run->jobs;
+	struct job_mem *j = job_find(J, run->t.job);
+	struct store_job_target t = run->t;
+	char msg[STORE_JOB_ERROR_MAX];
+	int r;
+
+	snprintf(msg, sizeof(msg), "%s", error ? error : t.error);
+	t.params = NULL;
+	t.result = (char *)(o == GW_JOB_OK && result ? result : NULL);
+	switch (o) {
+	case GW_JOB_OK:
+		t.state = STORE_TGT_DONE;
+		msg[0] = '\0';
+		break;
+	case GW_JOB_RETRY:
+		if (t.attempts < J->core->conf.job_attempts && !run->cancelled) {
+			t.state = STORE_TGT_PENDING;
+			t.next_ms = gw_wall_ms() + backoff_ms(J, t.attempts);
+			break;
+		}
+		if (!run->cancelled) {
+			char why[STORE_JOB_ERROR_MAX];
+
+			snprintf(why, sizeof(why), "gave up after %u attempts: %.200s", t.attempts,
+				 msg);
+			memcpy(msg, why, sizeof(msg));
+		}
+		t.state = STORE_TGT_FAILED;
+		break;
+	case GW_JOB_FAIL:
+		t.state = STORE_TGT_FAILED;
+		break;
+	}
+	if (run->cancelled && o != GW_JOB_OK) {
+		t.state = STORE_TGT_CANCELLED;
+	}
+	snprintf(t.error, sizeof(t.error), "%s", msg);
+	if (t.state != STORE_TGT_PENDING) {
+		/* A finished target keeps no authentication value at rest. */
+		(void)store_job_secret_wipe(J->core->st, t.job, t.idx, STORE_JOB_SLOT_AUTH);
+	}
+	if (j) {
+		r = target_write(J, j, &t);
+		if (r) {
+			log_warnx("job %llu target %u: cannot record the end of an attempt: %s",
+				  (unsigned long long)t.job, t.idx, store_strerror(r));
+		}
+		j->run[t.idx] = NULL;
+		j->recover[t.idx] = false;
+		publish_target(J, &j->t[t.idx]);
+	}
+	J->active--;
+	free(run);
+	if (j) {
+		publish_job(J, j->id);
+		job_check_end(J, j);
+	}
+	schedule(J);
+}
+
+/* Start target idx of j; the start() result (0 started, -EBUSY, -ENOBUFS, other failed). */
+static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
+{
+	struct gw_job_run *run = calloc(1, sizeof(*run));
+	int r;
+
+	if (!run) {
+		return -ENOMEM;
+	}
+	run->jobs = J;
+	run->kind = j->kind;
+	run->t = j->t[idx];
+	run->t.params = NULL;
+	run->t.result = NULL;
+	run->params = j->tparams[idx];
+	run->job_params = j->params;
+	run->recovering = j->recover[idx];
+	if (!run->recovering) {
+		run->t.attempts++;
+		run->t.error[0] = '\0';
+	}
+	run->t.state = STORE_TGT_ACTIVE;
+	j->run[idx] = run;
+	J->active++;
+	r = j->kind->start(j->kind->ctx, run);
+	if (r == -EBUSY || r == -ENOBUFS) {
+		j->run[idx] = NULL;
+		J->active--;
+		free(run);
+		/* A step the kind committed on the way stays: resume from it next time. */
+		j->recover[idx] = j->t[idx].state == STORE_TGT_ACTIVE;
+		return r;
+	}
+	if (r) {
+		if (!run->t.error[0]) {
+			snprintf(run->t.error, sizeof(run->t.error), "%s", strerror(-r));
+		}
+		/* A request that cannot be carried out as it is fails; anything else is retried. */
+		gw_jobs_end(run,
+			    r == -EEXIST || r == -EINVAL || r == -ENOTSUP || r == -EACCES ||
+				    r == -ENOENT
+				? GW_JOB_FAIL
+				: GW_JOB_RETRY,
+			    NULL, NULL);
+		return 0;
+	}
+	/* The attempt counts from now: a crash from here on resumes it (recover). */
+	j->recover[idx] = true;
+	(void)gw_jobs_commit(run);
+	return 0;
+}
+
+static void on_timer(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct gw_jobs *J = ctx;
+
+	(void)loop;
+	(void)id;
+	J->timer = 0;
+	schedule(J);
+}
+
+static void arm(struct gw_jobs *J, uint64_t wall_when)
+{
+	uint64_t now = gw_wall_ms();
+	uint64_t at = gw_core_now(J->core) + (wall_when > now ? wall_when - now : 0);
+
+	if (J->timer && J->timer_when <= at) {
+		return;
+	}
+	if (J->timer) {
+		(void)gw_loop_timer_cancel(J->core->loop, J->timer);
+	}
+	J->timer = gw_loop_timer_at(J->core->loop, at, on_timer, J);
+	J->timer_when = at;
+}
+
+/* The first target of j that may start now; *wake = the earliest later start. */
+static long eligible(const struct gw_jobs *J, const struct job_mem *j, uint64_t now, uint64_t *wake)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		const struct store_job_target *t = &j->t[i];
+
+		if (j->run[i] || j->busy_pass[i] == J->pass) {
+			continue;
+		}
+		/* A paused or cancelling job still finishes the steps it had begun. */
+		if (j->state != STORE_JOB_RUNNING && !(j->recover[i] && t->step > 0)) {
+			continue;
+		}
+		if (t->state == STORE_TGT_ACTIVE && j->recover[i]) {
+			return (long)i;
+		}
+		if (t->state != STORE_TGT_PENDING) {
+			continue;
+		}
+		if (t->next_ms > now) {
+			*wake = t->next_ms < *wake ? t->next_ms : *wake;
+			continue;
+		}
+		return (long)i;
+	}
+	return -1;
+}
+
+static void schedule(struct gw_jobs *J)
+{
+	uint64_t now = gw_wall_ms(), wake = UINT64_MAX;
+	unsigned cap = J->core->conf.max_sessions;
+	bool progress = true;
+
+	if (!J->resumed || J->stopping) {
+		return;
+	}
+	if (J->scheduling) {
+		J->again = true; /* an attempt ended inside a start(): look once more */
+		return;
+	}
+	J->scheduling = true;
+	J->pass++;
+	do {
+		J->again = false;
+		progress = true;
+		while (progress && J->active < cap) {
+			struct job_mem *j;
+
+			progress = false;
+			for (j = J->list; j; j = j->next) {
+				long i = eligible(J, j, now, &wake);
+				uint64_t jid = j->id;
+				struct job_mem *still;
+				int r;
+
+				if (i < 0) {
+					continue;
+				}
+				r = start_target(J, j, (size_t)i);
+				progress = true;
+				if (r == -EBUSY) {
+					j->busy_pass[i] = J->pass;
+					continue;
+				}
+				if (r == -ENOBUFS) {
+					wake = now + JOBS_NOBUFS_MS;
+					progress = false;
+					break;
+				}
+				/* Served: the next slot goes to the next job (fair rotation). */
+				still = job_find(J, jid);
+				if (still) {
+					job_rotate(J, still);
+				}
+				break;
+			}
+		}
+	} while (J->again && J->active < cap);
+	J->scheduling = false;
+	if (wake != UINT64_MAX) {
+		arm(J, wake);
+	}
+}
+
+void gw_jobs_kick(struct gw_jobs *J)
+{
+	schedule(J);
+}
+
+int gw_jobs_create(struct gw_jobs *J, const char *kind, json_t *params, const char *created_by,
+		   const struct store_job_target_new *t, size_t n, uint64_t *id)
+{
+	char *text = json_dumps(params ? params : json_object(), JSON_COMPACT);
+	struct store_job sj;
+	int r;
+
+	if (!kind_by_name(J, kind)) {
+		free(text);
+		return -EINVAL;
+	}
+	r = text ? store_job_create(J->core->st, kind, text, created_by, t, n, id) : -ENOMEM;
+	free(text);
+	if (r) {
+		return r;
+	}
+	r = store_job_get(J->core->st, *id, &sj);
+	if (!r) {
+		r = job_load(J, &sj);
+		store_job_clear(&sj);
+	}
+	if (r) {
+		return r;
+	}
+	publish_job(J, *id);
+	schedule(J);
+	return 0;
+}
+
+struct gw_job_run *gw_jobs_run(struct gw_jobs *J, uint64_t job, uint32_t idx)
+{
+	struct job_mem *j = job_find(J, job);
+
+	return j && idx < j->n ? j->run[idx] : NULL;
+}
+
+struct gw_job_run *gw_jobs_find(struct gw_jobs *J, const struct gw_job_kind *kind,
+				bool (*fn)(struct gw_job_run *run, void *arg), void *arg)
+{
+	struct job_mem *j;
+	size_t i;
+
+	for (j = J->list; j; j = j->next) {
+		if (kind && j->kind != kind) {
+			continue;
+		}
+		for (i = 0; i < j->n; i++) {
+			if (j->run[i] && fn(j->run[i], arg)) {
+				return j->run[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+bool gw_jobs_any_target(struct gw_jobs *J, const struct gw_job_kind *kind,
+			bool (*fn)(const struct store_job_target *t, void *arg), void *arg)
+{
+	struct job_mem *j;
+	size_t i;
+
+	for (j = J->list; j; j = j->next) {
+		for (i = 0; (!kind || j->kind == kind) && i < j->n; i++) {
+			if ((j->t[i].state == STORE_TGT_PENDING ||
+			     j->t[i].state == STORE_TGT_ACTIVE) &&
+			    fn(&j->t[i], arg)) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int gw_jobs_cancel_target(struct gw_jobs *J, uint64_t job, uint32_t idx)
+{
+	struct job_mem *j = job_find(J, job);
+	struct store_job_target t;
+	int r;
+
+	if (!j || idx >= j->n) {
+		return j ? -ENOENT : -EALREADY;
+	}
+	if (j->run[idx]) {
+		struct gw_job_run *run = j->run[idx];
+
+		run->cancelled = true;
+		j->kind->stop(j->kind->ctx, run, false);
+		/* Still there: the attempt is past its point of no return. */
+		if (job_find(J, job) == j && j->run[idx] == run) {
+			return -EINPROGRESS;
+		}
+		return 0;
+	}
+	if (j->t[idx].state != STORE_TGT_PENDING && j->t[idx].state != STORE_TGT_ACTIVE) {
+		return -EALREADY;
+	}
+	t = j->t[idx];
+	t.params = NULL;
+	t.result = NULL;
+	t.state = STORE_TGT_CANCELLED;
+	snprintf(t.error, sizeof(t.error), "cancelled");
+	(void)store_job_secret_wipe(J->core->st, job, idx, STORE_JOB_SLOT_AUTH);
+	r = target_write(J, j, &t);
+	if (r) {
+		return r;
+	}
+	publish_target(J, &j->t[idx]);
+	publish_job(J, job);
+	job_check_end(J, j);
+	return 0;
+}
+
+unsigned gw_jobs_active(const struct gw_jobs *J, const struct gw_job_kind *kind)
+{
+	const struct job_mem *j;
+	unsigned n = 0;
+	size_t i;
+
+	for (j = J->list; j; j = j->next) {
+		for (i = 0; (!kind || j->kind == kind) && i < j->n; i++) {
+			n += j->run[i] != NULL;
+		}
+	}
+	return n;
+}
+
+void gw_jobs_shutdown(struct gw_jobs *J)
+{
+	struct job_mem *j;
+	size_t i;
+
+	if (!J) {
+		return;
+	}
+	J->stopping = true;
+	if (J->timer) {
+		(void)gw_loop_timer_cancel(J->core->loop, J->timer);
+		J->timer = 0;
+	}
+	for (j = J->list; j; j = j->next) {
+		for (i = 0; i < j->n; i++) {
+			if (j->run[i]) {
+				j->kind->stop(j->kind->ctx, j->run[i], true);
+			}
+		}
+	}
+}
+
+void gw_jobs_free(struct gw_jobs *J)
+{
+	struct job_mem *j;
+	size_t i;
+
+	if (!J) {
+		return;
+	}
+	gw_jobs_shutdown(J);
+	while ((j = J->list)) {
+		J->list = j->next;
+		for (i = 0; i < j->n; i++) {
+			free(j->run[i]); /* the kinds freed their state in stop() */
+		}
+		job_mem_free(j);
+	}
+	free(J);
+}
+
+/* --- Commands ------------------------------------------------------------------------------ */
+
+static int id_arg(struct gw_jobs *J, struct gw_cmd *c, struct store_job *sj)
+{
+	json_t *v = json_object_get(c->args, "id");
+	json_int_t id = json_is_integer(v) ? json_integer_value(v) : 0;
+	const char *s = json_string_value(v);
+	int r;
+
+	if (s) {
+		char *end = NULL;
+
+		id = (json_int_t)strtoll(s, &end, 10);
+		if (!end || *end) {
+			id = 0;
+		}
+	}
+	r = id > 0 ? store_job_get(J->core->st, (uint64_t)id, sj) : -ENOENT;
+	if (r) {
+		gw_cmd_complete(J->core->q, c, -ENOENT, NULL, "no such job");
+	}
+	return r;
+}
+
+static json_t *job_view(struct gw_jobs *J, const struct store_job *sj, bool with_targets)
+{
+	struct store_job_target *t = NULL;
+	size_t n = 0, i, c[STORE_TGT_STATES];
+	json_t *o, *arr;
+
+	if (store_job_targets(J->core->st, sj->id, &t, &n)) {
+		return NULL;
+	}
+	counts_of(t, n, c);
+	o = job_json(sj, c, n);
+	if (with_targets) {
+		arr = json_array();
+		for (i = 0; i < n; i++) {
+			json_array_append_new(arr, gw_jobs_target_json(J, &t[i]));
+		}
+		json_object_set_new(o, "targets", arr);
+	}
+	store_job_targets_free(t, n);
+	return o;
+}
+
+void gw_jobs_cmd_list(struct gw_jobs *J, struct gw_cmd *c)
+{
+	json_int_t limit = json_integer_value(json_object_get(c->args, "limit"));
+	json_int_t offset = json_integer_value(json_object_get(c->args, "offset"));
+	const char *kind = json_string_value(json_object_get(c->args, "kind"));
+	json_t *unf = json_object_get(c->args, "unfinished");
+	struct store_job_filter f = {0};
+	struct store_job *list = NULL;
+	size_t n = 0, total = 0, i;
+	json_t *items;
+	int r;
+
+	f.kind = kind;
+	f.unfinished_only = json_is_true(unf);
+	f.limit = limit > 0 && limit <= JOBS_LIST_MAX ? (size_t)limit : 50;
+	f.offset = offset > 0 ? (size_t)offset : 0;
+	r = store_job_list(J->core->st, &f, &list, &n);
+	if (!r) {
+		r = store_job_count(J->core->st, &f, &total);
+	}
+	if (r) {
+		store_jobs_free(list, n);
+		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	items = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *o = job_view(J, &list[i], false);
+
+		if (o) {
+			json_array_append_new(items, o);
+		}
+	}
+	store_jobs_free(list, n);
+	gw_cmd_complete(J->core->q, c, 0,
+			json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
+				  (json_int_t)total, "limit", (json_int_t)f.limit, "offset",
+				  (json_int_t)f.offset),
+			NULL);
+}
+
+void gw_jobs_cmd_get(struct gw_jobs *J, struct gw_cmd *c)
+{
+	struct store_job sj;
+	json_t *o;
+
+	if (id_arg(J, c, &sj)) {
+		return;
+	}
+	o = job_view(J, &sj, true);
+	store_job_clear(&sj);
+	gw_cmd_complete(J->core->q, c, o ? 0 : -EIO, o, o ? NULL : "cannot read the job's targets");
+}
+
+/* Answer c with the job's current view. */
+static void reply_job(struct gw_jobs *J, struct gw_cmd *c, uint64_t id)
+{
+	struct store_job sj;
+	json_t *o = NULL;
+
+	if (store_job_get(J->core->st, id, &sj) == 0) {
+		o = job_view(J, &sj, false);
+		store_job_clear(&sj);
+	}
+	gw_cmd_complete(J->core->q, c, o ? 0 : -EIO, o, o ? NULL : "cannot read the job");
+}
+
+static bool finished_job(struct gw_jobs *J, struct gw_cmd *c, const struct store_job *sj)
+{
+	if (sj->state == STORE_JOB_DONE || sj->state == STORE_JOB_CANCELLED) {
+		gw_cmd_complete(J->core->q, c, -EALREADY, NULL,
+				sj->state == STORE_JOB_DONE ? "the job has finished"
+							    : "the job was cancelled");
+		return true;
+	}
+	return false;
+}
+
+static void set_state(struct gw_jobs *J, struct gw_cmd *c, enum store_job_state want)
+{
+	struct store_job sj;
+	struct job_mem *j;
+	int r;
+
+	if (id_arg(J, c, &sj)) {
+		return;
+	}
+	j = job_find(J, sj.id);
+	if (finished_job(J, c, &sj) || !j) {
+		if (!j && !finished_job(J, c, &sj)) {
+			gw_cmd_complete(J->core->q, c, -EIO, NULL, "the job is not loaded");
+		}
+		store_job_clear(&sj);
+		return;
+	}
+	store_job_clear(&sj);
+	if (j->cancelling) {
+		gw_cmd_complete(J->core->q, c, -EALREADY, NULL, "the job is being cancelled");
+		return;
+	}
+	r = j->state == want ? 0 : store_job_state_set(J->core->st, j->id, want, NULL);
+	if (r) {
+		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	j->state = want;
+	log_info("job %llu %s", (unsigned long long)j->id,
+		 want == STORE_JOB_PAUSED ? "paused" : "resumed");
+	publish_job(J, j->id);
+	schedule(J);
+	reply_job(J, c, j->id);
+}
+
+void gw_jobs_cmd_pause(struct gw_jobs *J, struct gw_cmd *c)
+{
+	set_state(J, c, STORE_JOB_PAUSED);
+}
+
+void gw_jobs_cmd_resume(struct gw_jobs *J, struct gw_cmd *c)
+{
+	set_state(J, c, STORE_JOB_RUNNING);
+}
+
+void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+{
+	struct store_job sj;
+	struct job_mem *j;
+	uint64_t id;
+	size_t i;
+	int r;
+
+	if (id_arg(J, c, &sj)) {
+		return;
+	}
+	id = sj.id;
+	j = job_find(J, id);
+	if (finished_job(J, c, &sj)) {
+		store_job_clear(&sj);
+		return;
+	}
+	store_job_clear(&sj);
+	if (!j) {
+		gw_cmd_complete(J->core->q, c, -EIO, NULL, "the job is not loaded");
+		return;
+	}
+	/*
+	 * Write-ahead: the intent first (a restart finishes what was begun
+	 * and then cancels), then the waiting targets, then the attempts.
+	 */
+	r = j->cancelling ? 0 : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, cancel_mark);
+	if (r) {
+		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	j->cancelling = true;
+	j->state = STORE_JOB_PAUSED;
+	for (i = 0; i < j->n; i++) {
+		struct store_job_target t = j->t[i];
+
+		if (t.state == STORE_TGT_PENDING && !j->run[i]) {
+			t.params = NULL;
+			t.result = NULL;
+			t.state = STORE_TGT_CANCELLED;
+			snprintf(t.error, sizeof(t.error), "cancelled");
+			(void)store_job_secret_wipe(J->core->st, id, (uint32_t)i,
+						    STORE_JOB_SLOT_AUTH);
+			if (target_write(J, j, &t) == 0) {
+				publish_target(J, &j->t[i]);
+			}
+		}
+	}
+	for (i = 0; i < j->n; i++) {
+		if (j->run[i] && !j->run[i]->cancelled) {
+			j->run[i]->cancelled = true;
+			j->kind->stop(j->kind->ctx, j->run[i], false);
+			/* stop() may have ended the last attempt, and with it the job */
+			if (job_find(J, id) != j) {
+				break;
+			}
+		}
+	}
+	log_info("job %llu cancelled", (unsigned long long)id);
+	if (job_find(J, id) == j) {
+		publish_job(J, id);
+		job_check_end(J, j);
+	}
+	reply_job(J, c, id);
+}

@@ -1,0 +1,43 @@
+/*
+ * Node configuration: the inventory's view of nodes and their
+ * composition, Config Client operations on a node (each waits for the
+ * node's status and records what changed), Generic OnOff, and node removal
+ * (Node Reset, then exclusion) as the job kind "remove".
+ */
+#ifndef GW_NODES_H
+#define GW_NODES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/cmdq.h"
+#include "gateway/core.h"
+#include "gateway/jobs.h"
+
+struct gw_nodes;
+
+/* New service over core and jobs (borrowed); registers the kind "remove". */
+struct gw_nodes *gw_nodes_new(struct gw_core *core, struct gw_jobs *jobs);
+void gw_nodes_free(struct gw_nodes *nodes);
+
+/* Store a Composition Data page read from a node (page 0 is also parsed into elements/models). */
+int gw_nodes_store_comp(struct gw_core *core, uint16_t addr, uint8_t page, const uint8_t *data,
+			size_t len);
+/*
+ * Finish an operation record (store_op) of a job target and publish
+ * "operation.updated": st as store_op_finish takes it.
+ */
+void gw_nodes_op_finish(struct gw_core *core, uint64_t op_id, int st, const char *result,
+			const char *error);
+
+/* REST commands (gw_cmd.h). */
+void gw_nodes_cmd_list(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_get(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_patch(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_remove(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_comp(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_config(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_onoff_set(struct gw_nodes *nodes, struct gw_cmd *c);
+void gw_nodes_cmd_onoff_get(struct gw_nodes *nodes, struct gw_cmd *c);
+
+#endif

@@ -1,0 +1,1394 @@
+/*
+ * Provisioning and node refresh as job kinds (prov.h): one attempt is a
+ * link (PB-ADV, or PB-Remote through a server), the write-ahead commits
+ * around Provisioning Data, the probes that settle what a device did when
+ * an attempt was interrupted, and the REST commands of sessions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/log.h"
+#include "gateway/nodes.h"
+#include "gateway/prov_int.h"
+#include "gateway/util.h"
+#include "mesh/crypto.h"
+#include "storage/store_cdb.h"
+
+#define PROV_REQ_MAX 32 /* devices per POST /provisioning */
+#define PROV_LIST_MAX 64
+
+static const char *const proc_names[] = {"device_key", "address", "composition"};
+
+static void probe_start(struct prov_run *pr);
+
+/* --- Finding attempts ---------------------------------------------------------------- */
+
+struct link_q {
+	uint32_t h;
+	bool remote;
+};
+
+static bool by_link(struct gw_job_run *run, void *arg)
+{
+	const struct prov_run *pr = run->priv;
+	const struct link_q *q = arg;
+
+	return pr && pr->linked && pr->link == q->h && pr->remote == q->remote;
+}
+
+static struct prov_run *find_link(struct gw_prov *P, uint32_t h, bool remote)
+{
+	struct link_q q = {h, remote};
+	struct gw_job_run *run = gw_jobs_find(P->jobs, &P->k_prov, by_link, &q);
+
+	if (!run) {
+		run = gw_jobs_find(P->jobs, &P->k_refresh, by_link, &q);
+	}
+	return run ? run->priv : NULL;
+}
+
+static bool count_local(struct gw_job_run *run, void *arg)
+{
+	const struct prov_run *pr = run->priv;
+
+	*(unsigned *)arg += pr && pr->linked && !pr->remote;
+	return false;
+}
+
+/* The device keys of attempts being confirmed at addr (core's dev_keys hook). */
+struct key_q {
+	uint16_t addr;
+	uint8_t (*keys)[16];
+	size_t max, n;
+};
+
+static bool key_at(struct gw_job_run *run, void *arg)
+{
+	const struct prov_run *pr = run->priv;
+	struct key_q *q = arg;
+
+	if (pr && pr->has_key && q->addr >= pr->key_addr &&
+	    q->addr < pr->key_addr + (pr->key_elements ? pr->key_elements : 1)) {
+		memcpy(q->keys[q->n++], pr->key, 16);
+	}
+	return q->n >= q->max;
+}
+
+static size_t pending_keys(void *ctx, uint16_t addr, uint8_t (*keys)[16], size_t max)
+{
+	struct gw_prov *P = ctx;
+	struct key_q q = {addr, keys, max, 0};
+
+	if (max && !gw_jobs_find(P->jobs, &P->k_prov, key_at, &q)) {
+		(void)gw_jobs_find(P->jobs, &P->k_refresh, key_at, &q);
+	}
+	return q.n;
+}
+
+/* --- Attempts -------------------------------------------------------------------------- */
+
+static int parse_action(const char *a, uint8_t method, uint8_t *out)
+{
+	static const char *const outs[] = {"blink", "beep", "vibrate", "numeric", "alphanumeric"};
+	static const char *const ins[] = {"push", "twist", "numeric", "alphanumeric"};
+	const char *const *t = method == PROV_AUTH_OUTPUT ? outs : ins;
+	size_t n = method == PROV_AUTH_OUTPUT ? 5 : 4, i;
+
+	for (i = 0; a && i < n; i++) {
+		if (!strcmp(a, t[i])) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * The provisioner's configuration from a request entry (auth object) and
+ * the static OOB value (oob, oob_len); err names the field at fault.
+ */
+static int auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, const uint8_t *oob,
+		    size_t oob_len, struct prov_cfg *cfg, char *err, size_t cap)
+{
+	const char *method = json_string_value(json_object_get(auth, "method"));
+	json_int_t size = json_integer_value(json_object_get(auth, "size"));
+
+	cfg->role = PROV_ROLE_PROVISIONER;
+	cfg->policy =
+	    (conf->refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
+	if (!conf->allow_no_oob) {
+		cfg->policy |= PROV_POLICY_NO_NO_OOB;
+	}
+	if (!method || !strcmp(method, "none")) {
+		if (!conf->allow_no_oob) {
+			snprintf(err, cap,
+				 "auth.method: No OOB is refused by this gateway's policy");
+			return -EACCES;
+		}
+		cfg->auth_method = PROV_AUTH_NO_OOB;
+	} else if (!strcmp(method, "static")) {
+		if (oob_len != 16 && oob_len != 32) {
+			snprintf(err, cap, "auth.static_oob: expected 32 or 64 hex digits");
+			return -EINVAL;
+		}
+		memcpy(cfg->static_oob, oob, oob_len);
+		cfg->static_oob_len = (uint8_t)oob_len;
+		cfg->auth_method = PROV_AUTH_STATIC;
+	} else if (!strcmp(method, "output") || !strcmp(method, "input")) {
+		cfg->auth_method = !strcmp(method, "output") ? PROV_AUTH_OUTPUT : PROV_AUTH_INPUT;
+		if (parse_action(json_string_value(json_object_get(auth, "action")),
+				 cfg->auth_method, &cfg->auth_action)) {
+			snprintf(err, cap, "auth.action: not an action of %s OOB", method);
+			return -EINVAL;
+		}
+		cfg->auth_size = (uint8_t)(size >= 1 && size <= 8 ? size : 4);
+	} else {
+		snprintf(err, cap, "auth.method: expected none, static, output or input");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct prov_run *run_new(struct gw_prov *P, struct gw_job_run *run, int procedure)
+{
+	struct prov_run *pr = calloc(1, sizeof(*pr));
+
+	if (pr) {
+		pr->P = P;
+		pr->run = run;
+		pr->serial = ++P->serial;
+		pr->procedure = procedure;
+	}
+	return pr;
+}
+
+static void run_free(struct prov_run *pr)
+{
+	pr->run->priv = NULL;
+	mesh_crypto_wipe(pr, sizeof(*pr));
+	free(pr);
+}
+
+/* Commit run->t with other verbs already done in the open transaction: all or nothing. */
+static int commit_with(struct prov_run *pr, int r)
+{
+	struct store *st = pr->P->core->st;
+
+	if (!r) {
+		r = gw_jobs_commit(pr->run);
+	}
+	if (r) {
+		(void)store_rollback(st);
+		return r;
+	}
+	return store_commit(st);
+}
+
+/* Give a reserved range that never reached a device back; the target starts over. */
+static int unreserve(struct prov_run *pr)
+{
+	struct gw_job_run *run = pr->run;
+	struct store *st = pr->P->core->st;
+	int r = store_begin(st);
+
+	if (r) {
+		return r;
+	}
+	if (run->t.addr && run->t.addr != run->t.node) {
+		r = store_addr_release(st, run->t.addr);
+		r = r == -ENOENT ? 0 : r;
+	}
+	run->t.addr = pr->procedure >= 0 ? run->t.node : 0;
+	run->t.step = 0;
+	return commit_with(pr, r);
+}
+
+/* Open the link of a fresh attempt.  -EBUSY when the path is taken. */
+static int link_start(struct prov_run *pr)
+{
+	struct gw_prov *P = pr->P;
+	struct gw_core *core = P->core;
+	struct gw_job_run *run = pr->run;
+	struct mesh_net *net = mesh_node_net(core->node);
+	struct store_netkey nk;
+	uint64_t now = gw_core_now(core);
+	uint32_t iv;
+	unsigned local = 0;
+	bool upd;
+	int r;
+
+	if (!pr->remote) {
+		(void)gw_jobs_find(P->jobs, &P->k_prov, count_local, &local);
+		if (local >= core->conf.max_local_links) {
+			return -EBUSY;
+		}
+	}
+	r = store_netkey_get(core->st, core->primary_net, &nk);
+	if (r) {
+		return r;
+	}
+	mesh_net_iv_get(net, &iv, &upd);
+	memcpy(pr->cfg.data.net_key, nk.key, 16);
+	mesh_crypto_wipe(&nk, sizeof(nk));
+	pr->cfg.data.net_idx = core->primary_net;
+	pr->cfg.data.iv_index = iv;
+	pr->cfg.data.flags = upd ? 0x02 : 0x00;
+	/* Refreshes keep the address (Address Refresh chooses in assign); devices get one there. */
+	pr->cfg.data.unicast = pr->procedure >= 0 ? run->t.node : 0;
+	if (pr->procedure >= 0) {
+		struct pb_remote_target t = {.net_idx = core->primary_net, .server = run->t.node};
+
+		r = pb_remote_refresh(core->pbr, &t, (uint8_t)pr->procedure, &pr->cfg, now,
+				      &pr->link);
+	} else if (pr->remote) {
+		struct pb_remote_target t = {.net_idx = core->primary_net, .server = run->t.via};
+
+		r = pb_remote_provision(core->pbr, &t, run->t.uuid,
+					(uint8_t)core->conf.link_open_timeout_s, &pr->cfg, now,
+					&pr->link);
+	} else {
+		r = prov_adv_provision(core->pa, run->t.uuid, &pr->cfg, now, &pr->link);
+	}
+	if (r) {
+		return r;
+	}
+	pr->linked = true;
+	prov_session_update(pr, PH_LINKING);
+	gw_core_rearm(core);
+	return 0;
+}
+
+static void link_cancel(struct prov_run *pr)
+{
+	struct gw_core *core = pr->P->core;
+
+	if (!pr->linked) {
+		return;
+	}
+	pr->linked = false;
+	if (pr->remote) {
+		(void)pb_remote_cancel(core->pbr, pr->link, gw_core_now(core));
+	} else {
+		(void)prov_adv_cancel(core->pa, pr->link, gw_core_now(core));
+	}
+	gw_core_rearm(core);
+}
+
+static int provision_start(void *ctx, struct gw_job_run *run)
+{
+	struct gw_prov *P = ctx;
+	struct gw_core *core = P->core;
+	struct prov_run *pr = run_new(P, run, -1);
+	uint8_t oob[STORE_JOB_SECRET_MAX];
+	size_t oob_len = 0;
+	struct store_node existing;
+	json_t *server = json_object_get(run->params, "server");
+	int r;
+
+	if (!pr) {
+		return -ENOMEM;
+	}
+	r = store_job_secret_get(core->st, run->t.job, run->t.idx, STORE_JOB_SLOT_AUTH, oob,
+				 &oob_len);
+	r = auth_cfg(&core->conf, json_object_get(run->params, "auth"),
+		     json_string_value(json_object_get(run->job_params, "algorithm")), oob,
+		     r ? 0 : oob_len, &pr->cfg, run->t.error, sizeof(run->t.error));
+	mesh_crypto_wipe(oob, sizeof(oob));
+	if (r) {
+		run_free(pr);
+		return r;
+	}
+	pr->auth_method = pr->cfg.auth_method;
+	run->priv = pr;
+	switch (run->t.step) {
+	case PSTEP_NODE:
+		prov_cfg_begin(pr, false);
+		return 0;
+	case PSTEP_DATA:
+		/* Provisioning Data may have reached the device: ask it under that key first. */
+		probe_start(pr);
+		return 0;
+	case PSTEP_RESERVED:
+		r = unreserve(pr);
+		if (r) {
+			run_free(pr);
+			return r;
+		}
+		break;
+	default:
+		break;
+	}
+	if (store_node_get_by_uuid(core->st, run->t.uuid, &existing) == 0) {
+		snprintf(run->t.error, sizeof(run->t.error), "already provisioned as node 0x%04x",
+			 existing.unicast);
+		run_free(pr);
+		return -EEXIST;
+	}
+	/* Each attempt takes the best path known now (a scan may have found a better one). */
+	run->t.via = json_is_integer(server) ? (uint16_t)json_integer_value(server)
+					     : gw_scan_best_via(P->scan, run->t.uuid);
+	pr->remote = run->t.via != 0;
+	r = link_start(pr);
+	if (r) {
+		run_free(pr);
+	}
+	return r;
+}
+
+static int refresh_start(void *ctx, struct gw_job_run *run)
+{
+	struct gw_prov *P = ctx;
+	struct gw_core *core = P->core;
+	int proc = (int)json_integer_value(json_object_get(run->params, "procedure"));
+	struct prov_run *pr = run_new(P, run, proc % 3);
+	struct store_node n;
+	int r;
+
+	if (!pr) {
+		return -ENOMEM;
+	}
+	pr->cfg.role = PROV_ROLE_PROVISIONER;
+	/* A node refresh offers No OOB: the node is already authenticated by its DevKey. */
+	pr->cfg.auth_method = PROV_AUTH_NO_OOB;
+	pr->cfg.policy = core->conf.refuse_cmac ? PROV_POLICY_NO_CMAC : 0;
+	pr->auth_method = PROV_AUTH_NO_OOB;
+	pr->remote = true;
+	run->t.via = run->t.node; /* the node's own Remote Provisioning Server */
+	run->priv = pr;
+	switch (run->t.step) {
+	case RSTEP_CONFIRMED:
+		prov_cfg_begin(pr, false);
+		return 0;
+	case RSTEP_DATA:
+	case RSTEP_SWITCHED:
+		probe_start(pr);
+		return 0;
+	case RSTEP_RESERVED:
+		r = unreserve(pr);
+		if (r) {
+			run_free(pr);
+			return r;
+		}
+		break;
+	default:
+		break;
+	}
+	if (store_node_get(core->st, run->t.node, &n) || n.excluded) {
+		snprintf(run->t.error, sizeof(run->t.error), "node 0x%04x is not in the inventory",
+			 run->t.node);
+		run_free(pr);
+		return -ENOENT;
+	}
+	run->t.addr = run->t.node;
+	run->t.elements = n.elements;
+	r = link_start(pr);
+	if (r) {
+		run_free(pr);
+	}
+	return r;
+}
+
+static void prov_stop(void *ctx, struct gw_job_run *run, bool stopping)
+{
+	struct gw_prov *P = ctx;
+	struct prov_run *pr = run->priv;
+	int past = run->kind == &P->k_refresh ? RSTEP_DATA : PSTEP_DATA;
+
+	if (!pr) {
+		return;
+	}
+	if (stopping) {
+		/* The committed step is resumed at the next start. */
+		link_cancel(pr);
+		run_free(pr);
+		return;
+	}
+	if (run->t.step >= past) {
+		return; /* the device has acted (or may have): the attempt runs to its end */
+	}
+	link_cancel(pr);
+	(void)unreserve(pr);
+	prov_end(pr, GW_JOB_FAIL, "cancelled", NULL);
+}
+
+/* --- Probes: which key does the device answer to? ------------------------------------------- */
+
+static void probe_send(struct prov_run *pr, uint16_t addr, const uint8_t *key);
+
+/* The node answered under the candidate: it becomes the DevKey (one transaction). */
+static int refresh_confirm(struct prov_run *pr)
+{
+	struct gw_job_run *run = pr->run;
+	struct store *st = pr->P->core->st;
+	int r = store_begin(st);
+
+	if (r) {
+		return r;
+	}
+	if (run->t.addr != run->t.node && run->t.step < RSTEP_SWITCHED) {
+		r = store_node_address_change(st, run->t.node, run->t.addr, pr->key_elements);
+	}
+	if (!r) {
+		r = store_node_devkey_commit(st, run->t.addr);
+	}
+	run->t.step = RSTEP_CONFIRMED;
+	r = commit_with(pr, r);
+	if (!r) {
+		gw_crash_point("refresh.confirmed");
+	}
+	return r;
+}
+
+/* The device answered under the new node's key: it is a node; add it (one transaction). */
+static int node_commit(struct prov_run *pr)
+{
+	struct gw_job_run *run = pr->run;
+	struct gw_core *core = pr->P->core;
+	struct store_node n = {0};
+	int r = store_begin(core->st);
+
+	if (r) {
+		return r;
+	}
+	memcpy(n.uuid, run->t.uuid, 16);
+	n.unicast = run->t.addr;
+	n.elements = pr->key_elements;
+	snprintf(n.name, sizeof(n.name), "%s", run->t.name);
+	n.cfg_state = STORE_CFG_CONFIGURING;
+	r = store_node_add(core->st, &n, pr->key, core->primary_net);
+	if (!r) {
+		/* For the Mesh CDB "security": provisioned with OOB authentication or without. */
+		r = store_cdb_node_state_set(core->st, n.unicast, STORE_CDB_SECURE,
+					     pr->auth_method != PROV_AUTH_NO_OOB);
+	}
+	if (!r) {
+		r = store_job_secret_wipe(core->st, run->t.job, run->t.idx, STORE_JOB_SLOT_KEY);
+	}
+	run->t.elements = pr->key_elements;
+	run->t.step = PSTEP_NODE;
+	r = commit_with(pr, r);
+	if (!r) {
+		pr->has_key = false;
+		mesh_crypto_wipe(pr->key, sizeof(pr->key));
+		gw_crash_point("prov.node");
+	}
+	return r;
+}
+
+/* Does page 0 as just read differ from the stored copy (or is there none)? */
+static bool comp0_changed(struct gw_core *core, uint16_t addr, const struct cfg_comp *page)
+{
+	uint8_t *old = malloc(MESH_COMP_DATA_MAX);
+	size_t len = 0;
+	bool changed = true;
+
+	if (old && store_comp_page_get(core->st, addr, 0, old, MESH_COMP_DATA_MAX, &len) == 0) {
+		changed = len != page->data_len || (len && memcmp(old, page->data, len) != 0);
+	}
+	free(old);
+	return changed;
+}
+
+static void probe_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct prov_run *pr = prov_ticket_run(ctx);
+	struct gw_job_run *run;
+	struct gw_core *core;
+	char msg[160];
+	bool changed;
+	int r;
+
+	(void)src;
+	if (!pr) {
+		return;
+	}
+	free(ctx);
+	run = pr->run;
+	core = pr->P->core;
+	if (!err && rsp->comp.page != 0) {
+		err = -EBADMSG;
+	}
+	if (pr->procedure < 0) {
+		if (err) {
+			/*
+			 * No answer under the key: the device did not take the data (it
+			 * is unprovisioned, and a link shows it) or it is out of reach
+			 * (then the link fails too and the next attempt asks again).  The
+			 * reservation stays until the device proves it is unprovisioned.
+			 */
+			struct store_node other;
+
+			pr->has_key = false;
+			pr->probed = true;
+			log_info("job %llu target %u: no answer at 0x%04x under the new key; "
+				 "provisioning again",
+				 (unsigned long long)run->t.job, run->t.idx, run->t.addr);
+			r = store_node_get_by_uuid(core->st, run->t.uuid, &other) == 0 ? -EEXIST
+										       : 0;
+			if (!r) {
+				run->t.via = gw_scan_best_via(pr->P->scan, run->t.uuid);
+				pr->remote = run->t.via != 0;
+				r = link_start(pr);
+			}
+			if (r) {
+				snprintf(msg, sizeof(msg),
+					 "no answer from the device at 0x%04x after Provisioning "
+					 "Data, and no link: %s",
+					 run->t.addr, r == -EBUSY ? "no free link" : strerror(-r));
+				prov_end(pr, GW_JOB_RETRY, msg, NULL);
+			}
+			return;
+		}
+		r = node_commit(pr);
+		if (!r) {
+			r = prov_cfg_page0(pr, rsp->comp.data, rsp->comp.data_len);
+		}
+		if (r) {
+			snprintf(msg, sizeof(msg),
+				 "the device answered, but the inventory refused "
+				 "the node: %s",
+				 store_strerror(r));
+			prov_end(pr, GW_JOB_RETRY, msg, NULL);
+			return;
+		}
+		log_info("node 0x%04x confirmed under its new DevKey", run->t.addr);
+		prov_cfg_begin(pr, true);
+		return;
+	}
+	/* A refresh: first the candidate at the new address, then the old key at the old one. */
+	if (!pr->probe_old && !err) {
+		changed = comp0_changed(core, run->t.addr, &rsp->comp);
+		r = refresh_confirm(pr);
+		if (!r) {
+			r = prov_cfg_page0(pr, rsp->comp.data, rsp->comp.data_len);
+		}
+		if (r) {
+			snprintf(msg, sizeof(msg), "refreshed, but the inventory refused it: %s",
+				 store_strerror(r));
+			prov_end(pr, GW_JOB_RETRY, msg, NULL);
+			return;
+		}
+		pr->has_key = false;
+		log_info("node 0x%04x: %s refresh done%s", run->t.node, proc_names[pr->procedure],
+			 run->t.addr != run->t.node ? ", new address" : "");
+		/* A new composition has models without their configuration. */
+		if (pr->procedure == RPR_NPPI_COMPOSITION_REFRESH || changed) {
+			prov_cfg_begin(pr, true);
+		} else {
+			char result[48];
+
+			snprintf(result, sizeof(result), "{\"address\": %u}", run->t.addr);
+			prov_end(pr, GW_JOB_OK, NULL, result);
+		}
+		return;
+	}
+	if (!pr->probe_old && run->t.step < RSTEP_SWITCHED) {
+		uint8_t old[16];
+
+		/* Not under the candidate: still under the old key?  (Complete never came.) */
+		pr->probe_old = true;
+		pr->has_key = false;
+		if (store_node_devkey_get(core->st, run->t.node, old) == 0) {
+			probe_send(pr, run->t.node, old);
+			mesh_crypto_wipe(old, sizeof(old));
+			return;
+		}
+	}
+	if (pr->probe_old && !err) {
+		/* The node kept its DevKey: the refresh did not happen; start it again. */
+		(void)store_node_devkey_cand_clear(core->st, run->t.node);
+		r = unreserve(pr);
+		pr->probe_old = false;
+		if (!r) {
+			r = link_start(pr);
+		}
+		if (r) {
+			prov_end(pr, GW_JOB_RETRY,
+				 "the refresh did not take; cannot start it again", NULL);
+		}
+		return;
+	}
+	/* Neither key answered: both stay in the inventory, and the next attempt asks again. */
+	snprintf(msg, sizeof(msg),
+		 "node 0x%04x does not answer (it holds its old DevKey or the new one: both "
+		 "are kept)",
+		 run->t.addr);
+	prov_end(pr, GW_JOB_RETRY, msg, NULL);
+}
+
+static void probe_send(struct prov_run *pr, uint16_t addr, const uint8_t *key)
+{
+	struct gw_core *core = pr->P->core;
+	struct cfg_msg m = {.op = CFG_OP_COMP_GET};
+	struct prov_ticket *tk = prov_ticket(pr);
+	int r;
+
+	m.comp.page = 0;
+	r = tk ? cfg_cli_request(core->cfg, core->primary_net, addr, key, &m, GW_CFG_TIMEOUT_MS,
+				 GW_CFG_RETRY_MS, probe_answer, tk, gw_core_now(core))
+	       : -ENOMEM;
+	if (r) {
+		char msg[96];
+
+		free(tk);
+		snprintf(msg, sizeof(msg), "cannot ask node 0x%04x: %s", addr, strerror(-r));
+		prov_end(pr, GW_JOB_RETRY, msg, NULL);
+		return;
+	}
+	gw_core_rearm(core);
+}
+
+/* Ask the device under the key it may have taken (the target's step says which). */
+static void probe_start(struct prov_run *pr)
+{
+	struct gw_job_run *run = pr->run;
+	struct gw_core *core = pr->P->core;
+	size_t len = 0;
+	int r;
+
+	pr->probe_old = false;
+	if (pr->procedure >= 0) {
+		r = store_node_devkey_cand_get(core->st, run->t.node, pr->key);
+		len = 16;
+		if (!r && run->t.addr != run->t.node && run->t.step < RSTEP_SWITCHED) {
+			struct store_node n;
+
+			/* The new address is not the node's yet: its key comes from here. */
+			r = store_node_get(core->st, run->t.node, &n);
+			pr->key_elements = r ? 0 : n.elements;
+		}
+	} else {
+		uint8_t key[STORE_JOB_SECRET_MAX];
+
+		r = store_job_secret_get(core->st, run->t.job, run->t.idx, STORE_JOB_SLOT_KEY, key,
+					 &len);
+		memcpy(pr->key, key, sizeof(pr->key));
+		mesh_crypto_wipe(key, sizeof(key));
+		pr->key_elements = run->t.elements;
+	}
+	if (r || len != 16) {
+		/* Nothing to ask with: for a refresh that means the node kept its key. */
+		prov_end(pr, GW_JOB_RETRY,
+			 pr->procedure >= 0 ? "no candidate DevKey to confirm"
+					    : "no DevKey to confirm",
+			 NULL);
+		return;
+	}
+	if (!pr->key_elements) {
+		pr->key_elements = run->t.elements ? run->t.elements : 1;
+	}
+	pr->has_key = true;
+	pr->key_addr = run->t.addr;
+	prov_session_update(pr, PH_PROBING);
+	probe_send(pr, run->t.addr, pr->key);
+}
+
+/* --- Link callbacks -------------------------------------------------------------------- */
+
+static void on_output(struct prov_run *pr, const char *value)
+{
+	/* Input OOB: the user must enter this value on the device. */
+	snprintf(pr->input_value, sizeof(pr->input_value), "%s", value);
+	prov_session_update(pr, PH_WAITING_OOB);
+}
+
+/* Capabilities came: the device is unprovisioned.  Reserve (or reuse) its range. */
+static int on_assign(struct prov_run *pr, const struct prov_caps *caps, uint16_t *unicast)
+{
+	struct gw_job_run *run = pr->run;
+	struct store *st = pr->P->core->st;
+	int r;
+
+	if (caps->elements == 0) {
+		return -EINVAL;
+	}
+	if (pr->procedure >= 0 && pr->procedure != RPR_NPPI_ADDRESS_REFRESH) {
+		/*
+		 * Device Key and Composition Refresh keep the node's address, so
+		 * they cannot change its element count: the range after it may
+		 * belong to another node.  That takes an Address Refresh.
+		 */
+		if (caps->elements != run->t.elements) {
+			snprintf(run->t.error, sizeof(run->t.error),
+				 "the node would have %u elements instead of %u: a change of"
+				 " element count needs procedure \"address\"",
+				 caps->elements, run->t.elements);
+			return -ERANGE;
+		}
+		*unicast = run->t.node;
+		prov_session_update(pr, PH_PROVISIONING);
+		return 0;
+	}
+	r = store_begin(st);
+	if (r) {
+		return r;
+	}
+	if (run->t.step == PSTEP_DATA && pr->procedure < 0 && run->t.addr) {
+		/* An earlier Provisioning Data did not take: its key is void, its range free. */
+		r = store_job_secret_wipe(st, run->t.job, run->t.idx, STORE_JOB_SLOT_KEY);
+		if (!r && caps->elements > run->t.elements) {
+			r = store_addr_release(st, run->t.addr);
+			run->t.addr = 0;
+		}
+	}
+	if (!r && (!run->t.addr || run->t.addr == run->t.node)) {
+		r = store_addr_reserve(st, caps->elements, unicast);
+		run->t.addr = *unicast;
+	}
+	*unicast = run->t.addr;
+	run->t.elements = caps->elements;
+	run->t.step = PSTEP_RESERVED; /* == RSTEP_RESERVED */
+	r = commit_with(pr, r);
+	if (r) {
+		return r;
+	}
+	gw_crash_point(pr->procedure >= 0 ? "refresh.reserved" : "prov.reserved");
+	prov_session_update(pr, PH_PROVISIONING);
+	return 0;
+}
+
+/* Write-ahead: the DevKey is in the inventory before Provisioning Data leaves. */
+static int on_data(struct prov_run *pr, const struct prov_data *data, const uint8_t dev_key[16],
+		   uint8_t elements)
+{
+	struct gw_job_run *run = pr->run;
+	struct store *st = pr->P->core->st;
+	int r = store_begin(st);
+
+	if (r) {
+		return r;
+	}
+	if (pr->procedure >= 0) {
+		r = store_node_devkey_cand_set(st, run->t.node, dev_key);
+	} else {
+		r = store_job_secret_set(st, run->t.job, run->t.idx, STORE_JOB_SLOT_KEY, dev_key,
+					 16);
+	}
+	run->t.addr = data->unicast;
+	run->t.elements = elements;
+	run->t.step = PSTEP_DATA; /* == RSTEP_DATA */
+	r = commit_with(pr, r);
+	if (r) {
+		log_warnx(
+		    "job %llu target %u: cannot record the DevKey, Provisioning Data not sent:"
+		    " %s",
+		    (unsigned long long)run->t.job, run->t.idx, store_strerror(r));
+		return r;
+	}
+	memcpy(pr->key, dev_key, 16);
+	pr->key_addr = data->unicast;
+	pr->key_elements = elements;
+	gw_crash_point(pr->procedure >= 0 ? "refresh.data" : "prov.data");
+	return 0;
+}
+
+static void on_done(struct prov_run *pr, const struct prov_result *res)
+{
+	struct gw_job_run *run = pr->run;
+	struct gw_core *core = pr->P->core;
+	int r;
+
+	/* The device has acted on Provisioning Data; the gateway has not committed it yet. */
+	gw_crash_point(pr->procedure >= 0 ? "refresh.complete" : "prov.complete");
+	pr->linked = false;
+	pr->key_elements = res->elements;
+	memcpy(pr->key, res->dev_key, 16);
+	pr->input_value[0] = '\0';
+	if (pr->procedure >= 0) {
+		/* Complete: the node uses the new address and key now; confirm, then commit. */
+		r = store_begin(core->st);
+		if (!r && run->t.addr != run->t.node) {
+			r = store_node_address_change(core->st, run->t.node, run->t.addr,
+						      res->elements);
+		}
+		if (!r) {
+			run->t.step = RSTEP_SWITCHED;
+			r = commit_with(pr, r);
+		}
+		if (r) {
+			prov_end(pr, GW_JOB_RETRY,
+				 "refreshed, but the inventory refused the change", NULL);
+			return;
+		}
+		gw_crash_point("refresh.switched");
+		pr->has_key = true;
+		pr->key_addr = run->t.addr;
+		prov_session_update(pr, PH_CONFIGURING);
+		/* Composition Data Get under the new DevKey confirms it before it replaces the old.
+		 */
+		probe_send(pr, run->t.addr, pr->key);
+		return;
+	}
+	run->t.addr = res->data.unicast;
+	r = node_commit(pr);
+	if (r) {
+		char msg[128];
+
+		/* The key stays sealed with the target: the next attempt asks the device. */
+		snprintf(msg, sizeof(msg), "provisioned, but the inventory refused the node: %s",
+			 store_strerror(r));
+		prov_end(pr, GW_JOB_RETRY, msg, NULL);
+		return;
+	}
+	log_info("provisioned node 0x%04x (%u elements)%s", run->t.addr, res->elements,
+		 pr->remote ? " through a Remote Provisioning Server" : "");
+	prov_cfg_begin(pr, false);
+}
+
+/* Failures that another attempt cannot mend: the device or the request must change. */
+static bool permanent(int err, uint8_t prov_err)
+{
+	return err == -ENOTSUP || err == -ERANGE || prov_err == PROV_ERR_CONFIRMATION_FAILED ||
+	       prov_err == PROV_ERR_INVALID_FORMAT || prov_err == PROV_ERR_CANNOT_ASSIGN_ADDR;
+}
+
+static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t link_status)
+{
+	struct gw_job_run *run = pr->run;
+	char msg[200], note[160];
+	size_t n;
+
+	pr->linked = false;
+	if (run->t.error[0]) {
+		/* Refused by the gateway itself (on_assign), with the reason. */
+		snprintf(msg, sizeof(msg), "provisioning failed: %.150s", run->t.error);
+	} else if (prov_err) {
+		snprintf(msg, sizeof(msg), "provisioning failed: %s (%s)", strerror(-err),
+			 prov_err_str(prov_err));
+	} else if (link_status != PB_REMOTE_NO_STATUS) {
+		snprintf(msg, sizeof(msg), "provisioning failed: %s (server 0x%04x: %s)",
+			 strerror(-err), run->t.via, rpr_status_str(link_status));
+	} else if (pr->remote) {
+		/* Nothing from the server: it, or the way to it, is what went silent. */
+		snprintf(msg, sizeof(msg),
+			 "provisioning failed: %s (no answer through Remote Provisioning Server"
+			 " 0x%04x)",
+			 strerror(-err), run->t.via);
+	} else if (err == -ETIMEDOUT && run->t.step == 0) {
+		snprintf(msg, sizeof(msg), "the device did not answer the link (%u s)",
+			 pr->P->core->conf.link_open_timeout_s);
+	} else {
+		snprintf(msg, sizeof(msg), "provisioning failed: %s", strerror(-err));
+	}
+	/* A session that failed while the radio was away says so: the cause is not the node. */
+	gw_core_bearer_note(pr->P->core, note, sizeof(note));
+	n = strlen(msg);
+	if (note[0] && n < sizeof(msg) - 1) {
+		snprintf(msg + n, sizeof(msg) - n, "%s", note);
+	}
+	log_info("job %llu target %u: %s", (unsigned long long)run->t.job, run->t.idx, msg);
+	if (run->t.step == PSTEP_DATA && !pr->probed) {
+		/* Provisioning Data went out: did the device take it?  Ask before anything else. */
+		snprintf(run->t.error, sizeof(run->t.error), "%s", msg);
+		probe_start(pr);
+		return;
+	}
+	if (run->t.step == PSTEP_RESERVED) {
+		(void)unreserve(pr);
+	}
+	/* At PSTEP_DATA (asked already): the key and range stay; the next attempt asks again. */
+	run->t.error[0] = '\0';
+	prov_end(pr, permanent(err, prov_err) ? GW_JOB_FAIL : GW_JOB_RETRY, msg, NULL);
+}
+
+#define LINK_CALLBACKS(pfx, remote)                                                                \
+	static void pfx##_output(void *ctx, uint32_t h, uint8_t action, const char *value)         \
+	{                                                                                          \
+		struct prov_run *pr = find_link(ctx, h, remote);                                   \
+		(void)action;                                                                      \
+		if (pr) {                                                                          \
+			on_output(pr, value);                                                      \
+		}                                                                                  \
+	}                                                                                          \
+	static void pfx##_input(void *ctx, uint32_t h, uint8_t action, uint8_t size)               \
+	{                                                                                          \
+		struct prov_run *pr = find_link(ctx, h, remote);                                   \
+		(void)action;                                                                      \
+		(void)size;                                                                        \
+		/* Output OOB: waiting for the value the device shows (POST .../oob). */           \
+		if (pr) {                                                                          \
+			prov_session_update(pr, PH_WAITING_OOB);                                   \
+		}                                                                                  \
+	}                                                                                          \
+	static int pfx##_assign(void *ctx, uint32_t h, const struct prov_caps *caps,               \
+				uint16_t *unicast)                                                 \
+	{                                                                                          \
+		struct prov_run *pr = find_link(ctx, h, remote);                                   \
+		return pr ? on_assign(pr, caps, unicast) : -EINVAL;                                \
+	}                                                                                          \
+	static int pfx##_data(void *ctx, uint32_t h, const struct prov_data *data,                 \
+			      const uint8_t dev_key[16], uint8_t elements)                         \
+	{                                                                                          \
+		struct prov_run *pr = find_link(ctx, h, remote);                                   \
+		return pr ? on_data(pr, data, dev_key, elements) : -EINVAL;                        \
+	}                                                                                          \
+	static void pfx##_done(void *ctx, uint32_t h, const struct prov_result *res)               \
+	{                                                                                          \
+		struct prov_run *pr = find_link(ctx, h, remote);                                   \
+		if (pr) {                                                                          \
+			on_done(pr, res);                                                          \
+		}                                                                                  \
+	}
+
+LINK_CALLBACKS(p, false)
+LINK_CALLBACKS(r, true)
+
+static void p_adv(void *ctx, const uint8_t *data, size_t len)
+{
+	struct gw_prov *P = ctx;
+
+	/* PB-ADV retransmits by itself; each PDU goes on the air once. */
+	(void)gw_bearer_send(P->core->bearer, MESH_AD_PB_ADV, data, len, 1, 0);
+}
+
+static void p_failed(void *ctx, uint32_t h, int err, uint8_t prov_err)
+{
+	struct prov_run *pr = find_link(ctx, h, false);
+
+	if (pr) {
+		on_failed(pr, err, prov_err, PB_REMOTE_NO_STATUS);
+	}
+}
+
+static void r_failed(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t link_status)
+{
+	struct prov_run *pr = find_link(ctx, h, true);
+
+	if (pr) {
+		on_failed(pr, err, prov_err, link_status);
+	}
+}
+
+void gw_prov_stack_ops(struct gw_prov *P, struct gw_core_stack_ops *ops)
+{
+	ops->prov_adv = (struct prov_adv_ops){
+	    .ctx = P,
+	    .adv_send = p_adv,
+	    .output_oob = p_output,
+	    .input_oob_request = p_input,
+	    .assign_addr = p_assign,
+	    .data_ready = p_data,
+	    .done = p_done,
+	    .failed = p_failed,
+	};
+	ops->pb_remote = (struct pb_remote_ops){
+	    .ctx = P,
+	    .output_oob = r_output,
+	    .input_oob_request = r_input,
+	    .assign_addr = r_assign,
+	    .data_ready = r_data,
+	    .done = r_done,
+	    .failed = r_failed,
+	};
+	ops->dev_keys = pending_keys;
+	ops->dev_keys_ctx = P;
+}
+
+static void session_extra(void *ctx, const struct store_job_target *t, const struct gw_job_run *run,
+			  json_t *o)
+{
+	struct gw_prov *P = ctx;
+	const struct prov_run *pr = run ? run->priv : NULL;
+	bool refresh = run ? run->kind == &P->k_refresh : false;
+	json_t *s = prov_session_json(t, refresh ? "refresh" : "provision", pr);
+
+	/* The session's own words for where the target is (linking, waiting_oob, ...). */
+	json_object_set(o, "session", json_object_get(s, "id"));
+	json_object_set(o, "phase", json_object_get(s, "state"));
+	json_decref(s);
+}
+
+struct gw_prov *gw_prov_new(struct gw_core *core, struct gw_jobs *jobs, struct gw_scan *scan)
+{
+	struct gw_prov *P = calloc(1, sizeof(*P));
+
+	if (!P) {
+		return NULL;
+	}
+	P->core = core;
+	P->jobs = jobs;
+	P->scan = scan;
+	P->k_prov = (struct gw_job_kind){.name = "provision",
+					 .ctx = P,
+					 .start = provision_start,
+					 .stop = prov_stop,
+					 .target_json = session_extra};
+	P->k_refresh = (struct gw_job_kind){.name = "refresh",
+					    .ctx = P,
+					    .start = refresh_start,
+					    .stop = prov_stop,
+					    .target_json = session_extra};
+	if (gw_jobs_register(jobs, &P->k_prov) || gw_jobs_register(jobs, &P->k_refresh)) {
+		free(P);
+		return NULL;
+	}
+	return P;
+}
+
+void gw_prov_free(struct gw_prov *P)
+{
+	free(P);
+}
+
+/* --- Commands -------------------------------------------------------------------------- */
+
+/* A new target from one entry of POST /provisioning; err names the field at fault. */
+static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
+			    struct store_job_target_new *t, uint8_t *oob, json_t **params,
+			    char *err, size_t cap)
+{
+	json_t *auth = json_object_get(d, "auth"), *server = json_object_get(d, "server");
+	const char *name = json_string_value(json_object_get(d, "name"));
+	const char *hex = json_string_value(json_object_get(auth, "static_oob"));
+	struct prov_cfg cfg = {0};
+	size_t l = hex ? strlen(hex) / 2 : 0;
+	int r;
+
+	if (gw_unhex(json_string_value(json_object_get(d, "uuid")), t->uuid, 16)) {
+		snprintf(err, cap, "uuid: expected 32 hex digits");
+		return -EINVAL;
+	}
+	t->has_uuid = true;
+	t->name = name ? name : "";
+	if (hex && ((l != 16 && l != 32) || gw_unhex(hex, oob, l))) {
+		snprintf(err, cap, "auth.static_oob: expected 32 or 64 hex digits");
+		return -EINVAL;
+	}
+	r = auth_cfg(&P->core->conf, auth, alg, oob, hex ? l : 0, &cfg, err, cap);
+	mesh_crypto_wipe(&cfg, sizeof(cfg));
+	if (r) {
+		return r;
+	}
+	if (cfg.auth_method == PROV_AUTH_STATIC) {
+		t->auth = oob;
+		t->auth_len = l;
+	}
+	/* Stored without the static OOB value: that one is sealed apart. */
+	*params = json_pack("{s:{s:s}}", "auth", "method",
+			    json_string_value(json_object_get(auth, "method"))
+				? json_string_value(json_object_get(auth, "method"))
+				: "none");
+	if (json_object_get(auth, "action")) {
+		json_object_set(json_object_get(*params, "auth"), "action",
+				json_object_get(auth, "action"));
+	}
+	if (json_object_get(auth, "size")) {
+		json_object_set(json_object_get(*params, "auth"), "size",
+				json_object_get(auth, "size"));
+	}
+	if (json_is_integer(server)) {
+		json_object_set(*params, "server", server);
+	}
+	return 0;
+}
+
+/* A uuid that an unfinished provisioning job still works on. */
+static bool same_uuid(const struct store_job_target *t, void *arg)
+{
+	return t->has_uuid && !memcmp(t->uuid, arg, 16);
+}
+
+static json_t *session_of(struct gw_prov *P, uint64_t job, uint32_t idx, const char *kind)
+{
+	struct store_job_target t;
+	struct gw_job_run *run = gw_jobs_run(P->jobs, job, idx);
+	json_t *o;
+
+	if (store_job_target_get(P->core->st, job, idx, &t)) {
+		return NULL;
+	}
+	o = prov_session_json(&t, kind, run ? run->priv : NULL);
+	free(t.params);
+	free(t.result);
+	return o;
+}
+
+void gw_prov_cmd_start(struct gw_prov *P, struct gw_cmd *c)
+{
+	json_t *devs = json_object_get(c->args, "devices"), *d, *params[PROV_REQ_MAX] = {0};
+	const char *alg = json_string_value(json_object_get(c->args, "algorithm"));
+	struct store_job_target_new t[PROV_REQ_MAX];
+	uint8_t oob[PROV_REQ_MAX][32];
+	char err[200] = "", texts[PROV_REQ_MAX][256];
+	json_t *out, *jp;
+	uint64_t job = 0;
+	size_t i, k, n = json_array_size(devs);
+	int r = 0;
+
+	if (!json_is_array(devs) || n == 0 || n > PROV_REQ_MAX) {
+		gw_cmd_complete(P->core->q, c, -EINVAL, NULL, "devices: 1 to 32 entries");
+		return;
+	}
+	memset(t, 0, sizeof(t));
+	/* All or nothing: every entry is checked before the job exists. */
+	json_array_foreach(devs, i, d)
+	{
+		char field[160] = "";
+		struct store_node existing;
+
+		r = target_from_json(P, d, alg, &t[i], oob[i], &params[i], field, sizeof(field));
+		if (!r && store_node_get_by_uuid(P->core->st, t[i].uuid, &existing) == 0) {
+			r = -EEXIST;
+			snprintf(err, sizeof(err),
+				 "devices[%zu]: already provisioned as node 0x%04x", i,
+				 existing.unicast);
+		} else if (!r && gw_jobs_any_target(P->jobs, &P->k_prov, same_uuid, t[i].uuid)) {
+			r = -EBUSY;
+			snprintf(err, sizeof(err),
+				 "devices[%zu]: a session for this device is running", i);
+		} else if (r) {
+			snprintf(err, sizeof(err), "devices[%zu].%s", i, field);
+		}
+		for (k = 0; !r && k < i; k++) {
+			if (!memcmp(t[k].uuid, t[i].uuid, 16)) {
+				r = -EINVAL;
+				snprintf(err, sizeof(err),
+					 "devices[%zu]: the same uuid as devices[%zu]", i, k);
+			}
+		}
+		if (r) {
+			n = i + 1;
+			break;
+		}
+		char *s = json_dumps(params[i], JSON_COMPACT);
+
+		snprintf(texts[i], sizeof(texts[i]), "%s", s ? s : "{}");
+		free(s);
+		t[i].params = texts[i];
+	}
+	if (!r) {
+		jp = alg ? json_pack("{s:s}", "algorithm", alg) : json_object();
+		r = gw_jobs_create(P->jobs, "provision", jp, c->who, t, n, &job);
+		json_decref(jp);
+		if (r) {
+			snprintf(err, sizeof(err), "cannot create the job: %s", store_strerror(r));
+		}
+	}
+	for (i = 0; i < n; i++) {
+		json_decref(params[i]);
+	}
+	mesh_crypto_wipe(oob, sizeof(oob));
+	if (r) {
+		gw_cmd_complete(P->core->q, c, r, NULL, err);
+		return;
+	}
+	/* The sessions as they are after the first ones started. */
+	out = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *s = session_of(P, job, (uint32_t)i, "provision");
+
+		if (s) {
+			json_array_append_new(out, s);
+		}
+	}
+	gw_cmd_complete(P->core->q, c, 0,
+			json_pack("{s:i, s:I, s:o}", "_http_status", 202, "job", (json_int_t)job,
+				  "sessions", out),
+			NULL);
+}
+
+void gw_prov_cmd_list(struct gw_prov *P, struct gw_cmd *c)
+{
+	struct store_job_filter f = {.limit = 50};
+	struct store_job *jobs = NULL;
+	json_t *items = json_array();
+	size_t n = 0, i;
+
+	/* Recent and active sessions: the targets of the newest provisioning and refresh jobs. */
+	if (store_job_list(P->core->st, &f, &jobs, &n) == 0) {
+		for (i = 0; i < n && json_array_size(items) < PROV_LIST_MAX; i++) {
+			struct store_job_target *t = NULL;
+			size_t nt = 0, k;
+
+			if ((strcmp(jobs[i].kind, "provision") &&
+			     strcmp(jobs[i].kind, "refresh")) ||
+			    store_job_targets(P->core->st, jobs[i].id, &t, &nt)) {
+				continue;
+			}
+			for (k = 0; k < nt && json_array_size(items) < PROV_LIST_MAX; k++) {
+				struct gw_job_run *run = gw_jobs_run(P->jobs, t[k].job, t[k].idx);
+
+				json_array_append_new(
+				    items,
+				    prov_session_json(&t[k], jobs[i].kind, run ? run->priv : NULL));
+			}
+			store_job_targets_free(t, nt);
+		}
+		store_jobs_free(jobs, n);
+	}
+	gw_cmd_complete(P->core->q, c, 0, json_pack("{s:o}", "items", items), NULL);
+}
+
+/* The session named by args.id ("J-I"): its job, index and kind; answers c if none. */
+static bool session_arg(struct gw_prov *P, struct gw_cmd *c, uint64_t *job, uint32_t *idx,
+			char *kind, size_t cap)
+{
+	const char *id = json_string_value(json_object_get(c->args, "id"));
+	unsigned long long j = 0;
+	unsigned i = 0;
+	char tail;
+	struct store_job sj;
+
+	if (!id || sscanf(id, "%llu-%u%c", &j, &i, &tail) != 2 ||
+	    store_job_get(P->core->st, j, &sj) != 0) {
+		gw_cmd_complete(P->core->q, c, -ENOENT, NULL, "no such provisioning session");
+		return false;
+	}
+	snprintf(kind, cap, "%s", sj.kind);
+	store_job_clear(&sj);
+	*job = j;
+	*idx = i;
+	if (strcmp(kind, "provision") && strcmp(kind, "refresh")) {
+		gw_cmd_complete(P->core->q, c, -ENOENT, NULL, "no such provisioning session");
+		return false;
+	}
+	return true;
+}
+
+void gw_prov_cmd_get(struct gw_prov *P, struct gw_cmd *c)
+{
+	uint64_t job;
+	uint32_t idx;
+	char kind[STORE_JOB_KIND_MAX];
+	json_t *s;
+
+	if (!session_arg(P, c, &job, &idx, kind, sizeof(kind))) {
+		return;
+	}
+	s = session_of(P, job, idx, kind);
+	gw_cmd_complete(P->core->q, c, s ? 0 : -ENOENT, s,
+			s ? NULL : "no such provisioning session");
+}
+
+void gw_prov_cmd_oob(struct gw_prov *P, struct gw_cmd *c)
+{
+	const char *v = json_string_value(json_object_get(c->args, "value"));
+	struct gw_core *core = P->core;
+	struct gw_job_run *run;
+	struct prov_run *pr;
+	char kind[STORE_JOB_KIND_MAX];
+	uint64_t job;
+	uint32_t idx;
+	int r;
+
+	if (!session_arg(P, c, &job, &idx, kind, sizeof(kind))) {
+		return;
+	}
+	run = gw_jobs_run(P->jobs, job, idx);
+	pr = run ? run->priv : NULL;
+	if (!pr || pr->phase != PH_WAITING_OOB || pr->auth_method != PROV_AUTH_OUTPUT) {
+		gw_cmd_complete(core->q, c, -EBUSY, NULL,
+				"the session is not waiting for an Output OOB value");
+		return;
+	}
+	r = pr->remote ? pb_remote_input_oob(core->pbr, pr->link, v ? v : "", gw_core_now(core))
+		       : prov_adv_input_oob(core->pa, pr->link, v ? v : "", gw_core_now(core));
+	if (r) {
+		gw_cmd_complete(core->q, c, -EINVAL, NULL,
+				"value: not a valid value for this action and size");
+		return;
+	}
+	prov_session_update(pr, PH_PROVISIONING);
+	gw_core_rearm(core);
+	gw_cmd_complete(core->q, c, 0, session_of(P, job, idx, kind), NULL);
+}
+
+void gw_prov_cmd_cancel(struct gw_prov *P, struct gw_cmd *c)
+{
+	char kind[STORE_JOB_KIND_MAX];
+	uint64_t job;
+	uint32_t idx;
+	int r;
+
+	if (!session_arg(P, c, &job, &idx, kind, sizeof(kind))) {
+		return;
+	}
+	r = gw_jobs_cancel_target(P->jobs, job, idx);
+	if (r == -EINPROGRESS) {
+		gw_cmd_complete(
+		    P->core->q, c, -EBUSY, NULL,
+		    "the device has received its keys already; remove the node instead");
+		return;
+	}
+	if (r == -EALREADY) {
+		gw_cmd_complete(P->core->q, c, -EBUSY, NULL, "the session has ended already");
+		return;
+	}
+	gw_cmd_complete(P->core->q, c, r, r ? NULL : session_of(P, job, idx, kind),
+			r ? store_strerror(r) : NULL);
+}
+
+static bool same_node(const struct store_job_target *t, void *arg)
+{
+	return t->node == *(const uint16_t *)arg;
+}
+
+void gw_prov_cmd_refresh(struct gw_prov *P, struct gw_cmd *c)
+{
+	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
+	const char *proc = json_string_value(json_object_get(c->args, "procedure"));
+	struct gw_core *core = P->core;
+	struct store_job_target_new t = {0};
+	struct store_op rec;
+	struct store_node n;
+	uint64_t op = 0, job = 0;
+	char tp[48], sid[48];
+	json_t *params, *o = NULL;
+	int p = -1, r;
+	size_t i;
+
+	for (i = 0; proc && i < 3; i++) {
+		if (!strcmp(proc, proc_names[i])) {
+			p = (int)i;
+		}
+	}
+	if (p < 0) {
+		gw_cmd_complete(core->q, c, -EINVAL, NULL,
+				"procedure: device_key, address or composition");
+		return;
+	}
+	if (a <= 0 || a >= 0x8000 || store_node_get(core->st, (uint16_t)a, &n) || n.excluded) {
+		gw_cmd_complete(core->q, c, -ENOENT, NULL, "no node with this address");
+		return;
+	}
+	if (!gw_scan_is_rpr_server(core, n.unicast)) {
+		gw_cmd_complete(core->q, c, -ENOTSUP, NULL,
+				"the node has no Remote Provisioning Server (model 0x0004)");
+		return;
+	}
+	if (gw_jobs_any_target(P->jobs, &P->k_refresh, same_node, &n.unicast)) {
+		gw_cmd_complete(core->q, c, -EBUSY, NULL, "a refresh of this node is running");
+		return;
+	}
+	r = store_op_create(core->st, "refresh", &op);
+	t.has_uuid = true;
+	memcpy(t.uuid, n.uuid, 16);
+	t.node = n.unicast;
+	t.name = n.name;
+	snprintf(tp, sizeof(tp), "{\"procedure\": %d}", p);
+	t.params = tp;
+	params = json_pack("{s:I}", "op", (json_int_t)op);
+	if (!r) {
+		r = gw_jobs_create(P->jobs, "refresh", params, c->who, &t, 1, &job);
+	}
+	json_decref(params);
+	if (r) {
+		gw_nodes_op_finish(core, op, STORE_OP_FAILED, NULL, store_strerror(r));
+		gw_cmd_complete(core->q, c, r, NULL, store_strerror(r));
+		return;
+	}
+	if (store_op_get(core->st, op, &rec) == 0) {
+		o = gw_op_json(&rec, n.unicast);
+		store_op_clear(&rec);
+	}
+	if (!o) {
+		o = json_object();
+	}
+	snprintf(sid, sizeof(sid), "%llu-0", (unsigned long long)job);
+	json_object_set_new(o, "session", json_string(sid));
+	json_object_set_new(o, "job", json_integer((json_int_t)job));
+	json_object_set_new(o, "_http_status", json_integer(202));
+	gw_cmd_complete(core->q, c, 0, o, NULL);
+}

@@ -1,0 +1,214 @@
+/*
+ * The automatic configuration after a provisioning (or a refresh that
+ * brought a new composition): Composition Data pages 0 and 128 read and
+ * stored, AppKey 0 added, and every model that uses AppKeys bound to it
+ * (bind_profile = all).  Each step is safe to repeat, so an attempt that a
+ * restart or a lost answer interrupted starts again from page 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/log.h"
+#include "gateway/nodes.h"
+#include "gateway/prov_int.h"
+#include "gateway/util.h"
+#include "mesh/crypto.h"
+
+enum cfg_step {
+	STEP_COMP0,
+	STEP_COMP128,
+	STEP_APPKEY,
+	STEP_BIND,
+	STEP_DONE,
+};
+
+static void cfg_next(struct prov_run *pr);
+
+static void cfg_fail(struct prov_run *pr, const char *what, int err, uint8_t status)
+{
+	uint16_t addr = pr->run->t.addr;
+	char msg[160];
+
+	if (err) {
+		snprintf(msg, sizeof(msg), "configuration (%s): %s", what, strerror(-err));
+	} else {
+		snprintf(msg, sizeof(msg), "configuration (%s): status %s", what,
+			 cfg_status_str(status));
+	}
+	(void)store_node_cfg_state_set(pr->P->core->st, addr, STORE_CFG_FAILED);
+	log_warnx("node 0x%04x: %s", addr, msg);
+	/* The node is in the inventory: the next attempt configures it again. */
+	prov_end(pr, GW_JOB_RETRY, msg, NULL);
+}
+
+/* Models that take AppKeys: everything but the device-key foundation models. */
+static void collect_models(struct prov_run *pr)
+{
+	struct store_model *models = NULL;
+	size_t n = 0, i;
+
+	pr->cfg_n_models = pr->cfg_next_model = 0;
+	if (store_comp_models(pr->P->core->st, pr->run->t.addr, &models, &n)) {
+		return;
+	}
+	for (i = 0; i < n && pr->cfg_n_models < PROV_MODELS_MAX; i++) {
+		/* SIG IDs below 0x1000 are foundation models, secured with the device key. */
+		if (!models[i].vendor && models[i].id < 0x1000) {
+			continue;
+		}
+		pr->cfg_model_elem[pr->cfg_n_models] = models[i].elem_idx;
+		pr->cfg_model_vendor[pr->cfg_n_models] = models[i].vendor;
+		pr->cfg_model_id[pr->cfg_n_models] = models[i].id;
+		pr->cfg_n_models++;
+	}
+	free(models);
+}
+
+int prov_cfg_page0(struct prov_run *pr, const uint8_t *data, size_t len)
+{
+	int r = gw_nodes_store_comp(pr->P->core, pr->run->t.addr, 0, data, len);
+
+	if (!r) {
+		collect_models(pr);
+	}
+	return r;
+}
+
+static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct prov_run *pr = prov_ticket_run(ctx);
+	struct store *st;
+	uint16_t addr;
+
+	(void)src;
+	if (!pr) {
+		return; /* the attempt was stopped */
+	}
+	free(ctx);
+	st = pr->P->core->st;
+	addr = pr->run->t.addr;
+	switch (pr->cfg_step) {
+	case STEP_COMP0:
+		if (err) {
+			cfg_fail(pr, "composition page 0", err, 0);
+			return;
+		}
+		if (rsp->comp.page != 0 || prov_cfg_page0(pr, rsp->comp.data, rsp->comp.data_len)) {
+			cfg_fail(pr, "composition page 0", -EBADMSG, 0);
+			return;
+		}
+		break;
+	case STEP_COMP128:
+		/* A node without page 128 answers with page 0 (§4.4.1.2.1): nothing to keep. */
+		if (!err && rsp->comp.page == 128) {
+			(void)store_comp_page_put(st, addr, 128, rsp->comp.data,
+						  rsp->comp.data_len);
+		}
+		break;
+	case STEP_APPKEY:
+		/* An AppKey the node has already (an attempt repeated) is Success too (§4.4.1.2.4).
+		 */
+		if (err || rsp->appkey.status != CFG_STATUS_SUCCESS) {
+			cfg_fail(pr, "AppKey Add", err, err ? 0 : rsp->appkey.status);
+			return;
+		}
+		(void)store_node_appkey_add(st, addr, 0);
+		gw_crash_point("prov.configuring");
+		break;
+	case STEP_BIND: {
+		size_t k = pr->cfg_next_model - 1;
+		uint16_t ea = (uint16_t)(addr + pr->cfg_model_elem[k]);
+
+		if (err || rsp->model_app.status != CFG_STATUS_SUCCESS) {
+			cfg_fail(pr, "Model App Bind", err, err ? 0 : rsp->model_app.status);
+			return;
+		}
+		(void)store_model_bind(st, ea, pr->cfg_model_vendor[k], pr->cfg_model_id[k], 0);
+		if (pr->cfg_next_model < pr->cfg_n_models) {
+			pr->cfg_step = STEP_BIND - 1; /* bind the next model */
+		}
+		break;
+	}
+	default:
+		return;
+	}
+	pr->cfg_step++;
+	cfg_next(pr);
+}
+
+static void cfg_done(struct prov_run *pr)
+{
+	struct gw_core *core = pr->P->core;
+	uint16_t addr = pr->run->t.addr;
+	bool refresh = pr->procedure >= 0;
+	struct store_node n;
+	char result[48];
+
+	(void)store_node_cfg_state_set(core->st, addr, STORE_CFG_CONFIGURED);
+	log_info("node 0x%04x configured", addr);
+	if (store_node_get(core->st, addr, &n) == 0) {
+		gw_core_publish(core, refresh ? "node.updated" : "node.added", gw_node_json(&n));
+	}
+	snprintf(result, sizeof(result), "{\"address\": %u}", addr);
+	prov_end(pr, GW_JOB_OK, NULL, result);
+}
+
+static void cfg_next(struct prov_run *pr)
+{
+	struct gw_core *core = pr->P->core;
+	uint16_t addr = pr->run->t.addr;
+	struct prov_ticket *tk;
+	struct cfg_msg m = {0};
+	int r;
+
+	if (pr->cfg_step == STEP_APPKEY) {
+		struct store_appkey ak;
+
+		if (store_appkey_get(core->st, 0, &ak) != 0) {
+			cfg_fail(pr, "AppKey Add", -ENOENT, 0);
+			return;
+		}
+		m.op = CFG_OP_APPKEY_ADD;
+		m.appkey.net_idx = ak.net_idx;
+		m.appkey.app_idx = 0;
+		memcpy(m.appkey.key, ak.key, 16);
+		mesh_crypto_wipe(&ak, sizeof(ak));
+	} else if (pr->cfg_step == STEP_BIND && core->conf.bind_all &&
+		   pr->cfg_next_model < pr->cfg_n_models) {
+		size_t k = pr->cfg_next_model++;
+
+		m.op = CFG_OP_MODEL_APP_BIND;
+		m.model_app.elem_addr = (uint16_t)(addr + pr->cfg_model_elem[k]);
+		m.model_app.app_idx = 0;
+		m.model_app.model.vendor = pr->cfg_model_vendor[k];
+		m.model_app.model.cid = (uint16_t)(pr->cfg_model_id[k] >> 16);
+		m.model_app.model.id = (uint16_t)pr->cfg_model_id[k];
+	} else if (pr->cfg_step <= STEP_COMP128) {
+		m.op = CFG_OP_COMP_GET;
+		m.comp.page = pr->cfg_step == STEP_COMP0 ? 0 : 128;
+	} else {
+		cfg_done(pr);
+		return;
+	}
+	tk = prov_ticket(pr);
+	r = tk ? cfg_cli_request(core->cfg, core->primary_net, addr, NULL, &m, GW_CFG_TIMEOUT_MS,
+				 GW_CFG_RETRY_MS, on_answer, tk, gw_core_now(core))
+	       : -ENOMEM;
+	mesh_crypto_wipe(&m, sizeof(m));
+	if (r) {
+		free(tk);
+		cfg_fail(pr, "send", r, 0);
+		return;
+	}
+	gw_core_rearm(core);
+}
+
+void prov_cfg_begin(struct prov_run *pr, bool page0_read)
+{
+	pr->cfg_step = page0_read ? STEP_COMP128 : STEP_COMP0;
+	(void)store_node_cfg_state_set(pr->P->core->st, pr->run->t.addr, STORE_CFG_CONFIGURING);
+	prov_session_update(pr, PH_CONFIGURING);
+	cfg_next(pr);
+}

@@ -1,0 +1,141 @@
+/*
+ * One provisioning attempt as the rest of the service sees it: the tickets
+ * that let late answers find (or miss) their attempt, the API's session
+ * view of a target, and the end of an attempt.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/nodes.h"
+#include "gateway/prov_int.h"
+#include "gateway/util.h"
+#include "mesh/crypto.h"
+
+static const char *const phase_names[] = {
+    [PH_LINKING] = "linking", [PH_PROVISIONING] = "provisioning", [PH_WAITING_OOB] = "waiting_oob",
+    [PH_PROBING] = "probing", [PH_CONFIGURING] = "configuring",
+};
+
+struct prov_ticket *prov_ticket(struct prov_run *pr)
+{
+	struct prov_ticket *tk = malloc(sizeof(*tk));
+
+	if (tk) {
+		*tk = (struct prov_ticket){pr->P, pr->run->t.job, pr->run->t.idx, pr->serial};
+	}
+	return tk;
+}
+
+struct prov_run *prov_ticket_run(struct prov_ticket *tk)
+{
+	struct gw_job_run *run = gw_jobs_run(tk->P->jobs, tk->job, tk->idx);
+	struct prov_run *pr = run ? run->priv : NULL;
+
+	if (!pr || pr->serial != tk->serial) {
+		free(tk);
+		return NULL;
+	}
+	return pr;
+}
+
+json_t *prov_session_json(const struct store_job_target *t, const char *kind,
+			  const struct prov_run *pr)
+{
+	static const char *const methods[] = {"none", "static", "output", "input"};
+	static const char *const procs[] = {"device_key", "address", "composition"};
+	const char *proc = NULL, *method = "none", *state;
+	bool refresh = !strcmp(kind, "refresh");
+	char id[48], uuid[33];
+	json_t *params = json_loads(t->params ? t->params : "{}", 0, NULL), *o;
+	json_int_t pn;
+	int shown;
+
+	if (refresh) {
+		pn = json_integer_value(json_object_get(params, "procedure"));
+		proc = procs[pn % 3];
+	} else {
+		const char *m =
+		    json_string_value(json_object_get(json_object_get(params, "auth"), "method"));
+
+		method = m ? m : "none";
+	}
+	if (pr) {
+		method = methods[pr->auth_method & 3];
+	}
+	switch (t->state) {
+	case STORE_TGT_PENDING:
+		state = "queued";
+		break;
+	case STORE_TGT_ACTIVE:
+		state = pr ? phase_names[pr->phase] : "linking";
+		break;
+	case STORE_TGT_DONE:
+	case STORE_TGT_FAILED:
+	case STORE_TGT_CANCELLED:
+	default:
+		state = store_tgt_state_name(t->state);
+		break;
+	}
+	/* The address is the node's once it is one (before, it is only reserved). */
+	shown = t->state == STORE_TGT_DONE ||
+		(refresh ? t->step >= RSTEP_SWITCHED : t->step >= PSTEP_NODE);
+	snprintf(id, sizeof(id), "%llu-%u", (unsigned long long)t->job, t->idx);
+	o = json_pack("{s:s, s:I, s:i, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
+		      "id", id, "job", (json_int_t)t->job, "index", (int)t->idx, "uuid",
+		      t->has_uuid ? gw_hex(t->uuid, 16, uuid) : "", "name", t->name, "state", state,
+		      "address", shown && t->addr ? json_integer(t->addr) : json_null(),
+		      "auth_method", method, "input_oob_value",
+		      pr && pr->input_value[0] ? json_string(pr->input_value) : json_null(), "via",
+		      t->via ? json_integer(t->via) : json_null(), "procedure",
+		      proc ? json_string(proc) : json_null(), "error",
+		      t->error[0] ? json_string(t->error) : json_null(), "attempts",
+		      (int)t->attempts, "created_at", gw_time_json(t->created_ms), "updated_at",
+		      gw_time_json(t->updated_ms ? t->updated_ms : t->created_ms));
+	json_decref(params);
+	return o;
+}
+
+void prov_session_update(struct prov_run *pr, enum sess_phase ph)
+{
+	struct gw_job_run *run = pr->run;
+
+	pr->phase = ph;
+	run->t.updated_ms = gw_wall_ms();
+	gw_core_publish(pr->P->core, "provisioning.updated",
+			prov_session_json(&run->t, run->kind->name, pr));
+	gw_jobs_progress(run);
+}
+
+void prov_end(struct prov_run *pr, enum gw_job_outcome o, const char *error, const char *result)
+{
+	struct gw_job_run *run = pr->run;
+	struct gw_core *core = pr->P->core;
+	struct store_job_target t;
+	const char *kind = run->kind->name;
+	uint64_t op = (uint64_t)json_integer_value(json_object_get(run->job_params, "op"));
+	json_t *s;
+
+	run->priv = NULL;
+	mesh_crypto_wipe(pr, sizeof(*pr));
+	free(pr);
+	t = run->t;
+	gw_jobs_end(run, o, error, result);
+	/* The session as it ended (re-read: the engine decided pending/failed/done). */
+	if (store_job_target_get(core->st, t.job, t.idx, &t) == 0) {
+		s = prov_session_json(&t, kind, NULL);
+		/* A refresh is also an operation (POST /nodes/{address}/refresh answers one). */
+		if (op && t.state >= STORE_TGT_DONE) {
+			gw_nodes_op_finish(core, op,
+					   t.state == STORE_TGT_DONE        ? STORE_OP_SUCCEEDED
+					   : t.state == STORE_TGT_CANCELLED ? STORE_OP_CANCELLED
+									    : STORE_OP_FAILED,
+					   t.state == STORE_TGT_DONE ? t.result : NULL,
+					   t.error[0] ? t.error : NULL);
+		}
+		free(t.params);
+		free(t.result);
+		gw_core_publish(core, "provisioning.updated", s);
+	}
+}

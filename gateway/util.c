@@ -1,0 +1,135 @@
+/* Helpers every gateway file may use (util.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/util.h"
+
+static const char *const op_states[] = {"pending", "running", "done", "failed", "cancelled"};
+
+uint64_t gw_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+char *gw_hex(const uint8_t *p, size_t len, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+int gw_unhex(const char *s, uint8_t *out, size_t len)
+{
+	size_t i;
+
+	if (!s || strlen(s) != 2 * len) {
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+			return -EINVAL;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+json_t *gw_time_json(uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[80];
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ms % 1000));
+	return json_string(buf);
+}
+
+json_t *gw_node_json(const struct store_node *n)
+{
+	char uuid[33];
+
+	return json_pack("{s:i, s:s, s:s, s:i, s:s, s:b, s:i, s:i, s:i, s:{s:b, s:b, s:b, s:b}, "
+			 "s:o, s:o}",
+			 "address", n->unicast, "uuid", gw_hex(n->uuid, 16, uuid), "name", n->name,
+			 "elements", n->elements, "state", store_cfg_state_name(n->cfg_state),
+			 "excluded", n->excluded, "cid", n->cid, "pid", n->pid, "vid", n->vid,
+			 "features", "relay", (n->features & 1) != 0, "proxy",
+			 (n->features & 2) != 0, "friend", (n->features & 4) != 0, "low_power",
+			 (n->features & 8) != 0, "created_at", gw_time_json(n->created_ms),
+			 "updated_at", gw_time_json(n->updated_ms));
+}
+
+json_t *gw_bearer_state_json(const struct gw_bearer *b)
+{
+	struct gw_bearer_state st;
+	json_t *j;
+
+	gw_bearer_state(b, &st);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "kind", st.kind, "name", st.name, "state",
+		      gw_bearer_status_name(st.status), "reason", st.reason);
+	if (j && st.has_controller) {
+		json_object_set_new(
+		    j, "controller",
+		    json_pack("{s:i, s:i, s:i, s:s, s:s, s:i}", "hci_version", st.ctrl.hci_version,
+			      "hci_revision", st.ctrl.hci_revision, "manufacturer",
+			      st.ctrl.manufacturer, "manufacturer_name", st.ctrl.manufacturer_name,
+			      "advertising", st.ctrl.extended ? "extended" : "legacy",
+			      "advertising_sets", st.ctrl.adv_sets));
+	}
+	return j;
+}
+
+json_t *gw_op_json(const struct store_op *op, int target)
+{
+	json_t *res = op->result ? json_loads(op->result, 0, NULL) : NULL;
+	json_t *addr = json_object_get(res, "address");
+	char id[24];
+
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)op->id);
+	if (target < 0 && json_is_integer(addr)) {
+		target = (int)json_integer_value(addr);
+	}
+	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", id, "type",
+			 op->type, "state", op_states[op->state % 5], "progress", op->progress,
+			 "target", target >= 0 ? json_integer(target) : json_null(), "result",
+			 res ? res : json_null(), "error",
+			 op->error[0] ? json_string(op->error) : json_null(), "created_at",
+			 gw_time_json(op->created_ms), "updated_at", gw_time_json(op->updated_ms));
+}
+
+void gw_crash_point(const char *name)
+{
+	static unsigned passes;
+	const char *want = getenv("MESHGW_CRASH_AT");
+	size_t n = strlen(name);
+	unsigned nth = 1;
+
+	if (!want || strncmp(want, name, n) != 0 || (want[n] != '\0' && want[n] != ':')) {
+		return;
+	}
+	if (want[n] == ':') {
+		nth = (unsigned)strtoul(want + n + 1, NULL, 10);
+	}
+	if (++passes >= nth) {
+		(void)kill(getpid(), SIGKILL);
+	}
+}
