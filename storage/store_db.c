@@ -453,7 +453,7 @@ static int has_sealed_keys(struct store *s, bool *out)
 
 	rc = pragma_int(s,
 			"SELECT (SELECT count(*) FROM netkeys) + (SELECT count(*) FROM appkeys)"
-			" + (SELECT count(*) FROM nodes)",
+			" + (SELECT count(*) FROM nodes) + (SELECT count(*) FROM job_secrets)",
 			&n);
 	if (rc == 0) {
 		*out = n > 0;
