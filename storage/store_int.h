@@ -74,6 +74,17 @@ int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len);
 int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
 		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out,
 		  size_t *n);
+/*
+ * store_collect() for records that own memory: on failure clear() is called
+ * on every element read so far (including the one whose read() failed)
+ * before the array is wiped and freed.
+ */
+int store_collect_owned(struct store *s, sqlite3_stmt *st, size_t elem,
+			int (*read)(struct store *s, sqlite3_stmt *st, void *item),
+			void (*clear)(void *item), void **out, size_t *n);
+
+/* True when text is JSON (any value), or with object set a JSON object without repeated keys. */
+bool store_json_ok(const char *text, bool object);
 
 /* Row reader for store_collect(): column 0 as a uint16_t. */
 int store_read_u16(struct store *s, sqlite3_stmt *st, void *item);
