@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 #include "storage/store_schema.h"
 
@@ -344,7 +344,7 @@ int store_collect_owned(struct store *s, sqlite3_stmt *st, size_t elem,
 		}
 		/* Rows may hold unsealed keys. */
 		if (arr) {
-			mesh_crypto_wipe(arr, cap * elem);
+			sec_wipe(arr, cap * elem);
 		}
 		free(arr);
 		return rc;
@@ -613,6 +613,6 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->stmts[i].st);
 	}
 	sqlite3_close_v2(s->db);
-	mesh_crypto_wipe(s->master, sizeof(s->master));
+	sec_wipe(s->master, sizeof(s->master));
 	free(s);
 }

@@ -7,13 +7,14 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 
+#include "crypto/sec.h"
 #include "storage/store.h"
 
 /* Prepared statements are cached by the address of their SQL literal. */
 #define STORE_STMT_SLOTS 256
 
 /* One sealed key: IV || ciphertext || tag. */
-#define STORE_SEALED_LEN (12 + STORE_KEY_LEN + 16)
+#define STORE_SEALED_LEN (SEC_GCM_IV_LEN + STORE_KEY_LEN + SEC_GCM_TAG_LEN)
 
 struct store_stmt_slot {
 	const char *sql;
