@@ -54,10 +54,13 @@ test('problem responses validate against problem+json', () => {
 });
 
 test('the 202 provisioning answer and the health body validate', () => {
-  const session = { id: 's1', uuid: node.uuid, name: null, state: 'queued', address: null,
-    auth_method: 'none', input_oob_value: null, via: null, procedure: null, error: null,
+  const session = { id: '1-0', job: 1, index: 0, uuid: node.uuid, name: null, state: 'queued', address: null,
+    auth_method: 'none', input_oob_value: null, via: null, procedure: null, error: null, attempts: 0,
     created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
-  assert.equal(validateResponse('POST', '/api/v1/provisioning', 202, { sessions: [session] }).valid, true);
+  assert.equal(validateResponse('POST', '/api/v1/provisioning', 202, { job: 1, sessions: [session] }).valid, true);
+  const { job, ...noJob } = session;
+  assert.ok(job);
+  assert.equal(validateResponse('POST', '/api/v1/provisioning', 202, { sessions: [noJob] }).valid, false);
   assert.equal(validateResponse('POST', '/api/v1/provisioning', 202,
     { sessions: [{ ...session, state: 'bogus' }] }).valid, false);
   assert.equal(validateResponse('GET', '/healthz', 200, { status: 'ok', version: '0.1.0', uptime_s: 3 }).valid, true);
