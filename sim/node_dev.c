@@ -158,8 +158,7 @@ static void comp_refresh(struct ndev *d)
 	}
 	if (!r) {
 		/* Taken from the node as it is, before d->comp moves to nc. */
-		st = ndev_save_refresh(d, nc);
-		r = st ? 0 : -ENOMEM;
+		r = ndev_save_refresh(d, nc, &st);
 	}
 	if (!r) {
 		memcpy(d->page0, o128, o128_len);

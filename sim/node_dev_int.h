@@ -135,11 +135,11 @@ void ndev_rpr_rx(struct ndev *d, const struct sim_air_rx *rx);
 json_t *ndev_save(void *d);
 int ndev_load(void *d, json_t *st, uint64_t now_us);
 /*
- * The state that a Composition Refresh to composition nc carries over, as
- * a new reference that holds keys (drop with ndev_json_wipe_decref()), or
- * NULL on no memory.
+ * The state that a Composition Refresh to composition nc carries over, in
+ * *out as a new reference that holds keys (drop with
+ * ndev_json_wipe_decref()); returns 0 or a negative errno.
  */
-json_t *ndev_save_refresh(const struct ndev *d, const struct mesh_comp *nc);
+int ndev_save_refresh(const struct ndev *d, const struct mesh_comp *nc, json_t **out);
 /*
  * Builds the provisioned node stored in st into p (freed by the caller on
  * error); a refusal is explained in d->state_err.

@@ -294,7 +294,7 @@ void ndev_json_wipe_decref(json_t *j)
 	json_decref(j);
 }
 
-json_t *ndev_save_refresh(const struct ndev *d, const struct mesh_comp *nc)
+int ndev_save_refresh(const struct ndev *d, const struct mesh_comp *nc, json_t **out)
 {
 	json_t *st = json_object();
 	int r = st ? 0 : -ENOMEM;
@@ -311,7 +311,8 @@ json_t *ndev_save_refresh(const struct ndev *d, const struct mesh_comp *nc)
 	}
 	if (r) {
 		ndev_json_wipe_decref(st);
-		return NULL;
+		return r;
 	}
-	return st;
+	*out = st;
+	return 0;
 }
