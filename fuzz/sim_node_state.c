@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the device state meshsim loads for its "node" kind
- * (sim/node_dev.c load hook): the input is the state JSON of one device.
+ * (sim/node_load.c, its load hook): the input is the state JSON of one device.
  * A refused state must leave the device unprovisioned; an accepted one must
  * save, load into a fresh device and save again to the same JSON.  Seeds in
  * fuzz/corpus/sim_node_state/: unprovisioned, provisioned and configured, Key

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/loop.h"
+#include "sim/world.h"
 
 #define SIM_CTL_LINE_MAX 1024
 

@@ -41,7 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sim/loop.h"
+#include "sim/world.h"
 
 extern const struct sim_device_ops sim_node_kind;
 

@@ -1,8 +1,6 @@
 /*
- * Scenario files: strict validation of imported JSON (scenario.h).
- *
- * The walker keeps the JSON path of the value it is looking at in a small
- * buffer, so that every error names the offending field.  Every object is
+ * Scenario files: strict validation of imported JSON (scenario.h), member
+ * by member, through the walker of scenario_walk.c.  Every object is
  * checked against the list of members it may have: a misspelt member is an
  * error rather than a silently ignored setting.
  */
@@ -16,385 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POS_MAX 100000.0 /* metres, any axis */
+#include "sim/scenario_int.h"
 
-struct walk {
-	char path[192];
-	size_t plen;
-	char *err;
-	size_t cap;
-};
-
-static int fail(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct walk *w, const char *fmt, ...)
-{
-	char msg[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (w->err && w->cap) {
-		snprintf(w->err, w->cap, "%s: %s", w->plen ? w->path : "(root)", msg);
-	}
-	return -EINVAL;
-}
-
-/* Appends ".key" (or "key" at the root) to the path; returns the old length. */
-static size_t push_key(struct walk *w, const char *key)
-{
-	size_t old = w->plen;
-	int n = snprintf(w->path + old, sizeof(w->path) - old, "%s%s", old ? "." : "", key);
-
-	w->plen = n < 0 ? old : old + (size_t)n;
-	if (w->plen >= sizeof(w->path)) {
-		w->plen = sizeof(w->path) - 1;
-	}
-	return old;
-}
-
-static size_t push_idx(struct walk *w, size_t i)
-{
-	size_t old = w->plen;
-	int n = snprintf(w->path + old, sizeof(w->path) - old, "[%zu]", i);
-
-	w->plen = n < 0 ? old : old + (size_t)n;
-	if (w->plen >= sizeof(w->path)) {
-		w->plen = sizeof(w->path) - 1;
-	}
-	return old;
-}
-
-static void pop(struct walk *w, size_t old)
-{
-	w->plen = old;
-	w->path[old] = '\0';
-}
-
-static int check_members(struct walk *w, json_t *obj, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj)) {
-		return fail(w, "must be an object");
-	}
-	json_object_foreach(obj, key, v)
-	{
-		size_t i;
-
-		for (i = 0; allowed[i]; i++) {
-			if (!strcmp(key, allowed[i])) {
-				break;
-			}
-		}
-		if (!allowed[i]) {
-			size_t old = push_key(w, key);
-			int err = fail(w, "unknown member");
-
-			pop(w, old);
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* The number at member key (required unless dflt_ok), within [lo, hi]. */
-static int get_num(struct walk *w, json_t *obj, const char *key, bool required, double lo,
-		   double hi, double *out)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t old;
-	double d;
-	int err = 0;
-
-	if (!v) {
-		if (required) {
-			old = push_key(w, key);
-			err = fail(w, "missing");
-			pop(w, old);
-		}
-		return err;
-	}
-	old = push_key(w, key);
-	if (!json_is_number(v)) {
-		err = fail(w, "must be a number");
-	} else {
-		d = json_number_value(v);
-		if (!isfinite(d) || d < lo || d > hi) {
-			err = fail(w, "must be between %g and %g", lo, hi);
-		} else {
-			*out = d;
-		}
-	}
-	pop(w, old);
-	return err;
-}
-
-/*
- * An unsigned integer value: a JSON integer, or a string "0x" followed by
- * 1..8 hex digits (identifiers such as company ids read better in hex).
- */
-static int uint_value(struct walk *w, json_t *v, uint32_t max, uint32_t *out)
-{
-	if (json_is_integer(v)) {
-		json_int_t i = json_integer_value(v);
-
-		if (i < 0 || (uint64_t)i > max) {
-			return fail(w, "must be an integer from 0 to %u", (unsigned)max);
-		}
-		*out = (uint32_t)i;
-		return 0;
-	}
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		size_t n = strlen(s);
-		unsigned long long x = 0;
-
-		if (n < 3 || n > 10 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) {
-			return fail(w, "must be an integer or a \"0x\" hex string");
-		}
-		for (size_t i = 2; i < n; i++) {
-			int c = s[i], d;
-
-			if (c >= '0' && c <= '9') {
-				d = c - '0';
-			} else if (c >= 'a' && c <= 'f') {
-				d = c - 'a' + 10;
-			} else if (c >= 'A' && c <= 'F') {
-				d = c - 'A' + 10;
-			} else {
-				return fail(w, "bad hex digit");
-			}
-			x = x * 16 + (unsigned)d;
-		}
-		if (x > max) {
-			return fail(w, "must be at most 0x%x", (unsigned)max);
-		}
-		*out = (uint32_t)x;
-		return 0;
-	}
-	return fail(w, "must be an integer or a \"0x\" hex string");
-}
-
-static int get_uint(struct walk *w, json_t *obj, const char *key, bool required, uint32_t max,
-		    uint32_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t old = push_key(w, key);
-	int err = 0;
-
-	if (v) {
-		err = uint_value(w, v, max, out);
-	} else if (required) {
-		err = fail(w, "missing");
-	}
-	pop(w, old);
-	return err;
-}
-
-static int get_u16(struct walk *w, json_t *obj, const char *key, bool required, uint16_t *out)
-{
-	uint32_t v = *out;
-	int err = get_uint(w, obj, key, required, 0xffff, &v);
-
-	if (!err) {
-		*out = (uint16_t)v;
-	}
-	return err;
-}
-
-static int get_bool(struct walk *w, json_t *obj, const char *key, bool *out)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t old;
-	int err = 0;
-
-	if (!v) {
-		return 0;
-	}
-	old = push_key(w, key);
-	if (!json_is_boolean(v)) {
-		err = fail(w, "must be true or false");
-	} else {
-		*out = json_is_true(v);
-	}
-	pop(w, old);
-	return err;
-}
-
-/* A printable ASCII string of 1..max characters; *out is a new copy or stays NULL. */
-static int get_str(struct walk *w, json_t *obj, const char *key, bool required, size_t max,
-		   char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t old = push_key(w, key);
-	int err = 0;
-
-	if (!v) {
-		err = required ? fail(w, "missing") : 0;
-	} else if (!json_is_string(v)) {
-		err = fail(w, "must be a string");
-	} else {
-		const char *s = json_string_value(v);
-		size_t n = json_string_length(v);
-
-		if (n < 1 || n > max) {
-			err = fail(w, "must be 1 to %zu characters", max);
-		} else {
-			for (size_t i = 0; i < n && !err; i++) {
-				if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
-					err = fail(w, "must be printable ASCII");
-				}
-			}
-			if (!err) {
-				*out = strdup(s);
-				err = *out ? 0 : -ENOMEM;
-			}
-		}
-	}
-	pop(w, old);
-	return err;
-}
-
-static int get_name(struct walk *w, json_t *obj, const char *key, char *dst, size_t cap)
-{
-	char *s = NULL;
-	int err = get_str(w, obj, key, false, cap - 1, &s);
-
-	if (!err && s) {
-		memcpy(dst, s, strlen(s) + 1);
-	}
-	free(s);
-	return err;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* Hex string (dashes allowed where `dashes`) of exactly one of the given lengths. */
-static int get_hex(struct walk *w, json_t *v, bool dashes, size_t len_a, size_t len_b, uint8_t *out,
-		   size_t *out_len)
-{
-	const char *s;
-	uint8_t tmp[32];
-	size_t n = 0;
-	int hi = -1;
-
-	if (!json_is_string(v)) {
-		return fail(w, "must be a hex string");
-	}
-	for (s = json_string_value(v); *s; s++) {
-		int d = hexval((unsigned char)*s);
-
-		if (d < 0) {
-			if (dashes && *s == '-') {
-				continue;
-			}
-			return fail(w, "bad hex digit");
-		}
-		if (hi < 0) {
-			hi = d;
-			continue;
-		}
-		if (n == sizeof(tmp)) {
-			return fail(w, "too long");
-		}
-		tmp[n++] = (uint8_t)(hi << 4 | d);
-		hi = -1;
-	}
-	if (hi >= 0 || (n != len_a && n != len_b)) {
-		if (len_a == len_b) {
-			return fail(w, "must be %zu octets of hex", len_a);
-		}
-		return fail(w, "must be %zu or %zu octets of hex", len_a, len_b);
-	}
-	memcpy(out, tmp, n);
-	*out_len = n;
-	return 0;
-}
-
-static int get_pos(struct walk *w, json_t *obj, const char *key, bool required, struct sim_pos *pos)
-{
-	static const char *const members[] = {"x", "y", "z", NULL};
-	json_t *v = json_object_get(obj, key);
-	size_t old = push_key(w, key);
-	int err = 0;
-
-	if (!v) {
-		err = required ? fail(w, "missing") : 0;
-	} else if (!(err = check_members(w, v, members))) {
-		struct sim_pos p;
-
-		if (!(err = get_num(w, v, "x", true, -POS_MAX, POS_MAX, &p.x)) &&
-		    !(err = get_num(w, v, "y", true, -POS_MAX, POS_MAX, &p.y)) &&
-		    !(err = get_num(w, v, "z", true, -POS_MAX, POS_MAX, &p.z))) {
-			*pos = p;
-		}
-	}
-	pop(w, old);
-	return err;
-}
-
-/* An array of names from `names` (index = bit) into a bit field. */
-static int get_bits(struct walk *w, json_t *obj, const char *key, const char *const *names,
-		    uint16_t *out)
-{
-	json_t *v = json_object_get(obj, key), *it;
-	size_t old = push_key(w, key), i;
-	uint16_t bits = 0;
-	int err = 0;
-
-	if (!v) {
-		pop(w, old);
-		return 0;
-	}
-	if (!json_is_array(v)) {
-		err = fail(w, "must be an array of names");
-	}
-	json_array_foreach(v, i, it)
-	{
-		size_t o2, b;
-
-		if (err) {
-			break;
-		}
-		o2 = push_idx(w, i);
-		for (b = 0; names[b]; b++) {
-			if (json_is_string(it) && !strcmp(json_string_value(it), names[b])) {
-				break;
-			}
-		}
-		if (!names[b]) {
-			err = fail(w, "unknown name");
-		} else if (bits & (1u << b)) {
-			err = fail(w, "duplicate");
-		}
-		bits |= (uint16_t)(1u << b);
-		pop(w, o2);
-	}
-	pop(w, old);
-	if (!err) {
-		*out = bits;
-	}
-	return err;
-}
-
-/* --- Air and ports ------------------------------------------------------ */
-
-static int parse_air(struct walk *w, json_t *a, struct sim_scenario *s)
+static int parse_air(struct scn_walk *w, json_t *a, struct sim_scenario *s)
 {
 	static const char *const members[] = {
 	    "range_m",     "loss",           "edge_loss",     "duplication",
@@ -405,29 +27,29 @@ static int parse_air(struct walk *w, json_t *a, struct sim_scenario *s)
 	json_t *seed;
 	int err;
 
-	if ((err = check_members(w, a, members)) ||
-	    (err = get_num(w, a, "range_m", false, 0.1, 100000.0, &p.range_m)) ||
-	    (err = get_num(w, a, "loss", false, 0.0, 1.0, &p.loss)) ||
-	    (err = get_num(w, a, "edge_loss", false, 0.0, 1.0, &p.edge_loss)) ||
-	    (err = get_num(w, a, "duplication", false, 0.0, 1.0, &p.duplication)) ||
-	    (err = get_num(w, a, "latency_ms", false, 0.0, 10000.0, &lat)) ||
-	    (err = get_num(w, a, "floor_height_m", false, 0.5, 1000.0, &p.floor_height_m)) ||
-	    (err = get_num(w, a, "floor_loss_db", false, 0.0, 200.0, &p.floor_loss_db)) ||
-	    (err = get_num(w, a, "path_loss_exponent", false, 1.0, 10.0, &p.path_loss_exp)) ||
-	    (err = get_num(w, a, "rssi_1m_dbm", false, -127.0, 20.0, &p.rssi_1m_dbm)) ||
-	    (err = get_num(w, a, "time_scale", false, 0.001, 1000.0, &scale))) {
+	if ((err = scn_check_members(w, a, members)) ||
+	    (err = scn_get_num(w, a, "range_m", false, 0.1, 100000.0, &p.range_m)) ||
+	    (err = scn_get_num(w, a, "loss", false, 0.0, 1.0, &p.loss)) ||
+	    (err = scn_get_num(w, a, "edge_loss", false, 0.0, 1.0, &p.edge_loss)) ||
+	    (err = scn_get_num(w, a, "duplication", false, 0.0, 1.0, &p.duplication)) ||
+	    (err = scn_get_num(w, a, "latency_ms", false, 0.0, 10000.0, &lat)) ||
+	    (err = scn_get_num(w, a, "floor_height_m", false, 0.5, 1000.0, &p.floor_height_m)) ||
+	    (err = scn_get_num(w, a, "floor_loss_db", false, 0.0, 200.0, &p.floor_loss_db)) ||
+	    (err = scn_get_num(w, a, "path_loss_exponent", false, 1.0, 10.0, &p.path_loss_exp)) ||
+	    (err = scn_get_num(w, a, "rssi_1m_dbm", false, -127.0, 20.0, &p.rssi_1m_dbm)) ||
+	    (err = scn_get_num(w, a, "time_scale", false, 0.001, 1000.0, &scale))) {
 		return err;
 	}
 	seed = json_object_get(a, "seed");
 	if (seed) {
-		size_t old = push_key(w, "seed");
+		size_t old = scn_push_key(w, "seed");
 
 		if (!json_is_integer(seed) || json_integer_value(seed) < 0) {
-			err = fail(w, "must be a non-negative integer");
+			err = scn_fail(w, "must be a non-negative integer");
 		} else {
 			s->seed = (uint64_t)json_integer_value(seed);
 		}
-		pop(w, old);
+		scn_pop(w, old);
 		if (err) {
 			return err;
 		}
@@ -438,77 +60,77 @@ static int parse_air(struct walk *w, json_t *a, struct sim_scenario *s)
 	return 0;
 }
 
-static int parse_hci(struct walk *w, json_t *arr, struct sim_scenario *s)
+static int parse_hci(struct scn_walk *w, json_t *arr, struct sim_scenario *s)
 {
 	static const char *const members[] = {"path",     "position",       "profile",
 					      "adv_sets", "cmd_latency_ms", NULL};
-	size_t old = push_key(w, "hci"), i;
+	size_t old = scn_push_key(w, "hci"), i;
 	json_t *it;
 	int err = 0;
 
 	if (!json_is_array(arr) || json_array_size(arr) > SIM_SCN_HCI_MAX) {
-		err = fail(w, "must be an array of at most %d ports", SIM_SCN_HCI_MAX);
-		pop(w, old);
+		err = scn_fail(w, "must be an array of at most %d ports", SIM_SCN_HCI_MAX);
+		scn_pop(w, old);
 		return err;
 	}
 	s->hci = calloc(json_array_size(arr) + 1, sizeof(*s->hci));
 	if (!s->hci) {
-		pop(w, old);
+		scn_pop(w, old);
 		return -ENOMEM;
 	}
 	json_array_foreach(arr, i, it)
 	{
 		struct sim_scn_hci *h = &s->hci[i];
-		size_t o2 = push_idx(w, i), o3;
+		size_t o2 = scn_push_idx(w, i), o3;
 		json_t *prof;
 		uint32_t sets = 4, lat = 1;
 
 		s->n_hci = i + 1;
 		h->adv_sets = 4;
 		h->latency_ms = 1;
-		if (!(err = check_members(w, it, members)) &&
-		    !(err = get_str(w, it, "path", true, 107, &h->path)) &&
-		    !(err = get_pos(w, it, "position", true, &h->pos)) &&
-		    !(err = get_uint(w, it, "adv_sets", false, 16, &sets)) &&
-		    !(err = get_uint(w, it, "cmd_latency_ms", false, 1000, &lat))) {
+		if (!(err = scn_check_members(w, it, members)) &&
+		    !(err = scn_get_str(w, it, "path", true, 107, &h->path)) &&
+		    !(err = scn_get_pos(w, it, "position", true, &h->pos)) &&
+		    !(err = scn_get_uint(w, it, "adv_sets", false, 16, &sets)) &&
+		    !(err = scn_get_uint(w, it, "cmd_latency_ms", false, 1000, &lat))) {
 			prof = json_object_get(it, "profile");
-			o3 = push_key(w, "profile");
+			o3 = scn_push_key(w, "profile");
 			if (prof && (!json_is_string(prof) ||
 				     (strcmp(json_string_value(prof), "legacy") &&
 				      strcmp(json_string_value(prof), "extended")))) {
-				err = fail(w, "must be \"legacy\" or \"extended\"");
+				err = scn_fail(w, "must be \"legacy\" or \"extended\"");
 			}
-			pop(w, o3);
+			scn_pop(w, o3);
 			h->legacy = prof && !err && !strcmp(json_string_value(prof), "legacy");
 		}
 		if (!err) {
-			o3 = push_key(w, "adv_sets");
+			o3 = scn_push_key(w, "adv_sets");
 			if (h->legacy && json_object_get(it, "adv_sets")) {
-				err = fail(w, "only with profile \"extended\"");
+				err = scn_fail(w, "only with profile \"extended\"");
 			} else if (sets < 1) {
-				err = fail(w, "must be an integer from 1 to 16");
+				err = scn_fail(w, "must be an integer from 1 to 16");
 			}
-			pop(w, o3);
+			scn_pop(w, o3);
 		}
 		h->adv_sets = h->legacy ? 0 : sets;
 		h->latency_ms = lat;
 		for (size_t j = 0; !err && j < i; j++) {
 			if (!strcmp(s->hci[j].path, h->path)) {
-				o3 = push_key(w, "path");
-				err = fail(w, "duplicate");
-				pop(w, o3);
+				o3 = scn_push_key(w, "path");
+				err = scn_fail(w, "duplicate");
+				scn_pop(w, o3);
 			}
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 		if (err) {
 			break;
 		}
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
-static int parse_ports(struct walk *w, json_t *ports, struct sim_scenario *s)
+static int parse_ports(struct scn_walk *w, json_t *ports, struct sim_scenario *s)
 {
 	static const char *const members[] = {"native", "bluez", "hci", NULL};
 	static const char *const port_members[] = {"path", "position", NULL};
@@ -517,17 +139,17 @@ static int parse_ports(struct walk *w, json_t *ports, struct sim_scenario *s)
 	size_t old, i;
 	int err;
 
-	if ((err = check_members(w, ports, members))) {
+	if ((err = scn_check_members(w, ports, members))) {
 		return err;
 	}
 	nat = json_object_get(ports, "native");
 	if (nat) {
-		old = push_key(w, "native");
-		if (!(err = check_members(w, nat, port_members)) &&
-		    !(err = get_str(w, nat, "path", true, 107, &s->native_path))) {
-			err = get_pos(w, nat, "position", false, &s->native_pos);
+		old = scn_push_key(w, "native");
+		if (!(err = scn_check_members(w, nat, port_members)) &&
+		    !(err = scn_get_str(w, nat, "path", true, 107, &s->native_path))) {
+			err = scn_get_pos(w, nat, "position", false, &s->native_pos);
 		}
-		pop(w, old);
+		scn_pop(w, old);
 		if (err) {
 			return err;
 		}
@@ -540,40 +162,40 @@ static int parse_ports(struct walk *w, json_t *ports, struct sim_scenario *s)
 	if (!bz) {
 		return 0;
 	}
-	old = push_key(w, "bluez");
+	old = scn_push_key(w, "bluez");
 	if (!json_is_array(bz) || json_array_size(bz) > SIM_SCN_BLUEZ_MAX) {
-		err = fail(w, "must be an array of at most %d ports", SIM_SCN_BLUEZ_MAX);
-		pop(w, old);
+		err = scn_fail(w, "must be an array of at most %d ports", SIM_SCN_BLUEZ_MAX);
+		scn_pop(w, old);
 		return err;
 	}
 	s->bluez = calloc(json_array_size(bz) + 1, sizeof(*s->bluez));
 	if (!s->bluez) {
-		pop(w, old);
+		scn_pop(w, old);
 		return -ENOMEM;
 	}
 	json_array_foreach(bz, i, it)
 	{
 		struct sim_scn_bluez *b = &s->bluez[i];
-		size_t o2 = push_idx(w, i);
+		size_t o2 = scn_push_idx(w, i);
 
 		s->n_bluez = i + 1;
-		if (!(err = check_members(w, it, bluez_members)) &&
-		    !(err = get_str(w, it, "path", true, 107, &b->path)) &&
-		    !(err = get_str(w, it, "peer", false, 107, &b->peer))) {
-			err = get_pos(w, it, "position", true, &b->pos);
+		if (!(err = scn_check_members(w, it, bluez_members)) &&
+		    !(err = scn_get_str(w, it, "path", true, 107, &b->path)) &&
+		    !(err = scn_get_str(w, it, "peer", false, 107, &b->peer))) {
+			err = scn_get_pos(w, it, "position", true, &b->pos);
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 		if (err) {
 			break;
 		}
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
 /* --- Devices ------------------------------------------------------------ */
 
-static int parse_models(struct walk *w, json_t *el, struct sim_scn_element *e)
+static int parse_models(struct scn_walk *w, json_t *el, struct sim_scn_element *e)
 {
 	static const char *const vnd_members[] = {"cid", "id", NULL};
 	json_t *arr, *it;
@@ -581,64 +203,64 @@ static int parse_models(struct walk *w, json_t *el, struct sim_scn_element *e)
 	int err = 0;
 
 	arr = json_object_get(el, "models");
-	old = push_key(w, "models");
+	old = scn_push_key(w, "models");
 	if (arr && (!json_is_array(arr) || json_array_size(arr) > SIM_SCN_MODELS_MAX)) {
-		err = fail(w, "must be an array of at most %d model ids", SIM_SCN_MODELS_MAX);
+		err = scn_fail(w, "must be an array of at most %d model ids", SIM_SCN_MODELS_MAX);
 	}
 	json_array_foreach(arr, i, it)
 	{
-		size_t o2 = push_idx(w, i);
+		size_t o2 = scn_push_idx(w, i);
 		uint32_t id;
 
 		if (err) {
-			pop(w, o2);
+			scn_pop(w, o2);
 			break;
 		}
-		if (!(err = uint_value(w, it, 0xffff, &id))) {
+		if (!(err = scn_uint_value(w, it, 0xffff, &id))) {
 			for (size_t j = 0; j < e->n_sig; j++) {
 				if (e->sig[j] == id) {
-					err = fail(w, "duplicate model 0x%04x", (unsigned)id);
+					err = scn_fail(w, "duplicate model 0x%04x", (unsigned)id);
 				}
 			}
 			e->sig[e->n_sig++] = (uint16_t)id;
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	if (err) {
 		return err;
 	}
 	arr = json_object_get(el, "vendor_models");
-	old = push_key(w, "vendor_models");
+	old = scn_push_key(w, "vendor_models");
 	if (arr && (!json_is_array(arr) || json_array_size(arr) > SIM_SCN_MODELS_MAX)) {
-		err = fail(w, "must be an array of at most %d {cid, id}", SIM_SCN_MODELS_MAX);
+		err = scn_fail(w, "must be an array of at most %d {cid, id}", SIM_SCN_MODELS_MAX);
 	}
 	json_array_foreach(arr, i, it)
 	{
-		size_t o2 = push_idx(w, i);
+		size_t o2 = scn_push_idx(w, i);
 		struct sim_scn_vendor_model vm = {0};
 
 		if (err) {
-			pop(w, o2);
+			scn_pop(w, o2);
 			break;
 		}
-		if (!(err = check_members(w, it, vnd_members)) &&
-		    !(err = get_u16(w, it, "cid", true, &vm.cid)) &&
-		    !(err = get_u16(w, it, "id", true, &vm.id))) {
+		if (!(err = scn_check_members(w, it, vnd_members)) &&
+		    !(err = scn_get_u16(w, it, "cid", true, &vm.cid)) &&
+		    !(err = scn_get_u16(w, it, "id", true, &vm.id))) {
 			for (size_t j = 0; j < e->n_vnd; j++) {
 				if (e->vnd[j].cid == vm.cid && e->vnd[j].id == vm.id) {
-					err = fail(w, "duplicate vendor model");
+					err = scn_fail(w, "duplicate vendor model");
 				}
 			}
 			e->vnd[e->n_vnd++] = vm;
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
-static int parse_features(struct walk *w, json_t *c, uint16_t *out)
+static int parse_features(struct scn_walk *w, json_t *c, uint16_t *out)
 {
 	static const char *const members[] = {"relay", "proxy", "friend", "low_power", NULL};
 	json_t *v = json_object_get(c, "features");
@@ -651,16 +273,16 @@ static int parse_features(struct walk *w, json_t *c, uint16_t *out)
 		return 0;
 	}
 	if (!json_is_object(v)) {
-		return get_u16(w, c, "features", true, out);
+		return scn_get_u16(w, c, "features", true, out);
 	}
-	old = push_key(w, "features");
-	if (!(err = check_members(w, v, members)) && !(err = get_bool(w, v, "relay", &r)) &&
-	    !(err = get_bool(w, v, "proxy", &p)) && !(err = get_bool(w, v, "friend", &f)) &&
-	    !(err = get_bool(w, v, "low_power", &l))) {
+	old = scn_push_key(w, "features");
+	if (!(err = scn_check_members(w, v, members)) && !(err = scn_get_bool(w, v, "relay", &r)) &&
+	    !(err = scn_get_bool(w, v, "proxy", &p)) && !(err = scn_get_bool(w, v, "friend", &f)) &&
+	    !(err = scn_get_bool(w, v, "low_power", &l))) {
 		*out = (uint16_t)((r ? SIM_SCN_FEAT_RELAY : 0) | (p ? SIM_SCN_FEAT_PROXY : 0) |
 				  (f ? SIM_SCN_FEAT_FRIEND : 0) | (l ? SIM_SCN_FEAT_LPN : 0));
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
@@ -674,34 +296,35 @@ static bool element_has(const struct sim_scn_element *e, uint16_t id)
 	return false;
 }
 
-static int parse_comp(struct walk *w, json_t *dev, const char *key, bool required,
+static int parse_comp(struct scn_walk *w, json_t *dev, const char *key, bool required,
 		      struct sim_scn_comp *c, bool *present)
 {
 	static const char *const members[] = {"cid",      "pid",      "vid", "crpl",
 					      "features", "elements", NULL};
 	static const char *const el_members[] = {"location", "models", "vendor_models", NULL};
 	json_t *v = json_object_get(dev, key), *els, *it;
-	size_t old = push_key(w, key), i;
+	size_t old = scn_push_key(w, key), i;
 	int err;
 
 	if (!v) {
-		err = required ? fail(w, "missing") : 0;
-		pop(w, old);
+		err = required ? scn_fail(w, "missing") : 0;
+		scn_pop(w, old);
 		return err;
 	}
 	*present = true;
-	if ((err = check_members(w, v, members)) || (err = get_u16(w, v, "cid", true, &c->cid)) ||
-	    (err = get_u16(w, v, "pid", true, &c->pid)) ||
-	    (err = get_u16(w, v, "vid", true, &c->vid)) ||
-	    (err = get_u16(w, v, "crpl", true, &c->crpl)) ||
+	if ((err = scn_check_members(w, v, members)) ||
+	    (err = scn_get_u16(w, v, "cid", true, &c->cid)) ||
+	    (err = scn_get_u16(w, v, "pid", true, &c->pid)) ||
+	    (err = scn_get_u16(w, v, "vid", true, &c->vid)) ||
+	    (err = scn_get_u16(w, v, "crpl", true, &c->crpl)) ||
 	    (err = parse_features(w, v, &c->features))) {
 		goto out;
 	}
 	els = json_object_get(v, "elements");
-	push_key(w, "elements");
+	scn_push_key(w, "elements");
 	if (!els || !json_is_array(els) || json_array_size(els) < 1 ||
 	    json_array_size(els) > SIM_SCN_ELEMENTS_MAX) {
-		err = fail(w, "must be an array of 1 to %d elements", SIM_SCN_ELEMENTS_MAX);
+		err = scn_fail(w, "must be an array of 1 to %d elements", SIM_SCN_ELEMENTS_MAX);
 		goto out;
 	}
 	c->elements = calloc(json_array_size(els), sizeof(*c->elements));
@@ -712,30 +335,32 @@ static int parse_comp(struct walk *w, json_t *dev, const char *key, bool require
 	json_array_foreach(els, i, it)
 	{
 		struct sim_scn_element *e = &c->elements[i];
-		size_t o2 = push_idx(w, i);
+		size_t o2 = scn_push_idx(w, i);
 
 		c->n_elements = i + 1;
-		if (!(err = check_members(w, it, el_members)) &&
-		    !(err = get_u16(w, it, "location", false, &e->loc)) &&
+		if (!(err = scn_check_members(w, it, el_members)) &&
+		    !(err = scn_get_u16(w, it, "location", false, &e->loc)) &&
 		    !(err = parse_models(w, it, e))) {
 			/* §4.4.1: the Configuration Server lives on the primary element only. */
 			if (i == 0 && !element_has(e, 0x0000)) {
-				err = fail(w, "the primary element needs Config Server (0x0000)");
+				err =
+				    scn_fail(w, "the primary element needs Config Server (0x0000)");
 			} else if (i > 0 && element_has(e, 0x0000)) {
-				err = fail(w, "Config Server (0x0000) only on the primary element");
+				err = scn_fail(
+				    w, "Config Server (0x0000) only on the primary element");
 			}
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 		if (err) {
 			break;
 		}
 	}
 out:
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
-static int parse_oob(struct walk *w, json_t *dev, struct sim_scn_device *d)
+static int parse_oob(struct scn_walk *w, json_t *dev, struct sim_scn_device *d)
 {
 	static const char *const members[] = {"static",     "output", "input",
 					      "public_key", "info",   NULL};
@@ -751,18 +376,18 @@ static int parse_oob(struct walk *w, json_t *dev, struct sim_scn_device *d)
 	if (!o) {
 		return 0;
 	}
-	old = push_key(w, "oob");
-	if ((err = check_members(w, o, members)) ||
-	    (err = get_bool(w, o, "public_key", &d->public_key_oob)) ||
-	    (err = get_u16(w, o, "info", false, &d->oob_info))) {
+	old = scn_push_key(w, "oob");
+	if ((err = scn_check_members(w, o, members)) ||
+	    (err = scn_get_bool(w, o, "public_key", &d->public_key_oob)) ||
+	    (err = scn_get_u16(w, o, "info", false, &d->oob_info))) {
 		goto out;
 	}
 	v = json_object_get(o, "static");
 	if (v) {
-		size_t o2 = push_key(w, "static");
+		size_t o2 = scn_push_key(w, "static");
 
-		err = get_hex(w, v, false, 16, 32, d->static_oob, &d->static_oob_len);
-		pop(w, o2);
+		err = scn_get_hex(w, v, false, 16, 32, d->static_oob, &d->static_oob_len);
+		scn_pop(w, o2);
 		if (err) {
 			goto out;
 		}
@@ -777,44 +402,44 @@ static int parse_oob(struct walk *w, json_t *dev, struct sim_scn_device *d)
 		if (!v) {
 			continue;
 		}
-		o2 = push_key(w, io_keys[k]);
+		o2 = scn_push_key(w, io_keys[k]);
 		/* §5.4.1.2: sizes 1..8 and a non-empty action set go together. */
-		if (!(err = check_members(w, v, io_members)) &&
-		    !(err = get_num(w, v, "size", true, 1, 8, &sz)) &&
-		    !(err = get_bits(w, v, "actions", k ? in_names : out_names, acts))) {
+		if (!(err = scn_check_members(w, v, io_members)) &&
+		    !(err = scn_get_num(w, v, "size", true, 1, 8, &sz)) &&
+		    !(err = scn_get_bits(w, v, "actions", k ? in_names : out_names, acts))) {
 			if (sz != floor(sz)) {
-				err = fail(w, "size must be an integer");
+				err = scn_fail(w, "size must be an integer");
 			} else if (*acts == 0) {
-				err = fail(w, "actions must name at least one action");
+				err = scn_fail(w, "actions must name at least one action");
 			}
 			*size = (uint8_t)sz;
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 		if (err) {
 			goto out;
 		}
 	}
 out:
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
-static int parse_uuid(struct walk *w, json_t *dev, uint8_t uuid[16])
+static int parse_uuid(struct scn_walk *w, json_t *dev, uint8_t uuid[16])
 {
 	json_t *v = json_object_get(dev, "uuid");
-	size_t old = push_key(w, "uuid"), n;
+	size_t old = scn_push_key(w, "uuid"), n;
 	int err;
 
 	if (!v) {
-		err = fail(w, "missing");
+		err = scn_fail(w, "missing");
 	} else {
-		err = get_hex(w, v, true, 16, 16, uuid, &n);
+		err = scn_get_hex(w, v, true, 16, 16, uuid, &n);
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
-static int parse_device(struct walk *w, json_t *v, size_t idx, struct sim_scn_device *d)
+static int parse_device(struct scn_walk *w, json_t *v, size_t idx, struct sim_scn_device *d)
 {
 	static const char *const members[] = {
 	    "name",       "kind",   "uuid",        "position",        "oob",
@@ -828,96 +453,96 @@ static int parse_device(struct walk *w, json_t *v, size_t idx, struct sim_scn_de
 	snprintf(d->kind, sizeof(d->kind), "node");
 	d->algorithms = SIM_SCN_ALG_CMAC;
 	d->beacon = true;
-	if ((err = check_members(w, v, members)) ||
-	    (err = get_name(w, v, "name", d->name, sizeof(d->name))) ||
-	    (err = get_name(w, v, "kind", d->kind, sizeof(d->kind))) ||
-	    (err = parse_uuid(w, v, d->uuid)) || (err = get_pos(w, v, "position", true, &d->pos)) ||
-	    (err = parse_oob(w, v, d)) ||
-	    (err = get_bits(w, v, "algorithms", alg_names, &d->algorithms)) ||
-	    (err = get_str(w, v, "uri", false, 255, &d->uri)) ||
+	if ((err = scn_check_members(w, v, members)) ||
+	    (err = scn_get_name(w, v, "name", d->name, sizeof(d->name))) ||
+	    (err = scn_get_name(w, v, "kind", d->kind, sizeof(d->kind))) ||
+	    (err = parse_uuid(w, v, d->uuid)) ||
+	    (err = scn_get_pos(w, v, "position", true, &d->pos)) || (err = parse_oob(w, v, d)) ||
+	    (err = scn_get_bits(w, v, "algorithms", alg_names, &d->algorithms)) ||
+	    (err = scn_get_str(w, v, "uri", false, 255, &d->uri)) ||
 	    (err = parse_comp(w, v, "composition", true, &d->comp, &comp0)) ||
 	    (err = parse_comp(w, v, "composition_128", false, &d->comp128, &d->has_comp128)) ||
-	    (err = get_bool(w, v, "relay", &d->relay)) ||
-	    (err = get_bool(w, v, "proxy", &d->proxy)) ||
-	    (err = get_bool(w, v, "beacon", &d->beacon)) ||
-	    (err = get_bool(w, v, "rpr_server", &d->rpr_server)) ||
-	    (err = get_str(w, v, "state_file", false, 4095, &d->state_file))) {
+	    (err = scn_get_bool(w, v, "relay", &d->relay)) ||
+	    (err = scn_get_bool(w, v, "proxy", &d->proxy)) ||
+	    (err = scn_get_bool(w, v, "beacon", &d->beacon)) ||
+	    (err = scn_get_bool(w, v, "rpr_server", &d->rpr_server)) ||
+	    (err = scn_get_str(w, v, "state_file", false, 4095, &d->state_file))) {
 		return err;
 	}
 	if (d->algorithms == 0) {
-		size_t old = push_key(w, "algorithms");
+		size_t old = scn_push_key(w, "algorithms");
 
-		err = fail(w, "must offer at least one algorithm");
-		pop(w, old);
+		err = scn_fail(w, "must offer at least one algorithm");
+		scn_pop(w, old);
 		return err;
 	}
 	/* A 32-octet AuthValue exists only with the HMAC algorithm (§5.4.2.4). */
 	if (d->static_oob_len == 32 && !(d->algorithms & SIM_SCN_ALG_HMAC)) {
-		size_t old = push_key(w, "oob");
+		size_t old = scn_push_key(w, "oob");
 
-		push_key(w, "static");
-		err = fail(w, "a 32-octet static OOB value needs the \"hmac\" algorithm");
-		pop(w, old);
+		scn_push_key(w, "static");
+		err = scn_fail(w, "a 32-octet static OOB value needs the \"hmac\" algorithm");
+		scn_pop(w, old);
 		return err;
 	}
 	if ((d->relay && !(d->comp.features & SIM_SCN_FEAT_RELAY)) ||
 	    (d->proxy && !(d->comp.features & SIM_SCN_FEAT_PROXY))) {
-		size_t old = push_key(
+		size_t old = scn_push_key(
 		    w, d->relay && !(d->comp.features & SIM_SCN_FEAT_RELAY) ? "relay" : "proxy");
 
-		err = fail(w, "enabled but not in composition.features");
-		pop(w, old);
+		err = scn_fail(w, "enabled but not in composition.features");
+		scn_pop(w, old);
 		return err;
 	}
 	/* The Remote Provisioning Server model (0x0004) is on the primary element. */
 	if (d->rpr_server && !element_has(&d->comp.elements[0], 0x0004)) {
-		size_t old = push_key(w, "rpr_server");
+		size_t old = scn_push_key(w, "rpr_server");
 
-		err = fail(w, "needs model 0x0004 on element 0 of the composition");
-		pop(w, old);
+		err = scn_fail(w, "needs model 0x0004 on element 0 of the composition");
+		scn_pop(w, old);
 		return err;
 	}
 	return 0;
 }
 
-static int parse_devices(struct walk *w, json_t *devs, struct sim_scenario *s)
+static int parse_devices(struct scn_walk *w, json_t *devs, struct sim_scenario *s)
 {
 	json_t *it;
-	size_t old = push_key(w, "devices"), i;
+	size_t old = scn_push_key(w, "devices"), i;
 	int err = 0;
 
 	if (!json_is_array(devs) || json_array_size(devs) > SIM_SCN_DEVICES_MAX) {
-		err = fail(w, "must be an array of at most %d devices", SIM_SCN_DEVICES_MAX);
-		pop(w, old);
+		err = scn_fail(w, "must be an array of at most %d devices", SIM_SCN_DEVICES_MAX);
+		scn_pop(w, old);
 		return err;
 	}
 	s->devices = calloc(json_array_size(devs) + 1, sizeof(*s->devices));
 	if (!s->devices) {
-		pop(w, old);
+		scn_pop(w, old);
 		return -ENOMEM;
 	}
 	json_array_foreach(devs, i, it)
 	{
 		struct sim_scn_device *d = &s->devices[i];
-		size_t o2 = push_idx(w, i);
+		size_t o2 = scn_push_idx(w, i);
 
 		s->n_devices = i + 1;
 		err = parse_device(w, it, i, d);
 		for (size_t j = 0; !err && j < i; j++) {
 			if (!memcmp(s->devices[j].uuid, d->uuid, 16)) {
-				push_key(w, "uuid");
-				err = fail(w, "same UUID as devices[%zu]", j);
+				scn_push_key(w, "uuid");
+				err = scn_fail(w, "same UUID as devices[%zu]", j);
 			} else if (!strcmp(s->devices[j].name, d->name)) {
-				push_key(w, "name");
-				err = fail(w, "same name as devices[%zu]", j);
+				scn_push_key(w, "name");
+				err = scn_fail(w, "same name as devices[%zu]", j);
 			}
 		}
-		pop(w, o2);
+		scn_pop(w, o2);
 		if (err) {
 			break;
 		}
 	}
-	pop(w, old);
+	scn_pop(w, old);
 	return err;
 }
 
@@ -975,7 +600,7 @@ int sim_scenario_parse(const char *text, size_t len, struct sim_scenario **out, 
 {
 	static const char *const members[] = {"meshsim", "description", "air",
 					      "ports",   "devices",     NULL};
-	struct walk w = {.err = err, .cap = err_cap};
+	struct scn_walk w = {.err = err, .cap = err_cap};
 	struct sim_scenario *s;
 	json_error_t jerr;
 	json_t *root, *v;
@@ -1000,37 +625,37 @@ int sim_scenario_parse(const char *text, size_t len, struct sim_scenario **out, 
 		json_decref(root);
 		return -ENOMEM;
 	}
-	if ((rc = check_members(&w, root, members))) {
+	if ((rc = scn_check_members(&w, root, members))) {
 		goto out_free;
 	}
 	v = json_object_get(root, "meshsim");
 	if (!v || !json_is_integer(v) || json_integer_value(v) != 1) {
-		size_t old = push_key(&w, "meshsim");
+		size_t old = scn_push_key(&w, "meshsim");
 
-		rc = fail(&w, "must be 1 (the scenario format version)");
-		pop(&w, old);
+		rc = scn_fail(&w, "must be 1 (the scenario format version)");
+		scn_pop(&w, old);
 		goto out_free;
 	}
 	v = json_object_get(root, "description");
 	if (v && !json_is_string(v)) {
-		push_key(&w, "description");
-		rc = fail(&w, "must be a string");
+		scn_push_key(&w, "description");
+		rc = scn_fail(&w, "must be a string");
 		goto out_free;
 	}
 	if ((v = json_object_get(root, "air"))) {
-		size_t old = push_key(&w, "air");
+		size_t old = scn_push_key(&w, "air");
 
 		rc = parse_air(&w, v, s);
-		pop(&w, old);
+		scn_pop(&w, old);
 		if (rc) {
 			goto out_free;
 		}
 	}
 	if ((v = json_object_get(root, "ports"))) {
-		size_t old = push_key(&w, "ports");
+		size_t old = scn_push_key(&w, "ports");
 
 		rc = parse_ports(&w, v, s);
-		pop(&w, old);
+		scn_pop(&w, old);
 		if (rc) {
 			goto out_free;
 		}

@@ -1,5 +1,5 @@
 /*
- * meshsim hosting (sim/loop.c): the pure world with a test device kind in
+ * meshsim hosting (sim/world.c, sim/loop.c): the pure world with a test device kind in
  * virtual time, and the process loop end to end in-process over real Unix
  * datagram sockets (native port, BlueZ port) and the control socket.  Waits
  * are event-driven (epoll/poll with timeouts), never fixed sleeps.

@@ -1,5 +1,5 @@
 /*
- * sim/node_dev.c as a Remote Provisioning Server (Mesh Protocol v1.1
+ * sim/node_rpr.c: the node kind as a Remote Provisioning Server (Mesh Protocol v1.1
  * §4.4.5): meshsim devices with "rpr_server" driven over the simulated air
  * by a test-side gateway built from mesh/ (PB-ADV provisioner, Config
  * Client, Remote Provisioning Client with the PB-Remote bearer), in virtual

@@ -1,5 +1,5 @@
 /*
- * sim/node_dev.c save/load: devices provisioned and configured over the
+ * sim/node_save.c, node_load.c: devices provisioned and configured over the
  * simulated air by a test-side gateway (mesh/ provisioner, Config Client,
  * Generic OnOff client) keep their state across a meshsim restart (world
  * freed, a new world built from the same scenario, state loaded), and refuse
