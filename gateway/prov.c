@@ -509,7 +509,8 @@ static void data_retry(struct prov_run *pr, const char *msg)
 			 "%.120s; the device may hold its keys: kept as node 0x%04x (not "
 			 "configured), remove it if it is gone",
 			 msg, run->t.addr);
-		log_warnx("job %llu target %u: %s", (unsigned long long)run->t.job, run->t.idx, why);
+		log_warnx("job %llu target %u: %s", (unsigned long long)run->t.job, run->t.idx,
+			  why);
 		prov_end(pr, GW_JOB_FAIL, why, NULL);
 		return;
 	}
@@ -1125,6 +1126,13 @@ static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
 	}
 	if (json_is_integer(server)) {
 		json_object_set(*params, "server", server);
+	} else {
+		/* The path planned now (each attempt chooses again from what was heard). */
+		uint16_t via = gw_scan_best_via(P->scan, t->uuid);
+
+		if (via) {
+			json_object_set_new(*params, "via", json_integer(via));
+		}
 	}
 	return 0;
 }

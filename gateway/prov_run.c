@@ -49,9 +49,14 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 	bool refresh = !strcmp(kind, "refresh");
 	char id[48], uuid[33];
 	json_t *params = json_loads(t->params ? t->params : "{}", 0, NULL), *o;
-	json_int_t pn;
+	json_int_t pn, via;
 	int shown;
 
+	/* Before an attempt chose its path: the one the request named or the one planned. */
+	via = t->via ? t->via
+	      : json_integer_value(json_object_get(params, "server"))
+		  ? json_integer_value(json_object_get(params, "server"))
+		  : json_integer_value(json_object_get(params, "via"));
 	if (refresh) {
 		pn = json_integer_value(json_object_get(params, "procedure"));
 		proc = procs[pn % 3];
@@ -88,7 +93,7 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 		      "address", shown && t->addr ? json_integer(t->addr) : json_null(),
 		      "auth_method", method, "input_oob_value",
 		      pr && pr->input_value[0] ? json_string(pr->input_value) : json_null(), "via",
-		      t->via ? json_integer(t->via) : json_null(), "procedure",
+		      via ? json_integer(via) : json_null(), "procedure",
 		      proc ? json_string(proc) : json_null(), "error",
 		      t->error[0] ? json_string(t->error) : json_null(), "attempts",
 		      (int)t->attempts, "created_at", gw_time_json(t->created_ms), "updated_at",
