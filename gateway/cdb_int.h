@@ -1,7 +1,7 @@
 /*
  * Internals shared by gateway/cdb*.c: the parse context (the JSON pointer
  * of the member being read, and the first error) and the bounded readers of
- * the profile's formats.  Not for other modules.
+ * the profile's formats, defined in cdb_json.c.  Not for other modules.
  */
 #ifndef GATEWAY_CDB_INT_H
 #define GATEWAY_CDB_INT_H
