@@ -41,12 +41,14 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	/*
 	 * Reservations that no unfinished job holds were left by a procedure
 	 * that cannot resume: they may have reached a device, so they are
-	 * excluded.  Operations are finished by the jobs that own them.
+	 * excluded.  Operations are finished by the jobs that carry them; others
+	 * that were running cannot resume.
 	 */
 	(void)store_addr_reservations_recover(gw->core.st, &n);
 	if (n) {
 		log_info("%zu address reservation(s) of interrupted procedures excluded", n);
 	}
+	(void)store_op_abandon_unfinished(gw->core.st, &n);
 	gw_scan_stack_ops(gw->scan, &ops);
 	gw_prov_stack_ops(gw->prov, &ops);
 	r = gw_core_start(&gw->core, &ops);

@@ -521,7 +521,11 @@ int store_op_finish(struct store *s, uint64_t id, enum store_op_state st, const 
 int store_op_get(struct store *s, uint64_t id, struct store_op *out);
 /* Free the strings inside *op (not op itself).  NULL ok. */
 void store_op_clear(struct store_op *op);
-/* At start-up: PENDING/RUNNING operations become FAILED ("interrupted by restart"). */
+/*
+ * At start-up: PENDING/RUNNING operations become FAILED ("interrupted by
+ * restart"), except those an unfinished job carries (store_job.h: the
+ * job's params hold {"op": id}); that job finishes them.
+ */
 int store_op_abandon_unfinished(struct store *s, size_t *n);
 /* Delete finished operations last updated before before_ms. */
 int store_op_purge(struct store *s, uint64_t before_ms, size_t *n);

@@ -195,8 +195,12 @@ int store_op_abandon_unfinished(struct store *s, size_t *n)
 	if (rc) {
 		return rc;
 	}
+	/* An operation that an unfinished job carries ({"op": id} in its params) goes on with it.
+	 */
 	st = store_q(s, "UPDATE operations SET state = 3, error = 'interrupted by restart',"
-			" updated_ms = ? WHERE state IN (0, 1)");
+			" updated_ms = ? WHERE state IN (0, 1) AND id NOT IN"
+			" (SELECT json_extract(params, '$.op') FROM jobs"
+			"  WHERE state IN (0, 1) AND json_extract(params, '$.op') IS NOT NULL)");
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)store_now(s));
 	}

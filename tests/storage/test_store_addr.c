@@ -1,5 +1,6 @@
 #include <errno.h>
 
+#include "storage/store_job.h"
 #include "tests/storage/fixture.h"
 
 static struct fx f;
@@ -87,6 +88,42 @@ Test(store_addr, reservations_recover)
 	cr_assert_eq(a, 0x0005);
 	cr_assert_eq(store_addr_reservations_recover(f.s, &n), 0);
 	cr_assert_eq(n, 0);
+}
+
+/*
+ * A reservation that an unfinished job target holds (its addr) survives the
+ * restart: the job resumes and resolves it.  Held by a finished target, it
+ * is excluded like any left-over.
+ */
+Test(store_addr, reservations_recover_spares_those_of_unfinished_jobs)
+{
+	struct store_job_target_new tn = {.has_uuid = true, .name = "d"};
+	struct store_job_target t;
+	uint16_t held = 0, loose = 0;
+	uint64_t job;
+	size_t n = 9;
+
+	cr_assert_eq(store_job_create(f.s, "provision", NULL, "it", &tn, 1, &job), 0);
+	cr_assert_eq(store_addr_reserve(f.s, 2, &held), 0);
+	cr_assert_eq(store_addr_reserve(f.s, 1, &loose), 0);
+	cr_assert_eq(store_job_target_get(f.s, job, 0, &t), 0);
+	free(t.params);
+	free(t.result);
+	t.params = t.result = NULL;
+	t.state = STORE_TGT_ACTIVE;
+	t.addr = held;
+	t.step = 1;
+	cr_assert_eq(store_job_target_update(f.s, &t), 0);
+	fx_close(&f);
+	fx_open(&f);
+	cr_assert_eq(store_addr_reservations_recover(f.s, &n), 0);
+	cr_assert_eq(n, 1, "only the reservation no target holds is excluded");
+	cr_assert_eq(store_addr_release(f.s, loose), -ENOENT);
+	t.state = STORE_TGT_FAILED;
+	cr_assert_eq(store_job_target_update(f.s, &t), 0);
+	cr_assert_eq(store_addr_reservations_recover(f.s, &n), 0);
+	cr_assert_eq(n, 1, "a finished target holds nothing");
+	cr_assert_eq(store_addr_release(f.s, held), -ENOENT);
 }
 
 /*

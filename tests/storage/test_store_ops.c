@@ -1,5 +1,8 @@
 #include <errno.h>
 
+#include <stdio.h>
+
+#include "storage/store_job.h"
 #include "tests/storage/fixture.h"
 
 static struct fx f;
@@ -85,4 +88,37 @@ Test(store_ops, abandon_and_purge)
 	cr_assert_eq(n, 1, "only c finished before now");
 	cr_assert_eq(store_op_get(f.s, c, &op), -ENOENT);
 	cr_assert_eq(store_op_get(f.s, a, &op), 0);
+}
+
+/*
+ * An operation that an unfinished job carries ({"op": id} in the job's
+ * parameters) survives the restart: the job resumes and finishes it.  Once
+ * the job ended, a still unfinished operation is abandoned like any other.
+ */
+Test(store_ops, abandon_spares_the_operations_of_unfinished_jobs)
+{
+	struct store_job_target_new t = {.node = 5, .name = "n5"};
+	struct store_op op;
+	uint64_t carried, loose, job;
+	char params[48];
+	size_t n = 0;
+
+	cr_assert_eq(store_op_create(f.s, "refresh", &carried), 0);
+	cr_assert_eq(store_op_create(f.s, "remove", &loose), 0);
+	snprintf(params, sizeof(params), "{\"op\": %llu}", (unsigned long long)carried);
+	cr_assert_eq(store_job_create(f.s, "refresh", params, "it", &t, 1, &job), 0);
+	cr_assert_eq(store_op_abandon_unfinished(f.s, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_op_get(f.s, carried, &op), 0);
+	cr_assert_eq(op.state, STORE_OP_PENDING);
+	store_op_clear(&op);
+	cr_assert_eq(store_op_get(f.s, loose, &op), 0);
+	cr_assert_eq(op.state, STORE_OP_FAILED);
+	store_op_clear(&op);
+	cr_assert_eq(store_job_state_set(f.s, job, STORE_JOB_CANCELLED, "cancelled"), 0);
+	cr_assert_eq(store_op_abandon_unfinished(f.s, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_op_get(f.s, carried, &op), 0);
+	cr_assert_eq(op.state, STORE_OP_FAILED);
+	store_op_clear(&op);
 }
