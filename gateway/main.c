@@ -144,6 +144,7 @@ static void restart_keys(const struct gw_conf *run, const struct gw_conf *c)
 	    {"address", SAME_NUM(address)},
 	    {"unicast_range", SAME_NUM(uni_low) && SAME_NUM(uni_high)},
 	    {"group_range", SAME_NUM(grp_low) && SAME_NUM(grp_high)},
+	    {"link_open_timeout_s", SAME_NUM(link_open_timeout_s)},
 	};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
@@ -174,7 +175,7 @@ static void on_hup(struct gw_loop *loop, int signo, void *ctx)
 	}
 	gw_reconfigure(d->gw, &c);
 	log_info("configuration reloaded: algorithm, allow_no_oob, bind_profile and max_sessions "
-		 "applied to new sessions");
+		 "(with max_local_links, job_attempts and job_retry_s) applied to new attempts");
 	restart_keys(&d->conf, &c);
 }
 

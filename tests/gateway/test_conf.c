@@ -35,6 +35,10 @@ Test(conf, all_keys)
 				   "allow_no_oob = no\n"
 				   "bind_profile = none\n"
 				   "max_sessions = 16\n"
+				   "max_local_links = 3\n"
+				   "link_open_timeout_s = 4\n"
+				   "job_attempts = 7\n"
+				   "job_retry_s = 600\n"
 				   "tls_cert = /etc/c.pem\n"
 				   "tls_key = /etc/k.pem\n";
 	struct gw_conf c;
@@ -56,6 +60,35 @@ Test(conf, all_keys)
 	cr_assert_not(c.allow_no_oob);
 	cr_assert_not(c.bind_all);
 	cr_assert_eq(c.max_sessions, 16);
+	cr_assert_eq(c.max_local_links, 3);
+	cr_assert_eq(c.link_open_timeout_s, 4);
+	cr_assert_eq(c.job_attempts, 7);
+	cr_assert_eq(c.job_retry_s, 600);
+}
+
+/* The job engine's limits have defaults and refuse values outside their ranges. */
+Test(conf, job_limits)
+{
+	static const char *const bad[] = {
+	    "max_local_links = 0\n",      "max_local_links = 33\n", "link_open_timeout_s = 1\n",
+	    "link_open_timeout_s = 61\n", "job_attempts = 0\n",     "job_attempts = 21\n",
+	    "job_retry_s = 0\n",          "job_retry_s = 601\n",    "job_retry_s = ten\n",
+	};
+	struct gw_conf c;
+	char err[128];
+	size_t i;
+
+	gw_conf_default(&c);
+	cr_assert_eq(c.max_local_links, 8);
+	cr_assert_eq(c.link_open_timeout_s, 10);
+	cr_assert_eq(c.job_attempts, 4);
+	cr_assert_eq(c.job_retry_s, 5);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		gw_conf_default(&c);
+		cr_assert_eq(gw_conf_parse(bad[i], &c, err, sizeof(err)), -EINVAL, "%s", bad[i]);
+		cr_assert(strstr(err, "line 1") != NULL, "%s: %s", bad[i], err);
+		cr_assert_eq(c.job_attempts, 4, "unchanged after %s", bad[i]);
+	}
 }
 
 /* A bad line is refused with its line number and the configuration is left as it was. */
