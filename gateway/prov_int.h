@@ -99,7 +99,10 @@ struct prov_run *prov_ticket_run(struct prov_ticket *tk);
 /* The API's session object of a target (pr: its active attempt, or NULL). */
 json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 			  const struct prov_run *pr);
-/* Move pr to phase ph and publish it ("provisioning.updated" and "job.target"). */
+/*
+ * Move pr to phase ph and publish it ("provisioning.updated" and
+ * "job.target"); a refresh's operation record follows (running, progress).
+ */
 void prov_session_update(struct prov_run *pr, enum sess_phase ph);
 /* End the attempt; frees pr. */
 void prov_end(struct prov_run *pr, enum gw_job_outcome o, const char *error, const char *result);

@@ -104,8 +104,16 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 
 void prov_session_update(struct prov_run *pr, enum sess_phase ph)
 {
+	static const uint8_t progress[] = {
+	    [PH_LINKING] = 5,  [PH_PROVISIONING] = 20, [PH_WAITING_OOB] = 20,
+	    [PH_PROBING] = 40, [PH_CONFIGURING] = 60,
+	};
 	struct gw_job_run *run = pr->run;
+	uint64_t op = (uint64_t)json_integer_value(json_object_get(run->job_params, "op"));
 
+	if (op) {
+		(void)store_op_progress(pr->P->core->st, op, STORE_OP_RUNNING, progress[ph]);
+	}
 	pr->phase = ph;
 	run->t.updated_ms = gw_wall_ms();
 	gw_core_publish(pr->P->core, "provisioning.updated",
