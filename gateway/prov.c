@@ -277,6 +277,34 @@ static void link_cancel(struct prov_run *pr)
 	gw_core_rearm(core);
 }
 
+/*
+ * Go on from the step an interrupted attempt committed: configuring from
+ * cfg_step on, asking the device (it may have taken its keys) from the Data
+ * step, giving a reservation that reached no device back.  1 when the
+ * attempt goes on from there, 0 to start afresh, or an error (pr freed).
+ */
+static int resume(struct prov_run *pr, int cfg_step)
+{
+	int step = pr->run->t.step, r;
+
+	if (step >= cfg_step) {
+		prov_cfg_begin(pr, false);
+		return 1;
+	}
+	if (step >= PSTEP_DATA) {
+		probe_start(pr);
+		return 1;
+	}
+	if (step == PSTEP_RESERVED) {
+		r = unreserve(pr);
+		if (r) {
+			run_free(pr);
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int provision_start(void *ctx, struct gw_job_run *run)
 {
 	struct gw_prov *P = ctx;
@@ -303,23 +331,9 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 	}
 	pr->auth_method = pr->cfg.auth_method;
 	run->priv = pr;
-	switch (run->t.step) {
-	case PSTEP_NODE:
-		prov_cfg_begin(pr, false);
-		return 0;
-	case PSTEP_DATA:
-		/* Provisioning Data may have reached the device: ask it under that key first. */
-		probe_start(pr);
-		return 0;
-	case PSTEP_RESERVED:
-		r = unreserve(pr);
-		if (r) {
-			run_free(pr);
-			return r;
-		}
-		break;
-	default:
-		break;
+	r = resume(pr, PSTEP_NODE);
+	if (r) {
+		return r < 0 ? r : 0;
 	}
 	if (store_node_get_by_uuid(core->st, run->t.uuid, &existing) == 0) {
 		snprintf(run->t.error, sizeof(run->t.error), "already provisioned as node 0x%04x",
@@ -358,23 +372,9 @@ static int refresh_start(void *ctx, struct gw_job_run *run)
 	pr->remote = true;
 	run->t.via = run->t.node; /* the node's own Remote Provisioning Server */
 	run->priv = pr;
-	switch (run->t.step) {
-	case RSTEP_CONFIRMED:
-		prov_cfg_begin(pr, false);
-		return 0;
-	case RSTEP_DATA:
-	case RSTEP_SWITCHED:
-		probe_start(pr);
-		return 0;
-	case RSTEP_RESERVED:
-		r = unreserve(pr);
-		if (r) {
-			run_free(pr);
-			return r;
-		}
-		break;
-	default:
-		break;
+	r = resume(pr, RSTEP_CONFIRMED);
+	if (r) {
+		return r < 0 ? r : 0;
 	}
 	if (store_node_get(core->st, run->t.node, &n) || n.excluded) {
 		snprintf(run->t.error, sizeof(run->t.error), "node 0x%04x is not in the inventory",
