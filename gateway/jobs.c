@@ -51,6 +51,8 @@ struct gw_jobs {
 };
 
 static void schedule(struct gw_jobs *J);
+static void job_check_end(struct gw_jobs *J, struct job_mem *j);
+static bool has_active(const struct job_mem *j);
 
 /* --- Memory ------------------------------------------------------------------------------ */
 
@@ -320,6 +322,14 @@ int gw_jobs_resume(struct gw_jobs *J)
 			 recovering);
 	}
 	store_jobs_free(list, n);
+	/*
+	 * A job that a crash caught between its last target and its own end
+	 * ends now; a cancelling one too, unless a target has a step to finish.
+	 */
+	for (struct job_mem *j = J->list, *next; j; j = next) {
+		next = j->next;
+		job_check_end(J, j);
+	}
 	J->resumed = true;
 	schedule(J);
 	return 0;
@@ -337,12 +347,14 @@ static bool job_settled(const struct job_mem *j)
 	return true;
 }
 
+/* An attempt runs, or a step committed before a restart waits to be finished. */
 static bool has_active(const struct job_mem *j)
 {
 	size_t i;
 
 	for (i = 0; i < j->n; i++) {
-		if (j->run[i]) {
+		if (j->run[i] ||
+		    (j->recover[i] && j->t[i].step > 0 && j->t[i].state == STORE_TGT_ACTIVE)) {
 			return true;
 		}
 	}
@@ -498,6 +510,7 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 {
 	struct gw_job_run *run = calloc(1, sizeof(*run));
+	uint64_t jid = j->id;
 	int r;
 
 	if (!run) {
@@ -538,6 +551,11 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 				? GW_JOB_FAIL
 				: GW_JOB_RETRY,
 			    NULL, NULL);
+		return 0;
+	}
+	/* start() may have ended the attempt already (and with it the job). */
+	j = job_find(J, jid);
+	if (!j || j->run[idx] != run) {
 		return 0;
 	}
 	/* The attempt counts from now: a crash from here on resumes it (recover). */
