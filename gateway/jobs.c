@@ -51,6 +51,8 @@ struct gw_jobs {
 };
 
 static void schedule(struct gw_jobs *J);
+static bool has_recoverable(const struct job_mem *j);
+static void job_check_end(struct gw_jobs *J, struct job_mem *j);
 
 /* --- Memory ------------------------------------------------------------------------------ */
 
@@ -288,6 +290,7 @@ int gw_jobs_resume(struct gw_jobs *J)
 {
 	struct store_job_filter f = {.unfinished_only = true};
 	struct store_job *list = NULL;
+	struct job_mem *jm, *next;
 	size_t n = 0, i, k, recovering = 0;
 	int r;
 
@@ -320,6 +323,17 @@ int gw_jobs_resume(struct gw_jobs *J)
 			 recovering);
 	}
 	store_jobs_free(list, n);
+	/*
+	 * A job cancelled before the restart resumes only the attempts past
+	 * step 0 (eligible()); one with none of those has nothing left to
+	 * finish and would wait for ever: it is CANCELLED now.
+	 */
+	for (jm = J->list; jm; jm = next) {
+		next = jm->next;
+		if (jm->cancelling && !has_recoverable(jm)) {
+			job_check_end(J, jm);
+		}
+	}
 	J->resumed = true;
 	schedule(J);
 	return 0;
@@ -343,6 +357,19 @@ static bool has_active(const struct job_mem *j)
 
 	for (i = 0; i < j->n; i++) {
 		if (j->run[i]) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Has j an attempt under way, or one past step 0 to recover after a restart? */
+static bool has_recoverable(const struct job_mem *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		if (j->run[i] || (j->recover[i] && j->t[i].step > 0)) {
 			return true;
 		}
 	}

@@ -709,6 +709,32 @@ Test(jobs, restart_while_cancelling)
 }
 
 /*
+ * A job "cancelling" at the restart whose active target had committed no
+ * step yet (step 0: the kind ended nothing in stop(false)) must still end
+ * CANCELLED: nothing is left to finish.
+ */
+Test(jobs, restart_while_cancelling_at_step_0)
+{
+	uint64_t id;
+
+	fx_open(1, 4);
+	id = mk_job("fake", 2, "k");
+	job_cmd(GW_CMD_JOB_CANCEL, id, 0, "cancelling");
+	assert_tgt(id, 0, STORE_TGT_ACTIVE, 1);
+	restart();
+	if (fk.n_start == 1) {
+		cr_assert(fk.start[0].recovering);
+		end(id, 0, GW_JOB_RETRY, "lost", NULL);
+	}
+	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_CANCELLED,
+		     "the job stays cancelling forever (%u starts after the restart)", fk.n_start);
+	assert_tgt(id, 0, STORE_TGT_CANCELLED, 1);
+	assert_tgt(id, 1, STORE_TGT_CANCELLED, 0);
+	cr_assert_null(gw_jobs_run(F.jobs, id, 0));
+	fx_close();
+}
+
+/*
  * A restart between the cancel's write-ahead mark and the cancellation of
  * the pending targets: the restarted engine finishes the cancel (the
  * pending target is cancelled, never started).
