@@ -558,6 +558,23 @@ Test(jobs, start_error_eexist_fails_other_retries)
 	fx_close();
 }
 
+/* -ENOBUFS (radio full) counts no attempt; the loop's timer tries again shortly. */
+Test(jobs, nobufs_tried_again_by_timer, .timeout = 30)
+{
+	uint64_t id;
+
+	fx_open(2, 4);
+	fk.ret[0] = -ENOBUFS;
+	id = mk_job("fake", 2, "b");
+	cr_assert_eq(fk.n_start, 1, "a full radio stops the pass");
+	assert_tgt(id, 0, STORE_TGT_PENDING, 0);
+	fk.ret[0] = 0;
+	drive_starts(3);
+	assert_tgt(id, 0, STORE_TGT_ACTIVE, 1);
+	assert_tgt(id, 1, STORE_TGT_ACTIVE, 1);
+	fx_close();
+}
+
 /* --- Pause, resume, cancel ---------------------------------------------------------- */
 
 Test(jobs, pause_then_resume)
