@@ -525,6 +525,7 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 {
 	struct gw_job_run *run = calloc(1, sizeof(*run));
+	uint64_t jid = j->id;
 	int r;
 
 	if (!run) {
@@ -565,6 +566,11 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 				? GW_JOB_FAIL
 				: GW_JOB_RETRY,
 			    NULL, NULL);
+		return 0;
+	}
+	/* start() may have ended the attempt already: run (and j, if that ended the job) is freed.
+	 */
+	if (job_find(J, jid) != j || j->run[idx] != run) {
 		return 0;
 	}
 	/* The attempt counts from now: a crash from here on resumes it (recover). */

@@ -33,6 +33,7 @@ static struct fake {
 	int ret[NT];        /* start() result for target idx of any job */
 	int32_t commit[NT]; /* a step start() commits for target idx, 0: none */
 	bool stop_ends;     /* stop(stopping = false) ends the attempt (RETRY "stopped") */
+	bool end_in_start;  /* start() ends the attempt itself (OK) and returns 0 */
 	struct start_rec start[NREC];
 	unsigned n_start;
 	unsigned n_stop, n_stopping;
@@ -61,6 +62,9 @@ static int fake_start(void *ctx, struct gw_job_run *run)
 	if (f->commit[idx]) {
 		run->t.step = f->commit[idx];
 		cr_assert_eq(gw_jobs_commit(run), 0);
+	}
+	if (f->end_in_start) {
+		gw_jobs_end(run, GW_JOB_OK, NULL, "{\"at\":\"start\"}");
 	}
 	return 0;
 }
@@ -555,6 +559,24 @@ Test(jobs, start_error_eexist_fails_other_retries)
 	cr_assert_gt(t.next_ms, gw_wall_ms());
 	cr_assert_eq(gw_jobs_active(F.jobs, NULL), 0);
 	cr_assert_eq(fk.n_start, 2);
+	fx_close();
+}
+
+/* A kind may end the attempt inside start() and still return 0 (jobs.h). */
+Test(jobs, attempt_ended_inside_start)
+{
+	char res[64];
+	uint64_t id;
+
+	fx_open(2, 4);
+	fk.end_in_start = true;
+	id = mk_job("fake", 3, "z");
+	cr_assert_eq(fk.n_start, 3);
+	cr_assert_eq(gw_jobs_active(F.jobs, NULL), 0);
+	cr_assert_eq(tgt(id, 2, res, sizeof(res)).state, STORE_TGT_DONE);
+	cr_assert_str_eq(res, "{\"at\":\"start\"}");
+	assert_tgt(id, 0, STORE_TGT_DONE, 1);
+	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_DONE);
 	fx_close();
 }
 
