@@ -539,6 +539,8 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 	run->params = j->tparams[idx];
 	run->job_params = j->params;
 	run->recovering = j->recover[idx];
+	/* A cancelling job resumes only attempts past their point of no return: still cancelled. */
+	run->cancelled = j->cancelling;
 	if (!run->recovering) {
 		run->t.attempts++;
 		run->t.error[0] = '\0';

@@ -739,7 +739,10 @@ Test(jobs, restart_while_cancelling)
 	cr_assert_eq(job_state(id, err, sizeof(err)), STORE_JOB_PAUSED);
 	cr_assert_str_eq(err, "cancel requested");
 	job_cmd(GW_CMD_JOB_GET, id, 0, "cancelling");
-	end(id, 0, GW_JOB_RETRY, "lost", NULL);
+	/* The recovered attempt is still a cancelled one: a failure ends it CANCELLED, as
+	 * without the restart (cancel_waits_for_attempt_past_no_return). */
+	cr_assert(gw_jobs_run(F.jobs, id, 0)->cancelled, "the kind is not told of the cancel");
+	end(id, 0, GW_JOB_FAIL, "lost", NULL);
 	assert_tgt(id, 0, STORE_TGT_CANCELLED, 1);
 	assert_tgt(id, 1, STORE_TGT_CANCELLED, 0);
 	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_CANCELLED);
