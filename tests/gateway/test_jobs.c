@@ -805,6 +805,11 @@ static bool name_is(const struct store_job_target *t, void *arg)
 	return !strcmp(t->name, arg);
 }
 
+static bool run_name_is(struct gw_job_run *run, void *arg)
+{
+	return name_is(&run->t, arg);
+}
+
 Test(jobs, any_target_and_cancel_target)
 {
 	uint64_t id;
@@ -816,6 +821,16 @@ Test(jobs, any_target_and_cancel_target)
 	cr_assert(gw_jobs_any_target(F.jobs, NULL, name_is, "n0"));
 	cr_assert_not(gw_jobs_any_target(F.jobs, &other_kind, name_is, "n2"));
 	cr_assert_not(gw_jobs_any_target(F.jobs, NULL, name_is, "zz"));
+	cr_assert_eq(gw_jobs_find(F.jobs, &fake_kind, run_name_is, "n0"),
+		     gw_jobs_run(F.jobs, id, 0));
+	cr_assert_null(gw_jobs_find(F.jobs, NULL, run_name_is, "n1"), "n1 has no attempt");
+	cr_assert_null(gw_jobs_find(F.jobs, &other_kind, run_name_is, "n0"));
+	/* progress: a job.target event of the committed target, without a commit */
+	json_array_clear(F.ev);
+	gw_jobs_progress(gw_jobs_run(F.jobs, id, 0));
+	cr_assert_eq(json_array_size(F.ev), 1);
+	cr_assert_eq(int_of(last_event("job.target", 0), "step"), 1);
+	cr_assert_str_eq(str_of(last_event("job.target", 0), "state"), "active");
 
 	cr_assert_eq(gw_jobs_cancel_target(F.jobs, id, 2), 0);
 	assert_tgt(id, 2, STORE_TGT_CANCELLED, 0);
