@@ -324,13 +324,15 @@ int gw_jobs_resume(struct gw_jobs *J)
 	}
 	store_jobs_free(list, n);
 	/*
-	 * A job cancelled before the restart resumes only the attempts past
-	 * step 0 (eligible()); one with none of those has nothing left to
-	 * finish and would wait for ever: it is CANCELLED now.
+	 * A job whose end was not recorded before the restart ends now: one
+	 * whose targets all finished is DONE; a cancelling one resumes only
+	 * the attempts past step 0 (eligible()), and with none of those it
+	 * has nothing left to finish: it is CANCELLED.  Else it would wait
+	 * for ever.
 	 */
 	for (jm = J->list; jm; jm = next) {
 		next = jm->next;
-		if (jm->cancelling && !has_recoverable(jm)) {
+		if (!jm->cancelling || !has_recoverable(jm)) {
 			job_check_end(J, jm);
 		}
 	}

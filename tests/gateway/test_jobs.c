@@ -798,6 +798,30 @@ Test(jobs, restart_after_cancel_mark_only)
 	fx_close();
 }
 
+/*
+ * A restart between the last target's end and the job's DONE (all targets
+ * finished in the store, the job still RUNNING): the job ends DONE.
+ */
+Test(jobs, restart_after_last_target_ended)
+{
+	struct store_job_target t;
+	uint64_t id;
+
+	fx_open(1, 4);
+	id = mk_job("fake", 1, "d");
+	gw_jobs_free(F.jobs);
+	F.jobs = NULL;
+	t = tgt(id, 0, NULL, 0);
+	t.state = STORE_TGT_DONE;
+	cr_assert_eq(store_job_target_update(F.core.st, &t), 0);
+	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_RUNNING);
+	fk.n_start = 0;
+	engine_new();
+	cr_assert_eq(fk.n_start, 0);
+	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_DONE, "the job stays running for ever");
+	fx_close();
+}
+
 /* --- Single targets ---------------------------------------------------------------- */
 
 static bool name_is(const struct store_job_target *t, void *arg)
