@@ -3,7 +3,9 @@
  * directory and a real event loop, with a fake kind that records every
  * start() and stop() and lets the test end attempts.  Retries are driven
  * through the loop's timer (job_retry_s = 1, the smallest the
- * configuration takes), never by sleeping.
+ * configuration takes), never by sleeping.  A fake loop clock cannot stand
+ * in: next_ms is wall-clock time (it survives a restart), so the retry
+ * tests take about 3 s of real time.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
