@@ -53,6 +53,7 @@ struct gw_jobs {
 static void schedule(struct gw_jobs *J);
 static void job_check_end(struct gw_jobs *J, struct job_mem *j);
 static bool has_active(const struct job_mem *j);
+static bool has_recoverable(const struct job_mem *j);
 
 /* --- Memory ------------------------------------------------------------------------------ */
 
@@ -290,6 +291,7 @@ int gw_jobs_resume(struct gw_jobs *J)
 {
 	struct store_job_filter f = {.unfinished_only = true};
 	struct store_job *list = NULL;
+	struct job_mem *jm, *next;
 	size_t n = 0, i, k, recovering = 0;
 	int r;
 
@@ -323,12 +325,17 @@ int gw_jobs_resume(struct gw_jobs *J)
 	}
 	store_jobs_free(list, n);
 	/*
-	 * A job that a crash caught between its last target and its own end
-	 * ends now; a cancelling one too, unless a target has a step to finish.
+	 * A job whose end was not recorded before the restart ends now: one
+	 * whose targets all finished is DONE; a cancelling one resumes only
+	 * the attempts past step 0 (eligible()), and with none of those it
+	 * has nothing left to finish: it is CANCELLED.  Else it would wait
+	 * for ever.
 	 */
-	for (struct job_mem *j = J->list, *next; j; j = next) {
-		next = j->next;
-		job_check_end(J, j);
+	for (jm = J->list; jm; jm = next) {
+		next = jm->next;
+		if (!jm->cancelling || !has_recoverable(jm)) {
+			job_check_end(J, jm);
+		}
 	}
 	J->resumed = true;
 	schedule(J);
@@ -355,6 +362,19 @@ static bool has_active(const struct job_mem *j)
 	for (i = 0; i < j->n; i++) {
 		if (j->run[i] ||
 		    (j->recover[i] && j->t[i].step > 0 && j->t[i].state == STORE_TGT_ACTIVE)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Has j an attempt under way, or one past step 0 to recover after a restart? */
+static bool has_recoverable(const struct job_mem *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		if (j->run[i] || (j->recover[i] && j->t[i].step > 0)) {
 			return true;
 		}
 	}
@@ -524,6 +544,8 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 	run->params = j->tparams[idx];
 	run->job_params = j->params;
 	run->recovering = j->recover[idx];
+	/* A cancelling job resumes only attempts past their point of no return: still cancelled. */
+	run->cancelled = j->cancelling;
 	if (!run->recovering) {
 		run->t.attempts++;
 		run->t.error[0] = '\0';
@@ -553,9 +575,9 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 			    NULL, NULL);
 		return 0;
 	}
-	/* start() may have ended the attempt already (and with it the job). */
-	j = job_find(J, jid);
-	if (!j || j->run[idx] != run) {
+	/* start() may have ended the attempt already: run (and j, if that ended the job) is freed.
+	 */
+	if (job_find(J, jid) != j || j->run[idx] != run) {
 		return 0;
 	}
 	/* The attempt counts from now: a crash from here on resumes it (recover). */

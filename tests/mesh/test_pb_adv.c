@@ -372,6 +372,44 @@ Test(pb_adv, s5_3_2_link_open_backoff_and_timeout)
 }
 
 /*
+ * pb_adv_cfg.open_timeout_ms: a provisioner Link Open nobody answers fails
+ * after the configured time (a gateway gives an absent device's slot back
+ * early), still with Link Close (Timeout) on the air; 0 keeps the §5.3.2
+ * default of PB_ADV_LINK_TIMEOUT_MS.
+ */
+Test(pb_adv, open_timeout_configurable)
+{
+	static const uint32_t cfg_ms[] = {7000, 0};
+	static const uint64_t want_ms[] = {7000, PB_ADV_LINK_TIMEOUT_MS};
+	uint64_t at[CAP_FRAMES], now;
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		struct pb_adv_cfg pcfg = {0};
+		struct pair p;
+
+		pair_new(&p);
+		pb_adv_free(p.prov);
+		pcfg.rng.fn = fixed_fill;
+		pcfg.rng.ctx = &p.frng;
+		pcfg.open_timeout_ms = cfg_ms[k];
+		p.prov = pb_adv_new(&pcfg, &cap_ops, &p.pc);
+		cr_assert_not_null(p.prov);
+		cr_assert_eq(pb_adv_open(p.prov, p.uuid, 100, &p.link), 0);
+		at[0] = 100;
+		now = tick_until_closed(&p, at);
+		cr_assert_eq(now, 100 + want_ms[k], "open_timeout_ms %u: closed at %llu",
+			     (unsigned)cfg_ms[k], (unsigned long long)now);
+		cr_assert_eq(p.pc.closed, 1);
+		cr_assert_eq(p.pc.opened, 0);
+		cr_assert_eq(p.pc.reason, -ETIMEDOUT);
+		cr_assert_eq(p.pc.link, p.link);
+		assert_frame(&p.pc, p.pc.nframes - 1, "23af5850000b01");
+		pair_free(&p);
+	}
+}
+
+/*
  * The first transaction leaves no sooner than 20 ms after the last Link Open
  * (two advDelay bounds), so it cannot overtake a Link Open repeat on the air
  * (bluetooth-meshd restarts its link on a late Link Open and drops its reply).
