@@ -520,8 +520,15 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 	J->active--;
 	free(run);
 	if (j) {
-		publish_job(J, j->id);
+		uint64_t id = j->id;
+
 		job_check_end(J, j);
+		schedule(J);
+		/* Counts as they are once the freed slot was given to the next target. */
+		if (job_find(J, id)) {
+			publish_job(J, id);
+		}
+		return;
 	}
 	schedule(J);
 }
@@ -727,8 +734,9 @@ int gw_jobs_create(struct gw_jobs *J, const char *kind, json_t *params, const ch
 	if (r) {
 		return r;
 	}
-	publish_job(J, *id);
 	schedule(J);
+	/* Counts as they are once the first targets started. */
+	publish_job(J, *id);
 	return 0;
 }
 
@@ -782,8 +790,18 @@ int gw_jobs_cancel_target(struct gw_jobs *J, uint64_t job, uint32_t idx)
 	struct store_job_target t;
 	int r;
 
-	if (!j || idx >= j->n) {
-		return j ? -ENOENT : -EALREADY;
+	if (!j) {
+		struct store_job sj;
+
+		/* Not in memory: finished, or no such job. */
+		if (store_job_get(J->core->st, job, &sj) != 0) {
+			return -ENOENT;
+		}
+		store_job_clear(&sj);
+		return -EALREADY;
+	}
+	if (idx >= j->n) {
+		return -ENOENT;
 	}
 	if (j->run[idx]) {
 		struct gw_job_run *run = j->run[idx];
@@ -834,8 +852,8 @@ void gw_jobs_shutdown(struct gw_jobs *J)
 	struct job_mem *j;
 	size_t i;
 
-	if (!J) {
-		return;
+	if (!J || J->stopping) {
+		return; /* once: each attempt gets one stop(stopping = true) */
 	}
 	J->stopping = true;
 	if (J->timer && J->core->loop) {

@@ -399,13 +399,13 @@ Test(jobs, slots_results_and_done)
 	cr_assert_eq(t.state, STORE_TGT_FAILED);
 	cr_assert_eq(t.attempts, 1);
 	cr_assert_str_eq(t.error, "broken");
-	/* job.updated tells the end of the attempt (before the next target starts). */
+	/* job.updated tells the end of the attempt with the freed slot given to the next target. */
 	e = last_event("job.updated", -1);
 	cr_assert_str_eq(str_of(e, "state"), "running");
 	cr_assert_eq(int_of(json_object_get(e, "counts"), "done"), 1);
 	cr_assert_eq(int_of(json_object_get(e, "counts"), "failed"), 1);
-	cr_assert_eq(int_of(json_object_get(e, "counts"), "active"), 1);
-	cr_assert_eq(int_of(json_object_get(e, "counts"), "pending"), 2);
+	cr_assert_eq(int_of(json_object_get(e, "counts"), "active"), 2);
+	cr_assert_eq(int_of(json_object_get(e, "counts"), "pending"), 1);
 	cr_assert_str_eq(str_of(last_event("job.target", 3), "state"), "active");
 	cr_assert_eq(int_of(e, "total"), 5);
 
@@ -879,6 +879,7 @@ Test(jobs, any_target_and_cancel_target)
 	assert_tgt(id, 1, STORE_TGT_CANCELLED, 1);
 	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_DONE);
 	cr_assert_eq(gw_jobs_cancel_target(F.jobs, id, 1), -EALREADY);
+	cr_assert_eq(gw_jobs_cancel_target(F.jobs, id + 100, 0), -ENOENT, "no such job");
 	cr_assert_not(gw_jobs_any_target(F.jobs, NULL, name_is, "n1"));
 	fx_close();
 }
