@@ -24,41 +24,11 @@
 #include <stdint.h>
 
 #include "sim/air.h"
+#include "sim/hci_defs.h"
 
 struct sim_hci_ctrl;
 
-#define SIM_HCI_ADV_SETS_MAX 16
 #define SIM_HCI_LATENCY_MAX_MS 1000
-
-/* LE commands libbluetooth's hci.h lacks (Core Vol 4 Part E §7.8). */
-#define SIM_HCI_OCF_LE_SET_ADV_SET_RANDOM_ADDR 0x0035
-#define SIM_HCI_OCF_LE_SET_EXT_ADV_PARAMS 0x0036
-#define SIM_HCI_OCF_LE_SET_EXT_ADV_DATA 0x0037
-#define SIM_HCI_OCF_LE_SET_EXT_SCAN_RSP_DATA 0x0038
-#define SIM_HCI_OCF_LE_SET_EXT_ADV_ENABLE 0x0039
-#define SIM_HCI_OCF_LE_READ_MAX_ADV_DATA_LEN 0x003A
-#define SIM_HCI_OCF_LE_READ_NUM_ADV_SETS 0x003B
-#define SIM_HCI_OCF_LE_REMOVE_ADV_SET 0x003C
-#define SIM_HCI_OCF_LE_CLEAR_ADV_SETS 0x003D
-#define SIM_HCI_OCF_LE_SET_EXT_SCAN_PARAMS 0x0041
-#define SIM_HCI_OCF_LE_SET_EXT_SCAN_ENABLE 0x0042
-
-/* LE Meta subevents hci.h lacks. */
-#define SIM_HCI_EVT_LE_EXT_ADV_REPORT 0x0D
-#define SIM_HCI_EVT_LE_SCAN_TIMEOUT 0x11
-#define SIM_HCI_EVT_LE_ADV_SET_TERMINATED 0x12
-
-/* Error codes hci.h lacks (Core Vol 1 Part F); the others are its HCI_* names. */
-#define SIM_HCI_ERR_ADV_TIMEOUT 0x3C
-#define SIM_HCI_ERR_UNKNOWN_ADV_ID 0x42
-
-/* Hardware Error codes meshsim sends (vendor-defined in the specification). */
-#define SIM_HCI_HWERR_FRAMING 0x01
-
-enum sim_hci_profile {
-	SIM_HCI_LEGACY,   /* Bluetooth 4.2 (HCI version 8): legacy advertising and scanning */
-	SIM_HCI_EXTENDED, /* Bluetooth 5.2 (HCI version 0x0B): extended advertising sets too */
-};
 
 struct sim_hci_cfg {
 	const char *name; /* participant name on the air, e.g. "hci:/tmp/hci0" (copied) */
@@ -67,9 +37,6 @@ struct sim_hci_cfg {
 	unsigned adv_sets;   /* extended profile: 1..SIM_HCI_ADV_SETS_MAX */
 	unsigned latency_ms; /* command to its Command Complete, 0..SIM_HCI_LATENCY_MAX_MS */
 };
-
-/* Bytes for the host (whole H4 packets); buf is borrowed for the call. */
-typedef void (*sim_hci_out_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 /*
  * A new controller in its power-on (reset) state, joined to air as a
@@ -107,12 +74,7 @@ json_t *sim_hci_status_json(const struct sim_hci_ctrl *c);
 /* Air participant id. */
 uint32_t sim_hci_pid(const struct sim_hci_ctrl *c);
 
-/* Counters tests read directly. */
-struct sim_hci_counters {
-	uint64_t commands, events, flow_violations, command_errors, malformed;
-	uint64_t reports_sent, reports_suppressed, reports_dropped, tx_packets;
-	uint64_t swallowed; /* bytes dropped while hung or resynchronising */
-};
+/* Counters tests read directly (struct sim_hci_counters: sim/hci_defs.h). */
 void sim_hci_counters(const struct sim_hci_ctrl *c, struct sim_hci_counters *out);
 
 #endif /* SIM_HCI_CTRL_H */

@@ -1,6 +1,7 @@
 /*
- * Internals shared by the virtual LE controller's files (hci_ctrl.c: input,
- * radio, time, faults; hci_cmd.c: the HCI commands).  Not for other users:
+ * Internals shared by the virtual LE controller's files.  Calls run one way:
+ * hci_ctrl.c (input, radio, time, faults) -> hci_cmd.c (the HCI commands)
+ * -> hci_base.c (random source, events, reset state).  Not for other users:
  * the interface is sim/hci_ctrl.h.
  */
 #ifndef SIM_HCI_INT_H
@@ -11,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sim/hci_ctrl.h"
+#include "sim/hci_defs.h"
+
+struct sim_air;
 
 #define OP(ogf, ocf) cmd_opcode_pack(ogf, ocf)
 #define OP_LE(ocf) OP(OGF_LE_CTL, ocf)
@@ -150,8 +153,10 @@ static inline uint32_t get_le24(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
-/* hci_ctrl.c */
+/* hci_base.c */
 uint64_t sim_hci_rnd(struct sim_hci_ctrl *c);
+/* Bytes for the host as they are (counted when an event), unless unplugged or hung. */
+void sim_hci_emit(struct sim_hci_ctrl *c, const uint8_t *buf, size_t len);
 /* An event with parameters p (n <= 255), unless unplugged or hung. */
 void sim_hci_event(struct sim_hci_ctrl *c, uint8_t code, const uint8_t *p, size_t n);
 /* An LE Meta event, if both event masks let it through; false when masked. */

@@ -1,5 +1,5 @@
 /*
- * Reading the audit log.  Entries are written by store_audit() (store_db.c)
+ * Reading the audit log.  Entries are written by store_audit() (store_sql.c)
  * inside the transaction of the change they describe, so a rolled-back
  * change leaves no entry and a committed one always has one.
  */

@@ -1,5 +1,10 @@
 /*
  * Internals shared by the storage/store_*.c files; not for other modules.
+ *
+ * Calls run one way: store_sql.c (the SQLite helpers) is below everything;
+ * store_master.c and the record files (store_keys.c, store_nodes.c, ...)
+ * use it; store_db.c, which opens the inventory and checks the master key
+ * against the sealed keys, sits on top.
  */
 #ifndef STORAGE_STORE_INT_H
 #define STORAGE_STORE_INT_H
@@ -32,7 +37,7 @@ struct store {
 	void *now_ctx;
 };
 
-/* --- store_db.c ---------------------------------------------------------- */
+/* --- store_sql.c: calls nothing else of storage -------------------------- */
 
 /*
  * The cached statement for sql (a string literal: cached by address), reset

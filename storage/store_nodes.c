@@ -709,13 +709,6 @@ int store_node_appkey_del(struct store *s, uint16_t addr, uint16_t app_idx)
 	return store_txn_end(s, rc);
 }
 
-int store_read_u16(struct store *s, sqlite3_stmt *st, void *item)
-{
-	(void)s;
-	*(uint16_t *)item = (uint16_t)sqlite3_column_int(st, 0);
-	return 0;
-}
-
 static int key_list(struct store *s, uint16_t addr, const char *sql, uint16_t **idx, size_t *n)
 {
 	sqlite3_stmt *st;
