@@ -59,6 +59,7 @@ static const struct errmap errmap[] = {
     ROW(ENAMETOOLONG, 500), /* a configured path is too long */
     ROW(EADDRINUSE, 500),   /* a listening port is taken (start-up only) */
     ROW(EDOM, 422),         /* a well-formed document that contradicts itself (Mesh CDB) */
+    ROW(EINPROGRESS, 409),  /* the device acted already: the attempt runs to its end */
 };
 #undef ROW
 

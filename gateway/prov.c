@@ -1044,6 +1044,7 @@ static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
 	const char *hex = json_string_value(json_object_get(auth, "static_oob"));
 	struct prov_cfg cfg = {0};
 	size_t l = hex ? strlen(hex) / 2 : 0;
+	uint8_t method;
 	int r;
 
 	if (gw_unhex(json_string_value(json_object_get(d, "uuid")), t->uuid, 16)) {
@@ -1057,11 +1058,12 @@ static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
 		return -EINVAL;
 	}
 	r = auth_cfg(&P->core->conf, auth, alg, oob, hex ? l : 0, &cfg, err, cap);
+	method = cfg.auth_method;
 	mesh_crypto_wipe(&cfg, sizeof(cfg));
 	if (r) {
 		return r;
 	}
-	if (cfg.auth_method == PROV_AUTH_STATIC) {
+	if (method == PROV_AUTH_STATIC) {
 		t->auth = oob;
 		t->auth_len = l;
 	}

@@ -2,10 +2,12 @@
  * Mesh security toolbox (Mesh Protocol v1.1 §3.9, §5.4.2): AES primitives,
  * the s1/k1..k5/s2 functions, nonces, network header obfuscation, P-256.
  *
- * crypto_openssl.c is the only file in the tree that includes OpenSSL; it
- * uses the EVP interfaces only.  Functions return 0 on success or a negative
- * errno code (-EINVAL bad argument, -EACCES authentication/MIC failure, -EIO
- * library failure).  On failure no output buffer is guaranteed to be
+ * crypto_openssl.c is the only file in mesh/ that includes OpenSSL; it uses
+ * the EVP interfaces only.  What is not mesh-specific (GCM, SHA-256, the
+ * CSPRNG, wiping, constant-time comparison) is implemented once in the leaf
+ * crypto/sec.h and forwarded from here.  Functions return 0 on success or a
+ * negative errno code (-EINVAL bad argument, -EACCES authentication/MIC
+ * failure, -EIO library failure).  On failure no output buffer is guaranteed to be
  * written.  Intermediate key material is wiped before return.
  *
  * Fixed sizes are written in the prototypes, as BlueZ mesh/crypto.h does.
@@ -125,9 +127,10 @@ int mesh_crypto_p256_ecdh(const uint8_t priv[32], const uint8_t peer_pub[64], ui
 #define MESH_GCM_TAG_LEN 16
 
 /*
- * AES-256-GCM with a 12-octet IV and a 16-octet tag (storage/ seals keys at
- * rest with it).  Open returns -EACCES when the tag does not verify; then
- * `out` is wiped.  `out` may equal `in`.  aad may be NULL.
+ * AES-256-GCM with a 12-octet IV and a 16-octet tag: sec_gcm256_seal/open
+ * of crypto/sec.h (storage/ calls those directly to seal keys at rest).
+ * Open returns -EACCES when the tag does not verify; then `out` is wiped.
+ * `out` may equal `in`.  aad may be NULL.
  */
 int mesh_crypto_gcm256_seal(const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
 			    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
@@ -136,7 +139,7 @@ int mesh_crypto_gcm256_open(const uint8_t key[32], const uint8_t iv[12], const u
 			    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
 			    const uint8_t tag[16]);
 
-/* out = SHA-256(msg). */
+/* out = SHA-256(msg) (sec_sha256()). */
 int mesh_crypto_sha256(const uint8_t *msg, size_t len, uint8_t out[32]);
 
 /* --- Misc --------------------------------------------------------------- */

@@ -1,6 +1,8 @@
 /*
- * mesh/crypto.h on OpenSSL 3: the only file in the tree that includes
- * OpenSSL.  Symmetric primitives go through EVP (EVP_CIPHER, EVP_MAC,
+ * mesh/crypto.h on OpenSSL 3: the only file in mesh/ that includes OpenSSL.
+ * The primitives that are not mesh-specific (GCM, SHA-256, the CSPRNG,
+ * wiping, constant-time comparison) forward to crypto/sec.h, the leaf that
+ * storage/ uses as well.  Symmetric primitives go through EVP (EVP_CIPHER, EVP_MAC,
  * EVP_MD); P-256 key generation and ECDH through EVP_PKEY.  The public-key
  * check and the public key of a given private key use the (not deprecated)
  * EC_GROUP/EC_POINT arithmetic, because EVP offers neither.
@@ -10,18 +12,18 @@
  */
 #include "mesh/crypto.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 
+#include "crypto/sec.h"
 #include "mesh/buf.h"
 
 static const uint8_t zero16[16];
@@ -584,100 +586,43 @@ out:
 	return r;
 }
 
-/* --- Beyond mesh -------------------------------------------------------- */
+/* --- Beyond mesh, and the misc helpers: one implementation, in crypto/ -- */
+
+static_assert(MESH_GCM_IV_LEN == SEC_GCM_IV_LEN && MESH_GCM_TAG_LEN == SEC_GCM_TAG_LEN,
+	      "mesh/crypto.h and crypto/sec.h disagree on the GCM layout");
 
 int mesh_crypto_gcm256_seal(const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
 			    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
 			    uint8_t tag[16])
 {
-	EVP_CIPHER_CTX *ctx;
-	uint8_t dummy;
-	int n, ok;
-
-	if (len > INT32_MAX || aad_len > INT32_MAX) {
-		return -EINVAL;
-	}
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx) {
-		return -ENOMEM;
-	}
-	ok = EVP_EncryptInit_ex2(ctx, EVP_aes_256_gcm(), key, iv, NULL);
-	if (ok && aad && aad_len) {
-		ok = EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len);
-	}
-	if (ok && len) {
-		ok = EVP_EncryptUpdate(ctx, out, &n, in, (int)len);
-	}
-	ok = ok && EVP_EncryptFinal_ex(ctx, len ? out + len : &dummy, &n) &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag);
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -EIO;
+	return sec_gcm256_seal(key, iv, aad, aad_len, in, len, out, tag);
 }
 
 int mesh_crypto_gcm256_open(const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
 			    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
 			    const uint8_t tag[16])
 {
-	EVP_CIPHER_CTX *ctx;
-	uint8_t t[16], dummy;
-	int n, ok, r = -EIO;
-
-	if (len > INT32_MAX || aad_len > INT32_MAX) {
-		return -EINVAL;
-	}
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx) {
-		return -ENOMEM;
-	}
-	memcpy(t, tag, 16);
-	ok = EVP_DecryptInit_ex2(ctx, EVP_aes_256_gcm(), key, iv, NULL);
-	if (ok && aad && aad_len) {
-		ok = EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len);
-	}
-	if (ok && len) {
-		ok = EVP_DecryptUpdate(ctx, out, &n, in, (int)len);
-	}
-	if (ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, t)) {
-		r = EVP_DecryptFinal_ex(ctx, len ? out + len : &dummy, &n) > 0 ? 0 : -EACCES;
-	}
-	if (r && len) {
-		mesh_crypto_wipe(out, len);
-	}
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
+	return sec_gcm256_open(key, iv, aad, aad_len, in, len, out, tag);
 }
 
 int mesh_crypto_sha256(const uint8_t *msg, size_t len, uint8_t out[32])
 {
-	unsigned int outl = 0;
-	uint8_t dummy = 0;
-
-	if (!EVP_Digest(len ? msg : &dummy, len, out, &outl, EVP_sha256(), NULL) || outl != 32) {
-		return -EIO;
-	}
-	return 0;
+	return sec_sha256(msg, len, out);
 }
-
-/* --- Misc --------------------------------------------------------------- */
 
 int mesh_crypto_random(uint8_t *buf, size_t len)
 {
-	if (len > INT32_MAX) {
-		return -EINVAL;
-	}
-	return RAND_bytes(buf, (int)len) == 1 ? 0 : -EIO;
+	return sec_random(buf, len);
 }
 
 void mesh_crypto_wipe(void *p, size_t len)
 {
-	if (p && len) {
-		OPENSSL_cleanse(p, len);
-	}
+	sec_wipe(p, len);
 }
 
 bool mesh_crypto_equal(const void *a, const void *b, size_t len)
 {
-	return CRYPTO_memcmp(a, b, len) == 0;
+	return sec_equal(a, b, len);
 }
 
 void mesh_crypto_key_fingerprint(const uint8_t key[16], char out[9])

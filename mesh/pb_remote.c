@@ -178,6 +178,17 @@ static int s_assign(void *ctx, const struct prov_caps *caps, uint16_t *unicast)
 	return s->pr->ops.assign_addr(s->pr->ops.ctx, s->h, caps, unicast);
 }
 
+static int s_data_ready(void *ctx, const struct prov_data *data, const uint8_t dev_key[16],
+			uint8_t elements)
+{
+	struct slot *s = ctx;
+
+	if (!s->pr->ops.data_ready) {
+		return 0;
+	}
+	return s->pr->ops.data_ready(s->pr->ops.ctx, s->h, data, dev_key, elements);
+}
+
 static void s_done(void *ctx, const struct prov_result *res)
 {
 	struct slot *s = ctx;
@@ -458,6 +469,7 @@ static int start(struct pb_remote *pr, const struct pb_remote_target *t,
 	    .output_oob = s_output,
 	    .input_oob_request = s_input,
 	    .assign_addr = s_assign,
+	    .data_ready = s_data_ready,
 	    .done = s_done,
 	    .failed = s_failed,
 	};

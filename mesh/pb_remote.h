@@ -62,6 +62,17 @@ struct pb_remote_ops {
 	void (*output_oob)(void *ctx, uint32_t h, uint8_t action, const char *value);
 	void (*input_oob_request)(void *ctx, uint32_t h, uint8_t action, uint8_t size);
 	int (*assign_addr)(void *ctx, uint32_t h, const struct prov_caps *caps, uint16_t *unicast);
+	/*
+	 * Optional: commit before the Provisioning Data PDU is sent (struct
+	 * prov_ops data_ready; data and dev_key borrowed for the call).  For
+	 * a refresh, dev_key is the node's new DevKey candidate and
+	 * data->unicast the address it will have.  Non-zero: no Data PDU is
+	 * sent, Link Close (fail) goes to the server and failed(h, that value,
+	 * PROV_ERR_NONE, PB_REMOTE_NO_STATUS) follows.  It runs inside the
+	 * session, so it must not cancel its own session.
+	 */
+	int (*data_ready)(void *ctx, uint32_t h, const struct prov_data *data,
+			  const uint8_t dev_key[16], uint8_t elements);
 	/* Success: res borrowed for the call (for a refresh, res->dev_key is the node's new key).
 	 */
 	void (*done)(void *ctx, uint32_t h, const struct prov_result *res);

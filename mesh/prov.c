@@ -619,6 +619,17 @@ static int p_random(struct prov_sess *s, const struct prov_pdu *p, const uint8_t
 	if (err) {
 		return err;
 	}
+	/*
+	 * The device becomes a node as soon as it decrypts the Data PDU
+	 * (§5.4.2.5); this is the provisioner's last chance to make the address
+	 * and DevKey durable so that a crash cannot lose a node that exists.
+	 */
+	if (s->ops.data_ready) {
+		err = s->ops.data_ready(s->ops.ctx, &s->data, s->dev_key, s->caps.elements);
+		if (err) {
+			return fail_local(s, err);
+		}
+	}
 	memset(&out, 0, sizeof(out));
 	out.type = PROV_DATA;
 	prov_data_encode(&s->data, plain);

@@ -15,7 +15,7 @@
  *   [Output OOB: ops.input_oob_request, then prov_input_oob()]
  *   [Input OOB: ops.output_oob shows the value, <- Input Complete]
  *   -> Confirmation; <- Confirmation; -> Random; <- Random;
- *   -> Data; <- Complete; ops.done.
+ *   [ops.data_ready: commit address and DevKey] -> Data; <- Complete; ops.done.
  *
  * Errors: API calls return 0 or a negative errno.  A session that fails
  * calls ops.failed(ctx, err, prov_err) exactly once and then ignores all
@@ -36,6 +36,7 @@
  *   -ENOSPC      provisioner: no address range for the device's elements
  *                (Cannot Assign Addresses)
  *   -ETIMEDOUT   no PDU for 60 s
+ *   (any)        provisioner: what ops.data_ready returned, when not 0
  * A PDU identical to the previous one received is a bearer repeat and is
  * ignored (returns 0).
  *
@@ -159,6 +160,25 @@ struct prov_ops {
 	 * it cfg.data.unicast is used and must leave room for every element.
 	 */
 	int (*assign_addr)(void *ctx, const struct prov_caps *caps, uint16_t *unicast);
+	/*
+	 * Provisioner, optional: the write-ahead point.  Called once, after
+	 * the device's Random has checked out and the DevKey is derived, and
+	 * before the Provisioning Data PDU goes to ops.send: the device acts
+	 * on that PDU (it becomes a node with this DevKey at data->unicast .. +
+	 * elements - 1), so an owner that must not lose track of a node
+	 * commits both here.  data (NetKey, key index, flags, IV Index,
+	 * unicast) and dev_key are borrowed for the call; they equal what
+	 * ops.done reports later.  Return 0 to send the PDU.  Any other value
+	 * (a negative errno, e.g. the store's -EIO) fails the session as a
+	 * local failure: no Data PDU is sent and ops.failed gets that value
+	 * unchanged with prov_err PROV_ERR_NONE; prov_rx returns it too.  A 0
+	 * return does not mean the device will be provisioned: the PDU may be
+	 * lost or the session may fail later, so what was committed stays a
+	 * candidate until ops.done.  Runs inside prov_rx; not called in the
+	 * device role.
+	 */
+	int (*data_ready)(void *ctx, const struct prov_data *data, const uint8_t dev_key[16],
+			  uint8_t elements);
 	/* Success; res is borrowed for the call and wiped afterwards. */
 	void (*done)(void *ctx, const struct prov_result *res);
 	/* Failure; see the errno table above. */

@@ -119,6 +119,17 @@ static int s_assign(void *ctx, const struct prov_caps *caps, uint16_t *unicast)
 	return s->pa->ops.assign_addr(s->pa->ops.ctx, s->link, caps, unicast);
 }
 
+static int s_data_ready(void *ctx, const struct prov_data *data, const uint8_t dev_key[16],
+			uint8_t elements)
+{
+	struct slot *s = ctx;
+
+	if (!s->pa->ops.data_ready) {
+		return 0;
+	}
+	return s->pa->ops.data_ready(s->pa->ops.ctx, s->link, data, dev_key, elements);
+}
+
 static void s_done(void *ctx, const struct prov_result *res)
 {
 	struct slot *s = ctx;
@@ -144,6 +155,7 @@ static int start_session(struct slot *s, const struct prov_cfg *cfg)
 	    .output_oob = s_output,
 	    .input_oob_request = s_input,
 	    .assign_addr = s_assign,
+	    .data_ready = s_data_ready,
 	    .done = s_done,
 	    .failed = s_failed,
 	};

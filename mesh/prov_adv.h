@@ -13,7 +13,9 @@
  *
  * Callbacks are deferred so that no session is re-entered from inside its
  * own callbacks: PDUs a session sends are queued and handed to PB-ADV when
- * the current call returns.
+ * the current call returns.  assign_addr and data_ready are the exceptions:
+ * the session needs their answer at once, so they run inside
+ * prov_adv_rx(); they must not call into this prov_adv.
  */
 #ifndef MESH_PROV_ADV_H
 #define MESH_PROV_ADV_H
@@ -36,6 +38,15 @@ struct prov_adv_ops {
 	void (*input_oob_request)(void *ctx, uint32_t h, uint8_t action, uint8_t size);
 	/* Provisioner: choose the primary address (see struct prov_ops); may be NULL. */
 	int (*assign_addr)(void *ctx, uint32_t h, const struct prov_caps *caps, uint16_t *unicast);
+	/*
+	 * Provisioner, optional: commit the address and DevKey before the
+	 * Provisioning Data PDU leaves (struct prov_ops data_ready; data and
+	 * dev_key borrowed for the call).  Non-zero: no Data PDU is sent, the
+	 * link is closed with reason Fail and failed(h, that value,
+	 * PROV_ERR_NONE) follows.
+	 */
+	int (*data_ready)(void *ctx, uint32_t h, const struct prov_data *data,
+			  const uint8_t dev_key[16], uint8_t elements);
 	/* Success (res borrowed for the call). */
 	void (*done)(void *ctx, uint32_t h, const struct prov_result *res);
 	/*

@@ -23,7 +23,8 @@
  * Keys at rest: every key is sealed with AES-256-GCM under a 32-octet master
  * key kept in a separate file; the database alone reveals no key.  Keys
  * returned by store_* are plaintext in caller buffers; the caller wipes them
- * with mesh_crypto_wipe() (the *_free functions of key records wipe too).
+ * with sec_wipe() (crypto/sec.h); the *_free functions of key records wipe
+ * too.
  *
  * Audit: every verb that changes configuration writes an audit entry in the
  * same transaction, naming the actor set with store_set_actor().  Pure

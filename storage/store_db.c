@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 #include "storage/store_schema.h"
 
@@ -306,6 +307,13 @@ int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len)
 int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
 		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out, size_t *n)
 {
+	return store_collect_owned(s, st, elem, read, NULL, out, n);
+}
+
+int store_collect_owned(struct store *s, sqlite3_stmt *st, size_t elem,
+			int (*read)(struct store *s, sqlite3_stmt *st, void *item),
+			void (*clear)(void *item), void **out, size_t *n)
+{
 	unsigned char *arr = NULL, *p;
 	size_t cap = 0, len = 0;
 	int rc;
@@ -331,9 +339,12 @@ int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
 	}
 	if (rc < 0) {
 		sqlite3_reset(st);
+		for (size_t i = 0; clear && i < len; i++) {
+			clear(arr + i * elem);
+		}
 		/* Rows may hold unsealed keys. */
 		if (arr) {
-			mesh_crypto_wipe(arr, cap * elem);
+			sec_wipe(arr, cap * elem);
 		}
 		free(arr);
 		return rc;
@@ -341,6 +352,16 @@ int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
 	*out = arr;
 	*n = len;
 	return 0;
+}
+
+bool store_json_ok(const char *text, bool object)
+{
+	/* Parameters are read back as objects: a repeated key would be ambiguous. */
+	json_t *j = json_loads(text, JSON_DECODE_ANY | (object ? JSON_REJECT_DUPLICATES : 0), NULL);
+	bool ok = j && (!object || json_is_object(j));
+
+	json_decref(j);
+	return ok;
 }
 
 static int pragma_int(struct store *s, const char *sql, int *out)
@@ -432,7 +453,7 @@ static int has_sealed_keys(struct store *s, bool *out)
 
 	rc = pragma_int(s,
 			"SELECT (SELECT count(*) FROM netkeys) + (SELECT count(*) FROM appkeys)"
-			" + (SELECT count(*) FROM nodes)",
+			" + (SELECT count(*) FROM nodes) + (SELECT count(*) FROM job_secrets)",
 			&n);
 	if (rc == 0) {
 		*out = n > 0;
@@ -592,6 +613,6 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->stmts[i].st);
 	}
 	sqlite3_close_v2(s->db);
-	mesh_crypto_wipe(s->master, sizeof(s->master));
+	sec_wipe(s->master, sizeof(s->master));
 	free(s);
 }

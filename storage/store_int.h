@@ -7,13 +7,14 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 
+#include "crypto/sec.h"
 #include "storage/store.h"
 
 /* Prepared statements are cached by the address of their SQL literal. */
 #define STORE_STMT_SLOTS 256
 
 /* One sealed key: IV || ciphertext || tag. */
-#define STORE_SEALED_LEN (12 + STORE_KEY_LEN + 16)
+#define STORE_SEALED_LEN (SEC_GCM_IV_LEN + STORE_KEY_LEN + SEC_GCM_TAG_LEN)
 
 struct store_stmt_slot {
 	const char *sql;
@@ -74,6 +75,17 @@ int store_bind_blob(sqlite3_stmt *st, int col, const void *p, size_t len);
 int store_collect(struct store *s, sqlite3_stmt *st, size_t elem,
 		  int (*read)(struct store *s, sqlite3_stmt *st, void *item), void **out,
 		  size_t *n);
+/*
+ * store_collect() for records that own memory: on failure clear() is called
+ * on every element read so far (including the one whose read() failed)
+ * before the array is wiped and freed.
+ */
+int store_collect_owned(struct store *s, sqlite3_stmt *st, size_t elem,
+			int (*read)(struct store *s, sqlite3_stmt *st, void *item),
+			void (*clear)(void *item), void **out, size_t *n);
+
+/* True when text is JSON (any value), or with object set a JSON object without repeated keys. */
+bool store_json_ok(const char *text, bool object);
 
 /* Row reader for store_collect(): column 0 as a uint16_t. */
 int store_read_u16(struct store *s, sqlite3_stmt *st, void *item);

@@ -13,6 +13,10 @@
  * secrets (a static OOB value, a DevKey not yet in the node table) are
  * sealed under the master key like every other key (store.h).
  *
+ * A secret is kept only while its target may still need it: a target
+ * moved to DONE, FAILED or CANCELLED, and every target of a job that ends,
+ * loses its secrets in the same transaction.
+ *
  * Errors as in store.h.  Strings in records are owned by the record: free
  * them with store_job_clear() / store_job_targets_free().
  */
@@ -25,7 +29,7 @@
 
 #include "storage/store.h"
 
-#define STORE_JOB_KIND_MAX 32  /* including the NUL */
+#define STORE_JOB_KIND_MAX 32   /* including the NUL */
 #define STORE_JOB_ERROR_MAX 256 /* including the NUL */
 #define STORE_JOB_SECRET_MAX 32 /* octets per secret slot */
 
@@ -87,8 +91,8 @@ struct store_job_target_new {
 	bool has_uuid;
 	uint8_t uuid[STORE_UUID_LEN];
 	uint16_t node;
-	const char *name;   /* NULL = "" */
-	const char *params; /* JSON object text, NULL = "{}" */
+	const char *name;    /* NULL = "" */
+	const char *params;  /* JSON object text, NULL = "{}" */
 	const uint8_t *auth; /* sealed into STORE_JOB_SLOT_AUTH when auth_len > 0 */
 	size_t auth_len;     /* 0, 16 or 32 */
 };
@@ -97,10 +101,12 @@ struct store_job_target_new {
  * Create a RUNNING job with n targets (PENDING, step 0) in one transaction,
  * audited as "job.create".  params: JSON object text (NULL = "{}"),
  * -EINVAL if not a JSON object; created_by: the token name (NULL = actor).
+ * -EINVAL also for n == 0, a kind empty or too long, a created_by or target
+ * name too long, a target's params not a JSON object, or an auth_len other
+ * than 0, 16 and 32; nothing is written then.
  */
-int store_job_create(struct store *s, const char *kind, const char *params,
-		     const char *created_by, const struct store_job_target_new *t, size_t n,
-		     uint64_t *id);
+int store_job_create(struct store *s, const char *kind, const char *params, const char *created_by,
+		     const struct store_job_target_new *t, size_t n, uint64_t *id);
 
 /* Fill *out (strings owned: store_job_clear()).  -ENOENT. */
 int store_job_get(struct store *s, uint64_t id, struct store_job *out);
@@ -120,14 +126,17 @@ void store_jobs_free(struct store_job *j, size_t n);
 int store_job_count(struct store *s, const struct store_job_filter *f, size_t *n);
 
 /*
- * Change the job's state (error may be NULL; DONE/CANCELLED set
- * finished_ms).  CANCELLED also moves every PENDING/ACTIVE target to
- * CANCELLED in the same transaction.  Audited ("job.pause", "job.resume",
- * "job.cancel", "job.done").  -EALREADY when the job is DONE or CANCELLED.
+ * Change the job's state (error: NULL = none, else at most
+ * STORE_JOB_ERROR_MAX - 1 octets; DONE/CANCELLED set finished_ms and wipe
+ * every secret of the job).  CANCELLED also moves every PENDING/ACTIVE
+ * target to CANCELLED in the same transaction.  Audited ("job.pause",
+ * "job.resume", "job.cancel", "job.done").  Setting the current state
+ * changes nothing.  -EALREADY when the job is DONE or CANCELLED, -EBUSY for
+ * DONE while a target is PENDING or ACTIVE (it would never run), -ENOENT.
  */
 int store_job_state_set(struct store *s, uint64_t id, enum store_job_state st, const char *error);
 
-/* Every target of job id by idx; free with store_job_targets_free(). */
+/* Every target of job id by idx; free with store_job_targets_free().  -ENOENT. */
 int store_job_targets(struct store *s, uint64_t id, struct store_job_target **out, size_t *n);
 void store_job_targets_free(struct store_job_target *t, size_t n);
 /* One target.  -ENOENT. */
@@ -136,17 +145,23 @@ int store_job_target_get(struct store *s, uint64_t id, uint32_t idx, struct stor
  * Write a target's mutable fields: state, step, attempts, next_ms, addr,
  * elements, via, result, error; updated_ms = now.  result: NULL leaves the
  * stored one unchanged, "" clears it, else JSON text (-EINVAL if not JSON).
- * Not audited (progress).  -ENOENT.
+ * Identified by t->job and t->idx; t->params cannot change.  A finished
+ * state (DONE, FAILED, CANCELLED) wipes the target's secrets.  Not audited
+ * (progress).  -ENOENT; -EALREADY for PENDING or ACTIVE when the job has
+ * ended (an ended job is never resumed; a late result may still be stored).
  */
 int store_job_target_update(struct store *s, const struct store_job_target *t);
 
-/* Targets of job id by state: counts[STORE_TGT_STATES]. */
+/* Targets of job id by state: counts[STORE_TGT_STATES].  -ENOENT. */
 int store_job_counts(struct store *s, uint64_t id, size_t counts[STORE_TGT_STATES]);
 
 /*
- * A target's secret in slot (sealed; len 1..STORE_JOB_SECRET_MAX).  get:
- * -ENOENT when the slot is empty, *len set to its length.  wipe: deletes
- * the slot (not an error when empty).
+ * A target's secret in slot, sealed.  set: len 16 or 32 for
+ * STORE_JOB_SLOT_AUTH, 16 for STORE_JOB_SLOT_KEY (else -EINVAL); replaces
+ * the slot's value; -ENOENT, -EALREADY when the target or its job has
+ * finished.  get: -ENOENT when the slot is empty, else *len set to its
+ * length; -EACCES for a blob that does not authenticate.  wipe: deletes the
+ * slot (not an error when empty).  Not audited.
  */
 int store_job_secret_set(struct store *s, uint64_t id, uint32_t idx, enum store_job_slot slot,
 			 const uint8_t *p, size_t len);
@@ -154,10 +169,17 @@ int store_job_secret_get(struct store *s, uint64_t id, uint32_t idx, enum store_
 			 uint8_t out[STORE_JOB_SECRET_MAX], size_t *len);
 int store_job_secret_wipe(struct store *s, uint64_t id, uint32_t idx, enum store_job_slot slot);
 
-/* Delete finished jobs (with their targets and secrets) finished before before_ms. */
+/*
+ * Delete finished jobs (with their targets and secrets) finished before
+ * before_ms; *n (may be NULL) = jobs deleted.  Audited ("job.purge") when
+ * any went.
+ */
 int store_job_purge(struct store *s, uint64_t before_ms, size_t *n);
 
-/* Names for the API: "running", "paused", "done", "cancelled"; "pending", "active", ... */
+/*
+ * Names for the API: "running", "paused", "done", "cancelled"; "pending",
+ * "active", "done", "failed", "cancelled".  NULL for an unknown value.
+ */
 const char *store_job_state_name(enum store_job_state st);
 const char *store_tgt_state_name(enum store_tgt_state st);
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 
 #define KEY_IDX_MAX 0x0fff /* 12-bit key indexes (§4.3.1.1) */
@@ -103,7 +103,7 @@ int store_netkey_get(struct store *s, uint16_t idx, struct store_netkey *out)
 	if (rc == 0) {
 		*out = k;
 	}
-	mesh_crypto_wipe(&k, sizeof(k));
+	sec_wipe(&k, sizeof(k));
 	return rc;
 }
 
@@ -118,7 +118,7 @@ int store_netkey_list(struct store *s, struct store_netkey **out, size_t *n)
 void store_netkeys_free(struct store_netkey *keys, size_t n)
 {
 	if (keys) {
-		mesh_crypto_wipe(keys, n * sizeof(*keys));
+		sec_wipe(keys, n * sizeof(*keys));
 	}
 	free(keys);
 }
@@ -158,7 +158,7 @@ int store_netkey_update(struct store *s, uint16_t idx, const uint8_t key[STORE_K
 	if (rc == 0) {
 		rc = store_audit(s, "netkey.update", "netkey %u", idx);
 	}
-	mesh_crypto_wipe(&cur, sizeof(cur));
+	sec_wipe(&cur, sizeof(cur));
 	return store_txn_end(s, rc);
 }
 
@@ -339,7 +339,7 @@ int store_appkey_get(struct store *s, uint16_t idx, struct store_appkey *out)
 	if (rc == 0) {
 		*out = k;
 	}
-	mesh_crypto_wipe(&k, sizeof(k));
+	sec_wipe(&k, sizeof(k));
 	return rc;
 }
 
@@ -354,7 +354,7 @@ int store_appkey_list(struct store *s, struct store_appkey **out, size_t *n)
 void store_appkeys_free(struct store_appkey *keys, size_t n)
 {
 	if (keys) {
-		mesh_crypto_wipe(keys, n * sizeof(*keys));
+		sec_wipe(keys, n * sizeof(*keys));
 	}
 	free(keys);
 }
@@ -390,7 +390,7 @@ int store_appkey_update(struct store *s, uint16_t idx, const uint8_t key[STORE_K
 	if (rc == 0) {
 		rc = store_audit(s, "appkey.update", "appkey %u", idx);
 	}
-	mesh_crypto_wipe(&cur, sizeof(cur));
+	sec_wipe(&cur, sizeof(cur));
 	return store_txn_end(s, rc);
 }
 

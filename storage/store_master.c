@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 
 static int read_key(int fd, uint8_t key[STORE_MASTER_KEY_LEN])
@@ -44,7 +44,7 @@ static int read_key(int fd, uint8_t key[STORE_MASTER_KEY_LEN])
 			continue;
 		}
 		if (n < 0) {
-			mesh_crypto_wipe(buf, sizeof(buf));
+			sec_wipe(buf, sizeof(buf));
 			return -errno;
 		}
 		if (n == 0) {
@@ -53,11 +53,11 @@ static int read_key(int fd, uint8_t key[STORE_MASTER_KEY_LEN])
 		got += (size_t)n;
 	}
 	if (got != STORE_MASTER_KEY_LEN) {
-		mesh_crypto_wipe(buf, sizeof(buf));
+		sec_wipe(buf, sizeof(buf));
 		return -EBADF;
 	}
 	memcpy(key, buf, STORE_MASTER_KEY_LEN);
-	mesh_crypto_wipe(buf, sizeof(buf));
+	sec_wipe(buf, sizeof(buf));
 	return 0;
 }
 
@@ -88,7 +88,7 @@ static int create_key(const char *path, uint8_t key[STORE_MASTER_KEY_LEN])
 	if (fd < 0) {
 		return -errno;
 	}
-	rc = mesh_crypto_random(fresh, sizeof(fresh));
+	rc = sec_random(fresh, sizeof(fresh));
 	if (rc == 0) {
 		rc = write_all(fd, fresh, sizeof(fresh));
 	}
@@ -103,7 +103,7 @@ static int create_key(const char *path, uint8_t key[STORE_MASTER_KEY_LEN])
 	} else {
 		memcpy(key, fresh, sizeof(fresh));
 	}
-	mesh_crypto_wipe(fresh, sizeof(fresh));
+	sec_wipe(fresh, sizeof(fresh));
 	return rc;
 }
 
@@ -138,32 +138,32 @@ int store_master_load(const char *path, bool create, uint8_t key[STORE_MASTER_KE
 int store_seal(const struct store *s, const char *aad, const uint8_t key[STORE_KEY_LEN],
 	       uint8_t out[STORE_SEALED_LEN])
 {
-	uint8_t *iv = out, *ct = out + MESH_GCM_IV_LEN, *tag = ct + STORE_KEY_LEN;
+	uint8_t *iv = out, *ct = out + SEC_GCM_IV_LEN, *tag = ct + STORE_KEY_LEN;
 	int rc;
 
 	/* A random 96-bit IV per seal; a few thousand seals per master key stay far from
 	 * collisions. */
-	rc = mesh_crypto_random(iv, MESH_GCM_IV_LEN);
+	rc = sec_random(iv, SEC_GCM_IV_LEN);
 	if (rc) {
 		return rc;
 	}
-	return mesh_crypto_gcm256_seal(s->master, iv, (const uint8_t *)aad, strlen(aad), key,
-				       STORE_KEY_LEN, ct, tag);
+	return sec_gcm256_seal(s->master, iv, (const uint8_t *)aad, strlen(aad), key, STORE_KEY_LEN,
+			       ct, tag);
 }
 
 int store_unseal(const struct store *s, const char *aad, const uint8_t in[STORE_SEALED_LEN],
 		 uint8_t key[STORE_KEY_LEN])
 {
-	const uint8_t *iv = in, *ct = in + MESH_GCM_IV_LEN, *tag = ct + STORE_KEY_LEN;
+	const uint8_t *iv = in, *ct = in + SEC_GCM_IV_LEN, *tag = ct + STORE_KEY_LEN;
 	uint8_t tmp[STORE_KEY_LEN];
 	int rc;
 
-	rc = mesh_crypto_gcm256_open(s->master, iv, (const uint8_t *)aad, strlen(aad), ct,
-				     STORE_KEY_LEN, tmp, tag);
+	rc = sec_gcm256_open(s->master, iv, (const uint8_t *)aad, strlen(aad), ct, STORE_KEY_LEN,
+			     tmp, tag);
 	if (rc == 0) {
 		memcpy(key, tmp, sizeof(tmp));
 	}
-	mesh_crypto_wipe(tmp, sizeof(tmp));
+	sec_wipe(tmp, sizeof(tmp));
 	return rc;
 }
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 
 #define NODE_COLS                                                                                  \
@@ -439,7 +439,7 @@ int store_node_devkey_commit(struct store *s, uint16_t addr)
 		devkey_aad(aad, n.uuid, false);
 		rc = store_seal(s, aad, key, blob);
 	}
-	mesh_crypto_wipe(key, sizeof(key));
+	sec_wipe(key, sizeof(key));
 	if (rc) {
 		return store_txn_end(s, rc);
 	}

@@ -3,7 +3,6 @@
  * PENDING, moved through RUNNING with progress, finished once.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,14 +96,6 @@ int store_op_progress(struct store *s, uint64_t id, enum store_op_state state, u
 	return store_txn_end(s, rc);
 }
 
-static bool json_ok(const char *text)
-{
-	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-
-	json_decref(j);
-	return j != NULL;
-}
-
 int store_op_finish(struct store *s, uint64_t id, enum store_op_state state,
 		    const char *result_json, const char *error)
 {
@@ -112,7 +103,7 @@ int store_op_finish(struct store *s, uint64_t id, enum store_op_state state,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!finished(state) || (result_json && !json_ok(result_json))) {
+	if (!finished(state) || (result_json && !store_json_ok(result_json, false))) {
 		return -EINVAL;
 	}
 	rc = store_txn_begin(s);

@@ -172,9 +172,47 @@ static const char v3[] =
     "CREATE TABLE cdb_scenes ("
     " number INTEGER PRIMARY KEY, name TEXT NOT NULL, addrs BLOB NOT NULL);";
 
+/*
+ * Persistent jobs (store_job.h).  Job ids are AUTOINCREMENT so that a purged
+ * job's id is never handed out again: clients keep ids from the REST API,
+ * and a sealed secret names its job id.  A 32-octet secret is two sealed
+ * 16-octet halves (sealed2 holds the second).  The partial indexes are what
+ * the engine asks at start-up (unfinished jobs) and on every scheduling pass
+ * (targets of a job by state), and what purge scans.
+ */
+static const char v4[] =
+    "CREATE TABLE jobs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " kind TEXT NOT NULL, state INTEGER NOT NULL, params TEXT NOT NULL,"
+    " created_by TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+    " finished_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX jobs_unfinished ON jobs(id) WHERE state IN (0, 1);"
+    "CREATE INDEX jobs_finished ON jobs(finished_ms) WHERE state IN (2, 3);"
+    "CREATE TABLE job_targets ("
+    " job INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+    " idx INTEGER NOT NULL,"
+    " uuid BLOB CHECK (uuid IS NULL OR length(uuid) = 16),"
+    " node INTEGER NOT NULL, name TEXT NOT NULL,"
+    " state INTEGER NOT NULL, step INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+    " next_ms INTEGER NOT NULL, addr INTEGER NOT NULL, elements INTEGER NOT NULL,"
+    " via INTEGER NOT NULL, params TEXT NOT NULL, result TEXT,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (job, idx)) WITHOUT ROWID;"
+    "CREATE INDEX job_targets_state ON job_targets(job, state);"
+    "CREATE TABLE job_secrets ("
+    " job INTEGER NOT NULL, idx INTEGER NOT NULL, slot INTEGER NOT NULL,"
+    " len INTEGER NOT NULL CHECK (len IN (16, 32)),"
+    " sealed BLOB NOT NULL, sealed2 BLOB,"
+    " PRIMARY KEY (job, idx, slot),"
+    " FOREIGN KEY (job, idx) REFERENCES job_targets(job, idx) ON DELETE CASCADE)"
+    " WITHOUT ROWID;";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
     {"schema 3: Mesh Configuration Database hand-over", v3},
+    {"schema 4: persistent jobs", v4},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 
 static const char *const role_names[] = {
@@ -21,7 +21,7 @@ int store_token_hash(const char *token, uint8_t hash[STORE_TOKEN_HASH_LEN])
 	if (!token) {
 		return -EINVAL;
 	}
-	return mesh_crypto_sha256((const uint8_t *)token, strlen(token), hash);
+	return sec_sha256((const uint8_t *)token, strlen(token), hash);
 }
 
 int store_token_add(struct store *s, const char *name, enum store_role role,

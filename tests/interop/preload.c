@@ -2,8 +2,8 @@
  * LD_PRELOAD library that lets an unmodified `bluetooth-meshd --io unit:PATH`
  * run on meshsim's BlueZ port on a kernel without AF_BLUETOOTH and AF_ALG
  * (../shared/peers/bluez.md).  Built by tests/interop/build.sh together with
- * mesh/crypto_openssl.c; it is loaded into the daemon only, never into
- * meshgw or meshsim.
+ * mesh/crypto_openssl.c and crypto/sec_openssl.c; it is loaded into the
+ * daemon only, never into meshgw or meshsim.
  *
  * 1. Socket fix-ups for the fd bound at $MESH_UNIT_PATH:
  *    - send() becomes sendto($MESH_PEER_PATH): the daemon never connects its

@@ -86,6 +86,20 @@ struct fx_prov {
 	int err;
 	uint8_t prov_err, link_status;
 	struct prov_result res;
+	/*
+	 * data_ready: calls, what it saw, its answer.  When `watch` is set,
+	 * that server's last OutboundPDUNumber and whether its node held a
+	 * DevKey candidate are noted at the call: how far the peer had got.
+	 */
+	int ready, ready_ret;
+	uint32_t ready_h;
+	uint8_t ready_key[16];
+	uint16_t ready_unicast;
+	uint8_t ready_elements;
+	struct fx_srv *watch;
+	uint8_t ready_out_count;
+	bool ready_had_candidate;
+	int ready_devs_done; /* devices provisioned before the call */
 };
 
 static struct minair fx_air;
@@ -430,6 +444,33 @@ static inline void fx_p_done(void *ctx, uint32_t h, const struct prov_result *re
 	fx_p.res = *res;
 }
 
+static inline int fx_p_data_ready(void *ctx, uint32_t h, const struct prov_data *data,
+				  const uint8_t dev_key[16], uint8_t elements)
+{
+	int i;
+
+	(void)ctx;
+	fx_p.ready++;
+	fx_p.ready_h = h;
+	memcpy(fx_p.ready_key, dev_key, 16);
+	fx_p.ready_unicast = data->unicast;
+	fx_p.ready_elements = elements;
+	if (fx_p.watch) {
+		struct rpr_srv_state st;
+		uint8_t cand[16];
+
+		rpr_srv_state(fx_p.watch->rpr, &st);
+		fx_p.ready_out_count = st.out_count;
+		fx_p.ready_had_candidate =
+		    mesh_node_devkey_candidate_get(fx_p.watch->node, cand) == 0;
+	}
+	fx_p.ready_devs_done = 0;
+	for (i = 0; i < fx_n_dev; i++) {
+		fx_p.ready_devs_done += fx_d[i].done;
+	}
+	return fx_p.ready_ret;
+}
+
 static inline void fx_p_failed(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t ls)
 {
 	(void)ctx;
@@ -477,7 +518,8 @@ static inline void fx_add_prov(void)
 	struct rpr_cli_ops ro = {.scan_report = fx_scan_report,
 				 .ext_scan_report = fx_ext_report,
 				 .link_report = fx_link_report};
-	struct pb_remote_ops po = {.done = fx_p_done, .failed = fx_p_failed};
+	struct pb_remote_ops po = {
+	    .data_ready = fx_p_data_ready, .done = fx_p_done, .failed = fx_p_failed};
 	struct minair_part part = {&fx_p, fx_p_rx, fx_p_deadline, fx_p_tick};
 	struct mesh_rng rng = fx_rng();
 	uint8_t own[16];

@@ -98,6 +98,75 @@ Test(pb_remote, scan_provision_configure_one_hop, .init = setup, .fini = teardow
 	cr_assert_eq(comp.pid, 0x0042);
 }
 
+/*
+ * Number of Provisioning PDUs the provisioner sends before Data with No OOB
+ * and the device's public key in band: Invite, Start, Public Key,
+ * Confirmation, Random.
+ */
+#define PDUS_BEFORE_DATA 5
+
+/*
+ * The write-ahead point over PB-Remote: data_ready runs once, when the
+ * server has taken our Random but not yet a Data PDU and the device is not
+ * yet a node, with the handle, DevKey, address and element count done()
+ * reports and the device ends up with.
+ */
+Test(pb_remote, data_ready_before_data_pdu, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x41);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	uint32_t h;
+
+	topology();
+	fx_p.watch = s;
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 0, &pc, fx_air.now, &h), 0);
+	cr_assert(minair_run_until(&fx_air, &fx_p.done, 1, fx_air.now + 120000), "not provisioned");
+	cr_assert_eq(fx_p.ready, 1);
+	cr_assert_eq(fx_p.ready_h, h);
+	cr_assert_eq(fx_p.ready_out_count, PDUS_BEFORE_DATA, "server had taken PDU %u",
+		     fx_p.ready_out_count);
+	cr_assert_eq(fx_p.ready_devs_done, 0);
+	cr_assert_eq(d->done, 1);
+	cr_assert_arr_eq(fx_p.ready_key, fx_p.res.dev_key, 16);
+	cr_assert_arr_eq(fx_p.ready_key, d->res.dev_key, 16);
+	cr_assert_eq(fx_p.ready_unicast, 0x0200);
+	cr_assert_eq(fx_p.ready_unicast, d->res.data.unicast);
+	cr_assert_eq(fx_p.ready_elements, fx_p.res.elements);
+}
+
+/*
+ * data_ready refusing: failed() reports its value with no Provisioning
+ * Failed code and no link status, the server's link is closed, and the
+ * device never becomes a node.
+ */
+Test(pb_remote, data_ready_refusal, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x42);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0200);
+	struct rpr_srv_state st;
+	uint32_t h;
+
+	topology();
+	fx_p.ready_ret = -EIO;
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d->uuid, 0, &pc, fx_air.now, &h), 0);
+	cr_assert(minair_run_until(&fx_air, &fx_p.failed, 1, fx_air.now + 120000));
+	minair_run(&fx_air, fx_air.now + 5000);
+	cr_assert_eq(fx_p.ready, 1);
+	cr_assert_eq(fx_p.last_h, h);
+	cr_assert_eq(fx_p.err, -EIO);
+	cr_assert_eq(fx_p.prov_err, PROV_ERR_NONE);
+	cr_assert_eq(fx_p.link_status, PB_REMOTE_NO_STATUS);
+	cr_assert_eq(fx_p.done, 0);
+	cr_assert_eq(d->done, 0, "the device received Provisioning Data");
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
+	rpr_srv_state(s->rpr, &st);
+	cr_assert_eq(st.link, RPR_LINK_IDLE);
+}
+
 /* Two servers, two devices, two PB-Remote sessions at once: both complete with matching keys. */
 Test(pb_remote, two_servers_two_devices_at_once, .init = setup, .fini = teardown)
 {
@@ -153,9 +222,16 @@ Test(pb_remote, nppi_devkey_refresh, .init = setup, .fini = teardown)
 	struct fx_answer a;
 
 	memcpy(old, s->dev_key, 16);
+	fx_p.watch = s;
 	refresh(s, RPR_NPPI_DEVKEY_REFRESH, &pc);
 	cr_assert_eq(fx_p.done, 1, "failed: %d", fx_p.err);
 	cr_assert(memcmp(fx_p.res.dev_key, old, 16) != 0);
+	/* The new key was offered for commit before the node had it as candidate. */
+	cr_assert_eq(fx_p.ready, 1);
+	cr_assert_eq(fx_p.ready_out_count, PDUS_BEFORE_DATA);
+	cr_assert_not(fx_p.ready_had_candidate);
+	cr_assert_arr_eq(fx_p.ready_key, fx_p.res.dev_key, 16);
+	cr_assert_eq(fx_p.ready_unicast, 0x0100);
 	cr_assert_eq(s->applied_proc, RPR_NPPI_DEVKEY_REFRESH);
 	/* The node holds the new key as candidate until a message under it arrives. */
 	cr_assert_eq(mesh_node_devkey_candidate_get(s->node, cur), 0);
@@ -169,6 +245,28 @@ Test(pb_remote, nppi_devkey_refresh, .init = setup, .fini = teardown)
 
 	a = fx_comp_get(0x0100, old, 0);
 	cr_assert_eq(a.err, -ETIMEDOUT, "the revoked key still works");
+}
+
+/* A refused write-ahead during Device Key Refresh: the node keeps its old key, nothing pending. */
+Test(pb_remote, nppi_devkey_refresh_data_ready_refusal, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct prov_cfg pc = fx_prov_cfg(0x0100);
+	uint8_t cur[16];
+
+	fx_p.ready_ret = -ENOSPC;
+	refresh(s, RPR_NPPI_DEVKEY_REFRESH, &pc);
+	cr_assert_eq(fx_p.ready, 1);
+	cr_assert_eq(fx_p.failed, 1);
+	cr_assert_eq(fx_p.err, -ENOSPC);
+	cr_assert_eq(fx_p.prov_err, PROV_ERR_NONE);
+	cr_assert_eq(fx_p.done, 0);
+	minair_run(&fx_air, fx_air.now + 3000);
+	cr_assert_eq(s->applied, 0);
+	cr_assert_eq(mesh_node_devkey_candidate_get(s->node, cur), -ENOENT);
+	cr_assert_eq(mesh_node_devkey_get(s->node, cur), 0);
+	cr_assert_arr_eq(cur, s->dev_key, 16);
+	cr_assert_eq(fx_comp_get(0x0100, s->dev_key, 0).err, 0);
 }
 
 /* NPPI Node Address Refresh: the node answers at the new address under the new key, not the old. */

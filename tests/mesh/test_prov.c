@@ -47,6 +47,13 @@ struct side {
 	uint8_t tx[MAXTX][PROV_PDU_MAX];
 	size_t tx_len[MAXTX];
 	int ntx;
+	/* ops.data_ready: what it saw, when (PDUs sent before it), what it returns. */
+	int ready;
+	int ready_ntx;
+	struct prov_data ready_data;
+	uint8_t ready_key[16];
+	uint8_t ready_elements;
+	int ready_ret;
 };
 
 struct msg {
@@ -61,6 +68,7 @@ struct pair {
 	int qh;
 	int qt;
 	uint64_t now;
+	int rx_ret[2]; /* what prov_rx returned last, per side */
 	/* Attacker: may rewrite a PDU in flight; return false to drop it. */
 	bool (*tamper)(struct pair *pr, int to, uint8_t *pdu, size_t *len);
 	const char *wrong_input; /* typed instead of the shown value, once */
@@ -140,6 +148,19 @@ static void t_failed(void *ctx, int err, uint8_t code)
 	sd->code = code;
 }
 
+static int t_data_ready(void *ctx, const struct prov_data *data, const uint8_t dev_key[16],
+			uint8_t elements)
+{
+	struct side *sd = ctx;
+
+	sd->ready++;
+	sd->ready_ntx = sd->ntx;
+	sd->ready_data = *data;
+	memcpy(sd->ready_key, dev_key, 16);
+	sd->ready_elements = elements;
+	return sd->ready_ret;
+}
+
 static const struct prov_ops base_ops = {
     .send = t_send,
     .output_oob = t_output,
@@ -172,15 +193,16 @@ static void dev_cfg_default(struct prov_cfg *c, uint16_t algs)
 	c->caps.algorithms = algs;
 }
 
-static void pair_init(struct pair *pr, const struct prov_cfg *pc, const struct prov_cfg *dc,
-		      uint64_t seed)
+/* Both sessions with the given ops (ctx is set per side). */
+static void pair_init_ops(struct pair *pr, const struct prov_cfg *pc, const struct prov_cfg *dc,
+			  uint64_t seed, const struct prov_ops *base)
 {
 	const struct prov_cfg *cfg[2] = {pc, dc};
 
 	memset(pr, 0, sizeof(*pr));
 	for (int i = 0; i < 2; i++) {
 		struct side *sd = &pr->side[i];
-		struct prov_ops ops = base_ops;
+		struct prov_ops ops = *base;
 		struct mesh_rng rng = {.fn = script_rng, .ctx = &sd->rng};
 
 		sd->pair = pr;
@@ -191,6 +213,12 @@ static void pair_init(struct pair *pr, const struct prov_cfg *pc, const struct p
 		cr_assert_eq(prov_new(cfg[i], &ops, &rng, &sd->s), 0, "prov_new side %d", i);
 	}
 	pr->now = 1000;
+}
+
+static void pair_init(struct pair *pr, const struct prov_cfg *pc, const struct prov_cfg *dc,
+		      uint64_t seed)
+{
+	pair_init_ops(pr, pc, dc, seed, &base_ops);
 }
 
 static void pair_free(struct pair *pr)
@@ -212,7 +240,7 @@ static bool deliver_one(struct pair *pr)
 		return true;
 	}
 	pr->now += 10;
-	(void)prov_rx(pr->side[m.to].s, m.pdu, m.len, pr->now);
+	pr->rx_ret[m.to] = prov_rx(pr->side[m.to].s, m.pdu, m.len, pr->now);
 	return true;
 }
 
@@ -1379,6 +1407,91 @@ Test(prov, assign_address_callback)
 	cr_assert_eq(pr.side[D].done, 1);
 	cr_assert_eq(pr.side[D].res.data.unicast, 0x0200);
 	cr_assert(memcmp(pr.side[P].res.dev_key, pr.side[D].res.dev_key, 16) == 0);
+	pair_free(&pr);
+}
+
+/* --- The write-ahead point: ops.data_ready -------------------------------- */
+
+/* Both sides get data_ready; the address comes from assign_0x200. */
+static void data_ready_pair(struct pair *pr, struct prov_cfg *pc, int ret)
+{
+	struct prov_cfg dc;
+	struct prov_ops ops = base_ops;
+
+	prov_cfg_default(pc);
+	dev_cfg_default(&dc, PROV_ALGS_CMAC);
+	ops.assign_addr = assign_0x200;
+	ops.data_ready = t_data_ready;
+	pair_init_ops(pr, pc, &dc, 33, &ops);
+	pr->side[P].ready_ret = ret;
+	pair_run(pr);
+}
+
+static bool sent_type(const struct side *sd, uint8_t type)
+{
+	for (int i = 0; i < sd->ntx; i++) {
+		if (sd->tx[i][0] == type) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * §5.4.2.5: data_ready runs once, between the device's Random and the Data
+ * PDU (the PDU just before it was our Random, the next one handed to send
+ * is Data), with the address, NetKey and DevKey that done() reports and the
+ * device ends up with.  The device role never calls it.
+ */
+Test(prov, s5_4_2_5_data_ready_before_data_pdu)
+{
+	struct prov_cfg pc;
+	struct pair pr;
+	struct side *p = &pr.side[P], *d = &pr.side[D];
+
+	data_ready_pair(&pr, &pc, 0);
+	pc.data.unicast = 0x0200;
+	assert_success(&pr, &pc, PROV_ALG_CMAC);
+	cr_assert_eq(p->ready, 1);
+	cr_assert_eq(d->ready, 0, "the device role has no write-ahead point");
+	cr_assert_gt(p->ready_ntx, 0);
+	cr_assert_eq(p->tx[p->ready_ntx - 1][0], PROV_RANDOM);
+	cr_assert_gt(p->ntx, p->ready_ntx, "nothing sent after data_ready");
+	cr_assert_eq(p->tx[p->ready_ntx][0], PROV_DATA);
+	cr_assert_arr_eq(p->ready_key, p->res.dev_key, 16);
+	cr_assert_arr_eq(p->ready_key, d->res.dev_key, 16);
+	cr_assert_eq(p->ready_data.unicast, 0x0200);
+	cr_assert_eq(p->ready_data.unicast, p->res.data.unicast);
+	cr_assert_eq(p->ready_data.unicast, d->res.data.unicast);
+	cr_assert_arr_eq(p->ready_data.net_key, d->res.data.net_key, 16);
+	cr_assert_eq(p->ready_data.net_idx, d->res.data.net_idx);
+	cr_assert_eq(p->ready_data.flags, d->res.data.flags);
+	cr_assert_eq(p->ready_data.iv_index, d->res.data.iv_index);
+	cr_assert_eq(p->ready_elements, 2);
+	cr_assert_eq(p->ready_elements, p->res.elements);
+	pair_free(&pr);
+}
+
+/*
+ * A refusal (the inventory could not commit) is a local failure: no Data
+ * PDU leaves, failed() and prov_rx report the callback's own value, and the
+ * device never becomes a node.
+ */
+Test(prov, data_ready_refusal_sends_no_data)
+{
+	struct prov_cfg pc;
+	struct pair pr;
+	struct side *p = &pr.side[P], *d = &pr.side[D];
+
+	data_ready_pair(&pr, &pc, -EIO);
+	cr_assert_eq(p->ready, 1);
+	assert_failed(p, -EIO, PROV_ERR_NONE);
+	cr_assert_eq(pr.rx_ret[P], -EIO);
+	cr_assert_not(sent_type(p, PROV_DATA), "Data PDU sent after a refusal");
+	cr_assert_eq(p->tx[p->ntx - 1][0], PROV_RANDOM, "the last PDU was our Random");
+	cr_assert_eq(d->done, 0);
+	cr_assert_eq(d->failed, 0, "the device just waits (and times out)");
+	cr_assert_eq(prov_phase(d->s), PROV_PHASE_ACTIVE);
 	pair_free(&pr);
 }
 

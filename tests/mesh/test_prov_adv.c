@@ -25,6 +25,14 @@ struct end {
 	bool asked;
 	uint32_t asked_h;
 	bool device;
+	/* What went on the air: Data PDU transaction starts, Link Close (fail). */
+	int data_starts, closes_fail;
+	/* data_ready: calls, what it saw, Data starts sent before it, its answer. */
+	int ready, ready_ret, data_starts_at_ready;
+	uint32_t ready_h;
+	uint8_t ready_key[16];
+	uint16_t ready_unicast;
+	uint8_t ready_elements;
 };
 
 static struct minair air;
@@ -34,9 +42,23 @@ static const uint8_t uuid_base[16] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 
 
 static struct end *peer_for_value(struct end *e);
 
+/*
+ * PB-ADV payload (§5.2.1): Link ID (4), Transaction Number, then the Generic
+ * Provisioning PDU whose first octet's low two bits are the GPCF.  A
+ * Transaction Start (GPCF 0) carries the Provisioning PDU type at offset 9;
+ * Link Close is bearer control (GPCF 3) opcode 2, its reason at offset 6.
+ */
 static void e_adv(void *ctx, const uint8_t *data, size_t len)
 {
-	minair_send(&air, ((struct end *)ctx)->id, 0x29, data, len);
+	struct end *e = ctx;
+
+	if (len >= 10 && (data[5] & 0x03) == 0 && data[9] == PROV_DATA) {
+		e->data_starts++;
+	}
+	if (len == 7 && data[5] == (0x02 << 2 | 0x03) && data[6] == PB_ADV_CLOSE_FAIL) {
+		e->closes_fail++;
+	}
+	minair_send(&air, e->id, 0x29, data, len);
 }
 
 /* A value shown by one side is "typed" into the other once it asks for it. */
@@ -69,6 +91,20 @@ static void e_input(void *ctx, uint32_t h, uint8_t action, uint8_t size)
 	e->asked = true;
 	e->asked_h = h;
 	try_type(e, peer_for_value(e));
+}
+
+static int e_data_ready(void *ctx, uint32_t h, const struct prov_data *data,
+			const uint8_t dev_key[16], uint8_t elements)
+{
+	struct end *e = ctx;
+
+	e->ready++;
+	e->ready_h = h;
+	e->data_starts_at_ready = e->data_starts;
+	memcpy(e->ready_key, dev_key, 16);
+	e->ready_unicast = data->unicast;
+	e->ready_elements = elements;
+	return e->ready_ret;
 }
 
 static void e_done(void *ctx, uint32_t h, const struct prov_result *res)
@@ -117,6 +153,7 @@ static const struct prov_adv_ops e_ops = {
     .adv_send = e_adv,
     .output_oob = e_output,
     .input_oob_request = e_input,
+    .data_ready = e_data_ready,
     .done = e_done,
     .failed = e_failed,
 };
@@ -275,6 +312,16 @@ static void run_one(const struct method *m, uint16_t alg, unsigned loss)
 	cr_assert_eq(prov.res.start.alg, alg == PROV_ALGS_HMAC ? PROV_ALG_HMAC : PROV_ALG_CMAC);
 	cr_assert_eq(prov.res.start.auth_method, m->method);
 	cr_assert_eq(prov_adv_active(prov.pa), 0);
+	/* The write-ahead point ran once, before any Data PDU, with what the device got. */
+	cr_assert_eq(prov.ready, 1, "%s alg %u loss %u: data_ready ran %d times", m->name, alg,
+		     loss, prov.ready);
+	cr_assert_eq(prov.ready_h, h);
+	cr_assert_eq(prov.data_starts_at_ready, 0);
+	cr_assert_gt(prov.data_starts, 0);
+	cr_assert_arr_eq(prov.ready_key, dev[0].res.dev_key, 16);
+	cr_assert_eq(prov.ready_unicast, dev[0].res.data.unicast);
+	cr_assert_eq(prov.ready_elements, prov.res.elements);
+	cr_assert_eq(dev[0].ready, 0, "the device role has no write-ahead point");
 }
 
 /* Every authentication method and action, with each algorithm, over a loss-free air. */
@@ -364,6 +411,36 @@ Test(prov_adv, four_at_once, .init = setup, .fini = teardown)
 		cr_assert_eq(dev[i].done, 1);
 		cr_assert_eq(dev[i].res.data.unicast, 0x0100 + 0x10 * i);
 	}
+}
+
+/*
+ * data_ready refusing (the inventory could not commit): no Data PDU goes on
+ * the air, the link is closed with reason Fail, failed() reports the
+ * callback's value with no Provisioning Failed code, and the device is no
+ * node.
+ */
+Test(prov_adv, data_ready_refusal_closes_link, .init = setup, .fini = teardown)
+{
+	uint8_t uuid[16];
+	struct prov_cfg c = prov_cfg(PROV_AUTH_NO_OOB, 0, 0, NULL, 0, 0x0100);
+	uint32_t h;
+
+	prov.ready_ret = -EIO;
+	make_device(0, PROV_ALGS_HMAC, PROV_AUTH_NO_OOB, 0, 0, NULL, 0);
+	uuid_of(0, uuid);
+	cr_assert_eq(prov_adv_provision(prov.pa, uuid, &c, air.now, &h), 0);
+	minair_run_until(&air, &prov.failed, 1, air.now + 120000);
+	minair_run(&air, air.now + 5000);
+	cr_assert_eq(prov.ready, 1);
+	cr_assert_eq(prov.ready_h, h);
+	cr_assert_eq(prov.failed, 1);
+	cr_assert_eq(prov.err, -EIO);
+	cr_assert_eq(prov.prov_err, PROV_ERR_NONE);
+	cr_assert_eq(prov.done, 0);
+	cr_assert_eq(prov.data_starts, 0, "a Data PDU went out after the refusal");
+	cr_assert_gt(prov.closes_fail, 0, "no Link Close (Fail)");
+	cr_assert_eq(dev[0].done, 0);
+	cr_assert_eq(prov_adv_active(prov.pa), 0);
 }
 
 /* A device that never answers fails the session with a link timeout, nothing left behind. */

@@ -1,5 +1,6 @@
 #include <errno.h>
 
+#include "storage/store_job.h"
 #include "storage/store_schema.h"
 #include "tests/storage/fixture.h"
 
@@ -36,7 +37,7 @@ Test(store_schema, fresh_database_is_current, .fini = teardown)
 
 /*
  * A version-1 database with a node in it (made by taking the additions of
- * versions 2 and 3 away again) is migrated on open, and the node survives.
+ * versions 2 to 4 away again) is migrated on open, and the node survives.
  */
 Test(store_schema, migrates_version_1, .fini = teardown)
 {
@@ -44,13 +45,14 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	struct store_audit *log;
 	uint8_t hash[32] = {1}, dk[16], want[16];
 	size_t n_log;
-	int runs[3] = {0};
+	int runs[4] = {0};
 
 	fx_init(&f);
 	cr_assert_eq(fx_node(f.s, 0x0010, 3, 77), 0);
 	fx_close(&f);
 	fx_sql(&f,
-	       "DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE cdb_provisioners;"
+	       "DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
+	       " DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE cdb_provisioners;"
 	       " DROP TABLE cdb_groups; DROP TABLE cdb_scenes; DROP TRIGGER network_prov_uuid;"
 	       " ALTER TABLE network DROP COLUMN name; ALTER TABLE network DROP COLUMN prov_uuid;"
 	       " ALTER TABLE netkeys DROP COLUMN name; ALTER TABLE netkeys DROP COLUMN min_secure;"
@@ -72,16 +74,52 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(store_token_add(f.s, "t", STORE_ROLE_ADMIN, hash), 0);
 
 	cr_assert_eq(store_audit_list(f.s, 0, 0, &log, &n_log), 0);
-	/* Step 1 ran once (at creation), steps 2 and 3 twice (creation, then this migration). */
+	/* Step 1 ran once (at creation), steps 2 to 4 twice (creation, then this migration). */
 	for (size_t i = 0; i < n_log; i++) {
 		if (strcmp(log[i].what, "schema.migrate") == 0) {
-			runs[log[i].target[8] - '1']++;
+			size_t v = (size_t)(log[i].target[8] - '1');
+
+			cr_assert_lt(v, 4, "%s", log[i].target);
+			runs[v]++;
 		}
 	}
 	free(log);
 	cr_assert_eq(runs[0], 1);
 	cr_assert_eq(runs[1], 2);
 	cr_assert_eq(runs[2], 2);
+	cr_assert_eq(runs[3], 2);
+}
+
+/*
+ * A version-3 database (before persistent jobs) gains the job tables on
+ * open, and they work: a job with a sealed secret is created and read back.
+ */
+Test(store_schema, migrates_version_3_to_jobs, .fini = teardown)
+{
+	struct store_job_target_new t = {.name = "dev"};
+	static const uint8_t oob[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+					0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00};
+	uint8_t got[32];
+	struct store_job j;
+	uint64_t id;
+	size_t len;
+
+	fx_init(&f);
+	fx_close(&f);
+	fx_sql(&f, "DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
+		   " PRAGMA user_version = 3");
+	cr_assert_eq(user_version(f.db), 3);
+	fx_open(&f);
+	cr_assert_eq(user_version(f.db), 4);
+	t.auth = oob;
+	t.auth_len = sizeof(oob);
+	cr_assert_eq(store_job_create(f.s, "provision", NULL, NULL, &t, 1, &id), 0);
+	cr_assert_eq(store_job_get(f.s, id, &j), 0);
+	cr_assert_str_eq(j.kind, "provision");
+	store_job_clear(&j);
+	cr_assert_eq(store_job_secret_get(f.s, id, 0, STORE_JOB_SLOT_AUTH, got, &len), 0);
+	cr_assert_eq(len, 16);
+	cr_assert_arr_eq(got, oob, 16);
 }
 
 /* A migration step that fails leaves the database at its old version. */
