@@ -97,6 +97,9 @@ void gw_free(struct gw *gw)
 	}
 	/* Attempts stop first, so the answers the stack cancels below find none. */
 	gw_jobs_shutdown(gw->jobs);
+	if (gw->scan) {
+		gw_scan_stop(gw->scan);
+	}
 	gw_core_close(&gw->core);
 	gw_jobs_free(gw->jobs);
 	gw_prov_free(gw->prov);

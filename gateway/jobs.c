@@ -798,7 +798,7 @@ void gw_jobs_shutdown(struct gw_jobs *J)
 		return;
 	}
 	J->stopping = true;
-	if (J->timer) {
+	if (J->timer && J->core->loop) {
 		(void)gw_loop_timer_cancel(J->core->loop, J->timer);
 		J->timer = 0;
 	}

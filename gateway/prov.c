@@ -255,6 +255,7 @@ static int link_start(struct prov_run *pr)
 		return r;
 	}
 	pr->linked = true;
+	run->t.error[0] = '\0';
 	prov_session_update(pr, PH_LINKING);
 	gw_core_rearm(core);
 	return 0;
@@ -477,6 +478,44 @@ static int node_commit(struct prov_run *pr)
 	return r;
 }
 
+/*
+ * An attempt that ends with Provisioning Data possibly on the device: retried
+ * while attempts remain.  After the last one the device may still be a node
+ * that is out of reach: it goes into the inventory (not configured) with the
+ * key it may use, so no device holds keys the inventory does not, and its
+ * addresses are never handed out again; removing it excludes them.
+ */
+static void data_retry(struct prov_run *pr, const char *msg)
+{
+	struct gw_job_run *run = pr->run;
+	struct gw_core *core = pr->P->core;
+	uint8_t key[STORE_JOB_SECRET_MAX];
+	size_t len = 0;
+	char why[STORE_JOB_ERROR_MAX];
+
+	if (pr->procedure >= 0 || run->t.step != PSTEP_DATA ||
+	    run->t.attempts < core->conf.job_attempts ||
+	    store_job_secret_get(core->st, run->t.job, run->t.idx, STORE_JOB_SLOT_KEY, key, &len) ||
+	    len != 16) {
+		prov_end(pr, GW_JOB_RETRY, msg, NULL);
+		return;
+	}
+	memcpy(pr->key, key, 16);
+	mesh_crypto_wipe(key, sizeof(key));
+	pr->key_elements = run->t.elements ? run->t.elements : 1;
+	if (node_commit(pr) == 0) {
+		(void)store_node_cfg_state_set(core->st, run->t.addr, STORE_CFG_FAILED);
+		snprintf(why, sizeof(why),
+			 "%.120s; the device may hold its keys: kept as node 0x%04x (not "
+			 "configured), remove it if it is gone",
+			 msg, run->t.addr);
+		log_warnx("job %llu target %u: %s", (unsigned long long)run->t.job, run->t.idx, why);
+		prov_end(pr, GW_JOB_FAIL, why, NULL);
+		return;
+	}
+	prov_end(pr, GW_JOB_RETRY, msg, NULL);
+}
+
 /* Does page 0 as just read differ from the stored copy (or is there none)? */
 static bool comp0_changed(struct gw_core *core, uint16_t addr, const struct cfg_comp *page)
 {
@@ -537,7 +576,7 @@ static void probe_answer(void *ctx, int err, uint16_t src, const struct cfg_msg 
 					 "no answer from the device at 0x%04x after Provisioning "
 					 "Data, and no link: %s",
 					 run->t.addr, r == -EBUSY ? "no free link" : strerror(-r));
-				prov_end(pr, GW_JOB_RETRY, msg, NULL);
+				data_retry(pr, msg);
 			}
 			return;
 		}
@@ -888,8 +927,12 @@ static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t li
 	if (run->t.step == PSTEP_RESERVED) {
 		(void)unreserve(pr);
 	}
-	/* At PSTEP_DATA (asked already): the key and range stay; the next attempt asks again. */
 	run->t.error[0] = '\0';
+	if (run->t.step == PSTEP_DATA) {
+		/* Asked already: the key and range stay; the next attempt asks again. */
+		data_retry(pr, msg);
+		return;
+	}
 	prov_end(pr, permanent(err, prov_err) ? GW_JOB_FAIL : GW_JOB_RETRY, msg, NULL);
 }
 

@@ -36,15 +36,17 @@ struct gw_scan *gw_scan_new(struct gw_core *core)
 
 void gw_scan_free(struct gw_scan *s)
 {
-	if (s && s->scan_timer) {
-		(void)gw_loop_timer_cancel(s->core->loop, s->scan_timer);
-	}
+	/* gw_scan_stop() came first: the core may be gone by now. */
 	free(s);
 }
 
 void gw_scan_stop(struct gw_scan *s)
 {
 	s->scanning = false;
+	if (s->scan_timer) {
+		(void)gw_loop_timer_cancel(s->core->loop, s->scan_timer);
+		s->scan_timer = 0;
+	}
 }
 
 static bool seen_before(struct gw_scan *gw, const uint8_t uuid[16])

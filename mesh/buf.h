@@ -103,6 +103,13 @@ static inline uint32_t mesh_rbuf_be24(struct mesh_rbuf *b)
 	return s ? ((uint32_t)s[0] << 16) | ((uint32_t)s[1] << 8) | s[2] : 0;
 }
 
+static inline uint32_t mesh_rbuf_le24(struct mesh_rbuf *b)
+{
+	const uint8_t *s = mesh_rbuf_pull(b, 3);
+
+	return s ? ((uint32_t)s[2] << 16) | ((uint32_t)s[1] << 8) | s[0] : 0;
+}
+
 static inline uint32_t mesh_rbuf_be32(struct mesh_rbuf *b)
 {
 	const uint8_t *s = mesh_rbuf_pull(b, 4);
@@ -186,6 +193,17 @@ static inline void mesh_wbuf_be24(struct mesh_wbuf *b, uint32_t v)
 		d[0] = (uint8_t)(v >> 16);
 		d[1] = (uint8_t)(v >> 8);
 		d[2] = (uint8_t)v;
+	}
+}
+
+static inline void mesh_wbuf_le24(struct mesh_wbuf *b, uint32_t v)
+{
+	uint8_t *d = mesh_wbuf_push(b, 3);
+
+	if (d) {
+		d[0] = (uint8_t)v;
+		d[1] = (uint8_t)(v >> 8);
+		d[2] = (uint8_t)(v >> 16);
 	}
 }
 

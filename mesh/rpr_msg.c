@@ -1,18 +1,14 @@
 /*
- * Remote Provisioning message codec (Mesh Protocol v1.1 §4.3.4).
- *
- * Built like mesh/cfg_msg.c: per family a *_get that reads through a
- * bounded cursor, a *_put that writes, and a *_check shared by both
- * directions, so whatever encodes also decodes and a decoded message
- * re-encodes to the same octets.  Optional fields are recognised by the
- * exact lengths the message allows, never by guessing.
+ * Remote Provisioning message codec (Mesh Protocol v1.1 §4.3.4), as tables
+ * for mesh/msg_codec.h, like mesh/cfg_msg.c.  Optional fields are
+ * recognised by the exact lengths the message allows, never by guessing.
  */
 #include "mesh/rpr_msg.h"
 
-#include <errno.h>
-#include <string.h>
+#include <stddef.h>
 
-#include "mesh/buf.h"
+#include "mesh/access.h"
+#include "mesh/msg_codec.h"
 
 /* AD types the Extended Scan Start filter may not name (§4.3.4, Extended Scan Start). */
 #define AD_UUID16_SOME 0x02
@@ -43,175 +39,59 @@ const char *rpr_status_str(uint8_t status)
 	return status <= RPR_STATUS_MAX ? status_names[status] : "RFU";
 }
 
-enum rpr_family rpr_msg_family(uint32_t op)
-{
-	switch (op) {
-	case RPR_OP_SCAN_CAPS_GET:
-	case RPR_OP_SCAN_GET:
-	case RPR_OP_SCAN_STOP:
-	case RPR_OP_LINK_GET:
-		return RPR_FAM_EMPTY;
-	case RPR_OP_SCAN_CAPS_STATUS:
-		return RPR_FAM_SCAN_CAPS;
-	case RPR_OP_SCAN_START:
-		return RPR_FAM_SCAN_START;
-	case RPR_OP_SCAN_STATUS:
-		return RPR_FAM_SCAN_STATUS;
-	case RPR_OP_SCAN_REPORT:
-		return RPR_FAM_SCAN_REPORT;
-	case RPR_OP_EXT_SCAN_START:
-		return RPR_FAM_EXT_SCAN_START;
-	case RPR_OP_EXT_SCAN_REPORT:
-		return RPR_FAM_EXT_SCAN_REPORT;
-	case RPR_OP_LINK_OPEN:
-		return RPR_FAM_LINK_OPEN;
-	case RPR_OP_LINK_CLOSE:
-		return RPR_FAM_LINK_CLOSE;
-	case RPR_OP_LINK_STATUS:
-	case RPR_OP_LINK_REPORT:
-		return RPR_FAM_LINK_STATUS;
-	case RPR_OP_PDU_SEND:
-	case RPR_OP_PDU_OUTBOUND_REPORT:
-	case RPR_OP_PDU_REPORT:
-		return RPR_FAM_PDU;
-	default:
-		return RPR_FAM_NONE;
-	}
-}
+#define F MSGC_FIELD
+#define STATUS(T) F(MSGC_U8(T, status), MSGC_IN(0, RPR_STATUS_MAX))
 
-static void reject(struct mesh_rbuf *r)
-{
-	r->err = true;
-}
+/* --- Scan Capabilities Status: MaxScannedItems (0x00-0x03 prohibited) ‖ ActiveScan (boolean) ---
+ */
 
-static bool status_ok(uint8_t status)
-{
-	return status <= RPR_STATUS_MAX;
-}
+static const struct msgc_field scan_caps[] = {
+    {MSGC_U8(struct rpr_scan_caps, max_items), MSGC_AT_LEAST(RPR_SCAN_ITEMS_MIN)},
+    {MSGC_BOOL8(struct rpr_scan_caps, active)},
+};
 
-/* --- Scan Capabilities Status --- */
+/* --- Scan Start: limit ‖ timeout (0 prohibited), and 16 more octets with the UUID --- */
 
-static void scan_caps_get(struct mesh_rbuf *r, struct rpr_scan_caps *m)
-{
-	uint8_t active;
-
-	m->max_items = mesh_rbuf_u8(r);
-	active = mesh_rbuf_u8(r);
-	/* ActiveScan is a boolean octet; 0x02-0xff prohibited. */
-	if (active > 1) {
-		reject(r);
-	}
-	m->active = active == 1;
-}
-
-static void scan_caps_put(const struct rpr_scan_caps *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->max_items);
-	mesh_wbuf_u8(w, m->active ? 1 : 0);
-}
-
-/* --- Scan Start: 2 octets, or 18 with the single-device UUID --- */
-
-static void scan_start_get(struct mesh_rbuf *r, struct rpr_scan_start *m)
-{
-	m->limit = mesh_rbuf_u8(r);
-	m->timeout = mesh_rbuf_u8(r);
-	m->has_uuid = r->len != 0;
-	memset(m->uuid, 0, sizeof(m->uuid));
-	if (m->has_uuid) {
-		mesh_rbuf_copy(r, m->uuid, sizeof(m->uuid));
-	}
-}
-
-static void scan_start_put(const struct rpr_scan_start *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->limit);
-	mesh_wbuf_u8(w, m->timeout);
-	if (m->has_uuid) {
-		mesh_wbuf_mem(w, m->uuid, sizeof(m->uuid));
-	}
-}
+static const struct msgc_field scan_start[] = {
+    {MSGC_U8(struct rpr_scan_start, limit)},
+    {MSGC_U8(struct rpr_scan_start, timeout), MSGC_AT_LEAST(1)},
+    {MSGC_BYTES(struct rpr_scan_start, uuid), MSGC_OPT(struct rpr_scan_start, has_uuid)},
+};
 
 /* --- Scan Status --- */
 
-static void scan_status_get(struct mesh_rbuf *r, struct rpr_scan_status *m)
-{
-	m->status = mesh_rbuf_u8(r);
-	m->state = mesh_rbuf_u8(r);
-	m->limit = mesh_rbuf_u8(r);
-	m->timeout = mesh_rbuf_u8(r);
-}
-
-static void scan_status_put(const struct rpr_scan_status *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->status);
-	mesh_wbuf_u8(w, m->state);
-	mesh_wbuf_u8(w, m->limit);
-	mesh_wbuf_u8(w, m->timeout);
-}
+static const struct msgc_field scan_status[] = {
+    STATUS(struct rpr_scan_status),
+    {MSGC_U8(struct rpr_scan_status, state), MSGC_IN(RPR_SCAN_IDLE, RPR_SCAN_SINGLE)},
+    {MSGC_U8(struct rpr_scan_status, limit)},
+    {MSGC_U8(struct rpr_scan_status, timeout)},
+};
 
 /* --- Scan Report: 19 octets, or 23 with the URI Hash --- */
 
-static void scan_report_get(struct mesh_rbuf *r, struct rpr_scan_report *m)
-{
-	m->rssi = (int8_t)mesh_rbuf_u8(r);
-	mesh_rbuf_copy(r, m->uuid, sizeof(m->uuid));
-	m->oob = mesh_rbuf_le16(r);
-	m->has_uri_hash = r->len != 0;
-	memset(m->uri_hash, 0, sizeof(m->uri_hash));
-	if (m->has_uri_hash) {
-		mesh_rbuf_copy(r, m->uri_hash, sizeof(m->uri_hash));
-	}
-}
+static const struct msgc_field scan_report[] = {
+    {MSGC_U8(struct rpr_scan_report, rssi)},
+    {MSGC_BYTES(struct rpr_scan_report, uuid)},
+    {MSGC_LE16(struct rpr_scan_report, oob)},
+    {MSGC_BYTES(struct rpr_scan_report, uri_hash), MSGC_OPT(struct rpr_scan_report, has_uri_hash)},
+};
 
-static void scan_report_put(const struct rpr_scan_report *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, (uint8_t)m->rssi);
-	mesh_wbuf_mem(w, m->uuid, sizeof(m->uuid));
-	mesh_wbuf_le16(w, m->oob);
-	if (m->has_uri_hash) {
-		mesh_wbuf_mem(w, m->uri_hash, sizeof(m->uri_hash));
-	}
-}
+/* --- Extended Scan Start: count ‖ AD types ‖ [UUID ‖ Timeout (1-5 s)]; the two come together ---
+ */
 
-/* --- Extended Scan Start --- */
+static const struct msgc_field ext_scan_start[] = {
+    {MSGC_COUNTED(struct rpr_ext_scan_start, ad_types, n_ad_types), MSGC_IN(1, RPR_AD_TYPES_MAX)},
+    {MSGC_BYTES(struct rpr_ext_scan_start, uuid), MSGC_OPT(struct rpr_ext_scan_start, has_uuid)},
+    {MSGC_U8(struct rpr_ext_scan_start, timeout), MSGC_IN(1, RPR_EXT_SCAN_TIMEOUT_MAX),
+     MSGC_IF(struct rpr_ext_scan_start, has_uuid)},
+};
 
-static void ext_scan_start_get(struct mesh_rbuf *r, struct rpr_ext_scan_start *m)
+/* The filter may not name an incomplete form, nor a type twice (§4.3.4, Extended Scan Start). */
+static bool ext_scan_start_ok(const void *p)
 {
-	m->n_ad_types = mesh_rbuf_u8(r);
-	memset(m->ad_types, 0, sizeof(m->ad_types));
-	memset(m->uuid, 0, sizeof(m->uuid));
-	m->timeout = 0;
-	if (m->n_ad_types == 0 || m->n_ad_types > RPR_AD_TYPES_MAX) {
-		reject(r);
-		return;
-	}
-	mesh_rbuf_copy(r, m->ad_types, m->n_ad_types);
-	/* UUID and Timeout come together or not at all. */
-	m->has_uuid = r->len != 0;
-	if (m->has_uuid) {
-		mesh_rbuf_copy(r, m->uuid, sizeof(m->uuid));
-		m->timeout = mesh_rbuf_u8(r);
-	}
-}
-
-static void ext_scan_start_put(const struct rpr_ext_scan_start *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->n_ad_types);
-	mesh_wbuf_mem(w, m->ad_types, m->n_ad_types);
-	if (m->has_uuid) {
-		mesh_wbuf_mem(w, m->uuid, sizeof(m->uuid));
-		mesh_wbuf_u8(w, m->timeout);
-	}
-}
-
-static bool ext_scan_start_check(const struct rpr_ext_scan_start *m)
-{
+	const struct rpr_ext_scan_start *m = p;
 	size_t i, j;
 
-	if (m->n_ad_types == 0 || m->n_ad_types > RPR_AD_TYPES_MAX) {
-		return false;
-	}
 	for (i = 0; i < m->n_ad_types; i++) {
 		uint8_t t = m->ad_types[i];
 
@@ -225,365 +105,139 @@ static bool ext_scan_start_check(const struct rpr_ext_scan_start *m)
 			}
 		}
 	}
-	return !m->has_uuid || (m->timeout >= 1 && m->timeout <= RPR_EXT_SCAN_TIMEOUT_MAX);
+	return true;
 }
 
 /* --- Extended Scan Report: 17 octets, 19 with OOB, more with AD structures --- */
 
-static void ext_scan_report_get(struct mesh_rbuf *r, struct rpr_ext_scan_report *m)
-{
-	m->status = mesh_rbuf_u8(r);
-	mesh_rbuf_copy(r, m->uuid, sizeof(m->uuid));
-	m->has_oob = r->len != 0;
-	m->oob = m->has_oob ? mesh_rbuf_le16(r) : 0;
-	m->adv_len = r->len;
-	m->adv = m->adv_len ? mesh_rbuf_pull(r, m->adv_len) : NULL;
-}
-
-static void ext_scan_report_put(const struct rpr_ext_scan_report *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->status);
-	mesh_wbuf_mem(w, m->uuid, sizeof(m->uuid));
-	if (m->has_oob) {
-		mesh_wbuf_le16(w, m->oob);
-		mesh_wbuf_mem(w, m->adv, m->adv_len);
-	}
-}
+static const struct msgc_field ext_scan_report[] = {
+    STATUS(struct rpr_ext_scan_report),
+    {MSGC_BYTES(struct rpr_ext_scan_report, uuid)},
+    {MSGC_LE16(struct rpr_ext_scan_report, oob), MSGC_OPT(struct rpr_ext_scan_report, has_oob)},
+    {MSGC_REST(struct rpr_ext_scan_report, adv, adv_len),
+     MSGC_IF(struct rpr_ext_scan_report, has_oob)},
+};
 
 /*
  * AD structures as in an advertisement (Core Supplement Part A §1.3):
  * Length ‖ AD Type ‖ Data, where Length counts the type and data.  Length 0
  * (padding) carries no AD Type and has no place in a report; a Length
- * running past the end means a truncated structure.
+ * running past the end means a truncated structure.  They can only follow
+ * the OOB Information.
  */
-static bool ad_framing_ok(const uint8_t *p, size_t len)
+static bool ext_scan_report_ok(const void *p)
 {
+	const struct rpr_ext_scan_report *m = p;
+	const uint8_t *ad = m->adv;
+	size_t len = m->adv_len;
+
+	if (!m->has_oob) {
+		return len == 0;
+	}
 	while (len) {
-		size_t n = p[0];
+		size_t n = ad[0];
 
 		if (n == 0 || n > len - 1) {
 			return false;
 		}
-		p += n + 1;
+		ad += n + 1;
 		len -= n + 1;
 	}
 	return true;
 }
 
-static bool ext_scan_report_check(const struct rpr_ext_scan_report *m)
+/* --- Link Open: 1 octet (NPPI procedure), 16 (UUID) or 17 (UUID ‖ LinkOpenTimeout) --- */
+
+static const struct msgc_field link_open[] = {
+    /* NPPI procedures 0x03-0xff are RFU. */
+    {MSGC_U8(struct rpr_link_open, procedure), MSGC_IN(0, RPR_NPPI_COMPOSITION_REFRESH),
+     MSGC_OPT_LEFT(struct rpr_link_open, nppi, 1)},
+    {MSGC_BYTES(struct rpr_link_open, uuid), MSGC_UNLESS(struct rpr_link_open, nppi)},
+    /* LinkOpenTimeout 0 and 0x3d-0xff are prohibited. */
+    {MSGC_U8(struct rpr_link_open, timeout), MSGC_IN(1, RPR_LINK_OPEN_TIMEOUT_MAX),
+     MSGC_OPT_LEFT(struct rpr_link_open, has_timeout, 1)},
+};
+
+/* A timeout belongs to a UUID link: with a procedure it would make 2 octets, neither form. */
+static bool link_open_ok(const void *p)
 {
-	if (!status_ok(m->status)) {
-		return false;
-	}
-	if (!m->has_oob) {
-		/* AD structures can only follow the OOB Information. */
-		return m->adv_len == 0;
-	}
-	return m->adv_len == 0 || (m->adv && ad_framing_ok(m->adv, m->adv_len));
+	const struct rpr_link_open *m = p;
+
+	return !m->nppi || !m->has_timeout;
 }
 
-/* --- Link Open: 1 octet (NPPI), 16 (UUID) or 17 (UUID, timeout) --- */
+/* --- Link Close: Reason 0x01 is prohibited here (a client does not time out a link), 0x03+ RFU ---
+ */
 
-static void link_open_get(struct mesh_rbuf *r, struct rpr_link_open *m)
-{
-	memset(m->uuid, 0, sizeof(m->uuid));
-	m->nppi = r->len == 1;
-	m->procedure = 0;
-	m->has_timeout = false;
-	m->timeout = 0;
-	if (m->nppi) {
-		m->procedure = mesh_rbuf_u8(r);
-		return;
-	}
-	mesh_rbuf_copy(r, m->uuid, sizeof(m->uuid));
-	if (r->len == 1) {
-		m->has_timeout = true;
-		m->timeout = mesh_rbuf_u8(r);
-	}
-}
+static const struct msgc_field link_close[] = {
+    {MSGC_U8(struct rpr_link_close, reason), MSGC_IN(RPR_REASON_FAIL, RPR_REASON_FAIL),
+     MSGC_OR(RPR_REASON_SUCCESS)},
+};
 
-static void link_open_put(const struct rpr_link_open *m, struct mesh_wbuf *w)
-{
-	if (m->nppi) {
-		mesh_wbuf_u8(w, m->procedure);
-		return;
-	}
-	mesh_wbuf_mem(w, m->uuid, sizeof(m->uuid));
-	if (m->has_timeout) {
-		mesh_wbuf_u8(w, m->timeout);
-	}
-}
+/* --- Link Status (status ‖ state), Link Report (the same ‖ optional reason) --- */
 
-static bool link_open_check(const struct rpr_link_open *m)
-{
-	if (m->nppi) {
-		/* NPPI procedures 0x03-0xff are RFU. */
-		return m->procedure <= RPR_NPPI_COMPOSITION_REFRESH;
-	}
-	/* LinkOpenTimeout 0 and 0x3d-0xff are prohibited. */
-	return !m->has_timeout || (m->timeout >= 1 && m->timeout <= RPR_LINK_OPEN_TIMEOUT_MAX);
-}
+#define LINK_STATE(T) STATUS(T), F(MSGC_U8(T, state), MSGC_IN(RPR_LINK_IDLE, RPR_LINK_CLOSING))
+static const struct msgc_field link_status[] = {
+    LINK_STATE(struct rpr_link_status),
+    {MSGC_IS(struct rpr_link_status, has_reason, false)},
+};
+/* The reason is a PB-ADV Link Close reason: 0x03-0xff are RFU. */
+static const struct msgc_field link_report[] = {
+    LINK_STATE(struct rpr_link_status),
+    {MSGC_U8(struct rpr_link_status, reason), MSGC_IN(0, RPR_REASON_FAIL),
+     MSGC_OPT_LEFT(struct rpr_link_status, has_reason, 1)},
+};
 
-/* --- Link Status / Link Report --- */
+/* --- PDU Send, PDU Report (number ‖ Provisioning PDU, at least its type octet); Outbound Report
+ * --- */
 
-static void link_status_get(uint32_t op, struct mesh_rbuf *r, struct rpr_link_status *m)
-{
-	m->status = mesh_rbuf_u8(r);
-	m->state = mesh_rbuf_u8(r);
-	m->has_reason = op == RPR_OP_LINK_REPORT && r->len != 0;
-	m->reason = m->has_reason ? mesh_rbuf_u8(r) : 0;
-}
+static const struct msgc_field pdu[] = {
+    {MSGC_U8(struct rpr_pdu, num)},
+    {MSGC_REST(struct rpr_pdu, pdu, pdu_len), MSGC_AT_LEAST(1)},
+};
+static const struct msgc_field pdu_outbound[] = {{MSGC_U8(struct rpr_pdu, num)}};
 
-static void link_status_put(uint32_t op, const struct rpr_link_status *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->status);
-	mesh_wbuf_u8(w, m->state);
-	if (op == RPR_OP_LINK_REPORT && m->has_reason) {
-		mesh_wbuf_u8(w, m->reason);
-	}
-}
+/* --- One row per opcode: family, parameter length (min, max) and layout --- */
 
-static bool link_status_check(uint32_t op, const struct rpr_link_status *m)
-{
-	if (!status_ok(m->status) || m->state > RPR_LINK_CLOSING) {
-		return false;
-	}
-	if (op != RPR_OP_LINK_REPORT) {
-		return !m->has_reason;
-	}
-	/* The reason is a PB-ADV Link Close reason: 0x03-0xff are RFU. */
-	return !m->has_reason || m->reason <= RPR_REASON_FAIL;
-}
+#define ROW(op, fam, min, max, layout) MSGC_ROW(RPR_OP_##op, RPR_FAM_##fam, min, max, layout)
+#define ROW_CHECK(op, fam, min, max, layout, check)                                                \
+	MSGC_ROW_CHECK(RPR_OP_##op, RPR_FAM_##fam, min, max, layout, check)
+#define EMPTY(op) MSGC_ROW_EMPTY(RPR_OP_##op, RPR_FAM_EMPTY)
 
-/* --- PDU Send / PDU Report / PDU Outbound Report --- */
+static const struct msgc_row rpr_rows[] = {
+    EMPTY(SCAN_CAPS_GET),
+    EMPTY(SCAN_GET),
+    EMPTY(SCAN_STOP),
+    EMPTY(LINK_GET),
+    ROW(SCAN_CAPS_STATUS, SCAN_CAPS, 2, 2, scan_caps),
+    ROW(SCAN_START, SCAN_START, 2, 18, scan_start),
+    ROW(SCAN_STATUS, SCAN_STATUS, 4, 4, scan_status),
+    ROW(SCAN_REPORT, SCAN_REPORT, 19, 23, scan_report),
+    ROW_CHECK(EXT_SCAN_START, EXT_SCAN_START, 2, 34, ext_scan_start, ext_scan_start_ok),
+    ROW_CHECK(EXT_SCAN_REPORT, EXT_SCAN_REPORT, 17, MSGC_LEN_ANY, ext_scan_report,
+	      ext_scan_report_ok),
+    ROW_CHECK(LINK_OPEN, LINK_OPEN, 1, 17, link_open, link_open_ok),
+    ROW(LINK_CLOSE, LINK_CLOSE, 1, 1, link_close),
+    ROW(LINK_STATUS, LINK_STATUS, 2, 2, link_status),
+    ROW(LINK_REPORT, LINK_STATUS, 2, 3, link_report),
+    ROW(PDU_SEND, PDU, 2, MSGC_LEN_ANY, pdu),
+    ROW(PDU_REPORT, PDU, 2, MSGC_LEN_ANY, pdu),
+    ROW(PDU_OUTBOUND_REPORT, PDU, 1, 1, pdu_outbound),
+};
 
-static void pdu_get(uint32_t op, struct mesh_rbuf *r, struct rpr_pdu *m)
-{
-	m->num = mesh_rbuf_u8(r);
-	m->pdu = NULL;
-	m->pdu_len = 0;
-	if (op != RPR_OP_PDU_OUTBOUND_REPORT) {
-		m->pdu_len = r->len;
-		m->pdu = mesh_rbuf_pull(r, r->len);
-	}
-}
+_Static_assert(RPR_MSG_PARAMS_MAX == MESH_ACC_PAYLOAD_MAX - 2,
+	       "every Remote Provisioning opcode is two octets");
 
-static void pdu_put(uint32_t op, const struct rpr_pdu *m, struct mesh_wbuf *w)
-{
-	mesh_wbuf_u8(w, m->num);
-	if (op != RPR_OP_PDU_OUTBOUND_REPORT) {
-		mesh_wbuf_mem(w, m->pdu, m->pdu_len);
-	}
-}
+static const struct msgc_table rpr_table = MSGC_TABLE(rpr_rows, struct rpr_msg, scan_caps);
 
-static bool pdu_check(uint32_t op, const struct rpr_pdu *m)
-{
-	/* A Provisioning PDU has at least its type octet. */
-	return op == RPR_OP_PDU_OUTBOUND_REPORT || (m->pdu && m->pdu_len >= 1);
-}
-
-/* --- Dispatch --- */
-
-static void fields_get(enum rpr_family fam, struct mesh_rbuf *r, struct rpr_msg *m)
-{
-	switch (fam) {
-	case RPR_FAM_NONE:
-	case RPR_FAM_EMPTY:
-		break;
-	case RPR_FAM_SCAN_CAPS:
-		scan_caps_get(r, &m->scan_caps);
-		break;
-	case RPR_FAM_SCAN_START:
-		scan_start_get(r, &m->scan_start);
-		break;
-	case RPR_FAM_SCAN_STATUS:
-		scan_status_get(r, &m->scan_status);
-		break;
-	case RPR_FAM_SCAN_REPORT:
-		scan_report_get(r, &m->scan_report);
-		break;
-	case RPR_FAM_EXT_SCAN_START:
-		ext_scan_start_get(r, &m->ext_scan_start);
-		break;
-	case RPR_FAM_EXT_SCAN_REPORT:
-		ext_scan_report_get(r, &m->ext_scan_report);
-		break;
-	case RPR_FAM_LINK_OPEN:
-		link_open_get(r, &m->link_open);
-		break;
-	case RPR_FAM_LINK_CLOSE:
-		m->link_close.reason = mesh_rbuf_u8(r);
-		break;
-	case RPR_FAM_LINK_STATUS:
-		link_status_get(m->op, r, &m->link_status);
-		break;
-	case RPR_FAM_PDU:
-		pdu_get(m->op, r, &m->pdu);
-		break;
-	}
-}
-
-static void fields_put(enum rpr_family fam, const struct rpr_msg *m, struct mesh_wbuf *w)
-{
-	switch (fam) {
-	case RPR_FAM_NONE:
-	case RPR_FAM_EMPTY:
-		break;
-	case RPR_FAM_SCAN_CAPS:
-		scan_caps_put(&m->scan_caps, w);
-		break;
-	case RPR_FAM_SCAN_START:
-		scan_start_put(&m->scan_start, w);
-		break;
-	case RPR_FAM_SCAN_STATUS:
-		scan_status_put(&m->scan_status, w);
-		break;
-	case RPR_FAM_SCAN_REPORT:
-		scan_report_put(&m->scan_report, w);
-		break;
-	case RPR_FAM_EXT_SCAN_START:
-		ext_scan_start_put(&m->ext_scan_start, w);
-		break;
-	case RPR_FAM_EXT_SCAN_REPORT:
-		ext_scan_report_put(&m->ext_scan_report, w);
-		break;
-	case RPR_FAM_LINK_OPEN:
-		link_open_put(&m->link_open, w);
-		break;
-	case RPR_FAM_LINK_CLOSE:
-		mesh_wbuf_u8(w, m->link_close.reason);
-		break;
-	case RPR_FAM_LINK_STATUS:
-		link_status_put(m->op, &m->link_status, w);
-		break;
-	case RPR_FAM_PDU:
-		pdu_put(m->op, &m->pdu, w);
-		break;
-	}
-}
-
-static bool fields_check(enum rpr_family fam, const struct rpr_msg *m)
-{
-	switch (fam) {
-	case RPR_FAM_NONE:
-		return false;
-	case RPR_FAM_EMPTY:
-		return true;
-	case RPR_FAM_SCAN_CAPS:
-		return m->scan_caps.max_items >= RPR_SCAN_ITEMS_MIN;
-	case RPR_FAM_SCAN_START:
-		/* Scan Start Timeout 0 is prohibited. */
-		return m->scan_start.timeout != 0;
-	case RPR_FAM_SCAN_STATUS:
-		return status_ok(m->scan_status.status) && m->scan_status.state <= RPR_SCAN_SINGLE;
-	case RPR_FAM_SCAN_REPORT:
-		return true;
-	case RPR_FAM_EXT_SCAN_START:
-		return ext_scan_start_check(&m->ext_scan_start);
-	case RPR_FAM_EXT_SCAN_REPORT:
-		return ext_scan_report_check(&m->ext_scan_report);
-	case RPR_FAM_LINK_OPEN:
-		return link_open_check(&m->link_open);
-	case RPR_FAM_LINK_CLOSE:
-		/* Reason 0x01 is prohibited here (a client does not time out a link), 0x03+ RFU. */
-		return m->link_close.reason == RPR_REASON_SUCCESS ||
-		       m->link_close.reason == RPR_REASON_FAIL;
-	case RPR_FAM_LINK_STATUS:
-		return link_status_check(m->op, &m->link_status);
-	case RPR_FAM_PDU:
-		return pdu_check(m->op, &m->pdu);
-	}
-	return false;
-}
-
-int rpr_msg_decode(uint32_t op, const uint8_t *params, size_t len, struct rpr_msg *out)
-{
-	enum rpr_family fam = rpr_msg_family(op);
-	struct mesh_rbuf r;
-	struct rpr_msg m;
-
-	if (fam == RPR_FAM_NONE) {
-		return -ENOENT;
-	}
-	if (!out || (!params && len)) {
-		return -EINVAL;
-	}
-	if (len > RPR_MSG_PARAMS_MAX) {
-		return -EMSGSIZE;
-	}
-	memset(&m, 0, sizeof(m));
-	m.op = op;
-	mesh_rbuf_init(&r, params, len);
-	fields_get(fam, &r, &m);
-	if (!mesh_rbuf_done(&r) || !fields_check(fam, &m)) {
-		return -EBADMSG;
-	}
-	*out = m;
-	return 0;
-}
-
-int rpr_msg_encode(const struct rpr_msg *m, uint8_t *out, size_t cap, size_t *len)
-{
-	enum rpr_family fam;
-	struct mesh_wbuf w;
-
-	if (!m || !len || (!out && cap)) {
-		return -EINVAL;
-	}
-	fam = rpr_msg_family(m->op);
-	if (fam == RPR_FAM_NONE) {
-		return -ENOENT;
-	}
-	if (!fields_check(fam, m)) {
-		return -EINVAL;
-	}
-	mesh_wbuf_init(&w, out, cap < RPR_MSG_PARAMS_MAX ? cap : RPR_MSG_PARAMS_MAX);
-	fields_put(fam, m, &w);
-	if (w.err) {
-		return cap < RPR_MSG_PARAMS_MAX ? -ENOSPC : -EINVAL;
-	}
-	*len = w.len;
-	return 0;
-}
-
-/* Per-family wrappers: check the opcode's family, then go through the tagged message. */
-#define RPR_MSG_FAMILY_DEF(name, fam)                                                              \
-	int rpr_msg_##name##_encode(uint32_t op, const struct rpr_##name *m, uint8_t *out,         \
-				    size_t cap, size_t *len)                                       \
-	{                                                                                          \
-		struct rpr_msg msg;                                                                \
-                                                                                                   \
-		if (!m || rpr_msg_family(op) != (fam)) {                                           \
-			return -EINVAL;                                                            \
-		}                                                                                  \
-		msg.op = op;                                                                       \
-		msg.name = *m;                                                                     \
-		return rpr_msg_encode(&msg, out, cap, len);                                        \
-	}                                                                                          \
-                                                                                                   \
-	int rpr_msg_##name##_decode(uint32_t op, const uint8_t *params, size_t len,                \
-				    struct rpr_##name *out)                                        \
-	{                                                                                          \
-		struct rpr_msg msg;                                                                \
-		int err;                                                                           \
-                                                                                                   \
-		if (!out || rpr_msg_family(op) != (fam)) {                                         \
-			return -EINVAL;                                                            \
-		}                                                                                  \
-		err = rpr_msg_decode(op, params, len, &msg);                                       \
-		if (!err) {                                                                        \
-			*out = msg.name;                                                           \
-		}                                                                                  \
-		return err;                                                                        \
-	}
-
-RPR_MSG_FAMILY_DEF(scan_caps, RPR_FAM_SCAN_CAPS)
-RPR_MSG_FAMILY_DEF(scan_start, RPR_FAM_SCAN_START)
-RPR_MSG_FAMILY_DEF(scan_status, RPR_FAM_SCAN_STATUS)
-RPR_MSG_FAMILY_DEF(scan_report, RPR_FAM_SCAN_REPORT)
-RPR_MSG_FAMILY_DEF(ext_scan_start, RPR_FAM_EXT_SCAN_START)
-RPR_MSG_FAMILY_DEF(ext_scan_report, RPR_FAM_EXT_SCAN_REPORT)
-RPR_MSG_FAMILY_DEF(link_open, RPR_FAM_LINK_OPEN)
-RPR_MSG_FAMILY_DEF(link_close, RPR_FAM_LINK_CLOSE)
-RPR_MSG_FAMILY_DEF(link_status, RPR_FAM_LINK_STATUS)
-RPR_MSG_FAMILY_DEF(pdu, RPR_FAM_PDU)
+MSGC_MSG_DEF(rpr, &rpr_table)
+MSGC_FAMILY_DEF(rpr, scan_caps, RPR_FAM_SCAN_CAPS, &rpr_table)
+MSGC_FAMILY_DEF(rpr, scan_start, RPR_FAM_SCAN_START, &rpr_table)
+MSGC_FAMILY_DEF(rpr, scan_status, RPR_FAM_SCAN_STATUS, &rpr_table)
+MSGC_FAMILY_DEF(rpr, scan_report, RPR_FAM_SCAN_REPORT, &rpr_table)
+MSGC_FAMILY_DEF(rpr, ext_scan_start, RPR_FAM_EXT_SCAN_START, &rpr_table)
+MSGC_FAMILY_DEF(rpr, ext_scan_report, RPR_FAM_EXT_SCAN_REPORT, &rpr_table)
+MSGC_FAMILY_DEF(rpr, link_open, RPR_FAM_LINK_OPEN, &rpr_table)
+MSGC_FAMILY_DEF(rpr, link_close, RPR_FAM_LINK_CLOSE, &rpr_table)
+MSGC_FAMILY_DEF(rpr, link_status, RPR_FAM_LINK_STATUS, &rpr_table)
+MSGC_FAMILY_DEF(rpr, pdu, RPR_FAM_PDU, &rpr_table)

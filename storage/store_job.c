@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh/crypto.h"
+#include "crypto/sec.h"
 #include "storage/store_int.h"
 #include "storage/store_job.h"
 
@@ -732,7 +732,7 @@ int store_job_secret_get(struct store *s, uint64_t id, uint32_t idx, enum store_
 		memcpy(out, plain, n);
 		*len = n;
 	}
-	mesh_crypto_wipe(plain, sizeof(plain));
+	sec_wipe(plain, sizeof(plain));
 	return rc;
 }
 

@@ -43,3 +43,25 @@ Test(buf, write_overflow)
 	cr_assert_eq(out[2], 0);
 	cr_assert_eq(out[0], 0xa1);
 }
+
+/* 24-bit little-endian fields (the LPN PollTimeout): 0x34bbff travels as ff bb 34 and reads back.
+ */
+Test(buf, le24_both_ways)
+{
+	uint8_t out[3];
+	struct mesh_wbuf w;
+	struct mesh_rbuf r;
+
+	mesh_wbuf_init(&w, out, sizeof(out));
+	mesh_wbuf_le24(&w, 0x34bbff);
+	cr_assert_not(w.err);
+	cr_assert_eq(out[0], 0xff);
+	cr_assert_eq(out[1], 0xbb);
+	cr_assert_eq(out[2], 0x34);
+	mesh_rbuf_init(&r, out, sizeof(out));
+	cr_assert_eq(mesh_rbuf_le24(&r), 0x34bbff);
+	cr_assert(mesh_rbuf_done(&r));
+	mesh_rbuf_init(&r, out, 2);
+	cr_assert_eq(mesh_rbuf_le24(&r), 0);
+	cr_assert_not(mesh_rbuf_ok(&r));
+}

@@ -516,6 +516,70 @@ Test(cfg_msg, net_idx_messages)
 		  "00 0100 02");
 }
 
+/*
+ * The Config messages of a network Key Refresh (§3.10.4), in order, with the second NetKey of the
+ * vectors (f7a2…, §8.4.6.1) replacing the primary one, layouts from formats.md §6: NetKey Update,
+ * AppKey Update (the packed pair 56 34 12 of formats.md), then Key Refresh Phase Set/Status
+ * through phases 1 → 2 → normal, and a NetKey List naming only the refreshed key.
+ */
+Test(cfg_msg, key_refresh_sequence)
+{
+	json_t *v = tv_get("beacons[id=private_beacon_ivu_8_4_6_1]");
+	uint8_t p[32], newkey[16];
+	struct cfg_netkey nk;
+	struct cfg_appkey ak;
+	struct cfg_net_idx krp;
+	struct cfg_msg d;
+	size_t n;
+
+	cr_assert_not_null(v);
+	cr_assert_eq(tv_bytes(v, "NetKey", newkey, sizeof(newkey)), 16);
+
+	n = hex("0000 f7a2a44f8e8a8029064f173ddc1e2b00", p);
+	cr_assert_eq(cfg_msg_netkey_decode(CFG_OP_NETKEY_UPDATE, p, n, &nk), 0);
+	cr_assert_eq(nk.net_idx, 0x000);
+	cr_assert_arr_eq(nk.key, newkey, 16);
+	d = roundtrip(&(struct cfg_msg){.op = CFG_OP_NETKEY_STATUS}, "00 0000");
+	cr_assert_eq(d.net_idx.status, CFG_STATUS_SUCCESS);
+
+	n = hex("563412 f7a2a44f8e8a8029064f173ddc1e2b00", p);
+	cr_assert_eq(cfg_msg_appkey_decode(CFG_OP_APPKEY_UPDATE, p, n, &ak), 0);
+	cr_assert_eq(ak.net_idx, 0x456);
+	cr_assert_eq(ak.app_idx, 0x123);
+	roundtrip(&(struct cfg_msg){.op = CFG_OP_APPKEY_STATUS,
+				    .appkey = {.net_idx = 0x456, .app_idx = 0x123}},
+		  "00 563412");
+
+	roundtrip(&(struct cfg_msg){.op = CFG_OP_KRP_GET}, "0000");
+	d = roundtrip(
+	    &(struct cfg_msg){.op = CFG_OP_KRP_STATUS, .net_idx = {.state = CFG_KR_PHASE_1}},
+	    "00 0000 01");
+	cr_assert_eq(d.net_idx.state, CFG_KR_PHASE_1);
+	n = hex("0000 02", p);
+	cr_assert_eq(cfg_msg_net_idx_decode(CFG_OP_KRP_SET, p, n, &krp), 0);
+	cr_assert_eq(krp.state, CFG_KR_TRANSITION_2);
+	roundtrip(&(struct cfg_msg){.op = CFG_OP_KRP_STATUS, .net_idx = {.state = CFG_KR_PHASE_2}},
+		  "00 0000 02");
+	roundtrip(
+	    &(struct cfg_msg){.op = CFG_OP_KRP_SET, .net_idx = {.state = CFG_KR_TRANSITION_3}},
+	    "0000 03");
+	roundtrip(
+	    &(struct cfg_msg){.op = CFG_OP_KRP_STATUS, .net_idx = {.state = CFG_KR_PHASE_NORMAL}},
+	    "00 0000 00");
+	/* A phase request for a key the node does not have: Invalid NetKey Index, phase normal. */
+	roundtrip(
+	    &(struct cfg_msg){.op = CFG_OP_KRP_STATUS,
+			      .net_idx = {.status = CFG_STATUS_INVALID_NETKEY, .net_idx = 0x456}},
+	    "04 5604 00");
+	d = roundtrip(&(struct cfg_msg){.op = CFG_OP_NETKEY_LIST, .idx_list = {.n = 1}}, "0000");
+	cr_assert_eq(d.idx_list.n, 1);
+	cr_assert_eq(d.idx_list.idx[0], 0x000);
+	malformed(CFG_OP_NETKEY_UPDATE, "0010 f7a2a44f8e8a8029064f173ddc1e2b00");
+	malformed(CFG_OP_APPKEY_UPDATE, "563412 f7a2a44f8e8a8029064f173ddc1e2b");
+	malformed(CFG_OP_KRP_GET, "000000");
+	malformed(CFG_OP_NETKEY_STATUS, "00 0000 00");
+}
+
 /* Key Refresh transitions other than 2/3, phase 3, Node Identity "not supported" in a Set, index
  * RFU bits, lengths. */
 Test(cfg_msg, net_idx_malformed)
