@@ -341,7 +341,8 @@ class World {
     live.add(this.gw);
     const gw = this.gw;
     await waitFor(async () => {
-      if (!gw.running) throw new Error(gw.describe());
+      // A meshgw that exited will not answer later: fail now, quoting its log.
+      if (!gw.running) throw Object.assign(new Error(gw.describe()), { fatal: true });
       const r = await this.api('GET', '/healthz');
       return r.status === 200 && r.body.bearer === true;
     }, { timeout: START_TIMEOUT_MS, what: 'meshgw /healthz with the bearer attached' });
