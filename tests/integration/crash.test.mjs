@@ -327,8 +327,8 @@ describe('crash safety of the job engine', { concurrency: false }, () => {
           if (!step) {
             const need = KINDS.filter((k) => count(k) < KILLS_PER_KIND || hits[k].random.length < 3);
             const lead = (need.length ? need : KINDS)[round % (need.length || KINDS.length)];
-            // A removal lasts a few tens of ms, most of it before the Node Reset goes out.
-            step = { lead, delay: Math.round(rng() * dur[lead] * (lead === 'remove' ? 0.6 : 1.1)) };
+            // A removal is over a few ms after its 202 (the Node Reset leaves inside the request).
+            step = { lead, delay: Math.round(rng() * dur[lead] * (lead === 'remove' ? 0.2 : 1.1)) };
           }
           const tag = `round ${round} (${step.point ?? `random ${step.lead} +${step.delay} ms`})`;
           if (step.point) {
@@ -341,11 +341,14 @@ describe('crash safety of the job engine', { concurrency: false }, () => {
           // after the restart, as a client would.
           // Once the named points are done, a kind that has its kills only runs when it leads
           // (a device_key refresh caught by a kill takes the longest to recover).
-          const wanted = (k) => step.point || k === step.lead || count(k) < KILLS_PER_KIND;
+          // Provisioning also runs while few nodes are left to refresh and remove, and a removal
+          // takes a node that was not refreshed when no refreshed one is left.
+          const wanted = (k) => step.point || k === step.lead || count(k) < KILLS_PER_KIND ||
+            (k === 'provision' && toRefresh.length + toRemove.length < 2 * GROUP);
           const pick = {
             provision: wanted('provision') ? pool.shift() : undefined,
             refresh: wanted('refresh') ? toRefresh.shift() : undefined,
-            remove: wanted('remove') ? toRemove.shift() : undefined,
+            remove: wanted('remove') ? toRemove.shift() ?? toRefresh.shift() : undefined,
           };
           const jobs = {};
           const node = {};
@@ -371,6 +374,10 @@ describe('crash safety of the job engine', { concurrency: false }, () => {
               lost.push(k);
             }
             startedAt[k] = Date.now();
+          }
+          if (!Object.keys(jobs).length && !lost.length) {
+            problems.push(`${tag}: no device left for any job: not a kill`);
+            break;
           }
           let ex;
           if (step.point) {
@@ -422,11 +429,24 @@ describe('crash safety of the job engine', { concurrency: false }, () => {
         for (const f of inflight) {
           const tag = `round ${f.round} ${f.k} job ${f.id} (${f.dev.name})`;
           let j;
+          let settledAt = null;
           try {
-            j = await waitJob(w, f.id, { timeout: 90000 });
+            // A job stays running while a target is pending or active; one whose targets have
+            // all finished must say done at once (5 s of grace), not after a further restart.
+            j = await waitFor(async () => {
+              const x = await getJob(w, f.id);
+              if (x.state === 'done') return x;
+              if (x.counts.pending + x.counts.active > 0) settledAt = null;
+              else if (settledAt === null) settledAt = Date.now();
+              else if (Date.now() - settledAt > 5000) return Object.assign(x, { stuck: true });
+              return false;
+            }, { timeout: 90000, interval: 200, what: `job ${f.id} done` });
           } catch (e) {
             problems.push(`${tag} did not finish: ${e.message}`);
             continue;
+          }
+          if (j.stuck) {
+            problems.push(`${tag}: every target finished (${JSON.stringify(j.counts)}) but the job stays ${j.state}`);
           }
           for (const tg of j.targets) {
             if (tg.state !== 'done') problems.push(`${tag}: target ${tg.index} ${tg.state} after ${tg.attempts} attempts: ${tg.error}`);
