@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev libsq
 	libjansson-dev libmicrohttpd-dev libbluetooth-dev)
 case "$what" in
 test)
-	pkgs+=(libcriterion-dev clang-format curl bluez-meshd bluez-test-scripts dbus-daemon
+	pkgs+=(libcriterion-dev clang-format curl sqlite3 bluez-meshd bluez-test-scripts dbus-daemon
 		python3-dbus python3-gi chromium)
 	# Node.js runs the OpenAPI lint and the HTTP integration tests; a machine
 	# that already has node and npm (from any source) keeps them.

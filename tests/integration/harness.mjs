@@ -141,13 +141,13 @@ export function airModel(scenario) {
 
 /** One child process with stdout and stderr captured to files in dir. */
 class Child {
-  constructor(name, bin, args, dir) {
+  constructor(name, bin, args, dir, env) {
     this.name = name;
     this.out = path.join(dir, `${name}.out`);
     this.err = path.join(dir, `${name}.err`);
     const o = openSync(this.out, 'a');
     const e = openSync(this.err, 'a');
-    this.proc = spawn(bin, args, { stdio: ['ignore', o, e] });
+    this.proc = spawn(bin, args, { stdio: ['ignore', o, e], ...(env ? { env: { ...process.env, ...env } } : {}) });
     closeSync(o);
     closeSync(e);
     this.exited = new Promise((resolve) => {
@@ -328,17 +328,21 @@ class World {
     return tok;
   }
 
-  /** Starts meshgw (again, same state dir) and waits until /healthz says the bearer is attached. */
-  async startGw() {
+  /**
+   * Starts meshgw (again, same state dir) and waits until /healthz says the bearer is attached.
+   * env: extra environment variables for this run only (e.g. MESHGW_CRASH_AT).
+   */
+  async startGw({ env } = {}) {
     this.base = `http://127.0.0.1:${this.port}`;
     const args = ['-f', this.confPath];
     if (this.debug) args.unshift('-d');
     this.gwRuns++;
-    this.gw = new Child(`meshgw-${this.gwRuns}`, meshgwBin, args, this.dir);
+    this.gw = new Child(`meshgw-${this.gwRuns}`, meshgwBin, args, this.dir, env);
     live.add(this.gw);
     const gw = this.gw;
     await waitFor(async () => {
-      if (!gw.running) throw new Error(gw.describe());
+      // A meshgw that exited will not answer later: fail now, quoting its log.
+      if (!gw.running) throw Object.assign(new Error(gw.describe()), { fatal: true });
       const r = await this.api('GET', '/healthz');
       return r.status === 200 && r.body.bearer === true;
     }, { timeout: START_TIMEOUT_MS, what: 'meshgw /healthz with the bearer attached' });
@@ -349,6 +353,37 @@ class World {
     const r = await this.gw.stop('SIGTERM');
     live.delete(this.gw);
     return r;
+  }
+
+  /** SIGKILL to meshgw (a crash: nothing is flushed or closed); resolves with {code, signal, ms} once it has exited. */
+  async killGw() {
+    const r = await this.gw.stop('SIGKILL');
+    live.delete(this.gw);
+    return r;
+  }
+
+  /**
+   * Waits until meshgw exits by itself (e.g. MESHGW_CRASH_AT made it SIGKILL itself);
+   * resolves with {code, signal, at}, or with null after timeout ms (it is still running).
+   */
+  async gwExited({ timeout = STEP_TIMEOUT_MS } = {}) {
+    let timer;
+    const ex = await Promise.race([
+      this.gw.exited,
+      new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeout); }),
+    ]);
+    clearTimeout(timer);
+    if (ex) live.delete(this.gw);
+    return ex;
+  }
+
+  /**
+   * meshgw again on the same state directory after a stop or a crash (SIGKILL first if it
+   * still runs), waiting for /healthz with the bearer attached.  env as for startGw().
+   */
+  async restartGw({ env } = {}) {
+    if (this.gw && this.gw.running) await this.killGw();
+    await this.startGw({ env });
   }
 
   /**
