@@ -19,6 +19,7 @@
 #define JOBS_KINDS_MAX 8
 #define JOBS_RETRY_CAP_MS 300000 /* the longest delay between two attempts */
 #define JOBS_NOBUFS_MS 250       /* a full radio queue is tried again this soon */
+#define JOBS_BEARER_POLL_MS 200  /* how often a bearer that is not ready is looked at */
 #define JOBS_LIST_MAX 1000
 
 /* "cancel requested" in a PAUSED job's error: finish the active attempts, then cancel. */
@@ -655,6 +656,15 @@ static void schedule(struct gw_jobs *J)
 	bool progress = true;
 
 	if (!J->resumed || J->stopping) {
+		return;
+	}
+	/*
+	 * Without a radio every attempt would fail at its first PDU and use up
+	 * an attempt for nothing (a restart before the bearer attached, an HCI
+	 * controller re-opening): wait for it.
+	 */
+	if (J->core->bearer && !gw_bearer_ready(J->core->bearer)) {
+		arm(J, now + JOBS_BEARER_POLL_MS);
 		return;
 	}
 	if (J->scheduling) {
