@@ -107,7 +107,7 @@ static int build(struct gw_kr *kr, struct gw_job_run *run, struct cfg_msg *m, ui
 
 		r = store_netkey_get(kr->core->st, p->net, &k);
 		if (!r && !k.has_old) {
-			r = -ESTALE; /* the refresh was finished or undone meanwhile */
+			r = -EINVAL; /* the refresh was finished meanwhile: not in phase 1 */
 		}
 		if (!r) {
 			m->op = CFG_OP_NETKEY_UPDATE;
@@ -121,7 +121,7 @@ static int build(struct gw_kr *kr, struct gw_job_run *run, struct cfg_msg *m, ui
 
 		r = store_appkey_get(kr->core->st, app, &k);
 		if (!r && !k.has_old) {
-			r = -ESTALE;
+			r = -EINVAL;
 		}
 		if (!r) {
 			m->op = CFG_OP_APPKEY_UPDATE;
@@ -364,7 +364,10 @@ static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 	if ((size_t)(run->t.step - KR_STEP_NETKEY) < p->n_apps) {
 		r = step_to(kr, run, run->t.step + 1, "keyref.appkey");
 		if (r) {
-			end(run, GW_JOB_RETRY, store_strerror(r), NULL);
+			end(run, r == -EINVAL ? GW_JOB_FAIL : GW_JOB_RETRY,
+			    r == -EINVAL ? "the keys are no longer in Key Refresh phase 1"
+					 : store_strerror(r),
+			    NULL);
 		}
 		return;
 	}
@@ -406,10 +409,9 @@ static int kr_start(void *ctx, struct gw_job_run *run)
 		/* Phase 1 starts over: every message of it is accepted again. */
 		r = step_to(kr, run, KR_STEP_NETKEY, "keyref.netkey");
 	}
-	if (r == -ESTALE) {
+	if (r == -EINVAL && run->t.step < KR_STEP_PHASE2) {
 		snprintf(run->t.error, sizeof(run->t.error),
 			 "NetKey %u is no longer in Key Refresh phase 1", p->net);
-		r = -EINVAL;
 	}
 	if (r) {
 		run_free(run);
