@@ -360,6 +360,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/keys/net", V, GW_CMD_NETKEY_LIST, NULL, &q_export, 200,
      API_ROUTE_EXPORT_ADMIN},
     {"POST", "/api/v1/keys/net", A, GW_CMD_NETKEY_CREATE, &b_netkey, NULL, 201, 0},
+    {"POST", "/api/v1/keys/net/{index}/refresh", A, GW_CMD_NETKEY_REFRESH, NULL, NULL, 202, 0},
     {"GET", "/api/v1/keys/app", V, GW_CMD_APPKEY_LIST, NULL, &q_export, 200,
      API_ROUTE_EXPORT_ADMIN},
     {"POST", "/api/v1/keys/app", A, GW_CMD_APPKEY_CREATE, &b_appkey, NULL, 201, 0},

@@ -335,9 +335,15 @@ static int build_stack(struct gw_core *gw)
 	}
 	/* The gateway's own device key secures nothing it uses: a fresh one per start. */
 	r = mesh_crypto_random(own_devkey, sizeof(own_devkey));
+	/*
+	 * A NetKey in a Key Refresh comes back in its phase (§3.11.4): the old
+	 * key first, the new one as its update, then phase 2 if it was
+	 * reached; AppKeys bound to it likewise get old key, then update.
+	 */
 	if (!r) {
-		r = mesh_node_provision(gw->node, net.unicast, own_devkey, nk[0].idx, nk[0].key,
-					net.iv_index, net.iv_update ? 0x02 : 0x00, now);
+		r = mesh_node_provision(gw->node, net.unicast, own_devkey, nk[0].idx,
+					nk[0].has_old ? nk[0].old_key : nk[0].key, net.iv_index,
+					net.iv_update ? 0x02 : 0x00, now);
 	}
 	mesh_crypto_wipe(own_devkey, sizeof(own_devkey));
 	gw->primary_net = nk[0].idx;
@@ -345,10 +351,25 @@ static int build_stack(struct gw_core *gw)
 		r = mesh_node_netkey_add(gw->node, nk[i].idx,
 					 nk[i].has_old ? nk[i].old_key : nk[i].key);
 	}
+	for (i = 0; !r && i < n_nk; i++) {
+		if (nk[i].has_old) {
+			r = mesh_node_netkey_update(gw->node, nk[i].idx, nk[i].key);
+		}
+	}
 	for (i = 0; !r && i < n_ak; i++) {
-		r = mesh_node_appkey_add(gw->node, ak[i].net_idx, ak[i].idx, ak[i].key);
+		r = mesh_node_appkey_add(gw->node, ak[i].net_idx, ak[i].idx,
+					 ak[i].has_old ? ak[i].old_key : ak[i].key);
+		if (!r && ak[i].has_old) {
+			r = mesh_node_appkey_update(gw->node, ak[i].net_idx, ak[i].idx, ak[i].key);
+		}
 		if (!r) {
 			r = mesh_acc_model_bind(mesh_cli_model(gw->onoff), ak[i].idx);
+		}
+	}
+	/* Phase 2 after the AppKey updates: those are accepted in phase 1 only. */
+	for (i = 0; !r && i < n_nk; i++) {
+		if (nk[i].has_old && nk[i].phase == STORE_KR_PHASE2) {
+			r = mesh_node_kr_transition(gw->node, nk[i].idx, 2);
 		}
 	}
 	if (r) {

@@ -1,7 +1,7 @@
 /*
  * The gateway assembled (gw.h): the core (core.h) and its services, the
  * job engine (jobs.h), scanning (scan.h), provisioning (prov.h), node
- * configuration (nodes.h) and the CDB hand-over (cdb_svc.h), and the
+ * configuration (nodes.h), Key Refresh (keyref.h) and the CDB hand-over (cdb_svc.h), and the
  * command queue's reader (gw_cmd.c).  Start-up order: inventory, services,
  * stack, unfinished jobs, commands.
  */
@@ -34,7 +34,8 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	gw->scan = gw->jobs ? gw_scan_new(&gw->core) : NULL;
 	gw->nodes = gw->scan ? gw_nodes_new(&gw->core, gw->jobs) : NULL;
 	gw->prov = gw->nodes ? gw_prov_new(&gw->core, gw->jobs, gw->scan) : NULL;
-	if (!gw->prov) {
+	gw->kr = gw->prov ? gw_kr_new(&gw->core, gw->jobs) : NULL;
+	if (!gw->kr) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -104,6 +105,7 @@ void gw_free(struct gw *gw)
 	}
 	gw_core_close(&gw->core);
 	gw_jobs_free(gw->jobs);
+	gw_kr_free(gw->kr);
 	gw_prov_free(gw->prov);
 	gw_nodes_free(gw->nodes);
 	gw_scan_free(gw->scan);

@@ -479,6 +479,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_NETKEY_CREATE:
 		cmd_key_create(gw, c, false);
 		break;
+	case GW_CMD_NETKEY_REFRESH:
+		gw_kr_cmd_start(gw->kr, c);
+		break;
 	case GW_CMD_APPKEY_LIST:
 		cmd_appkeys(gw, c);
 		break;

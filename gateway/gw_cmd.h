@@ -115,6 +115,11 @@ enum gw_cmd_type {
 	GW_CMD_NETKEY_LIST,
 	/* POST /api/v1/keys/net {index?} -> 201 {index, phase} (admin) */
 	GW_CMD_NETKEY_CREATE,
+	/* POST /api/v1/keys/net/{index}/refresh -> 202 {job, net_index, phase: 1,
+	 *   app_indexes, targets} (admin): Key Refresh of the subnet as a job
+	 *   (keyref.h); 404 for an unknown NetKey or one no node holds, 409 while a
+	 *   refresh runs. */
+	GW_CMD_NETKEY_REFRESH,
 	/* GET /api/v1/keys/app {export: bool} -> {items:[{index, net_index, key?}]} */
 	GW_CMD_APPKEY_LIST,
 	/* POST /api/v1/keys/app {net_index, index?} -> 201 {index, net_index} (admin) */

@@ -11,6 +11,7 @@
 #include "gateway/gw.h"
 #include "gateway/gw_cmd.h"
 #include "gateway/jobs.h"
+#include "gateway/keyref.h"
 #include "gateway/nodes.h"
 #include "gateway/prov.h"
 #include "gateway/scan.h"
@@ -24,6 +25,7 @@ struct gw {
 	struct gw_scan *scan;
 	struct gw_nodes *nodes;
 	struct gw_prov *prov;
+	struct gw_kr *kr;
 };
 
 /* gw_cmd.c: the command queue's reader on the loop. */

@@ -319,6 +319,18 @@ static int ndev_ctl(void *p, const char *args, uint64_t now_us, char *out, size_
 					      cand[0] ? " candidate " : "", cand);
 		}
 		mesh_crypto_wipe(key, sizeof(key));
+		/* Each NetKey as index:phase:fingerprint of the key it transmits with (§3.11.4). */
+		for (size_t i = 0; d->node && k < cap && i < mesh_node_netkey_count(d->node); i++) {
+			struct mesh_node_netkey nk;
+
+			if (mesh_node_netkey_at(d->node, i, &nk) == 0) {
+				mesh_crypto_key_fingerprint(nk.phase == 2 ? nk.new_key : nk.key,
+							    fp);
+				k += (size_t)snprintf(out + k, cap - k, " netkey %u:%u:%s",
+						      nk.net_idx, nk.phase, fp);
+			}
+			mesh_crypto_wipe(&nk, sizeof(nk));
+		}
 		if (d->off && k < cap) {
 			snprintf(out + k, cap - k, " power off");
 		}

@@ -736,3 +736,30 @@ Test(sim_node_rpr, s4_4_5_server_lost_mid_provisioning, .init = setup, .fini = t
 	run(NULL, 0, 2000);
 	cr_assert_eq(sim_node_addr(dev("d1")), 0x0200);
 }
+
+/* Status shows each NetKey as index:phase:fingerprint of the key the node transmits with. */
+Test(sim_node_rpr, status_netkey_phase, .init = setup, .fini = teardown)
+{
+	static const uint8_t new_key[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+					    0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
+	struct mesh_node *n;
+	char fp_old[9], fp_new[9], want[40];
+
+	servers(1);
+	n = sim_node_mesh(dev("s1"));
+	cr_assert_not_null(n);
+	mesh_crypto_key_fingerprint(net_key, fp_old);
+	mesh_crypto_key_fingerprint(new_key, fp_new);
+	snprintf(want, sizeof(want), " netkey 0:0:%s", fp_old);
+	cr_assert_not_null(strstr(ctl("s1", "status"), want), "%s", ctl("s1", "status"));
+	/* Phase 1 still transmits with the old key; phase 2 with the new one; phase 3 ends at 0. */
+	cr_assert_eq(mesh_node_netkey_update(n, 0, new_key), 0);
+	snprintf(want, sizeof(want), " netkey 0:1:%s", fp_old);
+	cr_assert_not_null(strstr(ctl("s1", "status"), want), "%s", ctl("s1", "status"));
+	cr_assert_eq(mesh_node_kr_transition(n, 0, 2), 0);
+	snprintf(want, sizeof(want), " netkey 0:2:%s", fp_new);
+	cr_assert_not_null(strstr(ctl("s1", "status"), want), "%s", ctl("s1", "status"));
+	cr_assert_eq(mesh_node_kr_transition(n, 0, 3), 0);
+	snprintf(want, sizeof(want), " netkey 0:0:%s", fp_new);
+	cr_assert_not_null(strstr(ctl("s1", "status"), want), "%s", ctl("s1", "status"));
+}

@@ -93,6 +93,41 @@ Test(store_keys, key_refresh_phases)
 	cr_assert_eq(store_netkey_phase_set(f.s, 9, STORE_KR_NORMAL), -ENOENT);
 }
 
+/*
+ * The start of a Key Refresh as gateway/keyref.c writes it: NetKey and
+ * AppKey updates in one outer transaction; a failure part-way rolls both
+ * back, so no half-started refresh (new NetKey, old AppKey) is left behind.
+ */
+Test(store_keys, key_refresh_start_is_atomic)
+{
+	struct store_netkey k;
+	struct store_appkey a;
+
+	cr_assert_eq(store_appkey_add(f.s, 1, 0, appkey), 0);
+	cr_assert_eq(store_begin(f.s), 0);
+	cr_assert_eq(store_netkey_update(f.s, 0, newkey), 0);
+	cr_assert_eq(store_appkey_update(f.s, 7, devkey), -ENOENT);
+	cr_assert_eq(store_rollback(f.s), 0);
+	cr_assert_eq(store_netkey_get(f.s, 0, &k), 0);
+	cr_assert_eq(k.phase, STORE_KR_NORMAL);
+	cr_assert_not(k.has_old);
+	cr_assert_arr_eq(k.key, netkey0, 16);
+	cr_assert_eq(store_appkey_get(f.s, 1, &a), 0);
+	cr_assert_not(a.has_old);
+	cr_assert_arr_eq(a.key, appkey, 16);
+
+	cr_assert_eq(store_begin(f.s), 0);
+	cr_assert_eq(store_netkey_update(f.s, 0, newkey), 0);
+	cr_assert_eq(store_appkey_update(f.s, 1, devkey), 0);
+	cr_assert_eq(store_commit(f.s), 0);
+	cr_assert_eq(store_netkey_get(f.s, 0, &k), 0);
+	cr_assert_eq(k.phase, STORE_KR_PHASE1);
+	cr_assert_arr_eq(k.key, newkey, 16);
+	cr_assert_eq(store_appkey_get(f.s, 1, &a), 0);
+	cr_assert(a.has_old);
+	cr_assert_arr_eq(a.key, devkey, 16);
+}
+
 /* AppKey add/get/list/delete, bound NetKey checked. */
 Test(store_keys, appkey_verbs)
 {
