@@ -229,6 +229,15 @@ static int link_start(struct prov_run *pr)
 	if (r) {
 		return r;
 	}
+	if (nk.phase != STORE_KR_NORMAL) {
+		/*
+		 * A Key Refresh of the network is under way: a device given the
+		 * new key now would not hear the nodes still on the old one.  The
+		 * target waits until the refresh has ended (its end reschedules).
+		 */
+		mesh_crypto_wipe(&nk, sizeof(nk));
+		return -EBUSY;
+	}
 	mesh_net_iv_get(net, &iv, &upd);
 	memcpy(pr->cfg.data.net_key, nk.key, 16);
 	mesh_crypto_wipe(&nk, sizeof(nk));
