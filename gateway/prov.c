@@ -314,6 +314,58 @@ static int resume(struct prov_run *pr, int cfg_step)
 	return 0;
 }
 
+static void on_stale_closed(void *ctx, int err, uint16_t src, const struct rpr_msg *rsp)
+{
+	struct prov_run *pr = prov_ticket_run(ctx);
+	char msg[96];
+	int r;
+
+	(void)err;
+	(void)src;
+	(void)rsp;
+	if (!pr) {
+		return;
+	}
+	free(ctx);
+	r = link_start(pr);
+	if (r) {
+		snprintf(msg, sizeof(msg), "cannot open a link: %s",
+			 r == -EBUSY ? "the path is busy" : strerror(-r));
+		prov_end(pr, GW_JOB_RETRY, msg, NULL);
+	}
+}
+
+/*
+ * Open the attempt's link.  An attempt that a restart interrupted may have
+ * left its link open in the Remote Provisioning Server; a new Link Open with
+ * the same parameters would be taken for that link (§4.4.5.3) and the new
+ * session would talk to a stale one.  So the server is first told to close
+ * it (whatever it answers, the link is opened after).
+ */
+static int link_open(struct prov_run *pr, uint16_t server)
+{
+	struct gw_core *core = pr->P->core;
+	struct rpr_msg m = {.op = RPR_OP_LINK_CLOSE};
+	struct prov_ticket *tk;
+	int r;
+
+	if (!pr->run->recovering || !server) {
+		return link_start(pr);
+	}
+	m.link_close.reason = RPR_REASON_FAIL;
+	tk = prov_ticket(pr);
+	r = tk ? rpr_cli_request(core->rpr, core->primary_net, server, NULL, &m, GW_CFG_TIMEOUT_MS,
+				 GW_CFG_RETRY_MS, on_stale_closed, tk, gw_core_now(core))
+	       : -ENOMEM;
+	if (r) {
+		free(tk);
+		return r;
+	}
+	prov_session_update(pr, PH_LINKING);
+	gw_core_rearm(core);
+	return 0;
+}
+
 static int provision_start(void *ctx, struct gw_job_run *run)
 {
 	struct gw_prov *P = ctx;
@@ -354,7 +406,7 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 	run->t.via = json_is_integer(server) ? (uint16_t)json_integer_value(server)
 					     : gw_scan_best_via(P->scan, run->t.uuid);
 	pr->remote = run->t.via != 0;
-	r = link_start(pr);
+	r = link_open(pr, run->t.via);
 	if (r) {
 		run_free(pr);
 	}
@@ -393,7 +445,7 @@ static int refresh_start(void *ctx, struct gw_job_run *run)
 	}
 	run->t.addr = run->t.node;
 	run->t.elements = n.elements;
-	r = link_start(pr);
+	r = link_open(pr, run->t.node);
 	if (r) {
 		run_free(pr);
 	}

@@ -245,16 +245,12 @@ function worldOf(n, tag, gwConf) {
 
 // ---------------------------------------------------------------------------------------------
 
-// KNOWN GATEWAY DEFECTS (engine branch at 546cce4; reported to its owner, not fixed here), which
-// make tests 1 and 2 fail:
-// - meshgw dies with SIGSEGV while resuming (recorded as "meshgw did not come back"):
-//   gw_jobs_resume() runs before the bearer is attached, so a resumed target's first message
-//   fails at once (ENOTCONN); the kind then ends the attempt inside start() (gw_jobs_end() frees
-//   the run) and start_target() still calls gw_jobs_commit(run) on it (gateway/jobs.c, after
-//   start() returns 0).  Every such restart also spends one attempt of the target.
-// - a job whose last target's end was committed, but not the job's DONE, stays "running" for
-//   ever after a restart (job_check_end() is not called on resume): "every target finished ...
-//   but the job stays running".
+// What this test found when it was written, fixed since (each would fail it again): meshgw died
+// with SIGSEGV while resuming (an attempt that its kind ended inside start() was committed after
+// it was freed: gateway/jobs.c start_target()); resumed jobs started before the bearer was
+// attached, so every resumed target spent an attempt on ENOTCONN (the engine now waits for the
+// bearer); a job whose last target's end was committed but not its own DONE stayed "running" for
+// ever (gw_jobs_resume() now ends it).
 describe('crash safety of the job engine', { concurrency: false }, () => {
   // 1. Kill points for each kind of job, named and at random instants.  Kills come in groups of
   // GROUP rounds: each round submits one job of each kind and kills meshgw once, then restarts it
