@@ -93,6 +93,12 @@ struct prov_ticket {
 };
 
 /* prov_run.c */
+/*
+ * The provisioner's configuration from a request's auth object and the
+ * static OOB value (oob, oob_len); err names the field at fault.
+ */
+int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, const uint8_t *oob,
+		  size_t oob_len, struct prov_cfg *cfg, char *err, size_t cap);
 struct prov_ticket *prov_ticket(struct prov_run *pr);
 /* The attempt a ticket names, or NULL (then the ticket is freed); the caller frees it otherwise. */
 struct prov_run *prov_ticket_run(struct prov_ticket *tk);

@@ -152,3 +152,65 @@ void prov_end(struct prov_run *pr, enum gw_job_outcome o, const char *error, con
 		gw_core_publish(core, "provisioning.updated", s);
 	}
 }
+
+static int parse_action(const char *a, uint8_t method, uint8_t *out)
+{
+	static const char *const outs[] = {"blink", "beep", "vibrate", "numeric", "alphanumeric"};
+	static const char *const ins[] = {"push", "twist", "numeric", "alphanumeric"};
+	const char *const *t = method == PROV_AUTH_OUTPUT ? outs : ins;
+	size_t n = method == PROV_AUTH_OUTPUT ? 5 : 4, i;
+
+	for (i = 0; a && i < n; i++) {
+		if (!strcmp(a, t[i])) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * The provisioner's configuration from a request entry (auth object) and
+ * the static OOB value (oob, oob_len); err names the field at fault.
+ */
+int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, const uint8_t *oob,
+		  size_t oob_len, struct prov_cfg *cfg, char *err, size_t cap)
+{
+	const char *method = json_string_value(json_object_get(auth, "method"));
+	json_int_t size = json_integer_value(json_object_get(auth, "size"));
+
+	cfg->role = PROV_ROLE_PROVISIONER;
+	cfg->policy =
+	    (conf->refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
+	if (!conf->allow_no_oob) {
+		cfg->policy |= PROV_POLICY_NO_NO_OOB;
+	}
+	if (!method || !strcmp(method, "none")) {
+		if (!conf->allow_no_oob) {
+			snprintf(err, cap,
+				 "auth.method: No OOB is refused by this gateway's policy");
+			return -EACCES;
+		}
+		cfg->auth_method = PROV_AUTH_NO_OOB;
+	} else if (!strcmp(method, "static")) {
+		if (oob_len != 16 && oob_len != 32) {
+			snprintf(err, cap, "auth.static_oob: expected 32 or 64 hex digits");
+			return -EINVAL;
+		}
+		memcpy(cfg->static_oob, oob, oob_len);
+		cfg->static_oob_len = (uint8_t)oob_len;
+		cfg->auth_method = PROV_AUTH_STATIC;
+	} else if (!strcmp(method, "output") || !strcmp(method, "input")) {
+		cfg->auth_method = !strcmp(method, "output") ? PROV_AUTH_OUTPUT : PROV_AUTH_INPUT;
+		if (parse_action(json_string_value(json_object_get(auth, "action")),
+				 cfg->auth_method, &cfg->auth_action)) {
+			snprintf(err, cap, "auth.action: not an action of %s OOB", method);
+			return -EINVAL;
+		}
+		cfg->auth_size = (uint8_t)(size >= 1 && size <= 8 ? size : 4);
+	} else {
+		snprintf(err, cap, "auth.method: expected none, static, output or input");
+		return -EINVAL;
+	}
+	return 0;
+}
