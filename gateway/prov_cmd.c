@@ -115,6 +115,15 @@ void gw_prov_cmd_start(struct gw_prov *P, struct gw_cmd *c)
 		gw_cmd_complete(P->core->q, c, -EINVAL, NULL, "devices: 1 to 32 entries");
 		return;
 	}
+	if (!gw_bearer_ready(P->core->bearer)) {
+		char note[140];
+
+		/* Refused at once: a job would only wait for the radio, and the caller may not. */
+		gw_core_bearer_note(P->core, note, sizeof(note));
+		snprintf(err, sizeof(err), "the radio is not ready%.140s; try again later", note);
+		gw_cmd_complete(P->core->q, c, -ENETDOWN, NULL, err);
+		return;
+	}
 	memset(t, 0, sizeof(t));
 	/* All or nothing: every entry is checked before the job exists. */
 	json_array_foreach(devs, i, d)
