@@ -189,7 +189,7 @@ static void fx_close(void)
 static uint64_t mk_job(const char *kind, size_t n, const char *prefix)
 {
 	struct store_job_target_new t[NT];
-	char names[NT][16];
+	char names[NT][48]; /* a prefix and up to 20 digits: room for any size_t */
 	json_t *params = json_pack("{s:i}", "p", 7);
 	uint64_t id = 0;
 	size_t i;
