@@ -41,6 +41,37 @@ void gw_core_bearer_note(const struct gw_core *core, char *out, size_t cap)
 		 st.reason[0] ? ": " : "", st.reason);
 }
 
+bool gw_core_radio_gate(struct gw_core *core, struct gw_cmd *c)
+{
+	char note[160];
+
+	if (gw_bearer_ready(core->bearer)) {
+		return true;
+	}
+	gw_core_send_error(core, -ENETDOWN, note, sizeof(note));
+	gw_cmd_complete(core->q, c, -ENETDOWN, NULL, note);
+	return false;
+}
+
+const char *gw_core_send_error(const struct gw_core *core, int err, char *buf, size_t cap)
+{
+	char note[140];
+
+	switch (err) {
+	case -ETIMEDOUT:
+		snprintf(buf, cap, "the node did not answer");
+		break;
+	case -ENETDOWN:
+		gw_core_bearer_note(core, note, sizeof(note));
+		snprintf(buf, cap, "the radio is not ready%s; try again later", note);
+		break;
+	default:
+		snprintf(buf, cap, "cannot send: %s", strerror(-err));
+		break;
+	}
+	return buf;
+}
+
 /* --- The stack's timers ----------------------------------------------------- */
 
 static void on_stack_timer(struct gw_loop *loop, uint64_t id, void *ctx);

@@ -98,5 +98,15 @@ void gw_core_rearm(struct gw_core *core);
 void gw_core_publish(struct gw_core *core, const char *type, json_t *data);
 /* " (bearer hci:0 down-reopening: ...)" while the bearer is not ready, else "". */
 void gw_core_bearer_note(const struct gw_core *core, char *out, size_t cap);
+/*
+ * Commands that send on the air now call this first: when the bearer is not ready it completes
+ * c with -ENETDOWN (503) and a detail naming the bearer's state, and returns false.
+ */
+bool gw_core_radio_gate(struct gw_core *core, struct gw_cmd *c);
+/*
+ * A sentence for a failed request to a node, written into buf (cap octets) and returned: the
+ * node did not answer, the radio is not ready (with the bearer's state), or strerror.
+ */
+const char *gw_core_send_error(const struct gw_core *core, int err, char *buf, size_t cap);
 
 #endif

@@ -717,8 +717,10 @@ static void on_cfg_done(void *ctx, int err, uint16_t src, const struct cfg_msg *
 
 	(void)src;
 	if (err) {
+		char why[200];
+
 		gw_cmd_complete(gw->core->q, j->cmd, err, NULL,
-				err == -ETIMEDOUT ? "the node did not answer" : strerror(-err));
+				gw_core_send_error(gw->core, err, why, sizeof(why)));
 	} else {
 		record(gw, j->node, &j->req, rsp);
 		gw_cmd_complete(gw->core->q, j->cmd, 0, rsp_json(j->op, rsp), NULL);
@@ -732,7 +734,7 @@ void gw_nodes_cmd_config(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_node n;
 	struct cfg_job *j;
-	char err[128];
+	char err[200];
 	int r;
 
 	if (!addr_arg(gw, c, &n)) {
@@ -740,6 +742,9 @@ void gw_nodes_cmd_config(struct gw_nodes *gw, struct gw_cmd *c)
 	}
 	if (n.excluded) {
 		gw_cmd_complete(gw->core->q, c, -ENOENT, NULL, "the node was removed");
+		return;
+	}
+	if (!gw_core_radio_gate(gw->core, c)) {
 		return;
 	}
 	j = calloc(1, sizeof(*j));
@@ -757,7 +762,7 @@ void gw_nodes_cmd_config(struct gw_nodes *gw, struct gw_cmd *c)
 				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_cfg_done, j,
 				    gw_loop_now(gw->core->loop));
 		if (r) {
-			snprintf(err, sizeof(err), "cannot send: %s", strerror(-r));
+			gw_core_send_error(gw->core, r, err, sizeof(err));
 		}
 	}
 	if (r) {
@@ -782,8 +787,10 @@ static void on_onoff(void *ctx, int err, const struct mesh_acc_msg *rsp)
 	struct onoff_status st;
 
 	if (err) {
+		char why[200];
+
 		gw_cmd_complete(j->gw->core->q, j->cmd, err, NULL,
-				err == -ETIMEDOUT ? "the node did not answer" : strerror(-err));
+				gw_core_send_error(j->gw->core, err, why, sizeof(why)));
 	} else if (onoff_msg_status_decode(rsp->params, rsp->len, &st)) {
 		gw_cmd_complete(j->gw->core->q, j->cmd, -EBADMSG, NULL,
 				"malformed Generic OnOff Status");
@@ -862,6 +869,9 @@ static void onoff_send(struct gw_nodes *gw, struct gw_cmd *c, bool set)
 			return;
 		}
 	}
+	if (!gw_core_radio_gate(gw->core, c)) {
+		return;
+	}
 	if (set) {
 		struct onoff_set s = {.onoff = json_is_true(json_object_get(c->args, "on")) ? 1 : 0,
 				      .tid = ++gw->onoff_tid};
@@ -876,9 +886,11 @@ static void onoff_send(struct gw_nodes *gw, struct gw_cmd *c, bool set)
 	if (!mesh_addr_is_unicast(m.dst) || (set && !ack)) {
 		/* A group answers with many statuses, or none: fire and report. */
 		r = mesh_node_send(gw->core->node, &m, gw_loop_now(gw->core->loop), NULL);
+		char why[200];
+
 		gw_cmd_complete(gw->core->q, c, r,
 				r ? NULL : json_pack("{s:I, s:n}", "address", a, "present"),
-				r ? strerror(-r) : NULL);
+				r ? gw_core_send_error(gw->core, r, why, sizeof(why)) : NULL);
 		gw_core_rearm(gw->core);
 		return;
 	}
@@ -893,8 +905,11 @@ static void onoff_send(struct gw_nodes *gw, struct gw_cmd *c, bool set)
 	r = mesh_cli_request(gw->core->onoff, &m, ONOFF_OP_STATUS, GW_CFG_TIMEOUT_MS,
 			     GW_CFG_RETRY_MS, on_onoff, j, gw_loop_now(gw->core->loop));
 	if (r) {
+		char why[200];
+
 		free(j);
-		gw_cmd_complete(gw->core->q, c, r, NULL, strerror(-r));
+		gw_cmd_complete(gw->core->q, c, r, NULL,
+				gw_core_send_error(gw->core, r, why, sizeof(why)));
 	}
 	gw_core_rearm(gw->core);
 }

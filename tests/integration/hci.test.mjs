@@ -158,6 +158,12 @@ for (const bearer of ['hci-ext', 'hci-legacy']) {
       const nodesBefore = (await w.ok('GET', '/api/v1/nodes?limit=100', { token: viewer })).items.length;
       assert.match(await hci('hangup'), /^ok/);
       await waitBearer(false, 'meshgw to notice the unplugged controller');
+      // Requests that must go on the air now are refused at once, naming the controller's state.
+      const light = await w.api('POST', '/api/v1/onoff', { token: op, body: { address: addr['light-noob'], on: true } });
+      assert.equal(light.status, 503, `${light.status} ${light.text}`);
+      assert.match(light.body.detail, /radio is not ready \(bearer uart:\S+ (down-reopening|failed)/);
+      const relay = await w.api('POST', `/api/v1/nodes/${addr['light-noob']}/config`, { token: op, body: { op: 'relay_get' } });
+      assert.equal(relay.status, 503, `${relay.status} ${relay.text}`);
       const r = await w.api('POST', '/api/v1/provisioning', {
         token: op, body: { devices: [{ uuid: w.device('sensor-static32').uuid, name: 'sensor-static32', auth: w.authFor('sensor-static32') }] },
       });
@@ -188,8 +194,14 @@ for (const bearer of ['hci-ext', 'hci-legacy']) {
     });
 
     test('garbage on the line: re-synchronised, nothing lost', async () => {
+      // The bearer still reads ready until the driver has read the burst: wait for the
+      // HCI Reset of its re-synchronisation (the burst has no valid packet indicator).
+      const before = await hciStatus();
       assert.match(await hci('garbage'), /^ok/);
-      await waitBearer(true, 'the bearer ready after the garbage');
+      await waitFor(async () => {
+        const c = await hciStatus();
+        return (c.opcodes?.['0x0c03'] ?? 0) > (before.opcodes?.['0x0c03'] ?? 0) && (await health()).bearer;
+      }, { timeout: 30000, what: 'an HCI Reset after the garbage, and the bearer ready again' });
       await lightWorks('light-noob', false);
       await inventoryIntact();
       const c = await hciStatus();
