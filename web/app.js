@@ -87,6 +87,27 @@ function debounce(fn, ms) {
   return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
 }
 
+// A paged list view whose elements are named <prefix>-empty, -page, -prev, -next, -refresh:
+// wires its buttons to load() and, after each load, shows(items) the empty note, the range
+// and the button states.
+function pagedList(prefix, page, load) {
+  $(`${prefix}-refresh`).addEventListener('click', (ev) => busy(ev.target, load));
+  $(`${prefix}-prev`).addEventListener('click', () => {
+    page.offset = Math.max(0, page.offset - page.limit);
+    load();
+  });
+  $(`${prefix}-next`).addEventListener('click', () => {
+    page.offset += page.limit;
+    load();
+  });
+  return (items) => {
+    $(`${prefix}-empty`).hidden = items.length > 0;
+    $(`${prefix}-page`).textContent = items.length ? `${page.offset + 1}–${page.offset + items.length}` : '';
+    $(`${prefix}-prev`).disabled = page.offset === 0;
+    $(`${prefix}-next`).disabled = items.length < page.limit;
+  };
+}
+
 // Mesh Profile §3.9.2 Table 3.54 (OOB Information bits of the beacon).
 const OOB_INFO_BITS = [
   'Other', 'URI', '2D code', 'Bar code', 'NFC', 'Number', 'String', 'Certificate',
@@ -142,7 +163,7 @@ function badge(stateName) {
 
 // ---------------------------------------------------------------- routing
 
-const VIEWS = ['login', 'network', 'scan', 'provisioning', 'nodes', 'node', 'operations'];
+const VIEWS = ['login', 'network', 'scan', 'provisioning', 'nodes', 'node', 'jobs', 'job', 'operations'];
 let current = null;
 let leaveView = () => {};
 
@@ -158,7 +179,8 @@ function route(refresh) {
   $('nav').hidden = !loggedIn;
   $('logout').hidden = !loggedIn;
   for (const a of document.querySelectorAll('[data-nav]')) {
-    const on = a.dataset.nav === view || (view === 'node' && a.dataset.nav === 'nodes');
+    const parent = { node: 'nodes', job: 'jobs' }[view];
+    const on = a.dataset.nav === view || a.dataset.nav === parent;
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -178,6 +200,8 @@ function route(refresh) {
     provisioning: enterProvisioning,
     nodes: enterNodes,
     node: () => enterNode(Number(arg)),
+    jobs: enterJobs,
+    job: () => enterJob(Number(arg)),
     operations: enterOperations,
   }[view];
   const leave = enter();
@@ -254,6 +278,9 @@ $('logout').addEventListener('click', () => logout('Token forgotten.'));
 const onNodesChanged = debounce(() => {
   if (current === 'nodes') loadNodes();
 }, 300);
+const onJobsChanged = debounce(() => {
+  if (current === 'jobs') loadJobs();
+}, 300);
 const onOpsChanged = debounce(() => {
   if (current === 'operations') loadOperations();
 }, 300);
@@ -278,6 +305,13 @@ function handleEvent(type, data) {
       onOpsChanged();
       if (removal && String(removal.id) === String(data.id)) refreshRemoval();
       break;
+    case 'job.updated':
+      onJobsChanged();
+      if (job && job.id === data.id && !(job.updated_at > data.updated_at)) showJob({ ...job, ...data });
+      break;
+    case 'job.target':
+      if (job && job.id === data.job) upsertJobTarget(data);
+      break;
     case 'overflow':
       // Events were dropped: what is on screen may be stale.
       refreshCurrent();
@@ -299,10 +333,11 @@ async function loadNetwork() {
       ['Gateway address', addr(n.address)],
       ['Unicast range', `${addr(n.unicast_range.low)} – ${addr(n.unicast_range.high)}`],
       ['Group range', `${addr(n.group_range.low)} – ${addr(n.group_range.high)}`],
-      ['NetKeys', n.net_keys.map((k) => `${k.index}${k.phase ? ` (phase ${k.phase})` : ''}`).join(', ') || 'none'],
-      ['AppKeys', n.app_keys.map((k) => `${k.index} → NetKey ${k.net_index}`).join(', ') || 'none'],
+      ['NetKeys', n.net_keys.map((k) => `NetKey index ${k.index}${k.phase ? ` (Key Refresh phase ${k.phase})` : ''}`).join(', ') || 'none'],
+      ['AppKeys', n.app_keys.map((k) => `AppKey index ${k.index} (on NetKey index ${k.net_index})`).join(', ') || 'none'],
       ['Nodes', String(n.nodes)],
     ]);
+    showKeys(n);
   } catch (err) {
     showError('network-error', err);
   }
@@ -323,6 +358,51 @@ function formatDuration(s) {
   if (m) return `${m} min`;
   return `${s} s`;
 }
+
+// Key Refresh phases (Mesh Profile 3.11.4): 0 normal operation, 1 new keys distributed,
+// 2 new keys in use, 3 old keys revoked.
+const KR_PHASE_TEXT = ['Normal operation', 'Phase 1: distributing the new keys',
+  'Phase 2: using the new keys', 'Phase 3: revoking the old keys'];
+
+function showKeys(n) {
+  showError('keys-error', null);
+  $('key-rows').replaceChildren(...n.net_keys.map((k) => {
+    const apps = n.app_keys.filter((a) => a.net_index === k.index).map((a) => `AppKey index ${a.index}`);
+    const label = `NetKey index ${k.index}`;
+    return el('tr', {},
+      el('td', { dataset: { label: 'NetKey' } }, label),
+      el('td', { dataset: { label: 'Key Refresh phase' } }, KR_PHASE_TEXT[k.phase || 0] || `Phase ${k.phase}`),
+      el('td', { dataset: { label: 'AppKeys' } }, apps.join(', ') || 'none'),
+      el('td', { dataset: { label: 'Actions' } }, el('button', {
+        type: 'button',
+        class: 'secondary',
+        'aria-label': `Refresh the keys of ${label}`,
+        onclick: () => confirmKeyRefresh(k.index, apps),
+      }, 'Refresh keys')));
+  }));
+}
+
+let krIndex = null; // the NetKey index the open dialog is about
+
+function confirmKeyRefresh(index, apps) {
+  krIndex = index;
+  $('confirm-kr-text').textContent = `NetKey index ${index}${apps.length ? ` and ${apps.join(', ')}` : ''} `
+    + 'get new key material on every node that holds them; the old keys are then revoked. '
+    + 'Nodes that cannot be reached keep the old keys and are listed in the job.';
+  $('confirm-kr').returnValue = '';
+  $('confirm-kr').showModal();
+}
+
+$('confirm-kr').addEventListener('close', async () => {
+  if ($('confirm-kr').returnValue !== 'refresh' || krIndex === null) return;
+  showError('keys-error', null);
+  try {
+    const r = await api('POST', `/api/v1/keys/net/${krIndex}/refresh`);
+    location.hash = `#job/${r.job}`;
+  } catch (err) {
+    showError('keys-error', err);
+  }
+});
 
 function enterNetwork() {
   loadNetwork();
@@ -1172,7 +1252,160 @@ function pollRemoval() {
   }, 1000, () => !done && removal && removal.id === id);
 }
 
-// ---------------------------------------------------------------- (e) operations
+// ---------------------------------------------------------------- (e) jobs
+
+const KIND_TEXT = {
+  provision: 'Provisioning',
+  refresh: 'Device key refresh',
+  remove: 'Node removal',
+  key_refresh: 'Key Refresh',
+};
+const JOB_FINAL = new Set(['done', 'cancelled']);
+const jobsPage = { offset: 0, limit: 50 };
+
+function jobWhat(j) {
+  const what = KIND_TEXT[j.kind] || j.kind;
+  if (j.kind === 'key_refresh' && j.params && j.params.net_index !== undefined) {
+    return `${what} of NetKey index ${j.params.net_index}`;
+  }
+  return what;
+}
+
+async function loadJobs() {
+  try {
+    const q = { ...jobsPage };
+    if ($('jobs-unfinished').checked) q.unfinished = true;
+    const res = await api('GET', `/api/v1/jobs${query(q)}`);
+    showError('jobs-error', null);
+    $('jobs-rows').replaceChildren(...res.items.map((j) => {
+      const finished = j.counts.done + j.counts.failed + j.counts.cancelled;
+      return el('tr', {},
+        el('td', { dataset: { label: 'Job' } }, el('a', { href: `#job/${j.id}` }, `Job ${j.id}`)),
+        el('td', { dataset: { label: 'What' } }, jobWhat(j)),
+        el('td', { dataset: { label: 'State' } }, badge(j.state)),
+        el('td', { dataset: { label: 'Progress' } },
+          el('progress', { max: j.total || 1, value: finished, 'aria-label': `Progress of job ${j.id}` }),
+          ` ${finished} of ${j.total}`),
+        el('td', { dataset: { label: 'Failed' } }, String(j.counts.failed)),
+        el('td', { dataset: { label: 'Started by' } }, j.created_by),
+        el('td', { dataset: { label: 'Updated' } }, timeEl(j.updated_at)));
+    }));
+    showJobsPage(res.items);
+  } catch (err) {
+    showError('jobs-error', err);
+  }
+}
+
+function enterJobs() {
+  loadJobs();
+}
+const showJobsPage = pagedList('jobs', jobsPage, loadJobs);
+$('jobs-unfinished').addEventListener('change', () => {
+  jobsPage.offset = 0;
+  loadJobs();
+});
+
+let job = null; // the job on screen: its summary and {index: target}
+
+function targetDevice(t) {
+  const who = t.name || (t.uuid ? uuidText(t.uuid) : null);
+  const at = t.address ?? t.node;
+  const parts = [];
+  if (who) parts.push(who);
+  if (at !== null && at !== undefined) parts.push(el('a', { href: `#node/${at}` }, addr(at)));
+  if (typeof t.via === 'number') parts.push(` via ${addr(t.via)}`);
+  return parts.length ? parts.flatMap((p, i) => (i ? [' ', p] : [p])) : `target ${t.index}`;
+}
+
+function targetRow(t) {
+  return el('tr', { dataset: { index: t.index } },
+    el('td', { dataset: { label: '#' } }, String(t.index + 1)),
+    el('td', { dataset: { label: 'Device' } }, targetDevice(t)),
+    el('td', { dataset: { label: 'State' } }, badge(t.state)),
+    el('td', { dataset: { label: 'Step' } }, t.phase ? t.phase.replaceAll('_', ' ') : '—'),
+    el('td', { dataset: { label: 'Attempts' } }, String(t.attempts)),
+    el('td', { dataset: { label: 'Next attempt' } }, t.next_attempt_at ? timeEl(t.next_attempt_at, true) : '—'),
+    el('td', { dataset: { label: 'Error' }, class: 'result wide' },
+      t.error ? el('span', { class: 'error' }, t.error) : '—'));
+}
+
+// Events and the GET snapshot race: an event that arrived while the snapshot was on its way
+// is newer than the snapshot's row, so the later updated_at wins (a tie goes to the event).
+function upsertJobTarget(t, fromSnapshot) {
+  const had = job.targets[t.index];
+  if (had && (had.updated_at > t.updated_at || (fromSnapshot && had.updated_at === t.updated_at))) return;
+  job.targets[t.index] = t;
+  const row = targetRow(t);
+  const old = $('job-rows').querySelector(`tr[data-index="${t.index}"]`);
+  if (old) {
+    old.replaceWith(row);
+    return;
+  }
+  const next = [...$('job-rows').children].find((r) => Number(r.dataset.index) > t.index);
+  $('job-rows').insertBefore(row, next || null);
+}
+
+function showJob(j) {
+  const { targets: _, ...summary } = j;
+  job = { ...job, ...summary };
+  const finished = j.counts.done + j.counts.failed + j.counts.cancelled;
+  $('job-h').textContent = `Job ${j.id}: ${jobWhat(j)}`;
+  dlRows($('job-summary'), [
+    ['State', badge(j.state)],
+    ['Devices', `${j.total}: ${j.counts.done} done, ${j.counts.active} under way, ${j.counts.pending} waiting, `
+      + `${j.counts.failed} failed, ${j.counts.cancelled} cancelled`, 'full'],
+    ['Started by', j.created_by],
+    ['Started', timeEl(j.created_at)],
+    ['Finished', j.finished_at ? timeEl(j.finished_at) : '—'],
+    ...(j.error ? [['Note', el('span', { class: 'error' }, j.error), 'full']] : []),
+  ]);
+  $('job-bar').max = j.total || 1;
+  $('job-bar').value = finished;
+  $('job-progress-label').textContent = `${finished} of ${j.total} devices finished`
+    + (JOB_FINAL.has(j.state) ? ` — job ${j.state}.` : '.');
+  $('job-pause').hidden = j.state !== 'running';
+  $('job-resume').hidden = j.state !== 'paused';
+  $('job-cancel').hidden = JOB_FINAL.has(j.state) || j.state === 'cancelling';
+}
+
+async function loadJob(id) {
+  try {
+    const j = await api('GET', `/api/v1/jobs/${id}`);
+    if (current !== 'job' || !job || job.id !== id) return;
+    showError('job-error', null);
+    if (!job.updated_at || job.updated_at <= j.updated_at) showJob(j);
+    for (const t of j.targets) upsertJobTarget(t, true);
+  } catch (err) {
+    showError('job-error', err);
+  }
+}
+
+function enterJob(id) {
+  job = { id, targets: {} };
+  $('job-h').textContent = `Job ${id}`;
+  $('job-summary').replaceChildren();
+  $('job-rows').replaceChildren();
+  $('job-action-status').textContent = '';
+  loadJob(id);
+  return () => { job = null; };
+}
+
+for (const [button, verb, done] of [['job-pause', 'pause', 'Paused: attempts under way finish, no new one starts.'],
+  ['job-resume', 'resume', 'Resumed.'], ['job-cancel', 'cancel', 'Cancel requested.']]) {
+  $(button).addEventListener('click', async (ev) => {
+    if (!job) return;
+    const id = job.id;
+    try {
+      const j = await busy(ev.target, () => api('POST', `/api/v1/jobs/${id}/${verb}`));
+      $('job-action-status').textContent = done;
+      if (job && job.id === id) showJob(j);
+    } catch (err) {
+      $('job-action-status').textContent = err.detail;
+    }
+  });
+}
+
+// ---------------------------------------------------------------- (f) operations
 
 const opsPage = { offset: 0, limit: 50 };
 
@@ -1192,11 +1425,7 @@ async function loadOperations() {
       el('td', { dataset: { label: 'Result' }, class: 'result wide' },
         o.error ? el('span', { class: 'error' }, o.error) : (o.result === null ? '—' : el('code', {}, JSON.stringify(o.result)))),
       el('td', { dataset: { label: 'Updated' } }, timeEl(o.updated_at)))));
-    $('ops-empty').hidden = res.items.length > 0;
-    $('ops-page').textContent = res.items.length
-      ? `${opsPage.offset + 1}–${opsPage.offset + res.items.length}` : '';
-    $('ops-prev').disabled = opsPage.offset === 0;
-    $('ops-next').disabled = res.items.length < opsPage.limit;
+    showOpsPage(res.items);
   } catch (err) {
     showError('ops-error', err);
   }
@@ -1205,15 +1434,7 @@ async function loadOperations() {
 function enterOperations() {
   loadOperations();
 }
-$('ops-refresh').addEventListener('click', (ev) => busy(ev.target, loadOperations));
-$('ops-prev').addEventListener('click', () => {
-  opsPage.offset = Math.max(0, opsPage.offset - opsPage.limit);
-  loadOperations();
-});
-$('ops-next').addEventListener('click', () => {
-  opsPage.offset += opsPage.limit;
-  loadOperations();
-});
+const showOpsPage = pagedList('ops', opsPage, loadOperations);
 
 // ---------------------------------------------------------------- start
 

@@ -150,3 +150,79 @@ describe('Remote Provisioning on the page (small.json with one RPR server)', { s
     await page.close();
   });
 });
+
+// Key Refresh from the page: on the network view an admin starts the refresh of NetKey index 0;
+// the page follows the job to its end on the job view (event stream, no reload), and the
+// jobs list shows it. Afterwards every device transmits with one new NetKey, and the gateway's
+// inventory is back in phase 0 with a key that differs from the old one.
+describe('Key Refresh on the page (small.json)', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
+  let w;
+  let browser;
+
+  before(async () => {
+    w = await startWorld({ scenario: 'small.json' });
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  const netkeyFp = async (name) => {
+    const m = / netkey 0:([0-2]):([0-9a-f]{8})/.exec(await w.dev(name, 'status'));
+    assert.ok(m, `${name} reports NetKey 0`);
+    return { phase: Number(m[1]), fp: m[2] };
+  };
+
+  test('refresh the keys of NetKey index 0 and watch the job', async () => {
+    const admin = w.tokens.admin;
+    const names = w.scenario.devices.filter((d) => (!d.kind || d.kind === 'node') && !d.oob?.output && !d.oob?.input)
+      .slice(0, 3).map((d) => d.name);
+    await w.provision(names);
+    const oldKey = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((k) => k.index === 0).key;
+    const oldFp = (await netkeyFp(names[0])).fp;
+
+    const page = await watchedPage(browser, 1280, 800);
+    page.setDefaultTimeout(60000);
+    await page.goto(new URL('/', w.base).href);
+    await page.getByLabel('API token').fill(admin);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('button', { name: 'Refresh the keys of NetKey index 0' }).click();
+    await page.getByRole('button', { name: 'Start Key Refresh' }).click();
+    await page.waitForFunction(() => /^#job\/\d+$/.test(location.hash));
+    const id = Number((await page.evaluate(() => location.hash)).split('/')[1]);
+    await page.locator('#job-progress-label', { hasText: 'job done' }).waitFor({ timeout: 120000 });
+    assert.equal(await page.locator('#job-h').textContent(), `Job ${id}: Key Refresh of NetKey index 0`);
+    const states = await page.locator('#job-rows tr td[data-label="State"]').allTextContents();
+    assert.equal(states.length, names.length, 'one row per node that holds the NetKey');
+    assert.deepEqual(states, names.map(() => 'done'));
+    await page.screenshot({ path: path.join(w.dir, 'job-key-refresh.png'), fullPage: true });
+
+    // The jobs list has it, finished.
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    const row = page.locator('#jobs-rows tr', { hasText: `Job ${id}` });
+    await row.waitFor();
+    assert.match(await row.textContent(), /Key Refresh of NetKey index 0.*done/);
+
+    // What the page did, as the gateway and the devices have it.
+    const j = await w.ok('GET', `/api/v1/jobs/${id}`, { token: w.tokens.viewer });
+    assert.equal(j.kind, 'key_refresh');
+    assert.equal(j.state, 'done');
+    assert.equal(j.counts.done, names.length);
+    const k = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((x) => x.index === 0);
+    assert.equal(k.phase, 0);
+    assert.notEqual(k.key, oldKey, 'a new NetKey in the inventory');
+    const fps = new Set();
+    for (const name of names) {
+      const s = await waitFor(async () => {
+        const x = await netkeyFp(name);
+        return x.phase === 0 && x;
+      }, { what: `${name} back in phase 0` });
+      fps.add(s.fp);
+    }
+    assert.equal(fps.size, 1, 'every device on one NetKey');
+    assert.notEqual([...fps][0], oldFp, 'a NetKey the devices did not have before');
+    assert.deepEqual(problems, [], 'no console error or page exception');
+    await page.close();
+  });
+});
