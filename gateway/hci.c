@@ -71,6 +71,13 @@ struct hci {
 	uint64_t cmd_timer;
 	uint64_t timer; /* reap, then re-open */
 	uint64_t probe_timer;
+	/*
+	 * A framing error closed the transport while a command was outstanding: the controller
+	 * still holds that command's credit (Core Vol 4 Part E 4.4), so after re-opening the
+	 * driver waits for its Command Complete/Status, or one command timeout, before Reset.
+	 */
+	bool owed;
+	uint64_t owed_timer;
 	uint64_t last_tx; /* when the last command was written */
 	uint32_t backoff;
 	struct hci_info info;
@@ -169,6 +176,10 @@ static void fault(struct hci *h, const char *why)
 {
 	if (h->io_dead || !h->io) {
 		return;
+	}
+	if (h->owed_timer) {
+		(void)gw_loop_timer_cancel(h->loop, h->owed_timer);
+		h->owed_timer = 0;
 	}
 	drop_queue(h);
 	h->initialising = false;
@@ -443,6 +454,17 @@ static void on_packet(void *ctx, const uint8_t *pkt, size_t len)
 		uint16_t op = e.kind == HCI_MSG_CMD_COMPLETE ? e.u.cc.opcode : e.u.cs.opcode;
 		uint8_t st = e.kind == HCI_MSG_CMD_COMPLETE ? e.u.cc.status : e.u.cs.status;
 
+		if (h->owed) {
+			/* The answer the controller owed from before the fault: now Reset. */
+			log_debug("%s: < late answer to 0x%04x; resetting", h->conf.name, op);
+			h->owed = false;
+			if (h->owed_timer) {
+				(void)gw_loop_timer_cancel(h->loop, h->owed_timer);
+				h->owed_timer = 0;
+			}
+			start_init(h);
+			break;
+		}
 		h->credits = e.kind == HCI_MSG_CMD_COMPLETE ? e.u.cc.ncmd : e.u.cs.ncmd;
 		log_debug("%s: < Command %s %s (0x%04x) status 0x%02x, credits %u", h->conf.name,
 			  e.kind == HCI_MSG_CMD_COMPLETE ? "Complete" : "Status",
@@ -483,8 +505,41 @@ static void on_gone(void *ctx, int err, const char *why)
 {
 	struct hci *h = ctx;
 
-	(void)err;
+	/*
+	 * Only a framing error leaves the controller itself running mid-command; one that went
+	 * away (end of file, I/O error) comes back reset, and a timed-out one is not waited for.
+	 */
+	if (err == -EBADMSG && h->inflight && !h->io_dead) {
+		h->owed = true;
+	}
 	fault(h, why);
+}
+
+static void on_owed_timeout(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct hci *h = ctx;
+
+	(void)loop;
+	(void)id;
+	h->owed_timer = 0;
+	h->owed = false;
+	log_debug("%s: no answer to the command before the fault; resetting", h->conf.name);
+	start_init(h);
+}
+
+/* On a fresh transport: Reset, unless the controller still owes an answer (see owed). */
+static void begin(struct hci *h)
+{
+	if (!h->owed) {
+		start_init(h);
+		return;
+	}
+	h->owed_timer = gw_loop_timer_at(h->loop, gw_loop_now(h->loop) + h->conf.cmd_timeout_ms,
+					 on_owed_timeout, h);
+	if (!h->owed_timer) {
+		h->owed = false;
+		start_init(h);
+	}
 }
 
 static bool permanent(int err)
@@ -520,7 +575,7 @@ static void try_open(struct hci *h)
 		return;
 	}
 	h->io_dead = false;
-	start_init(h);
+	begin(h);
 }
 
 /* One timer for the transport's life: reap a faulted transport, then open again. */
@@ -594,6 +649,9 @@ void hci_free(struct hci *h)
 	drop_queue(h);
 	if (h->timer) {
 		(void)gw_loop_timer_cancel(h->loop, h->timer);
+	}
+	if (h->owed_timer) {
+		(void)gw_loop_timer_cancel(h->loop, h->owed_timer);
 	}
 	hci_io_free(h->io);
 	free(h);
