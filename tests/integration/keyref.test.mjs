@@ -57,6 +57,16 @@ describe('Key Refresh of NetKey 0 on small.json', () => {
     const [fp] = fps;
     assert.notEqual(fp, lastFp, 'the nodes hold a new NetKey');
     lastFp = fp;
+    // The hand-over file (Mesh CDB, admin) carries the new keys alone: no old key is left.
+    const cdb = await w.ok('GET', '/api/v1/cdb', { token: admin });
+    const ck = cdb.netKeys.find((x) => x.index === 0);
+    assert.equal(ck.key.toLowerCase(), k.key.toLowerCase(), 'the CDB export holds the new NetKey');
+    assert.equal(ck.phase, 0);
+    assert.equal(ck.oldKey, undefined, 'no old NetKey in the CDB export');
+    const ak = (await w.ok('GET', '/api/v1/keys/app?export=true', { token: admin })).items.find((x) => x.index === 0);
+    const cak = cdb.appKeys.find((x) => x.index === 0);
+    assert.equal(cak.key.toLowerCase(), ak.key.toLowerCase(), 'the CDB export holds the new AppKey');
+    assert.equal(cak.oldKey, undefined, 'no old AppKey in the CDB export');
     for (const [name, a] of Object.entries(addr)) {
       const r = await w.ok('POST', `/api/v1/nodes/${a}/config`, { token: op, body: { op: 'default_ttl_get' } });
       assert.equal(r.op, 'default_ttl_get', `${name} answers Config messages`);
