@@ -134,6 +134,28 @@ static bool tmp_name(char *out, size_t cap, const char *path, const char *what)
 	return (size_t)snprintf(out, cap, "%s.%s-XXXXXX", path, what) < cap;
 }
 
+/*
+ * True when dest names the database or one of its -wal and -shm files: the rename that puts the
+ * copy in place would replace a live file under the daemon.
+ */
+static bool is_inventory(const char *db_path, const char *dest)
+{
+	static const char *const side[] = {"", "-wal", "-shm"};
+	struct stat d, f;
+	char p[4200];
+
+	if (stat(dest, &d) < 0) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", db_path, side[i]);
+		if (stat(p, &f) == 0 && f.st_dev == d.st_dev && f.st_ino == d.st_ino) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int store_backup(const char *db_path, const char *dest, char *why, size_t why_cap)
 {
 	char tmp[4096], scratch[256];
@@ -147,6 +169,10 @@ int store_backup(const char *db_path, const char *dest, char *why, size_t why_ca
 	why[0] = '\0';
 	if (!db_path || !dest || !tmp_name(tmp, sizeof(tmp), dest, "tmp")) {
 		snprintf(why, why_cap, "invalid path");
+		return -EINVAL;
+	}
+	if (is_inventory(db_path, dest)) {
+		snprintf(why, why_cap, "%.200s is the inventory itself: give another file", dest);
 		return -EINVAL;
 	}
 	rc = open_ro(db_path, &src, why, why_cap);

@@ -189,6 +189,20 @@ Test(store_backup, consistent_copy_0600)
 	cr_assert_eq(sql_int(bak, "SELECT count(*) FROM appkeys"), 1);
 }
 
+/* A backup onto the inventory itself (or its -wal) is refused: it would replace a live file. */
+Test(store_backup, refuses_the_inventory_itself)
+{
+	char why[256], wal[sizeof(f.db) + 8];
+
+	cr_assert_eq(store_appkey_add(f.s, 1, 0, key1), 0);
+	cr_assert_eq(store_backup(f.db, f.db, why, sizeof(why)), -EINVAL);
+	cr_assert_not_null(strstr(why, "the inventory itself"), "%s", why);
+	snprintf(wal, sizeof(wal), "%s-wal", f.db);
+	cr_assert_eq(store_backup(f.db, wal, why, sizeof(why)), -EINVAL);
+	cr_assert_eq(appkeys(f.s), 1);
+	cr_assert_eq(files_named(".tmp-"), 0);
+}
+
 Test(store_backup, missing_database)
 {
 	char why[256], path[160];
