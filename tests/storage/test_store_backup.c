@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "tests/storage/fixture.h"
 
@@ -256,27 +255,19 @@ Test(store_backup, restore_replaces_and_keeps_aside)
  * goes aside with it (the set-aside file holds the last commit), and none is left beside the
  * restored file, where SQLite would replay it into the backup.
  */
+static int add_key2(struct store *s)
+{
+	return store_appkey_add(s, 2, 0, key2);
+}
+
 Test(store_backup, restore_after_crash_keeps_the_wal_aside)
 {
 	char why[256], aside[256], wal[sizeof(f.db) + 8], awal[sizeof(aside) + 8];
 	struct stat sb;
-	pid_t pid;
-	int status;
 
 	cr_assert_eq(store_appkey_add(f.s, 1, 0, key1), 0);
 	cr_assert_eq(store_backup(f.db, bak, why, sizeof(why)), 0, "%s", why);
-	fx_close(&f);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int err;
-		struct store *s = store_open(f.db, f.key, &err);
-
-		/* Committed, then a crash: no store_close(), so no checkpoint. */
-		_exit(!s || store_appkey_add(s, 2, 0, key2) ? 1 : 0);
-	}
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fx_crashed_child(&f, add_key2);
 	snprintf(wal, sizeof(wal), "%s-wal", f.db);
 	cr_assert_eq(stat(wal, &sb), 0);
 	cr_assert_gt(sb.st_size, 0);
