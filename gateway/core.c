@@ -422,8 +422,7 @@ static void open_failed(const struct gw_conf *conf, int r, const char *why)
 			  "created with",
 			  conf->database, store_strerror(r), conf->master_key);
 	} else if (r == -EUCLEAN) {
-		/* The daemon does not repair: a damaged inventory's keys may be lost; a backup is
-		 * not. */
+		/* No repair in place: a damaged inventory may have lost keys, a backup has not. */
 		log_warnx(
 		    "inventory %s: %s (%s); restore the last backup (made with `meshgw backup "
 		    "FILE`): `meshgw restore FILE` with the same -f, which keeps the damaged "
