@@ -56,6 +56,7 @@ static const struct errmap errmap[] = {
     ROW(EBADF, 500),        /* storage file corrupt or closed */
     ROW(ENOKEY, 500),       /* the master key cannot decrypt the stored keys */
     ROW(EKEYREJECTED, 500), /* another installation's master key (start-up only) */
+    ROW(EUCLEAN, 500),      /* the inventory is corrupt: restore a backup */
     ROW(ENAMETOOLONG, 500), /* a configured path is too long */
     ROW(EADDRINUSE, 500),   /* a listening port is taken (start-up only) */
     ROW(EDOM, 422),         /* a well-formed document that contradicts itself (Mesh CDB) */

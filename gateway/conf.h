@@ -69,6 +69,11 @@ struct gw_conf {
 	unsigned link_open_timeout_s;
 	unsigned job_attempts;
 	unsigned job_retry_s;
+	/*
+	 * Not a file key: `meshgw --integrity-check` runs PRAGMA integrity_check (indexes against
+	 * their tables too) on the inventory at start instead of the quick_check done always.
+	 */
+	bool integrity_full;
 };
 
 /* Defaults, with every path under state_dir. */

@@ -414,6 +414,26 @@ out:
 	return r;
 }
 
+/* Why the inventory did not open, and what the operator does about it. */
+static void open_failed(const struct gw_conf *conf, int r, const char *why)
+{
+	if (r == -EKEYREJECTED) {
+		log_warnx("inventory %s: %s (%s); put back the master key file this database was "
+			  "created with",
+			  conf->database, store_strerror(r), conf->master_key);
+	} else if (r == -EUCLEAN) {
+		/* No repair in place: a damaged inventory may have lost keys, a backup has not. */
+		log_warnx(
+		    "inventory %s: %s (%s); restore the last backup (made with `meshgw backup "
+		    "FILE`): `meshgw restore FILE` with the same -f, which keeps the damaged "
+		    "file aside",
+		    conf->database, store_strerror(r), why);
+	} else {
+		log_warnx("inventory %s: %s%s%s", conf->database, store_strerror(r),
+			  why[0] ? ": " : "", why);
+	}
+}
+
 int gw_core_open(struct gw_core *gw, const struct gw_conf *conf, struct gw_loop *loop,
 		 struct gw_cmdq *q, const struct gw_hooks *hooks)
 {
@@ -433,16 +453,18 @@ int gw_core_open(struct gw_core *gw, const struct gw_conf *conf, struct gw_loop 
 		log_warnx("cannot create %s: %s", conf->state_dir, strerror(-r));
 		return r;
 	}
-	gw->st = store_open(conf->database, conf->master_key, &r);
-	if (!gw->st && r == -EKEYREJECTED) {
-		log_warnx("inventory %s: %s (%s); put back the master key file this database was "
-			  "created with",
-			  conf->database, store_strerror(r), conf->master_key);
-		return r;
-	}
-	if (!gw->st) {
-		log_warnx("inventory %s: %s", conf->database, store_strerror(r));
-		return r ? r : -EIO;
+	{
+		char why[256];
+		struct store_open_opts o = {
+		    .integrity_full = conf->integrity_full, .why = why, .why_cap = sizeof(why)};
+
+		gw->st = store_open_ex(conf->database, conf->master_key, &o, &r);
+		if (!gw->st) {
+			open_failed(conf, r, why);
+			return r ? r : -EIO;
+		}
+		log_info("inventory %s: %s passed", conf->database,
+			 conf->integrity_full ? "integrity_check" : "quick_check");
 	}
 	r = store_net_get(gw->st, &net);
 	if (r == -ENOENT) {

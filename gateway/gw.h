@@ -57,4 +57,18 @@ int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, in
 int gw_token_create_offline(const struct gw_conf *conf, const char *name, int role, char *token,
 			    size_t cap);
 
+/*
+ * `meshgw backup FILE`: a consistent copy of the inventory at FILE (0600), taken beside a
+ * running daemon (store_backup()).  0, or a negative errno with a sentence in why.
+ */
+int gw_backup_offline(const struct gw_conf *conf, const char *file, char *why, size_t why_cap);
+
+/*
+ * `meshgw restore FILE`: replace the inventory by the backup FILE; refused while a daemon has
+ * it open (store_restore()).  aside receives the name the replaced database is kept under ("" if
+ * there was none).  0, or a negative errno with a sentence in why.
+ */
+int gw_restore_offline(const struct gw_conf *conf, const char *file, char *aside, size_t aside_cap,
+		       char *why, size_t why_cap);
+
 #endif

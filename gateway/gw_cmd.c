@@ -591,15 +591,21 @@ int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, in
 	return r ? -EACCES : 0;
 }
 
+/* The CLI may run before the daemon's first start: make the state directory. */
+static int state_dir(const struct gw_conf *conf)
+{
+	return mkdir(conf->state_dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 int gw_token_create_offline(const struct gw_conf *conf, const char *name, int role, char *token,
 			    size_t cap)
 {
 	struct store *st;
 	int r;
 
-	/* The CLI may run before the daemon's first start: make the state directory. */
-	if (mkdir(conf->state_dir, 0700) < 0 && errno != EEXIST) {
-		return -errno;
+	r = state_dir(conf);
+	if (r) {
+		return r;
 	}
 	st = store_open(conf->database, conf->master_key, &r);
 	if (!st) {
@@ -609,4 +615,22 @@ int gw_token_create_offline(const struct gw_conf *conf, const char *name, int ro
 	r = token_add(st, name, role, token, cap);
 	store_close(st);
 	return r;
+}
+
+int gw_backup_offline(const struct gw_conf *conf, const char *file, char *why, size_t why_cap)
+{
+	return store_backup(conf->database, file, why, why_cap);
+}
+
+int gw_restore_offline(const struct gw_conf *conf, const char *file, char *aside, size_t aside_cap,
+		       char *why, size_t why_cap)
+{
+	int r = state_dir(conf);
+
+	if (r) {
+		snprintf(why, why_cap, "%s: %s", conf->state_dir, strerror(-r));
+		return r;
+	}
+	return store_restore(conf->database, conf->master_key, file, aside, aside_cap, why,
+			     why_cap);
 }

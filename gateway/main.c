@@ -1,8 +1,10 @@
 /*
  * meshgw: the Bluetooth Mesh commissioning gateway daemon.
  *
- *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH | hci:N | uart:PATH]
+ *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH | hci:N | uart:PATH] [--integrity-check]
  *   meshgw [-f FILE] token create --role viewer|operator|admin [--name NAME]
+ *   meshgw [-f FILE] backup FILE
+ *   meshgw [-f FILE] restore FILE
  *
  * One event-loop thread owns the mesh stack and the inventory; the REST
  * API's threads reach it through the command queue (../shared/style.md
@@ -10,6 +12,11 @@
  * close provisioning links with Link Close, stop HTTP, flush the inventory
  * and exit 0; a second SIGINT exits at once; SIGHUP reloads the
  * configuration, keeping the old one when the new one is bad.
+ *
+ * The inventory passes PRAGMA quick_check at every start (integrity_check with
+ * --integrity-check) or meshgw refuses to start, saying to restore a backup.
+ * `backup` copies it consistently beside the running daemon; `restore` puts a
+ * backup back while no daemon runs on it, keeping the replaced file aside.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,9 +50,12 @@ struct daemon {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH | hci:N | uart:PATH]\n"
+	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH | hci:N | uart:PATH] "
+			"[--integrity-check]\n"
 			"       meshgw [-f file] token create --role viewer|operator|admin "
-			"[--name name]\n");
+			"[--name name]\n"
+			"       meshgw [-f file] backup file\n"
+			"       meshgw [-f file] restore file\n");
 	exit(2);
 }
 
@@ -231,15 +241,47 @@ static int token_cli(struct gw_conf *conf, int argc, char **argv)
 	return 0;
 }
 
+/* `backup FILE` and `restore FILE`: one argument, the backup file. */
+static int inventory_cli(const struct gw_conf *conf, int argc, char **argv)
+{
+	char why[512], aside[GW_PATH_MAX + 64];
+	bool backup = !strcmp(argv[0], "backup");
+	int r;
+
+	if (argc != 2) {
+		usage();
+	}
+	if (backup) {
+		r = gw_backup_offline(conf, argv[1], why, sizeof(why));
+	} else {
+		r = gw_restore_offline(conf, argv[1], aside, sizeof(aside), why, sizeof(why));
+	}
+	if (r) {
+		fprintf(stderr, "meshgw: %s: %s\n", argv[0], why[0] ? why : strerror(-r));
+		return 1;
+	}
+	if (backup) {
+		fprintf(stderr, "meshgw: backup of %s written to %s\n", conf->database, argv[1]);
+	} else if (aside[0]) {
+		fprintf(stderr,
+			"meshgw: %s restored from %s; the replaced database is kept as %s\n",
+			conf->database, argv[1], aside);
+	} else {
+		fprintf(stderr, "meshgw: %s restored from %s\n", conf->database, argv[1]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    {"bearer", required_argument, NULL, 'b'},
+	    {"integrity-check", no_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct daemon d = {0};
 	const char *bearer = NULL;
-	bool check = false;
+	bool check = false, full_check = false;
 	int debug = 0, verbose = 0, c, r;
 	char err[256];
 
@@ -259,6 +301,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			bearer = optarg;
+			break;
+		case 'I':
+			full_check = true;
 			break;
 		default:
 			usage();
@@ -281,6 +326,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	d.conf.integrity_full = full_check;
 	if (check) {
 		printf("configuration OK\n");
 		return 0;
@@ -288,6 +334,9 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		if (!strcmp(argv[optind], "token")) {
 			return token_cli(&d.conf, argc - optind, argv + optind);
+		}
+		if (!strcmp(argv[optind], "backup") || !strcmp(argv[optind], "restore")) {
+			return inventory_cli(&d.conf, argc - optind, argv + optind);
 		}
 		usage();
 	}
@@ -310,8 +359,9 @@ int main(int argc, char **argv)
 		d.gw = gw_new(&d.conf, d.loop, d.q, &hooks, &r);
 	}
 	if (!d.gw) {
-		fatalx("cannot start: %s",
-		       r == -EKEYREJECTED ? "wrong master key for this database" : strerror(-r));
+		fatalx("cannot start: %s", r == -EKEYREJECTED ? "wrong master key for this database"
+					   : r == -EUCLEAN ? "the inventory is damaged (see above)"
+							   : strerror(-r));
 	}
 	{
 		struct api_conf ac = {0};

@@ -64,10 +64,33 @@ struct store;
  *   -ENOKEY    key file missing but the database holds sealed keys
  *   -EKEYREJECTED  the key does not unseal the database's keys (another installation's key)
  *   -EPROTO    database written by a newer meshgw (schema version too high)
- *   -EIO       SQLite error (not a database, locked, migration failed)
+ *   -EUCLEAN   the database is corrupt (integrity check failed, or not a database)
+ *   -EBUSY     a store_restore() is replacing the database
+ *   -EIO       SQLite error (locked, migration failed)
  *   other      errno of open(2)/read(2) on the key file
  */
 struct store *store_open(const char *db_path, const char *master_key_path, int *err);
+
+/*
+ * Integrity at open.  store_open() runs PRAGMA quick_check (every page and
+ * record well formed; O(N)); integrity_full asks for PRAGMA integrity_check,
+ * which also compares every index with its table (slower on a large
+ * inventory).  A database that fails either, or that SQLite finds corrupt or
+ * not a database while opening, is refused with -EUCLEAN.
+ *
+ * While a store is open it holds a shared flock(2) on the database file, so
+ * that store_restore() can tell that a daemon (or a `token create`) has it
+ * open; store_open() fails with -EBUSY while a restore holds it exclusively.
+ */
+struct store_open_opts {
+	bool integrity_full;
+	char *why; /* if not NULL, receives SQLite's or the check's first message on failure */
+	size_t why_cap;
+};
+
+/* store_open() with options; opts NULL means the defaults (quick_check). */
+struct store *store_open_ex(const char *db_path, const char *master_key_path,
+			    const struct store_open_opts *opts, int *err);
 
 /* Finalise statements, close SQLite (which checkpoints the WAL), wipe the master key.  NULL ok. */
 void store_close(struct store *s);
@@ -574,5 +597,37 @@ int store_token_find(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
 int store_token_revoke(struct store *s, const char *name);
 /* All tokens by id; returns a new array, free with free(). */
 int store_token_list(struct store *s, struct store_token **out, size_t *n);
+
+/* --- Backup and restore (store_backup.c) ------------------------------------ */
+
+/*
+ * Copy the database at db_path to dest with SQLite's online backup API, from a
+ * read-only connection beside a running daemon (WAL: the writer goes on; the
+ * copy is one read transaction, so it is a consistent snapshot).  The copy is
+ * written to a temporary file 0600 beside dest (it holds sealed keys and token
+ * hashes), switched to rollback-journal mode so that it is one self-contained
+ * file, checked with PRAGMA integrity_check, synced, then renamed over dest.
+ * On failure nothing is left at dest, and why (if not NULL) says what failed.
+ *   -ENOENT  no database at db_path     -EUCLEAN  the copy fails its check
+ *   -EIO     SQLite error               other     errno of the file operations
+ */
+int store_backup(const char *db_path, const char *dest, char *why, size_t why_cap);
+
+/*
+ * Replace the database at db_path by the backup src, refusing when:
+ *   -EBUSY         a store is open on db_path (a running daemon): stop it first
+ *   -EUCLEAN       src fails PRAGMA integrity_check
+ *   -EINVAL        src is not a meshgw inventory (no schema version, no network)
+ *   -EPROTO        src was written by a newer meshgw
+ *   -ENOKEY / -EKEYREJECTED  master_key_path cannot open src's sealed keys
+ * src is copied (backup API) to a temporary file 0600 beside db_path and opened
+ * there with store_open() (schema migrated, master key checked) before anything
+ * is replaced.  The replaced database, if there was one, is renamed to
+ * aside = "<db_path>.replaced-<UTC time>" (its -wal too, which may hold
+ * committed transactions of an unclean stop); aside is "" when there was none.
+ * The new file takes db_path's name by rename(2): never a half-written file.
+ */
+int store_restore(const char *db_path, const char *master_key_path, const char *src, char *aside,
+		  size_t aside_cap, char *why, size_t why_cap);
 
 #endif /* STORAGE_STORE_H */

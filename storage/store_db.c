@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ const char *store_strerror(int err)
 		return "master key does not open the inventory: wrong master key for this database";
 	case -EPROTO:
 		return "database was written by a newer meshgw (schema version too high)";
+	case -EUCLEAN:
+		return "database is corrupt (failed its integrity check, or not a database)";
 	case -EIO:
 		return "SQLite error";
 	case -EACCES:
@@ -55,7 +58,7 @@ const char *store_strerror(int err)
 	case -EINVAL:
 		return "invalid argument";
 	case -EBUSY:
-		return "record is in use";
+		return "record or database is in use";
 	case -EALREADY:
 		return "already done";
 	default:
@@ -165,6 +168,12 @@ static int has_sealed_keys(struct store *s, bool *out)
  * The file is created here (or an older, wider one tightened) before SQLite opens it; SQLite
  * gives the -wal and -shm files it creates the database file's mode, and any left over from an
  * unclean stop are tightened too.  No umask is changed, so other threads are not affected.
+ *
+ * The descriptor stays open with a shared flock(2) until store_close(): store_restore() takes
+ * it exclusively, so it refuses while a store is open and a store cannot open during a
+ * restore.  flock locks are apart from the POSIX locks SQLite takes, and this descriptor is
+ * closed only after SQLite's own (closing any descriptor of a file drops the process's POSIX
+ * locks on it).
  */
 static int owner_only(struct store *s, const char *db_path)
 {
@@ -186,7 +195,14 @@ static int owner_only(struct store *s, const char *db_path)
 		snprintf(s->errmsg, sizeof(s->errmsg), "%.180s: %.60s", db_path, strerror(e));
 		return -e;
 	}
-	close(fd);
+	s->lock_fd = fd;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		int e = errno;
+
+		snprintf(s->errmsg, sizeof(s->errmsg), "%.180s: %.60s", db_path,
+			 e == EWOULDBLOCK ? "a restore is replacing it" : strerror(e));
+		return e == EWOULDBLOCK ? -EBUSY : -e;
+	}
 	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
 		if ((size_t)snprintf(p, sizeof(p), "%s%s", db_path, side[i]) < sizeof(p) &&
 		    chmod(p, 0600) < 0 && errno != ENOENT) {
@@ -199,7 +215,7 @@ static int owner_only(struct store *s, const char *db_path)
 	return 0;
 }
 
-static int open_db(struct store *s, const char *db_path)
+static int open_db(struct store *s, const char *db_path, bool full_check)
 {
 	int rc;
 
@@ -214,7 +230,11 @@ static int open_db(struct store *s, const char *db_path)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	rc = set_wal(s);
+	/* Before the migrations, which would otherwise build on a damaged file. */
+	rc = store_sql_check(s->db, full_check, s->errmsg, sizeof(s->errmsg));
+	if (rc == 0) {
+		rc = set_wal(s);
+	}
 	/*
 	 * synchronous=FULL: a committed sequence number reservation must
 	 * survive a power cut, not only a process crash, or a restart could
@@ -255,10 +275,19 @@ static int master_opens(struct store *s)
 
 struct store *store_open(const char *db_path, const char *master_key_path, int *err)
 {
-	struct store *s;
+	return store_open_ex(db_path, master_key_path, NULL, err);
+}
+
+struct store *store_open_ex(const char *db_path, const char *master_key_path,
+			    const struct store_open_opts *opts, int *err)
+{
+	struct store *s = NULL;
 	bool sealed = false;
 	int rc;
 
+	if (opts && opts->why && opts->why_cap) {
+		opts->why[0] = '\0';
+	}
 	if (!db_path || !master_key_path) {
 		rc = -EINVAL;
 		goto out_err;
@@ -268,9 +297,10 @@ struct store *store_open(const char *db_path, const char *master_key_path, int *
 		rc = -ENOMEM;
 		goto out_err;
 	}
+	s->lock_fd = -1;
 	store_set_actor(s, NULL);
 	store_set_clock(s, NULL, NULL);
-	rc = open_db(s, db_path);
+	rc = open_db(s, db_path, opts && opts->integrity_full);
 	if (rc) {
 		goto out_close;
 	}
@@ -292,6 +322,9 @@ struct store *store_open(const char *db_path, const char *master_key_path, int *
 	return s;
 
 out_close:
+	if (opts && opts->why && opts->why_cap) {
+		snprintf(opts->why, opts->why_cap, "%s", s->errmsg);
+	}
 	store_close(s);
 out_err:
 	if (err) {
@@ -312,6 +345,9 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->stmts[i].st);
 	}
 	sqlite3_close_v2(s->db);
+	if (s->lock_fd >= 0) {
+		close(s->lock_fd);
+	}
 	sec_wipe(s->master, sizeof(s->master));
 	free(s);
 }

@@ -28,6 +28,7 @@ struct store_stmt_slot {
 
 struct store {
 	sqlite3 *db;
+	int lock_fd; /* the database file, flock(LOCK_SH) while open; -1 for :memory: */
 	uint8_t master[STORE_MASTER_KEY_LEN];
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
 	int depth; /* transaction nesting: 0 none, 1 BEGIN, >1 savepoints */
@@ -46,6 +47,14 @@ struct store {
 sqlite3_stmt *store_q(struct store *s, const char *sql);
 /* Save SQLite's message and map the result code of the last call to -errno. */
 int store_sqlerr(struct store *s);
+/* Map an extended SQLite result code to -errno (-EUCLEAN for a damaged file). */
+int store_sqlcode(int ext);
+/*
+ * PRAGMA quick_check (every page and record well formed) or, when full, integrity_check (and
+ * every index matches its table) on db: 0 for "ok", else -EUCLEAN with the first problem in
+ * why, or the mapped SQLite error with its message.
+ */
+int store_sql_check(sqlite3 *db, bool full, char *why, size_t why_cap);
 /* Step a statement expected to finish (INSERT/UPDATE/DELETE); resets it. */
 int store_run(struct store *s, sqlite3_stmt *st);
 /*

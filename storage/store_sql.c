@@ -45,11 +45,12 @@ const char *store_errmsg(const struct store *s)
 	return s->errmsg;
 }
 
-int store_sqlerr(struct store *s)
+int store_sqlcode(int ext)
 {
-	int ext = sqlite3_extended_errcode(s->db);
-
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(s->db));
+	/* A damaged file is not a passing I/O error: the caller says to restore a backup. */
+	if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB) {
+		return -EUCLEAN;
+	}
 	switch (ext) {
 	case SQLITE_CONSTRAINT_UNIQUE:
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
@@ -59,6 +60,41 @@ int store_sqlerr(struct store *s)
 	default:
 		return -EIO;
 	}
+}
+
+int store_sqlerr(struct store *s)
+{
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(s->db));
+	return store_sqlcode(sqlite3_extended_errcode(s->db));
+}
+
+int store_sql_check(sqlite3 *db, bool full, char *why, size_t why_cap)
+{
+	const char *pragma = full ? "integrity_check" : "quick_check";
+	char sql[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s(1)", pragma);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(why, why_cap, "%s", sqlite3_errmsg(db));
+		return store_sqlcode(sqlite3_extended_errcode(db));
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *res = (const char *)sqlite3_column_text(st, 0);
+
+		rc = 0;
+		if (!res || strcmp(res, "ok") != 0) {
+			snprintf(why, why_cap, "%s: %.200s", pragma, res ? res : "no result");
+			rc = -EUCLEAN;
+		}
+	} else {
+		snprintf(why, why_cap, "%s", sqlite3_errmsg(db));
+		rc = store_sqlcode(sqlite3_extended_errcode(db));
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* Fibonacci hashing of the literal's address. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "storage/store.h"
@@ -110,6 +111,28 @@ static inline int fx_node(struct store *s, uint16_t addr, uint8_t count, uint32_
 	fx_seed(dk, seed, 0x5a);
 	snprintf(n.name, sizeof(n.name), "node-%05u", (unsigned)seed);
 	return store_node_add(s, &n, dk, 0);
+}
+
+/*
+ * Close f's store, then run body on a store of the same files in a child process that exits
+ * without store_close(): a crash (no WAL checkpoint).  Asserts that body returned 0.
+ */
+static inline void fx_crashed_child(struct fx *f, int (*body)(struct store *s))
+{
+	pid_t pid;
+	int status;
+
+	fx_close(f);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int err;
+		struct store *s = store_open(f->db, f->key, &err);
+
+		_exit(!s || body(s) ? 1 : 0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's work failed");
 }
 
 /* Run SQL on the database through a second connection (tests only). */

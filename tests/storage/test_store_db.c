@@ -90,7 +90,7 @@ Test(store_db, newer_schema_refused)
 	fx_open(&f);
 }
 
-/* A file that is not an SQLite database fails with -EIO. */
+/* A file that is not an SQLite database is refused as corrupt (-EUCLEAN): restore a backup. */
 Test(store_db, not_a_database)
 {
 	char path[160];
@@ -103,7 +103,7 @@ Test(store_db, not_a_database)
 	fputs("this is not an SQLite database, not at all, no, not even a little bit.....", fp);
 	fclose(fp);
 	cr_assert_null(store_open(path, f.key, &err));
-	cr_assert_eq(err, -EIO);
+	cr_assert_eq(err, -EUCLEAN);
 }
 
 /* store_begin/rollback undoes every verb in between; commit keeps them. */
@@ -155,7 +155,7 @@ Test(store_db, sqlite_error_message)
 /* store_strerror() has a distinct sentence for each open-time error. */
 Test(store_db, strerror_sentences)
 {
-	const int codes[] = {-EPERM, -EBADF, -ENOKEY, -EPROTO, -EIO, -EACCES};
+	const int codes[] = {-EPERM, -EBADF, -ENOKEY, -EPROTO, -EIO, -EACCES, -EUCLEAN, -EBUSY};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		for (size_t j = i + 1; j < sizeof(codes) / sizeof(codes[0]); j++) {

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <sys/wait.h>
 
 #include "tests/storage/fixture.h"
 
@@ -105,28 +104,19 @@ Test(store_net, seq_reserve_rules)
  * leaves the limit persisted: the restart begins past every number the
  * dead process could have used.
  */
+static int reserve_twice(struct store *s)
+{
+	uint32_t lim;
+
+	return store_seq_reserve(s, 0, 4096, &lim) || lim != 4096 ||
+	       store_seq_reserve(s, 4000, 4096, &lim) || lim != 8192;
+}
+
 Test(store_net, seq_reserve_survives_crash)
 {
 	struct store_network n;
-	pid_t pid;
-	int status;
 
-	fx_close(&f);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int err;
-		struct store *s = store_open(f.db, f.key, &err);
-		uint32_t lim;
-
-		if (!s || store_seq_reserve(s, 0, 4096, &lim) || lim != 4096 ||
-		    store_seq_reserve(s, 4000, 4096, &lim) || lim != 8192) {
-			_exit(1);
-		}
-		_exit(0); /* crash: no store_close(), no WAL checkpoint */
-	}
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fx_crashed_child(&f, reserve_twice);
 	fx_open(&f);
 	cr_assert_eq(store_net_get(f.s, &n), 0);
 	cr_assert_eq(n.seq_limit, 8192);
