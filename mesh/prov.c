@@ -735,6 +735,7 @@ static int p_records_list(struct prov_sess *s, const struct prov_pdu *p, const u
 		}
 		return send_invite(s);
 	}
+	/* Cannot fail: cfg_ok() bounded frag, and rec_limit is 16-bit. */
 	for (int i = 0; i < n; i++) {
 		(void)prov_rec_asm_init(&s->rec[i], s->rec_ids[i], frag, limit);
 	}

@@ -100,11 +100,11 @@ enum prov_role {
 	PROV_ROLE_DEVICE,
 };
 
- /* Policy flags (both roles). */
+/* Policy flags (both roles). */
 #define PROV_POLICY_NO_CMAC 0x01u   /* refuse BTM_ECDH_P256_CMAC_AES128_AES_CCM */
 #define PROV_POLICY_NO_NO_OOB 0x02u /* refuse the No OOB authentication method */
 
- /* prov_cfg.auth_method: let the provisioner choose from the Capabilities. */
+/* prov_cfg.auth_method: let the provisioner choose from the Capabilities. */
 #define PROV_AUTH_AUTO 0xffu
 
 /* prov_cfg.cert_policy (provisioner). */
@@ -154,7 +154,12 @@ struct prov_cfg {
 	struct prov_data data;   /* Provisioning Data to send (unicast: see assign_addr) */
 	uint8_t cert_policy;     /* enum prov_cert_policy; not NEVER needs ops.verify_records */
 	uint16_t rec_frag_max;   /* Fragment Maximum Size, 0 = PROV_REC_FRAG_REMOTE */
-	uint16_t rec_limit;      /* largest record accepted, 0 = PROV_REC_LIMIT_DEFAULT */
+	/*
+	 * Largest record accepted, 0 = PROV_REC_LIMIT_DEFAULT.  A session holds
+	 * at most PROV_REC_MAX records of this size on the heap until they are
+	 * verified.
+	 */
+	uint16_t rec_limit;
 
 	/*
 	 * Device role: the provisioning records served (borrowed: they must

@@ -276,18 +276,6 @@ static bool grow_second_response(struct pair *pr, int to, uint8_t *pdu, size_t *
 	return true;
 }
 
-Test(prov_cbp, record_changing_between_fragments_refused)
-{
-	struct prov_cfg pc, dc;
-	struct pair pr;
-
-	cbp_cfgs(&pc, &dc, PROV_CERT_REQUIRE, 3);
-	run_refused(&pr, &pc, &dc, 8, grow_second_response, -EBADMSG,
-		    "record changed size between fragments");
-	cr_assert_eq(ver.calls, 0);
-	pair_free(&pr);
-}
-
 /* Attacker: the first Record Response loses its last data octet. */
 static bool truncate_first_response(struct pair *pr, int to, uint8_t *pdu, size_t *len)
 {
@@ -429,4 +417,57 @@ Test(prov_cbp, config_checks)
 	dup[1].len = 10;
 	cr_assert_eq(prov_new(&dc, &cbp_ops, NULL, &s), 0);
 	prov_free(s);
+}
+
+/* Attacker: the first Record Response says the listed record is not there. */
+static bool deny_record(struct pair *pr, int to, uint8_t *pdu, size_t *len)
+{
+	(void)pr;
+	if (to == P && pdu[0] == PROV_RECORD_RESPONSE) {
+		pdu[1] = PROV_RECORD_NOT_PRESENT;
+		mesh_put_be16(pdu + 6, 0);
+		*len = PROV_REC_HDR_LEN;
+	}
+	return true;
+}
+
+/* Attacker: the Records List names nine records. */
+static bool long_list(struct pair *pr, int to, uint8_t *pdu, size_t *len)
+{
+	(void)pr;
+	if (to == P && pdu[0] == PROV_RECORDS_LIST) {
+		*len = 3;
+		for (uint16_t id = 1; id <= PROV_REC_MAX + 1; id++) {
+			mesh_put_be16(pdu + *len, id);
+			*len += 2;
+		}
+	}
+	return true;
+}
+
+/* A device tampered with in flight: refused before the verifier runs, even under PREFER. */
+Test(prov_cbp, tampered_record_phase_refused)
+{
+	static const struct {
+		bool (*tamper)(struct pair *pr, int to, uint8_t *pdu, size_t *len);
+		uint8_t policy;
+		int err;
+		const char *reason;
+	} cases[] = {
+	    {grow_second_response, PROV_CERT_REQUIRE, -EBADMSG,
+	     "record changed size between fragments"},
+	    {deny_record, PROV_CERT_PREFER, -ENOENT, "device listed a record it does not have"},
+	    {long_list, PROV_CERT_REQUIRE, -E2BIG,
+	     "device lists more records than this provisioner reads"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct prov_cfg pc, dc;
+		struct pair pr;
+
+		cbp_cfgs(&pc, &dc, cases[i].policy, 3);
+		run_refused(&pr, &pc, &dc, 20 + i, cases[i].tamper, cases[i].err, cases[i].reason);
+		cr_assert_eq(ver.calls, 0);
+		pair_free(&pr);
+	}
 }
