@@ -1,6 +1,7 @@
 #include "mesh/prov.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ struct prov_sess {
 	uint64_t deadline;
 
 	/* The previous PDU received, to ignore a bearer's repeat of it. */
-	uint8_t last[PROV_PDU_MAX];
+	uint8_t last[PROV_REC_PDU_MAX];
 	size_t last_len;
 
 	/* ConfirmationInputs pieces, as they were on the air (§5.4.2.5). */
@@ -53,9 +54,26 @@ struct prov_sess {
 	uint8_t nonce[PROV_SESSION_NONCE_LEN];
 	uint8_t dev_key[16];
 	struct prov_data data;
+
+	/* Provisioner's record phase: what to read, in order, and what was read. */
+	uint16_t rec_ids[PROV_REC_MAX];
+	struct prov_rec_asm rec[PROV_REC_MAX];
+	size_t n_rec;
+	size_t cur_rec;
+	bool cert_ok; /* cfg.dev_pub_key holds the verified certificate's key */
+	char reason[PROV_REC_REASON_MAX];
 };
 
 typedef int (*handler_fn)(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *params);
+
+static void records_free(struct prov_sess *s)
+{
+	for (size_t i = 0; i < PROV_REC_MAX; i++) {
+		prov_rec_asm_free(&s->rec[i]);
+	}
+	s->n_rec = 0;
+	s->cur_rec = 0;
+}
 
 static void wipe_secrets(struct prov_sess *s)
 {
@@ -75,6 +93,7 @@ static void wipe_secrets(struct prov_sess *s)
 	mesh_crypto_wipe(s->dev_key, sizeof(s->dev_key));
 	mesh_crypto_wipe(&s->data, sizeof(s->data));
 	mesh_crypto_wipe(s->last, sizeof(s->last));
+	records_free(s);
 }
 
 static bool is_device(const struct prov_sess *s)
@@ -84,7 +103,7 @@ static bool is_device(const struct prov_sess *s)
 
 static int send_pdu(struct prov_sess *s, const struct prov_pdu *p)
 {
-	uint8_t buf[PROV_PDU_MAX];
+	uint8_t buf[PROV_REC_PDU_MAX];
 	size_t len;
 	int err;
 
@@ -123,6 +142,15 @@ static int fail(struct prov_sess *s, int err, uint8_t code, bool tell_peer)
 		s->ops.failed(s->ops.ctx, err, code);
 	}
 	return err;
+}
+
+/* A provisioner's record phase failed (never on the air): keep the reason for prov_reason(). */
+static int fail_reason(struct prov_sess *s, int err, const char *why)
+{
+	if (s->phase == PROV_PHASE_ACTIVE) {
+		snprintf(s->reason, sizeof(s->reason), "%s", why);
+	}
+	return fail(s, err, PROV_ERR_NONE, false);
 }
 
 /* A local step (crypto, rng, send) failed: no protocol code describes it. */
@@ -390,6 +418,7 @@ static void finish(struct prov_sess *s)
 	res.caps = is_device(s) ? s->cfg.caps : s->caps;
 	res.elements = res.caps.elements;
 	res.start = s->start;
+	res.cert_verified = !is_device(s) && s->cert_ok;
 	s->phase = PROV_PHASE_DONE;
 	s->expect = EXPECT_NOTHING;
 	wipe_secrets(s);
@@ -546,6 +575,15 @@ static int p_caps(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *
 	} else {
 		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
 	}
+	if (s->cert_ok && !(s->caps.pub_key_type & PROV_PUB_KEY_TYPE_OOB)) {
+		/* The certificate vouches for a key the device then does not use. */
+		if (s->cfg.cert_policy == PROV_CERT_REQUIRE) {
+			return fail_reason(s, -ENOTSUP,
+					   "device does not use the key of its certificate");
+		}
+		s->cert_ok = false;
+		s->cfg.has_dev_pub_key = false;
+	}
 	oob_key = s->cfg.has_dev_pub_key && (s->caps.pub_key_type & PROV_PUB_KEY_TYPE_OOB);
 	st->pub_key = oob_key ? PROV_START_PUB_KEY_OOB : PROV_START_PUB_KEY_NO_OOB;
 	if (choose_auth(s, st)) {
@@ -653,7 +691,107 @@ static int p_complete(struct prov_sess *s, const struct prov_pdu *p, const uint8
 	return 0;
 }
 
+static int send_invite(struct prov_sess *s)
+{
+	struct prov_pdu p;
+	int err;
+
+	s->invite[0] = s->cfg.attention;
+	memset(&p, 0, sizeof(p));
+	p.type = PROV_INVITE;
+	p.u.attention = s->cfg.attention;
+	s->expect = PROV_CAPABILITIES;
+	err = send_pdu(s, &p);
+	return err ? fail_local(s, err) : 0;
+}
+
+static int request_record(struct prov_sess *s)
+{
+	struct prov_pdu p;
+	int err;
+
+	prov_rec_asm_request(&s->rec[s->cur_rec], &p);
+	s->expect = PROV_RECORD_RESPONSE;
+	err = send_pdu(s, &p);
+	return err ? fail_local(s, err) : 0;
+}
+
+static int p_records_list(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *params)
+{
+	uint16_t frag = s->cfg.rec_frag_max ? s->cfg.rec_frag_max : PROV_REC_FRAG_REMOTE;
+	size_t limit = s->cfg.rec_limit ? s->cfg.rec_limit : PROV_REC_LIMIT_DEFAULT;
+	bool has_cert;
+	int n;
+
+	(void)params;
+	n = prov_rec_select(p, s->rec_ids, PROV_REC_MAX, &has_cert);
+	if (n == -E2BIG) {
+		return fail_reason(s, -E2BIG,
+				   "device lists more records than this provisioner reads");
+	}
+	if (!has_cert) {
+		if (s->cfg.cert_policy == PROV_CERT_REQUIRE) {
+			return fail_reason(s, -ENOENT, "device has no certificate");
+		}
+		return send_invite(s);
+	}
+	/* Cannot fail: cfg_ok() bounded frag, and rec_limit is 16-bit. */
+	for (int i = 0; i < n; i++) {
+		(void)prov_rec_asm_init(&s->rec[i], s->rec_ids[i], frag, limit);
+	}
+	s->n_rec = (size_t)n;
+	s->cur_rec = 0;
+	return request_record(s);
+}
+
+/* Every record is in: let the owner judge the chain, then go on with Invite. */
+static int verify_records(struct prov_sess *s)
+{
+	struct prov_record recs[PROV_REC_MAX];
+	char why[PROV_REC_REASON_MAX] = "";
+	uint8_t key[MESH_P256_PUB_LEN];
+	int err;
+
+	for (size_t i = 0; i < s->n_rec; i++) {
+		recs[i].id = s->rec[i].id;
+		recs[i].data = s->rec[i].buf;
+		recs[i].len = s->rec[i].total;
+	}
+	err = s->ops.verify_records(s->ops.ctx, recs, s->n_rec, key, why, sizeof(why));
+	records_free(s);
+	if (err || !mesh_crypto_p256_valid(key)) {
+		why[sizeof(why) - 1] = '\0';
+		return fail_reason(s, err < 0 ? err : -EKEYREJECTED,
+				   why[0] ? why : "certificate refused");
+	}
+	memcpy(s->cfg.dev_pub_key, key, sizeof(key));
+	s->cfg.has_dev_pub_key = true;
+	s->cert_ok = true;
+	return send_invite(s);
+}
+
+static int p_record_rsp(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *params)
+{
+	const char *why = "";
+	int ret;
+
+	(void)params;
+	ret = prov_rec_asm_feed(&s->rec[s->cur_rec], p, &why);
+	if (ret < 0) {
+		return fail_reason(s, ret, why);
+	}
+	if (ret == 0) {
+		return request_record(s);
+	}
+	if (++s->cur_rec < s->n_rec) {
+		return request_record(s);
+	}
+	return verify_records(s);
+}
+
 static const handler_fn prov_handlers[PROV_PDU_TYPES] = {
+    [PROV_RECORDS_LIST] = p_records_list,
+    [PROV_RECORD_RESPONSE] = p_record_rsp,
     [PROV_CAPABILITIES] = p_caps,
     [PROV_PUB_KEY] = p_pub_key,
     [PROV_INPUT_COMPLETE] = p_input_complete,
@@ -833,13 +971,62 @@ static int d_data(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *
 	return 0;
 }
 
+/* Records are served while the device waits for Invite; `expect` stays there. */
+static int d_records_get(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *params)
+{
+	uint8_t ids[2 * PROV_REC_MAX];
+	struct prov_pdu out;
+	int err;
+
+	(void)p;
+	(void)params;
+	err = prov_rec_list(s->cfg.records, s->cfg.n_records, ids, sizeof(ids), &out);
+	if (!err) {
+		err = send_pdu(s, &out);
+	}
+	return err ? fail_local(s, err) : 0;
+}
+
+static int d_record_req(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *params)
+{
+	struct prov_pdu out;
+	int err;
+
+	(void)params;
+	prov_rec_serve(s->cfg.records, s->cfg.n_records, p, &out);
+	err = send_pdu(s, &out);
+	return err ? fail_local(s, err) : 0;
+}
+
 static const handler_fn dev_handlers[PROV_PDU_TYPES] = {
-    [PROV_INVITE] = d_invite,   [PROV_START] = d_start,
-    [PROV_PUB_KEY] = d_pub_key, [PROV_CONFIRMATION] = d_confirmation,
-    [PROV_RANDOM] = d_random,   [PROV_DATA] = d_data,
+    [PROV_RECORDS_GET] = d_records_get, [PROV_RECORD_REQUEST] = d_record_req,
+    [PROV_INVITE] = d_invite,           [PROV_START] = d_start,
+    [PROV_PUB_KEY] = d_pub_key,         [PROV_CONFIRMATION] = d_confirmation,
+    [PROV_RANDOM] = d_random,           [PROV_DATA] = d_data,
 };
 
 /* --- Public API ---------------------------------------------------------- */
+
+/* Records a device can serve: distinct IDs, lengths a Total Length can carry. */
+static bool records_ok(const struct prov_cfg *c)
+{
+	if (c->n_records > PROV_REC_MAX || (c->n_records && !c->records)) {
+		return false;
+	}
+	for (size_t i = 0; i < c->n_records; i++) {
+		const struct prov_record *r = &c->records[i];
+
+		if (!r->data || r->len == 0 || r->len > 0xffff) {
+			return false;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (c->records[j].id == r->id) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
 
 static bool cfg_ok(const struct prov_cfg *c, const struct prov_ops *o)
 {
@@ -851,9 +1038,14 @@ static bool cfg_ok(const struct prov_cfg *c, const struct prov_ops *o)
 		if (c->has_dev_pub_key && !mesh_crypto_p256_valid(c->dev_pub_key)) {
 			return false;
 		}
+		if (c->cert_policy > PROV_CERT_REQUIRE ||
+		    (c->cert_policy != PROV_CERT_NEVER && !o->verify_records) ||
+		    c->rec_frag_max > PROV_REC_FRAG_ADV) {
+			return false;
+		}
 		return c->auth_method == PROV_AUTH_AUTO || c->auth_method <= PROV_AUTH_INPUT;
 	}
-	if (c->role != PROV_ROLE_DEVICE) {
+	if (c->role != PROV_ROLE_DEVICE || !records_ok(c)) {
 		return false;
 	}
 	/* A device must be able to do everything it advertises. */
@@ -909,6 +1101,7 @@ void prov_free(struct prov_sess *s)
 	if (!s) {
 		return;
 	}
+	records_free(s);
 	mesh_crypto_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -930,13 +1123,21 @@ int prov_start(struct prov_sess *s, uint64_t now_ms)
 		s->expect = PROV_INVITE;
 		return 0;
 	}
-	s->invite[0] = s->cfg.attention;
+	if (s->cfg.cert_policy == PROV_CERT_NEVER) {
+		return send_invite(s);
+	}
 	memset(&p, 0, sizeof(p));
-	p.type = PROV_INVITE;
-	p.u.attention = s->cfg.attention;
-	s->expect = PROV_CAPABILITIES;
+	p.type = PROV_RECORDS_GET;
+	s->expect = PROV_RECORDS_LIST;
 	err = send_pdu(s, &p);
 	return err ? fail_local(s, err) : 0;
+}
+
+/* A device with records answers the record PDUs while it waits for Invite. */
+static bool record_pdu_allowed(const struct prov_sess *s, uint8_t type)
+{
+	return is_device(s) && s->cfg.n_records && s->expect == PROV_INVITE &&
+	       (type == PROV_RECORDS_GET || type == PROV_RECORD_REQUEST);
 }
 
 int prov_rx(struct prov_sess *s, const uint8_t *pdu, size_t len, uint64_t now_ms)
@@ -965,7 +1166,8 @@ int prov_rx(struct prov_sess *s, const uint8_t *pdu, size_t len, uint64_t now_ms
 	}
 	type = pdu[0];
 	handlers = is_device(s) ? dev_handlers : prov_handlers;
-	if (type != PROV_FAILED && (type != s->expect || !handlers[type])) {
+	if (type != PROV_FAILED && !record_pdu_allowed(s, type) &&
+	    (type != s->expect || !handlers[type])) {
 		return fail(s, -EPROTO, PROV_ERR_UNEXPECTED_PDU, true);
 	}
 	if (prov_pdu_parse(pdu, len, s->vlen, &p, &code)) {
@@ -1026,4 +1228,9 @@ void prov_tick(struct prov_sess *s, uint64_t now_ms)
 enum prov_phase prov_phase(const struct prov_sess *s)
 {
 	return s ? s->phase : PROV_PHASE_IDLE;
+}
+
+const char *prov_reason(const struct prov_sess *s)
+{
+	return s ? s->reason : "";
 }

@@ -53,9 +53,29 @@
  * last octets, a string as ASCII from the first octet, zero padded.  The
  * AuthValue is 16 octets with the CMAC algorithm, 32 with HMAC.
  *
- * The Mesh 1.1 record PDUs (Record Request/Response, Records Get/List) are
- * decoded by prov_pdu.h but not served: certificate-based provisioning is
- * not supported, so a session treats them as Unexpected PDU.
+ * Certificate-based provisioning (Mesh Protocol v1.1 §5.4.2.1; prov_rec.h).
+ * A provisioner with cfg.cert_policy PREFER or REQUIRE starts with a record
+ * phase instead of Invite:
+ *   -> Records Get; <- Records List;
+ *   for the device certificate, each intermediate, then the URI:
+ *     -> Record Request; <- Record Response (one per fragment)
+ *   ops.verify_records(chain) -> accept + the certificate's P-256 key
+ *   -> Invite ... Start with Public Key = OOB, the certificate's key.
+ * The device then proves it holds that key's private half: ECDH with any
+ * other key makes the Confirmation check fail.  A device configured with
+ * cfg.records answers Records Get and Record Request while it waits for
+ * Invite; one without records treats them as Unexpected PDU.  Records Get
+ * is new to 1.0 devices, which fail the link on it, so PREFER is for a
+ * device whose beacon advertises records (OOB Information bits 7/8).
+ * Record-phase errors (provisioner; prov_reason() says which in words):
+ *   -ENOENT      REQUIRE, and the device lists no device certificate, or a
+ *                listed record is Not Present
+ *   -ERANGE      the device refused an offset within its record
+ *   -EMSGSIZE    a record is larger than cfg.rec_limit
+ *   -E2BIG       more records listed than PROV_REC_MAX
+ *   -EBADMSG     a malformed fragment sequence (prov_rec_asm_feed())
+ *   -ENOTSUP     REQUIRE, and the Capabilities offer no OOB public key
+ *   (any)        what ops.verify_records returned (its reason is kept)
  *
  * Re-entrancy: callbacks run inside prov_start/prov_rx/prov_input_oob/
  * prov_tick.  Never free the session from inside its own callback chain
@@ -71,6 +91,7 @@
 
 #include "mesh/mesh.h"
 #include "mesh/prov_pdu.h"
+#include "mesh/prov_rec.h"
 
 #define PROV_TIMEOUT_MS 60000u
 
@@ -85,6 +106,13 @@ enum prov_role {
 
 /* prov_cfg.auth_method: let the provisioner choose from the Capabilities. */
 #define PROV_AUTH_AUTO 0xffu
+
+/* prov_cfg.cert_policy (provisioner). */
+enum prov_cert_policy {
+	PROV_CERT_NEVER,   /* no record phase (1.0 behaviour) */
+	PROV_CERT_PREFER,  /* use a certificate when the device lists one */
+	PROV_CERT_REQUIRE, /* fail unless a verified certificate supplies the key */
+};
 
 enum prov_phase {
 	PROV_PHASE_IDLE,   /* created, prov_start not called */
@@ -124,6 +152,22 @@ struct prov_cfg {
 	uint8_t auth_action;     /* when auth_method is explicit */
 	uint8_t auth_size;       /* when auth_method is explicit (Output/Input) */
 	struct prov_data data;   /* Provisioning Data to send (unicast: see assign_addr) */
+	uint8_t cert_policy;     /* enum prov_cert_policy; not NEVER needs ops.verify_records */
+	uint16_t rec_frag_max;   /* Fragment Maximum Size, 0 = PROV_REC_FRAG_REMOTE */
+	/*
+	 * Largest record accepted, 0 = PROV_REC_LIMIT_DEFAULT.  A session holds
+	 * at most PROV_REC_MAX records of this size on the heap until they are
+	 * verified.
+	 */
+	uint16_t rec_limit;
+
+	/*
+	 * Device role: the provisioning records served (borrowed: they must
+	 * outlive the session), IDs distinct, each 1..0xffff octets, at most
+	 * PROV_REC_MAX.  None: the record PDUs are Unexpected PDU.
+	 */
+	const struct prov_record *records;
+	size_t n_records;
 };
 
 struct prov_result {
@@ -132,6 +176,7 @@ struct prov_result {
 	uint8_t elements;
 	struct prov_caps caps;   /* the device's Capabilities */
 	struct prov_start start; /* what was negotiated */
+	bool cert_verified;      /* provisioner: the device key came from a verified certificate */
 };
 
 struct prov_ops {
@@ -179,6 +224,17 @@ struct prov_ops {
 	 */
 	int (*data_ready)(void *ctx, const struct prov_data *data, const uint8_t dev_key[16],
 			  uint8_t elements);
+	/*
+	 * Provisioner with cert_policy PREFER/REQUIRE: judge the records read,
+	 * recs[0] the device certificate (0x0001), then the intermediates by
+	 * ascending ID, then the URI (0x0000) when listed; all borrowed for the
+	 * call.  Return 0 and write the device's P-256 public key (X || Y) to
+	 * pub_key to accept, or a negative errno and a NUL-terminated reason in
+	 * reason (reason_len octets) to refuse: the session fails with that
+	 * errno and prov_reason() returns the text.  Runs inside prov_rx.
+	 */
+	int (*verify_records)(void *ctx, const struct prov_record *recs, size_t n,
+			      uint8_t pub_key[64], char *reason, size_t reason_len);
 	/* Success; res is borrowed for the call and wiped afterwards. */
 	void (*done)(void *ctx, const struct prov_result *res);
 	/* Failure; see the errno table above. */
@@ -227,5 +283,12 @@ uint64_t prov_next_deadline(const struct prov_sess *s);
 void prov_tick(struct prov_sess *s, uint64_t now_ms);
 
 enum prov_phase prov_phase(const struct prov_sess *s);
+
+/*
+ * Why a provisioner's record phase or certificate check failed, in words
+ * for a technician ("certificate expired 2026-03-01"); "" when the session
+ * has not failed there.  Borrowed; valid until prov_free().
+ */
+const char *prov_reason(const struct prov_sess *s);
 
 #endif /* MESH_PROV_H */

@@ -51,7 +51,7 @@ struct side {
 	bool requested;
 	uint8_t req_action;
 	uint8_t req_size;
-	uint8_t tx[MAXTX][PROV_PDU_MAX];
+	uint8_t tx[MAXTX][PROV_REC_PDU_MAX];
 	size_t tx_len[MAXTX];
 	int ntx;
 	/* ops.data_ready: what it saw, when (PDUs sent before it), what it returns. */
@@ -65,7 +65,7 @@ struct side {
 
 struct msg {
 	int to;
-	uint8_t pdu[PROV_PDU_MAX];
+	uint8_t pdu[PROV_REC_PDU_MAX];
 	size_t len;
 };
 
@@ -106,7 +106,7 @@ static inline int t_send(void *ctx, const uint8_t *pdu, size_t len)
 	struct pair *pr = sd->pair;
 	struct msg *m;
 
-	cr_assert(len <= PROV_PDU_MAX);
+	cr_assert(len <= PROV_REC_PDU_MAX);
 	if (sd->ntx < MAXTX) {
 		memcpy(sd->tx[sd->ntx], pdu, len);
 		sd->tx_len[sd->ntx++] = len;
