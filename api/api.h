@@ -1,16 +1,25 @@
 /*
  * REST API v1 (openapi.yaml) over libmicrohttpd (../shared/style.md §2.2, §2.7).
  *
- * The API runs in libmicrohttpd's thread-per-connection mode: every request is
- * validated in its connection thread, turned into a struct gw_cmd and pushed
- * to the gateway's command queue, and the thread then blocks on the command
- * with a deadline.  Blocking in the access handler is allowed only in that
- * mode (libmicrohttpd manual, "Flow control"), and it keeps the request path
- * a straight line: no suspend/resume state machine and no callback from the
- * loop thread into HTTP code.  The cost is one thread per open connection,
- * bounded by api_conf.max_connections.  Server-Sent Events use the same
- * property: the content reader of an event stream waits on a condition
- * variable for the next event.
+ * The API runs libmicrohttpd event-driven: a small fixed pool of epoll
+ * threads (api_conf.threads) serves every connection.  A request is
+ * validated on its worker thread, turned into a struct gw_cmd and pushed to
+ * the gateway's command queue; its connection is then suspended, not a
+ * thread, and the command's completion resumes exactly that connection
+ * (libmicrohttpd manual, "Suspending connections"), which is answered on
+ * the next pass of its worker.  Server-Sent Events work the same way: an
+ * idle stream is a suspended connection that a publish resumes.  So slow or
+ * idle clients cost memory (bounded per connection), not threads, and the
+ * API keeps answering while thousands of them are connected.
+ *
+ * Caps, each answered 503 with Retry-After (problem+json naming the cap):
+ * connections (past 7/8 of max_connections; libmicrohttpd itself refuses
+ * beyond it), requests waiting for the core (max_pending), event streams in
+ * total and per token.  A client address over max_per_ip is refused by
+ * libmicrohttpd (closed at once).
+ *
+ * Token verification (api_auth_ops.verify) is still called on the worker
+ * thread and may block it for as long as the gateway takes to answer.
  *
  * Nothing in api/ calls store_* or mesh_*: it builds commands only.
  */
@@ -46,15 +55,21 @@ struct api_auth_ops {
 };
 
 struct api_conf {
-	const char *bind_addr;    /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
-	uint16_t port;            /* 0 = ephemeral (see api_port()) */
-	const char *tls_cert;     /* PEM file path; TLS when both are set */
-	const char *tls_key;      /* PEM file path */
-	size_t body_limit;        /* request body bytes; 0 = 64 KiB */
-	int cmd_timeout_ms;       /* wait for the core; 0 = 20000 */
-	const char *web_root;     /* directory served at "/"; NULL = none */
-	unsigned max_connections; /* 0 = 64 */
-	int sse_keepalive_ms;     /* comment line on idle event streams; 0 = 15000 */
+	const char *bind_addr;          /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
+	uint16_t port;                  /* 0 = ephemeral (see api_port()) */
+	const char *tls_cert;           /* PEM file path; TLS when both are set */
+	const char *tls_key;            /* PEM file path */
+	size_t body_limit;              /* request body bytes; 0 = 64 KiB */
+	int cmd_timeout_ms;             /* wait for the core; 0 = 20000 */
+	const char *web_root;           /* directory served at "/"; NULL = none */
+	unsigned max_connections;       /* 0 = 4096; lowered to what RLIMIT_NOFILE allows */
+	unsigned max_per_ip;            /* connections from one client address; 0 = 256 */
+	unsigned threads;               /* worker threads; 0 = 4 */
+	unsigned io_timeout_s;          /* idle time reading a request or kept alive; 0 = 10 */
+	unsigned max_streams;           /* event streams at once; 0 = 1024 */
+	unsigned max_streams_per_token; /* event streams of one principal; 0 = 64 */
+	unsigned max_pending;           /* requests waiting for the core; 0 = 1024 */
+	int sse_keepalive_ms;           /* comment line on idle event streams; 0 = 15000 */
 };
 
 /*
@@ -67,7 +82,8 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q,
 		    const struct api_auth_ops *auth);
 
 /*
- * Reads the TLS files (if any), binds and starts serving.  Returns 0, -EALREADY
+ * Reads the TLS files (if any), raises the soft RLIMIT_NOFILE if
+ * max_connections needs it, binds and starts serving.  Returns 0, -EALREADY
  * when started, -EIO when a TLS file cannot be read, -ENOTSUP when TLS is
  * asked for and libmicrohttpd lacks it, or -EADDRINUSE/-EINVAL when the
  * daemon cannot start.
@@ -78,10 +94,10 @@ int api_start(struct api *api);
 uint16_t api_port(const struct api *api);
 
 /*
- * Stops accepting, ends every event stream and waits for the connection
- * threads.  A request still waiting for the core is answered 503 within about
- * 200 ms, so this returns promptly even while the loop thread is the caller
- * and cannot answer.  Idempotent.
+ * Stops accepting, ends every event stream and stops the worker threads.  A
+ * request still waiting for the core is resumed and dropped at once, so this
+ * returns promptly even while the loop thread is the caller and cannot
+ * answer.  Idempotent.
  */
 void api_stop(struct api *api);
 

@@ -98,19 +98,32 @@ const char *api_static_type(const char *name);
 
 struct api_sse;
 
-/* Returns a new hub; free with api_sse_free() after every stream has ended. */
-struct api_sse *api_sse_new(int keepalive_ms);
+/*
+ * Returns a new hub; free with api_sse_free() after every stream has ended.
+ * max_total and max_per_token cap the streams open at once (0 = no cap).
+ */
+struct api_sse *api_sse_new(int keepalive_ms, unsigned max_total, unsigned max_per_token);
 void api_sse_free(struct api_sse *hub);
 /* Thread-safe; steals data. */
 void api_sse_publish(struct api_sse *hub, const char *type, json_t *data);
 /*
- * Returns a new streaming response registered with the hub (replaying events
- * after last_id when has_last), or NULL on allocation failure.
+ * Returns a new streaming response for conn registered with the hub under
+ * the principal who (replaying events after last_id when has_last), or NULL
+ * with *err = -EUSERS (max_total streams are open), -EDQUOT (who has
+ * max_per_token) or -ENOMEM.  The daemon must allow suspend/resume: the
+ * stream parks conn while it has nothing to send.
  */
-struct MHD_Response *api_sse_response(struct api_sse *hub, bool has_last, uint64_t last_id);
+struct MHD_Response *api_sse_response(struct api_sse *hub, struct MHD_Connection *conn,
+				      const char *who, bool has_last, uint64_t last_id, int *err);
 /*
- * stopping = true ends every stream now and makes new ones end at once (call
- * it before MHD_stop_daemon); false allows streams again (api_start()).
+ * Periodically (a fraction of the keep-alive interval): wakes the parked
+ * streams whose keep-alive comment is due.
+ */
+void api_sse_tick(struct api_sse *hub);
+/*
+ * stopping = true ends every stream now (parked ones are resumed to end) and
+ * makes new ones end at once (call it before MHD_stop_daemon); false allows
+ * streams again (api_start()).
  */
 void api_sse_shutdown(struct api_sse *hub, bool stopping);
 
