@@ -55,17 +55,21 @@ struct api_auth_ops {
 };
 
 struct api_conf {
-	const char *bind_addr;          /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
-	uint16_t port;                  /* 0 = ephemeral (see api_port()) */
-	const char *tls_cert;           /* PEM file path; TLS when both are set */
-	const char *tls_key;            /* PEM file path */
-	size_t body_limit;              /* request body bytes; 0 = 64 KiB */
-	int cmd_timeout_ms;             /* wait for the core; 0 = 20000 */
-	const char *web_root;           /* directory served at "/"; NULL = none */
-	unsigned max_connections;       /* 0 = 4096; lowered to what RLIMIT_NOFILE allows */
-	unsigned max_per_ip;            /* connections from one client address; 0 = 256 */
-	unsigned threads;               /* worker threads; 0 = 4 */
-	unsigned io_timeout_s;          /* idle time reading a request or kept alive; 0 = 10 */
+	const char *bind_addr;    /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
+	uint16_t port;            /* 0 = ephemeral (see api_port()) */
+	const char *tls_cert;     /* PEM file path; TLS when both are set */
+	const char *tls_key;      /* PEM file path */
+	size_t body_limit;        /* request body bytes; 0 = 64 KiB */
+	int cmd_timeout_ms;       /* wait for the core; 0 = 20000 */
+	const char *web_root;     /* directory served at "/"; NULL = none */
+	unsigned max_connections; /* 0 = 4096; lowered to what RLIMIT_NOFILE allows */
+	unsigned max_per_ip;      /* connections from one client address; 0 = 256 */
+	unsigned threads;         /* worker threads; 0 = 4 */
+	/*
+	 * Seconds a connection may stay idle while a request is read or between
+	 * requests, and the most a request's headers may take in all; 0 = 10.
+	 */
+	unsigned io_timeout_s;
 	unsigned max_streams;           /* event streams at once; 0 = 1024 */
 	unsigned max_streams_per_token; /* event streams of one principal; 0 = 64 */
 	unsigned max_pending;           /* requests waiting for the core; 0 = 1024 */

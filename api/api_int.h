@@ -117,9 +117,11 @@ struct MHD_Response *api_sse_response(struct api_sse *hub, struct MHD_Connection
 				      const char *who, bool has_last, uint64_t last_id, int *err);
 /*
  * Periodically (a fraction of the keep-alive interval): wakes the parked
- * streams whose keep-alive comment is due.
+ * streams whose keep-alive comment is due and, with probe, ends those whose
+ * client has closed its socket (so they give their slot back in about one
+ * probe interval rather than one keep-alive).
  */
-void api_sse_tick(struct api_sse *hub);
+void api_sse_tick(struct api_sse *hub, bool probe);
 /*
  * stopping = true ends every stream now (parked ones are resumed to end) and
  * makes new ones end at once (call it before MHD_stop_daemon); false allows

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +51,8 @@
 #define FD_RESERVE 128u
 /* How often the reaper looks at deadlines and keep-alives. */
 #define TICK_MS 100
+/* Every this many ticks, parked event streams are checked for a closed peer. */
+#define PROBE_TICKS 10
 /* Seconds a client is asked to wait (Retry-After) when a cap answers 503. */
 #define RETRY_BUSY_S 1
 #define RETRY_STREAMS_S 10
@@ -82,10 +85,26 @@ struct api {
 	/* Requests suspended on a command, for the reaper and api_stop(). */
 	pthread_mutex_t mtx;
 	struct req *pending;
+	/* Connections reading a request's headers, oldest first. */
+	struct conn_watch *watch_head, *watch_tail;
 	/* The reaper: deadlines of suspended requests and stream keep-alives. */
 	pthread_t reaper;
 	pthread_cond_t reaper_cond; /* CLOCK_MONOTONIC; signalled by api_stop() */
 	bool reaper_on, reaper_quit;
+};
+
+/*
+ * Per-connection state (libmicrohttpd's socket context): while a request's
+ * headers are being read the connection is on api->watch, and the reaper
+ * shuts it down io_timeout_s after the headers began, however slowly they
+ * trickle in (libmicrohttpd's own timeout only measures idle time, which one
+ * header line every few seconds resets forever).
+ */
+struct conn_watch {
+	int fd;
+	long long since; /* CLOCK_MONOTONIC ms */
+	bool listed;
+	struct conn_watch *prev, *next;
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -421,6 +440,60 @@ static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c,
 	return send_json(c, status, res, "application/json", NULL);
 }
 
+/* Caller holds api->mtx. */
+static void watch_unlink(struct api *api, struct conn_watch *w)
+{
+	if (!w->listed) {
+		return;
+	}
+	if (w->prev) {
+		w->prev->next = w->next;
+	} else {
+		api->watch_head = w->next;
+	}
+	if (w->next) {
+		w->next->prev = w->prev;
+	} else {
+		api->watch_tail = w->prev;
+	}
+	w->prev = w->next = NULL;
+	w->listed = false;
+}
+
+/* Caller holds api->mtx.  Appends: the list stays ordered by since. */
+static void watch_link(struct api *api, struct conn_watch *w)
+{
+	watch_unlink(api, w);
+	w->since = now_ms();
+	w->prev = api->watch_tail;
+	if (api->watch_tail) {
+		api->watch_tail->next = w;
+	} else {
+		api->watch_head = w;
+	}
+	api->watch_tail = w;
+	w->listed = true;
+}
+
+/* Starts (a request's headers are next) or ends (they are in) c's header deadline. */
+static void watch_headers(struct api *api, struct MHD_Connection *c, bool on)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_watch *w = ci ? ci->socket_context : NULL;
+
+	if (!w) {
+		return;
+	}
+	pthread_mutex_lock(&api->mtx);
+	if (on) {
+		watch_link(api, w);
+	} else {
+		watch_unlink(api, w);
+	}
+	pthread_mutex_unlock(&api->mtx);
+}
+
 /*
  * A body member named like a path parameter (the subscription "address" of
  * POST /api/v1/nodes/{address}/config) is kept under "_body" before the path
@@ -687,6 +760,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->api = api;
 		atomic_init(&rq->wake, WAKE_RUNNING);
 		*con_cls = rq;
+		watch_headers(api, c, false);
 		return start(api, c, rq, url, method);
 	}
 	if (rq->cmd) {
@@ -738,11 +812,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct api *api = cls;
 	struct req *rq = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	/* A kept-alive connection's next request has the same deadline for its headers. */
+	watch_headers(api, c, true);
 	if (rq) {
 		if (rq->cmd) {
 			unpend(rq->api, rq);
@@ -754,18 +829,39 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-/* Counts open TCP connections for the overload answer in start(). */
+/*
+ * Counts open TCP connections for the overload answer in start(), and keeps
+ * the header deadline of each.  libmicrohttpd reports CLOSED before it closes
+ * the socket, so the reaper never shuts down a reused descriptor.
+ */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct api *api = cls;
+	struct conn_watch *w = *socket_ctx;
 
-	(void)c;
-	(void)socket_ctx;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 		atomic_fetch_add(&api->nconn, 1);
-	} else {
-		atomic_fetch_sub(&api->nconn, 1);
+		w = calloc(1, sizeof(*w));
+		if (w && ci) {
+			w->fd = ci->connect_fd;
+			pthread_mutex_lock(&api->mtx);
+			watch_link(api, w);
+			pthread_mutex_unlock(&api->mtx);
+		}
+		*socket_ctx = w;
+		return;
+	}
+	atomic_fetch_sub(&api->nconn, 1);
+	if (w) {
+		pthread_mutex_lock(&api->mtx);
+		watch_unlink(api, w);
+		pthread_mutex_unlock(&api->mtx);
+		free(w);
+		*socket_ctx = NULL;
 	}
 }
 
@@ -780,6 +876,7 @@ static void *reaper(void *arg)
 	struct api *api = arg;
 	struct timespec ts;
 	struct req *rq;
+	unsigned tick = 0;
 
 	pthread_mutex_lock(&api->mtx);
 	while (!api->reaper_quit) {
@@ -790,8 +887,19 @@ static void *reaper(void *arg)
 				wake_req(rq);
 			}
 		}
+		/*
+		 * Headers past their deadline: shutting the socket down makes the
+		 * worker see the end of the stream and close the connection.
+		 */
+		while (api->watch_head &&
+		       now - api->watch_head->since >= (long long)api->io_timeout_s * 1000) {
+			struct conn_watch *w = api->watch_head;
+
+			shutdown(w->fd, SHUT_RDWR);
+			watch_unlink(api, w);
+		}
 		pthread_mutex_unlock(&api->mtx);
-		api_sse_tick(api->sse);
+		api_sse_tick(api->sse, ++tick % PROBE_TICKS == 0);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /*
@@ -41,7 +42,9 @@ struct sse_client {
 	struct MHD_Connection *conn;
 	struct sse_client *prev, *next;
 	char who[64]; /* the token's principal, for the per-token cap */
+	int fd;       /* the connection's socket, to notice a client gone while parked */
 	bool parked;  /* the reader suspended the connection; resume it to send */
+	bool gone;    /* the client closed its end: the reader ends the stream */
 	struct sse_event *q[CLIENT_QLEN];
 	unsigned head, count;
 	uint64_t dropped;
@@ -245,6 +248,10 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	pthread_mutex_lock(&hub->mtx);
 	for (;;) {
+		if (cl->gone) {
+			ret = MHD_CONTENT_READER_END_WITH_ERROR;
+			break;
+		}
 		n = drain_out(cl, buf, max);
 		if (n) {
 			ret = (ssize_t)n;
@@ -345,8 +352,12 @@ struct MHD_Response *api_sse_response(struct api_sse *hub, struct MHD_Connection
 	if (!cl) {
 		return NULL;
 	}
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 	cl->hub = hub;
 	cl->conn = conn;
+	cl->fd = ci ? ci->connect_fd : -1;
 	snprintf(cl->who, sizeof(cl->who), "%s", who);
 	/* The first bytes tell the client the stream is live and how soon to reconnect. */
 	set_note(cl, ": connected\nretry: 3000\n\n");
@@ -392,7 +403,19 @@ struct MHD_Response *api_sse_response(struct api_sse *hub, struct MHD_Connection
 	return resp;
 }
 
-void api_sse_tick(struct api_sse *hub)
+/*
+ * Whether the peer closed (or reset) the socket.  A client sends nothing on
+ * an event stream after its request, so EOF is the only thing to read.
+ */
+static bool peer_gone(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+void api_sse_tick(struct api_sse *hub, bool probe)
 {
 	struct sse_client *cl;
 	struct timespec now;
@@ -400,7 +423,19 @@ void api_sse_tick(struct api_sse *hub)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&hub->mtx);
 	for (cl = hub->clients; cl; cl = cl->next) {
-		if (cl->parked && keepalive_due(cl, &now)) {
+		if (!cl->parked) {
+			continue;
+		}
+		/*
+		 * A parked connection is not polled, so a closed stream would hold its
+		 * slot under the caps until the next write; its socket stays open
+		 * (libmicrohttpd does not close a suspended connection), so peeking
+		 * at it is safe under the hub's lock.
+		 */
+		if (probe && cl->fd >= 0 && peer_gone(cl->fd)) {
+			cl->gone = true;
+		}
+		if (cl->gone || keepalive_due(cl, &now)) {
 			client_unpark(cl);
 		}
 	}

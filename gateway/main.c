@@ -145,6 +145,12 @@ static void restart_keys(const struct gw_conf *run, const struct gw_conf *c)
 	    {"unicast_range", SAME_NUM(uni_low) && SAME_NUM(uni_high)},
 	    {"group_range", SAME_NUM(grp_low) && SAME_NUM(grp_high)},
 	    {"link_open_timeout_s", SAME_NUM(link_open_timeout_s)},
+	    {"http_max_connections", SAME_NUM(http_max_connections)},
+	    {"http_max_per_ip", SAME_NUM(http_max_per_ip)},
+	    {"http_threads", SAME_NUM(http_threads)},
+	    {"http_io_timeout_s", SAME_NUM(http_io_timeout_s)},
+	    {"http_max_streams", SAME_NUM(http_max_streams)},
+	    {"http_max_streams_per_token", SAME_NUM(http_max_streams_per_token)},
 	};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
@@ -322,6 +328,12 @@ int main(int argc, char **argv)
 		ac.tls_cert = d.conf.tls_cert[0] ? d.conf.tls_cert : NULL;
 		ac.tls_key = d.conf.tls_key[0] ? d.conf.tls_key : NULL;
 		ac.web_root = d.conf.web_root;
+		ac.max_connections = d.conf.http_max_connections;
+		ac.max_per_ip = d.conf.http_max_per_ip;
+		ac.threads = d.conf.http_threads;
+		ac.io_timeout_s = d.conf.http_io_timeout_s;
+		ac.max_streams = d.conf.http_max_streams;
+		ac.max_streams_per_token = d.conf.http_max_streams_per_token;
 		d.api = api_new(&ac, d.q, &auth);
 		if (!d.api || api_start(d.api)) {
 			fatalx("cannot start the REST API on %s:%u", d.conf.listen_addr,

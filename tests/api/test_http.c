@@ -304,3 +304,50 @@ Test(http_timeout, core_timeout_504)
 	cr_assert_eq(fx_ncmds(), 1);
 	http_resp_free(&r);
 }
+
+static void io_timeout_setup(void)
+{
+	struct api_conf conf = {.io_timeout_s = 1};
+
+	fx_start(&conf);
+}
+
+TestSuite(http_io_timeout, .init = io_timeout_setup, .fini = fx_teardown);
+
+/*
+ * Headers trickling in (a line every 200 ms, so the connection is never idle
+ * for io_timeout_s) are cut off once they have taken io_timeout_s in all; a
+ * request sent at once on another connection meanwhile is answered.
+ */
+Test(http_io_timeout, slow_headers_cut_off)
+{
+	int fd = http_stream_open(api_port(fx.api), "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec t0, t1;
+	struct http_resp r;
+	bool closed = false;
+	char b[256];
+	int lines;
+
+	cr_assert_geq(fd, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = fx_req("GET", "/healthz", NULL, NULL);
+	cr_assert_eq(r.status, 200);
+	http_resp_free(&r);
+	/* Poll's timeout paces the header lines; the loop ends when the server closes. */
+	for (lines = 0; lines < 50 && !closed; lines++) {
+		if (poll(&p, 1, 200) == 1) {
+			ssize_t n = read(fd, b, sizeof(b));
+
+			closed = n <= 0;
+			cr_assert(closed, "answered before the headers ended: %.*s", (int)n, b);
+		} else {
+			(void)!write(fd, "X-Slow: 1\r\n", 11);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(closed, "the slow headers were never cut off");
+	cr_assert_geq((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 900,
+		      "cut off before io_timeout_s");
+	close(fd);
+}

@@ -178,3 +178,34 @@ Test(sse_caps, per_token_and_total)
 	close(b);
 	close(c);
 }
+
+/*
+ * A stream closed by its client gives its slot back without waiting for the
+ * next keep-alive write: a new stream of the same token is accepted within
+ * about a second (the reaper's probe), polled here with a deadline.
+ */
+Test(sse_caps, closed_stream_frees_its_slot)
+{
+	char buf[4096];
+	int a = open_stream(EV_REQ(TOK_VIEWER, "")), b = open_stream(EV_REQ(TOK_VIEWER, ""));
+	int fd = -1;
+
+	assert_busy(TOK_VIEWER, "max_streams_per_token");
+	close(a);
+	for (int tries = 0; tries < FX_TIMEOUT / 50 && fd < 0; tries++) {
+		size_t len = 0;
+
+		fd = http_stream_open(api_port(fx.api), EV_REQ(TOK_VIEWER, ""));
+		cr_assert_geq(fd, 0);
+		if (http_stream_until(fd, buf, sizeof(buf), &len, "\r\n\r\n", FX_TIMEOUT) != 0 ||
+		    !strstr(buf, "HTTP/1.1 200")) {
+			cr_assert_not_null(strstr(buf, "HTTP/1.1 503"), "%s", buf);
+			close(fd);
+			fd = -1;
+			poll(NULL, 0, 50); /* polling interval, not a wait for the result */
+		}
+	}
+	cr_assert_geq(fd, 0, "the closed stream's slot was never given back");
+	close(fd);
+	close(b);
+}
