@@ -18,8 +18,9 @@
  * total and per token.  A client address over max_per_ip is refused by
  * libmicrohttpd (closed at once).
  *
- * Token verification (api_auth_ops.verify) is still called on the worker
- * thread and may block it for as long as the gateway takes to answer.
+ * Token verification is a command too when the gateway supplies
+ * api_auth_ops.verify_cmd (meshgw does): the request is suspended meanwhile.
+ * A plain verify() is called on the worker thread and blocks it.
  *
  * Nothing in api/ calls store_* or mesh_*: it builds commands only.
  */
@@ -31,6 +32,7 @@
 #include <stdint.h>
 
 struct api;
+struct gw_cmd;
 struct gw_cmdq;
 
 /* Ordered: a role may do everything the roles below it may do. */
@@ -52,6 +54,16 @@ struct api_auth_ops {
 	void *ctx;
 	int (*verify)(void *ctx, const char *token, char *name, size_t name_cap,
 		      enum api_role *role);
+	/*
+	 * Optional, and then used instead of verify(): the same check as a
+	 * command for the queue, so that no worker thread waits for it.
+	 * verify_cmd() returns a new command (gw_cmd_new()'s two references) or
+	 * NULL; the API queues it, suspends the request and, once it completed,
+	 * calls verify_done() (any thread), which answers as verify() would.
+	 */
+	struct gw_cmd *(*verify_cmd)(void *ctx, const char *token);
+	int (*verify_done)(void *ctx, const struct gw_cmd *cmd, char *name, size_t name_cap,
+			   enum api_role *role);
 };
 
 struct api_conf {

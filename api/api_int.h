@@ -81,6 +81,19 @@ const char *api_problem_type(unsigned status);
  */
 int api_auth_check(const struct api_auth_ops *ops, const char *header, char *name, size_t name_cap,
 		   enum api_role *role);
+/* Longest token accepted; the gateway's tokens are far shorter (hex of 32 octets). */
+#define API_TOKEN_MAX 256
+
+/*
+ * The two halves of api_auth_check(), for a verification that is queued
+ * rather than called: api_auth_token() copies the bearer token out of an
+ * Authorization header into token (cap bytes; wipe it after use) or returns
+ * -ENOENT; api_auth_accept() turns a verifier's answer (rc, who, r) into
+ * api_auth_check()'s result.
+ */
+int api_auth_token(const char *header, char *token, size_t cap);
+int api_auth_accept(int rc, char *who, size_t who_cap, enum api_role r, char *name, size_t name_cap,
+		    enum api_role *role);
 /* "viewer", "operator", "admin" or "none" (static storage). */
 const char *api_role_name(enum api_role role);
 

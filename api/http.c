@@ -127,6 +127,7 @@ struct req {
 	struct api *api;
 	struct MHD_Connection *conn;
 	struct gw_cmd *cmd;
+	bool authing;       /* cmd is the token check (api_auth_ops.verify_cmd) */
 	long long deadline; /* CLOCK_MONOTONIC ms */
 	atomic_int wake;
 	struct req *prev, *next; /* in api->pending while cmd is set */
@@ -355,27 +356,27 @@ static void unpend(struct api *api, struct req *rq)
 }
 
 /*
- * Hands the validated request to the core and suspends the connection: no
- * thread waits for the loop.  The access handler is called again on resume
- * (answer_command()).
+ * Queues cmd (built by the caller, which passes its two references) and
+ * suspends the connection: no thread waits for the loop.  The access handler
+ * is called again on resume (wait_resumed()).  Over max_pending the command
+ * is dropped and the request answered 503.
  */
-static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, struct req *rq,
-				   json_t *args)
+static enum MHD_Result submit(struct api *api, struct MHD_Connection *c, struct req *rq,
+			      struct gw_cmd *cmd)
 {
 	unsigned pending = atomic_fetch_add(&api->npending, 1);
-	struct gw_cmd *cmd;
 
-	if (pending >= api->max_pending) {
-		atomic_fetch_sub(&api->npending, 1);
-		json_decref(args);
-		return busy(rq, c, RETRY_BUSY_S, false,
-			    "%u requests are already waiting for the gateway (max_pending %u)",
-			    pending, api->max_pending);
-	}
-	cmd = gw_cmd_new(rq->route->cmd, args, rq->who[0] ? rq->who : NULL);
 	if (!cmd) {
 		atomic_fetch_sub(&api->npending, 1);
 		return problem(rq, c, 503, "out of memory");
+	}
+	if (pending >= api->max_pending) {
+		atomic_fetch_sub(&api->npending, 1);
+		gw_cmd_put(cmd);
+		gw_cmd_put(cmd);
+		return busy(rq, c, RETRY_BUSY_S, false,
+			    "%u requests are already waiting for the gateway (max_pending %u)",
+			    pending, api->max_pending);
 	}
 	rq->cmd = cmd;
 	rq->conn = c;
@@ -394,7 +395,39 @@ static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, st
 	return MHD_YES;
 }
 
-/* The access handler again, after a resume: answer from the command, or 504/503. */
+/* Runs the validated request through the core (answer_command() answers it). */
+static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, struct req *rq,
+				   json_t *args)
+{
+	return submit(api, c, rq, gw_cmd_new(rq->route->cmd, args, rq->who[0] ? rq->who : NULL));
+}
+
+/*
+ * The access handler again, after a resume: true when rq->cmd is completed;
+ * otherwise the request is answered (503 stopping, 504 past its deadline) or
+ * parked again, and *ret is what the handler returns.
+ */
+static bool wait_resumed(struct api *api, struct MHD_Connection *c, struct req *rq,
+			 enum MHD_Result *ret)
+{
+	if (gw_cmd_wait(api->q, rq->cmd, 0) == 0) {
+		return true;
+	}
+	if (atomic_load(&api->stopping)) {
+		unpend(api, rq);
+		*ret = problem(rq, c, 503, "the gateway is shutting down");
+	} else if (now_ms() >= rq->deadline) {
+		unpend(api, rq);
+		*ret =
+		    problem(rq, c, 504, "the gateway did not answer within %d ms", api->timeout_ms);
+	} else {
+		park(api, c, rq);
+		*ret = MHD_YES;
+	}
+	return false;
+}
+
+/* The command is completed: its answer. */
 static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c, struct req *rq)
 {
 	struct gw_cmd *cmd = rq->cmd;
@@ -402,19 +435,6 @@ static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c,
 	enum MHD_Result ret;
 	json_t *res, *hs;
 
-	if (gw_cmd_wait(api->q, cmd, 0) != 0) {
-		if (atomic_load(&api->stopping)) {
-			unpend(api, rq);
-			return problem(rq, c, 503, "the gateway is shutting down");
-		}
-		if (now_ms() >= rq->deadline) {
-			unpend(api, rq);
-			return problem(rq, c, 504, "the gateway did not answer within %d ms",
-				       api->timeout_ms);
-		}
-		park(api, c, rq);
-		return MHD_YES;
-	}
 	if (cmd->status != 0) {
 		ret = problem(rq, c, api_problem_status(cmd->status), "%s",
 			      cmd->detail[0] ? cmd->detail : strerror(-cmd->status));
@@ -667,12 +687,61 @@ static enum MHD_Result too_large(struct req *rq, struct MHD_Connection *c, const
 }
 
 /* The first call of the access handler: headers only. */
+/* 401 for api_auth_check()'s -ENOENT (no usable credential) or -EACCES. */
+static enum MHD_Result refuse_auth(struct req *rq, struct MHD_Connection *c, int r)
+{
+	if (r == -ENOENT) {
+		return problem_h(rq, c, 401, "a bearer token is required",
+				 MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"meshgw\"");
+	}
+	return problem_h(rq, c, 401, "the bearer token is not valid",
+			 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			 "Bearer realm=\"meshgw\", error=\"invalid_token\"");
+}
+
+/* The token check as a command: the request is suspended until the loop answers. */
+static enum MHD_Result start_auth(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	char token[API_TOKEN_MAX + 1];
+	struct gw_cmd *cmd;
+	int r = api_auth_token(
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), token,
+	    sizeof(token));
+
+	if (r) {
+		return refuse_auth(rq, c, r);
+	}
+	cmd = api->auth.verify_cmd(api->auth.ctx, token);
+	/* The token is a secret: do not leave it on this thread's stack. */
+	explicit_bzero(token, sizeof(token));
+	rq->authing = true;
+	return submit(api, c, rq, cmd);
+}
+
+static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct req *rq,
+			     const char *url, const char *method);
+
+/* The token check completed (the access handler after the resume). */
+static enum MHD_Result auth_resumed(struct api *api, struct MHD_Connection *c, struct req *rq,
+				    const char *url, const char *method)
+{
+	char who[64] = "";
+	enum api_role role = API_ROLE_NONE;
+	int r = api->auth.verify_done(api->auth.ctx, rq->cmd, who, sizeof(who), &role);
+
+	unpend(api, rq);
+	rq->authing = false;
+	r = api_auth_accept(r, who, sizeof(who), role, rq->who, sizeof(rq->who), &rq->role);
+	if (r) {
+		return refuse_auth(rq, c, r);
+	}
+	return route(api, c, rq, url, method);
+}
+
 static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct req *rq,
 			     const char *url, const char *method)
 {
-	char allow[64], err[200];
 	unsigned open = atomic_load(&api->nconn);
-	const char *cl;
 	int r;
 
 	/*
@@ -694,21 +763,27 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 		return api_static_serve(c, api->web_root, url);
 	}
 	if (strcmp(url, "/healthz") != 0) {
+		if (api->auth.verify_cmd && api->auth.verify_done) {
+			return start_auth(api, c, rq);
+		}
 		r = api_auth_check(
 		    &api->auth,
 		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 		    rq->who, sizeof(rq->who), &rq->role);
-		if (r == -ENOENT) {
-			return problem_h(rq, c, 401, "a bearer token is required",
-					 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					 "Bearer realm=\"meshgw\"");
-		}
 		if (r) {
-			return problem_h(rq, c, 401, "the bearer token is not valid",
-					 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					 "Bearer realm=\"meshgw\", error=\"invalid_token\"");
+			return refuse_auth(rq, c, r);
 		}
 	}
+	return route(api, c, rq, url, method);
+}
+
+/* After authentication: route, parameters, role, announced body size. */
+static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct req *rq,
+			     const char *url, const char *method)
+{
+	char allow[64], err[200];
+	const char *cl;
+
 	switch (api_route_match(method, url, &rq->route, rq->params, allow, sizeof(allow), err,
 				sizeof(err))) {
 	case API_MATCH_OK:
@@ -764,7 +839,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return start(api, c, rq, url, method);
 	}
 	if (rq->cmd) {
-		return answer_command(api, c, rq);
+		enum MHD_Result ret;
+
+		if (!wait_resumed(api, c, rq, &ret)) {
+			return ret;
+		}
+		return rq->authing ? auth_resumed(api, c, rq, url, method)
+				   : answer_command(api, c, rq);
 	}
 	if (rq->answered) {
 		*upload_size = 0;

@@ -49,6 +49,11 @@ static void usage(void)
 	exit(2);
 }
 
+static enum api_role api_role_of(int rl)
+{
+	return rl == 2 ? API_ROLE_ADMIN : rl == 1 ? API_ROLE_OPERATOR : API_ROLE_VIEWER;
+}
+
 static int verify(void *ctx, const char *token, char *name, size_t cap, enum api_role *role)
 {
 	struct daemon *d = ctx;
@@ -58,7 +63,27 @@ static int verify(void *ctx, const char *token, char *name, size_t cap, enum api
 	if (r) {
 		return r;
 	}
-	*role = rl == 2 ? API_ROLE_ADMIN : rl == 1 ? API_ROLE_OPERATOR : API_ROLE_VIEWER;
+	*role = api_role_of(rl);
+	return 0;
+}
+
+static struct gw_cmd *verify_cmd(void *ctx, const char *token)
+{
+	(void)ctx;
+	return gw_token_verify_cmd(token);
+}
+
+static int verify_done(void *ctx, const struct gw_cmd *c, char *name, size_t cap,
+		       enum api_role *role)
+{
+	int r, rl = 0;
+
+	(void)ctx;
+	r = gw_token_verify_done(c, name, cap, &rl);
+	if (r) {
+		return r;
+	}
+	*role = api_role_of(rl);
 	return 0;
 }
 
@@ -321,7 +346,10 @@ int main(int argc, char **argv)
 	}
 	{
 		struct api_conf ac = {0};
-		struct api_auth_ops auth = {.ctx = &d, .verify = verify};
+		struct api_auth_ops auth = {.ctx = &d,
+					    .verify = verify,
+					    .verify_cmd = verify_cmd,
+					    .verify_done = verify_done};
 
 		ac.bind_addr = d.conf.listen_addr;
 		ac.port = d.conf.listen_port;

@@ -351,3 +351,66 @@ Test(http_io_timeout, slow_headers_cut_off)
 		      "cut off before io_timeout_s");
 	close(fd);
 }
+
+static void sync_auth_setup(void)
+{
+	struct api_conf conf = {0};
+
+	fx_start_auth(&conf, &fx_auth_sync);
+}
+
+TestSuite(http_sync_auth, .init = sync_auth_setup, .fini = fx_teardown);
+
+/* An embedder with only the blocking verify(): tokens are still checked. */
+Test(http_sync_auth, verify_called_inline)
+{
+	struct http_resp r = fx_req("GET", "/api/v1/network", TOK_VIEWER, NULL);
+	struct http_resp bad =
+	    fx_req("GET", "/api/v1/network", "Authorization: Bearer nope\r\n", NULL);
+
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_eq(fx_ncmds(), 1);
+	cr_assert_str_eq(fx.who[0], "alice");
+	fx_assert_problem(&bad, 401, "not valid");
+	cr_assert_eq(fx_ncmds(), 1);
+	http_resp_free(&r);
+	http_resp_free(&bad);
+}
+
+static void one_thread_setup(void)
+{
+	struct api_conf conf = {.threads = 1};
+
+	fx_start(&conf);
+	fx.hang_auth = true;
+}
+
+TestSuite(http_one_thread, .init = one_thread_setup, .fini = fx_teardown);
+
+/*
+ * With a single worker thread, a request whose token check the loop never
+ * answers holds a suspended connection, not the thread: /healthz is still
+ * answered.  (A blocking verify() would hold the only worker.)
+ */
+Test(http_one_thread, waiting_request_holds_no_thread)
+{
+	int fd = http_stream_open(api_port(fx.api),
+				  "GET /api/v1/network HTTP/1.1\r\nHost: x\r\n" TOK_VIEWER "\r\n");
+	struct http_resp r;
+	int n = 0;
+
+	cr_assert_geq(fd, 0);
+	for (int i = 0; i < FX_TIMEOUT / 10 && n == 0; i++) {
+		pthread_mutex_lock(&fx.mtx);
+		n = fx.nhung;
+		pthread_mutex_unlock(&fx.mtx);
+		if (n == 0) {
+			poll(NULL, 0, 10); /* polling interval while the request reaches the loop */
+		}
+	}
+	cr_assert_eq(n, 1, "the token check never reached the loop");
+	r = fx_req("GET", "/healthz", NULL, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	http_resp_free(&r);
+	close(fd);
+}
