@@ -377,6 +377,22 @@ Test(http_sync_auth, verify_called_inline)
 	http_resp_free(&bad);
 }
 
+/* Commands the fake loop holds unanswered, once there is one (or FX_TIMEOUT passed). */
+static int wait_hung(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < FX_TIMEOUT / 10 && n == 0; i++) {
+		pthread_mutex_lock(&fx.mtx);
+		n = fx.nhung;
+		pthread_mutex_unlock(&fx.mtx);
+		if (n == 0) {
+			poll(NULL, 0, 10); /* polling interval while the request reaches the loop */
+		}
+	}
+	return n;
+}
+
 static void one_thread_setup(void)
 {
 	struct api_conf conf = {.threads = 1};
@@ -397,20 +413,77 @@ Test(http_one_thread, waiting_request_holds_no_thread)
 	int fd = http_stream_open(api_port(fx.api),
 				  "GET /api/v1/network HTTP/1.1\r\nHost: x\r\n" TOK_VIEWER "\r\n");
 	struct http_resp r;
-	int n = 0;
+	int n;
 
 	cr_assert_geq(fd, 0);
-	for (int i = 0; i < FX_TIMEOUT / 10 && n == 0; i++) {
-		pthread_mutex_lock(&fx.mtx);
-		n = fx.nhung;
-		pthread_mutex_unlock(&fx.mtx);
-		if (n == 0) {
-			poll(NULL, 0, 10); /* polling interval while the request reaches the loop */
-		}
-	}
+	n = wait_hung();
 	cr_assert_eq(n, 1, "the token check never reached the loop");
 	r = fx_req("GET", "/healthz", NULL, NULL);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	http_resp_free(&r);
 	close(fd);
+}
+
+static void small_caps_setup(void)
+{
+	struct api_conf conf = {.threads = 1, .max_connections = 16, .max_pending = 1};
+
+	fx_start(&conf);
+	fx.hang_type = GW_CMD_NETWORK_GET;
+}
+
+TestSuite(http_caps, .init = small_caps_setup, .fini = fx_teardown);
+
+/* Asserts a 503 naming cap, with Retry-After; returns whether it closes the connection. */
+static bool assert_503(struct http_resp *r, const char *cap)
+{
+	char *retry = http_header(r, "Retry-After");
+	char *conn = http_header(r, "Connection");
+	bool closes = conn && strcasecmp(conn, "close") == 0;
+
+	fx_assert_problem(r, 503, cap);
+	cr_assert_not_null(retry);
+	cr_assert_gt(atoi(retry), 0);
+	free(retry);
+	free(conn);
+	return closes;
+}
+
+/* With max_pending requests waiting for the core, the next one is answered 503 at once. */
+Test(http_caps, max_pending_503)
+{
+	int fd = http_stream_open(api_port(fx.api),
+				  "GET /api/v1/network HTTP/1.1\r\nHost: x\r\n" TOK_VIEWER "\r\n");
+	struct http_resp r;
+	int n;
+
+	cr_assert_geq(fd, 0);
+	n = wait_hung();
+	cr_assert_eq(n, 1);
+	r = fx_req("GET", "/api/v1/nodes/2", TOK_VIEWER, NULL);
+	assert_503(&r, "max_pending");
+	http_resp_free(&r);
+	close(fd);
+}
+
+/*
+ * Past 7/8 of max_connections, a request is answered 503 and its connection
+ * closed, rather than the connection being reset at the cap.
+ */
+Test(http_caps, near_connection_cap_503)
+{
+	int fds[14];
+	struct http_resp r;
+
+	/* 14 idle connections (7/8 of 16); one worker accepts them in order. */
+	for (int i = 0; i < 14; i++) {
+		fds[i] = http_stream_open(api_port(fx.api), "");
+		cr_assert_geq(fds[i], 0);
+	}
+	r = fx_req("GET", "/healthz", NULL, NULL);
+	cr_assert(assert_503(&r, "max_connections"), "the 503 does not close the connection");
+	http_resp_free(&r);
+	for (int i = 0; i < 14; i++) {
+		close(fds[i]);
+	}
 }
