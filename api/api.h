@@ -1,16 +1,26 @@
 /*
  * REST API v1 (openapi.yaml) over libmicrohttpd (../shared/style.md §2.2, §2.7).
  *
- * The API runs in libmicrohttpd's thread-per-connection mode: every request is
- * validated in its connection thread, turned into a struct gw_cmd and pushed
- * to the gateway's command queue, and the thread then blocks on the command
- * with a deadline.  Blocking in the access handler is allowed only in that
- * mode (libmicrohttpd manual, "Flow control"), and it keeps the request path
- * a straight line: no suspend/resume state machine and no callback from the
- * loop thread into HTTP code.  The cost is one thread per open connection,
- * bounded by api_conf.max_connections.  Server-Sent Events use the same
- * property: the content reader of an event stream waits on a condition
- * variable for the next event.
+ * The API runs libmicrohttpd event-driven: a small fixed pool of epoll
+ * threads (api_conf.threads) serves every connection.  A request is
+ * validated on its worker thread, turned into a struct gw_cmd and pushed to
+ * the gateway's command queue; its connection is then suspended, not a
+ * thread, and the command's completion resumes exactly that connection
+ * (libmicrohttpd manual, "Suspending connections"), which is answered on
+ * the next pass of its worker.  Server-Sent Events work the same way: an
+ * idle stream is a suspended connection that a publish resumes.  So slow or
+ * idle clients cost memory (bounded per connection), not threads, and the
+ * API keeps answering while thousands of them are connected.
+ *
+ * Caps, each answered 503 with Retry-After (problem+json naming the cap):
+ * connections (past 7/8 of max_connections; libmicrohttpd itself refuses
+ * beyond it), requests waiting for the core (max_pending), event streams in
+ * total and per token.  A client address over max_per_ip is refused by
+ * libmicrohttpd (closed at once).
+ *
+ * Token verification is a command too when the gateway supplies
+ * api_auth_ops.verify_cmd (meshgw does): the request is suspended meanwhile.
+ * A plain verify() is called on the worker thread and blocks it.
  *
  * Nothing in api/ calls store_* or mesh_*: it builds commands only.
  */
@@ -22,6 +32,7 @@
 #include <stdint.h>
 
 struct api;
+struct gw_cmd;
 struct gw_cmdq;
 
 /* Ordered: a role may do everything the roles below it may do. */
@@ -43,6 +54,16 @@ struct api_auth_ops {
 	void *ctx;
 	int (*verify)(void *ctx, const char *token, char *name, size_t name_cap,
 		      enum api_role *role);
+	/*
+	 * Optional, and then used instead of verify(): the same check as a
+	 * command for the queue, so that no worker thread waits for it.
+	 * verify_cmd() returns a new command (gw_cmd_new()'s two references) or
+	 * NULL; the API queues it, suspends the request and, once it completed,
+	 * calls verify_done() (any thread), which answers as verify() would.
+	 */
+	struct gw_cmd *(*verify_cmd)(void *ctx, const char *token);
+	int (*verify_done)(void *ctx, const struct gw_cmd *cmd, char *name, size_t name_cap,
+			   enum api_role *role);
 };
 
 struct api_conf {
@@ -53,8 +74,18 @@ struct api_conf {
 	size_t body_limit;        /* request body bytes; 0 = 64 KiB */
 	int cmd_timeout_ms;       /* wait for the core; 0 = 20000 */
 	const char *web_root;     /* directory served at "/"; NULL = none */
-	unsigned max_connections; /* 0 = 64 */
-	int sse_keepalive_ms;     /* comment line on idle event streams; 0 = 15000 */
+	unsigned max_connections; /* 0 = 4096; lowered to what RLIMIT_NOFILE allows */
+	unsigned max_per_ip;      /* connections from one client address; 0 = 256 */
+	unsigned threads;         /* worker threads; 0 = 4 */
+	/*
+	 * Seconds a connection may stay idle while a request is read or between
+	 * requests, and the most a request's headers may take in all; 0 = 10.
+	 */
+	unsigned io_timeout_s;
+	unsigned max_streams;           /* event streams at once; 0 = 1024 */
+	unsigned max_streams_per_token; /* event streams of one principal; 0 = 64 */
+	unsigned max_pending;           /* requests waiting for the core; 0 = 1024 */
+	int sse_keepalive_ms;           /* comment line on idle event streams; 0 = 15000 */
 };
 
 /*
@@ -67,7 +98,8 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q,
 		    const struct api_auth_ops *auth);
 
 /*
- * Reads the TLS files (if any), binds and starts serving.  Returns 0, -EALREADY
+ * Reads the TLS files (if any), raises the soft RLIMIT_NOFILE if
+ * max_connections needs it, binds and starts serving.  Returns 0, -EALREADY
  * when started, -EIO when a TLS file cannot be read, -ENOTSUP when TLS is
  * asked for and libmicrohttpd lacks it, or -EADDRINUSE/-EINVAL when the
  * daemon cannot start.
@@ -78,10 +110,10 @@ int api_start(struct api *api);
 uint16_t api_port(const struct api *api);
 
 /*
- * Stops accepting, ends every event stream and waits for the connection
- * threads.  A request still waiting for the core is answered 503 within about
- * 200 ms, so this returns promptly even while the loop thread is the caller
- * and cannot answer.  Idempotent.
+ * Stops accepting, ends every event stream and stops the worker threads.  A
+ * request still waiting for the core is resumed and dropped at once, so this
+ * returns promptly even while the loop thread is the caller and cannot
+ * answer.  Idempotent.
  */
 void api_stop(struct api *api);
 

@@ -81,6 +81,19 @@ const char *api_problem_type(unsigned status);
  */
 int api_auth_check(const struct api_auth_ops *ops, const char *header, char *name, size_t name_cap,
 		   enum api_role *role);
+/* Longest token accepted; the gateway's tokens are far shorter (hex of 32 octets). */
+#define API_TOKEN_MAX 256
+
+/*
+ * The two halves of api_auth_check(), for a verification that is queued
+ * rather than called: api_auth_token() copies the bearer token out of an
+ * Authorization header into token (cap bytes; wipe it after use) or returns
+ * -ENOENT; api_auth_accept() turns a verifier's answer (rc, who, r) into
+ * api_auth_check()'s result.
+ */
+int api_auth_token(const char *header, char *token, size_t cap);
+int api_auth_accept(int rc, char *who, size_t who_cap, enum api_role r, char *name, size_t name_cap,
+		    enum api_role *role);
 /* "viewer", "operator", "admin" or "none" (static storage). */
 const char *api_role_name(enum api_role role);
 
@@ -98,19 +111,34 @@ const char *api_static_type(const char *name);
 
 struct api_sse;
 
-/* Returns a new hub; free with api_sse_free() after every stream has ended. */
-struct api_sse *api_sse_new(int keepalive_ms);
+/*
+ * Returns a new hub; free with api_sse_free() after every stream has ended.
+ * max_total and max_per_token cap the streams open at once (0 = no cap).
+ */
+struct api_sse *api_sse_new(int keepalive_ms, unsigned max_total, unsigned max_per_token);
 void api_sse_free(struct api_sse *hub);
 /* Thread-safe; steals data. */
 void api_sse_publish(struct api_sse *hub, const char *type, json_t *data);
 /*
- * Returns a new streaming response registered with the hub (replaying events
- * after last_id when has_last), or NULL on allocation failure.
+ * Returns a new streaming response for conn registered with the hub under
+ * the principal who (replaying events after last_id when has_last), or NULL
+ * with *err = -EUSERS (max_total streams are open), -EDQUOT (who has
+ * max_per_token) or -ENOMEM.  The daemon must allow suspend/resume: the
+ * stream parks conn while it has nothing to send.
  */
-struct MHD_Response *api_sse_response(struct api_sse *hub, bool has_last, uint64_t last_id);
+struct MHD_Response *api_sse_response(struct api_sse *hub, struct MHD_Connection *conn,
+				      const char *who, bool has_last, uint64_t last_id, int *err);
 /*
- * stopping = true ends every stream now and makes new ones end at once (call
- * it before MHD_stop_daemon); false allows streams again (api_start()).
+ * Periodically (a fraction of the keep-alive interval): wakes the parked
+ * streams whose keep-alive comment is due and, with probe, ends those whose
+ * client has closed its socket (so they give their slot back in about one
+ * probe interval rather than one keep-alive).
+ */
+void api_sse_tick(struct api_sse *hub, bool probe);
+/*
+ * stopping = true ends every stream now (parked ones are resumed to end) and
+ * makes new ones end at once (call it before MHD_stop_daemon); false allows
+ * streams again (api_start()).
  */
 void api_sse_shutdown(struct api_sse *hub, bool stopping);
 

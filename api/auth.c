@@ -5,9 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Longest token accepted; the gateway's tokens are far shorter (hex of 32 octets). */
-#define TOKEN_MAX 256
-
 /* token68 characters (RFC 9110 §11.2), the syntax of a bearer credential (RFC 6750 §2.1). */
 static bool token68_char(char ch)
 {
@@ -15,14 +12,9 @@ static bool token68_char(char ch)
 	       strchr("-._~+/=", ch) != NULL;
 }
 
-int api_auth_check(const struct api_auth_ops *ops, const char *header, char *name, size_t name_cap,
-		   enum api_role *role)
+int api_auth_token(const char *header, char *token, size_t cap)
 {
-	char token[TOKEN_MAX + 1];
-	char who[64];
-	enum api_role r = API_ROLE_NONE;
 	size_t n;
-	int rc;
 
 	if (!header || strncasecmp(header, "Bearer ", 7) != 0) {
 		return -ENOENT;
@@ -35,7 +27,7 @@ int api_auth_check(const struct api_auth_ops *ops, const char *header, char *nam
 	while (n && header[n - 1] == ' ') {
 		n--;
 	}
-	if (n == 0 || n > TOKEN_MAX) {
+	if (n == 0 || n > API_TOKEN_MAX || n >= cap) {
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -45,17 +37,36 @@ int api_auth_check(const struct api_auth_ops *ops, const char *header, char *nam
 	}
 	memcpy(token, header, n);
 	token[n] = '\0';
-	who[0] = '\0';
-	rc = ops && ops->verify ? ops->verify(ops->ctx, token, who, sizeof(who), &r) : -EACCES;
-	/* The token is a secret: do not leave it on this thread's stack. */
-	explicit_bzero(token, sizeof(token));
+	return 0;
+}
+
+int api_auth_accept(int rc, char *who, size_t who_cap, enum api_role r, char *name, size_t name_cap,
+		    enum api_role *role)
+{
 	if (rc != 0 || r < API_ROLE_VIEWER || r > API_ROLE_ADMIN) {
 		return -EACCES;
 	}
-	who[sizeof(who) - 1] = '\0';
+	who[who_cap - 1] = '\0';
 	snprintf(name, name_cap, "%s", who);
 	*role = r;
 	return 0;
+}
+
+int api_auth_check(const struct api_auth_ops *ops, const char *header, char *name, size_t name_cap,
+		   enum api_role *role)
+{
+	char token[API_TOKEN_MAX + 1];
+	char who[64] = "";
+	enum api_role r = API_ROLE_NONE;
+	int rc = api_auth_token(header, token, sizeof(token));
+
+	if (rc) {
+		return rc;
+	}
+	rc = ops && ops->verify ? ops->verify(ops->ctx, token, who, sizeof(who), &r) : -EACCES;
+	/* The token is a secret: do not leave it on this thread's stack. */
+	explicit_bzero(token, sizeof(token));
+	return api_auth_accept(rc, who, sizeof(who), r, name, name_cap, role);
 }
 
 const char *api_role_name(enum api_role role)

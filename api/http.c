@@ -5,11 +5,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,8 +21,8 @@
 
 /*
  * The HTTP side: libmicrohttpd daemon, request lifecycle, authentication,
- * validation and the wait on the command queue (see api/api.h for why the
- * daemon runs one thread per connection).
+ * validation and the wait on the command queue (see api/api.h for the
+ * threading model).
  *
  * A request is checked in this order, and the first failure answers it:
  * static page or API; for the API, bearer token (401), route (404/405), path
@@ -31,9 +34,34 @@
 
 #define DEFAULT_BODY_LIMIT (64u * 1024u)
 #define DEFAULT_TIMEOUT_MS 20000
-#define DEFAULT_MAX_CONN 64u
-/* How often a waiting request looks at the stop flag (see api_stop()). */
-#define WAIT_SLICE_MS 200
+#define DEFAULT_MAX_CONN 4096u
+#define DEFAULT_MAX_PER_IP 256u
+#define DEFAULT_THREADS 4u
+#define DEFAULT_IO_TIMEOUT_S 10u
+#define DEFAULT_MAX_STREAMS 1024u
+#define DEFAULT_MAX_STREAMS_PER_TOKEN 64u
+#define DEFAULT_MAX_PENDING 1024u
+/*
+ * libmicrohttpd's memory pool per connection: request line, headers and the
+ * response headers live in it (a header block beyond about half of it is
+ * answered 431).  Bodies are copied out to struct req as they arrive.
+ */
+#define CONN_MEMORY_LIMIT (32u * 1024u)
+/* File descriptors kept for the rest of the process (database, bearer, logs). */
+#define FD_RESERVE 128u
+/* How often the reaper looks at deadlines and keep-alives. */
+#define TICK_MS 100
+/* Every this many ticks, parked event streams are checked for a closed peer. */
+#define PROBE_TICKS 10
+/* Seconds a client is asked to wait (Retry-After) when a cap answers 503. */
+#define RETRY_BUSY_S 1
+#define RETRY_STREAMS_S 10
+
+/* struct req.wake: whether the request's connection is suspended. */
+enum {
+	WAKE_RUNNING = 0,
+	WAKE_SUSPENDED = 1
+};
 
 struct api {
 	struct gw_cmdq *q;
@@ -46,11 +74,37 @@ struct api {
 	size_t body_limit;
 	int timeout_ms;
 	char *web_root; /* canonical (realpath) or NULL */
-	unsigned max_conn;
+	unsigned max_conn, max_per_ip, threads, io_timeout_s, max_streams, max_streams_per_token;
+	unsigned max_pending;
 	struct api_sse *sse;
 	struct MHD_Daemon *d;
 	uint16_t bound_port;
 	atomic_bool stopping;
+	atomic_uint nconn;    /* TCP connections open (NOTIFY_CONNECTION) */
+	atomic_uint npending; /* requests whose command is with the loop */
+	/* Requests suspended on a command, for the reaper and api_stop(). */
+	pthread_mutex_t mtx;
+	struct req *pending;
+	/* Connections reading a request's headers, oldest first. */
+	struct conn_watch *watch_head, *watch_tail;
+	/* The reaper: deadlines of suspended requests and stream keep-alives. */
+	pthread_t reaper;
+	pthread_cond_t reaper_cond; /* CLOCK_MONOTONIC; signalled by api_stop() */
+	bool reaper_on, reaper_quit;
+};
+
+/*
+ * Per-connection state (libmicrohttpd's socket context): while a request's
+ * headers are being read the connection is on api->watch, and the reaper
+ * shuts it down io_timeout_s after the headers began, however slowly they
+ * trickle in (libmicrohttpd's own timeout only measures idle time, which one
+ * header line every few seconds resets forever).
+ */
+struct conn_watch {
+	int fd;
+	long long since; /* CLOCK_MONOTONIC ms */
+	bool listed;
+	struct conn_watch *prev, *next;
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -64,6 +118,19 @@ struct req {
 	bool answered;  /* a response is queued; the rest of the body is discarded */
 	bool too_large; /* the body grew over the limit; answered 413 at its end */
 	size_t discarded;
+	/*
+	 * While the command is with the loop the connection is suspended, not a
+	 * thread: whoever moves wake from SUSPENDED to RUNNING (the completion,
+	 * the reaper at the deadline, api_stop()) resumes it, exactly once, and
+	 * libmicrohttpd then calls the access handler again.
+	 */
+	struct api *api;
+	struct MHD_Connection *conn;
+	struct gw_cmd *cmd;
+	bool authing;       /* cmd is the token check (api_auth_ops.verify_cmd) */
+	long long deadline; /* CLOCK_MONOTONIC ms */
+	atomic_int wake;
+	struct req *prev, *next; /* in api->pending while cmd is set */
 };
 
 static char *dup_opt(const char *s)
@@ -71,8 +138,9 @@ static char *dup_opt(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* hdrs: NULL, or name/value pairs ending with a NULL name. */
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *body,
-				 const char *ctype, const char *hname, const char *hvalue)
+				 const char *ctype, const char *const *hdrs)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
 	struct MHD_Response *r;
@@ -89,8 +157,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (hname) {
-		MHD_add_response_header(r, hname, hvalue);
+	for (; hdrs && hdrs[0]; hdrs += 2) {
+		MHD_add_response_header(r, hdrs[0], hdrs[1]);
 	}
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
@@ -100,9 +168,37 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 static enum MHD_Result problem_h(struct req *rq, struct MHD_Connection *c, unsigned status,
 				 const char *detail, const char *hname, const char *hvalue)
 {
+	const char *hdrs[] = {hname, hvalue, NULL};
+
 	rq->answered = true;
 	return send_json(c, status, api_problem_new(status, detail), "application/problem+json",
-			 hname, hvalue);
+			 hdrs);
+}
+
+/*
+ * 503 from a cap: the client is told when to come back (RFC 9110 §10.2.3),
+ * and the connection is closed after the answer so that a client over the
+ * connection cap gives its socket back.
+ */
+__attribute__((format(printf, 5, 6))) static enum MHD_Result busy(struct req *rq,
+								  struct MHD_Connection *c,
+								  unsigned retry_s, bool close_conn,
+								  const char *fmt, ...)
+{
+	char detail[320], retry[16];
+	const char *hdrs[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, MHD_HTTP_HEADER_CONNECTION,
+			      "close", NULL};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(retry, sizeof(retry), "%u", retry_s);
+	if (!close_conn) {
+		hdrs[2] = NULL;
+	}
+	rq->answered = true;
+	return send_json(c, 503, api_problem_new(503, detail), "application/problem+json", hdrs);
 }
 
 __attribute__((format(printf, 4, 5))) static enum MHD_Result
@@ -199,62 +295,154 @@ static bool is_json_type(const char *ct)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Waits for the core in slices so that api_stop() is never held up by a long wait. */
-static int wait_cmd(struct api *api, struct gw_cmd *cmd)
+static long long now_ms(void)
 {
 	struct timespec now;
-	long long deadline, left;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	deadline = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + api->timeout_ms;
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = deadline - ((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-		if (left <= 0) {
-			return -ETIMEDOUT;
-		}
-		if (gw_cmd_wait(api->q, cmd, left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS) ==
-		    0) {
-			return 0;
-		}
-		if (atomic_load(&api->stopping)) {
-			return -ESHUTDOWN;
-		}
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Resumes rq's connection if this caller is the one that ends its suspension. */
+static void wake_req(struct req *rq)
+{
+	int expect = WAKE_SUSPENDED;
+
+	if (atomic_compare_exchange_strong(&rq->wake, &expect, WAKE_RUNNING)) {
+		MHD_resume_connection(rq->conn);
 	}
 }
 
-/* Runs the validated request through the core and sends its answer. */
+/* gw_cmd_on_done() callback, on the loop thread: the request's answer is ready. */
+static void cmd_done(void *arg)
+{
+	wake_req(arg);
+}
+
+/*
+ * Suspends the connection until the command completes, the deadline passes
+ * or the API stops.  The wake state is published after the suspension and
+ * every reason is checked again after that, so a wake-up that came first is
+ * not lost.
+ */
+static void park(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	MHD_suspend_connection(c);
+	atomic_store(&rq->wake, WAKE_SUSPENDED);
+	if (atomic_load(&api->stopping) || gw_cmd_wait(api->q, rq->cmd, 0) == 0 ||
+	    now_ms() >= rq->deadline) {
+		wake_req(rq);
+	}
+}
+
+/* Takes rq off the pending list and the command off the loop's callbacks. */
+static void unpend(struct api *api, struct req *rq)
+{
+	pthread_mutex_lock(&api->mtx);
+	if (rq->prev) {
+		rq->prev->next = rq->next;
+	} else {
+		api->pending = rq->next;
+	}
+	if (rq->next) {
+		rq->next->prev = rq->prev;
+	}
+	rq->prev = rq->next = NULL;
+	pthread_mutex_unlock(&api->mtx);
+	atomic_fetch_sub(&api->npending, 1);
+	gw_cmd_unwatch(api->q, rq->cmd);
+	gw_cmd_put(rq->cmd);
+	rq->cmd = NULL;
+}
+
+/*
+ * Queues cmd (built by the caller, which passes its two references) and
+ * suspends the connection: no thread waits for the loop.  The access handler
+ * is called again on resume (wait_resumed()).  Over max_pending the command
+ * is dropped and the request answered 503.
+ */
+static enum MHD_Result submit(struct api *api, struct MHD_Connection *c, struct req *rq,
+			      struct gw_cmd *cmd)
+{
+	unsigned pending = atomic_fetch_add(&api->npending, 1);
+
+	if (!cmd) {
+		atomic_fetch_sub(&api->npending, 1);
+		return problem(rq, c, 503, "out of memory");
+	}
+	if (pending >= api->max_pending) {
+		atomic_fetch_sub(&api->npending, 1);
+		gw_cmd_put(cmd);
+		gw_cmd_put(cmd);
+		return busy(rq, c, RETRY_BUSY_S, false,
+			    "%u requests are already waiting for the gateway (max_pending %u)",
+			    pending, api->max_pending);
+	}
+	rq->cmd = cmd;
+	rq->conn = c;
+	rq->deadline = now_ms() + api->timeout_ms;
+	gw_cmd_on_done(cmd, cmd_done, rq);
+	pthread_mutex_lock(&api->mtx);
+	rq->next = api->pending;
+	if (rq->next) {
+		rq->next->prev = rq;
+	}
+	api->pending = rq;
+	pthread_mutex_unlock(&api->mtx);
+	/* Suspended before the push: the completion may come at once. */
+	park(api, c, rq);
+	gw_cmdq_push(api->q, cmd);
+	return MHD_YES;
+}
+
+/* Runs the validated request through the core (answer_command() answers it). */
 static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, struct req *rq,
 				   json_t *args)
 {
-	struct gw_cmd *cmd = gw_cmd_new(rq->route->cmd, args, rq->who[0] ? rq->who : NULL);
+	return submit(api, c, rq, gw_cmd_new(rq->route->cmd, args, rq->who[0] ? rq->who : NULL));
+}
+
+/*
+ * The access handler again, after a resume: true when rq->cmd is completed;
+ * otherwise the request is answered (503 stopping, 504 past its deadline) or
+ * parked again, and *ret is what the handler returns.
+ */
+static bool wait_resumed(struct api *api, struct MHD_Connection *c, struct req *rq,
+			 enum MHD_Result *ret)
+{
+	if (gw_cmd_wait(api->q, rq->cmd, 0) == 0) {
+		return true;
+	}
+	if (atomic_load(&api->stopping)) {
+		unpend(api, rq);
+		*ret = problem(rq, c, 503, "the gateway is shutting down");
+	} else if (now_ms() >= rq->deadline) {
+		unpend(api, rq);
+		*ret =
+		    problem(rq, c, 504, "the gateway did not answer within %d ms", api->timeout_ms);
+	} else {
+		park(api, c, rq);
+		*ret = MHD_YES;
+	}
+	return false;
+}
+
+/* The command is completed: its answer. */
+static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	struct gw_cmd *cmd = rq->cmd;
 	unsigned status = rq->route->status;
 	enum MHD_Result ret;
 	json_t *res, *hs;
-	int r;
 
-	if (!cmd) {
-		return problem(rq, c, 503, "out of memory");
-	}
-	gw_cmdq_push(api->q, cmd);
-	r = wait_cmd(api, cmd);
-	if (r == -ETIMEDOUT) {
-		gw_cmd_put(cmd);
-		return problem(rq, c, 504, "the gateway did not answer within %d ms",
-			       api->timeout_ms);
-	}
-	if (r) {
-		gw_cmd_put(cmd);
-		return problem(rq, c, 503, "the gateway is shutting down");
-	}
 	if (cmd->status != 0) {
 		ret = problem(rq, c, api_problem_status(cmd->status), "%s",
 			      cmd->detail[0] ? cmd->detail : strerror(-cmd->status));
-		gw_cmd_put(cmd);
+		unpend(api, rq);
 		return ret;
 	}
 	res = cmd->result ? json_incref(cmd->result) : json_object();
-	gw_cmd_put(cmd);
+	unpend(api, rq);
 	hs = json_is_object(res) ? json_object_get(res, "_http_status") : NULL;
 	if (hs) {
 		if (json_is_integer(hs) && json_integer_value(hs) >= 200 &&
@@ -269,7 +457,61 @@ static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, st
 		json_object_del(res, "_http_status");
 	}
 	rq->answered = true;
-	return send_json(c, status, res, "application/json", NULL, NULL);
+	return send_json(c, status, res, "application/json", NULL);
+}
+
+/* Caller holds api->mtx. */
+static void watch_unlink(struct api *api, struct conn_watch *w)
+{
+	if (!w->listed) {
+		return;
+	}
+	if (w->prev) {
+		w->prev->next = w->next;
+	} else {
+		api->watch_head = w->next;
+	}
+	if (w->next) {
+		w->next->prev = w->prev;
+	} else {
+		api->watch_tail = w->prev;
+	}
+	w->prev = w->next = NULL;
+	w->listed = false;
+}
+
+/* Caller holds api->mtx.  Appends: the list stays ordered by since. */
+static void watch_link(struct api *api, struct conn_watch *w)
+{
+	watch_unlink(api, w);
+	w->since = now_ms();
+	w->prev = api->watch_tail;
+	if (api->watch_tail) {
+		api->watch_tail->next = w;
+	} else {
+		api->watch_head = w;
+	}
+	api->watch_tail = w;
+	w->listed = true;
+}
+
+/* Starts (a request's headers are next) or ends (they are in) c's header deadline. */
+static void watch_headers(struct api *api, struct MHD_Connection *c, bool on)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_watch *w = ci ? ci->socket_context : NULL;
+
+	if (!w) {
+		return;
+	}
+	pthread_mutex_lock(&api->mtx);
+	if (on) {
+		watch_link(api, w);
+	} else {
+		watch_unlink(api, w);
+	}
+	pthread_mutex_unlock(&api->mtx);
 }
 
 /*
@@ -394,6 +636,7 @@ static enum MHD_Result open_events(struct api *api, struct MHD_Connection *c, st
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	char *end = NULL;
+	int err;
 
 	if (h && h[0] >= '0' && h[0] <= '9') {
 		errno = 0;
@@ -404,7 +647,18 @@ static enum MHD_Result open_events(struct api *api, struct MHD_Connection *c, st
 	} else {
 		h = NULL;
 	}
-	r = api_sse_response(api->sse, h != NULL, last);
+	r = api_sse_response(api->sse, c, rq->who, h != NULL, last, &err);
+	if (err == -EUSERS) {
+		return busy(rq, c, RETRY_STREAMS_S, true,
+			    "the gateway serves at most %u event streams at once (max_streams)",
+			    api->max_streams);
+	}
+	if (err == -EDQUOT) {
+		return busy(rq, c, RETRY_STREAMS_S, true,
+			    "at most %u event streams per token (max_streams_per_token); "
+			    "%.64s has that many open",
+			    api->max_streams_per_token, rq->who);
+	}
 	if (!r) {
 		return problem(rq, c, 503, "out of memory");
 	}
@@ -433,13 +687,73 @@ static enum MHD_Result too_large(struct req *rq, struct MHD_Connection *c, const
 }
 
 /* The first call of the access handler: headers only. */
+/* 401 for api_auth_check()'s -ENOENT (no usable credential) or -EACCES. */
+static enum MHD_Result refuse_auth(struct req *rq, struct MHD_Connection *c, int r)
+{
+	if (r == -ENOENT) {
+		return problem_h(rq, c, 401, "a bearer token is required",
+				 MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"meshgw\"");
+	}
+	return problem_h(rq, c, 401, "the bearer token is not valid",
+			 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			 "Bearer realm=\"meshgw\", error=\"invalid_token\"");
+}
+
+/* The token check as a command: the request is suspended until the loop answers. */
+static enum MHD_Result start_auth(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	char token[API_TOKEN_MAX + 1];
+	struct gw_cmd *cmd;
+	int r = api_auth_token(
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), token,
+	    sizeof(token));
+
+	if (r) {
+		return refuse_auth(rq, c, r);
+	}
+	cmd = api->auth.verify_cmd(api->auth.ctx, token);
+	/* The token is a secret: do not leave it on this thread's stack. */
+	explicit_bzero(token, sizeof(token));
+	rq->authing = true;
+	return submit(api, c, rq, cmd);
+}
+
+static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct req *rq,
+			     const char *url, const char *method);
+
+/* The token check completed (the access handler after the resume). */
+static enum MHD_Result auth_resumed(struct api *api, struct MHD_Connection *c, struct req *rq,
+				    const char *url, const char *method)
+{
+	char who[64] = "";
+	enum api_role role = API_ROLE_NONE;
+	int r = api->auth.verify_done(api->auth.ctx, rq->cmd, who, sizeof(who), &role);
+
+	unpend(api, rq);
+	rq->authing = false;
+	r = api_auth_accept(r, who, sizeof(who), role, rq->who, sizeof(rq->who), &rq->role);
+	if (r) {
+		return refuse_auth(rq, c, r);
+	}
+	return route(api, c, rq, url, method);
+}
+
 static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct req *rq,
 			     const char *url, const char *method)
 {
-	char allow[64], err[200];
-	const char *cl;
+	unsigned open = atomic_load(&api->nconn);
 	int r;
 
+	/*
+	 * Past seven eighths of the connection cap, requests are answered 503 and
+	 * their connections closed: the last eighth is headroom so that overload
+	 * gets an answer instead of the reset libmicrohttpd gives at the cap.
+	 */
+	if (open > api->max_conn - api->max_conn / 8) {
+		return busy(rq, c, RETRY_BUSY_S, true,
+			    "%u connections are open, near the cap of %u (max_connections)", open,
+			    api->max_conn);
+	}
 	if (strcmp(url, "/healthz") != 0 && strncmp(url, "/api/", 5) != 0) {
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 			return problem_h(rq, c, 405, "the web page is read-only", "Allow",
@@ -449,21 +763,27 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 		return api_static_serve(c, api->web_root, url);
 	}
 	if (strcmp(url, "/healthz") != 0) {
+		if (api->auth.verify_cmd && api->auth.verify_done) {
+			return start_auth(api, c, rq);
+		}
 		r = api_auth_check(
 		    &api->auth,
 		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 		    rq->who, sizeof(rq->who), &rq->role);
-		if (r == -ENOENT) {
-			return problem_h(rq, c, 401, "a bearer token is required",
-					 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					 "Bearer realm=\"meshgw\"");
-		}
 		if (r) {
-			return problem_h(rq, c, 401, "the bearer token is not valid",
-					 MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					 "Bearer realm=\"meshgw\", error=\"invalid_token\"");
+			return refuse_auth(rq, c, r);
 		}
 	}
+	return route(api, c, rq, url, method);
+}
+
+/* After authentication: route, parameters, role, announced body size. */
+static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct req *rq,
+			     const char *url, const char *method)
+{
+	char allow[64], err[200];
+	const char *cl;
+
 	switch (api_route_match(method, url, &rq->route, rq->params, allow, sizeof(allow), err,
 				sizeof(err))) {
 	case API_MATCH_OK:
@@ -512,8 +832,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		}
 		rq->params = json_object();
+		rq->api = api;
+		atomic_init(&rq->wake, WAKE_RUNNING);
 		*con_cls = rq;
+		watch_headers(api, c, false);
 		return start(api, c, rq, url, method);
+	}
+	if (rq->cmd) {
+		enum MHD_Result ret;
+
+		if (!wait_resumed(api, c, rq, &ret)) {
+			return ret;
+		}
+		return rq->authing ? auth_resumed(api, c, rq, url, method)
+				   : answer_command(api, c, rq);
 	}
 	if (rq->answered) {
 		*upload_size = 0;
@@ -561,17 +893,112 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct api *api = cls;
 	struct req *rq = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	/* A kept-alive connection's next request has the same deadline for its headers. */
+	watch_headers(api, c, true);
 	if (rq) {
+		if (rq->cmd) {
+			unpend(rq->api, rq);
+		}
 		json_decref(rq->params);
 		free(rq->body);
 		free(rq);
 		*con_cls = NULL;
 	}
+}
+
+/*
+ * Counts open TCP connections for the overload answer in start(), and keeps
+ * the header deadline of each.  libmicrohttpd reports CLOSED before it closes
+ * the socket, so the reaper never shuts down a reused descriptor.
+ */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct api *api = cls;
+	struct conn_watch *w = *socket_ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		atomic_fetch_add(&api->nconn, 1);
+		w = calloc(1, sizeof(*w));
+		if (w && ci) {
+			w->fd = ci->connect_fd;
+			pthread_mutex_lock(&api->mtx);
+			watch_link(api, w);
+			pthread_mutex_unlock(&api->mtx);
+		}
+		*socket_ctx = w;
+		return;
+	}
+	atomic_fetch_sub(&api->nconn, 1);
+	if (w) {
+		pthread_mutex_lock(&api->mtx);
+		watch_unlink(api, w);
+		pthread_mutex_unlock(&api->mtx);
+		free(w);
+		*socket_ctx = NULL;
+	}
+}
+
+/*
+ * The reaper thread: a suspended connection has no timeout of its own
+ * (libmicrohttpd stops its clock), so requests past their deadline are
+ * resumed here to be answered 504, and parked event streams whose keep-alive
+ * is due are resumed to write it.
+ */
+static void *reaper(void *arg)
+{
+	struct api *api = arg;
+	struct timespec ts;
+	struct req *rq;
+	unsigned tick = 0;
+
+	pthread_mutex_lock(&api->mtx);
+	while (!api->reaper_quit) {
+		long long now = now_ms();
+
+		for (rq = api->pending; rq; rq = rq->next) {
+			if (now >= rq->deadline) {
+				wake_req(rq);
+			}
+		}
+		/*
+		 * Headers past their deadline: shutting the socket down makes the
+		 * worker see the end of the stream and close the connection.
+		 */
+		while (api->watch_head &&
+		       now - api->watch_head->since >= (long long)api->io_timeout_s * 1000) {
+			struct conn_watch *w = api->watch_head;
+
+			shutdown(w->fd, SHUT_RDWR);
+			watch_unlink(api, w);
+		}
+		pthread_mutex_unlock(&api->mtx);
+		api_sse_tick(api->sse, ++tick % PROBE_TICKS == 0);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&api->mtx);
+		if (!api->reaper_quit) {
+			pthread_cond_timedwait(&api->reaper_cond, &api->mtx, &ts);
+		}
+	}
+	pthread_mutex_unlock(&api->mtx);
+	return NULL;
+}
+
+static unsigned or_default(unsigned v, unsigned def)
+{
+	return v ? v : def;
 }
 
 struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct api_auth_ops *auth)
@@ -595,6 +1022,15 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	if (!api) {
 		return NULL;
 	}
+	pthread_mutex_init(&api->mtx, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&api->reaper_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	api->q = q;
 	api->auth = *auth;
 	api->bind_addr = strdup(conf->bind_addr ? conf->bind_addr : "127.0.0.1");
@@ -604,8 +1040,16 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	api->web_root = conf->web_root ? strdup(real) : NULL;
 	api->body_limit = conf->body_limit ? conf->body_limit : DEFAULT_BODY_LIMIT;
 	api->timeout_ms = conf->cmd_timeout_ms > 0 ? conf->cmd_timeout_ms : DEFAULT_TIMEOUT_MS;
-	api->max_conn = conf->max_connections ? conf->max_connections : DEFAULT_MAX_CONN;
-	api->sse = api_sse_new(conf->sse_keepalive_ms);
+	api->max_conn = or_default(conf->max_connections, DEFAULT_MAX_CONN);
+	api->max_per_ip = or_default(conf->max_per_ip, DEFAULT_MAX_PER_IP);
+	api->threads = or_default(conf->threads, DEFAULT_THREADS);
+	api->io_timeout_s = or_default(conf->io_timeout_s, DEFAULT_IO_TIMEOUT_S);
+	api->max_streams = or_default(conf->max_streams, DEFAULT_MAX_STREAMS);
+	api->max_streams_per_token =
+	    or_default(conf->max_streams_per_token, DEFAULT_MAX_STREAMS_PER_TOKEN);
+	api->max_pending = or_default(conf->max_pending, DEFAULT_MAX_PENDING);
+	api->sse =
+	    api_sse_new(conf->sse_keepalive_ms, api->max_streams, api->max_streams_per_token);
 	atomic_init(&api->stopping, false);
 	if (!api->bind_addr || !api->sse || (conf->tls_cert && !api->tls_cert_path) ||
 	    (conf->tls_key && !api->tls_key_path) || (conf->web_root && !api->web_root)) {
@@ -645,10 +1089,42 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * Every connection is a descriptor: raise the soft RLIMIT_NOFILE towards the
+ * hard one if the cap needs it, and lower the cap to what the hard limit
+ * allows (FD_RESERVE kept for the rest of the process).
+ */
+static unsigned fit_fd_limit(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return want;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t old = rl.rlim_cur;
+
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rl.rlim_cur = old;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+						    : (unsigned)(rl.rlim_cur / 2);
+	}
+	return want;
+}
+
 int api_start(struct api *api)
 {
-	unsigned flags =
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+	/*
+	 * Event-driven: a small pool of epoll threads serves every connection, and
+	 * requests waiting for the loop or for events are suspended, not threads.
+	 */
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
 	struct sockaddr_in6 s6 = {0};
 	struct sockaddr_in s4 = {0};
 	const struct sockaddr *sa;
@@ -682,19 +1158,28 @@ int api_start(struct api *api)
 		}
 		flags |= MHD_USE_TLS;
 	}
+	api->max_conn = fit_fd_limit(api->max_conn);
 	struct MHD_OptionItem opts[] = {
 	    {MHD_OPTION_SOCK_ADDR, 0, (void *)sa},
+	    {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)api->threads, NULL},
 	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)api->max_conn, NULL},
-	    /* Idle keep-alive connections each hold a thread: let them go after 2 minutes. */
-	    {MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)api->max_per_ip, NULL},
+	    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONN_MEMORY_LIMIT, NULL},
+	    /*
+	     * Idle time allowed while a request is read and between requests of a
+	     * kept-alive connection.  Suspended connections (waiting for the loop,
+	     * idle event streams) are not timed.
+	     */
+	    {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)api->io_timeout_s, NULL},
 	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
+	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, api},
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, api->cert_pem},
 	    {MHD_OPTION_HTTPS_MEM_KEY, 0, api->key_pem},
 	    {MHD_OPTION_END, 0, NULL},
 	};
 
 	if (!api->cert_pem) {
-		opts[4].option = MHD_OPTION_END;
+		opts[8].option = MHD_OPTION_END;
 	}
 	atomic_store(&api->stopping, false);
 	api_sse_shutdown(api->sse, false);
@@ -703,6 +1188,13 @@ int api_start(struct api *api)
 	if (!api->d) {
 		return errno == EADDRINUSE ? -EADDRINUSE : -EINVAL;
 	}
+	api->reaper_quit = false;
+	if (pthread_create(&api->reaper, NULL, reaper, api) != 0) {
+		MHD_stop_daemon(api->d);
+		api->d = NULL;
+		return -EINVAL;
+	}
+	api->reaper_on = true;
 	info = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_BIND_PORT);
 	api->bound_port = info ? info->port : 0;
 	return 0;
@@ -718,8 +1210,24 @@ void api_stop(struct api *api)
 	if (!api || !api->d) {
 		return;
 	}
+	/*
+	 * libmicrohttpd must not be stopped with suspended connections: every
+	 * waiting request is resumed (answered 503) and every stream ended first.
+	 * A request suspending after this sees the flag in park().
+	 */
 	atomic_store(&api->stopping, true);
+	pthread_mutex_lock(&api->mtx);
+	for (struct req *rq = api->pending; rq; rq = rq->next) {
+		wake_req(rq);
+	}
+	api->reaper_quit = true;
+	pthread_cond_signal(&api->reaper_cond);
+	pthread_mutex_unlock(&api->mtx);
 	api_sse_shutdown(api->sse, true);
+	if (api->reaper_on) {
+		pthread_join(api->reaper, NULL);
+		api->reaper_on = false;
+	}
 	MHD_stop_daemon(api->d);
 	api->d = NULL;
 	api->bound_port = 0;
@@ -741,6 +1249,8 @@ void api_free(struct api *api)
 	free(api->tls_cert_path);
 	free(api->tls_key_path);
 	free(api->web_root);
+	pthread_cond_destroy(&api->reaper_cond);
+	pthread_mutex_destroy(&api->mtx);
 	free(api);
 }
 

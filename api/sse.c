@@ -7,17 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /*
  * Server-Sent Events hub (HTML Living Standard §9.2 "Server-sent events").
  *
  * Publishing formats an event once into a reference-counted text block and
- * appends it to a replay ring and to the bounded queue of every client.  Each
- * stream's content reader runs in its own connection thread (thread-per-
- * connection mode, see api/api.h) and blocks on the hub's condition variable,
- * so a slow client delays nobody: when its queue is full the oldest event is
- * dropped and the client is told with an "overflow" event.
+ * appends it to a replay ring and to the bounded queue of every client.  A
+ * stream holds no thread: when its content reader has nothing to send it
+ * parks the connection (MHD_suspend_connection(), then returns 0 bytes), and
+ * a publish, the keep-alive tick or the shutdown resumes it, after which
+ * libmicrohttpd calls the reader again.  A slow client delays nobody: when
+ * its queue is full the oldest event is dropped and the client is told with
+ * an "overflow" event.
+ *
+ * Lock order: hub->mtx, then libmicrohttpd's own (taken inside
+ * MHD_resume_connection()).  libmicrohttpd calls the reader with the
+ * response's mutex held and never holds its connection mutex while it does.
  */
 
 #define RING_LEN 64    /* events kept for Last-Event-ID replay */
@@ -32,7 +39,12 @@ struct sse_event {
 
 struct sse_client {
 	struct api_sse *hub;
+	struct MHD_Connection *conn;
 	struct sse_client *prev, *next;
+	char who[64]; /* the token's principal, for the per-token cap */
+	int fd;       /* the connection's socket, to notice a client gone while parked */
+	bool parked;  /* the reader suspended the connection; resume it to send */
+	bool gone;    /* the client closed its end: the reader ends the stream */
 	struct sse_event *q[CLIENT_QLEN];
 	unsigned head, count;
 	uint64_t dropped;
@@ -46,11 +58,12 @@ struct sse_client {
 
 struct api_sse {
 	pthread_mutex_t mtx;
-	pthread_cond_t cond; /* CLOCK_MONOTONIC; broadcast on publish and shutdown */
 	uint64_t seq;
 	struct sse_event *ring[RING_LEN];
 	unsigned ring_head, ring_count;
 	struct sse_client *clients;
+	unsigned nclients;
+	unsigned max_total, max_per_token;
 	bool stopping;
 	int keepalive_ms;
 };
@@ -68,20 +81,17 @@ static struct sse_event *event_get(struct sse_event *ev)
 	return ev;
 }
 
-struct api_sse *api_sse_new(int keepalive_ms)
+struct api_sse *api_sse_new(int keepalive_ms, unsigned max_total, unsigned max_per_token)
 {
 	struct api_sse *hub = calloc(1, sizeof(*hub));
-	pthread_condattr_t ca;
 
 	if (!hub) {
 		return NULL;
 	}
 	pthread_mutex_init(&hub->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&hub->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	hub->keepalive_ms = keepalive_ms > 0 ? keepalive_ms : 15000;
+	hub->max_total = max_total;
+	hub->max_per_token = max_per_token;
 	return hub;
 }
 
@@ -95,7 +105,6 @@ void api_sse_free(struct api_sse *hub)
 	for (i = 0; i < hub->ring_count; i++) {
 		event_put(hub->ring[(hub->ring_head + i) % RING_LEN]);
 	}
-	pthread_cond_destroy(&hub->cond);
 	pthread_mutex_destroy(&hub->mtx);
 	free(hub);
 }
@@ -111,6 +120,15 @@ static void client_enqueue(struct sse_client *cl, struct sse_event *ev)
 	}
 	cl->q[(cl->head + cl->count) % CLIENT_QLEN] = event_get(ev);
 	cl->count++;
+}
+
+/* Caller holds the lock: a parked stream has something to send (or must end). */
+static void client_unpark(struct sse_client *cl)
+{
+	if (cl->parked) {
+		cl->parked = false;
+		MHD_resume_connection(cl->conn);
+	}
 }
 
 static bool type_ok(const char *type)
@@ -158,8 +176,8 @@ void api_sse_publish(struct api_sse *hub, const char *type, json_t *data)
 	hub->ring_count++;
 	for (cl = hub->clients; cl; cl = cl->next) {
 		client_enqueue(cl, ev);
+		client_unpark(cl);
 	}
-	pthread_cond_broadcast(&hub->cond);
 	pthread_mutex_unlock(&hub->mtx);
 	event_put(ev);
 	free(text);
@@ -176,6 +194,12 @@ static void set_keepalive(struct sse_client *cl)
 		cl->keepalive_at.tv_sec++;
 		cl->keepalive_at.tv_nsec -= 1000000000L;
 	}
+}
+
+static bool keepalive_due(const struct sse_client *cl, const struct timespec *now)
+{
+	return now->tv_sec > cl->keepalive_at.tv_sec ||
+	       (now->tv_sec == cl->keepalive_at.tv_sec && now->tv_nsec >= cl->keepalive_at.tv_nsec);
 }
 
 static void set_note(struct sse_client *cl, const char *text)
@@ -209,17 +233,25 @@ static size_t drain_out(struct sse_client *cl, char *buf, size_t max)
 	return n;
 }
 
-/* libmicrohttpd content reader: runs in the stream's own connection thread. */
+/*
+ * libmicrohttpd content reader, on the connection's worker thread.  It never
+ * waits: with nothing to send it parks the connection and returns 0.
+ */
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct sse_client *cl = cls;
 	struct api_sse *hub = cl->hub;
+	struct timespec now;
 	ssize_t ret;
 	size_t n;
 
 	(void)pos;
 	pthread_mutex_lock(&hub->mtx);
 	for (;;) {
+		if (cl->gone) {
+			ret = MHD_CONTENT_READER_END_WITH_ERROR;
+			break;
+		}
 		n = drain_out(cl, buf, max);
 		if (n) {
 			ret = (ssize_t)n;
@@ -247,11 +279,21 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 			set_keepalive(cl);
 			continue;
 		}
-		if (pthread_cond_timedwait(&hub->cond, &hub->mtx, &cl->keepalive_at) == ETIMEDOUT) {
-			/* A comment line keeps proxies from closing an idle stream. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (keepalive_due(cl, &now)) {
+			/*
+			 * A comment line keeps proxies from closing an idle stream, and
+			 * writing it is how a stream closed by its client is noticed (a
+			 * parked connection is not polled).
+			 */
 			set_note(cl, ": keep-alive\n\n");
 			set_keepalive(cl);
+			continue;
 		}
+		cl->parked = true;
+		MHD_suspend_connection(cl->conn);
+		ret = 0;
+		break;
 	}
 	pthread_mutex_unlock(&hub->mtx);
 	return ret;
@@ -271,6 +313,7 @@ static void client_free(void *cls)
 	if (cl->next) {
 		cl->next->prev = cl->prev;
 	}
+	hub->nclients--;
 	pthread_mutex_unlock(&hub->mtx);
 	while (cl->count) {
 		event_put(cl->q[cl->head]);
@@ -281,25 +324,63 @@ static void client_free(void *cls)
 	free(cl);
 }
 
-struct MHD_Response *api_sse_response(struct api_sse *hub, bool has_last, uint64_t last_id)
+/* Caller holds the lock.  0, or which cap a new stream of who would exceed. */
+static int over_cap(const struct api_sse *hub, const char *who)
+{
+	const struct sse_client *cl;
+	unsigned mine = 0;
+
+	if (hub->max_total && hub->nclients >= hub->max_total) {
+		return -EUSERS;
+	}
+	for (cl = hub->clients; cl && hub->max_per_token; cl = cl->next) {
+		if (strcmp(cl->who, who) == 0 && ++mine >= hub->max_per_token) {
+			return -EDQUOT;
+		}
+	}
+	return 0;
+}
+
+struct MHD_Response *api_sse_response(struct api_sse *hub, struct MHD_Connection *conn,
+				      const char *who, bool has_last, uint64_t last_id, int *err)
 {
 	struct sse_client *cl = calloc(1, sizeof(*cl));
 	struct MHD_Response *resp;
 	unsigned i;
 
+	*err = -ENOMEM;
 	if (!cl) {
 		return NULL;
 	}
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
 	cl->hub = hub;
+	cl->conn = conn;
+	cl->fd = ci ? ci->connect_fd : -1;
+	snprintf(cl->who, sizeof(cl->who), "%s", who);
 	/* The first bytes tell the client the stream is live and how soon to reconnect. */
 	set_note(cl, ": connected\nretry: 3000\n\n");
 	set_keepalive(cl);
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cl, client_free);
-	if (!resp) {
+	pthread_mutex_lock(&hub->mtx);
+	*err = over_cap(hub, cl->who);
+	if (*err) {
+		pthread_mutex_unlock(&hub->mtx);
 		free(cl);
 		return NULL;
 	}
-	pthread_mutex_lock(&hub->mtx);
+	/*
+	 * 2 KiB of output buffer per stream: events longer than that go out in
+	 * several reader calls, and a thousand idle streams cost 2 MiB.
+	 */
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 2048, reader, cl, client_free);
+	if (!resp) {
+		pthread_mutex_unlock(&hub->mtx);
+		free(cl);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	hub->nclients++;
 	if (has_last) {
 		/* Replay what is still in the ring; anything older is reported as dropped. */
 		for (i = 0; i < hub->ring_count; i++) {
@@ -322,10 +403,53 @@ struct MHD_Response *api_sse_response(struct api_sse *hub, bool has_last, uint64
 	return resp;
 }
 
+/*
+ * Whether the peer closed (or reset) the socket.  A client sends nothing on
+ * an event stream after its request, so EOF is the only thing to read.
+ */
+static bool peer_gone(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+void api_sse_tick(struct api_sse *hub, bool probe)
+{
+	struct sse_client *cl;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&hub->mtx);
+	for (cl = hub->clients; cl; cl = cl->next) {
+		if (!cl->parked) {
+			continue;
+		}
+		/*
+		 * A parked connection is not polled, so a closed stream would hold its
+		 * slot under the caps until the next write; its socket stays open
+		 * (libmicrohttpd does not close a suspended connection), so peeking
+		 * at it is safe under the hub's lock.
+		 */
+		if (probe && cl->fd >= 0 && peer_gone(cl->fd)) {
+			cl->gone = true;
+		}
+		if (cl->gone || keepalive_due(cl, &now)) {
+			client_unpark(cl);
+		}
+	}
+	pthread_mutex_unlock(&hub->mtx);
+}
+
 void api_sse_shutdown(struct api_sse *hub, bool stopping)
 {
+	struct sse_client *cl;
+
 	pthread_mutex_lock(&hub->mtx);
 	hub->stopping = stopping;
-	pthread_cond_broadcast(&hub->cond);
+	for (cl = hub->clients; cl && stopping; cl = cl->next) {
+		client_unpark(cl);
+	}
 	pthread_mutex_unlock(&hub->mtx);
 }

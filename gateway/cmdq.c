@@ -11,9 +11,8 @@
 
 struct gw_cmdq {
 	int efd;
-	/* One mutex guards the list and every command's done/result fields. */
+	/* One mutex guards the list and every command's done/result/on_done fields. */
 	pthread_mutex_t mtx;
-	pthread_cond_t cond; /* broadcast on every completion */
 	struct gw_cmd *head, *tail;
 	bool closed;
 };
@@ -21,7 +20,6 @@ struct gw_cmdq {
 struct gw_cmdq *gw_cmdq_new(void)
 {
 	struct gw_cmdq *q = calloc(1, sizeof(*q));
-	pthread_condattr_t ca;
 
 	if (!q) {
 		return NULL;
@@ -32,10 +30,6 @@ struct gw_cmdq *gw_cmdq_new(void)
 		return NULL;
 	}
 	pthread_mutex_init(&q->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	return q;
 }
 
@@ -43,6 +37,7 @@ static void cmd_free(struct gw_cmd *c)
 {
 	json_decref(c->args);
 	json_decref(c->result);
+	pthread_cond_destroy(&c->cond);
 	free(c);
 }
 
@@ -59,7 +54,6 @@ void gw_cmdq_free(struct gw_cmdq *q)
 		gw_cmd_complete(q, c, -ECANCELED, NULL, "shutting down");
 	}
 	close(q->efd);
-	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->mtx);
 	free(q);
 }
@@ -72,11 +66,16 @@ int gw_cmdq_fd(const struct gw_cmdq *q)
 struct gw_cmd *gw_cmd_new(int type, json_t *args, const char *who)
 {
 	struct gw_cmd *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
 
 	if (!c) {
 		json_decref(args);
 		return NULL;
 	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	c->type = type;
 	c->args = args;
 	atomic_init(&c->refs, 2);
@@ -158,7 +157,13 @@ void gw_cmd_complete(struct gw_cmdq *q, struct gw_cmd *c, int status, json_t *re
 	c->status = status;
 	c->result = result;
 	snprintf(c->detail, sizeof(c->detail), "%s", detail ? detail : "");
-	pthread_cond_broadcast(&q->cond);
+	if (c->waiting) {
+		pthread_cond_signal(&c->cond);
+	}
+	if (c->on_done) {
+		c->on_done(c->done_arg);
+		c->on_done = NULL;
+	}
 	pthread_mutex_unlock(&q->mtx);
 	gw_cmd_put(c);
 }
@@ -176,12 +181,32 @@ int gw_cmd_wait(struct gw_cmdq *q, struct gw_cmd *c, int timeout_ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&q->mtx);
+	c->waiting = true;
 	while (!c->done && r == 0) {
-		r = pthread_cond_timedwait(&q->cond, &q->mtx, &ts);
+		r = pthread_cond_timedwait(&c->cond, &q->mtx, &ts);
 	}
+	c->waiting = false;
 	r = c->done ? 0 : -ETIMEDOUT;
 	pthread_mutex_unlock(&q->mtx);
 	return r;
+}
+
+void gw_cmd_on_done(struct gw_cmd *c, void (*on_done)(void *arg), void *arg)
+{
+	/* Before the push: the loop cannot see the command yet, no lock needed. */
+	c->on_done = on_done;
+	c->done_arg = arg;
+}
+
+bool gw_cmd_unwatch(struct gw_cmdq *q, struct gw_cmd *c)
+{
+	bool done;
+
+	pthread_mutex_lock(&q->mtx);
+	c->on_done = NULL;
+	done = c->done;
+	pthread_mutex_unlock(&q->mtx);
+	return done;
 }
 
 void gw_cmd_put(struct gw_cmd *c)

@@ -12,11 +12,18 @@
  * A command is reference counted: one reference for the waiter, one for the
  * loop.  Whoever drops the last reference frees it, so a waiter that gave up
  * after its deadline and a loop that completes late never race.
+ *
+ * A completion wakes only its own waiter: a blocking waiter sleeps on the
+ * command's own condition variable, and an asynchronous one (the HTTP front
+ * end, which suspends the connection instead of a thread) is called back
+ * through gw_cmd_on_done().  A shared broadcast would wake every waiting
+ * thread on every completion.
  */
 #ifndef GW_CMDQ_H
 #define GW_CMDQ_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +41,10 @@ struct gw_cmd {
 	/* private */
 	_Atomic int refs;
 	bool done;
+	bool waiting;        /* a gw_cmd_wait() sleeps on cond */
+	pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled by the completion */
+	void (*on_done)(void *arg);
+	void *done_arg;
 	struct gw_cmd *next;
 };
 
@@ -68,6 +79,21 @@ void gw_cmdq_close(struct gw_cmdq *q);
  * -ETIMEDOUT otherwise (still call gw_cmd_put()).
  */
 int gw_cmd_wait(struct gw_cmdq *q, struct gw_cmd *cmd, int timeout_ms);
+
+/*
+ * Waiter, before gw_cmdq_push(): have on_done(arg) called once when cmd is
+ * completed, instead of (or as well as) waiting in gw_cmd_wait().  on_done
+ * runs on the completing thread (normally the loop) with the queue's lock
+ * held: it must be short and must not call into the queue.
+ */
+void gw_cmd_on_done(struct gw_cmd *cmd, void (*on_done)(void *arg), void *arg);
+
+/*
+ * Waiter: cancel the on_done callback (the waiter is going away).  After
+ * this returns the callback is not running and will not run.  Returns
+ * whether cmd was completed.
+ */
+bool gw_cmd_unwatch(struct gw_cmdq *q, struct gw_cmd *cmd);
 
 /*
  * Loop thread: take every queued command, oldest first, calling handle() on

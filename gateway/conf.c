@@ -32,6 +32,12 @@ void gw_conf_default(struct gw_conf *c)
 	c->link_open_timeout_s = 10;
 	c->job_attempts = 4;
 	c->job_retry_s = 5;
+	c->http_max_connections = 4096;
+	c->http_max_per_ip = 256;
+	c->http_threads = 4;
+	c->http_io_timeout_s = 10;
+	c->http_max_streams = 1024;
+	c->http_max_streams_per_token = 64;
 }
 
 static int fail(char *err, size_t cap, int line, const char *what)
@@ -258,6 +264,19 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		     "job_attempts must be 1..20"},
 		    {"job_retry_s", offsetof(struct gw_conf, job_retry_s), 1, 600,
 		     "job_retry_s must be 1..600"},
+		    {"http_max_connections", offsetof(struct gw_conf, http_max_connections), 16,
+		     65535, "http_max_connections must be 16..65535"},
+		    {"http_max_per_ip", offsetof(struct gw_conf, http_max_per_ip), 1, 65535,
+		     "http_max_per_ip must be 1..65535"},
+		    {"http_threads", offsetof(struct gw_conf, http_threads), 1, 64,
+		     "http_threads must be 1..64"},
+		    {"http_io_timeout_s", offsetof(struct gw_conf, http_io_timeout_s), 1, 300,
+		     "http_io_timeout_s must be 1..300"},
+		    {"http_max_streams", offsetof(struct gw_conf, http_max_streams), 1, 65535,
+		     "http_max_streams must be 1..65535"},
+		    {"http_max_streams_per_token",
+		     offsetof(struct gw_conf, http_max_streams_per_token), 1, 65535,
+		     "http_max_streams_per_token must be 1..65535"},
 		};
 		size_t i;
 

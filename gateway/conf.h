@@ -33,6 +33,14 @@
  *   job_attempts   [4]                   attempts per job target before it fails, 1..20
  *   job_retry_s    [5]                   delay before a target's 2nd attempt, doubling
  *                                        after each failure (capped at 300 s), 1..600
+ *   http_max_connections [4096]          REST connections at once, 16..65535 (503 past
+ *                                        7/8 of it; RLIMIT_NOFILE is raised to fit)
+ *   http_max_per_ip [256]                connections from one client address, 1..65535
+ *   http_threads   [4]                   REST worker threads, 1..64
+ *   http_io_timeout_s [10]               idle time, and the most a request's headers
+ *                                        may take, 1..300
+ *   http_max_streams [1024]              event streams at once, 1..65535
+ *   http_max_streams_per_token [64]      event streams of one token, 1..65535
  */
 #ifndef GW_CONF_H
 #define GW_CONF_H
@@ -74,6 +82,13 @@ struct gw_conf {
 	 * their tables too) on the inventory at start instead of the quick_check done always.
 	 */
 	bool integrity_full;
+	/* REST API front end (api_conf). */
+	unsigned http_max_connections;
+	unsigned http_max_per_ip;
+	unsigned http_threads;
+	unsigned http_io_timeout_s;
+	unsigned http_max_streams;
+	unsigned http_max_streams_per_token;
 };
 
 /* Defaults, with every path under state_dir. */

@@ -16,6 +16,7 @@
 #include "gateway/loop.h"
 
 struct gw;
+struct gw_cmd;
 struct store;
 
 struct gw_hooks {
@@ -52,6 +53,15 @@ void gw_reconfigure(struct gw *gw, const struct gw_conf *conf);
  * name and role (0 viewer, 1 operator, 2 admin), or -EACCES.
  */
 int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, int *role);
+
+/*
+ * The same check without waiting, for a caller that queues the command itself
+ * (the REST layer suspends the request meanwhile): returns a new command (two
+ * references, see gateway/cmdq.h) or NULL on allocation failure; once it is
+ * completed, gw_token_verify_done() reads it like gw_token_verify() returns.
+ */
+struct gw_cmd *gw_token_verify_cmd(const char *token);
+int gw_token_verify_done(const struct gw_cmd *c, char *name, size_t cap, int *role);
 
 /* Create an API token in the inventory at path (the CLI): prints nothing. */
 int gw_token_create_offline(const struct gw_conf *conf, const char *name, int role, char *token,

@@ -568,24 +568,34 @@ void gw_cmd_detach(struct gw *gw)
 	(void)gw_loop_fd_del(gw->core.loop, gw_cmdq_fd(gw->core.q));
 }
 
+struct gw_cmd *gw_token_verify_cmd(const char *token)
+{
+	/* The loop owns the inventory: the check is a command like any other. */
+	return gw_cmd_new(GW_CMD_AUTH, json_pack("{s:s}", "token", token), "auth");
+}
+
+int gw_token_verify_done(const struct gw_cmd *c, char *name, size_t cap, int *role)
+{
+	if (c->status) {
+		return -EACCES;
+	}
+	snprintf(name, cap, "%s", json_string_value(json_object_get(c->result, "name")));
+	*role = (int)json_integer_value(json_object_get(c->result, "role"));
+	return 0;
+}
+
 int gw_token_verify(struct gw *gw, const char *token, char *name, size_t cap, int *role)
 {
-	struct gw_cmd *c;
+	struct gw_cmd *c = gw_token_verify_cmd(token);
 	int r;
 
-	/* Called on an HTTP thread: ask the loop, which owns the inventory. */
-	c = gw_cmd_new(GW_CMD_AUTH, json_pack("{s:s}", "token", token), "auth");
 	if (!c) {
 		return -ENOMEM;
 	}
 	gw_cmdq_push(gw->core.q, c);
 	r = gw_cmd_wait(gw->core.q, c, 5000);
 	if (!r) {
-		r = c->status;
-	}
-	if (!r) {
-		snprintf(name, cap, "%s", json_string_value(json_object_get(c->result, "name")));
-		*role = (int)json_integer_value(json_object_get(c->result, "role"));
+		r = gw_token_verify_done(c, name, cap, role);
 	}
 	gw_cmd_put(c);
 	return r ? -EACCES : 0;

@@ -59,6 +59,11 @@ static void usage(void)
 	exit(2);
 }
 
+static enum api_role api_role_of(int rl)
+{
+	return rl == 2 ? API_ROLE_ADMIN : rl == 1 ? API_ROLE_OPERATOR : API_ROLE_VIEWER;
+}
+
 static int verify(void *ctx, const char *token, char *name, size_t cap, enum api_role *role)
 {
 	struct daemon *d = ctx;
@@ -68,7 +73,27 @@ static int verify(void *ctx, const char *token, char *name, size_t cap, enum api
 	if (r) {
 		return r;
 	}
-	*role = rl == 2 ? API_ROLE_ADMIN : rl == 1 ? API_ROLE_OPERATOR : API_ROLE_VIEWER;
+	*role = api_role_of(rl);
+	return 0;
+}
+
+static struct gw_cmd *verify_cmd(void *ctx, const char *token)
+{
+	(void)ctx;
+	return gw_token_verify_cmd(token);
+}
+
+static int verify_done(void *ctx, const struct gw_cmd *c, char *name, size_t cap,
+		       enum api_role *role)
+{
+	int r, rl = 0;
+
+	(void)ctx;
+	r = gw_token_verify_done(c, name, cap, &rl);
+	if (r) {
+		return r;
+	}
+	*role = api_role_of(rl);
 	return 0;
 }
 
@@ -155,6 +180,12 @@ static void restart_keys(const struct gw_conf *run, const struct gw_conf *c)
 	    {"unicast_range", SAME_NUM(uni_low) && SAME_NUM(uni_high)},
 	    {"group_range", SAME_NUM(grp_low) && SAME_NUM(grp_high)},
 	    {"link_open_timeout_s", SAME_NUM(link_open_timeout_s)},
+	    {"http_max_connections", SAME_NUM(http_max_connections)},
+	    {"http_max_per_ip", SAME_NUM(http_max_per_ip)},
+	    {"http_threads", SAME_NUM(http_threads)},
+	    {"http_io_timeout_s", SAME_NUM(http_io_timeout_s)},
+	    {"http_max_streams", SAME_NUM(http_max_streams)},
+	    {"http_max_streams_per_token", SAME_NUM(http_max_streams_per_token)},
 	};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
@@ -365,13 +396,22 @@ int main(int argc, char **argv)
 	}
 	{
 		struct api_conf ac = {0};
-		struct api_auth_ops auth = {.ctx = &d, .verify = verify};
+		struct api_auth_ops auth = {.ctx = &d,
+					    .verify = verify,
+					    .verify_cmd = verify_cmd,
+					    .verify_done = verify_done};
 
 		ac.bind_addr = d.conf.listen_addr;
 		ac.port = d.conf.listen_port;
 		ac.tls_cert = d.conf.tls_cert[0] ? d.conf.tls_cert : NULL;
 		ac.tls_key = d.conf.tls_key[0] ? d.conf.tls_key : NULL;
 		ac.web_root = d.conf.web_root;
+		ac.max_connections = d.conf.http_max_connections;
+		ac.max_per_ip = d.conf.http_max_per_ip;
+		ac.threads = d.conf.http_threads;
+		ac.io_timeout_s = d.conf.http_io_timeout_s;
+		ac.max_streams = d.conf.http_max_streams;
+		ac.max_streams_per_token = d.conf.http_max_streams_per_token;
 		d.api = api_new(&ac, d.q, &auth);
 		if (!d.api || api_start(d.api)) {
 			fatalx("cannot start the REST API on %s:%u", d.conf.listen_addr,

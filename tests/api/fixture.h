@@ -23,6 +23,7 @@
 
 #define FX_MAX_CMDS 64
 #define FX_TIMEOUT 10000 /* ms: only reached when something is broken */
+#define FX_CMD_AUTH 999  /* the fake loop's token check (meshgw's is internal) */
 
 #define TOK_VIEWER "Authorization: Bearer viewer-token-1\r\n"
 #define TOK_OPERATOR "Authorization: Bearer operator-token-2\r\n"
@@ -39,7 +40,8 @@ struct fx {
 	int types[FX_MAX_CMDS];
 	char *args[FX_MAX_CMDS]; /* compact JSON of each command's args */
 	char who[FX_MAX_CMDS][64];
-	int hang_type; /* commands of this type are never answered */
+	int hang_type;  /* commands of this type are never answered */
+	bool hang_auth; /* token checks are never answered */
 	struct gw_cmd *hung[FX_MAX_CMDS];
 	int nhung;
 	int fail_type, fail_errno; /* answer this type with an error */
@@ -69,7 +71,40 @@ static int fx_verify(void *ctx, const char *token, char *name, size_t cap, enum 
 	return -EACCES;
 }
 
-static const struct api_auth_ops fx_auth = {NULL, fx_verify};
+/* As meshgw does it: the token check is a command for the (fake) loop. */
+static struct gw_cmd *fx_verify_cmd(void *ctx, const char *token)
+{
+	(void)ctx;
+	return gw_cmd_new(FX_CMD_AUTH, json_pack("{s:s}", "token", token), "auth");
+}
+
+static int fx_verify_done(void *ctx, const struct gw_cmd *c, char *name, size_t cap,
+			  enum api_role *role)
+{
+	(void)ctx;
+	if (c->status) {
+		return c->status;
+	}
+	snprintf(name, cap, "%s", json_string_value(json_object_get(c->result, "name")));
+	*role = (enum api_role)json_integer_value(json_object_get(c->result, "role"));
+	return 0;
+}
+
+static const struct api_auth_ops fx_auth = {NULL, fx_verify, fx_verify_cmd, fx_verify_done};
+/* The blocking verify() alone (an embedder without verify_cmd). */
+static const struct api_auth_ops fx_auth_sync = {NULL, fx_verify, NULL, NULL};
+
+/* The loop's side of fx_verify_cmd(); not recorded among the commands. */
+static void fx_handle_auth(struct gw_cmd *cmd)
+{
+	char name[64];
+	enum api_role role;
+	int r = fx_verify(NULL, json_string_value(json_object_get(cmd->args, "token")), name,
+			  sizeof(name), &role);
+
+	gw_cmd_complete(fx.q, cmd, r,
+			r ? NULL : json_pack("{s:s, s:i}", "name", name, "role", role), NULL);
+}
 
 static json_t *fx_canned(int type, json_t *args)
 {
@@ -93,6 +128,17 @@ static void fx_handle(struct gw_cmd *cmd, void *ctx)
 {
 	struct fx *f = ctx;
 
+	if (cmd->type == FX_CMD_AUTH) {
+		pthread_mutex_lock(&f->mtx);
+		if (f->hang_auth && f->nhung < FX_MAX_CMDS) {
+			f->hung[f->nhung++] = cmd;
+			pthread_mutex_unlock(&f->mtx);
+			return;
+		}
+		pthread_mutex_unlock(&f->mtx);
+		fx_handle_auth(cmd);
+		return;
+	}
 	pthread_mutex_lock(&f->mtx);
 	if (f->ncmds < FX_MAX_CMDS) {
 		f->types[f->ncmds] = cmd->type;
@@ -134,8 +180,8 @@ static void *fx_loop(void *arg)
 	return NULL;
 }
 
-/* Starts the API with conf (port and auth filled in) and the fake loop. */
-static void fx_start(struct api_conf *conf)
+/* Starts the API with conf (port filled in), auth and the fake loop. */
+static void fx_start_auth(struct api_conf *conf, const struct api_auth_ops *auth)
 {
 	memset(&fx, 0, sizeof(fx));
 	pthread_mutex_init(&fx.mtx, NULL);
@@ -146,11 +192,17 @@ static void fx_start(struct api_conf *conf)
 	fx.stop_fd = eventfd(0, EFD_CLOEXEC);
 	conf->bind_addr = "127.0.0.1";
 	conf->port = 0;
-	fx.api = api_new(conf, fx.q, &fx_auth);
+	fx.api = api_new(conf, fx.q, auth);
 	cr_assert_not_null(fx.api);
 	cr_assert_eq(api_start(fx.api), 0);
 	cr_assert_neq(api_port(fx.api), 0);
 	cr_assert_eq(pthread_create(&fx.thread, NULL, fx_loop, &fx), 0);
+}
+
+/* Starts the API with conf and the queued token check (as meshgw runs it). */
+static void fx_start(struct api_conf *conf)
+{
+	fx_start_auth(conf, &fx_auth);
 }
 
 __attribute__((unused)) static void fx_setup(void)

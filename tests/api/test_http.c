@@ -304,3 +304,186 @@ Test(http_timeout, core_timeout_504)
 	cr_assert_eq(fx_ncmds(), 1);
 	http_resp_free(&r);
 }
+
+static void io_timeout_setup(void)
+{
+	struct api_conf conf = {.io_timeout_s = 1};
+
+	fx_start(&conf);
+}
+
+TestSuite(http_io_timeout, .init = io_timeout_setup, .fini = fx_teardown);
+
+/*
+ * Headers trickling in (a line every 200 ms, so the connection is never idle
+ * for io_timeout_s) are cut off once they have taken io_timeout_s in all; a
+ * request sent at once on another connection meanwhile is answered.
+ */
+Test(http_io_timeout, slow_headers_cut_off)
+{
+	int fd = http_stream_open(api_port(fx.api), "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec t0, t1;
+	struct http_resp r;
+	bool closed = false;
+	char b[256];
+	int lines;
+
+	cr_assert_geq(fd, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = fx_req("GET", "/healthz", NULL, NULL);
+	cr_assert_eq(r.status, 200);
+	http_resp_free(&r);
+	/* Poll's timeout paces the header lines; the loop ends when the server closes. */
+	for (lines = 0; lines < 50 && !closed; lines++) {
+		if (poll(&p, 1, 200) == 1) {
+			ssize_t n = read(fd, b, sizeof(b));
+
+			closed = n <= 0;
+			cr_assert(closed, "answered before the headers ended: %.*s", (int)n, b);
+		} else {
+			(void)!write(fd, "X-Slow: 1\r\n", 11);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(closed, "the slow headers were never cut off");
+	cr_assert_geq((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 900,
+		      "cut off before io_timeout_s");
+	close(fd);
+}
+
+static void sync_auth_setup(void)
+{
+	struct api_conf conf = {0};
+
+	fx_start_auth(&conf, &fx_auth_sync);
+}
+
+TestSuite(http_sync_auth, .init = sync_auth_setup, .fini = fx_teardown);
+
+/* An embedder with only the blocking verify(): tokens are still checked. */
+Test(http_sync_auth, verify_called_inline)
+{
+	struct http_resp r = fx_req("GET", "/api/v1/network", TOK_VIEWER, NULL);
+	struct http_resp bad =
+	    fx_req("GET", "/api/v1/network", "Authorization: Bearer nope\r\n", NULL);
+
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_eq(fx_ncmds(), 1);
+	cr_assert_str_eq(fx.who[0], "alice");
+	fx_assert_problem(&bad, 401, "not valid");
+	cr_assert_eq(fx_ncmds(), 1);
+	http_resp_free(&r);
+	http_resp_free(&bad);
+}
+
+/* Commands the fake loop holds unanswered, once there is one (or FX_TIMEOUT passed). */
+static int wait_hung(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < FX_TIMEOUT / 10 && n == 0; i++) {
+		pthread_mutex_lock(&fx.mtx);
+		n = fx.nhung;
+		pthread_mutex_unlock(&fx.mtx);
+		if (n == 0) {
+			poll(NULL, 0, 10); /* polling interval while the request reaches the loop */
+		}
+	}
+	return n;
+}
+
+static void one_thread_setup(void)
+{
+	struct api_conf conf = {.threads = 1};
+
+	fx_start(&conf);
+	fx.hang_auth = true;
+}
+
+TestSuite(http_one_thread, .init = one_thread_setup, .fini = fx_teardown);
+
+/*
+ * With a single worker thread, a request whose token check the loop never
+ * answers holds a suspended connection, not the thread: /healthz is still
+ * answered.  (A blocking verify() would hold the only worker.)
+ */
+Test(http_one_thread, waiting_request_holds_no_thread)
+{
+	int fd = http_stream_open(api_port(fx.api),
+				  "GET /api/v1/network HTTP/1.1\r\nHost: x\r\n" TOK_VIEWER "\r\n");
+	struct http_resp r;
+	int n;
+
+	cr_assert_geq(fd, 0);
+	n = wait_hung();
+	cr_assert_eq(n, 1, "the token check never reached the loop");
+	r = fx_req("GET", "/healthz", NULL, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	http_resp_free(&r);
+	close(fd);
+}
+
+static void small_caps_setup(void)
+{
+	struct api_conf conf = {.threads = 1, .max_connections = 16, .max_pending = 1};
+
+	fx_start(&conf);
+	fx.hang_type = GW_CMD_NETWORK_GET;
+}
+
+TestSuite(http_caps, .init = small_caps_setup, .fini = fx_teardown);
+
+/* Asserts a 503 naming cap, with Retry-After; returns whether it closes the connection. */
+static bool assert_503(struct http_resp *r, const char *cap)
+{
+	char *retry = http_header(r, "Retry-After");
+	char *conn = http_header(r, "Connection");
+	bool closes = conn && strcasecmp(conn, "close") == 0;
+
+	fx_assert_problem(r, 503, cap);
+	cr_assert_not_null(retry);
+	cr_assert_gt(atoi(retry), 0);
+	free(retry);
+	free(conn);
+	return closes;
+}
+
+/* With max_pending requests waiting for the core, the next one is answered 503 at once. */
+Test(http_caps, max_pending_503)
+{
+	int fd = http_stream_open(api_port(fx.api),
+				  "GET /api/v1/network HTTP/1.1\r\nHost: x\r\n" TOK_VIEWER "\r\n");
+	struct http_resp r;
+	int n;
+
+	cr_assert_geq(fd, 0);
+	n = wait_hung();
+	cr_assert_eq(n, 1);
+	r = fx_req("GET", "/api/v1/nodes/2", TOK_VIEWER, NULL);
+	assert_503(&r, "max_pending");
+	http_resp_free(&r);
+	close(fd);
+}
+
+/*
+ * Past 7/8 of max_connections, a request is answered 503 and its connection
+ * closed, rather than the connection being reset at the cap.
+ */
+Test(http_caps, near_connection_cap_503)
+{
+	int fds[14];
+	struct http_resp r;
+
+	/* 14 idle connections (7/8 of 16); one worker accepts them in order. */
+	for (int i = 0; i < 14; i++) {
+		fds[i] = http_stream_open(api_port(fx.api), "");
+		cr_assert_geq(fds[i], 0);
+	}
+	r = fx_req("GET", "/healthz", NULL, NULL);
+	cr_assert(assert_503(&r, "max_connections"), "the 503 does not close the connection");
+	http_resp_free(&r);
+	for (int i = 0; i < 14; i++) {
+		close(fds[i]);
+	}
+}

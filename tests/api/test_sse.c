@@ -116,3 +116,96 @@ Test(sse, bad_type_dropped)
 	cr_assert_not_null(strstr(buf, "id: 1\nevent: good"));
 	close(fd);
 }
+
+static void capped_setup(void)
+{
+	struct api_conf conf = {.max_streams = 3, .max_streams_per_token = 2};
+
+	fx_start(&conf);
+}
+
+TestSuite(sse_caps, .init = capped_setup, .fini = fx_teardown);
+
+static int open_stream(const char *tok)
+{
+	char buf[4096];
+	size_t len = 0;
+	int fd = http_stream_open(api_port(fx.api), tok);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len, ": connected", FX_TIMEOUT), 0,
+		     "%s", buf);
+	return fd;
+}
+
+static void assert_busy(const char *headers, const char *cap)
+{
+	struct http_resp r = fx_req("GET", "/api/v1/events", headers, NULL);
+	char *retry = http_header(&r, "Retry-After");
+
+	fx_assert_problem(&r, 503, cap);
+	cr_assert_not_null(retry);
+	cr_assert_gt(atoi(retry), 0);
+	free(retry);
+	http_resp_free(&r);
+}
+
+/*
+ * Streams over the per-token cap, then over the total cap, are answered 503
+ * with Retry-After and the cap's name; the streams already open keep
+ * receiving events.
+ */
+Test(sse_caps, per_token_and_total)
+{
+	char buf[8192];
+	size_t len = 0;
+	int a = open_stream(EV_REQ(TOK_VIEWER, "")), b = open_stream(EV_REQ(TOK_VIEWER, ""));
+	int c;
+
+	assert_busy(TOK_VIEWER, "max_streams_per_token");
+	c = open_stream(EV_REQ(TOK_OPERATOR, ""));
+	assert_busy(TOK_ADMIN, "max_streams)");
+	api_event_publish(fx.api, "tick", json_pack("{s:i}", "n", 7));
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? a : i == 1 ? b : c;
+
+		len = 0;
+		cr_assert_eq(http_stream_until(fd, buf, sizeof(buf), &len, "data: {\"n\":7}\n\n",
+					       FX_TIMEOUT),
+			     0, "stream %d: %s", i, buf);
+	}
+	close(a);
+	close(b);
+	close(c);
+}
+
+/*
+ * A stream closed by its client gives its slot back without waiting for the
+ * next keep-alive write: a new stream of the same token is accepted within
+ * about a second (the reaper's probe), polled here with a deadline.
+ */
+Test(sse_caps, closed_stream_frees_its_slot)
+{
+	char buf[4096];
+	int a = open_stream(EV_REQ(TOK_VIEWER, "")), b = open_stream(EV_REQ(TOK_VIEWER, ""));
+	int fd = -1;
+
+	assert_busy(TOK_VIEWER, "max_streams_per_token");
+	close(a);
+	for (int tries = 0; tries < FX_TIMEOUT / 50 && fd < 0; tries++) {
+		size_t len = 0;
+
+		fd = http_stream_open(api_port(fx.api), EV_REQ(TOK_VIEWER, ""));
+		cr_assert_geq(fd, 0);
+		if (http_stream_until(fd, buf, sizeof(buf), &len, "\r\n\r\n", FX_TIMEOUT) != 0 ||
+		    !strstr(buf, "HTTP/1.1 200")) {
+			cr_assert_not_null(strstr(buf, "HTTP/1.1 503"), "%s", buf);
+			close(fd);
+			fd = -1;
+			poll(NULL, 0, 50); /* polling interval, not a wait for the result */
+		}
+	}
+	cr_assert_geq(fd, 0, "the closed stream's slot was never given back");
+	close(fd);
+	close(b);
+}

@@ -124,3 +124,45 @@ Test(cmdq, close_completes_everything)
 	gw_cmd_put(b);
 	gw_cmdq_free(q);
 }
+
+static void count_done(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/*
+ * A completion calls only its own command's callback, once; a command whose
+ * waiter went away (gw_cmd_unwatch) calls nothing when completed later.
+ */
+Test(cmdq, on_done_only_for_its_command)
+{
+	struct gw_cmdq *q = gw_cmdq_new();
+	struct gw_cmd *a = gw_cmd_new(1, NULL, NULL), *b = gw_cmd_new(2, NULL, NULL);
+	struct gw_cmd *c = gw_cmd_new(3, NULL, NULL);
+	atomic_int na = 0, nb = 0, nc = 0;
+
+	gw_cmd_on_done(a, count_done, &na);
+	gw_cmd_on_done(b, count_done, &nb);
+	gw_cmd_on_done(c, count_done, &nc);
+	gw_cmdq_push(q, a);
+	gw_cmdq_push(q, b);
+	gw_cmdq_drain(q, handle_keep, NULL); /* the loop takes a and b */
+	gw_cmdq_push(q, c);                  /* c stays queued */
+	gw_cmd_complete(q, a, 0, NULL, NULL);
+	gw_cmd_complete(q, a, -EIO, NULL, NULL); /* a second completion is ignored */
+	cr_assert_eq(atomic_load(&na), 1);
+	cr_assert_eq(atomic_load(&nb), 0);
+	cr_assert_eq(gw_cmd_unwatch(q, a), true);
+	cr_assert_eq(gw_cmd_unwatch(q, b), false);
+	gw_cmd_complete(q, b, 0, NULL, NULL);
+	cr_assert_eq(atomic_load(&nb), 0);
+	cr_assert_eq(gw_cmd_wait(q, b, 0), 0);
+	cr_assert_eq(gw_cmd_wait(q, c, 0), -ETIMEDOUT);
+	gw_cmdq_close(q); /* completes c with -ESHUTDOWN: its callback runs */
+	cr_assert_eq(atomic_load(&nc), 1);
+	cr_assert_eq(c->status, -ESHUTDOWN);
+	gw_cmd_put(a);
+	gw_cmd_put(b);
+	gw_cmd_put(c);
+	gw_cmdq_free(q);
+}
