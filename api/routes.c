@@ -378,6 +378,13 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/jobs/{id}/resume", O, GW_CMD_JOB_RESUME, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/cancel", O, GW_CMD_JOB_CANCEL, NULL, NULL, 200, 0},
 
+    {"POST", "/api/v1/manifests", O, GW_CMD_MANIFEST_PUT, NULL, NULL, 201, API_ROUTE_MANIFEST},
+    {"GET", "/api/v1/manifests", V, GW_CMD_MANIFEST_LIST, NULL, NULL, 200, 0},
+    /* A manifest's rows hold device secrets (static OOB values, OOB public keys). */
+    {"GET", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_GET, NULL, NULL, 200, 0},
+    {"PUT", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_PUT, NULL, NULL, 200, API_ROUTE_MANIFEST},
+    {"DELETE", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_DELETE, NULL, NULL, 200, 0},
+
     {"GET", "/api/v1/tokens", A, GW_CMD_TOKEN_LIST, NULL, NULL, 200, 0},
     {"POST", "/api/v1/tokens", A, GW_CMD_TOKEN_CREATE, &b_token, NULL, 201, 0},
     {"DELETE", "/api/v1/tokens/{name}", A, GW_CMD_TOKEN_REVOKE, NULL, NULL, 200, 0},

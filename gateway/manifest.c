@@ -813,6 +813,15 @@ static void parse_json(struct ctx *x, const char *buf, size_t len)
 		add_err(x, 0, 0, "devices", "more than %u rows", MF_MAX_ROWS);
 		goto out;
 	}
+	/* Room for every row at once: growing it among jansson's many small blocks is slow. */
+	if (json_array_size(devs)) {
+		x->m->rows = malloc(json_array_size(devs) * sizeof(*x->m->rows));
+		if (!x->m->rows) {
+			x->oom = true;
+			goto out;
+		}
+		x->row_cap = json_array_size(devs);
+	}
 	json_array_foreach(devs, i, v)
 	{
 		if (x->oom) {
@@ -920,9 +929,12 @@ int mf_parse(enum mf_format fmt, const char *buf, size_t len, const struct mf_op
 		mf_free(x.m);
 		return -ENOMEM;
 	}
-	qsort(x.m->errs, x.m->n_err, sizeof(*x.m->errs), cmp_err);
-	if (x.m->n_err < x.m->n_err_total) {
-		/* add_err() kept this last slot free. */
+	if (x.m->n_err) {
+		qsort(x.m->errs, x.m->n_err, sizeof(*x.m->errs), cmp_err);
+	}
+	if (x.m->n_err < x.m->n_err_total &&
+	    grow(&x, (void **)&x.m->errs, &x.err_cap, x.m->n_err, sizeof(*x.m->errs))) {
+		/* add_err() kept this last place free. */
 		struct mf_err *e = &x.m->errs[x.m->n_err++];
 
 		memset(e, 0, sizeof(*e));
