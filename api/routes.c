@@ -120,6 +120,8 @@ static const struct vs s_algorithm = {.type = VS_ENUM, .values = algorithms};
 static const struct vs_field f_prov[] = {
     {"devices", &s_devices, true, NULL},
     {"algorithm", &s_algorithm, false, "\"auto\""},
+    /* Provisioning Invite Attention Duration, seconds (§5.4.1.1). */
+    {"attention_s", &s_u8, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs b_prov = {.type = VS_OBJECT, .fields = f_prov};

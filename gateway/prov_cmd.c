@@ -163,6 +163,9 @@ void gw_prov_cmd_start(struct gw_prov *P, struct gw_cmd *c)
 	}
 	if (!r) {
 		jp = alg ? json_pack("{s:s}", "algorithm", alg) : json_object();
+		if (json_is_integer(json_object_get(c->args, "attention_s"))) {
+			json_object_set(jp, "attention_s", json_object_get(c->args, "attention_s"));
+		}
 		r = gw_jobs_create(P->jobs, "provision", jp, c->who, t, n, &job);
 		json_decref(jp);
 		if (r) {

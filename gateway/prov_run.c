@@ -182,6 +182,16 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 	cfg->role = PROV_ROLE_PROVISIONER;
 	cfg->policy =
 	    (conf->refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
+	if (alg && !strcmp(alg, "cmac")) {
+		/* Asked for by name: CMAC only, never silently upgraded to HMAC. */
+		if (conf->refuse_cmac) {
+			snprintf(
+			    err, cap,
+			    "algorithm: cmac is refused by this gateway's policy (refuse_cmac)");
+			return -EACCES;
+		}
+		cfg->policy |= PROV_POLICY_NO_HMAC;
+	}
 	if (!conf->allow_no_oob) {
 		cfg->policy |= PROV_POLICY_NO_NO_OOB;
 	}

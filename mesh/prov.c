@@ -539,9 +539,10 @@ static int p_caps(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *
 	memset(&out, 0, sizeof(out));
 	out.type = PROV_START;
 	/* The strongest algorithm offered that the policy allows (§5.4.1.2). */
-	if (s->caps.algorithms & PROV_ALGS_HMAC) {
+	if ((s->caps.algorithms & PROV_ALGS_HMAC) && !(s->cfg.policy & PROV_POLICY_NO_HMAC)) {
 		st->alg = PROV_ALG_HMAC;
-	} else if (!(s->cfg.policy & PROV_POLICY_NO_CMAC)) {
+	} else if ((s->caps.algorithms & PROV_ALGS_CMAC) &&
+		   !(s->cfg.policy & PROV_POLICY_NO_CMAC)) {
 		st->alg = PROV_ALG_CMAC;
 	} else {
 		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
@@ -701,6 +702,7 @@ static int d_start(struct prov_sess *s, const struct prov_pdu *p, const uint8_t 
 	/* §5.4.1.3: anything the Capabilities did not offer is Invalid Format. */
 	if (prov_start_check(st, &s->caps) ||
 	    (st->alg == PROV_ALG_CMAC && (s->cfg.policy & PROV_POLICY_NO_CMAC)) ||
+	    (st->alg == PROV_ALG_HMAC && (s->cfg.policy & PROV_POLICY_NO_HMAC)) ||
 	    (st->auth_method == PROV_AUTH_NO_OOB && (s->cfg.policy & PROV_POLICY_NO_NO_OOB))) {
 		return fail(s, -EBADMSG, PROV_ERR_INVALID_FORMAT, true);
 	}

@@ -82,6 +82,7 @@ enum prov_role {
 /* Policy flags (both roles). */
 #define PROV_POLICY_NO_CMAC 0x01u   /* refuse BTM_ECDH_P256_CMAC_AES128_AES_CCM */
 #define PROV_POLICY_NO_NO_OOB 0x02u /* refuse the No OOB authentication method */
+#define PROV_POLICY_NO_HMAC 0x04u   /* refuse BTM_ECDH_P256_HMAC_SHA256_AES_CCM (use CMAC) */
 
 /* prov_cfg.auth_method: let the provisioner choose from the Capabilities. */
 #define PROV_AUTH_AUTO 0xffu
