@@ -103,9 +103,15 @@ static const struct vs_field f_auth_input[] = {
     {"size", &s_oob_size, true, NULL},
     {NULL, NULL, false, NULL},
 };
+/* The device's P-256 public key X || Y, read out of band (§5.4.2.3). */
+static const struct vs s_pub_key = {.type = VS_HEX, .min = 128, .max = 128};
+static const struct vs_field f_auth_pub_key[] = {
+    {"public_key", &s_pub_key, true, NULL},
+    {NULL, NULL, false, NULL},
+};
 static const struct vs_variant auth_variants[] = {
-    {"none", NULL}, {"static", f_auth_static}, {"output", f_auth_output}, {"input", f_auth_input},
-    {NULL, NULL},
+    {"none", NULL},          {"static", f_auth_static},          {"output", f_auth_output},
+    {"input", f_auth_input}, {"oob_public_key", f_auth_pub_key}, {NULL, NULL},
 };
 static const struct vs s_auth = {.type = VS_TAGGED, .tag = "method", .variants = auth_variants};
 static const struct vs_field f_device[] = {

@@ -895,6 +895,12 @@ static void asked_of_caps(const struct prov_cfg *cfg, char *out, size_t cap)
 			  : (cfg->policy & PROV_POLICY_NO_CMAC) ? "algorithm HMAC-SHA256"
 								: "algorithm CMAC or HMAC-SHA256";
 	uint8_t a = cfg->auth_action;
+	char both[64];
+
+	if (cfg->has_dev_pub_key) {
+		snprintf(both, sizeof(both), "%s, an OOB public key", alg);
+		alg = both;
+	}
 
 	switch (cfg->auth_method) {
 	case PROV_AUTH_NO_OOB:

@@ -65,6 +65,11 @@ static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
 		json_object_set(json_object_get(*params, "auth"), "size",
 				json_object_get(auth, "size"));
 	}
+	/* A public key is no secret: it stays with the target for every attempt. */
+	if (json_object_get(auth, "public_key")) {
+		json_object_set(json_object_get(*params, "auth"), "public_key",
+				json_object_get(auth, "public_key"));
+	}
 	if (json_is_integer(server)) {
 		json_object_set(*params, "server", server);
 	} else {

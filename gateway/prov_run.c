@@ -66,7 +66,8 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 
 		method = m ? m : "none";
 	}
-	if (pr) {
+	/* The session's own method once it runs; an OOB public key is named as asked. */
+	if (pr && strcmp(method, "oob_public_key") != 0) {
 		method = methods[pr->auth_method & 3];
 	}
 	switch (t->state) {
@@ -218,8 +219,27 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 			return -EINVAL;
 		}
 		cfg->auth_size = (uint8_t)(size >= 1 && size <= 8 ? size : 4);
+	} else if (!strcmp(method, "oob_public_key")) {
+		/*
+		 * The key replaces the Public Key exchange (§5.4.2.3).  The session then
+		 * uses No OOB authentication: the ECDH secret is already bound to the
+		 * device whose key was read out of band, so the gateway's No OOB policy
+		 * does not apply (the stack refuses a device that does not offer an OOB
+		 * public key instead of falling back to the in-band exchange).
+		 */
+		if (gw_unhex(json_string_value(json_object_get(auth, "public_key")),
+			     cfg->dev_pub_key, sizeof(cfg->dev_pub_key)) ||
+		    !mesh_crypto_p256_valid(cfg->dev_pub_key)) {
+			snprintf(err, cap,
+				 "auth.public_key: not a P-256 public key (128 hex digits)");
+			return -EINVAL;
+		}
+		cfg->has_dev_pub_key = true;
+		cfg->auth_method = PROV_AUTH_NO_OOB;
+		cfg->policy &= ~PROV_POLICY_NO_NO_OOB;
 	} else {
-		snprintf(err, cap, "auth.method: expected none, static, output or input");
+		snprintf(err, cap,
+			 "auth.method: expected none, static, output, input or oob_public_key");
 		return -EINVAL;
 	}
 	return 0;

@@ -547,7 +547,11 @@ static int p_caps(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *
 	} else {
 		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
 	}
-	oob_key = s->cfg.has_dev_pub_key && (s->caps.pub_key_type & PROV_PUB_KEY_TYPE_OOB);
+	if (s->cfg.has_dev_pub_key && !(s->caps.pub_key_type & PROV_PUB_KEY_TYPE_OOB)) {
+		/* The in-band key instead would leave a No OOB session unauthenticated. */
+		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
+	}
+	oob_key = s->cfg.has_dev_pub_key;
 	st->pub_key = oob_key ? PROV_START_PUB_KEY_OOB : PROV_START_PUB_KEY_NO_OOB;
 	if (choose_auth(s, st)) {
 		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);

@@ -120,7 +120,7 @@ struct prov_cfg {
 	/* Provisioner role. */
 	uint8_t attention;       /* Invite Attention Duration, seconds */
 	bool has_dev_pub_key;    /* the device's public key, obtained out of band */
-	uint8_t dev_pub_key[64]; /* used when the device offers an OOB public key */
+	uint8_t dev_pub_key[64]; /* a device that does not offer an OOB public key is refused */
 	uint8_t auth_method;     /* enum prov_auth_method or PROV_AUTH_AUTO */
 	uint8_t auth_action;     /* when auth_method is explicit */
 	uint8_t auth_size;       /* when auth_method is explicit (Output/Input) */
