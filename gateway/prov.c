@@ -743,6 +743,8 @@ static int on_assign(struct prov_run *pr, const struct prov_caps *caps, uint16_t
 	if (caps->elements == 0) {
 		return -EINVAL;
 	}
+	pr->caps = *caps;
+	pr->has_caps = true;
 	if (pr->procedure >= 0 && pr->procedure != RPR_NPPI_ADDRESS_REFRESH) {
 		/*
 		 * Device Key and Composition Refresh keep the node's address, so

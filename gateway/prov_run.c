@@ -40,6 +40,40 @@ struct prov_run *prov_ticket_run(struct prov_ticket *tk)
 	return pr;
 }
 
+/* Bits of mask named by names[bit] (n names), as a JSON array. */
+static json_t *bit_names(unsigned mask, const char *const *names, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		if (mask & (1u << i)) {
+			json_array_append_new(a, json_string(names[i]));
+		}
+	}
+	return a;
+}
+
+/* The Provisioning Capabilities PDU's fields as the API shows them (§5.4.1.2). */
+static json_t *caps_json(const struct prov_caps *c)
+{
+	static const char *const algs[] = {"cmac", "hmac"};
+	static const char *const outs[] = {"blink", "beep", "vibrate", "numeric", "alphanumeric"};
+	static const char *const ins[] = {"push", "twist", "numeric", "alphanumeric"};
+
+	return json_pack("{s:i, s:o, s:b, s:b, s:b, s:o, s:o}", "elements", c->elements,
+			 "algorithms", bit_names(c->algorithms, algs, 2), "public_key_oob",
+			 (c->pub_key_type & PROV_PUB_KEY_TYPE_OOB) != 0, "static_oob",
+			 (c->oob_type & PROV_OOB_TYPE_STATIC) != 0, "only_oob",
+			 (c->oob_type & PROV_OOB_TYPE_ONLY_OOB) != 0, "output",
+			 c->output_size ? json_pack("{s:i, s:o}", "size", c->output_size, "actions",
+						    bit_names(c->output_actions, outs, 5))
+					: json_null(),
+			 "input",
+			 c->input_size ? json_pack("{s:i, s:o}", "size", c->input_size, "actions",
+						   bit_names(c->input_actions, ins, 4))
+				       : json_null());
+}
+
 json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 			  const struct prov_run *pr)
 {
@@ -99,6 +133,11 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 		      t->error[0] ? json_string(t->error) : json_null(), "attempts",
 		      (int)t->attempts, "created_at", gw_time_json(t->created_ms), "updated_at",
 		      gw_time_json(t->updated_ms ? t->updated_ms : t->created_ms));
+	/* Known while the attempt that received them runs (not kept in the inventory). */
+	if (o) {
+		json_object_set_new(o, "capabilities",
+				    pr && pr->has_caps ? caps_json(&pr->caps) : json_null());
+	}
 	json_decref(params);
 	return o;
 }
