@@ -1,11 +1,11 @@
 /*
  * Manifest figures: a 10,000-row manifest (every row with a 16-octet static
  * OOB value) parsed and checked as CSV and as JSON, the same CSV with 100 bad
- * rows, and the store's write of the checked rows (sealing + one SQLite
- * transaction), i.e. all a POST /api/v1/manifests does on the loop thread.
- * Baseline beside them: jansson alone loading and freeing the JSON body.  The issue's
- * budget is one second for the check; this prints figures only, it passes or
- * fails nothing.  Run from a build directory.
+ * rows, one whose rows all carry an OOB public key (checked on the curve), and the store's write of
+ * the checked rows (sealing + one SQLite transaction), i.e. all a POST /api/v1/manifests does on
+ * the loop thread. Baseline beside them: jansson alone loading and freeing the JSON body.  The
+ * issue's budget is one second for the check; this prints figures only, it passes or fails nothing.
+ * Run from a build directory.
  */
 #include <ftw.h>
 #include <jansson.h>
@@ -37,15 +37,23 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
-static char *make_csv(bool bad)
+/* A P-256 public key (every row the same: the check is what is timed). */
+#define KEY                                                                                        \
+	"f465e43ff23d3f1b9dc7dfc04da8758184dbc966204796eccf0d6cf5e16500cc"                         \
+	"0201d048bcbbd899eeefc424164e33c201c2b010ca6b4d43a8a155cad8ecb279"
+
+/* Static OOB rows (every 100th with a bad value when bad), or OOB public key rows. */
+static char *make_csv(bool bad, bool keys)
 {
-	char *text = malloc(64 + ROWS * 160), *p = text;
+	char *text = malloc(64 + ROWS * 256), *p = text;
 
 	p += sprintf(p, "uuid,name,zone,auth,auth_value,profile,notes\r\n");
 	for (size_t i = 0; i < ROWS; i++) {
-		p += sprintf(p, "%032zx,\"Lamp %zu, floor %zu\",zone-%zu,static,%s,all,\r\n", i + 1,
-			     i, i / 500, i / 100,
-			     bad && i % 100 == 0 ? "0011" : "000102030405060708090a0b0c0d0e0f");
+		p += sprintf(p, "%032zx,\"Lamp %zu, floor %zu\",zone-%zu,%s,%s,all,\r\n", i + 1, i,
+			     i / 500, i / 100, keys ? "oob_public_key" : "static",
+			     keys                  ? KEY
+			     : bad && i % 100 == 0 ? "0011"
+						   : "000102030405060708090a0b0c0d0e0f");
 	}
 	return text;
 }
@@ -136,12 +144,14 @@ static double time_store(const struct mf *m)
 
 int main(void)
 {
-	char *csv = make_csv(false), *bad = make_csv(true), *js = make_json();
-	struct mf *m_csv, *m_bad, *m_json;
-	double t_csv, t_bad, t_json, t_load = 1e9, t_store;
+	char *csv = make_csv(false, false), *bad = make_csv(true, false), *js = make_json();
+	char *keys = make_csv(false, true);
+	struct mf *m_csv, *m_bad, *m_json, *m_keys;
+	double t_csv, t_bad, t_json, t_keys, t_load = 1e9, t_store;
 
 	t_csv = time_parse(MF_CSV, csv, &m_csv);
 	t_bad = time_parse(MF_CSV, bad, &m_bad);
+	t_keys = time_parse(MF_CSV, keys, &m_keys);
 	t_json = time_parse(MF_JSON, js, &m_json);
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now_ms();
@@ -158,6 +168,8 @@ int main(void)
 	printf("  %-40s %8.1f ms  (%zu octets, %zu rows, %zu errors)\n", "CSV parse + check", t_csv,
 	       strlen(csv), m_csv->n_rows, m_csv->n_err);
 	printf("  %-40s %8.1f ms  (%zu errors)\n", "CSV with 100 bad rows", t_bad, m_bad->n_err);
+	printf("  %-40s %8.1f ms  (%zu errors; each key checked on P-256)\n",
+	       "CSV, OOB public key rows", t_keys, m_keys->n_err);
 	printf("  %-40s %8.1f ms  (%zu octets, %zu rows, %zu errors)\n", "JSON parse + check",
 	       t_json, strlen(js), m_json->n_rows, m_json->n_err);
 	printf("  %-40s %8.1f ms\n", "baseline: jansson load + free alone", t_load);
@@ -165,6 +177,8 @@ int main(void)
 	mf_free(m_csv);
 	mf_free(m_bad);
 	mf_free(m_json);
+	mf_free(m_keys);
+	free(keys);
 	free(csv);
 	free(bad);
 	free(js);

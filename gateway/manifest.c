@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "crypto/sec.h"
+#include "mesh/crypto.h"
 
 /*
  * Both formats are reduced to the same nine cells per row (struct cells) and
@@ -333,6 +334,10 @@ static void check_auth(struct ctx *x, struct mf_row *r, uint32_t row, const stru
 				      r->auth == MF_AUTH_STATIC ? "the static OOB value"
 								: "the OOB public key")) {
 			add_err(x, row, r->line, value.field, "%s", msg);
+		} else if (r->auth == MF_AUTH_OOB_KEY && !mesh_crypto_p256_valid(r->secret)) {
+			/* As POST /provisioning would refuse it: caught now, not on site. */
+			add_err(x, row, r->line, value.field,
+				"the OOB public key is not a P-256 point");
 		}
 		break;
 	case MF_AUTH_OUTPUT:

@@ -1,7 +1,8 @@
 /*
  * Commissioning manifests: a technician's list of the devices of a building,
  * as CSV (RFC 4180, header row) or JSON.  This module only parses and
- * validates untrusted bytes; it does no I/O and keeps no state between calls.
+ * validates untrusted bytes; it does no I/O and keeps no state between calls
+ * (its one dependency beyond jansson is the P-256 point check of mesh/crypto.h).
  *
  * Fields of a row (the same in both formats):
  *   uuid     required; 32 hex digits or the dashed 8-4-4-4-12 form
@@ -18,7 +19,7 @@
  *   auth         the method
  *   auth_value   static: the AuthValue in hex (16 or 32 octets);
  *                oob_public_key: the device's P-256 public key X||Y in hex
- *                (64 octets)
+ *                (64 octets, checked to be a point of the curve)
  *   auth_action  output: blink|beep|vibrate|numeric|alphanumeric;
  *                input: push|twist|numeric|alphanumeric
  *   auth_size    output/input: 1..8 (Mesh Profile §5.4.1.2 Output/Input OOB Size)

@@ -132,7 +132,10 @@ Test(manifest, csv_all_errors_reported)
 	    "00112233445566778899aabbccddee0e,x\"y,none,,,,\n"                  /* row 14 */
 	    "00112233445566778899aabbccddee0f,\"a\"b,none,,,,\n"                /* row 15 */
 	    "00112233445566778899aabbccddee10,\"\xc3\x28\",none,,,,\n"          /* row 16 */
-	    "00112233445566778899aabbccddee11,\"never closed,none,,,,\nmore\n"; /* row 17 */
+	    "00112233445566778899aabbccddee12,pt,oob_public_key,"
+	    "f465e43ff23d3f1b9dc7dfc04da8758184dbc966204796eccf0d6cf5e16500cc"
+	    "0201d048bcbbd899eeefc424164e33c201c2b010ca6b4d43a8a155cad8ecb278,,,\n" /* row 17 */
+	    "00112233445566778899aabbccddee11,\"never closed,none,,,,\nmore\n";     /* row 18 */
 	struct mf *m = parse(MF_CSV, text);
 	size_t i = 0;
 
@@ -155,8 +158,9 @@ Test(manifest, csv_all_errors_reported)
 	expect_err(m, i++, 14, "", "a quote inside a field");
 	expect_err(m, i++, 15, "", "text after the closing quote");
 	expect_err(m, i++, 16, "name", "not UTF-8");
-	expect_err(m, i++, 17, "", "a quoted field is not closed");
-	cr_assert_eq(m->errs[i - 1].line, 18);
+	expect_err(m, i++, 17, "auth_value", "not a P-256 point");
+	expect_err(m, i++, 18, "", "a quoted field is not closed");
+	cr_assert_eq(m->errs[i - 1].line, 19);
 	cr_assert_eq(m->n_err, i, "unexpected error: row %u %s", m->errs[i].row, m->errs[i].msg);
 	cr_assert_eq(m->n_err_total, m->n_err);
 	mf_free(m);
