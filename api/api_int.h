@@ -29,6 +29,12 @@
  */
 #define API_ROUTE_DOCUMENT 0x4u
 #define API_DOC_BODY_LIMIT (4u * 1024u * 1024u)
+/*
+ * The body is a commissioning manifest, text/csv or application/json, handed
+ * to the core untouched as args "body" (any octets) and "format" ("csv" or
+ * "json"), up to API_DOC_BODY_LIMIT bytes; gateway/manifest.h checks it.
+ */
+#define API_ROUTE_MANIFEST 0x8u
 
 struct api_route {
 	const char *method;

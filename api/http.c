@@ -436,6 +436,20 @@ static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c,
 	json_t *res, *hs;
 
 	if (cmd->status != 0) {
+		json_t *errors = json_object_get(cmd->result, "errors");
+
+		if (json_is_array(errors)) {
+			/* A list of problems (a manifest's rows) goes out as a member of the
+			 * problem. */
+			json_t *p = api_problem_new(api_problem_status(cmd->status), cmd->detail);
+
+			json_object_set(p, "errors", errors);
+			gw_cmd_put(cmd);
+			rq->answered = true;
+			return send_json(c,
+					 (unsigned)json_integer_value(json_object_get(p, "status")),
+					 p, "application/problem+json", NULL, NULL);
+		}
 		ret = problem(rq, c, api_problem_status(cmd->status), "%s",
 			      cmd->detail[0] ? cmd->detail : strerror(-cmd->status));
 		unpend(api, rq);
@@ -575,6 +589,32 @@ static enum MHD_Result finish_document(struct api *api, struct MHD_Connection *c
 	return run_command(api, c, rq, args);
 }
 
+/* A manifest route: the body goes to the core as it came, with its format. */
+static enum MHD_Result finish_manifest(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	const char *ct =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen("text/csv");
+	bool csv = ct && strncasecmp(ct, "text/csv", n) == 0 &&
+		   (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+	json_t *args;
+
+	if (!csv && !is_json_type(ct)) {
+		return problem(rq, c, 415, "the manifest must be text/csv or application/json");
+	}
+	if (!rq->len) {
+		return problem(rq, c, 400, "the request body must be the manifest");
+	}
+	/* Not checked as UTF-8 here: the parser names the row of any bad octet. */
+	args = json_pack("{s:o, s:s}", "body", json_stringn_nocheck(rq->body, rq->len), "format",
+			 csv ? "csv" : "json");
+	if (!args) {
+		return problem(rq, c, 503, "out of memory");
+	}
+	json_object_update(args, rq->params);
+	return run_command(api, c, rq, args);
+}
+
 /* The last call of the access handler: the whole body is in rq->body. */
 static enum MHD_Result finish(struct api *api, struct MHD_Connection *c, struct req *rq)
 {
@@ -585,6 +625,9 @@ static enum MHD_Result finish(struct api *api, struct MHD_Connection *c, struct 
 
 	if (rt->flags & API_ROUTE_DOCUMENT) {
 		return finish_document(api, c, rq);
+	}
+	if (rt->flags & API_ROUTE_MANIFEST) {
+		return finish_manifest(api, c, rq);
 	}
 	if (rq->len && !rt->body) {
 		return problem(rq, c, 400, "this endpoint takes no request body");
@@ -673,7 +716,7 @@ static enum MHD_Result open_events(struct api *api, struct MHD_Connection *c, st
 /* Body bytes the request's route accepts. */
 static size_t body_limit(const struct api *api, const struct req *rq)
 {
-	if (rq->route && (rq->route->flags & API_ROUTE_DOCUMENT)) {
+	if (rq->route && (rq->route->flags & (API_ROUTE_DOCUMENT | API_ROUTE_MANIFEST))) {
 		return API_DOC_BODY_LIMIT;
 	}
 	return api->body_limit;
@@ -801,7 +844,7 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct r
 	}
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > body_limit(api, rq)) {
-		if (rq->route->flags & API_ROUTE_DOCUMENT) {
+		if (rq->route->flags & (API_ROUTE_DOCUMENT | API_ROUTE_MANIFEST)) {
 			/*
 			 * A document is large: a client still sending megabytes would see the
 			 * connection reset rather than an early answer, so the body is read and

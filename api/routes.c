@@ -103,9 +103,15 @@ static const struct vs_field f_auth_input[] = {
     {"size", &s_oob_size, true, NULL},
     {NULL, NULL, false, NULL},
 };
+/* The device's P-256 public key X || Y, read out of band (§5.4.2.3). */
+static const struct vs s_pub_key = {.type = VS_HEX, .min = 128, .max = 128};
+static const struct vs_field f_auth_pub_key[] = {
+    {"public_key", &s_pub_key, true, NULL},
+    {NULL, NULL, false, NULL},
+};
 static const struct vs_variant auth_variants[] = {
-    {"none", NULL}, {"static", f_auth_static}, {"output", f_auth_output}, {"input", f_auth_input},
-    {NULL, NULL},
+    {"none", NULL},          {"static", f_auth_static},          {"output", f_auth_output},
+    {"input", f_auth_input}, {"oob_public_key", f_auth_pub_key}, {NULL, NULL},
 };
 static const struct vs s_auth = {.type = VS_TAGGED, .tag = "method", .variants = auth_variants};
 static const struct vs_field f_device[] = {
@@ -120,6 +126,8 @@ static const struct vs s_algorithm = {.type = VS_ENUM, .values = algorithms};
 static const struct vs_field f_prov[] = {
     {"devices", &s_devices, true, NULL},
     {"algorithm", &s_algorithm, false, "\"auto\""},
+    /* Provisioning Invite Attention Duration, seconds (§5.4.1.1). */
+    {"attention_s", &s_u8, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs b_prov = {.type = VS_OBJECT, .fields = f_prov};
@@ -377,6 +385,13 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/jobs/{id}/pause", O, GW_CMD_JOB_PAUSE, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/resume", O, GW_CMD_JOB_RESUME, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/cancel", O, GW_CMD_JOB_CANCEL, NULL, NULL, 200, 0},
+
+    {"POST", "/api/v1/manifests", O, GW_CMD_MANIFEST_PUT, NULL, NULL, 201, API_ROUTE_MANIFEST},
+    {"GET", "/api/v1/manifests", V, GW_CMD_MANIFEST_LIST, NULL, NULL, 200, 0},
+    /* A manifest's rows hold device secrets (static OOB values, OOB public keys). */
+    {"GET", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_GET, NULL, NULL, 200, 0},
+    {"PUT", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_PUT, NULL, NULL, 200, API_ROUTE_MANIFEST},
+    {"DELETE", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_DELETE, NULL, NULL, 200, 0},
 
     {"GET", "/api/v1/tokens", A, GW_CMD_TOKEN_LIST, NULL, NULL, 200, 0},
     {"POST", "/api/v1/tokens", A, GW_CMD_TOKEN_CREATE, &b_token, NULL, 201, 0},

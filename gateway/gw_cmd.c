@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "gateway/gw_int.h"
+#include "gateway/manifest_svc.h"
 #include "gateway/util.h"
 #include "gateway/log.h"
 #include "mesh/crypto.h"
@@ -536,6 +537,18 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 		break;
 	case GW_CMD_JOB_CANCEL:
 		gw_jobs_cmd_cancel(gw->jobs, c);
+		break;
+	case GW_CMD_MANIFEST_PUT:
+		gw_manifest_cmd_put(&gw->core, c);
+		break;
+	case GW_CMD_MANIFEST_LIST:
+		gw_manifest_cmd_list(&gw->core, c);
+		break;
+	case GW_CMD_MANIFEST_GET:
+		gw_manifest_cmd_get(&gw->core, c);
+		break;
+	case GW_CMD_MANIFEST_DELETE:
+		gw_manifest_cmd_delete(&gw->core, c);
 		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);

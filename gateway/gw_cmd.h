@@ -186,6 +186,19 @@ enum gw_cmd_type {
 	 *   point of no return ended, then "cancelled") */
 	GW_CMD_JOB_CANCEL,
 
+	/* POST /api/v1/manifests and PUT /api/v1/manifests/{id} {body: the raw
+	 *   request body, format: "csv"|"json", id?} -> manifest (201 when new);
+	 *   every row checked first: -EDOM with result {errors: [{row, field,
+	 *   message, line?}]} and nothing stored (gateway/manifest_svc.h).
+	 * manifest = {id, format, rows, created_by, created_at, updated_at} */
+	GW_CMD_MANIFEST_PUT,
+	/* GET /api/v1/manifests -> {items: [manifest]} */
+	GW_CMD_MANIFEST_LIST,
+	/* GET /api/v1/manifests/{id} -> manifest + {devices: [row with its secret]} */
+	GW_CMD_MANIFEST_GET,
+	/* DELETE /api/v1/manifests/{id} -> {id, deleted} */
+	GW_CMD_MANIFEST_DELETE,
+
 	GW_CMD_MAX
 };
 

@@ -325,6 +325,9 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 		run_free(pr);
 		return r;
 	}
+	/* The request's Attention Duration (0..255 s, checked by the API); 0 when not given. */
+	pr->cfg.attention =
+	    (uint8_t)json_integer_value(json_object_get(run->job_params, "attention_s"));
 	pr->auth_method = pr->cfg.auth_method;
 	run->priv = pr;
 	r = resume(pr, PSTEP_NODE);
@@ -740,6 +743,8 @@ static int on_assign(struct prov_run *pr, const struct prov_caps *caps, uint16_t
 	if (caps->elements == 0) {
 		return -EINVAL;
 	}
+	pr->caps = *caps;
+	pr->has_caps = true;
 	if (pr->procedure >= 0 && pr->procedure != RPR_NPPI_ADDRESS_REFRESH) {
 		/*
 		 * Device Key and Composition Refresh keep the node's address, so
@@ -880,6 +885,48 @@ static bool permanent(int err, uint8_t prov_err)
 	       prov_err == PROV_ERR_INVALID_FORMAT || prov_err == PROV_ERR_CANNOT_ASSIGN_ADDR;
 }
 
+/*
+ * What the session asked of the device's Capabilities (§5.4.1.2), for a
+ * refusal before Start (-ENOTSUP): the algorithm and the authentication.
+ */
+static void asked_of_caps(const struct prov_cfg *cfg, char *out, size_t cap)
+{
+	static const char *const outs[] = {"blink", "beep", "vibrate", "numeric", "alphanumeric"};
+	static const char *const ins[] = {"push", "twist", "numeric", "alphanumeric"};
+	const char *alg = (cfg->policy & PROV_POLICY_NO_HMAC)   ? "algorithm CMAC (asked for)"
+			  : (cfg->policy & PROV_POLICY_NO_CMAC) ? "algorithm HMAC-SHA256"
+								: "algorithm CMAC or HMAC-SHA256";
+	uint8_t a = cfg->auth_action;
+	char both[64];
+
+	if (cfg->has_dev_pub_key) {
+		snprintf(both, sizeof(both), "%s, an OOB public key", alg);
+		alg = both;
+	}
+
+	switch (cfg->auth_method) {
+	case PROV_AUTH_NO_OOB:
+		snprintf(out, cap, "%s, No OOB authentication", alg);
+		break;
+	case PROV_AUTH_STATIC:
+		snprintf(out, cap, "%s, Static OOB", alg);
+		break;
+	case PROV_AUTH_OUTPUT:
+		snprintf(out, cap, "%s, Output OOB action %s of size %u", alg,
+			 a < 5 ? outs[a] : "?", cfg->auth_size);
+		break;
+	case PROV_AUTH_INPUT:
+		snprintf(out, cap, "%s, Input OOB action %s of size %u", alg, a < 4 ? ins[a] : "?",
+			 cfg->auth_size);
+		break;
+	default:
+		snprintf(out, cap, "%s, an authentication method%s", alg,
+			 (cfg->policy & PROV_POLICY_NO_NO_OOB) ? " other than No OOB (policy)"
+							       : "");
+		break;
+	}
+}
+
 static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t link_status)
 {
 	struct gw_job_run *run = pr->run;
@@ -902,6 +949,12 @@ static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t li
 			 "provisioning failed: %s (no answer through Remote Provisioning Server"
 			 " 0x%04x)",
 			 strerror(-err), run->t.via);
+	} else if (err == -ENOTSUP) {
+		/* Refused before Start: name what was asked, the device's Capabilities lack it. */
+		asked_of_caps(&pr->cfg, note, sizeof(note));
+		snprintf(msg, sizeof(msg),
+			 "provisioning failed: the device's Capabilities do not offer %.130s",
+			 note);
 	} else if (err == -ETIMEDOUT && run->t.step == 0) {
 		snprintf(msg, sizeof(msg), "the device did not answer the link (%u s)",
 			 pr->P->core->conf.link_open_timeout_s);

@@ -65,6 +65,11 @@ static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
 		json_object_set(json_object_get(*params, "auth"), "size",
 				json_object_get(auth, "size"));
 	}
+	/* A public key is no secret: it stays with the target for every attempt. */
+	if (json_object_get(auth, "public_key")) {
+		json_object_set(json_object_get(*params, "auth"), "public_key",
+				json_object_get(auth, "public_key"));
+	}
 	if (json_is_integer(server)) {
 		json_object_set(*params, "server", server);
 	} else {
@@ -163,6 +168,9 @@ void gw_prov_cmd_start(struct gw_prov *P, struct gw_cmd *c)
 	}
 	if (!r) {
 		jp = alg ? json_pack("{s:s}", "algorithm", alg) : json_object();
+		if (json_is_integer(json_object_get(c->args, "attention_s"))) {
+			json_object_set(jp, "attention_s", json_object_get(c->args, "attention_s"));
+		}
 		r = gw_jobs_create(P->jobs, "provision", jp, c->who, t, n, &job);
 		json_decref(jp);
 		if (r) {

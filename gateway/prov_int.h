@@ -70,7 +70,9 @@ struct prov_run {
 	struct prov_cfg cfg;  /* holds the static OOB while linking */
 	uint8_t auth_method;  /* kept after cfg is wiped */
 	char input_value[16]; /* Input OOB: what the user types on the device */
-	bool has_key;         /* key: the DevKey being confirmed (probe, refresh) */
+	bool has_caps;        /* caps: the device's Capabilities, once they came (shown) */
+	struct prov_caps caps;
+	bool has_key; /* key: the DevKey being confirmed (probe, refresh) */
 	uint8_t key[16];
 	uint16_t key_addr; /* the address it is confirmed at */
 	uint8_t key_elements;

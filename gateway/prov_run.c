@@ -40,6 +40,40 @@ struct prov_run *prov_ticket_run(struct prov_ticket *tk)
 	return pr;
 }
 
+/* Bits of mask named by names[bit] (n names), as a JSON array. */
+static json_t *bit_names(unsigned mask, const char *const *names, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		if (mask & (1u << i)) {
+			json_array_append_new(a, json_string(names[i]));
+		}
+	}
+	return a;
+}
+
+/* The Provisioning Capabilities PDU's fields as the API shows them (§5.4.1.2). */
+static json_t *caps_json(const struct prov_caps *c)
+{
+	static const char *const algs[] = {"cmac", "hmac"};
+	static const char *const outs[] = {"blink", "beep", "vibrate", "numeric", "alphanumeric"};
+	static const char *const ins[] = {"push", "twist", "numeric", "alphanumeric"};
+
+	return json_pack("{s:i, s:o, s:b, s:b, s:b, s:o, s:o}", "elements", c->elements,
+			 "algorithms", bit_names(c->algorithms, algs, 2), "public_key_oob",
+			 (c->pub_key_type & PROV_PUB_KEY_TYPE_OOB) != 0, "static_oob",
+			 (c->oob_type & PROV_OOB_TYPE_STATIC) != 0, "only_oob",
+			 (c->oob_type & PROV_OOB_TYPE_ONLY_OOB) != 0, "output",
+			 c->output_size ? json_pack("{s:i, s:o}", "size", c->output_size, "actions",
+						    bit_names(c->output_actions, outs, 5))
+					: json_null(),
+			 "input",
+			 c->input_size ? json_pack("{s:i, s:o}", "size", c->input_size, "actions",
+						   bit_names(c->input_actions, ins, 4))
+				       : json_null());
+}
+
 json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 			  const struct prov_run *pr)
 {
@@ -66,7 +100,8 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 
 		method = m ? m : "none";
 	}
-	if (pr) {
+	/* The session's own method once it runs; an OOB public key is named as asked. */
+	if (pr && strcmp(method, "oob_public_key") != 0) {
 		method = methods[pr->auth_method & 3];
 	}
 	switch (t->state) {
@@ -98,6 +133,11 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 		      t->error[0] ? json_string(t->error) : json_null(), "attempts",
 		      (int)t->attempts, "created_at", gw_time_json(t->created_ms), "updated_at",
 		      gw_time_json(t->updated_ms ? t->updated_ms : t->created_ms));
+	/* Known while the attempt that received them runs (not kept in the inventory). */
+	if (o) {
+		json_object_set_new(o, "capabilities",
+				    pr && pr->has_caps ? caps_json(&pr->caps) : json_null());
+	}
 	json_decref(params);
 	return o;
 }
@@ -182,6 +222,16 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 	cfg->role = PROV_ROLE_PROVISIONER;
 	cfg->policy =
 	    (conf->refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
+	if (alg && !strcmp(alg, "cmac")) {
+		/* Asked for by name: CMAC only, never silently upgraded to HMAC. */
+		if (conf->refuse_cmac) {
+			snprintf(
+			    err, cap,
+			    "algorithm: cmac is refused by this gateway's policy (refuse_cmac)");
+			return -EACCES;
+		}
+		cfg->policy |= PROV_POLICY_NO_HMAC;
+	}
 	if (!conf->allow_no_oob) {
 		cfg->policy |= PROV_POLICY_NO_NO_OOB;
 	}
@@ -208,8 +258,27 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 			return -EINVAL;
 		}
 		cfg->auth_size = (uint8_t)(size >= 1 && size <= 8 ? size : 4);
+	} else if (!strcmp(method, "oob_public_key")) {
+		/*
+		 * The key replaces the Public Key exchange (§5.4.2.3).  The session then
+		 * uses No OOB authentication: the ECDH secret is already bound to the
+		 * device whose key was read out of band, so the gateway's No OOB policy
+		 * does not apply (the stack refuses a device that does not offer an OOB
+		 * public key instead of falling back to the in-band exchange).
+		 */
+		if (gw_unhex(json_string_value(json_object_get(auth, "public_key")),
+			     cfg->dev_pub_key, sizeof(cfg->dev_pub_key)) ||
+		    !mesh_crypto_p256_valid(cfg->dev_pub_key)) {
+			snprintf(err, cap,
+				 "auth.public_key: not a P-256 public key (128 hex digits)");
+			return -EINVAL;
+		}
+		cfg->has_dev_pub_key = true;
+		cfg->auth_method = PROV_AUTH_NO_OOB;
+		cfg->policy &= ~PROV_POLICY_NO_NO_OOB;
 	} else {
-		snprintf(err, cap, "auth.method: expected none, static, output or input");
+		snprintf(err, cap,
+			 "auth.method: expected none, static, output, input or oob_public_key");
 		return -EINVAL;
 	}
 	return 0;

@@ -568,9 +568,10 @@ static int p_caps(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *
 	memset(&out, 0, sizeof(out));
 	out.type = PROV_START;
 	/* The strongest algorithm offered that the policy allows (§5.4.1.2). */
-	if (s->caps.algorithms & PROV_ALGS_HMAC) {
+	if ((s->caps.algorithms & PROV_ALGS_HMAC) && !(s->cfg.policy & PROV_POLICY_NO_HMAC)) {
 		st->alg = PROV_ALG_HMAC;
-	} else if (!(s->cfg.policy & PROV_POLICY_NO_CMAC)) {
+	} else if ((s->caps.algorithms & PROV_ALGS_CMAC) &&
+		   !(s->cfg.policy & PROV_POLICY_NO_CMAC)) {
 		st->alg = PROV_ALG_CMAC;
 	} else {
 		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
@@ -584,7 +585,11 @@ static int p_caps(struct prov_sess *s, const struct prov_pdu *p, const uint8_t *
 		s->cert_ok = false;
 		s->cfg.has_dev_pub_key = false;
 	}
-	oob_key = s->cfg.has_dev_pub_key && (s->caps.pub_key_type & PROV_PUB_KEY_TYPE_OOB);
+	if (s->cfg.has_dev_pub_key && !(s->caps.pub_key_type & PROV_PUB_KEY_TYPE_OOB)) {
+		/* The in-band key instead would leave a No OOB session unauthenticated. */
+		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
+	}
+	oob_key = s->cfg.has_dev_pub_key;
 	st->pub_key = oob_key ? PROV_START_PUB_KEY_OOB : PROV_START_PUB_KEY_NO_OOB;
 	if (choose_auth(s, st)) {
 		return fail(s, -ENOTSUP, PROV_ERR_NONE, false);
@@ -839,6 +844,7 @@ static int d_start(struct prov_sess *s, const struct prov_pdu *p, const uint8_t 
 	/* §5.4.1.3: anything the Capabilities did not offer is Invalid Format. */
 	if (prov_start_check(st, &s->caps) ||
 	    (st->alg == PROV_ALG_CMAC && (s->cfg.policy & PROV_POLICY_NO_CMAC)) ||
+	    (st->alg == PROV_ALG_HMAC && (s->cfg.policy & PROV_POLICY_NO_HMAC)) ||
 	    (st->auth_method == PROV_AUTH_NO_OOB && (s->cfg.policy & PROV_POLICY_NO_NO_OOB))) {
 		return fail(s, -EBADMSG, PROV_ERR_INVALID_FORMAT, true);
 	}

@@ -103,6 +103,7 @@ enum prov_role {
 /* Policy flags (both roles). */
 #define PROV_POLICY_NO_CMAC 0x01u   /* refuse BTM_ECDH_P256_CMAC_AES128_AES_CCM */
 #define PROV_POLICY_NO_NO_OOB 0x02u /* refuse the No OOB authentication method */
+#define PROV_POLICY_NO_HMAC 0x04u   /* refuse BTM_ECDH_P256_HMAC_SHA256_AES_CCM (use CMAC) */
 
 /* prov_cfg.auth_method: let the provisioner choose from the Capabilities. */
 #define PROV_AUTH_AUTO 0xffu
@@ -147,7 +148,7 @@ struct prov_cfg {
 	/* Provisioner role. */
 	uint8_t attention;       /* Invite Attention Duration, seconds */
 	bool has_dev_pub_key;    /* the device's public key, obtained out of band */
-	uint8_t dev_pub_key[64]; /* used when the device offers an OOB public key */
+	uint8_t dev_pub_key[64]; /* a device that does not offer an OOB public key is refused */
 	uint8_t auth_method;     /* enum prov_auth_method or PROV_AUTH_AUTO */
 	uint8_t auth_action;     /* when auth_method is explicit */
 	uint8_t auth_size;       /* when auth_method is explicit (Output/Input) */

@@ -129,6 +129,12 @@ int ndev_unprov_start(struct ndev *d)
 	dc.caps.elements = (uint8_t)d->comp->n_elems;
 	dc.caps.algorithms = c->algorithms;
 	dc.caps.pub_key_type = 0;
+	if (c->public_key_oob) {
+		/* The provisioner reads the public key out of band instead of over the link. */
+		dc.caps.pub_key_type = PROV_PUB_KEY_TYPE_OOB;
+		dc.has_priv_key = true;
+		memcpy(dc.priv_key, c->private_key, sizeof(dc.priv_key));
+	}
 	if (c->static_oob_len) {
 		dc.caps.oob_type = PROV_OOB_TYPE_STATIC;
 		memcpy(dc.static_oob, c->static_oob, c->static_oob_len);

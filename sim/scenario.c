@@ -362,8 +362,8 @@ out:
 
 static int parse_oob(struct scn_walk *w, json_t *dev, struct sim_scn_device *d)
 {
-	static const char *const members[] = {"static",     "output", "input",
-					      "public_key", "info",   NULL};
+	static const char *const members[] = {"static",      "output", "input", "public_key",
+					      "private_key", "info",   NULL};
 	static const char *const io_members[] = {"size", "actions", NULL};
 	static const char *const out_names[] = {"blink",   "beep",         "vibrate",
 						"numeric", "alphanumeric", NULL};
@@ -381,6 +381,19 @@ static int parse_oob(struct scn_walk *w, json_t *dev, struct sim_scn_device *d)
 	    (err = scn_get_bool(w, o, "public_key", &d->public_key_oob)) ||
 	    (err = scn_get_u16(w, o, "info", false, &d->oob_info))) {
 		goto out;
+	}
+	/* An OOB public key needs a fixed key pair: its public half is what goes out of band. */
+	v = json_object_get(o, "private_key");
+	if (v || d->public_key_oob) {
+		size_t o2 = scn_push_key(w, "private_key"), n;
+
+		err = !v                   ? scn_fail(w, "required with public_key true")
+		      : !d->public_key_oob ? scn_fail(w, "only with public_key true")
+					   : scn_get_hex(w, v, false, 32, 32, d->private_key, &n);
+		scn_pop(w, o2);
+		if (err) {
+			goto out;
+		}
 	}
 	v = json_object_get(o, "static");
 	if (v) {
@@ -590,6 +603,7 @@ void sim_scenario_free(struct sim_scenario *s)
 		comp_free(&d->comp128);
 		/* Static OOB values are secrets of the simulated device. */
 		memset(d->static_oob, 0, sizeof(d->static_oob));
+		memset(d->private_key, 0, sizeof(d->private_key));
 	}
 	free(s->devices);
 	free(s);

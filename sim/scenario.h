@@ -67,9 +67,10 @@ struct sim_scn_device {
 	uint8_t input_size; /* 0 = no input OOB, else 1..8 */
 	uint16_t input_actions;
 	bool public_key_oob;
-	uint16_t oob_info;   /* OOB Information field of the Unprovisioned Device beacon */
-	uint16_t algorithms; /* SIM_SCN_ALG_* bits, at least one */
-	char *uri;           /* owned; NULL when absent */
+	uint8_t private_key[32]; /* with public_key_oob: the device's fixed P-256 private key */
+	uint16_t oob_info;       /* OOB Information field of the Unprovisioned Device beacon */
+	uint16_t algorithms;     /* SIM_SCN_ALG_* bits, at least one */
+	char *uri;               /* owned; NULL when absent */
 	struct sim_scn_comp comp;
 	bool has_comp128;
 	struct sim_scn_comp comp128; /* pending Composition Data page 128 */

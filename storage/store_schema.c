@@ -209,10 +209,31 @@ static const char v4[] =
     " FOREIGN KEY (job, idx) REFERENCES job_targets(job, idx) ON DELETE CASCADE)"
     " WITHOUT ROWID;";
 
+/*
+ * Commissioning manifests (store_manifest.h).  A row's fields are a JSON text
+ * without secrets; its one secret (static OOB value or OOB public key) is
+ * sealed in 16-octet units laid end to end in `sealed`.
+ */
+static const char v5[] = "CREATE TABLE manifests ("
+			 " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			 " format TEXT NOT NULL, rows INTEGER NOT NULL,"
+			 " created_by TEXT NOT NULL,"
+			 " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+			 "CREATE TABLE manifest_rows ("
+			 " manifest INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+			 " idx INTEGER NOT NULL,"
+			 " uuid BLOB NOT NULL CHECK (length(uuid) = 16),"
+			 " data TEXT NOT NULL,"
+			 " secret_len INTEGER NOT NULL CHECK (secret_len IN (0, 16, 32, 64)),"
+			 " sealed BLOB,"
+			 " PRIMARY KEY (manifest, idx)) WITHOUT ROWID;"
+			 "CREATE UNIQUE INDEX manifest_rows_uuid ON manifest_rows(manifest, uuid);";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
     {"schema 3: Mesh Configuration Database hand-over", v3},
     {"schema 4: persistent jobs", v4},
+    {"schema 5: commissioning manifests", v5},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -71,6 +71,49 @@ Test(prov, policy_no_cmac)
 	run_refused(&pc, &dc, -ENOTSUP, PROV_ERR_NONE);
 }
 
+/* A policy forbidding HMAC ("algorithm": "cmac") uses CMAC although the device offers both. */
+Test(prov, policy_no_hmac_uses_cmac)
+{
+	struct prov_cfg pc, dc;
+	struct pair pr;
+
+	prov_cfg_default(&pc);
+	pc.policy = PROV_POLICY_NO_HMAC;
+	dev_cfg_default(&dc, PROV_ALGS_CMAC | PROV_ALGS_HMAC);
+	pair_init(&pr, &pc, &dc, 32);
+	pair_run(&pr);
+	assert_success(&pr, &pc, PROV_ALG_CMAC);
+	pair_free(&pr);
+}
+
+/* A policy forbidding HMAC refuses an HMAC-only device before Start (-ENOTSUP). */
+Test(prov, policy_no_hmac_refuses_hmac_only)
+{
+	struct prov_cfg pc, dc;
+
+	prov_cfg_default(&pc);
+	pc.policy = PROV_POLICY_NO_HMAC;
+	dev_cfg_default(&dc, PROV_ALGS_HMAC);
+	run_refused(&pc, &dc, -ENOTSUP, PROV_ERR_NONE);
+}
+
+/*
+ * A provisioner given an OOB public key refuses a device that does not offer
+ * one, rather than run the in-band exchange without the key (-ENOTSUP).
+ */
+Test(prov, oob_key_not_offered)
+{
+	struct prov_cfg pc, dc;
+	uint8_t priv[32];
+
+	prov_cfg_default(&pc);
+	memset(priv, 0x42, sizeof(priv));
+	cr_assert_eq(mesh_crypto_p256_pub_from_priv(priv, pc.dev_pub_key), 0);
+	pc.has_dev_pub_key = true;
+	dev_cfg_default(&dc, PROV_ALGS_CMAC);
+	run_refused(&pc, &dc, -ENOTSUP, PROV_ERR_NONE);
+}
+
 /* A policy forbidding No OOB refuses a device that offers no OOB method (-ENOTSUP). */
 Test(prov, policy_no_no_oob)
 {

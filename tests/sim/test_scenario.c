@@ -239,7 +239,9 @@ Test(scenario, oob_capabilities)
 	    "\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\", "
 	    "\"output\": {\"size\": 6, \"actions\": [\"blink\", \"alphanumeric\"]}, "
 	    "\"input\": {\"size\": 8, \"actions\": [\"twist\", \"numeric\"]}, "
-	    "\"public_key\": true, \"info\": \"0xa040\"}, \"uri\": \"https://x.example\", "
+	    "\"public_key\": true, \"private_key\": "
+	    "\"529aa0670d72cd6497502ed473502b037e8803b5c60829a5a3caa219505530ba\", "
+	    "\"info\": \"0xa040\"}, \"uri\": \"https://x.example\", "
 	    "\"relay\": true, \"rpr_server\": true, \"state_file\": \"/tmp/st.json\", "
 	    "\"composition\": {\"cid\": 1, \"pid\": 2, \"vid\": 3, \"crpl\": 4, \"features\": "
 	    "{\"relay\": true}, \"elements\": [{\"location\": 256, \"models\": [\"0x0000\", "
@@ -259,6 +261,8 @@ Test(scenario, oob_capabilities)
 	cr_assert_eq(d->input_size, 8);
 	cr_assert_eq(d->input_actions, 0x06); /* bit 1 twist, bit 2 numeric */
 	cr_assert(d->public_key_oob);
+	cr_assert_eq(d->private_key[0], 0x52);
+	cr_assert_eq(d->private_key[31], 0xba);
 	cr_assert_eq(d->oob_info, 0xa040);
 	cr_assert_eq(d->algorithms, 0x3);
 	cr_assert_str_eq(d->uri, "https://x.example");
@@ -315,6 +319,10 @@ Test(scenario, validation_errors_name_the_field)
 	     "0, \"z\": 0}" COMP_OK "}]}",
 	     "devices[0].uuid: must be 16 octets"},
 	    {DEV(""), "devices[0].composition: missing"},
+	    {DEV(COMP_OK ", \"oob\": {\"public_key\": true}"),
+	     "devices[0].oob.private_key: required with public_key true"},
+	    {DEV(COMP_OK ", \"oob\": {\"private_key\": \"00\"}"),
+	     "devices[0].oob.private_key: only with public_key true"},
 	    {DEV(COMP("\"elements\": []")), "devices[0].composition.elements: must be an array"},
 	    {DEV(COMP("\"elements\": [{\"models\": [4096]}]")),
 	     "devices[0].composition.elements[0]: the primary element needs Config Server"},
