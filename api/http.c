@@ -444,11 +444,11 @@ static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c,
 			json_t *p = api_problem_new(api_problem_status(cmd->status), cmd->detail);
 
 			json_object_set(p, "errors", errors);
-			gw_cmd_put(cmd);
+			unpend(api, rq);
 			rq->answered = true;
 			return send_json(c,
 					 (unsigned)json_integer_value(json_object_get(p, "status")),
-					 p, "application/problem+json", NULL, NULL);
+					 p, "application/problem+json", NULL);
 		}
 		ret = problem(rq, c, api_problem_status(cmd->status), "%s",
 			      cmd->detail[0] ? cmd->detail : strerror(-cmd->status));
