@@ -141,6 +141,14 @@ static const struct vs_field f_refresh[] = {
 };
 static const struct vs b_refresh = {.type = VS_OBJECT, .fields = f_refresh};
 
+/* POST /api/v1/jobs/{id}/finish-without */
+static const struct vs s_addresses = {.type = VS_ARRAY, .min = 1, .max = 1000, .items = &s_server};
+static const struct vs_field f_finish_without[] = {
+    {"addresses", &s_addresses, false, NULL},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs b_finish_without = {.type = VS_OBJECT, .fields = f_finish_without};
+
 /* GET /api/v1/nodes */
 static const struct vs s_name_filter = {.type = VS_STRING, .min = 1, .max = 64};
 static const struct vs s_state_filter = {.type = VS_NAME, .min = 1, .max = 32};
@@ -377,6 +385,8 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/jobs/{id}/pause", O, GW_CMD_JOB_PAUSE, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/resume", O, GW_CMD_JOB_RESUME, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/cancel", O, GW_CMD_JOB_CANCEL, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/jobs/{id}/finish-without", A, GW_CMD_JOB_FINISH_WITHOUT, &b_finish_without,
+     NULL, 200, 0},
 
     {"GET", "/api/v1/tokens", A, GW_CMD_TOKEN_LIST, NULL, NULL, 200, 0},
     {"POST", "/api/v1/tokens", A, GW_CMD_TOKEN_CREATE, &b_token, NULL, 201, 0},

@@ -537,6 +537,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_JOB_CANCEL:
 		gw_jobs_cmd_cancel(gw->jobs, c);
 		break;
+	case GW_CMD_JOB_FINISH_WITHOUT:
+		gw_jobs_cmd_finish_without(gw->jobs, c);
+		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);
 		break;

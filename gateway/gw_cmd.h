@@ -185,6 +185,9 @@ enum gw_cmd_type {
 	/* POST /api/v1/jobs/{id}/cancel -> job ("cancelling" until the attempts past their
 	 *   point of no return ended, then "cancelled") */
 	GW_CMD_JOB_CANCEL,
+	/* POST /api/v1/jobs/{id}/finish-without {addresses?} -> job (the targets of those nodes,
+	 *   default every unfinished one, are left out; -ENOTSUP for a kind that cannot) */
+	GW_CMD_JOB_FINISH_WITHOUT,
 
 	GW_CMD_MAX
 };

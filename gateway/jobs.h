@@ -72,7 +72,29 @@ struct gw_job_kind {
 	/* Optional: fields of a target for the API beside the common ones (run may be NULL). */
 	void (*target_json)(void *ctx, const struct store_job_target *t,
 			    const struct gw_job_run *run, json_t *o);
+	/*
+	 * Optional: the operator finishes the job without some targets
+	 * (gw_jobs_cmd_finish_without).  The engine has marked them left out
+	 * (FAILED, step GW_JOB_STEP_LEFT_OUT) inside an open store transaction;
+	 * t (n targets, as they will be committed) shows them so.  The kind
+	 * records what leaving them out means in the same transaction, and may
+	 * name one finished target to reopen at *step to carry the job to its
+	 * end (*reopen = its index; left UINT32_MAX: none).  A negative errno
+	 * rolls everything back (why, if set, says it to the caller).
+	 */
+	int (*finish_without)(void *ctx, uint64_t job, const struct store_job_target *t, size_t n,
+			      uint32_t *reopen, int32_t *step, char *why, size_t why_len);
+	/*
+	 * A RETRY outcome is tried again (with the doubling delay) however many
+	 * attempts it took: the job attempt limit does not apply.  For kinds
+	 * whose targets cannot be given up alone (a subnet's Key Refresh): the
+	 * operator waits, or decides (finish_without, cancel).
+	 */
+	bool retry_always;
 };
+
+/* The step of a target left out by finish_without (FAILED; never resumed). */
+#define GW_JOB_STEP_LEFT_OUT (-1)
 
 /* How an attempt ended. */
 enum gw_job_outcome {
@@ -135,11 +157,17 @@ void gw_jobs_kick(struct gw_jobs *jobs);
 /* A target for the API: common fields and the kind's (new reference). */
 json_t *gw_jobs_target_json(struct gw_jobs *jobs, const struct store_job_target *t);
 
-/* REST commands (gw_cmd.h): GET /jobs, GET /jobs/{id}, pause, resume, cancel. */
+/* REST commands (gw_cmd.h): GET /jobs, GET /jobs/{id}, pause, resume, cancel, finish-without. */
 void gw_jobs_cmd_list(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_get(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_pause(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_resume(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_cancel(struct gw_jobs *jobs, struct gw_cmd *c);
+/*
+ * POST /jobs/{id}/finish-without {addresses?}: the targets of those nodes
+ * (default: every target not done) are left out and the job goes on to its
+ * end without them (its kind's finish_without; -ENOTSUP for a kind without).
+ */
+void gw_jobs_cmd_finish_without(struct gw_jobs *jobs, struct gw_cmd *c);
 
 #endif

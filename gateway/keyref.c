@@ -16,9 +16,15 @@
  * node, then sends Key Refresh Phase Set to each node in turn.  A node that
  * does not confirm a phase is listed in the result but does not stop the
  * refresh: the gateway's Secure Network Beacons carry the Key Refresh flag
- * on the new key, which moves every node that hears them (§3.10.4).  A
- * target that fails phase 1 stops the refresh before phase 2: the NetKey
- * stays in phase 1 and a new POST distributes the same new keys again.
+ * on the new key, which moves every node that hears them (§3.10.4).
+ *
+ * A node that does not answer in phase 1 is tried again with a growing
+ * delay for as long as the job runs: the operator waits for it, or
+ * finishes without it (POST /jobs/{id}/finish-without): it is then
+ * excluded and removed from the inventory, and phase 2 goes on without
+ * it.  A node that refuses an update (an error status) fails its target
+ * and stops the refresh before phase 2 unless it is left out too: the
+ * NetKey stays in phase 1 and a new POST distributes the same new keys.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +69,7 @@ struct kr_run {
 	uint16_t *nodes; /* phases 2 and 3: every target's node */
 	size_t n_nodes, pos;
 	json_t *unconfirmed; /* phases 2 and 3: nodes that did not confirm */
+	json_t *left_out;    /* phases 2 and 3: nodes the operator finished without */
 };
 
 /* The answer to one request names the attempt and request it belongs to. */
@@ -80,6 +87,7 @@ static void run_free(struct gw_job_run *run)
 	if (p) {
 		free(p->nodes);
 		json_decref(p->unconfirmed);
+		json_decref(p->left_out);
 		free(p);
 		run->priv = NULL;
 	}
@@ -183,7 +191,7 @@ static int step_to(struct gw_kr *kr, struct gw_job_run *run, int32_t step, const
 	return send_next(kr, run);
 }
 
-/* Every target's node, for the rounds of phases 2 and 3. */
+/* Every target's node, for the rounds of phases 2 and 3, but those left out. */
 static int load_nodes(struct gw_kr *kr, struct gw_job_run *run)
 {
 	struct kr_run *p = run->priv;
@@ -198,7 +206,14 @@ static int load_nodes(struct gw_kr *kr, struct gw_job_run *run)
 	if (!r && !p->nodes) {
 		r = -ENOMEM;
 	}
+	json_decref(p->left_out);
+	p->left_out = json_array();
 	for (i = 0; !r && i < n; i++) {
+		if (t[i].step == GW_JOB_STEP_LEFT_OUT) {
+			/* Excluded: the rounds skip it; the result names it. */
+			json_array_append_new(p->left_out, json_integer(t[i].node));
+			continue;
+		}
 		p->nodes[p->n_nodes++] = t[i].node;
 	}
 	store_job_targets_free(t, n);
@@ -267,18 +282,32 @@ static int enter_phase(struct gw_kr *kr, struct gw_job_run *run, int phase)
 	return r;
 }
 
+/* Is every target but idx done, or left out by the operator?  Then phase 2 may begin. */
+static bool others_done(const struct store_job_target *t, size_t n, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].idx != idx && t[i].state != STORE_TGT_DONE &&
+		    !(t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* This target finished phase 1: end it, or drive the subnet when every other target is done. */
 static void phase1_done(struct gw_kr *kr, struct gw_job_run *run)
 {
-	size_t counts[STORE_TGT_STATES] = {0}, total = 0, i;
+	struct store_job_target *t = NULL;
+	size_t n = 0;
 	char result[64];
-	int r = store_job_counts(kr->core->st, run->t.job, counts);
+	int r = store_job_targets(kr->core->st, run->t.job, &t, &n);
+	bool last = !r && others_done(t, n, run->t.idx);
 
-	for (i = 0; i < STORE_TGT_STATES; i++) {
-		total += counts[i];
-	}
+	store_job_targets_free(t, n);
 	snprintf(result, sizeof(result), "{\"address\": %u, \"phase\": 1}", run->t.node);
-	if (r || counts[STORE_TGT_DONE] + 1 != total) {
+	if (!last) {
 		end(run, GW_JOB_OK, NULL, result);
 		return;
 	}
@@ -312,8 +341,8 @@ static void round_answer(struct gw_kr *kr, struct gw_job_run *run, int err,
 	} else if (run->t.step == KR_STEP_PHASE2) {
 		r = enter_phase(kr, run, 3);
 	} else {
-		json_t *o = json_pack("{s:i, s:i, s:O}", "address", run->t.node, "phase", 0,
-				      "unconfirmed", p->unconfirmed);
+		json_t *o = json_pack("{s:i, s:i, s:O, s:O}", "address", run->t.node, "phase", 0,
+				      "unconfirmed", p->unconfirmed, "left_out", p->left_out);
 
 		text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		json_decref(o);
@@ -625,6 +654,58 @@ void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
 	gw_core_rearm(kr->core);
 }
 
+/*
+ * The operator finishes the refresh without the targets left out: their
+ * nodes are excluded and leave the inventory (they keep the keys they have,
+ * which after phase 3 no longer work on this subnet), and when no other
+ * target is left to finish phase 1, a done one is reopened at phase 2 to
+ * drive the subnet on.
+ */
+static int kr_finish_without(void *ctx, uint64_t job, const struct store_job_target *t, size_t n,
+			     uint32_t *reopen, int32_t *step, char *why, size_t why_len)
+{
+	struct gw_kr *kr = ctx;
+	size_t i, done = 0;
+	bool carried = false;
+	int r = 0;
+
+	(void)job;
+	for (i = 0; !r && i < n; i++) {
+		if (t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT) {
+			r = store_node_remove(kr->core->st, t[i].node);
+			r = r == -ENOENT ? 0 : r; /* left out, or removed, before */
+			continue;
+		}
+		done += t[i].state == STORE_TGT_DONE;
+		/* An unfinished target drives phase 2 itself once its phase 1 is done. */
+		carried |= t[i].state == STORE_TGT_PENDING || t[i].state == STORE_TGT_ACTIVE;
+	}
+	if (r) {
+		return r;
+	}
+	if (!done && !carried) {
+		snprintf(why, why_len,
+			 "no node would be left on the new keys: cancel the job instead");
+		return -EBUSY;
+	}
+	/* A target that failed on its own and is kept: the NetKey stays in phase 1. */
+	carried |= !others_done(t, n, UINT32_MAX);
+	for (i = 0; !carried && i < n; i++) {
+		if (t[i].state == STORE_TGT_DONE) {
+			*reopen = t[i].idx;
+			*step = KR_STEP_PHASE2;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT) {
+			log_info("Key Refresh job %llu: node 0x%04x left out and removed",
+				 (unsigned long long)job, t[i].node);
+		}
+	}
+	return 0;
+}
+
 struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs)
 {
 	struct gw_kr *kr = calloc(1, sizeof(*kr));
@@ -634,8 +715,12 @@ struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs)
 	}
 	kr->core = core;
 	kr->jobs = jobs;
-	kr->kind = (struct gw_job_kind){
-	    .name = "key_refresh", .ctx = kr, .start = kr_start, .stop = kr_stop};
+	kr->kind = (struct gw_job_kind){.name = "key_refresh",
+					.ctx = kr,
+					.start = kr_start,
+					.stop = kr_stop,
+					.finish_without = kr_finish_without,
+					.retry_always = true};
 	if (gw_jobs_register(jobs, &kr->kind)) {
 		free(kr);
 		return NULL;

@@ -1,0 +1,109 @@
+// Nodes that lose the network's keys, through meshgw's REST API on small.json: a Key Refresh
+// with one node powered off throughout finishes without it (POST /api/v1/jobs/{id}/finish-without:
+// the node is excluded and the others go on to the new keys).  meshsim's `status` shows each
+// device's NetKey as index:phase:fingerprint of the key it transmits with, so the test follows the
+// keys from outside.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorld, waitFor } from './harness.mjs';
+
+const JOB_TIMEOUT = 120000;
+
+describe('locking nodes out of a subnet on small.json', () => {
+  const addr = {};
+  let w, admin, op;
+
+  const job = (id) => w.ok('GET', `/api/v1/jobs/${id}`, { token: w.tokens.viewer });
+
+  const waitDone = (id) => waitFor(async () => {
+    const j = await job(id);
+    return j.state === 'done' && j;
+  }, { timeout: JOB_TIMEOUT, what: `job ${id} done` });
+
+  /** Every named node in phase 0 on one NetKey other than old; each answers Config. */
+  async function onNewKey(names, old) {
+    const fps = new Set();
+    for (const name of names) {
+      const s = await waitFor(async () => {
+        const x = await w.netkey(name);
+        return x.phase === 0 && x;
+      }, { what: `${name} back in phase 0` });
+      fps.add(s.fp);
+    }
+    assert.equal(fps.size, 1, `the nodes hold one NetKey: ${[...fps]}`);
+    const [fp] = fps;
+    assert.notEqual(fp, old, 'the nodes hold a new NetKey');
+    for (const name of names) {
+      const r = await w.ok('POST', `/api/v1/nodes/${addr[name]}/config`,
+        { token: op, body: { op: 'default_ttl_get' } });
+      assert.equal(r.op, 'default_ttl_get', `${name} answers Config messages`);
+    }
+    return fp;
+  }
+
+  async function onoffWorks() {
+    const light = addr['light-static16'];
+    for (const on of [true, false]) {
+      const r = await w.ok('POST', '/api/v1/onoff', { token: op, body: { address: light, on } });
+      assert.equal(r.present, on);
+      assert.equal((await w.dev('light-static16', 'onoff')).split(' ')[0], `0:${on ? 'on' : 'off'}`);
+    }
+  }
+
+  before(async () => {
+    w = await startWorld({ scenario: 'small.json' });
+    ({ admin, operator: op } = w.tokens);
+    Object.assign(addr, await w.provisionAll());
+  });
+
+  after(async () => {
+    if (w) await w.close();
+  });
+
+  test('a Key Refresh with a node powered off finishes without it', async () => {
+    const off = 'sensor-static32';
+    const old = (await w.netkey(off)).fp;
+    assert.equal(await w.dev(off, 'power off'), 'ok');
+    const r = await w.ok('POST', '/api/v1/keys/net/0/refresh', { token: admin }, [202]);
+    // The node does not answer: its target is tried again, the job waits (no give-up).
+    const waiting = await waitFor(async () => {
+      const j = await job(r.job);
+      const t = j.targets.find((x) => x.node === addr[off]);
+      const others = j.targets.filter((x) => x.node !== addr[off]);
+      return t.state === 'pending' && t.attempts >= 1 && /no answer/.test(t.error ?? '') &&
+        others.every((x) => x.state === 'done') && j;
+    }, { timeout: JOB_TIMEOUT, what: `${off}'s target waiting for a retry` });
+    assert.equal(waiting.state, 'running');
+    // Only an admin decides; a body naming no target of the job is refused.
+    assert.equal((await w.api('POST', `/api/v1/jobs/${r.job}/finish-without`, { token: op })).status, 403);
+    const none = await w.api('POST', `/api/v1/jobs/${r.job}/finish-without`,
+      { token: admin, body: { addresses: [0x7000] } });
+    assert.equal(none.status, 409);
+    const fin = await w.ok('POST', `/api/v1/jobs/${r.job}/finish-without`,
+      { token: admin, body: { addresses: [addr[off]] } });
+    assert.equal(fin.id, r.job);
+    const j = await waitDone(r.job);
+    const left = j.targets.find((x) => x.node === addr[off]);
+    assert.equal(left.state, 'failed');
+    assert.equal(left.step, -1);
+    assert.match(left.error, /^left out by it-admin: NetKey Update: no answer/);
+    const driver = j.targets.find((x) => x.result && x.result.phase === 0);
+    assert.ok(driver, 'a target drove phases 2 and 3');
+    assert.deepEqual(driver.result.left_out, [addr[off]]);
+    assert.equal(j.counts.done, Object.keys(addr).length - 1);
+    // Excluded and out of the inventory.
+    const nodes = await w.ok('GET', '/api/v1/nodes', { token: w.tokens.viewer });
+    assert.ok(!nodes.items.some((n) => n.address === addr[off]), `${off} left the inventory`);
+    // The others are on the new keys; the powered-off node kept the old one.
+    const rest = Object.keys(addr).filter((n) => n !== off);
+    const fp = await onNewKey(rest, old);
+    await onoffWorks();
+    assert.equal(await w.dev(off, 'power on'), 'ok');
+    const k = await w.netkey(off);
+    assert.equal(k.fp, old, `${off} keeps the old NetKey`);
+    assert.notEqual(k.fp, fp);
+    // A finished job takes no decision any more.
+    assert.equal((await w.api('POST', `/api/v1/jobs/${r.job}/finish-without`, { token: admin })).status, 409);
+    delete addr[off];
+  });
+});
