@@ -33,6 +33,11 @@
  *   job_attempts   [4]                   attempts per job target before it fails, 1..20
  *   job_retry_s    [5]                   delay before a target's 2nd attempt, doubling
  *                                        after each failure (capped at 300 s), 1..600
+ *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
+ *                                        subnets so the removed device holds no working
+ *                                        key: immediate (as soon as it is removed) |
+ *                                        collect (once no other removal is under way:
+ *                                        several removals share one refresh) | off
  */
 #ifndef GW_CONF_H
 #define GW_CONF_H
@@ -42,6 +47,13 @@
 #include <stdint.h>
 
 #define GW_PATH_MAX 256
+
+/* What a node's removal does to its subnets' keys (remove_key_refresh). */
+enum gw_remove_kr {
+	GW_REMOVE_KR_IMMEDIATE = 0,
+	GW_REMOVE_KR_COLLECT,
+	GW_REMOVE_KR_OFF,
+};
 
 struct gw_conf {
 	char state_dir[GW_PATH_MAX];
@@ -69,7 +81,11 @@ struct gw_conf {
 	unsigned link_open_timeout_s;
 	unsigned job_attempts;
 	unsigned job_retry_s;
+	enum gw_remove_kr remove_kr;
 };
+
+/* "immediate", "collect" or "off". */
+const char *gw_conf_remove_kr_name(enum gw_remove_kr m);
 
 /* Defaults, with every path under state_dir. */
 void gw_conf_default(struct gw_conf *c);

@@ -35,6 +35,9 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	gw->nodes = gw->scan ? gw_nodes_new(&gw->core, gw->jobs) : NULL;
 	gw->prov = gw->nodes ? gw_prov_new(&gw->core, gw->jobs, gw->scan) : NULL;
 	gw->kr = gw->prov ? gw_kr_new(&gw->core, gw->jobs) : NULL;
+	if (gw->kr) {
+		gw_nodes_set_kr(gw->nodes, gw->kr);
+	}
 	if (!gw->kr) {
 		r = -ENOMEM;
 		goto fail;
@@ -122,5 +125,6 @@ void gw_reconfigure(struct gw *gw, const struct gw_conf *conf)
 	gw->core.conf.max_local_links = conf->max_local_links;
 	gw->core.conf.job_attempts = conf->job_attempts;
 	gw->core.conf.job_retry_s = conf->job_retry_s;
+	gw->core.conf.remove_kr = conf->remove_kr;
 	gw_jobs_kick(gw->jobs);
 }

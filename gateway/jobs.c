@@ -504,6 +504,11 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 	case GW_JOB_FAIL:
 		t.state = STORE_TGT_FAILED;
 		break;
+	case GW_JOB_WAIT:
+		t.state = STORE_TGT_PENDING;
+		t.next_ms = 0;
+		t.attempts -= t.attempts > 0;
+		break;
 	}
 	if (run->cancelled && o != GW_JOB_OK) {
 		t.state = STORE_TGT_CANCELLED;

@@ -101,6 +101,12 @@ enum gw_job_outcome {
 	GW_JOB_OK,    /* the target is done */
 	GW_JOB_RETRY, /* try again after a delay, unless the attempts are used up */
 	GW_JOB_FAIL,  /* give up on this target */
+	/*
+	 * The target waits for a resource at its committed step: pending, the
+	 * attempt not counted; started again at the next scheduling pass, where
+	 * start() may answer -EBUSY until the resource is free.
+	 */
+	GW_JOB_WAIT,
 };
 
 /* New engine (nothing runs until gw_jobs_resume()).  Free with gw_jobs_free(). */

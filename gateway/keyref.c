@@ -22,9 +22,9 @@
  * delay for as long as the job runs: the operator waits for it, or
  * finishes without it (POST /jobs/{id}/finish-without): it is then
  * excluded and removed from the inventory, and phase 2 goes on without
- * it.  A node that refuses an update (an error status) fails its target
- * and stops the refresh before phase 2 unless it is left out too: the
- * NetKey stays in phase 1 and a new POST distributes the same new keys.
+ * it.  A node removed while the refresh runs is skipped the same way.  A node that refuses an
+ * update (an error status) fails its target and stops the refresh before phase 2 unless it is left
+ * out too: the NetKey stays in phase 1 and a new POST distributes the same new keys.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -191,7 +191,16 @@ static int step_to(struct gw_kr *kr, struct gw_job_run *run, int32_t step, const
 	return send_next(kr, run);
 }
 
-/* Every target's node, for the rounds of phases 2 and 3, but those left out. */
+/* Has the node left the inventory (removed, or left out of this refresh) since the job began? */
+static bool node_gone(struct gw_kr *kr, uint16_t addr)
+{
+	struct store_node n;
+	int r = store_node_get(kr->core->st, addr, &n);
+
+	return r == -ENOENT || (!r && n.excluded);
+}
+
+/* Every target's node, for the rounds of phases 2 and 3, but those left out or removed. */
 static int load_nodes(struct gw_kr *kr, struct gw_job_run *run)
 {
 	struct kr_run *p = run->priv;
@@ -209,7 +218,7 @@ static int load_nodes(struct gw_kr *kr, struct gw_job_run *run)
 	json_decref(p->left_out);
 	p->left_out = json_array();
 	for (i = 0; !r && i < n; i++) {
-		if (t[i].step == GW_JOB_STEP_LEFT_OUT) {
+		if (t[i].step == GW_JOB_STEP_LEFT_OUT || node_gone(kr, t[i].node)) {
 			/* Excluded: the rounds skip it; the result names it. */
 			json_array_append_new(p->left_out, json_integer(t[i].node));
 			continue;
@@ -417,6 +426,17 @@ static int kr_start(void *ctx, struct gw_job_run *run)
 	}
 	p->net = (uint16_t)json_integer_value(json_object_get(run->job_params, "net_index"));
 	run->priv = p;
+	if (run->t.step < KR_STEP_PHASE2 && node_gone(kr, run->t.node)) {
+		/*
+		 * Removed while the refresh ran (a removal's Node Reset): it gets
+		 * no new key, and its phase 1 is over; it may still be the one to
+		 * drive the subnet on.
+		 */
+		log_info("Key Refresh of NetKey %u: node 0x%04x was removed, skipped", p->net,
+			 run->t.node);
+		phase1_done(kr, run);
+		return 0;
+	}
 	/* The node's AppKeys of this refresh, in the job's order. */
 	r = store_node_appkey_list(kr->core->st, run->t.node, &mine, &n_mine);
 	json_array_foreach(apps, i, v)
@@ -577,40 +597,40 @@ static int begin_refresh(struct gw_kr *kr, uint16_t net, json_t *apps, int phase
 	return r;
 }
 
-void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
+/*
+ * Start a Key Refresh of NetKey net for who: *job, the number of targets in
+ * *n and the AppKey indexes in apps (appended).  *why: a message for the
+ * caller when it is refused, else NULL.
+ */
+static int kr_begin(struct gw_kr *kr, uint16_t net, const char *who, json_t *apps, uint64_t *job,
+		    size_t *n, const char **why)
 {
 	struct store_netkey k;
 	struct store_appkey *ak = NULL;
 	struct store_node *nodes = NULL;
 	struct store_job_target_new *t = NULL;
-	size_t n_ak = 0, n = 0, i;
-	uint64_t job = 0;
-	uint16_t net = 0;
-	json_t *params = NULL, *apps = json_array();
-	const char *why = NULL;
-	int r, phase = 0;
+	size_t n_ak = 0, i;
+	json_t *params = NULL;
+	int r, phase;
 
-	r = parse_index(json_object_get(c->args, "index"), &net);
+	*why = NULL;
+	*n = 0;
+	r = store_netkey_get(kr->core->st, net, &k);
+	phase = (int)k.phase;
+	mesh_crypto_wipe(&k, sizeof(k));
 	if (r) {
-		why = "index: expected a NetKey index 0..4095";
+		*why = r == -ENOENT ? "no NetKey with this index" : NULL;
+		return r;
 	}
-	if (!r) {
-		r = store_netkey_get(kr->core->st, net, &k);
-		phase = (int)k.phase;
-		mesh_crypto_wipe(&k, sizeof(k));
-		why = r == -ENOENT ? "no NetKey with this index" : NULL;
+	if (gw_jobs_any_target(kr->jobs, &kr->kind, any, NULL)) {
+		*why = "a Key Refresh is running";
+		return -EBUSY;
 	}
-	if (!r && gw_jobs_any_target(kr->jobs, &kr->kind, any, NULL)) {
-		r = -EBUSY;
-		why = "a Key Refresh is running";
+	if (phase == STORE_KR_PHASE2) {
+		*why = "this NetKey is in Key Refresh phase 2 without a running job";
+		return -EBUSY;
 	}
-	if (!r && phase == STORE_KR_PHASE2) {
-		r = -EBUSY;
-		why = "this NetKey is in Key Refresh phase 2 without a running job";
-	}
-	if (!r) {
-		r = store_appkey_list(kr->core->st, &ak, &n_ak);
-	}
+	r = store_appkey_list(kr->core->st, &ak, &n_ak);
 	for (i = 0; !r && i < n_ak; i++) {
 		if (ak[i].net_idx == net) {
 			json_array_append_new(apps, json_integer(ak[i].idx));
@@ -619,39 +639,110 @@ void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
 	store_appkeys_free(ak, n_ak);
 	if (!r && json_array_size(apps) > KR_APPS_MAX) {
 		r = -ENOSPC;
-		why = "too many AppKeys bound to this NetKey";
+		*why = "too many AppKeys bound to this NetKey";
 	}
 	if (!r) {
-		r = targets_of(kr, net, &nodes, &t, &n);
+		r = targets_of(kr, net, &nodes, &t, n);
 	}
-	if (!r && n == 0) {
+	if (!r && *n == 0) {
 		r = -ENOENT;
-		why = "no node holds this NetKey";
+		*why = "no node holds this NetKey";
 	}
 	if (!r) {
 		r = begin_refresh(kr, net, apps, phase);
 	}
 	if (!r) {
 		params = json_pack("{s:i, s:O}", "net_index", net, "app_indexes", apps);
-		r = params ? gw_jobs_create(kr->jobs, "key_refresh", params, c->who, t, n, &job)
+		r = params ? gw_jobs_create(kr->jobs, "key_refresh", params, who, t, *n, job)
 			   : -ENOMEM;
 	}
 	free(t);
 	store_nodes_free(nodes);
 	json_decref(params);
+	if (!r) {
+		log_info("Key Refresh of NetKey %u started by %s (job %llu, %zu nodes)", net, who,
+			 (unsigned long long)*job, *n);
+		gw_core_rearm(kr->core);
+	}
+	return r;
+}
+
+void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
+{
+	json_t *apps = json_array();
+	const char *why = "index: expected a NetKey index 0..4095";
+	uint64_t job = 0;
+	uint16_t net = 0;
+	size_t n = 0;
+	int r;
+
+	r = parse_index(json_object_get(c->args, "index"), &net);
+	if (!r) {
+		r = kr_begin(kr, net, c->who, apps, &job, &n, &why);
+	}
 	if (r) {
 		json_decref(apps);
 		gw_cmd_complete(kr->core->q, c, r, NULL, why ? why : store_strerror(r));
 		return;
 	}
-	log_info("Key Refresh of NetKey %u started by %s (job %llu, %zu nodes)", net, c->who,
-		 (unsigned long long)job, n);
 	gw_cmd_complete(kr->core->q, c, 0,
 			json_pack("{s:i, s:I, s:i, s:i, s:o, s:I}", "_http_status", 202, "job",
 				  (json_int_t)job, "net_index", net, "phase", 1, "app_indexes",
 				  apps, "targets", (json_int_t)n),
 			NULL);
-	gw_core_rearm(kr->core);
+}
+
+/* Has a Key Refresh of net begun at or after since_ms (and not been cancelled)? */
+static int covered(struct gw_kr *kr, uint16_t net, uint64_t since_ms, uint64_t *job)
+{
+	struct store_job_filter f = {.kind = "key_refresh"};
+	struct store_job *list = NULL;
+	size_t n = 0, i;
+	int r = store_job_list(kr->core->st, &f, &list, &n);
+
+	/* Newest first: the first one older than since_ms ends the search. */
+	for (i = 0; !r && i < n && list[i].created_ms >= since_ms; i++) {
+		json_t *p = json_loads(list[i].params, 0, NULL);
+		bool same = json_integer_value(json_object_get(p, "net_index")) == net;
+
+		json_decref(p);
+		if (same && list[i].state != STORE_JOB_CANCELLED) {
+			*job = list[i].id;
+			break;
+		}
+	}
+	store_jobs_free(list, n);
+	return r;
+}
+
+int gw_kr_start(struct gw_kr *kr, uint16_t net, const char *who, uint64_t *job, const char **why)
+{
+	json_t *apps = json_array();
+	size_t n;
+	int r = apps ? kr_begin(kr, net, who, apps, job, &n, why) : -ENOMEM;
+
+	json_decref(apps);
+	return r;
+}
+
+int gw_kr_cover(struct gw_kr *kr, uint16_t net, uint64_t since_ms, const char *who, uint64_t *job)
+{
+	const char *why;
+	int r;
+
+	*job = 0;
+	r = covered(kr, net, since_ms, job);
+	if (r || *job) {
+		return r;
+	}
+	r = gw_kr_start(kr, net, who, job, &why);
+	if (r == -ENOENT && why) {
+		/* No node holds the NetKey any more (or it was deleted): nothing to lock out. */
+		log_info("NetKey %u: no Key Refresh needed (%s)", net, why);
+		*job = 0;
+		return 0;
+	}
+	return r;
 }
 
 /*

@@ -2,7 +2,9 @@
 // with one node powered off throughout finishes without it (POST /api/v1/jobs/{id}/finish-without:
 // the node is excluded and the others go on to the new keys).  meshsim's `status` shows each
 // device's NetKey as index:phase:fingerprint of the key it transmits with, so the test follows the
-// keys from outside.
+// keys from outside.  A removal (DELETE /api/v1/nodes/{address}) then refreshes the keys of the
+// node's subnets: a device that was off the air during its Node Reset keeps the old NetKey while
+// the others move on; with remove_key_refresh = collect two removals share one refresh.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld, waitFor } from './harness.mjs';
@@ -105,5 +107,57 @@ describe('locking nodes out of a subnet on small.json', () => {
     // A finished job takes no decision any more.
     assert.equal((await w.api('POST', `/api/v1/jobs/${r.job}/finish-without`, { token: admin })).status, 409);
     delete addr[off];
+  });
+
+  /** DELETE a node; the removal job's target once done (its refreshes in result.key_refresh). */
+  async function remove(name) {
+    const r = await w.ok('DELETE', `/api/v1/nodes/${addr[name]}`, { token: op }, [202]);
+    const j = await waitDone(r.job);
+    assert.equal(j.counts.done, 1, `removal of ${name}: ${JSON.stringify(j.targets)}`);
+    assert.deepEqual(j.params.net_indexes, [0]);
+    return j.targets[0];
+  }
+
+  test('a removed node that missed its Node Reset is locked out by the Key Refresh that follows', async () => {
+    const gone = 'panel-input';
+    const old = (await w.netkey(gone)).fp;
+    assert.equal(await w.dev(gone, 'power off'), 'ok');
+    const t = await remove(gone);
+    assert.equal(t.result.reset_acknowledged, false);
+    assert.equal(t.result.key_refresh.length, 1);
+    assert.equal(t.result.key_refresh[0].net_index, 0);
+    const kr = await waitDone(t.result.key_refresh[0].job);
+    assert.equal(kr.kind, 'key_refresh');
+    assert.match(kr.created_by, /^removal job \d+$/);
+    assert.ok(!kr.targets.some((x) => x.node === addr[gone]), 'the removed node is no target');
+    assert.equal(kr.counts.done, kr.total);
+    const rest = Object.keys(addr).filter((n) => n !== gone);
+    const fp = await onNewKey(rest, old);
+    await onoffWorks();
+    assert.equal(await w.dev(gone, 'power on'), 'ok');
+    assert.equal((await w.netkey(gone)).fp, old, `${gone} holds only the old NetKey`);
+    assert.notEqual(old, fp);
+    delete addr[gone];
+  });
+
+  test('remove_key_refresh = collect: two removals share one Key Refresh', async () => {
+    await w.stopGw();
+    w.writeConf({ remove_key_refresh: 'collect' });
+    await w.startGw();
+    const pair = ['light-noob', 'switch-output'];
+    const old = (await w.netkey('light-static16')).fp;
+    const started = await Promise.all(pair.map((name) =>
+      w.ok('DELETE', `/api/v1/nodes/${addr[name]}`, { token: op }, [202])));
+    const jobs = await Promise.all(started.map((r) => waitDone(r.job)));
+    const krs = jobs.map((j) => j.targets[0].result.key_refresh[0].job);
+    assert.equal(krs[0], krs[1], `one refresh for both removals: ${krs}`);
+    await waitDone(krs[0]);
+    for (const name of pair) {
+      // Reset for real: the devices hold no NetKey any more.
+      assert.equal(await w.netkey(name), null, `${name} was reset`);
+      delete addr[name];
+    }
+    await onNewKey(Object.keys(addr), old);
+    await onoffWorks();
   });
 });
