@@ -482,6 +482,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_NETKEY_REFRESH:
 		gw_kr_cmd_start(gw->kr, c);
 		break;
+	case GW_CMD_OWNERSHIP_CHANGE:
+		gw_own_cmd_start(gw->own, c);
+		break;
 	case GW_CMD_APPKEY_LIST:
 		cmd_appkeys(gw, c);
 		break;

@@ -120,6 +120,9 @@ enum gw_cmd_type {
 	 *   (keyref.h); 404 for an unknown NetKey or one no node holds, 409 while a
 	 *   refresh runs. */
 	GW_CMD_NETKEY_REFRESH,
+	/* POST /api/v1/network/ownership-change -> 202 {job, net_indexes, device_key,
+	 *   not_rotated, targets} (owner.h); 409 while one runs. */
+	GW_CMD_OWNERSHIP_CHANGE,
 	/* GET /api/v1/keys/app {export: bool} -> {items:[{index, net_index, key?}]} */
 	GW_CMD_APPKEY_LIST,
 	/* POST /api/v1/keys/app {net_index, index?} -> 201 {index, net_index} (admin) */

@@ -799,7 +799,7 @@ bool gw_jobs_any_target(struct gw_jobs *J, const struct gw_job_kind *kind,
 		for (i = 0; (!kind || j->kind == kind) && i < j->n; i++) {
 			if ((j->t[i].state == STORE_TGT_PENDING ||
 			     j->t[i].state == STORE_TGT_ACTIVE) &&
-			    fn(&j->t[i], arg)) {
+			    (!fn || fn(&j->t[i], arg))) {
 				return true;
 			}
 		}

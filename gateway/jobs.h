@@ -145,7 +145,9 @@ struct gw_job_run *gw_jobs_run(struct gw_jobs *jobs, uint64_t job, uint32_t idx)
 /* Call fn for every active attempt of kind (NULL: all); stops when fn returns true. */
 struct gw_job_run *gw_jobs_find(struct gw_jobs *jobs, const struct gw_job_kind *kind,
 				bool (*fn)(struct gw_job_run *run, void *arg), void *arg);
-/* Is fn true for an unfinished (pending or active) target of kind?  fn gets the committed target.
+/*
+ * Is fn true for an unfinished (pending or active) target of kind?  fn gets
+ * the committed target; fn NULL: is there any.
  */
 bool gw_jobs_any_target(struct gw_jobs *jobs, const struct gw_job_kind *kind,
 			bool (*fn)(const struct store_job_target *t, void *arg), void *arg);

@@ -485,13 +485,6 @@ static void kr_stop(void *ctx, struct gw_job_run *run, bool stopping)
 	}
 }
 
-static bool any(const struct store_job_target *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	return true;
-}
-
 static int parse_index(json_t *v, uint16_t *out)
 {
 	const char *s = json_string_value(v);
@@ -622,7 +615,7 @@ static int kr_begin(struct gw_kr *kr, uint16_t net, const char *who, json_t *app
 		*why = r == -ENOENT ? "no NetKey with this index" : NULL;
 		return r;
 	}
-	if (gw_jobs_any_target(kr->jobs, &kr->kind, any, NULL)) {
+	if (gw_jobs_any_target(kr->jobs, &kr->kind, NULL, NULL)) {
 		*why = "a Key Refresh is running";
 		return -EBUSY;
 	}
