@@ -109,20 +109,27 @@ describe('locking nodes out of a subnet on small.json', () => {
     delete addr[off];
   });
 
-  /** DELETE a node; the removal job's target once done (its refreshes in result.key_refresh). */
-  async function remove(name) {
-    const r = await w.ok('DELETE', `/api/v1/nodes/${addr[name]}`, { token: op }, [202]);
-    const j = await waitDone(r.job);
-    assert.equal(j.counts.done, 1, `removal of ${name}: ${JSON.stringify(j.targets)}`);
-    assert.deepEqual(j.params.net_indexes, [0]);
-    return j.targets[0];
-  }
-
   test('a removed node that missed its Node Reset is locked out by the Key Refresh that follows', async () => {
     const gone = 'panel-input';
     const old = (await w.netkey(gone)).fp;
     assert.equal(await w.dev(gone, 'power off'), 'ok');
-    const t = await remove(gone);
+    // meshgw dies once the node is removed and the refresh is committed as the next step, before
+    // it starts: the removal resumes there after the restart (no second Node Reset).
+    await w.stopGw();
+    process.env.MESHGW_CRASH_AT = 'remove.keys';
+    try {
+      await w.startGw();
+    } finally {
+      delete process.env.MESHGW_CRASH_AT;
+    }
+    const del = await w.ok('DELETE', `/api/v1/nodes/${addr[gone]}`, { token: op }, [202]);
+    assert.equal((await w.gw.exited).signal, 'SIGKILL', 'meshgw died at remove.keys');
+    await w.startGw();
+    const rj = await waitDone(del.job);
+    assert.equal(rj.counts.done, 1, JSON.stringify(rj.targets));
+    assert.deepEqual(rj.params.net_indexes, [0]);
+    const t = rj.targets[0];
+    assert.equal(t.attempts, 1, 'the Node Reset was not sent again');
     assert.equal(t.result.reset_acknowledged, false);
     assert.equal(t.result.key_refresh.length, 1);
     assert.equal(t.result.key_refresh[0].net_index, 0);
@@ -144,20 +151,26 @@ describe('locking nodes out of a subnet on small.json', () => {
     await w.stopGw();
     w.writeConf({ remove_key_refresh: 'collect' });
     await w.startGw();
-    const pair = ['light-noob', 'switch-output'];
     const old = (await w.netkey('light-static16')).fp;
-    const started = await Promise.all(pair.map((name) =>
-      w.ok('DELETE', `/api/v1/nodes/${addr[name]}`, { token: op }, [202])));
+    // switch-output is off the air: its Node Reset goes unanswered for a while, and light-noob's
+    // removal, over at once, waits for it instead of starting a refresh of its own.
+    assert.equal(await w.dev('switch-output', 'power off'), 'ok');
+    const started = [];
+    for (const name of ['switch-output', 'light-noob']) {
+      started.push(await w.ok('DELETE', `/api/v1/nodes/${addr[name]}`, { token: op }, [202]));
+    }
     const jobs = await Promise.all(started.map((r) => waitDone(r.job)));
     const krs = jobs.map((j) => j.targets[0].result.key_refresh[0].job);
     assert.equal(krs[0], krs[1], `one refresh for both removals: ${krs}`);
+    assert.deepEqual(jobs.map((j) => j.targets[0].result.reset_acknowledged), [false, true]);
     await waitDone(krs[0]);
-    for (const name of pair) {
-      // Reset for real: the devices hold no NetKey any more.
-      assert.equal(await w.netkey(name), null, `${name} was reset`);
-      delete addr[name];
-    }
-    await onNewKey(Object.keys(addr), old);
+    assert.equal(await w.netkey('light-noob'), null, 'light-noob was reset');
+    delete addr['light-noob'];
+    delete addr['switch-output'];
+    const fp = await onNewKey(Object.keys(addr), old);
     await onoffWorks();
+    assert.equal(await w.dev('switch-output', 'power on'), 'ok');
+    assert.equal((await w.netkey('switch-output')).fp, old, 'switch-output holds only the old NetKey');
+    assert.notEqual(fp, old);
   });
 });

@@ -34,6 +34,49 @@ describe('change of ownership on small.json with two RPR servers', () => {
     (await w.ok('GET', `/api/v1/nodes/${addr[name]}`, { token: viewer })).devkey_fingerprint;
   const simDevkey = async (name) => / devkey ([0-9a-f]{8})/.exec(await w.dev(name, 'status'))[1];
 
+  /** The network as it is: key material, NetKey 0's fingerprint on a node, each node's DevKey. */
+  async function snapshot() {
+    const dk = {};
+    for (const name of Object.keys(addr)) {
+      dk[name] = await devkeyOf(name);
+      assert.equal(await simDevkey(name), dk[name], `${name}: the device holds the inventory's DevKey`);
+    }
+    return { before: await keys(), fp0: (await w.netkey('light-noob')).fp, dk };
+  }
+
+  /** Every key replaced since the snapshot, the servers' DevKeys too; every node still works. */
+  async function changed(before, fp0, dk) {
+    // New key material for every index.
+    const after = await keys();
+    for (const kind of ['net', 'app']) {
+      assert.deepEqual(Object.keys(after[kind]), Object.keys(before[kind]));
+      for (const [i, k] of Object.entries(after[kind])) assert.notEqual(k, before[kind][i], `${kind} key ${i} changed`);
+    }
+    const fps = new Set();
+    for (const name of Object.keys(addr)) {
+      const k = await waitFor(async () => {
+        const x = await w.netkey(name);
+        return x.phase === 0 && x;
+      }, { what: `${name} in phase 0` });
+      fps.add(k.fp);
+    }
+    assert.equal(fps.size, 1);
+    assert.notEqual([...fps][0], fp0, 'the nodes transmit with a new NetKey');
+
+    // DevKeys: new on the servers (the device holds the inventory's), unchanged elsewhere.
+    for (const name of Object.keys(addr)) {
+      const now = await devkeyOf(name);
+      if (SERVERS.includes(name)) assert.notEqual(now, dk[name], `${name}: new DevKey`);
+      else assert.equal(now, dk[name], `${name}: DevKey kept`);
+      assert.equal(await simDevkey(name), now, `${name}: the device uses the inventory's DevKey`);
+      const c = await w.ok('POST', `/api/v1/nodes/${addr[name]}/config`, { token: op, body: { op: 'default_ttl_get' } });
+      assert.equal(c.op, 'default_ttl_get', `${name} answers Config messages`);
+    }
+    const light = addr['light-static16'];
+    const on = await w.ok('POST', '/api/v1/onoff', { token: op, body: { address: light, on: true } });
+    assert.equal(on.present, true);
+  }
+
   before(async () => {
     w = await startWorld({
       scenario: 'small.json',
@@ -55,14 +98,8 @@ describe('change of ownership on small.json with two RPR servers', () => {
   test('every key is replaced; RPR servers get a new DevKey, the others are listed', async () => {
     // A second AppKey on NetKey 0: it is refreshed with the subnet.
     await w.ok('POST', '/api/v1/keys/app', { token: admin, body: { net_index: 0 } }, [201]);
-    const before = await keys();
+    const { before, fp0, dk } = await snapshot();
     assert.deepEqual(Object.keys(before.app).sort(), ['0', '1']);
-    const fp0 = (await w.netkey('light-noob')).fp;
-    const dk = {};
-    for (const name of Object.keys(addr)) {
-      dk[name] = await devkeyOf(name);
-      assert.equal(await simDevkey(name), dk[name], `${name}: the device holds the inventory's DevKey`);
-    }
 
     assert.equal((await w.api('POST', '/api/v1/network/ownership-change', { token: op })).status, 403);
     const ev = await w.events();
@@ -99,34 +136,44 @@ describe('change of ownership on small.json with two RPR servers', () => {
       assert.equal(nodes.size, n, `job.target events for every node of job ${x.id}`);
     }
 
-    // New key material for every index.
-    const after = await keys();
-    for (const kind of ['net', 'app']) {
-      assert.deepEqual(Object.keys(after[kind]), Object.keys(before[kind]));
-      for (const [i, k] of Object.entries(after[kind])) assert.notEqual(k, before[kind][i], `${kind} key ${i} changed`);
-    }
-    const fps = new Set();
-    for (const name of Object.keys(addr)) {
-      const k = await waitFor(async () => {
-        const x = await w.netkey(name);
-        return x.phase === 0 && x;
-      }, { what: `${name} in phase 0` });
-      fps.add(k.fp);
-    }
-    assert.equal(fps.size, 1);
-    assert.notEqual([...fps][0], fp0, 'the nodes transmit with a new NetKey');
-
-    // DevKeys: new on the servers (the device holds the inventory's), unchanged elsewhere.
-    for (const name of Object.keys(addr)) {
-      const now = await devkeyOf(name);
-      if (SERVERS.includes(name)) assert.notEqual(now, dk[name], `${name}: new DevKey`);
-      else assert.equal(now, dk[name], `${name}: DevKey kept`);
-      assert.equal(await simDevkey(name), now, `${name}: the device uses the inventory's DevKey`);
-      const c = await w.ok('POST', `/api/v1/nodes/${addr[name]}/config`, { token: op, body: { op: 'default_ttl_get' } });
-      assert.equal(c.op, 'default_ttl_get', `${name} answers Config messages`);
-    }
-    const light = addr['light-static16'];
-    const on = await w.ok('POST', '/api/v1/onoff', { token: op, body: { address: light, on: true } });
-    assert.equal(on.present, true);
+    await changed(before, fp0, dk);
   });
+
+  // meshgw killed where the job commits before it acts (the first target's and the device keys'
+  // job creation), inside the Key Refresh it started (new keys sealed) and inside the Device Key
+  // Refresh (Provisioning Data sent): after a restart the same job finishes, every key new again.
+  for (const point of ['ownership.child', 'keyref.sealed', 'ownership.child:2', 'refresh.data']) {
+    test(`killed at ${point}: the change of ownership resumes and finishes`, async () => {
+      const { before, fp0, dk } = await snapshot();
+      await w.stopGw();
+      process.env.MESHGW_CRASH_AT = point;
+      try {
+        await w.startGw();
+      } finally {
+        delete process.env.MESHGW_CRASH_AT;
+      }
+      let id = null;
+      try {
+        const r = await w.api('POST', '/api/v1/network/ownership-change', { token: admin });
+        if (r.status === 202) id = r.body.job;
+      } catch {
+        // Killed inside the request (the first target starts there): no answer.
+      }
+      const ex = await w.gw.exited;
+      assert.equal(ex.signal, 'SIGKILL', `meshgw died at ${point}`);
+      await w.startGw();
+      if (id === null) {
+        const list = await w.ok('GET', '/api/v1/jobs?kind=ownership', { token: viewer });
+        id = list.items.find((x) => x.state === 'running')?.id ?? null;
+        assert.ok(id, 'the job was created before the kill and resumed');
+      }
+      const j = await waitDone(id);
+      assert.equal(j.counts.done, 2, JSON.stringify(j.targets));
+      // One job per part, however often its target started.
+      const kids = (await w.ok('GET', '/api/v1/jobs?limit=1000', { token: viewer })).items
+        .filter((x) => x.created_by === `ownership job ${id}`);
+      assert.deepEqual(kids.map((x) => x.kind).sort(), ['key_refresh', 'refresh']);
+      await changed(before, fp0, dk);
+    });
+  }
 });
