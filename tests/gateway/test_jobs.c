@@ -791,6 +791,33 @@ Test(jobs, finish_without_leaves_targets_out)
 	fx_close();
 }
 
+/*
+ * GW_JOB_WAIT: the target is pending again at its step, the attempt not
+ * counted, and starts again at the next scheduling pass without a delay.
+ */
+Test(jobs, wait_outcome_counts_no_attempt)
+{
+	struct store_job_target t;
+	uint64_t id;
+
+	fx_open(1, 1);
+	fk.commit[0] = 5;
+	id = mk_job("fake", 1, "w");
+	cr_assert_eq(fk.n_start, 1);
+	end(id, 0, GW_JOB_WAIT, NULL, NULL);
+	/* Started again at once (the pass gw_jobs_end runs), at the committed step. */
+	cr_assert_eq(fk.n_start, 2);
+	cr_assert_eq(fk.start[1].step, 5);
+	cr_assert_eq(fk.start[1].attempts, 1, "a wait is not an attempt");
+	end(id, 0, GW_JOB_WAIT, NULL, NULL);
+	t = tgt(id, 0, NULL, 0);
+	cr_assert_eq(t.attempts, 1);
+	cr_assert_eq(t.state, STORE_TGT_ACTIVE);
+	end(id, 0, GW_JOB_OK, NULL, "{}");
+	assert_tgt(id, 0, STORE_TGT_DONE, 1);
+	fx_close();
+}
+
 /* --- Restart ------------------------------------------------------------------------- */
 
 /* Active targets resume at their committed step with recovering set; finished ones never run. */
