@@ -437,8 +437,14 @@ static int kr_start(void *ctx, struct gw_job_run *run)
 		phase1_done(kr, run);
 		return 0;
 	}
-	/* The node's AppKeys of this refresh, in the job's order. */
-	r = store_node_appkey_list(kr->core->st, run->t.node, &mine, &n_mine);
+	/*
+	 * The node's AppKeys of this refresh, in the job's order (phase 1
+	 * only: the node of a target that drives phases 2 and 3 may have been
+	 * removed since, and the rounds need none).
+	 */
+	r = run->t.step >= KR_STEP_PHASE2
+		? 0
+		: store_node_appkey_list(kr->core->st, run->t.node, &mine, &n_mine);
 	json_array_foreach(apps, i, v)
 	{
 		for (j = 0; !r && j < n_mine; j++) {
