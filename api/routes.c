@@ -149,6 +149,14 @@ static const struct vs_field f_refresh[] = {
 };
 static const struct vs b_refresh = {.type = VS_OBJECT, .fields = f_refresh};
 
+/* POST /api/v1/jobs/{id}/finish-without */
+static const struct vs s_addresses = {.type = VS_ARRAY, .min = 1, .max = 1000, .items = &s_server};
+static const struct vs_field f_finish_without[] = {
+    {"addresses", &s_addresses, false, NULL},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs b_finish_without = {.type = VS_OBJECT, .fields = f_finish_without};
+
 /* GET /api/v1/nodes */
 static const struct vs s_name_filter = {.type = VS_STRING, .min = 1, .max = 64};
 static const struct vs s_state_filter = {.type = VS_NAME, .min = 1, .max = 32};
@@ -342,6 +350,7 @@ static const struct vs b_token = {.type = VS_OBJECT, .fields = f_token};
 static const struct api_route routes[] = {
     {"GET", "/healthz", API_ROLE_NONE, GW_CMD_HEALTH, NULL, NULL, 200, 0},
     {"GET", "/api/v1/network", V, GW_CMD_NETWORK_GET, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/network/ownership-change", A, GW_CMD_OWNERSHIP_CHANGE, NULL, NULL, 202, 0},
     {"GET", "/api/v1/events", V, API_CMD_EVENTS, NULL, NULL, 200, 0},
 
     {"POST", "/api/v1/scans", O, GW_CMD_SCAN_START, &b_scan, NULL, 202, 0},
@@ -385,6 +394,8 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/jobs/{id}/pause", O, GW_CMD_JOB_PAUSE, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/resume", O, GW_CMD_JOB_RESUME, NULL, NULL, 200, 0},
     {"POST", "/api/v1/jobs/{id}/cancel", O, GW_CMD_JOB_CANCEL, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/jobs/{id}/finish-without", A, GW_CMD_JOB_FINISH_WITHOUT, &b_finish_without,
+     NULL, 200, 0},
 
     {"POST", "/api/v1/manifests", O, GW_CMD_MANIFEST_PUT, NULL, NULL, 201, API_ROUTE_MANIFEST},
     {"GET", "/api/v1/manifests", V, GW_CMD_MANIFEST_LIST, NULL, NULL, 200, 0},

@@ -38,6 +38,15 @@ void gw_conf_default(struct gw_conf *c)
 	c->http_io_timeout_s = 10;
 	c->http_max_streams = 1024;
 	c->http_max_streams_per_token = 64;
+	c->remove_kr = GW_REMOVE_KR_IMMEDIATE;
+}
+
+static const char *const remove_kr_names[] = {"immediate", "collect", "off"};
+
+const char *gw_conf_remove_kr_name(enum gw_remove_kr m)
+{
+	return (size_t)m < sizeof(remove_kr_names) / sizeof(remove_kr_names[0]) ? remove_kr_names[m]
+										: "immediate";
 }
 
 static int fail(char *err, size_t cap, int line, const char *what)
@@ -238,6 +247,15 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 	if (!strcmp(k, "allow_no_oob")) {
 		return parse_bool(v, &c->allow_no_oob) ? 0
 						       : fail(err, cap, line, "expected yes/no");
+	}
+	if (!strcmp(k, "remove_key_refresh")) {
+		for (size_t i = 0; i < sizeof(remove_kr_names) / sizeof(remove_kr_names[0]); i++) {
+			if (!strcmp(v, remove_kr_names[i])) {
+				c->remove_kr = (enum gw_remove_kr)i;
+				return 0;
+			}
+		}
+		return fail(err, cap, line, "remove_key_refresh must be immediate, collect or off");
 	}
 	if (!strcmp(k, "bind_profile")) {
 		if (strcmp(v, "all") && strcmp(v, "none")) {

@@ -41,6 +41,11 @@
  *                                        may take, 1..300
  *   http_max_streams [1024]              event streams at once, 1..65535
  *   http_max_streams_per_token [64]      event streams of one token, 1..65535
+ *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
+ *                                        subnets so the removed device holds no working
+ *                                        key: immediate (as soon as it is removed) |
+ *                                        collect (once no other removal is under way:
+ *                                        several removals share one refresh) | off
  */
 #ifndef GW_CONF_H
 #define GW_CONF_H
@@ -50,6 +55,13 @@
 #include <stdint.h>
 
 #define GW_PATH_MAX 256
+
+/* What a node's removal does to its subnets' keys (remove_key_refresh). */
+enum gw_remove_kr {
+	GW_REMOVE_KR_IMMEDIATE = 0,
+	GW_REMOVE_KR_COLLECT,
+	GW_REMOVE_KR_OFF,
+};
 
 struct gw_conf {
 	char state_dir[GW_PATH_MAX];
@@ -89,7 +101,11 @@ struct gw_conf {
 	unsigned http_io_timeout_s;
 	unsigned http_max_streams;
 	unsigned http_max_streams_per_token;
+	enum gw_remove_kr remove_kr;
 };
+
+/* "immediate", "collect" or "off". */
+const char *gw_conf_remove_kr_name(enum gw_remove_kr m);
 
 /* Defaults, with every path under state_dir. */
 void gw_conf_default(struct gw_conf *c);

@@ -1,7 +1,8 @@
 /*
  * The gateway assembled (gw.h): the core (core.h) and its services, the
  * job engine (jobs.h), scanning (scan.h), provisioning (prov.h), node
- * configuration (nodes.h), Key Refresh (keyref.h) and the CDB hand-over (cdb_svc.h), and the
+ * configuration (nodes.h), Key Refresh (keyref.h), change of ownership (owner.h) and the CDB
+ * hand-over (cdb_svc.h), and the
  * command queue's reader (gw_cmd.c).  Start-up order: inventory, services,
  * stack, unfinished jobs, commands.
  */
@@ -35,7 +36,11 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	gw->nodes = gw->scan ? gw_nodes_new(&gw->core, gw->jobs) : NULL;
 	gw->prov = gw->nodes ? gw_prov_new(&gw->core, gw->jobs, gw->scan) : NULL;
 	gw->kr = gw->prov ? gw_kr_new(&gw->core, gw->jobs) : NULL;
-	if (!gw->kr) {
+	gw->own = gw->kr ? gw_own_new(&gw->core, gw->jobs, gw->kr, gw->prov) : NULL;
+	if (gw->kr) {
+		gw_nodes_set_kr(gw->nodes, gw->kr);
+	}
+	if (!gw->own) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -105,6 +110,7 @@ void gw_free(struct gw *gw)
 	}
 	gw_core_close(&gw->core);
 	gw_jobs_free(gw->jobs);
+	gw_own_free(gw->own);
 	gw_kr_free(gw->kr);
 	gw_prov_free(gw->prov);
 	gw_nodes_free(gw->nodes);
@@ -122,5 +128,6 @@ void gw_reconfigure(struct gw *gw, const struct gw_conf *conf)
 	gw->core.conf.max_local_links = conf->max_local_links;
 	gw->core.conf.job_attempts = conf->job_attempts;
 	gw->core.conf.job_retry_s = conf->job_retry_s;
+	gw->core.conf.remove_kr = conf->remove_kr;
 	gw_jobs_kick(gw->jobs);
 }

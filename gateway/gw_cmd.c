@@ -483,6 +483,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_NETKEY_REFRESH:
 		gw_kr_cmd_start(gw->kr, c);
 		break;
+	case GW_CMD_OWNERSHIP_CHANGE:
+		gw_own_cmd_start(gw->own, c);
+		break;
 	case GW_CMD_APPKEY_LIST:
 		cmd_appkeys(gw, c);
 		break;
@@ -549,6 +552,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 		break;
 	case GW_CMD_MANIFEST_DELETE:
 		gw_manifest_cmd_delete(&gw->core, c);
+		break;
+	case GW_CMD_JOB_FINISH_WITHOUT:
+		gw_jobs_cmd_finish_without(gw->jobs, c);
 		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);

@@ -120,6 +120,9 @@ enum gw_cmd_type {
 	 *   (keyref.h); 404 for an unknown NetKey or one no node holds, 409 while a
 	 *   refresh runs. */
 	GW_CMD_NETKEY_REFRESH,
+	/* POST /api/v1/network/ownership-change -> 202 {job, net_indexes, device_key,
+	 *   not_rotated, targets} (owner.h); 409 while one runs. */
+	GW_CMD_OWNERSHIP_CHANGE,
 	/* GET /api/v1/keys/app {export: bool} -> {items:[{index, net_index, key?}]} */
 	GW_CMD_APPKEY_LIST,
 	/* POST /api/v1/keys/app {net_index, index?} -> 201 {index, net_index} (admin) */
@@ -185,6 +188,9 @@ enum gw_cmd_type {
 	/* POST /api/v1/jobs/{id}/cancel -> job ("cancelling" until the attempts past their
 	 *   point of no return ended, then "cancelled") */
 	GW_CMD_JOB_CANCEL,
+	/* POST /api/v1/jobs/{id}/finish-without {addresses?} -> job (the targets of those nodes,
+	 *   default every unfinished one, are left out; -ENOTSUP for a kind that cannot) */
+	GW_CMD_JOB_FINISH_WITHOUT,
 
 	/* POST /api/v1/manifests and PUT /api/v1/manifests/{id} {body: the raw
 	 *   request body, format: "csv"|"json", id?} -> manifest (201 when new);

@@ -13,6 +13,7 @@
 #include "gateway/jobs.h"
 #include "gateway/keyref.h"
 #include "gateway/nodes.h"
+#include "gateway/owner.h"
 #include "gateway/prov.h"
 #include "gateway/scan.h"
 
@@ -26,6 +27,7 @@ struct gw {
 	struct gw_nodes *nodes;
 	struct gw_prov *prov;
 	struct gw_kr *kr;
+	struct gw_own *own;
 };
 
 /* gw_cmd.c: the command queue's reader on the loop. */

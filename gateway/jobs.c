@@ -30,6 +30,7 @@ struct job_mem {
 	const struct gw_job_kind *kind;
 	enum store_job_state state;
 	bool cancelling;
+	bool finishing; /* finish-without is marking targets: the job may not end meanwhile */
 	json_t *params;
 	struct store_job_target *t; /* the targets as committed */
 	size_t n;
@@ -387,6 +388,9 @@ static void job_check_end(struct gw_jobs *J, struct job_mem *j)
 {
 	int r = 0;
 
+	if (j->finishing) {
+		return;
+	}
 	if (j->cancelling && !has_active(j)) {
 		r = store_job_state_set(J->core->st, j->id, STORE_JOB_CANCELLED, "cancelled");
 	} else if (!j->cancelling && job_settled(j)) {
@@ -482,7 +486,8 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 		msg[0] = '\0';
 		break;
 	case GW_JOB_RETRY:
-		if (t.attempts < J->core->conf.job_attempts && !run->cancelled) {
+		if ((t.attempts < J->core->conf.job_attempts || run->kind->retry_always) &&
+		    !run->cancelled) {
 			t.state = STORE_TGT_PENDING;
 			t.next_ms = gw_wall_ms() + backoff_ms(J, t.attempts);
 			break;
@@ -498,6 +503,11 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 		break;
 	case GW_JOB_FAIL:
 		t.state = STORE_TGT_FAILED;
+		break;
+	case GW_JOB_WAIT:
+		t.state = STORE_TGT_PENDING;
+		t.next_ms = 0;
+		t.attempts -= t.attempts > 0;
 		break;
 	}
 	if (run->cancelled && o != GW_JOB_OK) {
@@ -624,6 +634,9 @@ static long eligible(const struct gw_jobs *J, const struct job_mem *j, uint64_t 
 {
 	size_t i;
 
+	if (j->finishing) {
+		return -1; /* its targets are being left out: none starts meanwhile */
+	}
 	for (i = 0; i < j->n; i++) {
 		const struct store_job_target *t = &j->t[i];
 
@@ -786,7 +799,7 @@ bool gw_jobs_any_target(struct gw_jobs *J, const struct gw_job_kind *kind,
 		for (i = 0; (!kind || j->kind == kind) && i < j->n; i++) {
 			if ((j->t[i].state == STORE_TGT_PENDING ||
 			     j->t[i].state == STORE_TGT_ACTIVE) &&
-			    fn(&j->t[i], arg)) {
+			    (!fn || fn(&j->t[i], arg))) {
 				return true;
 			}
 		}
@@ -1067,28 +1080,38 @@ void gw_jobs_cmd_resume(struct gw_jobs *J, struct gw_cmd *c)
 	set_state(J, c, STORE_JOB_RUNNING);
 }
 
-void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+/* The unfinished job the command names, or NULL (c is answered then). */
+static struct job_mem *unfinished_job(struct gw_jobs *J, struct gw_cmd *c)
 {
 	struct store_job sj;
 	struct job_mem *j;
-	uint64_t id;
-	size_t i;
-	int r;
 
 	if (id_arg(J, c, &sj)) {
-		return;
+		return NULL;
 	}
-	id = sj.id;
-	j = job_find(J, id);
+	j = job_find(J, sj.id);
 	if (finished_job(J, c, &sj)) {
 		store_job_clear(&sj);
-		return;
+		return NULL;
 	}
 	store_job_clear(&sj);
 	if (!j) {
 		gw_cmd_complete(J->core->q, c, -EIO, NULL, "the job is not loaded");
+	}
+	return j;
+}
+
+void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+{
+	struct job_mem *j = unfinished_job(J, c);
+	uint64_t id;
+	size_t i;
+	int r;
+
+	if (!j) {
 		return;
 	}
+	id = j->id;
 	/*
 	 * Write-ahead: the intent first (a restart finishes what was begun
 	 * and then cancels), then the waiting targets, then the attempts.
@@ -1130,5 +1153,181 @@ void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
 		publish_job(J, id);
 		job_check_end(J, j);
 	}
+	reply_job(J, c, id);
+}
+
+/* Is target i of j chosen by the request's addresses (NULL: every target not done)? */
+static bool chosen(const struct job_mem *j, size_t i, const json_t *addresses)
+{
+	const struct store_job_target *t = &j->t[i];
+	size_t k;
+	json_t *v;
+
+	if (t->state == STORE_TGT_DONE ||
+	    (t->state == STORE_TGT_FAILED && t->step == GW_JOB_STEP_LEFT_OUT)) {
+		return false;
+	}
+	if (!addresses) {
+		return true;
+	}
+	json_array_foreach(addresses, k, v)
+	{
+		if (t->node && json_integer_value(v) == t->node) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Mark the chosen targets left out and let the kind record it, in one
+ * transaction: a restart sees either the job as it was or the decision
+ * whole (with the target the kind reopened to carry the job on).
+ */
+static int leave_out(struct gw_jobs *J, struct job_mem *j, const json_t *addresses, const char *who,
+		     char *why, size_t why_len)
+{
+	struct store_job_target *t = calloc(j->n ? j->n : 1, sizeof(*t));
+	uint32_t reopen = UINT32_MAX;
+	int32_t step = 0;
+	size_t i;
+	int r;
+
+	if (!t) {
+		return -ENOMEM;
+	}
+	r = store_begin(J->core->st);
+	for (i = 0; i < j->n; i++) {
+		t[i] = j->t[i];
+		t[i].params = NULL;
+		t[i].result = NULL;
+		if (r || !chosen(j, i, addresses)) {
+			continue;
+		}
+		t[i].state = STORE_TGT_FAILED;
+		t[i].step = GW_JOB_STEP_LEFT_OUT;
+		t[i].next_ms = 0;
+		snprintf(t[i].error, sizeof(t[i].error), "left out by %.64s: %.160s", who,
+			 j->t[i].error[0] ? j->t[i].error : "not finished");
+		r = store_job_target_update(J->core->st, &t[i]);
+	}
+	if (!r) {
+		r = j->kind->finish_without(j->kind->ctx, j->id, t, j->n, &reopen, &step, why,
+					    why_len);
+	}
+	if (!r && reopen < j->n) {
+		t[reopen].state = STORE_TGT_PENDING;
+		t[reopen].step = step;
+		t[reopen].next_ms = 0;
+		t[reopen].error[0] = '\0';
+		r = store_job_target_update(J->core->st, &t[reopen]);
+	}
+	free(t);
+	if (r) {
+		(void)store_rollback(J->core->st);
+		return r;
+	}
+	return store_commit(J->core->st);
+}
+
+/* Replace j's mirror of its targets with the store's. */
+static int job_reread(struct gw_jobs *J, struct job_mem *j)
+{
+	struct store_job_target *t = NULL;
+	size_t n = 0, i;
+	int r = store_job_targets(J->core->st, j->id, &t, &n);
+
+	if (!r && n != j->n) {
+		r = -EIO;
+	}
+	if (r) {
+		store_job_targets_free(t, n);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		if (!j->run[i] && t[i].state != STORE_TGT_ACTIVE) {
+			j->recover[i] = false;
+		}
+	}
+	store_job_targets_free(j->t, j->n);
+	j->t = t;
+	return 0;
+}
+
+void gw_jobs_cmd_finish_without(struct gw_jobs *J, struct gw_cmd *c)
+{
+	const json_t *addresses = json_object_get(c->args, "addresses");
+	struct job_mem *j = unfinished_job(J, c);
+	char why[STORE_JOB_ERROR_MAX] = "";
+	size_t i, n = 0;
+	uint64_t id;
+	int r = 0;
+
+	if (!j) {
+		return;
+	}
+	id = j->id;
+	if (!j->kind->finish_without) {
+		gw_cmd_complete(J->core->q, c, -ENOTSUP, NULL,
+				"jobs of this kind cannot finish without some of their targets");
+		return;
+	}
+	if (j->cancelling) {
+		gw_cmd_complete(J->core->q, c, -EALREADY, NULL, "the job is being cancelled");
+		return;
+	}
+	if (!json_is_array(addresses)) {
+		addresses = NULL;
+	}
+	for (i = 0; i < j->n; i++) {
+		n += chosen(j, i, addresses);
+	}
+	if (!n) {
+		gw_cmd_complete(J->core->q, c, -EALREADY, NULL,
+				addresses ? "no unfinished target of the job has these addresses"
+					  : "every target of the job is done or left out already");
+		return;
+	}
+	/*
+	 * Attempts under way of the chosen targets stop first; one past its
+	 * point of no return refuses the whole request.  The job may not end
+	 * while they do (the last target's end would end it).
+	 */
+	j->finishing = true;
+	for (i = 0; !r && i < j->n; i++) {
+		struct gw_job_run *run = j->run[i];
+
+		if (run && chosen(j, i, addresses)) {
+			run->cancelled = true;
+			j->kind->stop(j->kind->ctx, run, false);
+			if (j->run[i] == run) {
+				run->cancelled = false;
+				r = -EINPROGRESS;
+				snprintf(why, sizeof(why),
+					 "the attempt of target %zu is past its point of no return",
+					 i);
+			}
+		}
+	}
+	if (!r) {
+		r = leave_out(J, j, addresses, c->who, why, sizeof(why));
+	}
+	/* Memory follows the store, whatever was committed. */
+	if (job_reread(J, j)) {
+		log_warnx("job %llu: cannot re-read its targets", (unsigned long long)id);
+	}
+	j->finishing = false;
+	for (i = 0; i < j->n; i++) {
+		publish_target(J, &j->t[i]);
+	}
+	if (r) {
+		job_check_end(J, j);
+		gw_cmd_complete(J->core->q, c, r, NULL, why[0] ? why : store_strerror(r));
+		return;
+	}
+	log_info("job %llu goes on without %zu target(s) (%s)", (unsigned long long)id, n, c->who);
+	publish_job(J, id);
+	job_check_end(J, j);
+	schedule(J);
 	reply_job(J, c, id);
 }

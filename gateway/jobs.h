@@ -72,13 +72,41 @@ struct gw_job_kind {
 	/* Optional: fields of a target for the API beside the common ones (run may be NULL). */
 	void (*target_json)(void *ctx, const struct store_job_target *t,
 			    const struct gw_job_run *run, json_t *o);
+	/*
+	 * Optional: the operator finishes the job without some targets
+	 * (gw_jobs_cmd_finish_without).  The engine has marked them left out
+	 * (FAILED, step GW_JOB_STEP_LEFT_OUT) inside an open store transaction;
+	 * t (n targets, as they will be committed) shows them so.  The kind
+	 * records what leaving them out means in the same transaction, and may
+	 * name one finished target to reopen at *step to carry the job to its
+	 * end (*reopen = its index; left UINT32_MAX: none).  A negative errno
+	 * rolls everything back (why, if set, says it to the caller).
+	 */
+	int (*finish_without)(void *ctx, uint64_t job, const struct store_job_target *t, size_t n,
+			      uint32_t *reopen, int32_t *step, char *why, size_t why_len);
+	/*
+	 * A RETRY outcome is tried again (with the doubling delay) however many
+	 * attempts it took: the job attempt limit does not apply.  For kinds
+	 * whose targets cannot be given up alone (a subnet's Key Refresh): the
+	 * operator waits, or decides (finish_without, cancel).
+	 */
+	bool retry_always;
 };
+
+/* The step of a target left out by finish_without (FAILED; never resumed). */
+#define GW_JOB_STEP_LEFT_OUT (-1)
 
 /* How an attempt ended. */
 enum gw_job_outcome {
 	GW_JOB_OK,    /* the target is done */
 	GW_JOB_RETRY, /* try again after a delay, unless the attempts are used up */
 	GW_JOB_FAIL,  /* give up on this target */
+	/*
+	 * The target waits for a resource at its committed step: pending, the
+	 * attempt not counted; started again at the next scheduling pass, where
+	 * start() may answer -EBUSY until the resource is free.
+	 */
+	GW_JOB_WAIT,
 };
 
 /* New engine (nothing runs until gw_jobs_resume()).  Free with gw_jobs_free(). */
@@ -117,7 +145,9 @@ struct gw_job_run *gw_jobs_run(struct gw_jobs *jobs, uint64_t job, uint32_t idx)
 /* Call fn for every active attempt of kind (NULL: all); stops when fn returns true. */
 struct gw_job_run *gw_jobs_find(struct gw_jobs *jobs, const struct gw_job_kind *kind,
 				bool (*fn)(struct gw_job_run *run, void *arg), void *arg);
-/* Is fn true for an unfinished (pending or active) target of kind?  fn gets the committed target.
+/*
+ * Is fn true for an unfinished (pending or active) target of kind?  fn gets
+ * the committed target; fn NULL: is there any.
  */
 bool gw_jobs_any_target(struct gw_jobs *jobs, const struct gw_job_kind *kind,
 			bool (*fn)(const struct store_job_target *t, void *arg), void *arg);
@@ -135,11 +165,17 @@ void gw_jobs_kick(struct gw_jobs *jobs);
 /* A target for the API: common fields and the kind's (new reference). */
 json_t *gw_jobs_target_json(struct gw_jobs *jobs, const struct store_job_target *t);
 
-/* REST commands (gw_cmd.h): GET /jobs, GET /jobs/{id}, pause, resume, cancel. */
+/* REST commands (gw_cmd.h): GET /jobs, GET /jobs/{id}, pause, resume, cancel, finish-without. */
 void gw_jobs_cmd_list(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_get(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_pause(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_resume(struct gw_jobs *jobs, struct gw_cmd *c);
 void gw_jobs_cmd_cancel(struct gw_jobs *jobs, struct gw_cmd *c);
+/*
+ * POST /jobs/{id}/finish-without {addresses?}: the targets of those nodes
+ * (default: every target not done) are left out and the job goes on to its
+ * end without them (its kind's finish_without; -ENOTSUP for a kind without).
+ */
+void gw_jobs_cmd_finish_without(struct gw_jobs *jobs, struct gw_cmd *c);
 
 #endif

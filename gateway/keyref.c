@@ -16,9 +16,15 @@
  * node, then sends Key Refresh Phase Set to each node in turn.  A node that
  * does not confirm a phase is listed in the result but does not stop the
  * refresh: the gateway's Secure Network Beacons carry the Key Refresh flag
- * on the new key, which moves every node that hears them (§3.10.4).  A
- * target that fails phase 1 stops the refresh before phase 2: the NetKey
- * stays in phase 1 and a new POST distributes the same new keys again.
+ * on the new key, which moves every node that hears them (§3.10.4).
+ *
+ * A node that does not answer in phase 1 is tried again with a growing
+ * delay for as long as the job runs: the operator waits for it, or
+ * finishes without it (POST /jobs/{id}/finish-without): it is then
+ * excluded and removed from the inventory, and phase 2 goes on without
+ * it.  A node removed while the refresh runs is skipped the same way.  A node that refuses an
+ * update (an error status) fails its target and stops the refresh before phase 2 unless it is left
+ * out too: the NetKey stays in phase 1 and a new POST distributes the same new keys.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +69,7 @@ struct kr_run {
 	uint16_t *nodes; /* phases 2 and 3: every target's node */
 	size_t n_nodes, pos;
 	json_t *unconfirmed; /* phases 2 and 3: nodes that did not confirm */
+	json_t *left_out;    /* phases 2 and 3: nodes the operator finished without */
 };
 
 /* The answer to one request names the attempt and request it belongs to. */
@@ -80,6 +87,7 @@ static void run_free(struct gw_job_run *run)
 	if (p) {
 		free(p->nodes);
 		json_decref(p->unconfirmed);
+		json_decref(p->left_out);
 		free(p);
 		run->priv = NULL;
 	}
@@ -183,7 +191,16 @@ static int step_to(struct gw_kr *kr, struct gw_job_run *run, int32_t step, const
 	return send_next(kr, run);
 }
 
-/* Every target's node, for the rounds of phases 2 and 3. */
+/* Has the node left the inventory (removed, or left out of this refresh) since the job began? */
+static bool node_gone(struct gw_kr *kr, uint16_t addr)
+{
+	struct store_node n;
+	int r = store_node_get(kr->core->st, addr, &n);
+
+	return r == -ENOENT || (!r && n.excluded);
+}
+
+/* Every target's node, for the rounds of phases 2 and 3, but those left out or removed. */
 static int load_nodes(struct gw_kr *kr, struct gw_job_run *run)
 {
 	struct kr_run *p = run->priv;
@@ -198,7 +215,14 @@ static int load_nodes(struct gw_kr *kr, struct gw_job_run *run)
 	if (!r && !p->nodes) {
 		r = -ENOMEM;
 	}
+	json_decref(p->left_out);
+	p->left_out = json_array();
 	for (i = 0; !r && i < n; i++) {
+		if (t[i].step == GW_JOB_STEP_LEFT_OUT || node_gone(kr, t[i].node)) {
+			/* Excluded: the rounds skip it; the result names it. */
+			json_array_append_new(p->left_out, json_integer(t[i].node));
+			continue;
+		}
 		p->nodes[p->n_nodes++] = t[i].node;
 	}
 	store_job_targets_free(t, n);
@@ -267,18 +291,32 @@ static int enter_phase(struct gw_kr *kr, struct gw_job_run *run, int phase)
 	return r;
 }
 
+/* Is every target but idx done, or left out by the operator?  Then phase 2 may begin. */
+static bool others_done(const struct store_job_target *t, size_t n, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].idx != idx && t[i].state != STORE_TGT_DONE &&
+		    !(t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* This target finished phase 1: end it, or drive the subnet when every other target is done. */
 static void phase1_done(struct gw_kr *kr, struct gw_job_run *run)
 {
-	size_t counts[STORE_TGT_STATES] = {0}, total = 0, i;
+	struct store_job_target *t = NULL;
+	size_t n = 0;
 	char result[64];
-	int r = store_job_counts(kr->core->st, run->t.job, counts);
+	int r = store_job_targets(kr->core->st, run->t.job, &t, &n);
+	bool last = !r && others_done(t, n, run->t.idx);
 
-	for (i = 0; i < STORE_TGT_STATES; i++) {
-		total += counts[i];
-	}
+	store_job_targets_free(t, n);
 	snprintf(result, sizeof(result), "{\"address\": %u, \"phase\": 1}", run->t.node);
-	if (r || counts[STORE_TGT_DONE] + 1 != total) {
+	if (!last) {
 		end(run, GW_JOB_OK, NULL, result);
 		return;
 	}
@@ -312,8 +350,8 @@ static void round_answer(struct gw_kr *kr, struct gw_job_run *run, int err,
 	} else if (run->t.step == KR_STEP_PHASE2) {
 		r = enter_phase(kr, run, 3);
 	} else {
-		json_t *o = json_pack("{s:i, s:i, s:O}", "address", run->t.node, "phase", 0,
-				      "unconfirmed", p->unconfirmed);
+		json_t *o = json_pack("{s:i, s:i, s:O, s:O}", "address", run->t.node, "phase", 0,
+				      "unconfirmed", p->unconfirmed, "left_out", p->left_out);
 
 		text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		json_decref(o);
@@ -388,8 +426,25 @@ static int kr_start(void *ctx, struct gw_job_run *run)
 	}
 	p->net = (uint16_t)json_integer_value(json_object_get(run->job_params, "net_index"));
 	run->priv = p;
-	/* The node's AppKeys of this refresh, in the job's order. */
-	r = store_node_appkey_list(kr->core->st, run->t.node, &mine, &n_mine);
+	if (run->t.step < KR_STEP_PHASE2 && node_gone(kr, run->t.node)) {
+		/*
+		 * Removed while the refresh ran (a removal's Node Reset): it gets
+		 * no new key, and its phase 1 is over; it may still be the one to
+		 * drive the subnet on.
+		 */
+		log_info("Key Refresh of NetKey %u: node 0x%04x was removed, skipped", p->net,
+			 run->t.node);
+		phase1_done(kr, run);
+		return 0;
+	}
+	/*
+	 * The node's AppKeys of this refresh, in the job's order (phase 1
+	 * only: the node of a target that drives phases 2 and 3 may have been
+	 * removed since, and the rounds need none).
+	 */
+	r = run->t.step >= KR_STEP_PHASE2
+		? 0
+		: store_node_appkey_list(kr->core->st, run->t.node, &mine, &n_mine);
 	json_array_foreach(apps, i, v)
 	{
 		for (j = 0; !r && j < n_mine; j++) {
@@ -434,13 +489,6 @@ static void kr_stop(void *ctx, struct gw_job_run *run, bool stopping)
 	if (run->t.step < KR_STEP_PHASE2) {
 		end(run, GW_JOB_FAIL, "cancelled", NULL);
 	}
-}
-
-static bool any(const struct store_job_target *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	return true;
 }
 
 static int parse_index(json_t *v, uint16_t *out)
@@ -548,40 +596,40 @@ static int begin_refresh(struct gw_kr *kr, uint16_t net, json_t *apps, int phase
 	return r;
 }
 
-void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
+/*
+ * Start a Key Refresh of NetKey net for who: *job, the number of targets in
+ * *n and the AppKey indexes in apps (appended).  *why: a message for the
+ * caller when it is refused, else NULL.
+ */
+static int kr_begin(struct gw_kr *kr, uint16_t net, const char *who, json_t *apps, uint64_t *job,
+		    size_t *n, const char **why)
 {
 	struct store_netkey k;
 	struct store_appkey *ak = NULL;
 	struct store_node *nodes = NULL;
 	struct store_job_target_new *t = NULL;
-	size_t n_ak = 0, n = 0, i;
-	uint64_t job = 0;
-	uint16_t net = 0;
-	json_t *params = NULL, *apps = json_array();
-	const char *why = NULL;
-	int r, phase = 0;
+	size_t n_ak = 0, i;
+	json_t *params = NULL;
+	int r, phase;
 
-	r = parse_index(json_object_get(c->args, "index"), &net);
+	*why = NULL;
+	*n = 0;
+	r = store_netkey_get(kr->core->st, net, &k);
+	phase = (int)k.phase;
+	mesh_crypto_wipe(&k, sizeof(k));
 	if (r) {
-		why = "index: expected a NetKey index 0..4095";
+		*why = r == -ENOENT ? "no NetKey with this index" : NULL;
+		return r;
 	}
-	if (!r) {
-		r = store_netkey_get(kr->core->st, net, &k);
-		phase = (int)k.phase;
-		mesh_crypto_wipe(&k, sizeof(k));
-		why = r == -ENOENT ? "no NetKey with this index" : NULL;
+	if (gw_jobs_any_target(kr->jobs, &kr->kind, NULL, NULL)) {
+		*why = "a Key Refresh is running";
+		return -EBUSY;
 	}
-	if (!r && gw_jobs_any_target(kr->jobs, &kr->kind, any, NULL)) {
-		r = -EBUSY;
-		why = "a Key Refresh is running";
+	if (phase == STORE_KR_PHASE2) {
+		*why = "this NetKey is in Key Refresh phase 2 without a running job";
+		return -EBUSY;
 	}
-	if (!r && phase == STORE_KR_PHASE2) {
-		r = -EBUSY;
-		why = "this NetKey is in Key Refresh phase 2 without a running job";
-	}
-	if (!r) {
-		r = store_appkey_list(kr->core->st, &ak, &n_ak);
-	}
+	r = store_appkey_list(kr->core->st, &ak, &n_ak);
 	for (i = 0; !r && i < n_ak; i++) {
 		if (ak[i].net_idx == net) {
 			json_array_append_new(apps, json_integer(ak[i].idx));
@@ -590,39 +638,162 @@ void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
 	store_appkeys_free(ak, n_ak);
 	if (!r && json_array_size(apps) > KR_APPS_MAX) {
 		r = -ENOSPC;
-		why = "too many AppKeys bound to this NetKey";
+		*why = "too many AppKeys bound to this NetKey";
 	}
 	if (!r) {
-		r = targets_of(kr, net, &nodes, &t, &n);
+		r = targets_of(kr, net, &nodes, &t, n);
 	}
-	if (!r && n == 0) {
+	if (!r && *n == 0) {
 		r = -ENOENT;
-		why = "no node holds this NetKey";
+		*why = "no node holds this NetKey";
 	}
 	if (!r) {
 		r = begin_refresh(kr, net, apps, phase);
 	}
 	if (!r) {
 		params = json_pack("{s:i, s:O}", "net_index", net, "app_indexes", apps);
-		r = params ? gw_jobs_create(kr->jobs, "key_refresh", params, c->who, t, n, &job)
+		r = params ? gw_jobs_create(kr->jobs, "key_refresh", params, who, t, *n, job)
 			   : -ENOMEM;
 	}
 	free(t);
 	store_nodes_free(nodes);
 	json_decref(params);
+	if (!r) {
+		log_info("Key Refresh of NetKey %u started by %s (job %llu, %zu nodes)", net, who,
+			 (unsigned long long)*job, *n);
+		gw_core_rearm(kr->core);
+	}
+	return r;
+}
+
+void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c)
+{
+	json_t *apps = json_array();
+	const char *why = "index: expected a NetKey index 0..4095";
+	uint64_t job = 0;
+	uint16_t net = 0;
+	size_t n = 0;
+	int r;
+
+	r = parse_index(json_object_get(c->args, "index"), &net);
+	if (!r) {
+		r = kr_begin(kr, net, c->who, apps, &job, &n, &why);
+	}
 	if (r) {
 		json_decref(apps);
 		gw_cmd_complete(kr->core->q, c, r, NULL, why ? why : store_strerror(r));
 		return;
 	}
-	log_info("Key Refresh of NetKey %u started by %s (job %llu, %zu nodes)", net, c->who,
-		 (unsigned long long)job, n);
 	gw_cmd_complete(kr->core->q, c, 0,
 			json_pack("{s:i, s:I, s:i, s:i, s:o, s:I}", "_http_status", 202, "job",
 				  (json_int_t)job, "net_index", net, "phase", 1, "app_indexes",
 				  apps, "targets", (json_int_t)n),
 			NULL);
-	gw_core_rearm(kr->core);
+}
+
+/* Has a Key Refresh of net begun at or after since_ms (and not been cancelled)? */
+static int covered(struct gw_kr *kr, uint16_t net, uint64_t since_ms, uint64_t *job)
+{
+	struct store_job_filter f = {.kind = "key_refresh"};
+	struct store_job *list = NULL;
+	size_t n = 0, i;
+	int r = store_job_list(kr->core->st, &f, &list, &n);
+
+	/* Newest first: the first one older than since_ms ends the search. */
+	for (i = 0; !r && i < n && list[i].created_ms >= since_ms; i++) {
+		json_t *p = json_loads(list[i].params, 0, NULL);
+		bool same = json_integer_value(json_object_get(p, "net_index")) == net;
+
+		json_decref(p);
+		if (same && list[i].state != STORE_JOB_CANCELLED) {
+			*job = list[i].id;
+			break;
+		}
+	}
+	store_jobs_free(list, n);
+	return r;
+}
+
+int gw_kr_start(struct gw_kr *kr, uint16_t net, const char *who, uint64_t *job, const char **why)
+{
+	json_t *apps = json_array();
+	size_t n;
+	int r = apps ? kr_begin(kr, net, who, apps, job, &n, why) : -ENOMEM;
+
+	json_decref(apps);
+	return r;
+}
+
+int gw_kr_cover(struct gw_kr *kr, uint16_t net, uint64_t since_ms, const char *who, uint64_t *job)
+{
+	const char *why;
+	int r;
+
+	*job = 0;
+	r = covered(kr, net, since_ms, job);
+	if (r || *job) {
+		return r;
+	}
+	r = gw_kr_start(kr, net, who, job, &why);
+	if (r == -ENOENT && why) {
+		/* No node holds the NetKey any more (or it was deleted): nothing to lock out. */
+		log_info("NetKey %u: no Key Refresh needed (%s)", net, why);
+		*job = 0;
+		return 0;
+	}
+	return r;
+}
+
+/*
+ * The operator finishes the refresh without the targets left out: their
+ * nodes are excluded and leave the inventory (they keep the keys they have,
+ * which after phase 3 no longer work on this subnet), and when no other
+ * target is left to finish phase 1, a done one is reopened at phase 2 to
+ * drive the subnet on.
+ */
+static int kr_finish_without(void *ctx, uint64_t job, const struct store_job_target *t, size_t n,
+			     uint32_t *reopen, int32_t *step, char *why, size_t why_len)
+{
+	struct gw_kr *kr = ctx;
+	size_t i, done = 0;
+	bool carried = false;
+	int r = 0;
+
+	(void)job;
+	for (i = 0; !r && i < n; i++) {
+		if (t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT) {
+			r = store_node_remove(kr->core->st, t[i].node);
+			r = r == -ENOENT ? 0 : r; /* left out, or removed, before */
+			continue;
+		}
+		done += t[i].state == STORE_TGT_DONE;
+		/* An unfinished target drives phase 2 itself once its phase 1 is done. */
+		carried |= t[i].state == STORE_TGT_PENDING || t[i].state == STORE_TGT_ACTIVE;
+	}
+	if (r) {
+		return r;
+	}
+	if (!done && !carried) {
+		snprintf(why, why_len,
+			 "no node would be left on the new keys: cancel the job instead");
+		return -EBUSY;
+	}
+	/* A target that failed on its own and is kept: the NetKey stays in phase 1. */
+	carried |= !others_done(t, n, UINT32_MAX);
+	for (i = 0; !carried && i < n; i++) {
+		if (t[i].state == STORE_TGT_DONE) {
+			*reopen = t[i].idx;
+			*step = KR_STEP_PHASE2;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT) {
+			log_info("Key Refresh job %llu: node 0x%04x left out and removed",
+				 (unsigned long long)job, t[i].node);
+		}
+	}
+	return 0;
 }
 
 struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs)
@@ -634,8 +805,12 @@ struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs)
 	}
 	kr->core = core;
 	kr->jobs = jobs;
-	kr->kind = (struct gw_job_kind){
-	    .name = "key_refresh", .ctx = kr, .start = kr_start, .stop = kr_stop};
+	kr->kind = (struct gw_job_kind){.name = "key_refresh",
+					.ctx = kr,
+					.start = kr_start,
+					.stop = kr_stop,
+					.finish_without = kr_finish_without,
+					.retry_always = true};
 	if (gw_jobs_register(jobs, &kr->kind)) {
 		free(kr);
 		return NULL;

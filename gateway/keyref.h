@@ -21,6 +21,22 @@ struct gw_kr;
 struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs);
 void gw_kr_free(struct gw_kr *kr);
 
+/*
+ * Start a Key Refresh of NetKey net as a job created by who: 0 with *job;
+ * -ENOENT (no such NetKey, or no node holds it), -EBUSY (a Key Refresh
+ * runs), ... with *why naming the refusal (else NULL).
+ */
+int gw_kr_start(struct gw_kr *kr, uint16_t net, const char *who, uint64_t *job, const char **why);
+
+/*
+ * A Key Refresh of NetKey net that began at or after since_ms (wall clock),
+ * started now by who when there is none: 0 with *job (0 when no node holds
+ * the NetKey any more: nothing to refresh); -EBUSY while another Key
+ * Refresh runs (ask again when it has ended); else the error of starting.
+ * For removals: the refresh that locks the removed node out.
+ */
+int gw_kr_cover(struct gw_kr *kr, uint16_t net, uint64_t since_ms, const char *who, uint64_t *job);
+
 /* POST /api/v1/keys/net/{index}/refresh -> 202 {job, net_index, phase, app_indexes} */
 void gw_kr_cmd_start(struct gw_kr *kr, struct gw_cmd *c);
 

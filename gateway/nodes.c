@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/keyref.h"
 #include "gateway/log.h"
 #include "gateway/nodes.h"
 #include "gateway/util.h"
@@ -21,7 +22,8 @@ struct gw_nodes {
 	struct gw_core *core;
 	struct gw_jobs *jobs;
 	struct gw_job_kind k_remove;
-	uint32_t serial; /* of removal attempts, to tell a stale answer from the current */
+	struct gw_kr *kr; /* Key Refresh after removals (gw_nodes_set_kr), NULL: none */
+	uint32_t serial;  /* of removal attempts, to tell a stale answer from the current */
 	uint8_t onoff_tid;
 };
 
@@ -929,11 +931,18 @@ void gw_nodes_cmd_onoff_get(struct gw_nodes *gw, struct gw_cmd *c)
 /*
  * Steps of a removal target: 0 nothing sent; 1 Node Reset about to be sent
  * (committed first: after a restart it is sent again, and a node that
- * reset already does not answer, which ends the same way).
+ * reset already does not answer, which ends the same way); 2 the node is
+ * removed and its subnets' Key Refresh is to start (remove_key_refresh):
+ * the target waits until one has begun for each NetKey the node held.
+ *
+ * A Node Reset alone does not lock a device out: one that ignores it, or
+ * is off the air while it is sent, keeps every key it had.  Only new keys
+ * for its subnets do (Mesh Profile §3.11.4, "to remove a node").
  */
 enum {
 	RM_STEP_NONE,
-	RM_STEP_RESET
+	RM_STEP_RESET,
+	RM_STEP_KEYS,
 };
 
 /* The answer to one Node Reset names the attempt it belongs to. */
@@ -1005,7 +1014,85 @@ static void rm_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 		 err ? " (no Node Reset Status: the node may be gone already)" : "");
 	gw_core_publish(gw->core, "node.removed", json_pack("{s:i}", "address", addr));
 	gw_nodes_op_finish(gw->core, op_of(run), STORE_OP_SUCCEEDED, result, NULL);
-	gw_jobs_end(run, GW_JOB_OK, NULL, result);
+	if (!json_array_size(json_object_get(run->job_params, "net_indexes")) || !gw->kr) {
+		gw_jobs_end(run, GW_JOB_OK, NULL, result);
+		return;
+	}
+	/* Committed before any refresh starts: a restart goes on with the refresh, not a reset. */
+	run->t.step = RM_STEP_KEYS;
+	r = gw_jobs_commit(run);
+	gw_crash_point("remove.keys");
+	gw_jobs_end(run, r ? GW_JOB_RETRY : GW_JOB_WAIT, r ? store_strerror(r) : NULL, NULL);
+}
+
+/* Is t a removal that has not removed its node yet (other than the one in arg)? */
+static bool removing(const struct store_job_target *t, void *arg)
+{
+	const struct store_job_target *me = arg;
+
+	return t->step < RM_STEP_KEYS && (t->job != me->job || t->idx != me->idx);
+}
+
+/*
+ * Step RM_STEP_KEYS: a Key Refresh of each NetKey the node held that began
+ * after its removal, started here when there is none.  -EBUSY (the target
+ * waits) while another Key Refresh runs, and in "collect" mode while other
+ * removals are still under way, so that they share one refresh.
+ */
+static int rm_keys(struct gw_nodes *gw, struct gw_job_run *run)
+{
+	json_t *nets = json_object_get(run->job_params, "net_indexes"), *v, *done;
+	const char *mode = json_string_value(json_object_get(run->job_params, "key_refresh"));
+	struct store_node n;
+	struct store_op rec;
+	char who[STORE_NAME_MAX];
+	json_t *res;
+	char *text;
+	size_t i;
+	int r;
+
+	snprintf(who, sizeof(who), "removal job %llu", (unsigned long long)run->t.job);
+	if (mode && !strcmp(mode, "collect") &&
+	    gw_jobs_any_target(gw->jobs, &gw->k_remove, removing, &run->t)) {
+		return -EBUSY;
+	}
+	r = store_node_get(gw->core->st, run->t.node, &n);
+	if (!r && !n.excluded) {
+		r = -EINVAL; /* the node is back: nothing of this removal applies */
+	}
+	done = json_array();
+	json_array_foreach(nets, i, v)
+	{
+		uint64_t job = 0;
+
+		if (!r) {
+			r = gw_kr_cover(gw->kr, (uint16_t)json_integer_value(v), n.updated_ms, who,
+					&job);
+		}
+		if (!r) {
+			json_array_append_new(
+			    done, json_pack("{s:O, s:I}", "net_index", v, "job", (json_int_t)job));
+		}
+	}
+	if (r) {
+		json_decref(done);
+		return r;
+	}
+	/* The result of the removal itself (the operation's), and the refreshes. */
+	res = NULL;
+	if (store_op_get(gw->core->st, op_of(run), &rec) == 0) {
+		res = rec.result ? json_loads(rec.result, 0, NULL) : NULL;
+		store_op_clear(&rec);
+	}
+	if (!res) {
+		res = json_pack("{s:i}", "address", run->t.node);
+	}
+	json_object_set_new(res, "key_refresh", done);
+	text = json_dumps(res, JSON_COMPACT);
+	json_decref(res);
+	gw_jobs_end(run, GW_JOB_OK, NULL, text);
+	free(text);
+	return 0;
 }
 
 static int rm_start(void *ctx, struct gw_job_run *run)
@@ -1016,6 +1103,11 @@ static int rm_start(void *ctx, struct gw_job_run *run)
 	uint32_t *serial = calloc(1, sizeof(*serial));
 	int r;
 
+	if (run->t.step == RM_STEP_KEYS) {
+		free(tk);
+		free(serial);
+		return rm_keys(gw, run);
+	}
 	if (!tk || !serial) {
 		free(tk);
 		free(serial);
@@ -1059,6 +1151,24 @@ static bool same_node(struct gw_job_run *run, void *arg)
 	return run->t.node == *(const uint16_t *)arg;
 }
 
+/* Parameters of a removal's Key Refresh: the mode and the NetKeys the node holds. */
+static int key_refresh_params(struct gw_nodes *gw, uint16_t addr, json_t *params)
+{
+	uint16_t *nk = NULL;
+	size_t n = 0, i;
+	json_t *nets = json_array();
+	int r = store_node_netkey_list(gw->core->st, addr, &nk, &n);
+
+	for (i = 0; !r && i < n; i++) {
+		json_array_append_new(nets, json_integer(nk[i]));
+	}
+	free(nk);
+	json_object_set_new(params, "key_refresh",
+			    json_string(gw_conf_remove_kr_name(gw->core->conf.remove_kr)));
+	json_object_set_new(params, "net_indexes", nets);
+	return r;
+}
+
 void gw_nodes_cmd_remove(struct gw_nodes *gw, struct gw_cmd *c)
 {
 	struct store_job_target_new t = {0};
@@ -1084,6 +1194,10 @@ void gw_nodes_cmd_remove(struct gw_nodes *gw, struct gw_cmd *c)
 	memcpy(t.uuid, n.uuid, 16);
 	t.name = n.name;
 	params = json_pack("{s:I}", "op", (json_int_t)op);
+	if (!r && gw->core->conf.remove_kr != GW_REMOVE_KR_OFF) {
+		/* The subnets to refresh are the node's now: its key lists go with it. */
+		r = key_refresh_params(gw, n.unicast, params);
+	}
 	if (!r) {
 		r = gw_jobs_create(gw->jobs, "remove", params, c->who, &t, 1, &job);
 	}
@@ -1127,6 +1241,11 @@ struct gw_nodes *gw_nodes_new(struct gw_core *core, struct gw_jobs *jobs)
 		return NULL;
 	}
 	return gw;
+}
+
+void gw_nodes_set_kr(struct gw_nodes *gw, struct gw_kr *kr)
+{
+	gw->kr = kr;
 }
 
 void gw_nodes_free(struct gw_nodes *gw)

@@ -2,7 +2,8 @@
  * Node configuration: the inventory's view of nodes and their
  * composition, Config Client operations on a node (each waits for the
  * node's status and records what changed), Generic OnOff, and node removal
- * (Node Reset, then exclusion) as the job kind "remove".
+ * (Node Reset, exclusion, then a Key Refresh of the node's subnets) as the
+ * job kind "remove".
  */
 #ifndef GW_NODES_H
 #define GW_NODES_H
@@ -19,6 +20,13 @@ struct gw_nodes;
 /* New service over core and jobs (borrowed); registers the kind "remove". */
 struct gw_nodes *gw_nodes_new(struct gw_core *core, struct gw_jobs *jobs);
 void gw_nodes_free(struct gw_nodes *nodes);
+/*
+ * The Key Refresh service (borrowed) that removals use to lock the removed
+ * node out of its subnets (remove_key_refresh); NULL: removals only reset
+ * and exclude.
+ */
+struct gw_kr;
+void gw_nodes_set_kr(struct gw_nodes *nodes, struct gw_kr *kr);
 
 /* Store a Composition Data page read from a node (page 0 is also parsed into elements/models). */
 int gw_nodes_store_comp(struct gw_core *core, uint16_t addr, uint8_t page, const uint8_t *data,

@@ -30,6 +30,23 @@ void gw_prov_free(struct gw_prov *prov);
 /* Its callbacks for the stack (PB-ADV and PB-Remote sessions, pending device keys) into ops. */
 void gw_prov_stack_ops(struct gw_prov *prov, struct gw_core_stack_ops *ops);
 
+/* NPPI procedures of a node refresh (Mesh Profile §3.11.8, Table 3.65). */
+enum gw_prov_nppi {
+	GW_PROV_NPPI_DEVICE_KEY = 0,
+	GW_PROV_NPPI_ADDRESS = 1,
+	GW_PROV_NPPI_COMPOSITION = 2,
+};
+
+/*
+ * Create one job of kind "refresh" with a target per node of nodes (n
+ * addresses, each active with a Remote Provisioning Server: -ENOENT /
+ * -ENOTSUP otherwise, *why naming it; -EBUSY while one of them is being
+ * refreshed), created by who; op: its operation record, 0 for none.
+ */
+int gw_prov_refresh_create(struct gw_prov *prov, const uint16_t *nodes, size_t n,
+			   enum gw_prov_nppi procedure, const char *who, uint64_t op, uint64_t *job,
+			   const char **why);
+
 /* REST commands (gw_cmd.h). */
 void gw_prov_cmd_start(struct gw_prov *prov, struct gw_cmd *c);
 void gw_prov_cmd_list(struct gw_prov *prov, struct gw_cmd *c);

@@ -336,17 +336,68 @@ static bool same_node(const struct store_job_target *t, void *arg)
 	return t->node == *(const uint16_t *)arg;
 }
 
+/* Can node a be refreshed now?  *n: its record; *why names a refusal. */
+static int refreshable(struct gw_prov *P, uint16_t a, struct store_node *n, const char **why)
+{
+	if (a == 0 || a >= 0x8000 || store_node_get(P->core->st, a, n) || n->excluded) {
+		*why = "no node with this address";
+		return -ENOENT;
+	}
+	if (!gw_scan_is_rpr_server(P->core, a)) {
+		*why = "the node has no Remote Provisioning Server (model 0x0004)";
+		return -ENOTSUP;
+	}
+	if (gw_jobs_any_target(P->jobs, &P->k_refresh, same_node, &a)) {
+		*why = "a refresh of this node is running";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int gw_prov_refresh_create(struct gw_prov *P, const uint16_t *nodes, size_t n,
+			   enum gw_prov_nppi procedure, const char *who, uint64_t op, uint64_t *job,
+			   const char **why)
+{
+	struct store_job_target_new *t = calloc(n ? n : 1, sizeof(*t));
+	struct store_node *rec = calloc(n ? n : 1, sizeof(*rec));
+	json_t *params = json_pack("{s:I}", "op", (json_int_t)op);
+	char tp[48];
+	size_t i;
+	int r = t && rec && params ? 0 : -ENOMEM;
+
+	*why = NULL;
+	snprintf(tp, sizeof(tp), "{\"procedure\": %d}", (int)procedure);
+	for (i = 0; !r && i < n; i++) {
+		r = refreshable(P, nodes[i], &rec[i], why);
+		if (!r) {
+			t[i].has_uuid = true;
+			memcpy(t[i].uuid, rec[i].uuid, 16);
+			t[i].node = rec[i].unicast;
+			t[i].name = rec[i].name;
+			t[i].params = tp;
+		}
+	}
+	if (!r) {
+		r = gw_jobs_create(P->jobs, "refresh", params, who, t, n, job);
+	}
+	json_decref(params);
+	free(rec);
+	free(t);
+	return r;
+}
+
 void gw_prov_cmd_refresh(struct gw_prov *P, struct gw_cmd *c)
 {
 	json_int_t a = json_integer_value(json_object_get(c->args, "address"));
 	const char *proc = json_string_value(json_object_get(c->args, "procedure"));
 	struct gw_core *core = P->core;
-	struct store_job_target_new t = {0};
 	struct store_op rec;
 	struct store_node n;
 	uint64_t op = 0, job = 0;
-	char tp[48], sid[48];
-	json_t *params, *o = NULL;
+	uint16_t addr = a > 0 && a < 0x8000 ? (uint16_t)a : 0;
+	const char *why = NULL;
+	char sid[48];
+	json_t *o = NULL;
 	int p = -1, r;
 	size_t i;
 
@@ -360,38 +411,24 @@ void gw_prov_cmd_refresh(struct gw_prov *P, struct gw_cmd *c)
 				"procedure: device_key, address or composition");
 		return;
 	}
-	if (a <= 0 || a >= 0x8000 || store_node_get(core->st, (uint16_t)a, &n) || n.excluded) {
-		gw_cmd_complete(core->q, c, -ENOENT, NULL, "no node with this address");
-		return;
-	}
-	if (!gw_scan_is_rpr_server(core, n.unicast)) {
-		gw_cmd_complete(core->q, c, -ENOTSUP, NULL,
-				"the node has no Remote Provisioning Server (model 0x0004)");
-		return;
-	}
-	if (gw_jobs_any_target(P->jobs, &P->k_refresh, same_node, &n.unicast)) {
-		gw_cmd_complete(core->q, c, -EBUSY, NULL, "a refresh of this node is running");
+	/* Refused before an operation record exists. */
+	r = refreshable(P, addr, &n, &why);
+	if (r) {
+		gw_cmd_complete(core->q, c, r, NULL, why);
 		return;
 	}
 	r = store_op_create(core->st, "refresh", &op);
-	t.has_uuid = true;
-	memcpy(t.uuid, n.uuid, 16);
-	t.node = n.unicast;
-	t.name = n.name;
-	snprintf(tp, sizeof(tp), "{\"procedure\": %d}", p);
-	t.params = tp;
-	params = json_pack("{s:I}", "op", (json_int_t)op);
 	if (!r) {
-		r = gw_jobs_create(P->jobs, "refresh", params, c->who, &t, 1, &job);
+		r = gw_prov_refresh_create(P, &addr, 1, (enum gw_prov_nppi)p, c->who, op, &job,
+					   &why);
 	}
-	json_decref(params);
 	if (r) {
-		gw_nodes_op_finish(core, op, STORE_OP_FAILED, NULL, store_strerror(r));
-		gw_cmd_complete(core->q, c, r, NULL, store_strerror(r));
+		gw_nodes_op_finish(core, op, STORE_OP_FAILED, NULL, why ? why : store_strerror(r));
+		gw_cmd_complete(core->q, c, r, NULL, why ? why : store_strerror(r));
 		return;
 	}
 	if (store_op_get(core->st, op, &rec) == 0) {
-		o = gw_op_json(&rec, n.unicast);
+		o = gw_op_json(&rec, addr);
 		store_op_clear(&rec);
 	}
 	if (!o) {

@@ -39,6 +39,7 @@ Test(conf, all_keys)
 				   "link_open_timeout_s = 4\n"
 				   "job_attempts = 7\n"
 				   "job_retry_s = 600\n"
+				   "remove_key_refresh = collect\n"
 				   "tls_cert = /etc/c.pem\n"
 				   "tls_key = /etc/k.pem\n";
 	struct gw_conf c;
@@ -64,6 +65,25 @@ Test(conf, all_keys)
 	cr_assert_eq(c.link_open_timeout_s, 4);
 	cr_assert_eq(c.job_attempts, 7);
 	cr_assert_eq(c.job_retry_s, 600);
+	cr_assert_eq(c.remove_kr, GW_REMOVE_KR_COLLECT);
+}
+
+/* remove_key_refresh: immediate by default, three names, anything else refused. */
+Test(conf, remove_key_refresh)
+{
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_eq(c.remove_kr, GW_REMOVE_KR_IMMEDIATE);
+	cr_assert_eq(gw_conf_parse("remove_key_refresh = off\n", &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.remove_kr, GW_REMOVE_KR_OFF);
+	cr_assert_str_eq(gw_conf_remove_kr_name(c.remove_kr), "off");
+	cr_assert_eq(gw_conf_parse("remove_key_refresh = immediate\n", &c, err, sizeof(err)), 0);
+	cr_assert_eq(c.remove_kr, GW_REMOVE_KR_IMMEDIATE);
+	cr_assert_eq(gw_conf_parse("remove_key_refresh = later\n", &c, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "line 1: remove_key_refresh must be immediate, collect or off");
+	cr_assert_eq(c.remove_kr, GW_REMOVE_KR_IMMEDIATE, "unchanged");
 }
 
 /* The job engine's limits have defaults and refuse values outside their ranges. */

@@ -39,6 +39,10 @@ static struct fake {
 	struct start_rec start[NREC];
 	unsigned n_start;
 	unsigned n_stop, n_stopping;
+	int fin_ret;         /* finish_without() result */
+	unsigned n_fin;      /* finish_without() calls */
+	size_t fin_left;     /* targets it saw left out */
+	uint32_t fin_reopen; /* the target it reopens (UINT32_MAX: none) */
 } fk;
 
 static int fake_start(void *ctx, struct gw_job_run *run)
@@ -100,6 +104,37 @@ static const struct gw_job_kind other_kind = {
     .stop = fake_stop,
 };
 
+/* finish_without of the kind "fin": counts the targets left out, reopens fk.fin_reopen at 50. */
+static int fake_finish(void *ctx, uint64_t job, const struct store_job_target *t, size_t n,
+		       uint32_t *reopen, int32_t *step, char *why, size_t why_len)
+{
+	struct fake *f = ctx;
+	size_t i;
+
+	(void)job;
+	f->n_fin++;
+	f->fin_left = 0;
+	for (i = 0; i < n; i++) {
+		f->fin_left += t[i].state == STORE_TGT_FAILED && t[i].step == GW_JOB_STEP_LEFT_OUT;
+	}
+	if (f->fin_ret) {
+		snprintf(why, why_len, "refused by the kind");
+		return f->fin_ret;
+	}
+	*reopen = f->fin_reopen;
+	*step = 50;
+	return 0;
+}
+
+static const struct gw_job_kind fin_kind = {
+    .name = "fin",
+    .ctx = &fk,
+    .start = fake_start,
+    .stop = fake_stop,
+    .finish_without = fake_finish,
+    .retry_always = true,
+};
+
 /* --- Fixture: a core with a store, a loop and a command queue, no stack. --------------- */
 
 static struct {
@@ -125,6 +160,7 @@ static void engine_new(void)
 	cr_assert_eq(gw_jobs_register(F.jobs, &fake_kind), 0);
 	cr_assert_eq(gw_jobs_register(F.jobs, &fake_kind), -EINVAL);
 	cr_assert_eq(gw_jobs_register(F.jobs, &other_kind), 0);
+	cr_assert_eq(gw_jobs_register(F.jobs, &fin_kind), 0);
 	cr_assert_eq(gw_jobs_resume(F.jobs), 0);
 }
 
@@ -327,6 +363,9 @@ static struct gw_cmd *cmd(int type, json_t *args)
 		break;
 	case GW_CMD_JOB_CANCEL:
 		gw_jobs_cmd_cancel(F.jobs, c);
+		break;
+	case GW_CMD_JOB_FINISH_WITHOUT:
+		gw_jobs_cmd_finish_without(F.jobs, c);
 		break;
 	default:
 		cr_assert_fail("command %d", type);
@@ -680,6 +719,102 @@ Test(jobs, cancel_waits_for_attempt_past_no_return)
 	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_CANCELLED);
 	cr_assert_eq(fk.n_start, 1);
 	cr_assert_str_eq(str_of(last_event("job.updated", -1), "state"), "cancelled");
+	fx_close();
+}
+
+/*
+ * A kind that retries for ever keeps a target that does not answer pending
+ * past the attempt limit; finish-without leaves the chosen targets out
+ * (an active one stopped first), lets the kind record it in the same
+ * transaction and starts the target it reopened; a kind that refuses
+ * rolls the whole decision back; kinds without the hook answer -ENOTSUP.
+ */
+Test(jobs, finish_without_leaves_targets_out)
+{
+	struct store_job_target t;
+	struct gw_cmd *c;
+	uint64_t id, other;
+
+	fx_open(2, 1);
+	fk.stop_ends = true;
+	fk.fin_reopen = 0;
+	id = mk_job("fin", 3, "f");
+	end(id, 0, GW_JOB_OK, NULL, "{}");
+	end(id, 1, GW_JOB_RETRY, "no answer", NULL);
+	t = tgt(id, 1, NULL, 0);
+	cr_assert_eq(t.state, STORE_TGT_PENDING, "no give-up after job_attempts");
+	cr_assert_str_eq(t.error, "no answer");
+	assert_tgt(id, 2, STORE_TGT_ACTIVE, 1);
+
+	/* Addresses that name no unfinished target; a kind without the hook. */
+	c = cmd(GW_CMD_JOB_FINISH_WITHOUT,
+		json_pack("{s:I, s:[i]}", "id", (json_int_t)id, "addresses", 0x100));
+	cr_assert_eq(c->status, -EALREADY);
+	gw_cmd_put(c);
+	other = mk_job("fake", 1, "o");
+	job_cmd(GW_CMD_JOB_FINISH_WITHOUT, other, -ENOTSUP, NULL);
+
+	/* The kind refuses: the decision is rolled back whole. */
+	fk.fin_ret = -EBUSY;
+	c = cmd(GW_CMD_JOB_FINISH_WITHOUT,
+		json_pack("{s:I, s:[i]}", "id", (json_int_t)id, "addresses", 0x101));
+	cr_assert_eq(c->status, -EBUSY);
+	cr_assert_str_eq(c->detail, "refused by the kind");
+	gw_cmd_put(c);
+	cr_assert_eq(fk.fin_left, 1);
+	t = tgt(id, 1, NULL, 0);
+	cr_assert_eq(t.state, STORE_TGT_PENDING);
+	cr_assert_eq(t.step, 0);
+
+	/* Every target not done: 1 (waiting) and 2 (active, stopped first). */
+	fk.fin_ret = 0;
+	job_cmd(GW_CMD_JOB_FINISH_WITHOUT, id, 0, "running");
+	cr_assert_eq(fk.n_fin, 2);
+	cr_assert_eq(fk.fin_left, 2);
+	cr_assert_eq(fk.n_stop, 1);
+	t = tgt(id, 1, NULL, 0);
+	cr_assert_eq(t.state, STORE_TGT_FAILED);
+	cr_assert_eq(t.step, GW_JOB_STEP_LEFT_OUT);
+	cr_assert_str_eq(t.error, "left out by tester: no answer");
+	t = tgt(id, 2, NULL, 0);
+	cr_assert_eq(t.state, STORE_TGT_FAILED);
+	cr_assert_str_eq(t.error, "left out by tester: stopped");
+	cr_assert_eq(json_integer_value(json_object_get(last_event("job.target", 2), "step")),
+		     GW_JOB_STEP_LEFT_OUT);
+	/* The reopened target started again at the kind's step; its end ends the job. */
+	assert_tgt(id, 0, STORE_TGT_ACTIVE, 2);
+	cr_assert_eq(fk.start[fk.n_start - 1].idx, 0);
+	cr_assert_eq(fk.start[fk.n_start - 1].step, 50);
+	end(id, 0, GW_JOB_OK, NULL, "{}");
+	cr_assert_eq(job_state(id, NULL, 0), STORE_JOB_DONE);
+	job_cmd(GW_CMD_JOB_FINISH_WITHOUT, id, -EALREADY, NULL);
+	fx_close();
+}
+
+/*
+ * GW_JOB_WAIT: the target is pending again at its step, the attempt not
+ * counted, and starts again at the next scheduling pass without a delay.
+ */
+Test(jobs, wait_outcome_counts_no_attempt)
+{
+	struct store_job_target t;
+	uint64_t id;
+
+	fx_open(1, 1);
+	fk.commit[0] = 5;
+	id = mk_job("fake", 1, "w");
+	cr_assert_eq(fk.n_start, 1);
+	end(id, 0, GW_JOB_WAIT, NULL, NULL);
+	/* Started again at once (the pass gw_jobs_end runs), at the committed step. */
+	cr_assert_eq(fk.n_start, 2);
+	cr_assert_eq(fk.start[1].step, 5);
+	cr_assert_eq(fk.start[1].attempts, 1, "a wait is not an attempt");
+	end(id, 0, GW_JOB_WAIT, NULL, NULL);
+	t = tgt(id, 0, NULL, 0);
+	cr_assert_eq(t.attempts, 1);
+	cr_assert_eq(t.state, STORE_TGT_ACTIVE);
+	end(id, 0, GW_JOB_OK, NULL, "{}");
+	assert_tgt(id, 0, STORE_TGT_DONE, 1);
 	fx_close();
 }
 

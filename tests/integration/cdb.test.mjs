@@ -129,8 +129,15 @@ describe('Mesh CDB hand-over (small.json)', () => {
       assert.equal(r.address, body.address, `${body.op}: the body's address, not the node's`);
     }
     // A removed node: its addresses go onto the exclusion list.
+    // The removal then refreshes the subnet's keys (remove_key_refresh = immediate): the export
+    // below must carry the keys the nodes hold once that is over.
     const rm = await w.ok('DELETE', `/api/v1/nodes/${addr['sensor-static32']}`, { token: w.tokens.operator }, [202]);
     await w.waitOp(rm.id);
+    const jobDone = (id) => waitFor(async () => {
+      const j = await w.ok('GET', `/api/v1/jobs/${id}`, { token: w.tokens.viewer });
+      return j.state === 'done' && j;
+    }, { timeout: 120000, what: `job ${id} done` });
+    for (const kr of (await jobDone(rm.job)).targets[0].result.key_refresh) await jobDone(kr.job);
 
     // Full export (admin) and partial export (viewer), both valid against the schema.
     const ttlRead = (await configure(w, light)).value;

@@ -235,7 +235,9 @@ async function restartRecording(w, problems, tag, env) {
 function worldOf(n, tag, gwConf) {
   let w;
   before(async () => {
-    w = await startWorld({ editScenario: ringOf(n, tag), gwConf });
+    // Removals here only reset and exclude: the Key Refresh each one would start (and the
+    // provisioning it holds back) is not what these kills aim at; lockout.test.mjs covers it.
+    w = await startWorld({ editScenario: ringOf(n, tag), gwConf: { remove_key_refresh: 'off', ...gwConf } });
   });
   after(async () => {
     if (w) await w.close();

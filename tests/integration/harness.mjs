@@ -292,6 +292,16 @@ class World {
     return (await this.ctl('dev', this.simIds[name], ...args)).trim();
   }
 
+  /**
+   * {phase, fp} of NetKey index on a device, from its status line ("netkey index:phase:fp",
+   * the fingerprint of the key it transmits with); null when it holds no such NetKey.
+   */
+  async netkey(name, index = 0) {
+    const s = await this.dev(name, 'status');
+    const m = new RegExp(` netkey ${index}:([0-2]):([0-9a-f]{8})`).exec(s);
+    return m ? { phase: Number(m[1]), fp: m[2] } : null;
+  }
+
   confText(extra = {}) {
     const kv = {
       state_dir: this.stateDir,
@@ -576,6 +586,12 @@ class World {
     const r = await this.ok('POST', '/api/v1/provisioning', { token: this.tokens.operator, body }, [202]);
     const done = await Promise.all(r.sessions.map((s) => this.completeSession(s, { timeout })));
     return { created: r.sessions, done };
+  }
+
+  /** Provisions every device of the scenario; {name: primary address}. */
+  async provisionAll({ timeout = 180000 } = {}) {
+    const { done } = await this.provision(this.scenario.devices.map((d) => d.name), { timeout });
+    return Object.fromEntries(done.map((s) => [s.name, s.address]));
   }
 
   async close({ keep = !!process.env.KEEP_TMP } = {}) {

@@ -19,12 +19,11 @@ describe('Key Refresh of NetKey 0 on small.json', () => {
   let lastFp = null;
   let jobMs = 1000; // how long a refresh took without a kill (measured below)
 
-  /** {phase, fp} of NetKey 0 on a device, from its status line. */
+  /** {phase, fp} of NetKey 0 on a device. */
   async function netkeyOf(name) {
-    const s = await w.dev(name, 'status');
-    const m = / netkey 0:([0-2]):([0-9a-f]{8})/.exec(s);
-    assert.ok(m, `${name}: no NetKey 0 in "${s}"`);
-    return { phase: Number(m[1]), fp: m[2] };
+    const k = await w.netkey(name, 0);
+    assert.ok(k, `${name}: no NetKey 0`);
+    return k;
   }
 
   const exportKey = async () => (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin }))
