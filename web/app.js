@@ -382,26 +382,49 @@ function showKeys(n) {
   }));
 }
 
-let krIndex = null; // the NetKey index the open dialog is about
+// One confirmation dialog for the key procedures: title, text, the button's label, and what
+// to do on yes (an async function; its error goes to errorId).
+let confirmed = null;
 
-function confirmKeyRefresh(index, apps) {
-  krIndex = index;
-  $('confirm-kr-text').textContent = `NetKey index ${index}${apps.length ? ` and ${apps.join(', ')}` : ''} `
-    + 'get new key material on every node that holds them; the old keys are then revoked. '
-    + 'Nodes that cannot be reached keep the old keys and are listed in the job.';
+function confirmKeys(title, text, label, errorId, action) {
+  $('confirm-kr-h').textContent = title;
+  $('confirm-kr-text').textContent = text;
+  $('confirm-kr-go').textContent = label;
+  confirmed = { errorId, action };
   $('confirm-kr').returnValue = '';
   $('confirm-kr').showModal();
 }
 
 $('confirm-kr').addEventListener('close', async () => {
-  if ($('confirm-kr').returnValue !== 'refresh' || krIndex === null) return;
-  showError('keys-error', null);
+  const c = confirmed;
+  confirmed = null;
+  if ($('confirm-kr').returnValue !== 'go' || !c) return;
+  showError(c.errorId, null);
   try {
-    const r = await api('POST', `/api/v1/keys/net/${krIndex}/refresh`);
-    location.hash = `#job/${r.job}`;
+    await c.action();
   } catch (err) {
-    showError('keys-error', err);
+    showError(c.errorId, err);
   }
+});
+
+function confirmKeyRefresh(index, apps) {
+  confirmKeys('Refresh the keys?', `NetKey index ${index}${apps.length ? ` and ${apps.join(', ')}` : ''} `
+    + 'get new key material on every node that holds them; the old keys are then revoked. '
+    + 'Nodes that cannot be reached keep the old keys and are listed in the job.', 'Start Key Refresh', 'keys-error',
+  async () => {
+    const r = await api('POST', `/api/v1/keys/net/${index}/refresh`);
+    location.hash = `#job/${r.job}`;
+  });
+}
+
+$('ownership-start').addEventListener('click', () => {
+  confirmKeys('Change of ownership?', 'Every NetKey and AppKey of the network is replaced on every node, '
+    + 'then every node with a Remote Provisioning Server gets a new device key. Whoever kept the old keys '
+    + 'can no longer listen or control. Nodes that cannot be reached must be waited for or left out.',
+  'Start change of ownership', 'keys-error', async () => {
+    const r = await api('POST', '/api/v1/network/ownership-change');
+    location.hash = `#job/${r.job}`;
+  });
 });
 
 function enterNetwork() {
@@ -1259,7 +1282,10 @@ const KIND_TEXT = {
   refresh: 'Device key refresh',
   remove: 'Node removal',
   key_refresh: 'Key Refresh',
+  ownership: 'Change of ownership',
 };
+// Kinds whose unfinished targets can be left out (POST /api/v1/jobs/{id}/finish-without).
+const FINISH_WITHOUT = new Set(['key_refresh']);
 const JOB_FINAL = new Set(['done', 'cancelled']);
 const jobsPage = { offset: 0, limit: 50 };
 
@@ -1325,8 +1351,24 @@ function targetRow(t) {
     el('td', { dataset: { label: 'Step' } }, t.phase ? t.phase.replaceAll('_', ' ') : '—'),
     el('td', { dataset: { label: 'Attempts' } }, String(t.attempts)),
     el('td', { dataset: { label: 'Next attempt' } }, t.next_attempt_at ? timeEl(t.next_attempt_at, true) : '—'),
-    el('td', { dataset: { label: 'Error' }, class: 'result wide' },
-      t.error ? el('span', { class: 'error' }, t.error) : '—'));
+    el('td', { dataset: { label: 'Result or error' }, class: 'result wide' },
+      t.error ? el('span', { class: 'error' }, t.error) : targetResult(t.result)));
+}
+
+// What a finished target reports, in words: the job it ran, nodes left out or not rotated.
+function targetResult(r) {
+  if (!r || typeof r !== 'object') return '—';
+  const parts = [];
+  if (typeof r.job === 'number') parts.push(el('a', { href: `#job/${r.job}` }, `job ${r.job}`));
+  if (Array.isArray(r.left_out) && r.left_out.length) parts.push(`left out: ${r.left_out.map(addr).join(', ')}`);
+  if (Array.isArray(r.unconfirmed) && r.unconfirmed.length) parts.push(`not confirmed: ${r.unconfirmed.map(addr).join(', ')}`);
+  if (Array.isArray(r.rotated)) parts.push(`new device key: ${r.rotated.map(addr).join(', ') || 'none'}`);
+  if (Array.isArray(r.not_rotated) && r.not_rotated.length) {
+    parts.push(`device key kept: ${r.not_rotated.map((x) => addr(x.address)).join(', ')}`);
+  }
+  if (r.note) parts.push(r.note);
+  if (typeof r.address === 'number' && !parts.length) parts.push(addr(r.address));
+  return parts.length ? parts.flatMap((p, i) => (i ? ['; ', p] : [p])) : '—';
 }
 
 // Events and the GET snapshot race: an event that arrived while the snapshot was on its way
@@ -1357,6 +1399,9 @@ function showJob(j) {
     ['Started by', j.created_by],
     ['Started', timeEl(j.created_at)],
     ['Finished', j.finished_at ? timeEl(j.finished_at) : '—'],
+    ...(j.params && Array.isArray(j.params.not_rotated) && j.params.not_rotated.length
+      ? [['Device key cannot be rotated in place (no Remote Provisioning Server)',
+        j.params.not_rotated.map((x) => addr(x.address)).join(', '), 'full']] : []),
     ...(j.error ? [['Note', el('span', { class: 'error' }, j.error), 'full']] : []),
   ]);
   $('job-bar').max = j.total || 1;
@@ -1366,6 +1411,8 @@ function showJob(j) {
   $('job-pause').hidden = j.state !== 'running';
   $('job-resume').hidden = j.state !== 'paused';
   $('job-cancel').hidden = JOB_FINAL.has(j.state) || j.state === 'cancelling';
+  $('job-finish-without').hidden = !FINISH_WITHOUT.has(j.kind) || JOB_FINAL.has(j.state)
+    || j.state === 'cancelling' || j.counts.pending + j.counts.active === 0;
 }
 
 async function loadJob(id) {
@@ -1386,9 +1433,27 @@ function enterJob(id) {
   $('job-summary').replaceChildren();
   $('job-rows').replaceChildren();
   $('job-action-status').textContent = '';
+  // Nothing of the job shown before may stay on screen until this one is loaded.
+  $('job-progress-label').textContent = 'Loading…';
+  $('job-bar').value = 0;
+  for (const b of ['job-pause', 'job-resume', 'job-cancel', 'job-finish-without']) $(b).hidden = true;
   loadJob(id);
   return () => { job = null; };
 }
+
+$('job-finish-without').addEventListener('click', () => {
+  if (!job) return;
+  const id = job.id;
+  const waiting = Object.values(job.targets).filter((t) => t.state === 'pending' || t.state === 'active');
+  confirmKeys('Finish without the unfinished nodes?', `${waiting.length} node(s) have not confirmed the new keys: `
+    + `${waiting.map((t) => t.name || addr(t.node)).join(', ')}. They are removed from the inventory and keep `
+    + 'the old keys, so they cannot take part in the refreshed network; the others go on to phases 2 and 3.',
+  'Finish without them', 'job-error', async () => {
+    const j = await api('POST', `/api/v1/jobs/${id}/finish-without`);
+    $('job-action-status').textContent = 'Finishing without the unfinished nodes.';
+    if (job && job.id === id) showJob(j);
+  });
+});
 
 for (const [button, verb, done] of [['job-pause', 'pause', 'Paused: attempts under way finish, no new one starts.'],
   ['job-resume', 'resume', 'Resumed.'], ['job-cancel', 'cancel', 'Cancel requested.']]) {

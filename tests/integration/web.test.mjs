@@ -174,14 +174,8 @@ describe('Key Refresh on the page (small.json)', { skip: !existsSync(CHROMIUM) &
     return { phase: Number(m[1]), fp: m[2] };
   };
 
-  test('refresh the keys of NetKey index 0 and watch the job', async () => {
-    const admin = w.tokens.admin;
-    const names = w.scenario.devices.filter((d) => (!d.kind || d.kind === 'node') && !d.oob?.output && !d.oob?.input)
-      .slice(0, 3).map((d) => d.name);
-    await w.provision(names);
-    const oldKey = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((k) => k.index === 0).key;
-    const oldFp = (await netkeyFp(names[0])).fp;
-
+  /** Logs in as admin, starts the refresh of NetKey index 0 on the network view: the page and the job. */
+  async function startRefreshOnPage(admin) {
     const page = await watchedPage(browser, 1280, 800);
     page.setDefaultTimeout(60000);
     await page.goto(new URL('/', w.base).href);
@@ -190,7 +184,18 @@ describe('Key Refresh on the page (small.json)', { skip: !existsSync(CHROMIUM) &
     await page.getByRole('button', { name: 'Refresh the keys of NetKey index 0' }).click();
     await page.getByRole('button', { name: 'Start Key Refresh' }).click();
     await page.waitForFunction(() => /^#job\/\d+$/.test(location.hash));
-    const id = Number((await page.evaluate(() => location.hash)).split('/')[1]);
+    return { page, id: Number((await page.evaluate(() => location.hash)).split('/')[1]) };
+  }
+
+  test('refresh the keys of NetKey index 0 and watch the job', async () => {
+    const admin = w.tokens.admin;
+    const names = w.scenario.devices.filter((d) => (!d.kind || d.kind === 'node') && !d.oob?.output && !d.oob?.input)
+      .slice(0, 3).map((d) => d.name);
+    await w.provision(names);
+    const oldKey = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((k) => k.index === 0).key;
+    const oldFp = (await netkeyFp(names[0])).fp;
+
+    const { page, id } = await startRefreshOnPage(admin);
     await page.locator('#job-progress-label', { hasText: 'job done' }).waitFor({ timeout: 120000 });
     assert.equal(await page.locator('#job-h').textContent(), `Job ${id}: Key Refresh of NetKey index 0`);
     const states = await page.locator('#job-rows tr td[data-label="State"]').allTextContents();
@@ -222,6 +227,59 @@ describe('Key Refresh on the page (small.json)', { skip: !existsSync(CHROMIUM) &
     }
     assert.equal(fps.size, 1, 'every device on one NetKey');
     assert.notEqual([...fps][0], oldFp, 'a NetKey the devices did not have before');
+    assert.deepEqual(problems, [], 'no console error or page exception');
+    await page.close();
+  });
+
+  // A node powered off during a refresh: the page shows it waiting, the admin finishes without it
+  // (it leaves the inventory); then a change of ownership started and followed on the page.
+  test('leave out an unreachable node, then change of ownership', async () => {
+    const admin = w.tokens.admin;
+    const viewer = w.tokens.viewer;
+    const nodes = (await w.ok('GET', '/api/v1/nodes?limit=100', { token: viewer })).items;
+    assert.ok(nodes.length >= 3, 'the nodes of the first test');
+    const off = nodes[nodes.length - 1];
+    assert.equal(await w.dev(off.name, 'power off'), 'ok');
+
+    const { page, id } = await startRefreshOnPage(admin);
+    // The silent node's row shows why it waits; the others are done.
+    const row = page.locator('#job-rows tr', { hasText: off.name });
+    await row.locator('td[data-label="Result or error"] .error').waitFor({ timeout: 120000 });
+    await page.getByRole('button', { name: 'Finish without the unfinished nodes' }).click();
+    assert.match(await page.locator('#confirm-kr-text').textContent(), new RegExp(off.name));
+    await page.getByRole('button', { name: 'Finish without them' }).click();
+    await page.locator('#job-progress-label', { hasText: 'job done' }).waitFor({ timeout: 120000 });
+    assert.match(await row.textContent(), /failed.*left out by/);
+    await page.screenshot({ path: path.join(w.dir, 'job-left-out.png'), fullPage: true });
+    const j = await w.ok('GET', `/api/v1/jobs/${id}`, { token: viewer });
+    assert.equal(j.counts.failed, 1);
+    assert.equal(j.counts.done, nodes.length - 1);
+    const gone = await w.ok('GET', `/api/v1/nodes/${off.address}`, { token: viewer });
+    assert.equal(gone.excluded, true, 'the left-out node is out of the inventory');
+    assert.equal(await w.dev(off.name, 'power on'), 'ok');
+
+    // Change of ownership from the network view.
+    const before = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((k) => k.index === 0).key;
+    await page.getByRole('link', { name: 'Network' }).click();
+    await page.getByRole('button', { name: 'Change of ownership' }).click();
+    await page.getByRole('button', { name: 'Start change of ownership' }).click();
+    await page.waitForFunction((old) => /^#job\/\d+$/.test(location.hash) && location.hash !== `#job/${old}`, id);
+    const oid = Number((await page.evaluate(() => location.hash)).split('/')[1]);
+    await page.locator('#job-progress-label', { hasText: 'job done' }).waitFor({ timeout: 180000 });
+    assert.equal(await page.locator('#job-h').textContent(), `Job ${oid}: Change of ownership`);
+    const kept = await page.locator('#job-summary', { hasText: 'Device key cannot be rotated in place' }).textContent();
+    for (const n of nodes.slice(0, -1)) assert.match(kept, new RegExp(`0x${n.address.toString(16).toUpperCase().padStart(4, '0')}`));
+    // Each part links to the job it ran.
+    const links = await page.locator('#job-rows a[href^="#job/"]').count();
+    assert.ok(links >= 1, 'the parts link to their jobs');
+    await page.screenshot({ path: path.join(w.dir, 'job-ownership.png'), fullPage: true });
+    const o = await w.ok('GET', `/api/v1/jobs/${oid}`, { token: viewer });
+    assert.equal(o.kind, 'ownership');
+    assert.equal(o.state, 'done');
+    assert.equal(o.counts.failed, 0, JSON.stringify(o.targets));
+    const after = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((k) => k.index === 0);
+    assert.notEqual(after.key, before, 'the change of ownership gave NetKey 0 new key material');
+    assert.equal(after.phase, 0);
     assert.deepEqual(problems, [], 'no console error or page exception');
     await page.close();
   });
