@@ -796,6 +796,31 @@ static int kr_finish_without(void *ctx, uint64_t job, const struct store_job_tar
 	return 0;
 }
 
+/* The step a target is at, in the procedure's words (the API's "phase" of a target). */
+static void kr_target_json(void *ctx, const struct store_job_target *t,
+			   const struct gw_job_run *run, json_t *o)
+{
+	char what[40];
+
+	(void)ctx;
+	(void)run;
+	if (t->step == GW_JOB_STEP_LEFT_OUT) {
+		snprintf(what, sizeof(what), "left out");
+	} else if (t->step == KR_STEP_NONE) {
+		snprintf(what, sizeof(what), "%s",
+			 t->state == STORE_TGT_DONE ? "done" : "not begun");
+	} else if (t->step == KR_STEP_NETKEY) {
+		snprintf(what, sizeof(what), "NetKey Update");
+	} else if (t->step >= KR_STEP_APP && t->step < KR_STEP_PHASE2) {
+		snprintf(what, sizeof(what), "AppKey Update %d", (int)(t->step - KR_STEP_APP + 1));
+	} else if (t->step == KR_STEP_PHASE2) {
+		snprintf(what, sizeof(what), "phase 2 (new keys in use)");
+	} else {
+		snprintf(what, sizeof(what), "phase 3 (old keys revoked)");
+	}
+	json_object_set_new(o, "phase", json_string(what));
+}
+
 struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs)
 {
 	struct gw_kr *kr = calloc(1, sizeof(*kr));
@@ -806,6 +831,7 @@ struct gw_kr *gw_kr_new(struct gw_core *core, struct gw_jobs *jobs)
 	kr->core = core;
 	kr->jobs = jobs;
 	kr->kind = (struct gw_job_kind){.name = "key_refresh",
+					.target_json = kr_target_json,
 					.ctx = kr,
 					.start = kr_start,
 					.stop = kr_stop,

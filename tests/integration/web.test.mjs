@@ -201,6 +201,8 @@ describe('Key Refresh on the page (small.json)', { skip: !existsSync(CHROMIUM) &
     const states = await page.locator('#job-rows tr td[data-label="State"]').allTextContents();
     assert.equal(states.length, names.length, 'one row per node that holds the NetKey');
     assert.deepEqual(states, names.map(() => 'done'));
+    const steps = await page.locator('#job-rows tr td[data-label="Step"]').allTextContents();
+    assert.ok(steps.includes('phase 3 (old keys revoked)'), `one node drove the refresh to phase 3: ${steps}`);
     await page.screenshot({ path: path.join(w.dir, 'job-key-refresh.png'), fullPage: true });
 
     // The jobs list has it, finished.
