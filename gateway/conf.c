@@ -32,6 +32,8 @@ void gw_conf_default(struct gw_conf *c)
 	c->link_open_timeout_s = 10;
 	c->job_attempts = 4;
 	c->job_retry_s = 5;
+	c->cbp_max_depth = 4;
+	c->cbp_policy = 1; /* PROV_CERT_PREFER: meaningful only with cbp_trust */
 }
 
 static int fail(char *err, size_t cap, int line, const char *what)
@@ -233,6 +235,20 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		return parse_bool(v, &c->allow_no_oob) ? 0
 						       : fail(err, cap, line, "expected yes/no");
 	}
+	if (!strcmp(k, "cbp_trust")) {
+		return set_path(c->cbp_trust, v) ? 0 : fail(err, cap, line, "bad cbp_trust");
+	}
+	if (!strcmp(k, "cbp_policy")) {
+		static const char *const names[] = {"never", "prefer", "require"};
+
+		for (uint8_t i = 0; i < 3; i++) {
+			if (!strcmp(v, names[i])) {
+				c->cbp_policy = i;
+				return 0;
+			}
+		}
+		return fail(err, cap, line, "cbp_policy must be never, prefer or require");
+	}
 	if (!strcmp(k, "bind_profile")) {
 		if (strcmp(v, "all") && strcmp(v, "none")) {
 			return fail(err, cap, line, "bind_profile must be all or none");
@@ -258,6 +274,8 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		     "job_attempts must be 1..20"},
 		    {"job_retry_s", offsetof(struct gw_conf, job_retry_s), 1, 600,
 		     "job_retry_s must be 1..600"},
+		    {"cbp_max_depth", offsetof(struct gw_conf, cbp_max_depth), 1, 8,
+		     "cbp_max_depth must be 1..8"},
 		};
 		size_t i;
 

@@ -33,6 +33,15 @@
  *   job_attempts   [4]                   attempts per job target before it fails, 1..20
  *   job_retry_s    [5]                   delay before a target's 2nd attempt, doubling
  *                                        after each failure (capped at 300 s), 1..600
+ *   cbp_trust      [none]                certificate-based provisioning: the manufacturers'
+ *                                        root CAs, a PEM bundle or a directory of .pem/.crt
+ *                                        (reloaded on SIGHUP)
+ *   cbp_max_depth  [4]                   certificates a device may send, its own included,
+ *                                        1..8
+ *   cbp_policy     [prefer]              never | prefer | require: a request's default.
+ *                                        prefer reads the records only of a device whose
+ *                                        beacon advertises them (a Mesh 1.0 device fails
+ *                                        the link on Records Get) and only with cbp_trust
  */
 #ifndef GW_CONF_H
 #define GW_CONF_H
@@ -69,6 +78,9 @@ struct gw_conf {
 	unsigned link_open_timeout_s;
 	unsigned job_attempts;
 	unsigned job_retry_s;
+	char cbp_trust[GW_PATH_MAX]; /* "" = no trust store */
+	unsigned cbp_max_depth;
+	uint8_t cbp_policy; /* enum prov_cert_policy */
 	/*
 	 * Not a file key: `meshgw --integrity-check` runs PRAGMA integrity_check (indexes against
 	 * their tables too) on the inventory at start instead of the quick_check done always.

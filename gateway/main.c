@@ -185,7 +185,8 @@ static void on_hup(struct gw_loop *loop, int signo, void *ctx)
 	}
 	gw_reconfigure(d->gw, &c);
 	log_info("configuration reloaded: algorithm, allow_no_oob, bind_profile and max_sessions "
-		 "(with max_local_links, job_attempts and job_retry_s) applied to new attempts");
+		 "(with max_local_links, job_attempts and job_retry_s) and cbp_* applied to new "
+		 "attempts");
 	restart_keys(&d->conf, &c);
 }
 

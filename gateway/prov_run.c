@@ -10,6 +10,7 @@
 
 #include "gateway/nodes.h"
 #include "gateway/prov_int.h"
+#include "gateway/trust.h"
 #include "gateway/util.h"
 #include "mesh/crypto.h"
 
@@ -40,6 +41,25 @@ struct prov_run *prov_ticket_run(struct prov_ticket *tk)
 	return pr;
 }
 
+/*
+ * The device certificate of a session: the one verified by the running
+ * attempt, else the one its result kept when it ended; JSON null when none.
+ */
+static json_t *session_cert(const struct store_job_target *t, const struct prov_run *pr)
+{
+	json_t *res, *c;
+
+	if (pr && pr->has_cert) {
+		return gw_cert_json(pr->cert.subject, pr->cert.issuer, pr->cert.not_before,
+				    pr->cert.not_after, pr->cert.sha256);
+	}
+	res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+	c = json_object_get(res, "certificate");
+	c = json_is_object(c) ? json_incref(c) : json_null();
+	json_decref(res);
+	return c;
+}
+
 json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 			  const struct prov_run *pr)
 {
@@ -66,7 +86,7 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 
 		method = m ? m : "none";
 	}
-	if (pr) {
+	if (pr && strcmp(method, "certificate")) {
 		method = methods[pr->auth_method & 3];
 	}
 	switch (t->state) {
@@ -98,6 +118,7 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 		      t->error[0] ? json_string(t->error) : json_null(), "attempts",
 		      (int)t->attempts, "created_at", gw_time_json(t->created_ms), "updated_at",
 		      gw_time_json(t->updated_ms ? t->updated_ms : t->created_ms));
+	json_object_set_new(o, "certificate", session_cert(t, pr));
 	json_decref(params);
 	return o;
 }
@@ -176,7 +197,9 @@ static int parse_action(const char *a, uint8_t method, uint8_t *out)
 int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, const uint8_t *oob,
 		  size_t oob_len, struct prov_cfg *cfg, char *err, size_t cap)
 {
+	static const char *const cert_names[] = {"never", "prefer", "require"};
 	const char *method = json_string_value(json_object_get(auth, "method"));
+	const char *cert = json_string_value(json_object_get(auth, "certificate"));
 	json_int_t size = json_integer_value(json_object_get(auth, "size"));
 
 	cfg->role = PROV_ROLE_PROVISIONER;
@@ -184,6 +207,23 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 	    (conf->refuse_cmac || (alg && !strcmp(alg, "hmac"))) ? PROV_POLICY_NO_CMAC : 0;
 	if (!conf->allow_no_oob) {
 		cfg->policy |= PROV_POLICY_NO_NO_OOB;
+	}
+	cfg->cert_policy = conf->cbp_policy;
+	for (uint8_t i = 0; cert && i < 3; i++) {
+		if (!strcmp(cert, cert_names[i])) {
+			cfg->cert_policy = i;
+		}
+	}
+	if (method && !strcmp(method, "certificate")) {
+		/*
+		 * The device's public key comes from a verified certificate (§5.4.2.1):
+		 * only the holder of its private key completes the Confirmation, so that
+		 * key authenticates the device and no OOB value is needed on top.
+		 */
+		cfg->cert_policy = PROV_CERT_REQUIRE;
+		cfg->policy &= ~PROV_POLICY_NO_NO_OOB;
+		cfg->auth_method = PROV_AUTH_NO_OOB;
+		return 0;
 	}
 	if (!method || !strcmp(method, "none")) {
 		if (!conf->allow_no_oob) {
@@ -209,7 +249,8 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 		}
 		cfg->auth_size = (uint8_t)(size >= 1 && size <= 8 ? size : 4);
 	} else {
-		snprintf(err, cap, "auth.method: expected none, static, output or input");
+		snprintf(err, cap,
+			 "auth.method: expected none, static, output, input or certificate");
 		return -EINVAL;
 	}
 	return 0;

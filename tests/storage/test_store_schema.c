@@ -37,7 +37,7 @@ Test(store_schema, fresh_database_is_current, .fini = teardown)
 
 /*
  * A version-1 database with a node in it (made by taking the additions of
- * versions 2 to 4 away again) is migrated on open, and the node survives.
+ * versions 2 to 5 away again) is migrated on open, and the node survives.
  */
 Test(store_schema, migrates_version_1, .fini = teardown)
 {
@@ -45,14 +45,15 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	struct store_audit *log;
 	uint8_t hash[32] = {1}, dk[16], want[16];
 	size_t n_log;
-	int runs[4] = {0};
+	int runs[5] = {0};
 
 	fx_init(&f);
 	cr_assert_eq(fx_node(f.s, 0x0010, 3, 77), 0);
 	fx_close(&f);
 	fx_sql(&f,
-	       "DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
-	       " DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE cdb_provisioners;"
+	       "DROP TABLE node_certs; DROP TABLE job_secrets; DROP TABLE job_targets;"
+	       " DROP TABLE jobs; DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE "
+	       "cdb_provisioners;"
 	       " DROP TABLE cdb_groups; DROP TABLE cdb_scenes; DROP TRIGGER network_prov_uuid;"
 	       " ALTER TABLE network DROP COLUMN name; ALTER TABLE network DROP COLUMN prov_uuid;"
 	       " ALTER TABLE netkeys DROP COLUMN name; ALTER TABLE netkeys DROP COLUMN min_secure;"
@@ -74,12 +75,12 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(store_token_add(f.s, "t", STORE_ROLE_ADMIN, hash), 0);
 
 	cr_assert_eq(store_audit_list(f.s, 0, 0, &log, &n_log), 0);
-	/* Step 1 ran once (at creation), steps 2 to 4 twice (creation, then this migration). */
+	/* Step 1 ran once (at creation), steps 2 to 5 twice (creation, then this migration). */
 	for (size_t i = 0; i < n_log; i++) {
 		if (strcmp(log[i].what, "schema.migrate") == 0) {
 			size_t v = (size_t)(log[i].target[8] - '1');
 
-			cr_assert_lt(v, 4, "%s", log[i].target);
+			cr_assert_lt(v, 5, "%s", log[i].target);
 			runs[v]++;
 		}
 	}
@@ -88,6 +89,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(runs[1], 2);
 	cr_assert_eq(runs[2], 2);
 	cr_assert_eq(runs[3], 2);
+	cr_assert_eq(runs[4], 2);
 }
 
 /*
@@ -106,11 +108,11 @@ Test(store_schema, migrates_version_3_to_jobs, .fini = teardown)
 
 	fx_init(&f);
 	fx_close(&f);
-	fx_sql(&f, "DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
-		   " PRAGMA user_version = 3");
+	fx_sql(&f, "DROP TABLE node_certs; DROP TABLE job_secrets; DROP TABLE job_targets;"
+		   " DROP TABLE jobs; PRAGMA user_version = 3");
 	cr_assert_eq(user_version(f.db), 3);
 	fx_open(&f);
-	cr_assert_eq(user_version(f.db), 4);
+	cr_assert_eq(user_version(f.db), (int)store_migrations_count);
 	t.auth = oob;
 	t.auth_len = sizeof(oob);
 	cr_assert_eq(store_job_create(f.s, "provision", NULL, NULL, &t, 1, &id), 0);
