@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startWorld, waitFor, scanUntil, itemOf, buildDir, parseStatus } from './harness.mjs';
+import { startWorld, waitFor, scanUntil, itemOf, buildDir, parseStatus, airModel } from './harness.mjs';
 
 const certgen = path.join(buildDir, 'certgen');
 const DAY = 86400;
@@ -21,7 +21,9 @@ const DEVICES = {
   'cert-other': 'c0000000000000000000000000000003',
   'cert-unknown': 'c0000000000000000000000000000004',
   'cert-prefer': 'c0000000000000000000000000000005',
+  'cert-far': 'c0000000000000000000000000000006',
 };
+const SERVER_UUID = 'c00000000000000000000000000000f0';
 
 describe('certificate-based provisioning through the REST API', () => {
   let w;
@@ -73,6 +75,7 @@ describe('certificate-based provisioning through the REST API', () => {
     const byInter = ['--issuer', file('inter.pem'), file('inter.key')];
     make('cert-ok', DEVICES['cert-ok'], ...byInter, ...now);
     make('cert-prefer', DEVICES['cert-prefer'], ...byInter, ...now);
+    make('cert-far', DEVICES['cert-far'], ...byInter, ...now);
     make('cert-expired', DEVICES['cert-expired'], ...byInter, '--from', String(-400 * DAY), '--to', String(-30 * DAY));
     make('cert-other', DEVICES['cert-ok'], ...byInter, ...now); // names cert-ok's UUID
     make('cert-unknown', DEVICES['cert-unknown'], '--issuer', file('rogue-inter.pem'), file('rogue-inter.key'), ...now);
@@ -85,10 +88,16 @@ describe('certificate-based provisioning through the REST API', () => {
         let x = 3;
         for (const [name, uuid] of Object.entries(DEVICES)) {
           const d = JSON.parse(JSON.stringify(tpl));
-          Object.assign(d, { name, uuid, position: { x: x++, y: -1, z: 1 } });
+          // cert-far is out of the gateway's range (30 m) and 25 m from the RPR server.
+          const position = name === 'cert-far' ? { x: 45, y: 5, z: 1 } : { x: x++, y: -1, z: 1 };
+          Object.assign(d, { name, uuid, position });
           d.certificate = { chain: chain(name), key: file(`${name}.key`) };
           s.devices.push(d);
         }
+        const srv = JSON.parse(JSON.stringify(tpl));
+        Object.assign(srv, { name: 'rpr-srv', uuid: SERVER_UUID, position: { x: 20, y: 5, z: 1 }, rpr_server: true });
+        srv.composition.elements = [{ location: '0x0100', models: ['0x0000', '0x0002', '0x0004'] }];
+        s.devices.push(srv);
       },
     });
     op = w.tokens.operator;
@@ -174,8 +183,36 @@ describe('certificate-based provisioning through the REST API', () => {
     assert.equal((await w.ok('GET', `/api/v1/nodes/${without.address}`, { token: viewer })).certificate, null);
   });
 
-  test('SIGHUP reloads cbp_trust: the rogue root trusted now, its device provisions', async () => {
-    const mark = w.gw.log().length;
+  test('a device out of range is provisioned with its certificate through a Remote Provisioning Server', async () => {
+    const air = airModel(w.scenario);
+    assert.equal(air.hops['cert-far'], 2, 'the gateway does not hear cert-far; rpr-srv does');
+    assert.ok(air.inRange('port', 'rpr-srv') && air.inRange('rpr-srv', 'cert-far'));
+    const { done: [server] } = await w.provision(['rpr-srv']);
+    const r = await w.ok('POST', '/api/v1/provisioning', {
+      token: op,
+      body: { devices: [{ uuid: DEVICES['cert-far'], name: 'cert-far', auth: { method: 'certificate' }, server: server.address }] },
+    }, [202]);
+    const s = await w.waitSession(r.sessions[0].id, ['done'], { timeout: 120000 });
+    assert.equal(s.via, server.address);
+    assert.equal(s.auth_method, 'certificate');
+    assert.match(s.certificate.subject, new RegExp(`CN=${DEVICES['cert-far']}`));
+    assert.deepEqual((await w.ok('GET', `/api/v1/nodes/${s.address}`, { token: viewer })).certificate, s.certificate);
+    assert.equal(parseStatus(await w.dev('cert-far', 'status')).addr, s.address);
+  });
+
+  test('SIGHUP reloads cbp_trust: a file without certificates keeps the running store; the rogue root trusted, its device provisions', async () => {
+    // A trust file with no certificate in it: refused, the running store stays.
+    let mark = w.gw.log().length;
+    appendFileSync(file('empty.pem'), 'no certificates here\n');
+    w.writeConf({ cbp_trust: file('empty.pem') });
+    w.gw.proc.kill('SIGHUP');
+    await waitFor(() => /keeping the running trust store/.test(w.gw.log().slice(mark)), { what: 'the refusal', timeout: 10000 });
+    const kept = await w.ok('GET', '/api/v1/trust', { token: admin });
+    assert.equal(kept.path, file('trust.pem'));
+    assert.equal(kept.items.length, 1);
+    w.writeConf();
+
+    mark = w.gw.log().length;
     appendFileSync(file('trust.pem'), readFileSync(file('rogue-root.pem')));
     w.gw.proc.kill('SIGHUP');
     await waitFor(() => /configuration reloaded/.test(w.gw.log().slice(mark)), { what: 'the reload', timeout: 10000 });
