@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include "gateway/core.h"
-#include "gateway/trust.h"
 #include "gateway/log.h"
+#include "gateway/trust.h"
 #include "mesh/crypto.h"
 
 #define SEQ_BLOCK 4096 /* sequence numbers reserved per store write */

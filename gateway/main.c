@@ -32,6 +32,7 @@
 #include "gateway/gw.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/trust.h"
 #include "mesh/crypto.h"
 
 #define DEFAULT_CONF "/etc/meshgw/meshgw.conf"
@@ -328,6 +329,16 @@ int main(int argc, char **argv)
 		}
 	}
 	d.conf.integrity_full = full_check;
+	if (check && d.conf.cbp_trust[0]) {
+		struct cert_trust *t = NULL;
+
+		/* The trust store is part of the configuration: -n loads it as the start would. */
+		if (gw_trust_load(d.conf.cbp_trust, &t, err, sizeof(err))) {
+			fprintf(stderr, "meshgw: %s\n", err);
+			return 1;
+		}
+		cert_trust_free(t);
+	}
 	if (check) {
 		printf("configuration OK\n");
 		return 0;

@@ -353,6 +353,8 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 	run->t.via = json_is_integer(server) ? (uint16_t)json_integer_value(server)
 					     : gw_scan_best_via(P->scan, run->t.uuid);
 	pr->remote = run->t.via != 0;
+	/* Record fragments as large as the bearer carries in one PDU (PB-ADV: 120 octets). */
+	pr->cfg.rec_frag_max = pr->remote ? PROV_REC_FRAG_REMOTE : PROV_REC_FRAG_ADV;
 	r = link_open(pr, run->t.via);
 	if (r) {
 		run_free(pr);

@@ -14,6 +14,24 @@
 #include "gateway/log.h"
 #include "gateway/util.h"
 
+int gw_trust_load(const char *path, struct cert_trust **out, char *err, size_t cap)
+{
+	struct cert_trust *t = NULL;
+	int r = cert_trust_new(&t);
+
+	if (!r) {
+		r = cert_trust_load(t, path);
+	}
+	if (r) {
+		snprintf(err, cap, "cbp_trust %s: %s", path,
+			 r == -ENOENT ? "no PEM certificate found" : strerror(-r));
+		cert_trust_free(t);
+		t = NULL;
+	}
+	*out = t;
+	return r;
+}
+
 int gw_trust_reload(struct gw_core *core, const char *path, char *err, size_t cap)
 {
 	struct cert_trust *t = NULL;
@@ -24,14 +42,8 @@ int gw_trust_reload(struct gw_core *core, const char *path, char *err, size_t ca
 		core->trust = NULL;
 		return 0;
 	}
-	r = cert_trust_new(&t);
-	if (!r) {
-		r = cert_trust_load(t, path);
-	}
+	r = gw_trust_load(path, &t, err, cap);
 	if (r) {
-		snprintf(err, cap, "cbp_trust %s: %s", path,
-			 r == -ENOENT ? "no PEM certificate found" : strerror(-r));
-		cert_trust_free(t);
 		return r;
 	}
 	cert_trust_free(core->trust);

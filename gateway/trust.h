@@ -27,6 +27,9 @@
 struct gw_core;
 struct gw_cmd;
 
+/* A new store with the anchors of path (free with cert_trust_free()); err says why not. */
+int gw_trust_load(const char *path, struct cert_trust **out, char *err, size_t cap);
+
 /*
  * Load conf.cbp_trust (if set) into a new store and put it in place of
  * core->trust.  0, or a negative errno with the running store kept and the

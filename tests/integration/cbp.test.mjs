@@ -210,7 +210,12 @@ describe('certificate-based provisioning through the REST API', () => {
     const kept = await w.ok('GET', '/api/v1/trust', { token: admin });
     assert.equal(kept.path, file('trust.pem'));
     assert.equal(kept.items.length, 1);
+    // `meshgw -n` loads the trust store as a start would, and names the problem.
+    const check = await w.meshgw(['-n', '-f', w.confPath]);
+    assert.equal(check.code, 1);
+    assert.match(check.stderr, /cbp_trust .*empty\.pem: no PEM certificate found/);
     w.writeConf();
+    assert.equal((await w.meshgw(['-n', '-f', w.confPath])).code, 0);
 
     mark = w.gw.log().length;
     appendFileSync(file('trust.pem'), readFileSync(file('rogue-root.pem')));
