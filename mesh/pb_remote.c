@@ -7,8 +7,8 @@
 #include "mesh/pb_remote.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mesh/crypto.h"

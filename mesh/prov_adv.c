@@ -1,8 +1,8 @@
 #include "mesh/prov_adv.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mesh/crypto.h"
