@@ -89,18 +89,28 @@ static const char *const in_actions[] = {"push", "twist", "numeric", "alphanumer
 static const struct vs s_out_action = {.type = VS_ENUM, .values = out_actions};
 static const struct vs s_in_action = {.type = VS_ENUM, .values = in_actions};
 static const struct vs s_oob_size = {.type = VS_INT, .min = 1, .max = 8};
+/* Certificate-based provisioning beside another method; method "certificate" requires it. */
+static const char *const cert_policies[] = {"never", "prefer", "require", NULL};
+static const struct vs s_cert_policy = {.type = VS_ENUM, .values = cert_policies};
+static const struct vs_field f_auth_none[] = {
+    {"certificate", &s_cert_policy, false, NULL},
+    {NULL, NULL, false, NULL},
+};
 static const struct vs_field f_auth_static[] = {
     {"static_oob", &s_static_oob, true, NULL},
+    {"certificate", &s_cert_policy, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_auth_output[] = {
     {"action", &s_out_action, true, NULL},
     {"size", &s_oob_size, true, NULL},
+    {"certificate", &s_cert_policy, false, NULL},
     {NULL, NULL, false, NULL},
 };
 static const struct vs_field f_auth_input[] = {
     {"action", &s_in_action, true, NULL},
     {"size", &s_oob_size, true, NULL},
+    {"certificate", &s_cert_policy, false, NULL},
     {NULL, NULL, false, NULL},
 };
 /* The device's P-256 public key X || Y, read out of band (§5.4.2.3). */
@@ -110,8 +120,13 @@ static const struct vs_field f_auth_pub_key[] = {
     {NULL, NULL, false, NULL},
 };
 static const struct vs_variant auth_variants[] = {
-    {"none", NULL},          {"static", f_auth_static},          {"output", f_auth_output},
-    {"input", f_auth_input}, {"oob_public_key", f_auth_pub_key}, {NULL, NULL},
+    {"none", f_auth_none},
+    {"static", f_auth_static},
+    {"output", f_auth_output},
+    {"input", f_auth_input},
+    {"oob_public_key", f_auth_pub_key},
+    {"certificate", NULL},
+    {NULL, NULL},
 };
 static const struct vs s_auth = {.type = VS_TAGGED, .tag = "method", .variants = auth_variants};
 static const struct vs_field f_device[] = {
@@ -381,6 +396,8 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/keys/app", V, GW_CMD_APPKEY_LIST, NULL, &q_export, 200,
      API_ROUTE_EXPORT_ADMIN},
     {"POST", "/api/v1/keys/app", A, GW_CMD_APPKEY_CREATE, &b_appkey, NULL, 201, 0},
+
+    {"GET", "/api/v1/trust", A, GW_CMD_TRUST_LIST, NULL, NULL, 200, 0},
 
     {"GET", "/api/v1/cdb", V, GW_CMD_CDB_EXPORT, NULL, &q_cdb_export, 200,
      API_ROUTE_PARTIAL_VIEWER},

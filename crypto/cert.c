@@ -428,3 +428,32 @@ int cert_verify(const struct cert_trust *t, const struct cert_der *chain, size_t
 	sk_X509_pop_free(untrusted, X509_free);
 	return err;
 }
+
+int cert_trust_list(const struct cert_trust *t, struct cert_info **out, size_t *n)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(t->store);
+	int total = objs ? sk_X509_OBJECT_num(objs) : 0;
+	struct cert_info *v = NULL;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (total > 0 && !(v = calloc((size_t)total, sizeof(*v)))) {
+		return -ENOMEM;
+	}
+	for (int i = 0; i < total; i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		/* The store also holds CRLs; only certificates are anchors. */
+		if (x && describe(x, &v[k]) == 0) {
+			k++;
+		}
+	}
+	if (k == 0) {
+		free(v);
+		v = NULL;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}

@@ -64,6 +64,15 @@ int cert_trust_load(struct cert_trust *t, const char *path);
 /* Add one DER trust anchor.  -EBADMSG when it does not parse. */
 int cert_trust_add_der(struct cert_trust *t, const uint8_t *der, size_t len);
 
+struct cert_info;
+
+/*
+ * The anchors of t, described (subject, issuer, validity, fingerprint; the
+ * key is left zero: an anchor need not be P-256).  *out is a new array of
+ * *n entries (free() it; NULL when empty).  -ENOMEM, -EIO.
+ */
+int cert_trust_list(const struct cert_trust *t, struct cert_info **out, size_t *n);
+
 struct cert_der {
 	const uint8_t *data; /* borrowed */
 	size_t len;

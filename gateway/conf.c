@@ -39,6 +39,8 @@ void gw_conf_default(struct gw_conf *c)
 	c->http_max_streams = 1024;
 	c->http_max_streams_per_token = 64;
 	c->remove_kr = GW_REMOVE_KR_IMMEDIATE;
+	c->cbp_max_depth = 4;
+	c->cbp_policy = 1; /* PROV_CERT_PREFER: meaningful only with cbp_trust */
 }
 
 static const char *const remove_kr_names[] = {"immediate", "collect", "off"};
@@ -257,6 +259,20 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		}
 		return fail(err, cap, line, "remove_key_refresh must be immediate, collect or off");
 	}
+	if (!strcmp(k, "cbp_trust")) {
+		return set_path(c->cbp_trust, v) ? 0 : fail(err, cap, line, "bad cbp_trust");
+	}
+	if (!strcmp(k, "cbp_policy")) {
+		static const char *const names[] = {"never", "prefer", "require"};
+
+		for (uint8_t i = 0; i < 3; i++) {
+			if (!strcmp(v, names[i])) {
+				c->cbp_policy = i;
+				return 0;
+			}
+		}
+		return fail(err, cap, line, "cbp_policy must be never, prefer or require");
+	}
 	if (!strcmp(k, "bind_profile")) {
 		if (strcmp(v, "all") && strcmp(v, "none")) {
 			return fail(err, cap, line, "bind_profile must be all or none");
@@ -295,6 +311,8 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		    {"http_max_streams_per_token",
 		     offsetof(struct gw_conf, http_max_streams_per_token), 1, 65535,
 		     "http_max_streams_per_token must be 1..65535"},
+		    {"cbp_max_depth", offsetof(struct gw_conf, cbp_max_depth), 1, 8,
+		     "cbp_max_depth must be 1..8"},
 		};
 		size_t i;
 

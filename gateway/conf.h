@@ -46,6 +46,15 @@
  *                                        key: immediate (as soon as it is removed) |
  *                                        collect (once no other removal is under way:
  *                                        several removals share one refresh) | off
+ *   cbp_trust      [none]                certificate-based provisioning: the manufacturers'
+ *                                        root CAs, a PEM bundle or a directory of .pem/.crt
+ *                                        (reloaded on SIGHUP)
+ *   cbp_max_depth  [4]                   certificates a device may send, its own included,
+ *                                        1..8
+ *   cbp_policy     [prefer]              never | prefer | require: a request's default.
+ *                                        prefer reads the records only of a device whose
+ *                                        beacon advertises them (a Mesh 1.0 device fails
+ *                                        the link on Records Get) and only with cbp_trust
  */
 #ifndef GW_CONF_H
 #define GW_CONF_H
@@ -89,6 +98,9 @@ struct gw_conf {
 	unsigned link_open_timeout_s;
 	unsigned job_attempts;
 	unsigned job_retry_s;
+	char cbp_trust[GW_PATH_MAX]; /* "" = no trust store */
+	unsigned cbp_max_depth;
+	uint8_t cbp_policy; /* enum prov_cert_policy */
 	/*
 	 * Not a file key: `meshgw --integrity-check` runs PRAGMA integrity_check (indexes against
 	 * their tables too) on the inventory at start instead of the quick_check done always.

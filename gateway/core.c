@@ -10,6 +10,7 @@
 
 #include "gateway/core.h"
 #include "gateway/log.h"
+#include "gateway/trust.h"
 #include "mesh/crypto.h"
 
 #define SEQ_BLOCK 4096 /* sequence numbers reserved per store write */
@@ -466,6 +467,17 @@ int gw_core_open(struct gw_core *gw, const struct gw_conf *conf, struct gw_loop 
 		log_info("inventory %s: %s passed", conf->database,
 			 conf->integrity_full ? "integrity_check" : "quick_check");
 	}
+	{
+		char why[GW_PATH_MAX + 64];
+
+		/* A configured trust store that does not load stops the start: nothing would
+		 * pass a certificate check, and the operator would learn it device by device. */
+		r = gw_trust_reload(gw, conf->cbp_trust, why, sizeof(why));
+		if (r) {
+			log_warnx("%s", why);
+			return r;
+		}
+	}
 	r = store_net_get(gw->st, &net);
 	if (r == -ENOENT) {
 		r = create_network(gw);
@@ -533,5 +545,6 @@ void gw_core_close(struct gw_core *gw)
 	mesh_cli_free(gw->onoff);
 	mesh_node_free(gw->node);
 	store_close(gw->st);
+	cert_trust_free(gw->trust);
 	mesh_crypto_wipe(gw, sizeof(*gw));
 }

@@ -19,6 +19,7 @@
 
 #include "gateway/bearer.h"
 #include "gateway/cmdq.h"
+#include "crypto/cert.h"
 #include "gateway/conf.h"
 #include "gateway/gw.h"
 #include "gateway/loop.h"
@@ -68,6 +69,7 @@ struct gw_core {
 	struct prov_adv *pa;
 	struct rpr_cli *rpr;
 	struct pb_remote *pbr;
+	struct cert_trust *trust; /* conf.cbp_trust loaded (trust.h), NULL when none */
 	uint16_t primary_net;
 	uint64_t started_ms; /* monotonic, for uptime */
 	bool stopping;

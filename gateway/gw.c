@@ -13,6 +13,7 @@
 
 #include "gateway/gw_int.h"
 #include "gateway/log.h"
+#include "gateway/trust.h"
 #include "mesh/crypto.h"
 
 struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cmdq *q,
@@ -129,5 +130,18 @@ void gw_reconfigure(struct gw *gw, const struct gw_conf *conf)
 	gw->core.conf.job_attempts = conf->job_attempts;
 	gw->core.conf.job_retry_s = conf->job_retry_s;
 	gw->core.conf.remove_kr = conf->remove_kr;
+	gw->core.conf.cbp_max_depth = conf->cbp_max_depth;
+	gw->core.conf.cbp_policy = conf->cbp_policy;
+	{
+		char why[GW_PATH_MAX + 64];
+
+		/* A store that fails to load keeps the running one (trust.h). */
+		if (gw_trust_reload(&gw->core, conf->cbp_trust, why, sizeof(why))) {
+			log_warnx("%s; keeping the running trust store", why);
+		} else {
+			snprintf(gw->core.conf.cbp_trust, sizeof(gw->core.conf.cbp_trust), "%s",
+				 conf->cbp_trust);
+		}
+	}
 	gw_jobs_kick(gw->jobs);
 }

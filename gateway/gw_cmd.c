@@ -12,6 +12,7 @@
 
 #include "gateway/gw_int.h"
 #include "gateway/manifest_svc.h"
+#include "gateway/trust.h"
 #include "gateway/util.h"
 #include "gateway/log.h"
 #include "mesh/crypto.h"
@@ -525,6 +526,9 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 		break;
 	case GW_CMD_CDB_IMPORT:
 		gw_cdb_cmd_import(&gw->core, gw->jobs, c);
+		break;
+	case GW_CMD_TRUST_LIST:
+		gw_trust_cmd_list(&gw->core, c);
 		break;
 	case GW_CMD_JOB_LIST:
 		gw_jobs_cmd_list(gw->jobs, c);

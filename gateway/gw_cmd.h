@@ -168,6 +168,11 @@ enum gw_cmd_type {
 	 *   document), -EEXIST (conflicts with the inventory), -EBUSY. */
 	GW_CMD_CDB_IMPORT,
 
+	/* GET /api/v1/trust -> {configured, path, items:[{subject, issuer, not_before,
+	 *   not_after, sha256}]}: the manufacturers' root CAs of certificate-based
+	 *   provisioning (conf cbp_trust; gateway/trust.h) (admin). */
+	GW_CMD_TRUST_LIST,
+
 	/* GET /api/v1/jobs {limit, offset, kind?, unfinished: bool} -> {items:[job],
 	 *   total, limit, offset}, newest first.
 	 * job = {id, kind: "provision"|"refresh"|"remove", state: "running"|

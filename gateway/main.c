@@ -32,6 +32,7 @@
 #include "gateway/gw.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/trust.h"
 #include "mesh/crypto.h"
 
 #define DEFAULT_CONF "/etc/meshgw/meshgw.conf"
@@ -216,8 +217,8 @@ static void on_hup(struct gw_loop *loop, int signo, void *ctx)
 	}
 	gw_reconfigure(d->gw, &c);
 	log_info("configuration reloaded: algorithm, allow_no_oob, bind_profile and max_sessions "
-		 "(with max_local_links, job_attempts and job_retry_s) applied to new attempts, "
-		 "remove_key_refresh to new removals");
+		 "(with max_local_links, job_attempts and job_retry_s) and cbp_* applied to new "
+		 "attempts, remove_key_refresh to new removals");
 	restart_keys(&d->conf, &c);
 }
 
@@ -359,6 +360,16 @@ int main(int argc, char **argv)
 		}
 	}
 	d.conf.integrity_full = full_check;
+	if (check && d.conf.cbp_trust[0]) {
+		struct cert_trust *t = NULL;
+
+		/* The trust store is part of the configuration: -n loads it as the start would. */
+		if (gw_trust_load(d.conf.cbp_trust, &t, err, sizeof(err))) {
+			fprintf(stderr, "meshgw: %s\n", err);
+			return 1;
+		}
+		cert_trust_free(t);
+	}
 	if (check) {
 		printf("configuration OK\n");
 		return 0;

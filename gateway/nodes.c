@@ -12,6 +12,7 @@
 #include "gateway/keyref.h"
 #include "gateway/log.h"
 #include "gateway/nodes.h"
+#include "gateway/trust.h"
 #include "gateway/util.h"
 #include "mesh/comp.h"
 #include "mesh/crypto.h"
@@ -180,6 +181,7 @@ void gw_nodes_cmd_get(struct gw_nodes *gw, struct gw_cmd *c)
 		return;
 	}
 	o = gw_node_json(&n);
+	json_object_set_new(o, "certificate", gw_node_cert_json(gw->core->st, n.unicast));
 	{
 		uint8_t key[16];
 		char fp[9];

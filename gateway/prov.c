@@ -12,6 +12,7 @@
 #include "gateway/log.h"
 #include "gateway/nodes.h"
 #include "gateway/prov_int.h"
+#include "gateway/trust.h"
 #include "gateway/util.h"
 #include "mesh/crypto.h"
 #include "storage/store_cdb.h"
@@ -329,6 +330,17 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 	pr->cfg.attention =
 	    (uint8_t)json_integer_value(json_object_get(run->job_params, "attention_s"));
 	pr->auth_method = pr->cfg.auth_method;
+	if (pr->cfg.cert_policy == PROV_CERT_PREFER &&
+	    (!core->trust ||
+	     !(gw_scan_oob_info(P->scan, run->t.uuid) & (GW_OOB_INFO_CBP | GW_OOB_INFO_RECORDS)))) {
+		/*
+		 * Records Get is new in Mesh 1.1: a 1.0 device fails the link on it.  Ask
+		 * only a device whose beacon says it has records, and only when there is
+		 * a trust store to judge them by.
+		 */
+		pr->cfg.cert_policy = PROV_CERT_NEVER;
+	}
+	pr->cfg.rec_limit = sizeof(pr->cert_der);
 	run->priv = pr;
 	r = resume(pr, PSTEP_NODE);
 	if (r) {
@@ -344,6 +356,8 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 	run->t.via = json_is_integer(server) ? (uint16_t)json_integer_value(server)
 					     : gw_scan_best_via(P->scan, run->t.uuid);
 	pr->remote = run->t.via != 0;
+	/* Record fragments as large as the bearer carries in one PDU (PB-ADV: 120 octets). */
+	pr->cfg.rec_frag_max = pr->remote ? PROV_REC_FRAG_REMOTE : PROV_REC_FRAG_ADV;
 	r = link_open(pr, run->t.via);
 	if (r) {
 		run_free(pr);
@@ -461,7 +475,11 @@ static int node_commit(struct prov_run *pr)
 	if (!r) {
 		/* For the Mesh CDB "security": provisioned with OOB authentication or without. */
 		r = store_cdb_node_state_set(core->st, n.unicast, STORE_CDB_SECURE,
-					     pr->auth_method != PROV_AUTH_NO_OOB);
+					     pr->auth_method != PROV_AUTH_NO_OOB || pr->has_cert);
+	}
+	if (!r && pr->has_cert && pr->cert_der_len) {
+		r = gw_node_cert_store(core->st, n.unicast, &pr->cert, pr->cert_der,
+				       pr->cert_der_len);
 	}
 	if (!r) {
 		r = store_job_secret_wipe(core->st, run->t.job, run->t.idx, STORE_JOB_SLOT_KEY);
@@ -825,6 +843,29 @@ static int on_data(struct prov_run *pr, const struct prov_data *data, const uint
 	return 0;
 }
 
+/* The device's records (certificate-based provisioning): judged against the trust store. */
+static int on_verify(struct prov_run *pr, const struct prov_record *recs, size_t n,
+		     uint8_t pub_key[64], char *reason, size_t reason_len)
+{
+	struct gw_job_run *run = pr->run;
+	int r = gw_trust_verify(pr->P->core, run->t.uuid, recs, n, &pr->cert, reason, reason_len);
+
+	if (r) {
+		log_info("job %llu target %u: device certificate refused: %s",
+			 (unsigned long long)run->t.job, run->t.idx, reason);
+		return r;
+	}
+	memcpy(pub_key, pr->cert.pub_key, 64);
+	/* recs[0] is the device certificate (struct prov_ops verify_records). */
+	pr->cert_der_len = recs[0].len <= sizeof(pr->cert_der) ? recs[0].len : 0;
+	memcpy(pr->cert_der, recs[0].data, pr->cert_der_len);
+	pr->has_cert = true;
+	log_info("job %llu target %u: device certificate verified: %s (issuer %s)",
+		 (unsigned long long)run->t.job, run->t.idx, pr->cert.subject, pr->cert.issuer);
+	prov_session_update(pr, PH_PROVISIONING);
+	return 0;
+}
+
 static void on_done(struct prov_run *pr, const struct prov_result *res)
 {
 	struct gw_job_run *run = pr->run;
@@ -930,11 +971,18 @@ static void asked_of_caps(const struct prov_cfg *cfg, char *out, size_t cap)
 static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t link_status)
 {
 	struct gw_job_run *run = pr->run;
+	struct gw_core *core = pr->P->core;
+	const char *why =
+	    pr->remote ? pb_remote_fail_reason(core->pbr) : prov_adv_fail_reason(core->pa);
+	bool cert_refused = why[0] != '\0';
 	char msg[200], note[160];
 	size_t n;
 
 	pr->linked = false;
-	if (run->t.error[0]) {
+	if (cert_refused) {
+		/* The record phase or the certificate check, in a technician's words. */
+		snprintf(msg, sizeof(msg), "provisioning failed: %.150s", why);
+	} else if (run->t.error[0]) {
 		/* Refused by the gateway itself (on_assign), with the reason. */
 		snprintf(msg, sizeof(msg), "provisioning failed: %.150s", run->t.error);
 	} else if (prov_err) {
@@ -983,7 +1031,9 @@ static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t li
 		data_retry(pr, msg);
 		return;
 	}
-	prov_end(pr, permanent(err, prov_err) ? GW_JOB_FAIL : GW_JOB_RETRY, msg, NULL);
+	/* A certificate refused stays refused until the device or the trust store changes. */
+	prov_end(pr, cert_refused || permanent(err, prov_err) ? GW_JOB_FAIL : GW_JOB_RETRY, msg,
+		 NULL);
 }
 
 #define LINK_CALLBACKS(pfx, remote)                                                                \
@@ -1016,6 +1066,16 @@ static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t li
 	{                                                                                          \
 		struct prov_run *pr = find_link(ctx, h, remote);                                   \
 		return pr ? on_data(pr, data, dev_key, elements) : -EINVAL;                        \
+	}                                                                                          \
+	static int pfx##_verify(void *ctx, uint32_t h, const struct prov_record *recs, size_t n,   \
+				uint8_t pub_key[64], char *reason, size_t reason_len)              \
+	{                                                                                          \
+		struct prov_run *pr = find_link(ctx, h, remote);                                   \
+		if (!pr) {                                                                         \
+			snprintf(reason, reason_len, "session gone");                              \
+			return -ECANCELED;                                                         \
+		}                                                                                  \
+		return on_verify(pr, recs, n, pub_key, reason, reason_len);                        \
 	}                                                                                          \
 	static void pfx##_done(void *ctx, uint32_t h, const struct prov_result *res)               \
 	{                                                                                          \
@@ -1063,6 +1123,7 @@ void gw_prov_stack_ops(struct gw_prov *P, struct gw_core_stack_ops *ops)
 	    .input_oob_request = p_input,
 	    .assign_addr = p_assign,
 	    .data_ready = p_data,
+	    .verify_records = p_verify,
 	    .done = p_done,
 	    .failed = p_failed,
 	};
@@ -1072,6 +1133,7 @@ void gw_prov_stack_ops(struct gw_prov *P, struct gw_core_stack_ops *ops)
 	    .input_oob_request = r_input,
 	    .assign_addr = r_assign,
 	    .data_ready = r_data,
+	    .verify_records = r_verify,
 	    .done = r_done,
 	    .failed = r_failed,
 	};

@@ -13,6 +13,7 @@
 #include "gateway/log.h"
 #include "gateway/nodes.h"
 #include "gateway/prov_int.h"
+#include "gateway/trust.h"
 #include "gateway/util.h"
 #include "mesh/crypto.h"
 
@@ -144,15 +145,21 @@ static void cfg_done(struct prov_run *pr)
 	uint16_t addr = pr->run->t.addr;
 	bool refresh = pr->procedure >= 0;
 	struct store_node n;
-	char result[48];
+	json_t *res;
+	char *result;
 
 	(void)store_node_cfg_state_set(core->st, addr, STORE_CFG_CONFIGURED);
 	log_info("node 0x%04x configured", addr);
 	if (store_node_get(core->st, addr, &n) == 0) {
 		gw_core_publish(core, refresh ? "node.updated" : "node.added", gw_node_json(&n));
 	}
-	snprintf(result, sizeof(result), "{\"address\": %u}", addr);
+	/* The session keeps showing the device certificate after it ended. */
+	res = json_pack("{s:i, s:o}", "address", addr, "certificate",
+			gw_node_cert_json(core->st, addr));
+	result = res ? json_dumps(res, JSON_COMPACT) : NULL;
+	json_decref(res);
 	prov_end(pr, GW_JOB_OK, NULL, result);
+	free(result);
 }
 
 static void cfg_next(struct prov_run *pr)

@@ -57,13 +57,13 @@ static int target_from_json(struct gw_prov *P, json_t *d, const char *alg,
 			    json_string_value(json_object_get(auth, "method"))
 				? json_string_value(json_object_get(auth, "method"))
 				: "none");
-	if (json_object_get(auth, "action")) {
-		json_object_set(json_object_get(*params, "auth"), "action",
-				json_object_get(auth, "action"));
-	}
-	if (json_object_get(auth, "size")) {
-		json_object_set(json_object_get(*params, "auth"), "size",
-				json_object_get(auth, "size"));
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const kept[] = {"action", "size", "certificate"};
+		json_t *v = json_object_get(auth, kept[i]);
+
+		if (v) {
+			json_object_set(json_object_get(*params, "auth"), kept[i], v);
+		}
 	}
 	/* A public key is no secret: it stays with the target for every attempt. */
 	if (json_object_get(auth, "public_key")) {

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "crypto/cert.h"
 #include "gateway/prov.h"
 #include "mesh/prov.h"
 
@@ -76,6 +77,11 @@ struct prov_run {
 	uint8_t key[16];
 	uint16_t key_addr; /* the address it is confirmed at */
 	uint8_t key_elements;
+	/* certificate-based provisioning: the verified device certificate */
+	bool has_cert;
+	struct cert_info cert;
+	uint8_t cert_der[PROV_REC_LIMIT_DEFAULT];
+	size_t cert_der_len;
 	bool probe_old; /* refresh recovery: now probing the old key at the old address */
 	bool probed;    /* this attempt asked the device already (no second probe) */
 	/* automatic configuration */

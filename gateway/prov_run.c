@@ -10,6 +10,7 @@
 
 #include "gateway/nodes.h"
 #include "gateway/prov_int.h"
+#include "gateway/trust.h"
 #include "gateway/util.h"
 #include "mesh/crypto.h"
 
@@ -74,6 +75,25 @@ static json_t *caps_json(const struct prov_caps *c)
 				       : json_null());
 }
 
+/*
+ * The device certificate of a session: the one verified by the running
+ * attempt, else the one its result kept when it ended; JSON null when none.
+ */
+static json_t *session_cert(const struct store_job_target *t, const struct prov_run *pr)
+{
+	json_t *res, *c;
+
+	if (pr && pr->has_cert) {
+		return gw_cert_json(pr->cert.subject, pr->cert.issuer, pr->cert.not_before,
+				    pr->cert.not_after, pr->cert.sha256);
+	}
+	res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+	c = json_object_get(res, "certificate");
+	c = json_is_object(c) ? json_incref(c) : json_null();
+	json_decref(res);
+	return c;
+}
+
 json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 			  const struct prov_run *pr)
 {
@@ -100,8 +120,9 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 
 		method = m ? m : "none";
 	}
-	/* The session's own method once it runs; an OOB public key is named as asked. */
-	if (pr && strcmp(method, "oob_public_key") != 0) {
+	/* The session's own method once it runs; an OOB public key and a certificate are named as
+	 * asked. */
+	if (pr && strcmp(method, "oob_public_key") != 0 && strcmp(method, "certificate") != 0) {
 		method = methods[pr->auth_method & 3];
 	}
 	switch (t->state) {
@@ -133,10 +154,12 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 		      t->error[0] ? json_string(t->error) : json_null(), "attempts",
 		      (int)t->attempts, "created_at", gw_time_json(t->created_ms), "updated_at",
 		      gw_time_json(t->updated_ms ? t->updated_ms : t->created_ms));
-	/* Known while the attempt that received them runs (not kept in the inventory). */
+	/* Capabilities: known while the attempt that received them runs (not kept in the
+	 * inventory). */
 	if (o) {
 		json_object_set_new(o, "capabilities",
 				    pr && pr->has_caps ? caps_json(&pr->caps) : json_null());
+		json_object_set_new(o, "certificate", session_cert(t, pr));
 	}
 	json_decref(params);
 	return o;
@@ -216,7 +239,9 @@ static int parse_action(const char *a, uint8_t method, uint8_t *out)
 int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, const uint8_t *oob,
 		  size_t oob_len, struct prov_cfg *cfg, char *err, size_t cap)
 {
+	static const char *const cert_names[] = {"never", "prefer", "require"};
 	const char *method = json_string_value(json_object_get(auth, "method"));
+	const char *cert = json_string_value(json_object_get(auth, "certificate"));
 	json_int_t size = json_integer_value(json_object_get(auth, "size"));
 
 	cfg->role = PROV_ROLE_PROVISIONER;
@@ -234,6 +259,23 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 	}
 	if (!conf->allow_no_oob) {
 		cfg->policy |= PROV_POLICY_NO_NO_OOB;
+	}
+	cfg->cert_policy = conf->cbp_policy;
+	for (uint8_t i = 0; cert && i < 3; i++) {
+		if (!strcmp(cert, cert_names[i])) {
+			cfg->cert_policy = i;
+		}
+	}
+	if (method && !strcmp(method, "certificate")) {
+		/*
+		 * The device's public key comes from a verified certificate (§5.4.2.1):
+		 * only the holder of its private key completes the Confirmation, so that
+		 * key authenticates the device and no OOB value is needed on top.
+		 */
+		cfg->cert_policy = PROV_CERT_REQUIRE;
+		cfg->policy &= ~PROV_POLICY_NO_NO_OOB;
+		cfg->auth_method = PROV_AUTH_NO_OOB;
+		return 0;
 	}
 	if (!method || !strcmp(method, "none")) {
 		if (!conf->allow_no_oob) {
@@ -278,7 +320,8 @@ int prov_auth_cfg(const struct gw_conf *conf, json_t *auth, const char *alg, con
 		cfg->policy &= ~PROV_POLICY_NO_NO_OOB;
 	} else {
 		snprintf(err, cap,
-			 "auth.method: expected none, static, output, input or oob_public_key");
+			 "auth.method: expected none, static, output, input, oob_public_key or "
+			 "certificate");
 		return -EINVAL;
 	}
 	return 0;

@@ -323,6 +323,24 @@ uint16_t gw_scan_best_via(struct gw_scan *gw, const uint8_t uuid[16])
 	return via;
 }
 
+uint16_t gw_scan_oob_info(struct gw_scan *gw, const uint8_t uuid[16])
+{
+	struct store_scan *recs = NULL;
+	size_t n = 0, i;
+	uint16_t oob = 0;
+
+	if (store_scan_list(gw->core->st, 0, &recs, &n)) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!memcmp(recs[i].uuid, uuid, 16)) {
+			oob |= recs[i].oob;
+		}
+	}
+	free(recs);
+	return oob;
+}
+
 void gw_scan_stack_ops(struct gw_scan *s, struct gw_core_stack_ops *ops)
 {
 	ops->beacon = on_beacon;

@@ -26,6 +26,15 @@ void gw_scan_stop(struct gw_scan *scan);
 /* Where to provision a device from: 0 if the gateway heard it, else the server that heard it best.
  */
 uint16_t gw_scan_best_via(struct gw_scan *scan, const uint8_t uuid[16]);
+/*
+ * OOB Information bits 7 and 8 (Mesh Protocol v1.1 §3.9.2, Table 3.54): the
+ * device supports certificate-based provisioning / has provisioning records.
+ */
+#define GW_OOB_INFO_CBP 0x0080u
+#define GW_OOB_INFO_RECORDS 0x0100u
+/* The OOB Information bits of every beacon heard from uuid (gateway or servers), ORed; 0 if none.
+ */
+uint16_t gw_scan_oob_info(struct gw_scan *scan, const uint8_t uuid[16]);
 /* Does node addr have a Remote Provisioning Server on its primary element? */
 bool gw_scan_is_rpr_server(struct gw_core *core, uint16_t addr);
 

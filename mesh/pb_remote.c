@@ -7,6 +7,7 @@
 #include "mesh/pb_remote.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ struct slot {
 	uint8_t dev_key[16];
 	struct rpr_link_open open;
 	struct prov_sess *sess;
+	char reason[PROV_REC_REASON_MAX]; /* prov_reason() at the failure */
 	struct prov_cfg cfg;
 	/* Outbound PDUs: txq[0] is the outstanding one when `outstanding`. */
 	uint8_t txq[TXQ][PROV_PDU_MAX];
@@ -53,6 +55,7 @@ struct pb_remote {
 	struct pb_remote_ops ops;
 	struct mesh_rng rng;
 	struct slot slot[PB_REMOTE_SESSIONS_MAX];
+	char fail_reason[PROV_REC_REASON_MAX]; /* during ops.failed */
 	uint32_t next_h;
 	unsigned depth; /* nesting of entry points; flush() runs at the outermost */
 	uint64_t now;
@@ -197,9 +200,23 @@ static void s_done(void *ctx, const struct prov_result *res)
 	s->has_result = true;
 }
 
+static int s_verify(void *ctx, const struct prov_record *recs, size_t n, uint8_t pub_key[64],
+		    char *reason, size_t reason_len)
+{
+	struct slot *s = ctx;
+
+	return s->pr->ops.verify_records(s->pr->ops.ctx, s->h, recs, n, pub_key, reason,
+					 reason_len);
+}
+
 static void s_failed(void *ctx, int err, uint8_t prov_err)
 {
-	fail(ctx, err, prov_err, PB_REMOTE_NO_STATUS);
+	struct slot *s = ctx;
+
+	if (!s->has_failure && !s->has_result) {
+		snprintf(s->reason, sizeof(s->reason), "%s", prov_reason(s->sess));
+	}
+	fail(s, err, prov_err, PB_REMOTE_NO_STATUS);
 }
 
 /* --- Deferred work ----------------------------------------------------------------- */
@@ -244,8 +261,10 @@ static bool flush_once(struct pb_remote *pr)
 			uint32_t h = s->h;
 
 			send_close(s, RPR_REASON_FAIL);
+			memcpy(pr->fail_reason, s->reason, sizeof(pr->fail_reason));
 			slot_clear(s);
 			pr->ops.failed(pr->ops.ctx, h, err, pe, ls);
+			pr->fail_reason[0] = '\0';
 			return true;
 		}
 		if (s->has_result && s->state == S_ACTIVE) {
@@ -470,6 +489,7 @@ static int start(struct pb_remote *pr, const struct pb_remote_target *t,
 	    .input_oob_request = s_input,
 	    .assign_addr = s_assign,
 	    .data_ready = s_data_ready,
+	    .verify_records = pr->ops.verify_records ? s_verify : NULL,
 	    .done = s_done,
 	    .failed = s_failed,
 	};
@@ -669,4 +689,9 @@ size_t pb_remote_active(const struct pb_remote *pr)
 		n += pr->slot[i].state != S_FREE;
 	}
 	return n;
+}
+
+const char *pb_remote_fail_reason(const struct pb_remote *pr)
+{
+	return pr ? pr->fail_reason : "";
 }

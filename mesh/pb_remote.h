@@ -73,6 +73,9 @@ struct pb_remote_ops {
 	 */
 	int (*data_ready)(void *ctx, uint32_t h, const struct prov_data *data,
 			  const uint8_t dev_key[16], uint8_t elements);
+	/* Provisioner with cfg.cert_policy PREFER/REQUIRE (then required): as in prov_adv_ops. */
+	int (*verify_records)(void *ctx, uint32_t h, const struct prov_record *recs, size_t n,
+			      uint8_t pub_key[64], char *reason, size_t reason_len);
 	/* Success: res borrowed for the call (for a refresh, res->dev_key is the node's new key).
 	 */
 	void (*done)(void *ctx, uint32_t h, const struct prov_result *res);
@@ -98,6 +101,9 @@ struct pb_remote *pb_remote_new(struct rpr_cli *cli, const struct pb_remote_cfg 
 				const struct pb_remote_ops *ops, const struct mesh_rng *rng);
 /* Removes the link handler and frees every session without sending.  Accepts NULL. */
 void pb_remote_free(struct pb_remote *pr);
+
+/* Inside ops.failed only: prov_reason() of the failed session, "" otherwise. */
+const char *pb_remote_fail_reason(const struct pb_remote *pr);
 
 /*
  * Provision the unprovisioned device uuid through server t->server with cfg

@@ -1180,6 +1180,12 @@ int prov_rx(struct prov_sess *s, const uint8_t *pdu, size_t len, uint64_t now_ms
 		return fail(s, -EBADMSG, code, true);
 	}
 	if (type == PROV_FAILED) {
+		if (!is_device(s) && s->expect == PROV_RECORDS_LIST) {
+			/* Records Get is new in 1.1: a 1.0 device answers it with Unexpected PDU.
+			 */
+			snprintf(s->reason, sizeof(s->reason),
+				 "device does not support certificate-based provisioning");
+		}
 		return fail(s, -ECONNABORTED, p.u.err, false);
 	}
 	s->deadline = now_ms + PROV_TIMEOUT_MS;

@@ -75,6 +75,8 @@
  *   -E2BIG       more records listed than PROV_REC_MAX
  *   -EBADMSG     a malformed fragment sequence (prov_rec_asm_feed())
  *   -ENOTSUP     REQUIRE, and the Capabilities offer no OOB public key
+ *   -ECONNABORTED the device answered Records Get with Provisioning Failed
+ *                ("device does not support certificate-based provisioning")
  *   (any)        what ops.verify_records returned (its reason is kept)
  *
  * Re-entrancy: callbacks run inside prov_start/prov_rx/prov_input_oob/

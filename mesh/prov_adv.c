@@ -1,6 +1,7 @@
 #include "mesh/prov_adv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,8 @@ struct slot {
 	bool has_failure;
 	int err;
 	uint8_t prov_err;
-	bool link_gone; /* the bearer already ended the link */
+	char reason[PROV_REC_REASON_MAX]; /* prov_reason() at the failure */
+	bool link_gone;                   /* the bearer already ended the link */
 };
 
 struct prov_adv {
@@ -42,6 +44,7 @@ struct prov_adv {
 	bool is_device;
 	struct prov_cfg dev_cfg;
 	struct slot slot[PROV_ADV_SESSIONS_MAX];
+	const char *fail_reason; /* during ops.failed: that slot's reason */
 	uint64_t now;
 };
 
@@ -130,6 +133,15 @@ static int s_data_ready(void *ctx, const struct prov_data *data, const uint8_t d
 	return s->pa->ops.data_ready(s->pa->ops.ctx, s->link, data, dev_key, elements);
 }
 
+static int s_verify(void *ctx, const struct prov_record *recs, size_t n, uint8_t pub_key[64],
+		    char *reason, size_t reason_len)
+{
+	struct slot *s = ctx;
+
+	return s->pa->ops.verify_records(s->pa->ops.ctx, s->link, recs, n, pub_key, reason,
+					 reason_len);
+}
+
 static void s_done(void *ctx, const struct prov_result *res)
 {
 	struct slot *s = ctx;
@@ -145,6 +157,7 @@ static void s_failed(void *ctx, int err, uint8_t prov_err)
 	s->has_failure = true;
 	s->err = err;
 	s->prov_err = prov_err;
+	snprintf(s->reason, sizeof(s->reason), "%s", prov_reason(s->sess));
 }
 
 static int start_session(struct slot *s, const struct prov_cfg *cfg)
@@ -156,6 +169,7 @@ static int start_session(struct slot *s, const struct prov_cfg *cfg)
 	    .input_oob_request = s_input,
 	    .assign_addr = s_assign,
 	    .data_ready = s_data_ready,
+	    .verify_records = s->pa->ops.verify_records ? s_verify : NULL,
 	    .done = s_done,
 	    .failed = s_failed,
 	};
@@ -201,7 +215,9 @@ static void flush(struct prov_adv *pa)
 				(void)pb_adv_close(pa->pb, link, PB_ADV_CLOSE_FAIL, pa->now);
 				s->link_gone = true;
 			}
+			pa->fail_reason = s->reason;
 			pa->ops.failed(pa->ops.ctx, link, s->err, s->prov_err);
+			pa->fail_reason = NULL;
 		}
 		/* A provisioner slot, or a device slot whose link ended, is done with. */
 		if (s->state == SLOT_FINISHED && (s->link_gone || !s->device)) {
@@ -449,4 +465,9 @@ size_t prov_adv_active(const struct prov_adv *pa)
 		n += pa->slot[i].state != SLOT_FREE;
 	}
 	return n;
+}
+
+const char *prov_adv_fail_reason(const struct prov_adv *pa)
+{
+	return pa && pa->fail_reason ? pa->fail_reason : "";
 }

@@ -47,6 +47,12 @@ struct prov_adv_ops {
 	 */
 	int (*data_ready)(void *ctx, uint32_t h, const struct prov_data *data,
 			  const uint8_t dev_key[16], uint8_t elements);
+	/*
+	 * Provisioner with cfg.cert_policy PREFER/REQUIRE (then required):
+	 * judge the device's records (struct prov_ops verify_records).
+	 */
+	int (*verify_records)(void *ctx, uint32_t h, const struct prov_record *recs, size_t n,
+			      uint8_t pub_key[64], char *reason, size_t reason_len);
 	/* Success (res borrowed for the call). */
 	void (*done)(void *ctx, uint32_t h, const struct prov_result *res);
 	/*
@@ -90,6 +96,12 @@ int prov_adv_rx(struct prov_adv *pa, const uint8_t *data, size_t len, uint64_t n
 
 uint64_t prov_adv_next_deadline(const struct prov_adv *pa);
 void prov_adv_tick(struct prov_adv *pa, uint64_t now_ms);
+
+/*
+ * Inside ops.failed only: prov_reason() of the failed session (why its record
+ * phase or certificate check failed, for a technician), "" otherwise.
+ */
+const char *prov_adv_fail_reason(const struct prov_adv *pa);
 
 /* Sessions in progress. */
 size_t prov_adv_active(const struct prov_adv *pa);

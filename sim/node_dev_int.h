@@ -58,6 +58,7 @@ struct ndev {
 	size_t ubeacon_len;
 	uint32_t input_h;
 	bool input_wait;
+	struct prov_record recs[SIM_SCN_CERT_MAX]; /* served from cfg->cert_der (borrowed) */
 	/* Provisioned */
 	struct mesh_node *node;
 	struct cfg_srv *srv;

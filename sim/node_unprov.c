@@ -144,6 +144,22 @@ int ndev_unprov_start(struct ndev *d)
 	dc.caps.output_actions = c->output_actions;
 	dc.caps.input_size = c->input_size;
 	dc.caps.input_actions = c->input_actions;
+	if (c->n_cert) {
+		/*
+		 * Certificate-based provisioning: the chain as records 0x0001 (the
+		 * device certificate), 0x0002.. (the rest), and the certified key
+		 * pair as the OOB public key the provisioner takes from it (§5.4.2.1).
+		 */
+		for (size_t i = 0; i < c->n_cert; i++) {
+			d->recs[i] = (struct prov_record){(uint16_t)(PROV_REC_ID_DEV_CERT + i),
+							  c->cert_der[i], c->cert_len[i]};
+		}
+		dc.records = d->recs;
+		dc.n_records = c->n_cert;
+		dc.has_priv_key = true;
+		memcpy(dc.priv_key, c->cert_priv, sizeof(dc.priv_key));
+		dc.caps.pub_key_type = PROV_PUB_KEY_TYPE_OOB;
+	}
 	d->pa = prov_adv_new(&pc, &dc, &ops, &d->rng);
 	mesh_crypto_wipe(&dc, sizeof(dc));
 	if (!d->pa) {
@@ -151,7 +167,8 @@ int ndev_unprov_start(struct ndev *d)
 	}
 	d->pa_retire = UINT64_MAX;
 	memcpy(b.uuid, c->uuid, 16);
-	b.oob_info = c->oob_info;
+	/* OOB Information bits 7/8: certificate-based provisioning, provisioning records. */
+	b.oob_info = c->n_cert ? c->oob_info | 0x0180u : c->oob_info;
 	if (c->uri) {
 		uint8_t ud[256];
 		size_t ul;

@@ -457,7 +457,8 @@ static int parse_device(struct scn_walk *w, json_t *v, size_t idx, struct sim_sc
 	static const char *const members[] = {
 	    "name",       "kind",   "uuid",        "position",        "oob",
 	    "algorithms", "uri",    "composition", "composition_128", "relay",
-	    "proxy",      "beacon", "rpr_server",  "state_file",      NULL};
+	    "proxy",      "beacon", "rpr_server",  "state_file",      "certificate",
+	    NULL};
 	static const char *const alg_names[] = {"cmac", "hmac", NULL};
 	bool comp0 = false;
 	int err;
@@ -479,7 +480,8 @@ static int parse_device(struct scn_walk *w, json_t *v, size_t idx, struct sim_sc
 	    (err = scn_get_bool(w, v, "proxy", &d->proxy)) ||
 	    (err = scn_get_bool(w, v, "beacon", &d->beacon)) ||
 	    (err = scn_get_bool(w, v, "rpr_server", &d->rpr_server)) ||
-	    (err = scn_get_str(w, v, "state_file", false, 4095, &d->state_file))) {
+	    (err = scn_get_str(w, v, "state_file", false, 4095, &d->state_file)) ||
+	    (err = scn_get_cert(w, v, d))) {
 		return err;
 	}
 	if (d->algorithms == 0) {
@@ -599,6 +601,7 @@ void sim_scenario_free(struct sim_scenario *s)
 
 		free(d->uri);
 		free(d->state_file);
+		scn_cert_clear(d);
 		comp_free(&d->comp);
 		comp_free(&d->comp128);
 		/* Static OOB values are secrets of the simulated device. */

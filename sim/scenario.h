@@ -54,6 +54,8 @@ struct sim_scn_comp {
 	struct sim_scn_element *elements; /* owned by the scenario */
 };
 
+#define SIM_SCN_CERT_MAX 8 /* certificates in a device's chain (PROV_REC_MAX records) */
+
 struct sim_scn_device {
 	char name[SIM_SCN_NAME_MAX + 1];
 	char kind[SIM_SCN_NAME_MAX + 1]; /* device implementation, "node" by default */
@@ -77,6 +79,15 @@ struct sim_scn_device {
 	bool relay, proxy, beacon;   /* initial Relay, GATT Proxy, Secure Network Beacon states */
 	bool rpr_server;
 	char *state_file; /* owned; NULL when absent */
+	/*
+	 * Certificate-based provisioning (scenario "certificate": {chain, key}):
+	 * the chain's certificates as DER, the device's first (owned), and the
+	 * certified P-256 key pair's private half, the device's OOB key pair.
+	 */
+	size_t n_cert; /* 0: no certificate */
+	uint8_t *cert_der[SIM_SCN_CERT_MAX];
+	size_t cert_len[SIM_SCN_CERT_MAX];
+	uint8_t cert_priv[32];
 };
 
 struct sim_scn_bluez {

@@ -77,4 +77,14 @@ int scn_get_pos(struct scn_walk *w, json_t *obj, const char *key, bool required,
 int scn_get_bits(struct scn_walk *w, json_t *obj, const char *key, const char *const *names,
 		 uint16_t *out);
 
+/*
+ * scenario_cert.c: the device's member "certificate": {"chain": PEM file,
+ * "key": PEM file}, when present, into d->cert_* (paths as given: relative
+ * ones from meshsim's working directory).  The key must be the P-256 key of
+ * the chain's first certificate.
+ */
+int scn_get_cert(struct scn_walk *w, json_t *dev, struct sim_scn_device *d);
+/* Frees and wipes what scn_get_cert() filled. */
+void scn_cert_clear(struct sim_scn_device *d);
+
 #endif /* SIM_SCENARIO_INT_H */

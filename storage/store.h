@@ -314,6 +314,25 @@ int store_node_devkey_commit(struct store *s, uint16_t addr);
 int store_node_devkey_cand_clear(struct store *s, uint16_t addr);
 
 /*
+ * The device certificate a node was provisioned with (certificate-based
+ * provisioning): the DER as received and what it says, for the operator.
+ */
+#define STORE_CERT_DER_MAX 4096
+#define STORE_CERT_NAME_MAX 256
+struct store_node_cert {
+	char subject[STORE_CERT_NAME_MAX]; /* RFC 2253 */
+	char issuer[STORE_CERT_NAME_MAX];
+	int64_t not_before, not_after; /* seconds since the epoch */
+	uint8_t sha256[32];
+	uint8_t der[STORE_CERT_DER_MAX];
+	size_t der_len; /* 1 .. STORE_CERT_DER_MAX */
+};
+/* Keep (replace) the certificate of the active node at addr.  -ENOENT, -EINVAL. */
+int store_node_cert_set(struct store *s, uint16_t addr, const struct store_node_cert *c);
+/* The certificate of the active node at addr; -ENOENT when it has none. */
+int store_node_cert_get(struct store *s, uint16_t addr, struct store_node_cert *c);
+
+/*
  * Node removal (after Config Node Reset): mark excluded, drop its elements,
  * models and key lists, and put its address range on the exclusion list at
  * the current IV Index, in one transaction.  Raw composition pages stay.

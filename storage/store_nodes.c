@@ -525,6 +525,9 @@ int store_node_remove(struct store *s, uint16_t addr)
 		rc = run_id(s, "DELETE FROM node_appkeys WHERE node_id = ?", id);
 	}
 	if (rc == 0) {
+		rc = run_id(s, "DELETE FROM node_certs WHERE node_id = ?", id);
+	}
+	if (rc == 0) {
 		rc = store_exclude_range(s, addr, elements);
 	}
 	if (rc == 0) {

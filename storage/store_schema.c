@@ -229,11 +229,26 @@ static const char v5[] = "CREATE TABLE manifests ("
 			 " PRIMARY KEY (manifest, idx)) WITHOUT ROWID;"
 			 "CREATE UNIQUE INDEX manifest_rows_uuid ON manifest_rows(manifest, uuid);";
 
+/*
+ * Step 6: the device certificate a node was provisioned with (certificate-
+ * based provisioning, Mesh Protocol v1.1 §5.4.2.1): the DER as the device
+ * sent it, and what it says for the operator (subject and issuer in RFC 2253
+ * text, validity in seconds since the epoch, SHA-256 fingerprint).  It goes
+ * with the node row; removing a node deletes it with the node's other keys.
+ */
+static const char v6[] = "CREATE TABLE node_certs ("
+			 " node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
+			 " der BLOB NOT NULL CHECK (length(der) BETWEEN 1 AND 65535),"
+			 " subject TEXT NOT NULL, issuer TEXT NOT NULL,"
+			 " not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+			 " sha256 BLOB NOT NULL CHECK (length(sha256) = 32));";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
     {"schema 3: Mesh Configuration Database hand-over", v3},
     {"schema 4: persistent jobs", v4},
     {"schema 5: commissioning manifests", v5},
+    {"schema 6: device certificates of nodes", v6},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

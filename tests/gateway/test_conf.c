@@ -111,6 +111,27 @@ Test(conf, job_limits)
 	}
 }
 
+/* Certificate-based provisioning: trust store path, chain depth and the default policy. */
+Test(conf, cbp_keys)
+{
+	static const char text[] = "cbp_trust = /etc/meshgw/roots.pem\n"
+				   "cbp_max_depth = 2\n"
+				   "cbp_policy = require\n";
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_str_eq(c.cbp_trust, "");
+	cr_assert_eq(c.cbp_max_depth, 4);
+	cr_assert_eq(c.cbp_policy, 1, "prefer by default");
+	cr_assert_eq(gw_conf_parse(text, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.cbp_trust, "/etc/meshgw/roots.pem");
+	cr_assert_eq(c.cbp_max_depth, 2);
+	cr_assert_eq(c.cbp_policy, 2);
+	cr_assert_eq(gw_conf_parse("cbp_policy = never\n", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.cbp_policy, 0);
+}
+
 /* A bad line is refused with its line number and the configuration is left as it was. */
 Test(conf, bad_input_refused_unchanged)
 {
@@ -134,6 +155,9 @@ Test(conf, bad_input_refused_unchanged)
 	    "uart_baud = 8000000\n",
 	    "uart_baud = fast\n",
 	    "uart_flow = xonxoff\n",
+	    "cbp_policy = always\n",
+	    "cbp_max_depth = 0\n",
+	    "cbp_max_depth = 9\n",
 	};
 	size_t i;
 

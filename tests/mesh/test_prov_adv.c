@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mesh/prov_adv.h"
@@ -19,6 +20,7 @@ struct end {
 	int id;
 	int done, failed, err;
 	uint8_t prov_err;
+	char reason[PROV_REC_REASON_MAX]; /* prov_adv_fail_reason() inside failed() */
 	struct prov_result res;
 	/* OOB plumbing */
 	char shown[16];
@@ -124,6 +126,7 @@ static void e_failed(void *ctx, uint32_t h, int err, uint8_t prov_err)
 	e->failed++;
 	e->err = err;
 	e->prov_err = prov_err;
+	snprintf(e->reason, sizeof(e->reason), "%s", prov_adv_fail_reason(e->pa));
 }
 
 static struct end *peer_for_value(struct end *e)
@@ -385,6 +388,64 @@ Test(prov_adv, wrong_static_oob, .init = setup, .fini = teardown)
 	cr_assert_eq(prov.prov_err, PROV_ERR_CONFIRMATION_FAILED);
 	cr_assert_eq(dev[0].prov_err, PROV_ERR_CONFIRMATION_FAILED);
 	cr_assert_eq(prov_adv_active(prov.pa), 0);
+}
+
+/* The record phase's reason reaches the owner inside failed(), and only there. */
+static int refuse_records(void *ctx, uint32_t h, const struct prov_record *recs, size_t n,
+			  uint8_t pub_key[64], char *reason, size_t reason_len)
+{
+	(void)ctx;
+	(void)h;
+	(void)recs;
+	(void)n;
+	(void)pub_key;
+	snprintf(reason, reason_len, "not signed by a trusted manufacturer");
+	return -EKEYREJECTED;
+}
+
+Test(prov_adv, record_phase_reason_reaches_the_owner, .init = setup, .fini = teardown)
+{
+	static const uint8_t cert[3] = {0x30, 0x01, 0x00};
+	static const struct prov_record recs[1] = {{PROV_REC_ID_DEV_CERT, cert, sizeof(cert)}};
+	struct pb_adv_cfg pc = {0};
+	struct prov_adv_ops ops = e_ops;
+	struct prov_cfg dc = {0}, c;
+	uint8_t uuid[16];
+	uint32_t h;
+
+	/* A device without records (a 1.0 device) under REQUIRE. */
+	make_device(0, PROV_ALGS_CMAC, PROV_AUTH_NO_OOB, 0, 0, NULL, 0);
+	prov_adv_free(prov.pa);
+	ops.ctx = &prov;
+	ops.verify_records = refuse_records;
+	prov.pa = prov_adv_new(&pc, NULL, &ops, &(struct mesh_rng){tv_rng, &rng_p});
+	cr_assert_not_null(prov.pa);
+	c = prov_cfg(PROV_AUTH_NO_OOB, 0, 0, NULL, 0, 0x0100);
+	c.cert_policy = PROV_CERT_REQUIRE;
+	uuid_of(0, uuid);
+	cr_assert_eq(prov_adv_provision(prov.pa, uuid, &c, air.now, &h), 0);
+	minair_run_until(&air, &prov.failed, 1, air.now + 120000);
+	cr_assert_eq(prov.err, -ECONNABORTED);
+	cr_assert_eq(prov.prov_err, PROV_ERR_UNEXPECTED_PDU);
+	cr_assert_str_eq(prov.reason, "device does not support certificate-based provisioning");
+	cr_assert_str_eq(prov_adv_fail_reason(prov.pa), "", "only inside failed()");
+
+	/* A device with a certificate record: the owner's verifier refuses it, in its words. */
+	uuid_of(1, uuid);
+	pc.uuid = uuid;
+	dc.role = PROV_ROLE_DEVICE;
+	dc.caps.elements = 1;
+	dc.caps.algorithms = PROV_ALGS_CMAC;
+	dc.records = recs;
+	dc.n_records = 1;
+	memset(&dev[1], 0, sizeof(dev[1]));
+	dev[1].device = true;
+	add_end(&dev[1], &pc, &dc, &rng_d);
+	cr_assert_eq(prov_adv_provision(prov.pa, uuid, &c, air.now, &h), 0);
+	minair_run_until(&air, &prov.failed, 2, air.now + 120000);
+	cr_assert_eq(prov.err, -EKEYREJECTED);
+	cr_assert_str_eq(prov.reason, "not signed by a trusted manufacturer");
+	cr_assert_eq(prov.done, 0);
 }
 
 /* Four devices provisioned at once by one provisioner, each with its own address. */

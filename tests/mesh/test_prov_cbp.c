@@ -390,9 +390,16 @@ Test(prov_cbp, device_refuses_zero_fragment_size)
 Test(prov_cbp, device_without_records_refuses_records_get)
 {
 	struct prov_cfg pc, dc;
+	struct pair pr;
 
 	cbp_cfgs(&pc, &dc, PROV_CERT_REQUIRE, 0);
 	run_device_fails(&pc, &dc, 13, -EPROTO, PROV_ERR_UNEXPECTED_PDU);
+	/* The provisioner says why in words: the device is a 1.0 one. */
+	pair_init_ops(&pr, &pc, &dc, 13, &cbp_ops);
+	pair_run(&pr);
+	cr_assert_str_eq(prov_reason(pr.side[P].s),
+			 "device does not support certificate-based provisioning");
+	pair_free(&pr);
 }
 
 Test(prov_cbp, config_checks)

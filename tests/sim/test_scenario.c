@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "sim/scenario.h"
+#include "tests/util/certgen.h"
 #include "tests/util/tv.h"
 
 static struct sim_scenario *load_shipped(const char *name)
@@ -560,4 +565,78 @@ Test(scenario, hci_ports)
 	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,latency=", &h), -EINVAL);
 	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h@0,0,1,fast", &h), -EINVAL);
 	cr_assert_eq(sim_scenario_parse_hci_arg("/tmp/h", &h), -EINVAL);
+}
+
+/* A device document of DEV_OK with the member "certificate": {chain, key} as given. */
+static int parse_cert(const char *chain, const char *key, struct sim_scenario **s, char *err)
+{
+	char doc[2048];
+
+	snprintf(doc, sizeof(doc),
+		 "{\"meshsim\": 1, \"devices\": [{\"uuid\": \"d6c1b2a0f3e44c5d8e9fa0b1c2d3e4f5\","
+		 " \"position\": {\"x\": 1, \"y\": 2, \"z\": 1}, \"composition\": {\"cid\": 1, "
+		 "\"pid\": 2, \"vid\": 3, \"crpl\": 16, \"elements\":"
+		 " [{\"models\": [0]}]}, \"certificate\": {\"chain\": \"%s\", \"key\": \"%s\"}}]}",
+		 chain, key);
+	return parse(doc, s, err);
+}
+
+/*
+ * "certificate": the chain file's certificates become DER, the device's
+ * first, and the key's private scalar is kept; a missing file, a file that
+ * is no PEM and a key that is not the certificate's are refused with the
+ * field's path (test PKI made at run time, tests/util/certgen.h).
+ */
+Test(scenario, certificate_chain_and_key)
+{
+	char dir[] = "/tmp/scn-cert-XXXXXX", chain[64], key[64], other[64], none[64];
+	struct cg_cert root, dev;
+	struct sim_scenario *s = NULL;
+	char err[SIM_SCN_ERR_MAX];
+	time_t now = time(NULL);
+	uint8_t priv[32];
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(chain, sizeof(chain), "%s/chain.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(other, sizeof(other), "%s/other.pem", dir);
+	snprintf(none, sizeof(none), "%s/none.pem", dir);
+	cg_make(&root, cg_key("P-256"), "Root", NULL, true, now - 60, now + 86400);
+	cg_make(&dev, cg_key("P-256"), "d6c1b2a0f3e44c5d8e9fa0b1c2d3e4f5", &root, false, now - 60,
+		now + 86400);
+	cg_write_pem(&dev, chain, false);
+	cg_write_pem(&root, chain, true);
+	f = fopen(key, "w");
+	cr_assert(f && PEM_write_PrivateKey(f, dev.key, NULL, NULL, 0, NULL, NULL) == 1);
+	fclose(f);
+	f = fopen(other, "w");
+	cr_assert(f && PEM_write_PrivateKey(f, root.key, NULL, NULL, 0, NULL, NULL) == 1);
+	fclose(f);
+
+	cr_assert_eq(parse_cert(chain, key, &s, err), 0, "%s", err);
+	cr_assert_eq(s->devices[0].n_cert, 2);
+	cr_assert_eq(s->devices[0].cert_len[0], dev.der_len);
+	cr_assert_arr_eq(s->devices[0].cert_der[0], dev.der, dev.der_len);
+	cr_assert_arr_eq(s->devices[0].cert_der[1], root.der, root.der_len);
+	cg_priv32(dev.key, priv);
+	cr_assert_arr_eq(s->devices[0].cert_priv, priv, 32);
+	sim_scenario_free(s);
+
+	s = NULL;
+	cr_assert_eq(parse_cert(chain, other, &s, err), -EINVAL);
+	cr_assert(strstr(err, "devices[0].certificate: ") &&
+		      strstr(err, "not the key of the chain"),
+		  "%s", err);
+	cr_assert_eq(parse_cert(none, key, &s, err), -EINVAL);
+	cr_assert(strstr(err, "devices[0].certificate: cannot open"), "%s", err);
+	cr_assert_eq(parse_cert(key, key, &s, err), -EINVAL);
+	cr_assert(strstr(err, "no PEM certificate"), "%s", err);
+	cr_assert_null(s);
+	cg_free(&root);
+	cg_free(&dev);
+	(void)remove(chain);
+	(void)remove(key);
+	(void)remove(other);
+	(void)rmdir(dir);
 }

@@ -491,3 +491,46 @@ Test(store_nodes, list_10000_nodes, .timeout = 600)
 	flt = (struct store_node_filter){.excluded = 3};
 	cr_assert_eq(store_node_list(f.s, &flt, &a, &na), -EINVAL);
 }
+
+/*
+ * A node's device certificate (schema 5): kept with the node, read back
+ * byte for byte, replaced, refused for a node that is not there or an empty
+ * DER, and gone when the node is removed.
+ */
+Test(store_nodes, cert_kept_with_the_node)
+{
+	static struct store_node_cert c, got;
+
+	cr_assert_eq(fx_node(f.s, 0x0200, 1, 9), 0);
+	cr_assert_eq(store_node_cert_get(f.s, 0x0200, &got), -ENOENT);
+	snprintf(c.subject, sizeof(c.subject), "CN=00112233445566778899aabbccddeeff");
+	snprintf(c.issuer, sizeof(c.issuer), "CN=Maker Root");
+	c.not_before = 1700000000;
+	c.not_after = 2000000000;
+	memset(c.sha256, 0xab, sizeof(c.sha256));
+	for (size_t i = 0; i < 700; i++) {
+		c.der[i] = (uint8_t)(i * 7);
+	}
+	c.der_len = 700;
+	cr_assert_eq(store_node_cert_set(f.s, 0x0201, &c), -ENOENT);
+	cr_assert_eq(store_node_cert_set(f.s, 0x0200, &c), 0);
+	cr_assert_eq(store_node_cert_get(f.s, 0x0200, &got), 0);
+	cr_assert_str_eq(got.subject, c.subject);
+	cr_assert_str_eq(got.issuer, c.issuer);
+	cr_assert_eq(got.not_before, 1700000000);
+	cr_assert_eq(got.not_after, 2000000000);
+	cr_assert_arr_eq(got.sha256, c.sha256, 32);
+	cr_assert_eq(got.der_len, 700);
+	cr_assert_arr_eq(got.der, c.der, 700);
+
+	c.der_len = 3;
+	c.der[0] = 0x30;
+	cr_assert_eq(store_node_cert_set(f.s, 0x0200, &c), 0);
+	cr_assert_eq(store_node_cert_get(f.s, 0x0200, &got), 0);
+	cr_assert_eq(got.der_len, 3);
+	c.der_len = 0;
+	cr_assert_eq(store_node_cert_set(f.s, 0x0200, &c), -EINVAL);
+
+	cr_assert_eq(store_node_remove(f.s, 0x0200), 0);
+	cr_assert_eq(store_node_cert_get(f.s, 0x0200, &got), -ENOENT);
+}

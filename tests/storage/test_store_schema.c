@@ -37,7 +37,7 @@ Test(store_schema, fresh_database_is_current, .fini = teardown)
 
 /*
  * A version-1 database with a node in it (made by taking the additions of
- * versions 2 to 5 away again) is migrated on open, and the node survives.
+ * versions 2 to 6 away again) is migrated on open, and the node survives.
  */
 Test(store_schema, migrates_version_1, .fini = teardown)
 {
@@ -51,7 +51,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(fx_node(f.s, 0x0010, 3, 77), 0);
 	fx_close(&f);
 	fx_sql(&f,
-	       "DROP TABLE manifest_rows; DROP TABLE manifests;"
+	       "DROP TABLE node_certs; DROP TABLE manifest_rows; DROP TABLE manifests;"
 	       " DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
 	       " DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE cdb_provisioners;"
 	       " DROP TABLE cdb_groups; DROP TABLE cdb_scenes; DROP TRIGGER network_prov_uuid;"
@@ -109,7 +109,8 @@ Test(store_schema, migrates_version_3_to_jobs, .fini = teardown)
 	fx_init(&f);
 	fx_close(&f);
 	/* The later steps' tables go too: a version 3 database has none of them. */
-	fx_sql(&f, "DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
+	fx_sql(&f, "DROP TABLE node_certs; DROP TABLE job_secrets; DROP TABLE job_targets; DROP "
+		   "TABLE jobs;"
 		   " DROP TABLE manifest_rows; DROP TABLE manifests; PRAGMA user_version = 3");
 	cr_assert_eq(user_version(f.db), 3);
 	fx_open(&f);

@@ -26,8 +26,13 @@ test('a node list page validates', () => {
 test('a node detail with nested refs validates; a bad model fails', () => {
   const detail = { ...node, net_keys: [0], app_keys: [0], pages: [0, 128],
     bindings: [{ element: 0, model: 0x1000, app_index: 0 }],
-    subscriptions: [{ element: 0, model: { company: 0x05f1, id: 1 }, address: 0xc000 }] };
+    subscriptions: [{ element: 0, model: { company: 0x05f1, id: 1 }, address: 0xc000 }], certificate: null };
   assert.equal(validateResponse('GET', '/api/v1/nodes/{address}', 200, detail).valid, true);
+  const cert = { subject: 'CN=00112233445566778899aabbccddeeff,O=Maker', issuer: 'CN=Maker CA',
+    not_before: '2026-01-01T00:00:00Z', not_after: '2036-01-01T00:00:00Z', sha256: 'ab'.repeat(32) };
+  assert.equal(validateResponse('GET', '/api/v1/nodes/{address}', 200, { ...detail, certificate: cert }).valid, true);
+  assert.equal(validateResponse('GET', '/api/v1/nodes/{address}', 200,
+    { ...detail, certificate: { ...cert, sha256: 'AB' } }).valid, false, 'a fingerprint is 64 lower-case hex digits');
   detail.bindings[0].model = 'onoff';
   assert.equal(validateResponse('GET', '/api/v1/nodes/{address}', 200, detail).valid, false);
 });
@@ -56,7 +61,7 @@ test('problem responses validate against problem+json', () => {
 test('the 202 provisioning answer and the health body validate', () => {
   const session = { id: '1-0', job: 1, index: 0, uuid: node.uuid, name: null, state: 'queued', address: null,
     auth_method: 'none', input_oob_value: null, via: null, procedure: null, error: null, attempts: 0,
-    created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
+    certificate: null, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
   assert.equal(validateResponse('POST', '/api/v1/provisioning', 202, { job: 1, sessions: [session] }).valid, true);
   const { job, ...noJob } = session;
   assert.ok(job);
