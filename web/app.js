@@ -114,6 +114,26 @@ const OOB_INFO_BITS = [
   'Records', null, null, 'On box', 'Inside box', 'On paper', 'Inside manual', 'On device',
 ];
 
+// An RFC 2253 distinguished name for people: its common name, with the organisation after it.
+function dnName(dn) {
+  const parts = Object.fromEntries(String(dn || '').split(/,(?=[A-Za-z]+=)/).map((p) => {
+    const i = p.indexOf('=');
+    return [p.slice(0, i).trim().toUpperCase(), p.slice(i + 1).trim()];
+  }));
+  if (parts.CN && parts.O && parts.O !== parts.CN) return `${parts.CN} (${parts.O})`;
+  return parts.CN || parts.O || dn || '';
+}
+
+// "verified by <issuer>", with the certificate's details in the tooltip and a fingerprint.
+function certText(c) {
+  const until = new Date(c.not_after);
+  return el('span', {
+    class: 'cert',
+    title: `Subject: ${c.subject}\nIssuer: ${c.issuer}\nValid ${c.not_before} – ${c.not_after}\nSHA-256 ${c.sha256}`,
+  }, `verified by ${dnName(c.issuer)}`, el('span', { class: 'muted' },
+    ` · valid until ${Number.isNaN(until.getTime()) ? c.not_after : until.toLocaleDateString()} · SHA-256 ${c.sha256.slice(0, 16)}…`));
+}
+
 function oobInfoText(v) {
   const names = OOB_INFO_BITS.filter((n, i) => n && (v & (1 << i)));
   return names.length ? names.join(', ') : 'None';
@@ -582,7 +602,8 @@ function buildScanRow(uuid) {
   });
   r.method = el('select', { 'aria-label': `Authentication for device ${label}` },
     option('none', 'No OOB'), option('static', 'Static OOB'),
-    option('output', 'Output OOB (device shows)'), option('input', 'Input OOB (device takes)'));
+    option('output', 'Output OOB (device shows)'), option('input', 'Input OOB (device takes)'),
+    option('certificate', 'Certificate (device proves who it is)'));
   const errId = `oob-err-${id}`;
   r.staticOob = el('input', {
     type: 'text', class: 'hex', autocomplete: 'off', spellcheck: 'false', inputmode: 'text',
@@ -611,6 +632,7 @@ function buildScanRow(uuid) {
     for (const [m, g] of Object.entries(r.groups)) g.hidden = m !== r.method.value;
   };
   r.method.addEventListener('change', () => {
+    r.methodChosen = true;
     showGroup();
     validateRow(r, false);
   });
@@ -665,6 +687,13 @@ function upsertScanResult(d, fromEvent) {
     : ['—']));
   const info = r.data.oob_info ?? 0;
   r.oob.replaceChildren(el('span', { title: hex4(info) }, oobInfoText(info)));
+  // A device that advertises a certificate (OOB Information bits 7/8) is proposed for
+  // certificate-based provisioning, once, until someone picks another method.
+  if ((info & 0x180) && !r.methodChosen && r.method.value === 'none') {
+    r.method.value = 'certificate';
+    r.method.dispatchEvent(new Event('change'));
+    r.methodChosen = true;
+  }
   if (r.data.uri_hash) r.oob.append(el('span', { class: 'muted small' }, ` · URI hash ${r.data.uri_hash}`));
   r.seen.replaceChildren(timeEl(r.data.last_seen, true));
   $('scan-empty').hidden = scanRows.size > 0;
@@ -861,7 +890,8 @@ function upsertSession(d) {
   dlRows(s.info, [
     ...(x.name ? [['UUID', el('code', {}, uuidText(x.uuid)), 'full']] : []),
     ['Address', addr(x.address)],
-    ['Authentication', x.auth_method],
+    ['Authentication', x.auth_method === 'certificate' ? 'certificate' : x.auth_method],
+    ...(x.certificate ? [['Device certificate', certText(x.certificate), 'full']] : []),
     ['Updated', timeEl(x.updated_at)],
   ]);
   s.inputValue.textContent = x.input_oob_value || '';
@@ -1022,6 +1052,7 @@ async function loadNode(address) {
     ['Features', ['relay', 'proxy', 'friend', 'low_power'].filter((k) => f[k]).map((k) => k.replace('_', ' ')).join(', ') || 'none'],
     ['NetKeys', n.net_keys.join(', ') || 'none'],
     ['AppKeys', n.app_keys.join(', ') || 'none'],
+    ['Device certificate', n.certificate ? certText(n.certificate) : 'none'],
     ['Added', timeEl(n.created_at)],
   ]);
   if (document.activeElement !== $('rename')) $('rename').value = n.name || '';

@@ -6,10 +6,11 @@
 // without it the test is reported as skipped, never as passed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startWorld, root, parseStatus, hex4, waitFor } from './harness.mjs';
+import { startWorld, root, parseStatus, hex4, waitFor, buildDir } from './harness.mjs';
 import { launch, watchedPage, problems } from '../web/browser.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -282,6 +283,76 @@ describe('Key Refresh on the page (small.json)', { skip: !existsSync(CHROMIUM) &
     const after = (await w.ok('GET', '/api/v1/keys/net?export=true', { token: admin })).items.find((k) => k.index === 0);
     assert.notEqual(after.key, before, 'the change of ownership gave NetKey 0 new key material');
     assert.equal(after.phase, 0);
+    assert.deepEqual(problems, [], 'no console error or page exception');
+    await page.close();
+  });
+});
+
+// Certificate-based provisioning on the page: a device whose beacon advertises a certificate is
+// proposed for it in the scan table; provisioned so, with no other input, its session and its
+// node page say who verified it. The test PKI is made at run time (build/certgen).
+describe('Certificate-based provisioning on the page', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, () => {
+  const UUID = 'c00000000000000000000000000000a1';
+  const DAY = 86400;
+  let w;
+  let browser;
+  let pki;
+
+  before(async () => {
+    pki = mkdtempSync(path.join(tmpdir(), 'meshgw-web-pki-'));
+    const f = (n) => path.join(pki, n);
+    const make = (name, cn, ...args) => execFileSync(path.join(buildDir, 'certgen'), [f(`${name}.pem`), f(`${name}.key`), cn, ...args]);
+    make('root', 'Lamp Maker Root CA', '--ca', '--to', String(3650 * DAY));
+    make('inter', 'Lamp Maker Devices CA', '--ca', '--issuer', f('root.pem'), f('root.key'));
+    make('dev', UUID, '--issuer', f('inter.pem'), f('inter.key'), '--from', String(-DAY), '--to', String(365 * DAY));
+    writeFileSync(f('chain.pem'), Buffer.concat([readFileSync(f('dev.pem')), readFileSync(f('inter.pem'))]));
+    w = await startWorld({
+      scenario: 'small.json',
+      gwConf: { cbp_trust: f('root.pem') },
+      editScenario: (sc) => {
+        const d = JSON.parse(JSON.stringify(sc.devices.find((x) => x.name === 'light-noob')));
+        Object.assign(d, { name: 'lamp-cert', uuid: UUID, position: { x: 2, y: -1, z: 1 } });
+        d.certificate = { chain: f('chain.pem'), key: f('dev.key') };
+        sc.devices.push(d);
+      },
+    });
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await w?.close();
+    if (pki) rmSync(pki, { recursive: true, force: true });
+  });
+
+  test('proposed, provisioned and shown as verified by its manufacturer', async () => {
+    const label = `${UUID.slice(0, 8)}-${UUID.slice(8, 12)}-${UUID.slice(12, 16)}-${UUID.slice(16, 20)}-${UUID.slice(20)}`;
+    const page = await watchedPage(browser, 1280, 800);
+    page.setDefaultTimeout(60000);
+    await page.goto(new URL('/', w.base).href);
+    await page.getByLabel('API token').fill(w.tokens.operator);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('link', { name: 'Scan' }).click();
+    await page.getByLabel('Duration (s)').fill('30');
+    await page.getByRole('button', { name: 'Start scan' }).click();
+    const method = page.getByLabel(`Authentication for device ${label}`);
+    await method.waitFor();
+    await waitFor(async () => (await method.inputValue()) === 'certificate', { what: 'certificate proposed for the device' });
+    await page.getByLabel(`Select device ${label}`).check();
+    await page.getByLabel(`Name for device ${label}`).fill('lamp-cert');
+    await page.getByRole('button', { name: /^Provision \d+ selected/ }).click();
+    await page.locator('#view-provisioning:not([hidden])').waitFor();
+    const card = page.locator('#sessions li').filter({ has: page.getByRole('heading', { name: 'lamp-cert', exact: true }) });
+    await card.and(page.locator('[data-state="done"]')).waitFor({ timeout: 120000 });
+    assert.match(await card.textContent(), /Device certificate\s*verified by Lamp Maker Devices CA/);
+    await page.screenshot({ path: path.join(w.dir, 'session-certificate.png'), fullPage: true });
+
+    const s = (await w.ok('GET', '/api/v1/provisioning', { token: w.tokens.viewer })).items.find((x) => x.uuid === UUID);
+    assert.equal(s.state, 'done');
+    assert.equal(s.auth_method, 'certificate', 'provisioned with its certificate, no other OOB input');
+    await page.evaluate((a) => { location.hash = `#node/${a}`; }, s.address);
+    await page.locator('#node-info', { hasText: 'verified by Lamp Maker Devices CA' }).waitFor();
+    const n = await w.ok('GET', `/api/v1/nodes/${s.address}`, { token: w.tokens.viewer });
+    assert.match(await page.locator('#node-info').textContent(), new RegExp(`SHA-256 ${n.certificate.sha256.slice(0, 16)}`));
     assert.deepEqual(problems, [], 'no console error or page exception');
     await page.close();
   });
