@@ -48,7 +48,7 @@ static const char *const in_actions[] = {"push", "twist", "numeric", "alphanumer
 
 static const char *const auth_names[] = {
     [MF_AUTH_NONE] = "none",   [MF_AUTH_STATIC] = "static",          [MF_AUTH_OUTPUT] = "output",
-    [MF_AUTH_INPUT] = "input", [MF_AUTH_OOB_KEY] = "oob_public_key",
+    [MF_AUTH_INPUT] = "input", [MF_AUTH_OOB_KEY] = "oob_public_key", [MF_AUTH_CERT] = "certificate",
 };
 
 struct cell {
@@ -313,14 +313,15 @@ static void check_auth(struct ctx *x, struct mf_row *r, uint32_t row, const stru
 		}
 		if (i == sizeof(auth_names) / sizeof(auth_names[0])) {
 			add_err(x, row, r->line, method.field,
-				"unknown method; expected none, static, output, input or "
-				"oob_public_key");
+				"unknown method; expected none, static, output, input, "
+				"oob_public_key or certificate");
 			return;
 		}
 		r->auth = (enum mf_auth)i;
 	}
 	switch (r->auth) {
 	case MF_AUTH_NONE:
+	case MF_AUTH_CERT: /* the device's certificate authenticates it: no value, action, size */
 		break;
 	case MF_AUTH_STATIC:
 	case MF_AUTH_OOB_KEY:

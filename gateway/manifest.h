@@ -8,7 +8,7 @@
  *   uuid     required; 32 hex digits or the dashed 8-4-4-4-12 form
  *   name     optional label, at most MF_NAME_MAX octets of UTF-8
  *   zone     optional label, at most MF_NAME_MAX octets of UTF-8
- *   auth     none | static | output | input | oob_public_key (default none)
+ *   auth     none | static | output | input | oob_public_key | certificate (default none)
  *   profile  optional; what to bind after provisioning.  The gateway has no
  *            named profiles in its configuration yet: a caller passes the
  *            names it knows (the gateway passes its bind profiles "all" and
@@ -64,6 +64,7 @@ enum mf_auth {
 	MF_AUTH_OUTPUT,
 	MF_AUTH_INPUT,
 	MF_AUTH_OOB_KEY,
+	MF_AUTH_CERT, /* certificate-based provisioning: the device's certificate, no value */
 };
 
 struct mf_row {

@@ -72,6 +72,28 @@ Test(manifest, csv_every_method)
 	mf_free(m);
 }
 
+/* certificate: the device's certificate authenticates it; a value, action or size is refused. */
+Test(manifest, certificate_method)
+{
+	static const char text[] = "uuid,name,auth,auth_value,auth_action,auth_size\n"
+				   "00112233445566778899aabbccddee05,lamp,certificate,,,\n"
+				   "00112233445566778899aabbccddee06,lamp2,certificate,00ff,,\n";
+	struct mf *m = parse(MF_CSV, text);
+	json_t *o;
+
+	cr_assert_eq(m->n_rows, 2);
+	cr_assert_eq(m->rows[0].auth, MF_AUTH_CERT);
+	cr_assert_eq(m->rows[0].secret_len, 0);
+	cr_assert_eq(m->n_err, 1, "%zu errors", m->n_err);
+	expect_err(m, 0, 2, "auth_value", "certificate");
+	o = mf_row_json(&m->rows[0], true);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "auth"), "method")),
+			 "certificate");
+	cr_assert_null(json_object_get(json_object_get(o, "auth"), "static_oob"));
+	json_decref(o);
+	mf_free(m);
+}
+
 /* The same devices in JSON; the row's JSON leaves the secret out unless asked. */
 Test(manifest, json_rows_and_secret_output)
 {
