@@ -246,18 +246,12 @@ int store_manifest_delete(struct store *s, uint64_t id)
 	if (rc) {
 		return rc;
 	}
-	st = store_q(s, "DELETE FROM manifest_rows WHERE manifest = ?");
+	/* Its rows and their sealed secrets go with it (ON DELETE CASCADE, foreign_keys on). */
+	st = store_q(s, "DELETE FROM manifests WHERE id = ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	}
 	rc = store_run(s, st);
-	if (rc == 0) {
-		st = store_q(s, "DELETE FROM manifests WHERE id = ?");
-		if (st) {
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		}
-		rc = store_run(s, st);
-	}
 	if (rc == 0 && sqlite3_changes(s->db) == 0) {
 		rc = -ENOENT;
 	}
