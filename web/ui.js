@@ -1,0 +1,178 @@
+// meshgw commissioning page: the helpers every view uses (DOM building, text for
+// addresses, UUIDs, times, certificates and model names, busy buttons, polling, paged
+// lists).  Gateway data is only ever inserted as text, never as markup.
+
+import { ApiError, getToken } from './api.js';
+
+export const $ = (id) => document.getElementById(id);
+
+// el('td', {class: 'x', dataset: {a: 1}, onclick: fn}, 'text', childNode...)
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k in e && typeof v !== 'string') e[k] = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+export const hex4 = (n) => `0x${Number(n).toString(16).toUpperCase().padStart(4, '0')}`;
+export const addr = (n) => (n === null || n === undefined ? '—' : hex4(n));
+export const uuidText = (u) => (u && u.length === 32
+  ? `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}` : u || '');
+
+// timeOnly: for moments of the last minutes, where the date is noise.
+export function timeEl(iso, timeOnly) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return el('time', { datetime: iso, title: d.toLocaleString() }, timeOnly ? d.toLocaleTimeString() : d.toLocaleString());
+}
+
+export function showError(id, err) {
+  const p = $(id);
+  p.textContent = err ? (err instanceof ApiError ? err.detail : String(err.message || err)) : '';
+}
+
+export function dlRows(dl, rows) {
+  dl.replaceChildren();
+  for (const [k, v, cls] of rows) {
+    dl.append(el('div', { class: cls }, el('dt', {}, k), el('dd', {}, v)));
+  }
+}
+
+// A running request leaves its button disabled so a double tap sends one.
+export async function busy(button, fn) {
+  if (button) button.disabled = true;
+  try {
+    return await fn();
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// Calls fn now and then every `ms` while keep() is true and the page is
+// logged in; at most one call runs at a time.
+export function poll(fn, ms, keep) {
+  let timer = 0;
+  let stopped = false;
+  const run = async () => {
+    if (stopped || !getToken() || !keep()) return;
+    try {
+      await fn();
+    } catch {
+      // fn shows its own error; polling goes on.
+    }
+    if (!stopped && keep()) timer = setTimeout(run, ms);
+  };
+  run();
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+// Coalesces bursts of events into one refresh.
+export function debounce(fn, ms) {
+  let t = 0;
+  return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+}
+
+// A paged list view whose elements are named <prefix>-empty, -page, -prev, -next, -refresh:
+// wires its buttons to load() and, after each load, shows(items) the empty note, the range
+// and the button states.
+export function pagedList(prefix, page, load) {
+  $(`${prefix}-refresh`).addEventListener('click', (ev) => busy(ev.target, load));
+  $(`${prefix}-prev`).addEventListener('click', () => {
+    page.offset = Math.max(0, page.offset - page.limit);
+    load();
+  });
+  $(`${prefix}-next`).addEventListener('click', () => {
+    page.offset += page.limit;
+    load();
+  });
+  return (items) => {
+    $(`${prefix}-empty`).hidden = items.length > 0;
+    $(`${prefix}-page`).textContent = items.length ? `${page.offset + 1}–${page.offset + items.length}` : '';
+    $(`${prefix}-prev`).disabled = page.offset === 0;
+    $(`${prefix}-next`).disabled = items.length < page.limit;
+  };
+}
+
+// Mesh Profile §3.9.2 Table 3.54 (OOB Information bits of the beacon).
+const OOB_INFO_BITS = [
+  'Other', 'URI', '2D code', 'Bar code', 'NFC', 'Number', 'String', 'Certificate',
+  'Records', null, null, 'On box', 'Inside box', 'On paper', 'Inside manual', 'On device',
+];
+
+// An RFC 2253 distinguished name for people: its common name, with the organisation after it.
+function dnName(dn) {
+  const parts = Object.fromEntries(String(dn || '').split(/,(?=[A-Za-z]+=)/).map((p) => {
+    const i = p.indexOf('=');
+    return [p.slice(0, i).trim().toUpperCase(), p.slice(i + 1).trim()];
+  }));
+  if (parts.CN && parts.O && parts.O !== parts.CN) return `${parts.CN} (${parts.O})`;
+  return parts.CN || parts.O || dn || '';
+}
+
+// "verified by <issuer>", with the certificate's details in the tooltip and a fingerprint.
+export function certText(c) {
+  const until = new Date(c.not_after);
+  return el('span', {
+    class: 'cert',
+    title: `Subject: ${c.subject}\nIssuer: ${c.issuer}\nValid ${c.not_before} – ${c.not_after}\nSHA-256 ${c.sha256}`,
+  }, `verified by ${dnName(c.issuer)}`, el('span', { class: 'muted' },
+    ` · valid until ${Number.isNaN(until.getTime()) ? c.not_after : until.toLocaleDateString()} · SHA-256 ${c.sha256.slice(0, 16)}…`));
+}
+
+export function oobInfoText(v) {
+  const names = OOB_INFO_BITS.filter((n, i) => n && (v & (1 << i)));
+  return names.length ? names.join(', ') : 'None';
+}
+
+// SIG model names for the ones a commissioning tablet is likely to meet
+// (Mesh Profile §4.4, Mesh Model §7.3).
+const SIG_MODELS = {
+  0x0000: 'Configuration Server',
+  0x0001: 'Configuration Client',
+  0x0002: 'Health Server',
+  0x0003: 'Health Client',
+  0x0004: 'Remote Provisioning Server',
+  0x0005: 'Remote Provisioning Client',
+  0x1000: 'Generic OnOff Server',
+  0x1001: 'Generic OnOff Client',
+  0x1002: 'Generic Level Server',
+  0x1003: 'Generic Level Client',
+  0x1004: 'Generic Default Transition Time Server',
+  0x1005: 'Generic Default Transition Time Client',
+  0x1006: 'Generic Power OnOff Server',
+  0x1007: 'Generic Power OnOff Setup Server',
+  0x1008: 'Generic Power OnOff Client',
+  0x1100: 'Sensor Server',
+  0x1101: 'Sensor Setup Server',
+  0x1102: 'Sensor Client',
+  0x1300: 'Light Lightness Server',
+  0x1301: 'Light Lightness Setup Server',
+  0x1302: 'Light Lightness Client',
+};
+export const ONOFF_SERVER = 0x1000;
+export const RPR_SERVER = 0x0004;
+
+// model: an integer (SIG) or {company, id} (vendor), as in bindings;
+// or {id, vendor, company} as in composition.
+export function modelText(m) {
+  if (typeof m === 'number') return `${hex4(m)} ${SIG_MODELS[m] || ''}`.trim();
+  if (m.vendor === false) return modelText(m.id);
+  return `${hex4(m.company)}:${hex4(m.id)} (vendor)`;
+}
+
+export const FINAL_STATES = new Set(['done', 'failed', 'cancelled']);
+
+export function badge(stateName) {
+  return el('span', { class: `badge s-${stateName}` }, stateName.replace('_', ' '));
+}
