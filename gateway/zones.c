@@ -289,6 +289,71 @@ static int plan(struct apply *a, uint16_t group, uint16_t prev_group)
 	return r;
 }
 
+/* --- What a zone shows ----------------------------------------------------------------- */
+
+/* Does the node's composition list the SIG model id? */
+static bool has_model(struct store *st, uint16_t node, uint16_t id)
+{
+	struct store_model *models = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (store_comp_models(st, node, &models, &n) == 0) {
+		for (size_t i = 0; i < n && !found; i++) {
+			found = !models[i].vendor && models[i].id == id;
+		}
+	}
+	free(models);
+	return found;
+}
+
+/* {id, name, group, nodes, lights, switches, pending, created_at, updated_at} */
+static json_t *zone_json(struct store *st, const struct store_zone *zone)
+{
+	json_t *o =
+	    json_pack("{s:I, s:s, s:i, s:[], s:[], s:[], s:[], s:o, s:o}", "id",
+		      (json_int_t)zone->id, "name", zone->name, "group", zone->group, "nodes",
+		      "lights", "switches", "pending", "created_at", gw_time_json(zone->created_ms),
+		      "updated_at", gw_time_json(zone->updated_ms));
+	struct store_zone_member m;
+	uint16_t *nodes = NULL;
+	size_t n = 0;
+
+	if (!o || store_zone_nodes(st, zone->id, &nodes, &n)) {
+		free(nodes);
+		json_decref(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_integer(nodes[i]);
+
+		json_array_append(json_object_get(o, "nodes"), a);
+		if (has_model(st, nodes[i], MODEL_ONOFF_SRV)) {
+			json_array_append(json_object_get(o, "lights"), a);
+		}
+		if (has_model(st, nodes[i], MODEL_ONOFF_CLI)) {
+			json_array_append(json_object_get(o, "switches"), a);
+		}
+		if (store_zone_member_get(st, nodes[i], &m) == 0 && m.pending) {
+			json_array_append(json_object_get(o, "pending"), a);
+		}
+		json_decref(a);
+	}
+	free(nodes);
+	return o;
+}
+
+/* An event with the zone as GET /api/v1/zones/{id} shows it. */
+static void publish_zone(struct gw_core *core, const char *type, uint64_t id)
+{
+	struct store_zone zone;
+	json_t *o;
+
+	if (id && store_zone_get(core->st, id, &zone) == 0 && (o = zone_json(core->st, &zone))) {
+		gw_core_publish(core, type, o);
+	}
+}
+
 /* --- Running ----------------------------------------------------------------------------- */
 
 static void apply_end(struct apply *a, int err, const char *why)
@@ -321,6 +386,17 @@ static void apply_finish(struct apply *a)
 	} else if (r) {
 		snprintf(why, sizeof(why), "node 0x%04x: recording the zone: %s", a->node,
 			 strerror(-r));
+	}
+	if (r == 0) {
+		struct store_node n;
+
+		if (store_node_get(a->z->core->st, a->node, &n) == 0) {
+			json_t *o = gw_node_json(&n);
+
+			json_object_set_new(o, "zone", gw_node_zone_json(a->z->core->st, a->node));
+			gw_core_publish(a->z->core, "node.updated", o);
+		}
+		publish_zone(a->z->core, "zone.updated", a->zone);
 	}
 	apply_end(a, r, r ? why : NULL);
 }
@@ -469,58 +545,6 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 
 /* --- REST ------------------------------------------------------------------------------- */
 
-/* Does the node's composition list the SIG model id? */
-static bool has_model(struct store *st, uint16_t node, uint16_t id)
-{
-	struct store_model *models = NULL;
-	size_t n = 0;
-	bool found = false;
-
-	if (store_comp_models(st, node, &models, &n) == 0) {
-		for (size_t i = 0; i < n && !found; i++) {
-			found = !models[i].vendor && models[i].id == id;
-		}
-	}
-	free(models);
-	return found;
-}
-
-/* {id, name, group, nodes, lights, switches, pending, created_at, updated_at} */
-static json_t *zone_json(struct store *st, const struct store_zone *zone)
-{
-	json_t *o =
-	    json_pack("{s:I, s:s, s:i, s:[], s:[], s:[], s:[], s:o, s:o}", "id",
-		      (json_int_t)zone->id, "name", zone->name, "group", zone->group, "nodes",
-		      "lights", "switches", "pending", "created_at", gw_time_json(zone->created_ms),
-		      "updated_at", gw_time_json(zone->updated_ms));
-	struct store_zone_member m;
-	uint16_t *nodes = NULL;
-	size_t n = 0;
-
-	if (!o || store_zone_nodes(st, zone->id, &nodes, &n)) {
-		free(nodes);
-		json_decref(o);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *a = json_integer(nodes[i]);
-
-		json_array_append(json_object_get(o, "nodes"), a);
-		if (has_model(st, nodes[i], MODEL_ONOFF_SRV)) {
-			json_array_append(json_object_get(o, "lights"), a);
-		}
-		if (has_model(st, nodes[i], MODEL_ONOFF_CLI)) {
-			json_array_append(json_object_get(o, "switches"), a);
-		}
-		if (store_zone_member_get(st, nodes[i], &m) == 0 && m.pending) {
-			json_array_append(json_object_get(o, "pending"), a);
-		}
-		json_decref(a);
-	}
-	free(nodes);
-	return o;
-}
-
 static void complete_zone(struct gw_zones *z, struct gw_cmd *c, uint64_t id)
 {
 	struct store_zone zone;
@@ -589,7 +613,7 @@ void gw_zones_cmd_create(struct gw_zones *z, struct gw_cmd *c)
 				  &zone);
 
 	if (!name_failed(z, c, name, r)) {
-		gw_core_publish(z->core, "zone.added", zone_json(z->core->st, &zone));
+		publish_zone(z->core, "zone.added", zone.id);
 		complete_zone(z, c, zone.id);
 	}
 }
@@ -606,6 +630,7 @@ void gw_zones_cmd_patch(struct gw_zones *z, struct gw_cmd *c)
 	int r = id ? store_zone_rename(z->core->st, id, name) : -ENOENT;
 
 	if (!name_failed(z, c, name, r)) {
+		publish_zone(z->core, "zone.updated", id);
 		complete_zone(z, c, id);
 	}
 }
@@ -622,6 +647,7 @@ void gw_zones_cmd_delete(struct gw_zones *z, struct gw_cmd *c)
 	} else if (r) {
 		gw_cmd_complete(z->core->q, c, r, NULL, r == -ENOENT ? "no such zone" : NULL);
 	} else {
+		gw_core_publish(z->core, "zone.removed", json_pack("{s:I}", "id", (json_int_t)id));
 		gw_cmd_complete(z->core->q, c, 0,
 				json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1), NULL);
 	}
@@ -644,14 +670,7 @@ static void on_moved(void *arg, int err, const char *why)
 	} else {
 		json_t *o = json_pack("{s:i, s:o}", "address", q->node, "zone",
 				      gw_node_zone_json(core->st, q->node));
-		struct store_node n;
 
-		if (store_node_get(core->st, q->node, &n) == 0) {
-			json_t *node = gw_node_json(&n);
-
-			json_object_set_new(node, "zone", gw_node_zone_json(core->st, q->node));
-			gw_core_publish(core, "node.updated", node);
-		}
 		gw_cmd_complete(core->q, q->cmd, o ? 0 : -ENOMEM, o, NULL);
 	}
 	free(q);

@@ -139,6 +139,30 @@ describe('zones: switches switch their zone\'s lights (small.json)', () => {
     assert.deepEqual(office.switches, [addr['switch-2']]);
   });
 
+  test('a node that does not answer: 504 naming it, the move stays pending, the same request finishes it', async () => {
+    const a = addr['light-noob'];
+    const hex = `0x${a.toString(16).padStart(4, '0')}`;
+    assert.equal(await w.dev('light-noob', 'power off'), 'ok');
+    const r = await w.api('PUT', `/api/v1/nodes/${a}/zone`, { token: op, body: { zone: zone.office.id } });
+    assert.equal(r.status, 504, r.text);
+    assert.match(r.body.detail, new RegExp(`node ${hex}: Model Subscription (Delete|Add) on element 0x`));
+    let node = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    assert.deepEqual(node.zone, { id: zone.office.id, name: 'office', group: zone.office.group, pending: true });
+    const office = await w.ok('GET', `/api/v1/zones/${zone.office.id}`, { token: viewer });
+    assert.deepEqual(office.pending, [a]);
+    assert.equal(await w.dev('light-noob', 'power on'), 'ok');
+    await move('light-noob', zone.office);
+    node = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    assert.equal(node.zone.pending, false);
+    assert.deepEqual(node.subscriptions.map((s) => [s.element, s.address]),
+      [[0, zone.office.group], [1, zone.office.group]], 'the hall group went, the office group came');
+    await press('switch-2', 'on');
+    await expectLights({ 'light-noob': true });
+    await press('switch-2', 'off');
+    await expectLights({ 'light-noob': false });
+    await move('light-noob', zone.hall);
+  });
+
   test('leaving every zone clears a switch\'s publication; an empty zone can be deleted', async () => {
     const r = await move('switch-2', null);
     assert.deepEqual(r, { address: addr['switch-2'], zone: null });
