@@ -27,7 +27,7 @@ struct apply {
 	uint64_t zone;
 	struct cfg_msg *steps;
 	size_t n, cap, pos;
-	uint64_t timer; /* the deferred end of a move with nothing to send */
+	uint64_t timer; /* the first request goes from the loop (done never runs in apply) */
 	void (*done)(void *arg, int err, const char *why);
 	void *arg;
 };
@@ -168,10 +168,11 @@ static int plan_bind(struct apply *a, const struct store_binding *b, size_t nb, 
 }
 
 /*
- * An OnOff Server: delete the subscriptions to other zones' groups (those the inventory knows,
- * and the last confirmed zone's, which a move cut short may not have recorded), then subscribe.
+ * An OnOff Server: delete the subscriptions to other zones' groups: those the inventory knows,
+ * and stale[] (the last confirmed zone's group, and that of a move that was cut short, which
+ * the node may have taken without its status reaching us); then subscribe.
  */
-static int plan_light(struct apply *a, uint16_t ea, uint16_t group, uint16_t prev_group,
+static int plan_light(struct apply *a, uint16_t ea, uint16_t group, const uint16_t stale[2],
 		      const uint16_t *zone_groups, size_t n_zg)
 {
 	uint16_t *subs = NULL, del[2 + 64];
@@ -182,14 +183,16 @@ static int plan_light(struct apply *a, uint16_t ea, uint16_t group, uint16_t pre
 	if (r && r != -ENOENT) {
 		return r;
 	}
-	for (size_t i = 0; i < n && n_del < sizeof(del) / sizeof(del[0]) - 1; i++) {
+	for (size_t i = 0; i < n && n_del < sizeof(del) / sizeof(del[0]) - 2; i++) {
 		if (subs[i] != group && in_list(zone_groups, n_zg, subs[i])) {
 			del[n_del++] = subs[i];
 		}
 	}
 	free(subs);
-	if (prev_group && prev_group != group && !in_list(del, n_del, prev_group)) {
-		del[n_del++] = prev_group;
+	for (size_t i = 0; i < 2; i++) {
+		if (stale[i] && stale[i] != group && !in_list(del, n_del, stale[i])) {
+			del[n_del++] = stale[i];
+		}
 	}
 	for (size_t i = 0; i < n_del; i++) {
 		m = step_add(a, CFG_OP_MODEL_SUB_DELETE);
@@ -255,7 +258,7 @@ static int zone_groups(struct store *st, uint16_t **out, size_t *n)
 	return 0;
 }
 
-static int plan(struct apply *a, uint16_t group, uint16_t prev_group)
+static int plan(struct apply *a, uint16_t group, const uint16_t stale[2])
 {
 	struct store *st = a->z->core->st;
 	struct store_model *models = NULL;
@@ -277,7 +280,7 @@ static int plan(struct apply *a, uint16_t group, uint16_t prev_group)
 		}
 		if (models[i].id == MODEL_ONOFF_SRV) {
 			r = plan_bind(a, b, nb, ea, MODEL_ONOFF_SRV, &app);
-			r = r ? r : plan_light(a, ea, group, prev_group, zg, nzg);
+			r = r ? r : plan_light(a, ea, group, stale, zg, nzg);
 		} else if (models[i].id == MODEL_ONOFF_CLI) {
 			r = plan_bind(a, b, nb, ea, MODEL_ONOFF_CLI, &app);
 			r = r ? r : plan_switch(a, ea, group, app);
@@ -484,6 +487,13 @@ static void on_deferred(struct gw_loop *loop, uint64_t id, void *ctx)
 	(void)loop;
 	(void)id;
 	a->timer = 0;
+	if (a->z->core->stopping) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "node 0x%04x: the gateway is stopping", a->node);
+		apply_end(a, -ECANCELED, why);
+		return;
+	}
 	send_next(a);
 }
 
@@ -491,7 +501,7 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 		   void (*done)(void *arg, int err, const char *why), void *arg)
 {
 	struct store *st = z->core->st;
-	struct store_zone target = {0};
+	struct store_zone target = {0}, cut = {0};
 	struct store_zone_member m = {0};
 	struct store_node n;
 	struct apply *a;
@@ -523,7 +533,11 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 	a->zone = zone;
 	a->done = done;
 	a->arg = arg;
-	r = plan(a, target.group, m.prev_group);
+	/* A move to another zone that did not finish: its group may be on the node too. */
+	if (m.pending && m.zone && m.zone != zone) {
+		(void)store_zone_get(st, m.zone, &cut);
+	}
+	r = plan(a, target.group, (const uint16_t[2]){m.prev_group, cut.group});
 	/* Written ahead: from here on the inventory says where the node is going. */
 	r = r ? r : store_zone_move_begin(st, node, zone);
 	if (r) {
