@@ -71,7 +71,7 @@ await run(1280, 800, async (page) => {
   await page.getByRole('link', { name: 'Scan' }).click();
   await page.getByLabel('Duration (s)').fill('60');
   await page.getByRole('button', { name: 'Start scan' }).click();
-  await page.waitForFunction((n) => document.querySelectorAll('#scan-rows tr').length >= n,
+  await page.waitForFunction((n) => document.querySelectorAll('#scan-rows tr:not(.detail)').length >= n,
     devices.length, { timeout: 60000 });
 
   step('choose the authentication of each device');
@@ -153,7 +153,7 @@ await run(1280, 800, async (page) => {
   await page.setViewportSize({ width: 1280, height: 800 });
 
   step('filter by name');
-  await page.getByLabel('Name contains').fill('light');
+  await page.getByLabel('Search (name, UUID, zone, address)').fill('light');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => [...document.querySelectorAll('#nodes-rows tr')].every((tr) => tr.textContent.includes('light')));
   const light = devices.find((d) => d.name.includes('light'));
