@@ -8,12 +8,14 @@ import {
 import {
   $, el, hex4, addr, uuidText, timeEl, showError, dlRows, busy, poll, debounce, pagedList,
   certText, saveBlob, ONOFF_SERVER, RPR_SERVER, modelText, FINAL_STATES, badge, sortable, compareBy,
-  matches, upsertTargetRow, AUTH_TEXT,
+  matches, upsertTargetRow, AUTH_TEXT, pathText,
 } from './ui.js';
 import {
   initScan, enterScan, setScanning, upsertScanResult,
 } from './scan.js';
-import { initManifests, enterManifests, manifestsEvent } from './manifests.js';
+import {
+  initManifests, enterManifests, manifestsEvent, downloadReport,
+} from './manifests.js';
 import { initZones, enterZones, zoneNames } from './zones.js';
 
 // ---------------------------------------------------------------- routing
@@ -972,6 +974,8 @@ function targetDevice(t) {
   if (who) parts.push(who);
   if (at !== null && at !== undefined) parts.push(el('a', { href: `#node/${at}` }, addr(at)));
   if (typeof t.via === 'number') parts.push(` via ${addr(t.via)}`);
+  if (t.zone) parts.push(`· zone ${t.zone}`);
+  if (t.path !== undefined && t.path !== null) parts.push(`· path ${pathText(t.path)}`);
   return parts.length ? parts.flatMap((p, i) => (i ? [' ', p] : [p])) : `target ${t.index}`;
 }
 
@@ -1031,6 +1035,7 @@ function showJob(j) {
   $('job-pause').hidden = j.state !== 'running';
   $('job-resume').hidden = j.state !== 'paused';
   $('job-cancel').hidden = JOB_FINAL.has(j.state) || j.state === 'cancelling';
+  $('job-report').hidden = j.kind !== 'commission';
   $('job-finish-without').hidden = !FINISH_WITHOUT.has(j.kind) || JOB_FINAL.has(j.state)
     || j.state === 'cancelling' || j.counts.pending + j.counts.active === 0;
 }
@@ -1056,7 +1061,7 @@ function enterJob(id) {
   // Nothing of the job shown before may stay on screen until this one is loaded.
   $('job-progress-label').textContent = 'Loading…';
   $('job-bar').value = 0;
-  for (const b of ['job-pause', 'job-resume', 'job-cancel', 'job-finish-without']) $(b).hidden = true;
+  for (const b of ['job-pause', 'job-resume', 'job-cancel', 'job-finish-without', 'job-report']) $(b).hidden = true;
   loadJob(id);
   return () => { job = null; };
 }
@@ -1074,6 +1079,13 @@ $('job-finish-without').addEventListener('click', () => {
     if (job && job.id === id) showJob(j);
   });
 });
+
+for (const f of ['csv', 'json']) {
+  $(`job-report-${f}`).addEventListener('click', (ev) => {
+    ev.preventDefault();
+    if (job) downloadReport(job.id, f, 'job-error');
+  });
+}
 
 for (const [button, verb, done] of [['job-pause', 'pause', 'Paused: attempts under way finish, no new one starts.'],
   ['job-resume', 'resume', 'Resumed.'], ['job-cancel', 'cancel', 'Cancel requested.']]) {

@@ -5,7 +5,7 @@
 
 import { api, apiText, apiBlob } from './api.js';
 import {
-  $, el, addr, uuidText, timeEl, showError, busy, badge, saveBlob, upsertTargetRow, AUTH_TEXT,
+  $, el, addr, uuidText, timeEl, showError, busy, badge, saveBlob, upsertTargetRow, AUTH_TEXT, pathText,
 } from './ui.js';
 
 const MAX_BYTES = 4 * 1024 * 1024; // openapi.yaml: 4 MiB of body
@@ -215,13 +215,6 @@ function showRun(j) {
   $('run-state').replaceChildren(badge(j.state));
 }
 
-const pathText = (p) => {
-  if (p === null || p === undefined || p === '') return '—';
-  if (p === 0) return 'gateway';
-  if (typeof p === 'number') return `server ${addr(p)}`;
-  return String(p);
-};
-
 function targetRow(t) {
   return el('tr', { dataset: { state: t.state } },
     el('td', { dataset: { label: 'Device' } }, t.name || (t.uuid ? uuidText(t.uuid) : `device ${t.index + 1}`)),
@@ -246,18 +239,22 @@ export function manifestsEvent(type, data) {
   if (type === 'job.target' && data.job === run.id) upsertTarget(data, false);
 }
 
-// The report needs the token, so the links download through fetch.
+// The report needs the token, so its links download through fetch.  errorId: where a
+// refusal is shown.
+export async function downloadReport(jobId, format, errorId) {
+  showError(errorId, null);
+  try {
+    const blob = await apiBlob(`/api/v1/jobs/${jobId}/report?format=${format}`);
+    saveBlob(blob, `meshgw-commission-job-${jobId}.${format}`);
+  } catch (err) {
+    showError(errorId, err);
+  }
+}
+
 for (const f of ['csv', 'json']) {
-  $(`run-report-${f}`).addEventListener('click', async (ev) => {
+  $(`run-report-${f}`).addEventListener('click', (ev) => {
     ev.preventDefault();
-    if (!run) return;
-    showError('run-error', null);
-    try {
-      const blob = await apiBlob(`/api/v1/jobs/${run.id}/report?format=${f}`);
-      saveBlob(blob, `meshgw-commission-job-${run.id}.${f}`);
-    } catch (err) {
-      showError('run-error', err);
-    }
+    if (run) downloadReport(run.id, f, 'run-error');
   });
 }
 

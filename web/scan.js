@@ -140,8 +140,8 @@ function buildScanRow(uuid) {
     el('td', { class: 'sel' }, r.sel, el('label', { for: r.sel.id, class: 'card-only' }, 'Select')),
     el('td', { class: 'wide', dataset: { label: 'Device UUID' } }, uuidCode(uuid)),
     r.via, r.oob, r.seen,
-    el('td', { class: 'name', dataset: { label: 'Name' } }, r.name),
-    el('td', { dataset: { label: 'Authentication' }, class: 'auth' }, el('div', { class: 'row nowrap-row' }, r.method, r.toggle)));
+    el('td', { class: 'name wide', dataset: { label: 'Name' } }, r.name),
+    el('td', { dataset: { label: 'Authentication' }, class: 'auth wide' }, el('div', { class: 'row nowrap-row' }, r.method, r.toggle)));
   r.detail = el('tr', { class: 'detail', id: detailId, hidden: true },
     el('td', { colspan: '7', class: 'full' }, ...Object.values(r.groups)));
   showGroup();

@@ -171,6 +171,15 @@ export function modelText(m) {
   return `${hex4(m.company)}:${hex4(m.id)} (vendor)`;
 }
 
+// The path a commissioned device took: the gateway (0) or a Remote Provisioning Server's
+// address; a path the gateway words itself is shown as it is.
+export function pathText(p) {
+  if (p === null || p === undefined || p === '') return '—';
+  if (p === 0) return 'gateway';
+  if (typeof p === 'number') return `server ${addr(p)}`;
+  return String(p);
+}
+
 // Authentication methods (Mesh Profile §5.4.2.4) as people call them.
 export const AUTH_TEXT = {
   none: 'No OOB',

@@ -134,6 +134,9 @@ describe('manifests, lists and zones on the page (small.json)', { skip: !existsS
     assert.ok(sizes.wrap[0] <= sizes.wrap[1], `the scan table scrolls sideways: ${sizes.wrap}`);
     assert.ok(sizes.doc[0] <= sizes.doc[1], `the page scrolls sideways: ${sizes.doc}`);
     await page.screenshot({ path: path.join(w.dir, 'scan-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.screenshot({ path: path.join(w.dir, 'scan-768.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
     // Settings close and open again from the row.
     const toggle = page.getByRole('button', { name: `Authentication settings for device ${u0}` });
     await toggle.click();
