@@ -928,6 +928,7 @@ function jobWhat(j) {
   if (j.kind === 'key_refresh' && j.params && j.params.net_index !== undefined) {
     return `${what} of NetKey index ${j.params.net_index}`;
   }
+  if (j.kind === 'commission' && j.params && j.params.manifest !== undefined) return `${what} ${j.params.manifest}`;
   return what;
 }
 

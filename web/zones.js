@@ -158,42 +158,136 @@ function svg(tag, attrs = {}, ...children) {
   return e;
 }
 
-// Places n points evenly on a circle, starting at the top.
-function ring(n, r, cx, cy, phase = 0) {
-  return Array.from({ length: n }, (_, i) => {
-    const a = -Math.PI / 2 + phase + (2 * Math.PI * i) / Math.max(n, 1);
-    return { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a), a };
-  });
-}
-
 // -30 dBm (close) gives a 4 px line, -100 dBm (the edge of reach) 1 px.
 const edgeWidth = (rssi) => Math.max(1, Math.min(4, 1 + ((rssi + 100) * 3) / 70)).toFixed(1);
 
-export function drawTopology(results, names) {
-  const servers = [...new Set(results.flatMap((d) => (d.seen_by || []).map((h) => h.via)).filter((v) => v !== 0))]
-    .sort((a, b) => a - b);
-  const direct = results.filter((d) => (d.seen_by || []).some((h) => h.via === 0));
-  const remote = results.filter((d) => !(d.seen_by || []).some((h) => h.via === 0));
-  const loudest = (d) => [...(d.seen_by || [])].sort((a, b) => b.rssi - a.rssi)[0];
-  const r1 = 70 + Math.min(direct.length, 40) * 3;
-  const r2 = r1 + 90;
-  const r3 = r2 + 80 + Math.min(remote.length, 100);
-  const size = 2 * (servers.length || remote.length ? r3 : r1) + 160;
-  const c = size / 2;
-  const pos = new Map([[0, { x: c, y: c }]]);
-  ring(servers.length, r2, c, c).forEach((p, i) => pos.set(servers[i], p));
-  ring(direct.length, r1, c, c, 0.2).forEach((p, i) => pos.set(direct[i].uuid, p));
-  // Devices only servers hear: in the order of their loudest server around the ring, so
-  // each sits near the server that hears it best.
-  const serverIndex = new Map(servers.map((s, i) => [s, i]));
-  const outer = [...remote].sort((a, b) => serverIndex.get(loudest(a).via) - serverIndex.get(loudest(b).via));
-  ring(outer.length, r3, c, c).forEach((p, i) => pos.set(outer[i].uuid, p));
+const RING_GAP = 90; // px between rings
+const SPACING = 46; // px at least between neighbours on a ring
 
+// Hops from the gateway: a server provisioned by the gateway itself is 1 hop away, one
+// provisioned through server S one more than S (parents: server -> the via of its session,
+// 0 for the gateway; a server without a known session counts as 1 hop).  An unprovisioned
+// device is one hop beyond the nearest receiver that heard it.
+function hopsOf(servers, results, parents) {
+  const hop = new Map([[0, 0]]);
+  const serverHop = (s, seen = new Set()) => {
+    if (hop.has(s)) return hop.get(s);
+    const via = parents.get(s);
+    const h = via === undefined || via === null || seen.has(via) ? 1 : serverHop(via, seen.add(s)) + 1;
+    hop.set(s, h);
+    return h;
+  };
+  for (const s of servers) serverHop(s);
+  for (const d of results) hop.set(d.uuid, 1 + Math.min(...(d.seen_by || []).map((h) => serverHop(h.via))));
+  return hop;
+}
+
+// Pushes angles (sorted, on a circle) apart until neighbours are at least minSep apart;
+// the ring is sized so that this is possible.
+function spread(angles, minSep) {
+  const n = angles.length;
+  for (let round = 0; round < 100 && n > 1; round += 1) {
+    let moved = false;
+    for (let i = 0; i < n; i += 1) {
+      const j = (i + 1) % n;
+      const gap = j ? angles[j] - angles[i] : angles[0] + 2 * Math.PI - angles[i];
+      if (gap < minSep - 1e-9) {
+        const d = (minSep - gap) / 2;
+        angles[i] -= d;
+        angles[j] += d;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return angles;
+}
+
+// The layout, by hand: a radial tree around the gateway.  Each server and device hangs
+// from what reached it (a server: the one it was provisioned through; a device: its
+// nearest receiver, the loudest of those), at the ring of its hop, inside a wedge of its
+// parent's angle sized by how many it carries, so a branch (a chain of servers down a
+// corridor) stays together; then each ring is spread so that no two dots touch.
+function layout(servers, results, parents, c) {
+  const hop = hopsOf(servers, results, parents);
+  const drawn = new Set(servers);
+  const children = new Map([[0, []]]);
+  for (const s of servers) children.set(s, []);
+  for (const s of servers) {
+    const p = drawn.has(parents.get(s)) ? parents.get(s) : 0;
+    children.get(p).push(s);
+  }
+  for (const d of results) {
+    const best = [...(d.seen_by || [])].sort((x, y) => hop.get(x.via) - hop.get(y.via) || y.rssi - x.rssi)[0];
+    children.get(best && drawn.has(best.via) ? best.via : 0).push(d.uuid);
+  }
+  const weight = new Map();
+  const weigh = (k) => {
+    const w = Math.max(1, (children.get(k) || []).reduce((sum, x) => sum + weigh(x), 0));
+    weight.set(k, w);
+    return w;
+  };
+  weigh(0);
+  const want = new Map();
+  const place = (k, from, to) => {
+    let a = from;
+    for (const x of children.get(k) || []) {
+      const span = ((to - from) * weight.get(x)) / weight.get(k);
+      want.set(x, a + span / 2);
+      place(x, a, a + span);
+      a += span;
+    }
+  };
+  place(0, -Math.PI / 2, (3 * Math.PI) / 2);
+
+  const pos = new Map([[0, { x: c, y: c }]]);
+  const keys = [...want.keys()];
+  const maxHop = Math.max(0, ...keys.map((k) => hop.get(k)));
+  const radii = [];
+  let r = 0;
+  for (let h = 1; h <= maxHop; h += 1) {
+    const ring = keys.filter((k) => hop.get(k) === h).sort((x, y) => want.get(x) - want.get(y));
+    r = Math.max(r + RING_GAP, (ring.length * SPACING) / (2 * Math.PI));
+    radii.push(r);
+    const angles = spread(ring.map((k) => want.get(k)), SPACING / r);
+    ring.forEach((k, i) => pos.set(k, { x: c + r * Math.cos(angles[i]), y: c + r * Math.sin(angles[i]) }));
+  }
+  return { pos, radii };
+}
+
+// Every server drawn, with the servers that provisioned them (a server that heard no device
+// in this scan still carries the ones behind it).
+function withAncestors(servers, parents) {
+  const all = new Set(servers);
+  for (const s of servers) {
+    for (let v = parents.get(s); v && !all.has(v); v = parents.get(v)) all.add(v);
+  }
+  return [...all].sort((a, b) => a - b);
+}
+
+// results: GET /api/v1/scans/results items; names: address -> node name; parents: server
+// address -> the via of the session that provisioned it.
+export function drawTopology(results, names, parents = new Map()) {
+  const servers = withAncestors([...new Set(results.flatMap((d) => (d.seen_by || []).map((h) => h.via)).filter((v) => v !== 0))],
+    parents);
+  const direct = results.filter((d) => (d.seen_by || []).some((h) => h.via === 0));
+  const remote = results.length - direct.length;
+  const loudest = (d) => [...(d.seen_by || [])].sort((a, b) => b.rssi - a.rssi)[0];
+  // The size is known once the rings are: lay out around 0 first, then shift.
+  const { pos: at0, radii } = layout(servers, results, parents, 0);
+  const margin = 80;
+  const size = 2 * ((radii[radii.length - 1] || 0) + margin);
+  const c = size / 2;
+  const pos = new Map([...at0].map(([k, p]) => [k, { x: p.x + c, y: p.y + c }]));
+
+  const rings = svg('g', { class: 'rings' }, ...radii.map((r) => svg('circle', { cx: c, cy: c, r })));
   const edges = svg('g', { class: 'edges' });
   for (const s of servers) {
     const p = pos.get(s);
-    edges.append(svg('line', { x1: c, y1: c, x2: p.x, y2: p.y, class: 'member' },
-      svg('title', {}, `server ${addr(s)} is a node of the network`)));
+    const via = parents.get(s) ?? 0;
+    const q = pos.get(via) || pos.get(0);
+    edges.append(svg('line', { x1: q.x, y1: q.y, x2: p.x, y2: p.y, class: 'member' },
+      svg('title', {}, `server ${addr(s)} was provisioned through ${via ? `server ${addr(via)}` : 'the gateway'}`)));
   }
   for (const d of results) {
     const q = pos.get(d.uuid);
@@ -228,21 +322,24 @@ export function drawTopology(results, names) {
     svg('text', { x: c, y: c + 30, 'text-anchor': 'middle' }, 'gateway')));
   const plural = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const summary = `${plural(results.length, 'device')} in the last scan: the gateway hears ${direct.length}`
-    + (servers.length ? `; ${plural(servers.length, 'Remote Provisioning Server')} report devices, ${remote.length} heard only through a server.`
+    + (servers.length ? `, ${remote} only through the ${plural(servers.length, 'Remote Provisioning Server')} shown.`
       : '; no Remote Provisioning Server reported any.');
   // Drawn at its own size (so labels keep their size), narrower only when the window is.
   const pic = svg('svg', {
     viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: 'img', 'aria-label': summary, class: 'topology-svg',
-  }, edges, dots);
+  }, rings, edges, dots);
   return { pic, summary };
 }
 
 async function loadTopology(nodes) {
   showError('topology-error', null);
   try {
-    const res = await api('GET', '/api/v1/scans/results');
+    const [res, sessions] = await Promise.all([api('GET', '/api/v1/scans/results'), api('GET', '/api/v1/provisioning')]);
     const names = new Map(nodes.map((n) => [n.address, n.name]));
-    const { pic, summary } = drawTopology(res.items, names);
+    // Which server (or the gateway, via 0) provisioned each node, from the sessions kept.
+    const parents = new Map(sessions.items.filter((x) => x.state === 'done' && Number.isInteger(x.address))
+      .map((x) => [x.address, x.via || 0]));
+    const { pic, summary } = drawTopology(res.items, names, parents);
     $('topology-svg').replaceChildren(pic);
     $('topology-caption').textContent = res.items.length ? summary
       : 'No devices in the last scan: run a scan to draw the picture.';

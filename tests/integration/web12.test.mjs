@@ -206,8 +206,9 @@ describe('manifests, lists and zones on the page (small.json)', { skip: !existsS
     assert.match(await page.locator('#topology-caption').textContent(), new RegExp(`^${results.length} devices in the last scan`));
     await page.screenshot({ path: path.join(w.dir, 'zones.png'), fullPage: true });
 
-    // The layout with servers (small.json has none): two servers, a device both hear, one
-    // only the second hears, one the gateway hears too; nothing drawn on top of another.
+    // The layout with servers (small.json has none): server 0x0020 was provisioned through
+    // 0x0010, so the rings are 1: 0x0010 and the device the gateway hears; 2: 0x0020 and a
+    // device 0x0010 hears; 3: a device only 0x0020 hears.  Nothing is drawn on another.
     const drawn = await page.evaluate(async () => {
       const { drawTopology } = await import('/zones.js');
       const at = (via, rssi) => ({ via, rssi, last_seen: '2026-01-01T00:00:00Z' });
@@ -216,12 +217,14 @@ describe('manifests, lists and zones on the page (small.json)', { skip: !existsS
         { uuid: 'b2'.repeat(16), seen_by: [at(0x20, -50)] },
         { uuid: 'c3'.repeat(16), seen_by: [at(0, -40), at(0x10, -80)] },
       ];
-      const { pic, summary } = drawTopology(results, new Map([[0x10, 'hall']]));
+      const { pic, summary } = drawTopology(results, new Map([[0x10, 'hall']]), new Map([[0x10, 0], [0x20, 0x10]]));
       const centre = (g) => {
         const s = g.querySelector('circle, rect');
         return s.tagName === 'rect' ? [Number(s.getAttribute('x')) + 9, Number(s.getAttribute('y')) + 9]
           : [Number(s.getAttribute('cx')), Number(s.getAttribute('cy'))];
       };
+      const [gx, gy] = centre(pic.querySelector('.gateway'));
+      const dist = (g) => Math.round(Math.hypot(centre(g)[0] - gx, centre(g)[1] - gy));
       const points = [...pic.querySelectorAll('.device, .server, .gateway')].map(centre);
       let closest = Infinity;
       for (let i = 0; i < points.length; i += 1) {
@@ -232,17 +235,21 @@ describe('manifests, lists and zones on the page (small.json)', { skip: !existsS
       return {
         summary,
         servers: [...pic.querySelectorAll('.server text')].map((t) => t.textContent),
+        ring: Object.fromEntries([...pic.querySelectorAll('.device, .server')].map((g) => [g.dataset.uuid?.slice(0, 2) || g.dataset.address, dist(g)])),
+        rings: [...pic.querySelectorAll('.rings circle')].map((r) => Math.round(Number(r.getAttribute('r')))),
         hears: pic.querySelectorAll('line.hears').length,
         member: pic.querySelectorAll('line.member').length,
         closest,
       };
     });
     assert.deepEqual(drawn.servers, ['hall 0x0010', 'server 0x0020']);
+    const [r1, r2, r3] = drawn.rings;
+    assert.equal(drawn.rings.length, 3, 'three hops');
+    assert.deepEqual(drawn.ring, { 16: r1, 32: r2, a1: r2, b2: r3, c3: r1 }, 'each on the ring of its hop');
     assert.equal(drawn.hears, 5, 'one line per receiver of each device');
-    assert.equal(drawn.member, 2, 'each server tied to the gateway');
+    assert.equal(drawn.member, 2, 'each server tied to what provisioned it');
     assert.ok(drawn.closest > 40, `no two dots closer than 40 px (closest ${drawn.closest})`);
-    assert.match(drawn.summary, /3 devices .* the gateway hears 1; 2 Remote Provisioning Servers report devices, 2 heard only through a server/);
-
+    assert.match(drawn.summary, /^3 devices in the last scan: the gateway hears 1, 2 only through the 2 Remote Provisioning Servers shown\.$/);
     assert.deepEqual(unexpected(), [], 'no console error or page exception');
   });
 
