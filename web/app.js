@@ -947,7 +947,7 @@ async function loadJobs() {
         el('td', { dataset: { label: 'Progress' } },
           el('progress', { max: j.total || 1, value: finished, 'aria-label': `Progress of job ${j.id}` }),
           ` ${finished} of ${j.total}`),
-        el('td', { dataset: { label: 'Failed' } }, String(j.counts.failed)),
+        el('td', { dataset: { label: 'Failed devices' } }, String(j.counts.failed)),
         el('td', { dataset: { label: 'Started by' } }, j.created_by),
         el('td', { dataset: { label: 'Updated' } }, timeEl(j.updated_at)));
     }));
@@ -987,7 +987,7 @@ function targetRow(t) {
     el('td', { dataset: { label: 'State' } }, badge(t.state)),
     el('td', { dataset: { label: 'Step' } }, t.phase ? t.phase.replaceAll('_', ' ') : '—'),
     el('td', { dataset: { label: 'Attempts' } }, String(t.attempts)),
-    el('td', { dataset: { label: 'Next attempt' } }, t.next_attempt_at ? timeEl(t.next_attempt_at, true) : '—'),
+    el('td', { dataset: { label: 'Next attempt at' } }, t.next_attempt_at ? timeEl(t.next_attempt_at, true) : '—'),
     el('td', { dataset: { label: 'Result or error' }, class: 'result wide' },
       t.error ? el('span', { class: 'error' }, t.error) : targetResult(t.result)));
 }
@@ -1112,9 +1112,9 @@ async function loadOperations() {
     const res = await api('GET', `/api/v1/operations${query(opsPage)}`);
     showError('ops-error', null);
     $('ops-rows').replaceChildren(...res.items.map((o) => el('tr', {},
-      el('td', { dataset: { label: 'ID' } }, String(o.id)),
+      el('td', { dataset: { label: 'Operation' } }, String(o.id)),
       el('td', { dataset: { label: 'Type' } }, o.type),
-      el('td', { dataset: { label: 'Target' } }, typeof o.target === 'number'
+      el('td', { dataset: { label: 'Node or target' } }, typeof o.target === 'number'
         ? el('a', { href: `#node/${o.target}` }, addr(o.target)) : (o.target ?? '—')),
       el('td', { dataset: { label: 'State' } }, badge(o.state)),
       el('td', { dataset: { label: 'Progress' } },
