@@ -8,7 +8,7 @@ import {
 import {
   $, el, hex4, addr, uuidText, timeEl, showError, dlRows, busy, poll, debounce, pagedList,
   certText, saveBlob, ONOFF_SERVER, RPR_SERVER, modelText, FINAL_STATES, badge, sortable, compareBy,
-  matches, upsertTargetRow, AUTH_TEXT, pathText,
+  matches, upsertTargetRow, AUTH_TEXT, pathText, capabilitiesText,
 } from './ui.js';
 import {
   initScan, enterScan, setScanning, upsertScanResult,
@@ -455,6 +455,8 @@ function upsertSession(d) {
   }
   s.data = { ...s.data, ...d };
   const x = s.data;
+  // The gateway knows them only while an attempt runs: the card keeps the last ones seen.
+  if (x.capabilities) s.caps = x.capabilities;
   const final = FINAL_STATES.has(x.state);
   s.title.textContent = x.name || uuidText(x.uuid);
   s.badge.replaceChildren(badge(x.state));
@@ -462,6 +464,7 @@ function upsertSession(d) {
     ...(x.name ? [['UUID', el('code', {}, uuidText(x.uuid)), 'full']] : []),
     ['Address', addr(x.address)],
     ['Authentication', AUTH_TEXT[x.auth_method] || x.auth_method],
+    ...(s.caps ? [['Device offers', capabilitiesText(s.caps), 'full']] : []),
     ...(x.certificate ? [['Device certificate', certText(x.certificate), 'full']] : []),
     ['Updated', timeEl(x.updated_at)],
   ]);

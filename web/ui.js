@@ -180,6 +180,19 @@ export function pathText(p) {
   return String(p);
 }
 
+// A device's Provisioning Capabilities (Mesh Profile §5.4.1.2) in words.
+export function capabilitiesText(c) {
+  const alg = { cmac: 'CMAC-AES128', hmac: 'HMAC-SHA256' };
+  const parts = [`${c.elements} element${c.elements === 1 ? '' : 's'}`,
+    `algorithm ${c.algorithms.map((a) => alg[a] || a).join(' or ') || 'none'}`];
+  if (c.public_key_oob) parts.push('OOB public key');
+  if (c.static_oob) parts.push('static OOB');
+  if (c.output) parts.push(`output OOB (${c.output.actions.join(', ')}; up to ${c.output.size})`);
+  if (c.input) parts.push(`input OOB (${c.input.actions.join(', ')}; up to ${c.input.size})`);
+  if (c.only_oob) parts.push('OOB authentication only');
+  return parts.join(' · ');
+}
+
 // Authentication methods (Mesh Profile §5.4.2.4) as people call them.
 export const AUTH_TEXT = {
   none: 'No OOB',

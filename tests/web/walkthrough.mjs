@@ -133,6 +133,9 @@ await run(1280, 800, async (page) => {
         // meshsim describes the display ("shows number 4309"); the value is the last word.
         const value = String(shownByDevice.text).trim().split(/\s+/).pop();
         step(`enter ${value} shown by ${title} (Output OOB)`);
+        // The card shows what the device offered (its Provisioning Capabilities).
+        const offers = await li.locator('dt', { hasText: 'Device offers' }).locator('xpath=following-sibling::dd').textContent();
+        if (!/output OOB \(.*; up to \d\)/.test(offers)) problems.push(`${title}: capabilities not shown (${offers})`);
         await li.getByLabel('Value the device shows').fill(value);
         await li.getByRole('button', { name: 'Send' }).click();
         answered.add(title);
