@@ -362,6 +362,14 @@ $('prov-form').addEventListener('submit', async (ev) => {
     bad.focus();
     return;
   }
+  const attention = Number($('prov-attention').value || 0);
+  if (!Number.isInteger(attention) || attention < 0 || attention > 255) {
+    showError('prov-error', 'The attention timer is a whole number of seconds from 0 to 255.');
+    $('prov-attention').setAttribute('aria-invalid', 'true');
+    $('prov-attention').focus();
+    return;
+  }
+  $('prov-attention').removeAttribute('aria-invalid');
   const devices = rows.map((r) => {
     const d = { uuid: r.data.uuid, auth: authOf(r) };
     const name = r.name.value.trim();
@@ -370,7 +378,7 @@ $('prov-form').addEventListener('submit', async (ev) => {
   });
   try {
     const res = await busy($('prov-submit'), () => api('POST', '/api/v1/provisioning', {
-      devices, algorithm: $('prov-algorithm').value,
+      devices, algorithm: $('prov-algorithm').value, ...(attention ? { attention_s: attention } : {}),
     }));
     onSessions(res.sessions);
     for (const r of rows) r.sel.checked = false;
