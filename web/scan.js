@@ -291,17 +291,24 @@ $('scan-all').addEventListener('change', (ev) => {
   updateSelection();
 });
 
+// A field of whole seconds from min to max: its value, or null after saying what is wrong.
+function seconds(id, errorId, min, max, what) {
+  const n = Number($(id).value || 0);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    showError(errorId, `${what} is a whole number of seconds from ${min} to ${max}.`);
+    $(id).setAttribute('aria-invalid', 'true');
+    $(id).focus();
+    return null;
+  }
+  $(id).removeAttribute('aria-invalid');
+  return n;
+}
+
 $('scan-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   showError('scan-error', null);
-  const dur = Number($('scan-duration').value);
-  if (!Number.isInteger(dur) || dur < 1 || dur > 600) {
-    showError('scan-error', 'The duration is a whole number of seconds from 1 to 600.');
-    $('scan-duration').setAttribute('aria-invalid', 'true');
-    $('scan-duration').focus();
-    return;
-  }
-  $('scan-duration').removeAttribute('aria-invalid');
+  const dur = seconds('scan-duration', 'scan-error', 1, 600, 'The duration');
+  if (dur === null) return;
   try {
     const body = { duration_s: dur, ...($('scan-remote').checked ? { remote: true } : {}) };
     const s = await busy($('scan-start'), () => api('POST', '/api/v1/scans', body));
@@ -362,14 +369,8 @@ $('prov-form').addEventListener('submit', async (ev) => {
     bad.focus();
     return;
   }
-  const attention = Number($('prov-attention').value || 0);
-  if (!Number.isInteger(attention) || attention < 0 || attention > 255) {
-    showError('prov-error', 'The attention timer is a whole number of seconds from 0 to 255.');
-    $('prov-attention').setAttribute('aria-invalid', 'true');
-    $('prov-attention').focus();
-    return;
-  }
-  $('prov-attention').removeAttribute('aria-invalid');
+  const attention = seconds('prov-attention', 'prov-error', 0, 255, 'The attention timer');
+  if (attention === null) return;
   const devices = rows.map((r) => {
     const d = { uuid: r.data.uuid, auth: authOf(r) };
     const name = r.name.value.trim();
