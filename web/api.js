@@ -22,28 +22,32 @@ export function clearToken() {
 // An HTTP error answer.  `detail` is the sentence to show to the user: the
 // problem's detail, else its title, else the status line.
 export class ApiError extends Error {
-  constructor(status, title, detail) {
+  constructor(status, title, detail, errors) {
     super(detail || title || `HTTP ${status}`);
     this.status = status;
     this.title = title || '';
     this.detail = this.message;
+    // A manifest's 422 lists every bad row: [{row, field, message, line}].
+    this.errors = Array.isArray(errors) ? errors : [];
   }
 }
 
 async function problemFrom(res) {
   let title = res.statusText;
   let detail = '';
+  let errors;
   const type = res.headers.get('Content-Type') || '';
   if (type.includes('json')) {
     try {
       const p = await res.json();
       title = p.title || title;
       detail = p.detail || '';
+      errors = p.errors;
     } catch {
       // A body that is not JSON after all: the status line has to do.
     }
   }
-  return new ApiError(res.status, title, detail);
+  return new ApiError(res.status, title, detail, errors);
 }
 
 // Listeners told when the gateway answers 401, so the page can ask for a
@@ -62,11 +66,30 @@ function authHeaders() {
 
 // One request.  `body` (an object) is sent as application/json.  Resolves
 // to the parsed JSON answer (null for an empty one); rejects with ApiError.
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  return body === undefined ? apiText(method, path) : apiText(method, path, 'application/json', JSON.stringify(body));
+}
+
+// The same with a body that is already text in its own media type (a CSV manifest).
+export async function apiText(method, path, type, text) {
+  const res = await request(method, path, type === undefined ? undefined : { type, text });
+  const answer = await res.text();
+  return answer ? JSON.parse(answer) : null;
+}
+
+// A download that needs the token (a link cannot carry the Authorization header):
+// resolves to the answer as a Blob.
+export async function apiBlob(path) {
+  const res = await request('GET', path, undefined, '*/*');
+  return res.blob();
+}
+
+async function request(method, path, body, accept) {
   const init = { method, headers: authHeaders(), cache: 'no-store' };
+  if (accept) init.headers.Accept = accept;
   if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = body.type;
+    init.body = body.text;
   }
   init.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   let res;
@@ -82,8 +105,7 @@ export async function api(method, path, body) {
     if (res.status === 401) unauthorizedListeners.forEach((fn) => fn(err));
     throw err;
   }
-  const text = await res.text();
-  return text ? JSON.parse(text) : null;
+  return res;
 }
 
 export function query(params) {

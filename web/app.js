@@ -7,12 +7,21 @@ import {
 } from './api.js';
 import {
   $, el, hex4, addr, uuidText, timeEl, showError, dlRows, busy, poll, debounce, pagedList,
-  certText, oobInfoText, ONOFF_SERVER, RPR_SERVER, modelText, FINAL_STATES, badge,
+  certText, saveBlob, ONOFF_SERVER, RPR_SERVER, modelText, FINAL_STATES, badge, sortable, compareBy,
+  matches, upsertTargetRow, AUTH_TEXT, pathText, capabilitiesText,
 } from './ui.js';
+import {
+  initScan, enterScan, setScanning, upsertScanResult,
+} from './scan.js';
+import {
+  initManifests, enterManifests, manifestsEvent, downloadReport,
+} from './manifests.js';
+import { initZones, enterZones, zoneNames } from './zones.js';
 
 // ---------------------------------------------------------------- routing
 
-const VIEWS = ['login', 'network', 'scan', 'provisioning', 'nodes', 'node', 'jobs', 'job', 'operations'];
+const VIEWS = ['login', 'network', 'manifests', 'scan', 'provisioning', 'nodes', 'node', 'zones', 'jobs', 'job',
+  'operations'];
 let current = null;
 let leaveView = () => {};
 
@@ -45,10 +54,12 @@ function route(refresh) {
   if (!first && refresh !== true) $(`view-${view}`).querySelector('h2').focus();
   const enter = {
     network: enterNetwork,
+    manifests: enterManifests,
     scan: enterScan,
     provisioning: enterProvisioning,
     nodes: enterNodes,
     node: () => enterNode(Number(arg)),
+    zones: enterZones,
     jobs: enterJobs,
     job: () => enterJob(Number(arg)),
     operations: enterOperations,
@@ -155,10 +166,12 @@ function handleEvent(type, data) {
       if (removal && String(removal.id) === String(data.id)) refreshRemoval();
       break;
     case 'job.updated':
+      manifestsEvent(type, data);
       onJobsChanged();
       if (job && job.id === data.id && !(job.updated_at > data.updated_at)) showJob({ ...job, ...data });
       break;
     case 'job.target':
+      manifestsEvent(type, data);
       if (job && job.id === data.job) upsertJobTarget(data);
       break;
     case 'overflow':
@@ -282,15 +295,6 @@ function enterNetwork() {
 $('network-refresh').addEventListener('click', (ev) => busy(ev.target, loadNetwork));
 
 // Hand-over: export (a file to download) and import (preview, then apply).
-function downloadJson(doc, name) {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
-  const a = $('cdb-download');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
-}
-
 async function exportCdb(partial) {
   showError('cdb-export-error', null);
   $('cdb-export-status').textContent = '';
@@ -298,7 +302,7 @@ async function exportCdb(partial) {
     const doc = await api('GET', `/api/v1/cdb${partial ? '?partial=true' : ''}`);
     const stamp = new Date().toISOString().slice(0, 10);
     const name = `meshgw-${(doc.meshName || 'network').replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}${partial ? '-partial' : ''}.json`;
-    downloadJson(doc, name);
+    saveBlob(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }), name);
     $('cdb-export-status').textContent = `Saved ${name}: ${doc.nodes.length} node(s), ` +
       `${doc.netKeys.length} NetKey(s), ${doc.appKeys.length} AppKey(s)${partial ? ', no keys' : ''}.`;
   } catch (err) {
@@ -372,275 +376,13 @@ $('cdb-preview').addEventListener('click', (ev) => busy(ev.target, () => importC
 // Import is enabled only by a successful preview: the preview is the confirmation.
 $('cdb-apply').addEventListener('click', (ev) => busy(ev.target, () => importCdb(false)));
 
-// ---------------------------------------------------------------- (b) scan
-
-// uuid -> {data, row, sel, name, method, ...controls}
-const scanRows = new Map();
-let scanning = false;
-let scanEndsAt = 0;
-let stopScanPoll = () => {};
-let countdown = 0;
-
-const OUTPUT_ACTIONS = ['numeric', 'alphanumeric', 'blink', 'beep', 'vibrate'];
-const INPUT_ACTIONS = ['numeric', 'alphanumeric', 'push', 'twist'];
-const HEX_OOB = /^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/;
-
-function setScanning(on, endsAt) {
-  scanning = on;
-  if (endsAt) scanEndsAt = endsAt;
-  $('scan-start').disabled = on;
-  $('scan-stop').disabled = !on;
-  clearInterval(countdown);
-  if (on) {
-    const tick = () => {
-      const left = Math.max(0, Math.round((scanEndsAt - Date.now()) / 1000));
-      $('scan-status').textContent = scanEndsAt ? `Scanning… ${left} s left` : 'Scanning…';
-    };
-    tick();
-    countdown = setInterval(tick, 1000);
-    if (current === 'scan') startScanPoll();
-  } else {
-    $('scan-status').textContent = `Not scanning · ${scanRows.size} device${scanRows.size === 1 ? '' : 's'} seen`;
-  }
-}
-
-function startScanPoll() {
-  stopScanPoll();
-  stopScanPoll = poll(loadScanResults, 2000, () => scanning && current === 'scan');
-}
-
-function option(value, text, selected) {
-  return el('option', { value, selected: !!selected }, text || value);
-}
-
-function buildScanRow(uuid) {
-  const id = uuid;
-  const label = uuidText(uuid);
-  const r = { data: { uuid } };
-  r.sel = el('input', {
-    type: 'checkbox', id: `sel-${id}`, 'aria-label': `Select device ${label}`,
-    onchange: updateSelection,
-  });
-  r.rssi = el('td', { class: 'nowrap', dataset: { label: 'RSSI' } });
-  r.via = el('td', { class: 'via', dataset: { label: 'Heard by' } });
-  r.oob = el('td', { dataset: { label: 'OOB information' } });
-  r.seen = el('td', { dataset: { label: 'Last seen' } });
-  r.name = el('input', {
-    type: 'text', maxlength: '64', autocomplete: 'off', 'aria-label': `Name for device ${label}`,
-    placeholder: 'optional',
-  });
-  r.method = el('select', { 'aria-label': `Authentication for device ${label}` },
-    option('none', 'No OOB'), option('static', 'Static OOB'),
-    option('output', 'Output OOB (device shows)'), option('input', 'Input OOB (device takes)'),
-    option('certificate', 'Certificate (device proves who it is)'));
-  const errId = `oob-err-${id}`;
-  r.staticOob = el('input', {
-    type: 'text', class: 'hex', autocomplete: 'off', spellcheck: 'false', inputmode: 'text',
-    'aria-label': `Static OOB for device ${label} (32 or 64 hex digits)`,
-    'aria-describedby': errId, placeholder: '32 or 64 hex digits',
-  });
-  r.staticErr = el('span', { id: errId, class: 'field-error' });
-  r.outAction = el('select', { 'aria-label': `Output action for device ${label}` },
-    OUTPUT_ACTIONS.map((a) => option(a)));
-  r.outSize = el('input', {
-    type: 'number', min: '1', max: '8', value: '4', class: 'size', inputmode: 'numeric',
-    'aria-label': `Output size for device ${label}`,
-  });
-  r.inAction = el('select', { 'aria-label': `Input action for device ${label}` },
-    INPUT_ACTIONS.map((a) => option(a)));
-  r.inSize = el('input', {
-    type: 'number', min: '1', max: '8', value: '4', class: 'size', inputmode: 'numeric',
-    'aria-label': `Input size for device ${label}`,
-  });
-  r.groups = {
-    static: el('div', { class: 'auth-params' }, r.staticOob, r.staticErr),
-    output: el('div', { class: 'auth-params' }, r.outAction, el('span', { 'aria-hidden': 'true' }, '×'), r.outSize),
-    input: el('div', { class: 'auth-params' }, r.inAction, el('span', { 'aria-hidden': 'true' }, '×'), r.inSize),
-  };
-  const showGroup = () => {
-    for (const [m, g] of Object.entries(r.groups)) g.hidden = m !== r.method.value;
-  };
-  r.method.addEventListener('change', () => {
-    r.methodChosen = true;
-    showGroup();
-    validateRow(r, false);
-  });
-  r.staticOob.addEventListener('input', () => validateRow(r, false));
-  showGroup();
-  r.row = el('tr', {},
-    el('td', { class: 'sel' }, r.sel, el('label', { for: r.sel.id, class: 'card-only' }, 'Select')),
-    el('td', { class: 'wide', dataset: { label: 'UUID' } }, el('code', { class: 'uuid' }, label)),
-    r.rssi, r.via, r.oob, r.seen,
-    el('td', { class: 'wide', dataset: { label: 'Name' } }, r.name),
-    el('td', { dataset: { label: 'Authentication' }, class: 'auth full' }, r.method, ...Object.values(r.groups)));
-  return r;
-}
-
-// Returns the first invalid control of a row's authentication, or null.
-// `strict` also flags an empty static OOB field (on submit).
-function validateRow(r, strict) {
-  let bad = null;
-  const v = r.staticOob.value.trim();
-  let msg = '';
-  if (r.method.value === 'static' && (v || strict) && !HEX_OOB.test(v)) {
-    msg = `Needs 32 or 64 hex digits (has ${v.replace(/[^0-9a-fA-F]/g, '').length}${/[^0-9a-fA-F]/.test(v) ? ', and other characters' : ''}).`;
-    bad = r.staticOob;
-  }
-  r.staticErr.textContent = msg;
-  r.staticOob.setCustomValidity(msg);
-  if (msg) r.staticOob.setAttribute('aria-invalid', 'true');
-  else r.staticOob.removeAttribute('aria-invalid');
-  for (const size of [r.outSize, r.inSize]) {
-    const n = Number(size.value);
-    const ok = Number.isInteger(n) && n >= 1 && n <= 8;
-    if (!ok) size.setAttribute('aria-invalid', 'true');
-    else size.removeAttribute('aria-invalid');
-    if (!ok && !bad && r.groups[r.method.value]?.contains(size)) bad = size;
-  }
-  return bad;
-}
-
-function upsertScanResult(d, fromEvent) {
-  let r = scanRows.get(d.uuid);
-  if (!r) {
-    r = buildScanRow(d.uuid);
-    scanRows.set(d.uuid, r);
-    $('scan-rows').append(r.row);
-  }
-  r.data = { ...r.data, ...d };
-  r.rssi.textContent = r.data.rssi === undefined ? '—' : `${r.data.rssi} dBm`;
-  // Who heard it, loudest first: the gateway itself (via 0) or a Remote Provisioning Server.
-  const heard = [...(r.data.seen_by || [])].sort((a, b) => b.rssi - a.rssi);
-  r.via.replaceChildren(...(heard.length ? heard.map((h) => el('span', { class: 'heard' },
-    h.via === 0 ? 'gateway' : `server ${addr(h.via)}`, el('span', { class: 'muted small' }, ` ${h.rssi} dBm`)))
-    : ['—']));
-  const info = r.data.oob_info ?? 0;
-  r.oob.replaceChildren(el('span', { title: hex4(info) }, oobInfoText(info)));
-  // A device that advertises a certificate (OOB Information bits 7/8) is proposed for
-  // certificate-based provisioning, once, until someone picks another method.
-  if ((info & 0x180) && !r.methodChosen && r.method.value === 'none') {
-    r.method.value = 'certificate';
-    r.method.dispatchEvent(new Event('change'));
-    r.methodChosen = true;
-  }
-  if (r.data.uri_hash) r.oob.append(el('span', { class: 'muted small' }, ` · URI hash ${r.data.uri_hash}`));
-  r.seen.replaceChildren(timeEl(r.data.last_seen, true));
-  $('scan-empty').hidden = scanRows.size > 0;
-  if (fromEvent && !scanning) setScanning(true);
-}
-
-async function loadScanResults() {
-  try {
-    const res = await api('GET', '/api/v1/scans/results');
-    showError('scan-error', null);
-    for (const d of res.items) upsertScanResult(d, false);
-    if (res.scanning !== scanning) setScanning(res.scanning);
-    else if (!scanning) setScanning(false);
-  } catch (err) {
-    showError('scan-error', err);
-    throw err;
-  }
-}
-
-function selectedRows() {
-  return [...scanRows.values()].filter((r) => r.sel.checked);
-}
-
-function updateSelection() {
-  const n = selectedRows().length;
-  $('prov-submit').disabled = n === 0;
-  $('prov-submit').textContent = n ? `Provision ${n} selected device${n === 1 ? '' : 's'}` : 'Provision selected';
-  const all = $('scan-all');
-  all.checked = n > 0 && n === scanRows.size;
-  all.indeterminate = n > 0 && n < scanRows.size;
-}
-
-$('scan-all').addEventListener('change', (ev) => {
-  for (const r of scanRows.values()) r.sel.checked = ev.target.checked;
-  updateSelection();
-});
-
-$('scan-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  showError('scan-error', null);
-  const dur = Number($('scan-duration').value);
-  if (!Number.isInteger(dur) || dur < 1 || dur > 600) {
-    showError('scan-error', 'The duration is a whole number of seconds from 1 to 600.');
-    $('scan-duration').setAttribute('aria-invalid', 'true');
-    $('scan-duration').focus();
-    return;
-  }
-  $('scan-duration').removeAttribute('aria-invalid');
-  try {
-    const body = { duration_s: dur, ...($('scan-remote').checked ? { remote: true } : {}) };
-    const s = await busy($('scan-start'), () => api('POST', '/api/v1/scans', body));
-    // A new scan starts with an empty result list on the gateway.
-    for (const r of [...scanRows.values()]) {
-      if (!r.sel.checked) {
-        r.row.remove();
-        scanRows.delete(r.data.uuid);
-      }
-    }
-    updateSelection();
-    const start = Date.parse(s.started_at);
-    setScanning(true, (Number.isNaN(start) ? Date.now() : start) + s.duration_s * 1000);
-  } catch (err) {
-    showError('scan-error', err);
-  }
-});
-
-$('scan-stop').addEventListener('click', async (ev) => {
-  try {
-    await busy(ev.target, () => api('DELETE', '/api/v1/scans/current'));
-    setScanning(false);
-  } catch (err) {
-    showError('scan-error', err);
-  }
-});
-
-function enterScan() {
-  loadScanResults().then(() => { if (scanning) startScanPoll(); }).catch(() => {});
-  return () => stopScanPoll();
-}
-
 // ---------------------------------------------------------------- (c) provisioning
 
-$('prov-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  showError('prov-error', null);
-  const rows = selectedRows();
-  if (!rows.length) return;
-  if (rows.length > 32) {
-    showError('prov-error', `At most 32 devices per request (${rows.length} selected).`);
-    return;
-  }
-  const invalid = rows.map((r) => validateRow(r, true)).filter(Boolean);
-  if (invalid.length) {
-    showError('prov-error', `Check the authentication of ${invalid.length} device${invalid.length === 1 ? '' : 's'}.`);
-    invalid[0].focus();
-    return;
-  }
-  const devices = rows.map((r) => {
-    const auth = { method: r.method.value };
-    if (auth.method === 'static') auth.static_oob = r.staticOob.value.trim().toLowerCase();
-    if (auth.method === 'output') Object.assign(auth, { action: r.outAction.value, size: Number(r.outSize.value) });
-    if (auth.method === 'input') Object.assign(auth, { action: r.inAction.value, size: Number(r.inSize.value) });
-    const d = { uuid: r.data.uuid, auth };
-    const name = r.name.value.trim();
-    if (name) d.name = name;
-    return d;
-  });
-  try {
-    const res = await busy($('prov-submit'), () => api('POST', '/api/v1/provisioning', {
-      devices, algorithm: $('prov-algorithm').value,
-    }));
-    for (const s of res.sessions) upsertSession(s);
-    for (const r of rows) r.sel.checked = false;
-    updateSelection();
-    location.hash = '#provisioning';
-  } catch (err) {
-    showError('prov-error', err);
-  }
+initManifests({ isCurrent: () => current === 'manifests' });
+initZones({ isCurrent: () => current === 'zones' });
+initScan({
+  isCurrent: () => current === 'scan',
+  onSessions: (list) => { for (const s of list) upsertSession(s); },
 });
 
 // id -> {data, li, ...controls}
@@ -713,13 +455,16 @@ function upsertSession(d) {
   }
   s.data = { ...s.data, ...d };
   const x = s.data;
+  // The gateway knows them only while an attempt runs: the card keeps the last ones seen.
+  if (x.capabilities) s.caps = x.capabilities;
   const final = FINAL_STATES.has(x.state);
   s.title.textContent = x.name || uuidText(x.uuid);
   s.badge.replaceChildren(badge(x.state));
   dlRows(s.info, [
     ...(x.name ? [['UUID', el('code', {}, uuidText(x.uuid)), 'full']] : []),
     ['Address', addr(x.address)],
-    ['Authentication', x.auth_method === 'certificate' ? 'certificate' : x.auth_method],
+    ['Authentication', AUTH_TEXT[x.auth_method] || x.auth_method],
+    ...(s.caps ? [['Device offers', capabilitiesText(s.caps), 'full']] : []),
     ...(x.certificate ? [['Device certificate', certText(x.certificate), 'full']] : []),
     ['Updated', timeEl(x.updated_at)],
   ]);
@@ -779,32 +524,61 @@ $('prov-refresh').addEventListener('click', (ev) => busy(ev.target, () => loadSe
 // ---------------------------------------------------------------- (d) nodes
 
 const nodesPage = { offset: 0, total: 0 };
+let nodesShown = []; // [{n, zone, tr}] of the page loaded
+
+const productText = (n) => (n.cid === null ? '—'
+  : `Company ID ${hex4(n.cid)} · Product ID ${hex4(n.pid)} · Version ID ${hex4(n.vid)}`);
+
+function nodeSortValue(x, key) {
+  if (key === 'address' || key === 'elements') return x.n[key];
+  if (key === 'zone') return x.zone;
+  if (key === 'product') return x.n.cid === null ? null : productText(x.n);
+  if (key === 'uuid') return BigInt(`0x${x.n.uuid}`);
+  return x.n[key];
+}
+
+// Search and sort act on the page loaded (a floor fits one page of 100).
+function showNodes() {
+  const words = $('f-search').value.trim();
+  const rows = nodesShown.filter((x) => matches(words, x.n.name, x.n.uuid, uuidText(x.n.uuid), x.zone,
+    addr(x.n.address), String(x.n.address)));
+  if (nodesSort.key) rows.sort(compareBy(nodeSortValue, nodesSort.key, nodesSort.dir));
+  $('nodes-rows').replaceChildren(...rows.map((x) => x.tr));
+  const from = nodesShown.length ? nodesPage.offset + 1 : 0;
+  const to = nodesPage.offset + nodesShown.length;
+  $('nodes-page').textContent = `${from}–${to} of ${nodesPage.total}`;
+  $('nodes-caption').textContent = `Nodes ${from}–${to} of ${nodesPage.total}`
+    + (rows.length !== nodesShown.length ? `, ${rows.length} matching the search` : '');
+}
 
 async function loadNodes() {
   const limit = Number($('f-limit').value);
   const q = query({
-    limit, offset: nodesPage.offset, name: $('f-name').value.trim(),
-    state: $('f-state').value, excluded: $('f-excluded').value,
+    limit, offset: nodesPage.offset, state: $('f-state').value, excluded: $('f-excluded').value,
   });
   try {
-    const res = await api('GET', `/api/v1/nodes${q}`);
+    const [res, zoneOf] = await Promise.all([api('GET', `/api/v1/nodes${q}`), zoneNames()]);
     showError('nodes-error', null);
     nodesPage.total = res.total;
-    const rows = res.items.map((n) => el('tr', {},
-      // A removed node keeps its record but is no longer addressable.
-      el('td', { dataset: { label: 'Address' } }, n.excluded ? addr(n.address) : el('a', { href: `#node/${n.address}` }, addr(n.address))),
-      el('td', { dataset: { label: 'Name' } }, n.name || el('span', { class: 'muted' }, 'unnamed')),
-      el('td', { dataset: { label: 'State' } }, badge(n.state), n.excluded ? ' removed' : ''),
-      el('td', { dataset: { label: 'Elements' } }, String(n.elements)),
-      el('td', { class: 'wide', dataset: { label: 'Product' } }, n.cid === null ? '—' : `CID ${hex4(n.cid)} PID ${hex4(n.pid)} VID ${hex4(n.vid)}`),
-      el('td', { class: 'wide', dataset: { label: 'UUID' } }, el('code', {}, uuidText(n.uuid)))));
-    $('nodes-rows').replaceChildren(...rows);
-    const from = res.items.length ? res.offset + 1 : 0;
-    const to = res.offset + res.items.length;
-    $('nodes-page').textContent = `${from}–${to} of ${res.total}`;
-    $('nodes-caption').textContent = `Nodes ${from}–${to} of ${res.total}`;
+    nodesShown = res.items.map((n) => {
+      const zone = zoneOf.get(n.address) || null;
+      return {
+        n,
+        zone,
+        tr: el('tr', {},
+          // A removed node keeps its record but is no longer addressable.
+          el('td', { dataset: { label: 'Address' } }, n.excluded ? addr(n.address) : el('a', { href: `#node/${n.address}` }, addr(n.address))),
+          el('td', { dataset: { label: 'Name' } }, n.name || el('span', { class: 'muted' }, 'unnamed')),
+          el('td', { dataset: { label: 'Zone' } }, zone || el('span', { class: 'muted' }, 'none')),
+          el('td', { dataset: { label: 'State' } }, badge(n.state), n.excluded ? ' removed' : ''),
+          el('td', { dataset: { label: 'Elements' } }, String(n.elements)),
+          el('td', { class: 'wide', dataset: { label: 'Product' } }, productText(n)),
+          el('td', { class: 'wide', dataset: { label: 'UUID' } }, el('code', {}, uuidText(n.uuid)))),
+      };
+    });
+    showNodes();
     $('nodes-prev').disabled = res.offset === 0;
-    $('nodes-next').disabled = to >= res.total;
+    $('nodes-next').disabled = res.offset + res.items.length >= res.total;
   } catch (err) {
     showError('nodes-error', err);
   }
@@ -814,6 +588,8 @@ function enterNodes() {
   loadNodes();
 }
 
+const nodesSort = sortable($('nodes-table'), showNodes);
+$('f-search').addEventListener('input', showNodes);
 $('nodes-filter').addEventListener('submit', (ev) => {
   ev.preventDefault();
   nodesPage.offset = 0;
@@ -877,10 +653,10 @@ async function loadNode(address) {
     ['UUID', el('code', {}, uuidText(n.uuid))],
     ['State', badge(n.state)],
     ['Elements', String(n.elements)],
-    ['Product', n.cid === null ? '—' : `CID ${hex4(n.cid)} · PID ${hex4(n.pid)} · VID ${hex4(n.vid)}`],
+    ['Product', productText(n)],
     ['Features', ['relay', 'proxy', 'friend', 'low_power'].filter((k) => f[k]).map((k) => k.replace('_', ' ')).join(', ') || 'none'],
-    ['NetKeys', n.net_keys.join(', ') || 'none'],
-    ['AppKeys', n.app_keys.join(', ') || 'none'],
+    ['NetKeys', n.net_keys.map((i) => `NetKey index ${i}`).join(', ') || 'none'],
+    ['AppKeys', n.app_keys.map((i) => `AppKey index ${i}`).join(', ') || 'none'],
     ['Device certificate', n.certificate ? certText(n.certificate) : 'none'],
     ['Added', timeEl(n.created_at)],
   ]);
@@ -888,11 +664,11 @@ async function loadNode(address) {
 
   $('bindings').replaceChildren(n.bindings.length
     ? el('ul', { class: 'plain' }, n.bindings.map((b) => el('li', {},
-      `Element ${b.element} · ${modelText(b.model)} · AppKey ${b.app_index}`)))
+      `Element ${b.element} · ${modelText(b.model)} · AppKey index ${b.app_index}`)))
     : el('p', { class: 'muted' }, 'No bindings.'));
   $('subscriptions').replaceChildren(n.subscriptions.length
     ? el('ul', { class: 'plain' }, n.subscriptions.map((s) => el('li', {},
-      `Element ${s.element} · ${modelText(s.model)} · ${addr(s.address)}`)))
+      `Element ${s.element} · ${modelText(s.model)} · subscribed to ${addr(s.address)}`)))
     : el('p', { class: 'muted' }, 'No subscriptions.'));
 
   let comp = null;
@@ -915,9 +691,9 @@ async function loadNode(address) {
 
 function renderComposition(n, c) {
   const parts = [el('p', { class: 'muted' },
-    `CRPL ${c.crpl} · features ${hex4(c.features)} · ${c.elements.length} element${c.elements.length === 1 ? '' : 's'}`)];
+    `Replay protection list size (CRPL) ${c.crpl} · Features ${hex4(c.features)} · ${c.elements.length} element${c.elements.length === 1 ? '' : 's'}`)];
   for (const e of c.elements) {
-    parts.push(el('h4', {}, `Element ${e.index} · ${addr(n.address + e.index)} · location ${hex4(e.location)}`));
+    parts.push(el('h4', {}, `Element ${e.index} · address ${addr(n.address + e.index)} · location ${hex4(e.location)}`));
     parts.push(el('ul', { class: 'plain models' }, e.models.map((m) => el('li', {}, modelText(m)))));
   }
   $('composition').replaceChildren(...parts);
@@ -985,7 +761,7 @@ function lightControl(address, index) {
   doRead();
   return el('div', { class: 'light' },
     el('div', { class: 'row' },
-      el('span', { id: labelId, class: 'light-label' }, `Element ${index} (${addr(address)})`),
+      el('span', { id: labelId, class: 'light-label' }, `Element ${index} (address ${addr(address)})`),
       sw, state, read),
     msg);
 }
@@ -1143,6 +919,7 @@ const KIND_TEXT = {
   remove: 'Node removal',
   key_refresh: 'Key Refresh',
   ownership: 'Change of ownership',
+  commission: 'Commissioning from a manifest',
 };
 // Kinds whose unfinished targets can be left out (POST /api/v1/jobs/{id}/finish-without).
 const FINISH_WITHOUT = new Set(['key_refresh']);
@@ -1154,6 +931,7 @@ function jobWhat(j) {
   if (j.kind === 'key_refresh' && j.params && j.params.net_index !== undefined) {
     return `${what} of NetKey index ${j.params.net_index}`;
   }
+  if (j.kind === 'commission' && j.params && j.params.manifest !== undefined) return `${what} ${j.params.manifest}`;
   return what;
 }
 
@@ -1172,7 +950,7 @@ async function loadJobs() {
         el('td', { dataset: { label: 'Progress' } },
           el('progress', { max: j.total || 1, value: finished, 'aria-label': `Progress of job ${j.id}` }),
           ` ${finished} of ${j.total}`),
-        el('td', { dataset: { label: 'Failed' } }, String(j.counts.failed)),
+        el('td', { dataset: { label: 'Failed devices' } }, String(j.counts.failed)),
         el('td', { dataset: { label: 'Started by' } }, j.created_by),
         el('td', { dataset: { label: 'Updated' } }, timeEl(j.updated_at)));
     }));
@@ -1200,6 +978,8 @@ function targetDevice(t) {
   if (who) parts.push(who);
   if (at !== null && at !== undefined) parts.push(el('a', { href: `#node/${at}` }, addr(at)));
   if (typeof t.via === 'number') parts.push(` via ${addr(t.via)}`);
+  if (t.zone) parts.push(`· zone ${t.zone}`);
+  if (t.path !== undefined && t.path !== null) parts.push(`· path ${pathText(t.path)}`);
   return parts.length ? parts.flatMap((p, i) => (i ? [' ', p] : [p])) : `target ${t.index}`;
 }
 
@@ -1210,7 +990,7 @@ function targetRow(t) {
     el('td', { dataset: { label: 'State' } }, badge(t.state)),
     el('td', { dataset: { label: 'Step' } }, t.phase ? t.phase.replaceAll('_', ' ') : '—'),
     el('td', { dataset: { label: 'Attempts' } }, String(t.attempts)),
-    el('td', { dataset: { label: 'Next attempt' } }, t.next_attempt_at ? timeEl(t.next_attempt_at, true) : '—'),
+    el('td', { dataset: { label: 'Next attempt at' } }, t.next_attempt_at ? timeEl(t.next_attempt_at, true) : '—'),
     el('td', { dataset: { label: 'Result or error' }, class: 'result wide' },
       t.error ? el('span', { class: 'error' }, t.error) : targetResult(t.result)));
 }
@@ -1231,20 +1011,8 @@ function targetResult(r) {
   return parts.length ? parts.flatMap((p, i) => (i ? ['; ', p] : [p])) : '—';
 }
 
-// Events and the GET snapshot race: an event that arrived while the snapshot was on its way
-// is newer than the snapshot's row, so the later updated_at wins (a tie goes to the event).
 function upsertJobTarget(t, fromSnapshot) {
-  const had = job.targets[t.index];
-  if (had && (had.updated_at > t.updated_at || (fromSnapshot && had.updated_at === t.updated_at))) return;
-  job.targets[t.index] = t;
-  const row = targetRow(t);
-  const old = $('job-rows').querySelector(`tr[data-index="${t.index}"]`);
-  if (old) {
-    old.replaceWith(row);
-    return;
-  }
-  const next = [...$('job-rows').children].find((r) => Number(r.dataset.index) > t.index);
-  $('job-rows').insertBefore(row, next || null);
+  upsertTargetRow(job.targets, $('job-rows'), t, fromSnapshot, targetRow);
 }
 
 function showJob(j) {
@@ -1271,6 +1039,7 @@ function showJob(j) {
   $('job-pause').hidden = j.state !== 'running';
   $('job-resume').hidden = j.state !== 'paused';
   $('job-cancel').hidden = JOB_FINAL.has(j.state) || j.state === 'cancelling';
+  $('job-report').hidden = j.kind !== 'commission';
   $('job-finish-without').hidden = !FINISH_WITHOUT.has(j.kind) || JOB_FINAL.has(j.state)
     || j.state === 'cancelling' || j.counts.pending + j.counts.active === 0;
 }
@@ -1296,7 +1065,7 @@ function enterJob(id) {
   // Nothing of the job shown before may stay on screen until this one is loaded.
   $('job-progress-label').textContent = 'Loading…';
   $('job-bar').value = 0;
-  for (const b of ['job-pause', 'job-resume', 'job-cancel', 'job-finish-without']) $(b).hidden = true;
+  for (const b of ['job-pause', 'job-resume', 'job-cancel', 'job-finish-without', 'job-report']) $(b).hidden = true;
   loadJob(id);
   return () => { job = null; };
 }
@@ -1314,6 +1083,13 @@ $('job-finish-without').addEventListener('click', () => {
     if (job && job.id === id) showJob(j);
   });
 });
+
+for (const f of ['csv', 'json']) {
+  $(`job-report-${f}`).addEventListener('click', (ev) => {
+    ev.preventDefault();
+    if (job) downloadReport(job.id, f, 'job-error');
+  });
+}
 
 for (const [button, verb, done] of [['job-pause', 'pause', 'Paused: attempts under way finish, no new one starts.'],
   ['job-resume', 'resume', 'Resumed.'], ['job-cancel', 'cancel', 'Cancel requested.']]) {
@@ -1339,9 +1115,9 @@ async function loadOperations() {
     const res = await api('GET', `/api/v1/operations${query(opsPage)}`);
     showError('ops-error', null);
     $('ops-rows').replaceChildren(...res.items.map((o) => el('tr', {},
-      el('td', { dataset: { label: 'ID' } }, String(o.id)),
+      el('td', { dataset: { label: 'Operation' } }, String(o.id)),
       el('td', { dataset: { label: 'Type' } }, o.type),
-      el('td', { dataset: { label: 'Target' } }, typeof o.target === 'number'
+      el('td', { dataset: { label: 'Node or target' } }, typeof o.target === 'number'
         ? el('a', { href: `#node/${o.target}` }, addr(o.target)) : (o.target ?? '—')),
       el('td', { dataset: { label: 'State' } }, badge(o.state)),
       el('td', { dataset: { label: 'Progress' } },

@@ -171,8 +171,109 @@ export function modelText(m) {
   return `${hex4(m.company)}:${hex4(m.id)} (vendor)`;
 }
 
+// The path a commissioned device took: the gateway (0) or a Remote Provisioning Server's
+// address; a path the gateway words itself is shown as it is.
+export function pathText(p) {
+  if (p === null || p === undefined || p === '') return '—';
+  if (p === 0) return 'gateway';
+  if (typeof p === 'number') return `server ${addr(p)}`;
+  return String(p);
+}
+
+// A device's Provisioning Capabilities (Mesh Profile §5.4.1.2) in words.
+export function capabilitiesText(c) {
+  const alg = { cmac: 'CMAC-AES128', hmac: 'HMAC-SHA256' };
+  const parts = [`${c.elements} element${c.elements === 1 ? '' : 's'}`,
+    `algorithm ${c.algorithms.map((a) => alg[a] || a).join(' or ') || 'none'}`];
+  if (c.public_key_oob) parts.push('OOB public key');
+  if (c.static_oob) parts.push('static OOB');
+  if (c.output) parts.push(`output OOB (${c.output.actions.join(', ')}; up to ${c.output.size})`);
+  if (c.input) parts.push(`input OOB (${c.input.actions.join(', ')}; up to ${c.input.size})`);
+  if (c.only_oob) parts.push('OOB authentication only');
+  return parts.join(' · ');
+}
+
+// Authentication methods (Mesh Profile §5.4.2.4) as people call them.
+export const AUTH_TEXT = {
+  none: 'No OOB',
+  static: 'Static OOB',
+  output: 'Output OOB',
+  input: 'Input OOB',
+  oob_public_key: 'OOB public key',
+  certificate: 'Certificate',
+};
+
 export const FINAL_STATES = new Set(['done', 'failed', 'cancelled']);
 
 export function badge(stateName) {
   return el('span', { class: `badge s-${stateName}` }, stateName.replace('_', ' '));
+}
+
+// Sorting a table by a column: every <th data-sort="key"> gets a button; a click sorts by
+// that column (a second click reverses), the header says so with aria-sort, and
+// onSort(key, dir) re-orders the rows (dir 1 ascending, -1 descending).
+export function sortable(table, onSort) {
+  const state = { key: null, dir: 1 };
+  const heads = [...table.querySelectorAll('th[data-sort]')];
+  for (const th of heads) {
+    const b = el('button', { type: 'button', class: 'th-sort' }, ...th.childNodes);
+    th.replaceChildren(b);
+    b.addEventListener('click', () => {
+      state.dir = state.key === th.dataset.sort ? -state.dir : 1;
+      state.key = th.dataset.sort;
+      for (const h of heads) {
+        if (h === th) h.setAttribute('aria-sort', state.dir > 0 ? 'ascending' : 'descending');
+        else h.removeAttribute('aria-sort');
+      }
+      onSort(state.key, state.dir);
+    });
+  }
+  return state;
+}
+
+// Compares two values of a column: numbers (and BigInts: a UUID is a 128-bit number) as
+// numbers, missing ones last, text by locale with digits as numbers ("light-9" before
+// "light-10").
+export function compareBy(valueOf, key, dir) {
+  return (a, b) => {
+    const x = valueOf(a, key);
+    const y = valueOf(b, key);
+    const xm = x === null || x === undefined || x === '';
+    const ym = y === null || y === undefined || y === '';
+    if (xm || ym) return xm === ym ? 0 : (xm ? 1 : -1);
+    if (typeof x !== 'string' && typeof x === typeof y) return ((x > y) - (x < y)) * dir;
+    return String(x).localeCompare(String(y), undefined, { numeric: true, sensitivity: 'base' }) * dir;
+  };
+}
+
+// Does any of the texts contain the search words (all of them, any case)?
+export function matches(words, ...texts) {
+  const hay = texts.filter((t) => t !== null && t !== undefined).join(' ').toLowerCase();
+  return String(words).toLowerCase().split(/\s+/).filter(Boolean).every((w) => hay.includes(w));
+}
+
+// Saves a Blob as a file through a temporary link, as the hand-over export always did.
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// A job's target rows: events and the GET snapshot race, and an event that arrived while the
+// snapshot was on its way is newer than the snapshot's row, so the later updated_at wins (a
+// tie goes to the event).  Puts target t into targets (by index) and its row into tbody in
+// index order; returns false when t is older than what is shown.
+export function upsertTargetRow(targets, tbody, t, fromSnapshot, row) {
+  const had = targets[t.index];
+  if (had && (had.updated_at > t.updated_at || (fromSnapshot && had.updated_at === t.updated_at))) return false;
+  targets[t.index] = t;
+  const tr = row(t);
+  tr.dataset.index = t.index;
+  const old = tbody.querySelector(`tr[data-index="${t.index}"]`);
+  if (old) old.replaceWith(tr);
+  else tbody.insertBefore(tr, [...tbody.children].find((r) => Number(r.dataset.index) > t.index) || null);
+  return true;
 }

@@ -71,7 +71,7 @@ await run(1280, 800, async (page) => {
   await page.getByRole('link', { name: 'Scan' }).click();
   await page.getByLabel('Duration (s)').fill('60');
   await page.getByRole('button', { name: 'Start scan' }).click();
-  await page.waitForFunction((n) => document.querySelectorAll('#scan-rows tr').length >= n,
+  await page.waitForFunction((n) => document.querySelectorAll('#scan-rows tr:not(.detail)').length >= n,
     devices.length, { timeout: 60000 });
 
   step('choose the authentication of each device');
@@ -133,6 +133,9 @@ await run(1280, 800, async (page) => {
         // meshsim describes the display ("shows number 4309"); the value is the last word.
         const value = String(shownByDevice.text).trim().split(/\s+/).pop();
         step(`enter ${value} shown by ${title} (Output OOB)`);
+        // The card shows what the device offered (its Provisioning Capabilities).
+        const offers = await li.locator('dt', { hasText: 'Device offers' }).locator('xpath=following-sibling::dd').textContent();
+        if (!/output OOB \(.*; up to \d\)/.test(offers)) problems.push(`${title}: capabilities not shown (${offers})`);
         await li.getByLabel('Value the device shows').fill(value);
         await li.getByRole('button', { name: 'Send' }).click();
         answered.add(title);
@@ -153,7 +156,7 @@ await run(1280, 800, async (page) => {
   await page.setViewportSize({ width: 1280, height: 800 });
 
   step('filter by name');
-  await page.getByLabel('Name contains').fill('light');
+  await page.getByLabel('Search (name, UUID, zone, address)').fill('light');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => [...document.querySelectorAll('#nodes-rows tr')].every((tr) => tr.textContent.includes('light')));
   const light = devices.find((d) => d.name.includes('light'));
