@@ -34,6 +34,7 @@
 struct api;
 struct gw_cmd;
 struct gw_cmdq;
+struct prom;
 
 /* Ordered: a role may do everything the roles below it may do. */
 enum api_role {
@@ -66,6 +67,19 @@ struct api_auth_ops {
 			   enum api_role *role);
 };
 
+/*
+ * GET /metrics (Prometheus text format 0.0.4, viewer role): the API writes its
+ * own families (requests by route and status, latency, connections, event
+ * streams, build information), then collect() appends the gateway's.
+ * collect() runs on an HTTP worker thread at every scrape and must neither
+ * block on the event loop nor take its locks: it reads figures the loop keeps
+ * in atomics.  Optional (NULL: the API's families only).
+ */
+struct api_metrics_ops {
+	void *ctx;
+	void (*collect)(void *ctx, struct prom *out);
+};
+
 struct api_conf {
 	const char *bind_addr;    /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
 	uint16_t port;            /* 0 = ephemeral (see api_port()) */
@@ -86,6 +100,14 @@ struct api_conf {
 	unsigned max_streams_per_token; /* event streams of one principal; 0 = 64 */
 	unsigned max_pending;           /* requests waiting for the core; 0 = 1024 */
 	int sse_keepalive_ms;           /* comment line on idle event streams; 0 = 15000 */
+	/*
+	 * A second listener that serves GET /metrics only (same token check), so
+	 * that the scrape can be reached on another address than the API; NULL =
+	 * none (/metrics is on the API listener either way).  Plain HTTP.
+	 */
+	const char *metrics_addr;
+	uint16_t metrics_port;
+	struct api_metrics_ops metrics; /* copied */
 };
 
 /*
@@ -108,6 +130,8 @@ int api_start(struct api *api);
 
 /* The bound TCP port once started (the real one when conf->port was 0), else 0. */
 uint16_t api_port(const struct api *api);
+/* The same for the metrics listener (0 when there is none). */
+uint16_t api_metrics_port(const struct api *api);
 
 /*
  * Stops accepting, ends every event stream and stops the worker threads.  A

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/prom.h"
 #include "gateway/cmdq.h"
 
 /*
@@ -56,6 +57,8 @@
 /* Seconds a client is asked to wait (Retry-After) when a cap answers 503. */
 #define RETRY_BUSY_S 1
 #define RETRY_STREAMS_S 10
+/* Connections the metrics listener takes at once (a few scrapers). */
+#define METRICS_MAX_CONN 64u
 
 /* struct req.wake: whether the request's connection is suspended. */
 enum {
@@ -78,6 +81,12 @@ struct api {
 	unsigned max_pending;
 	struct api_sse *sse;
 	struct MHD_Daemon *d;
+	/* GET /metrics: request figures, the gateway's, and the optional second listener. */
+	struct api_metrics *metrics;
+	struct api_metrics_ops mops;
+	char *metrics_addr; /* NULL: /metrics on the API listener only */
+	uint16_t metrics_port;
+	struct MHD_Daemon *md;
 	uint16_t bound_port;
 	atomic_bool stopping;
 	atomic_uint nconn;    /* TCP connections open (NOTIFY_CONNECTION) */
@@ -131,6 +140,10 @@ struct req {
 	long long deadline; /* CLOCK_MONOTONIC ms */
 	atomic_int wake;
 	struct req *prev, *next; /* in api->pending while cmd is set */
+	/* For the metrics and the request log. */
+	long long t0_us; /* CLOCK_MONOTONIC microseconds when the headers were in */
+	bool web;        /* a static file of the web page */
+	char method[12]; /* sanitised: letters only */
 };
 
 static char *dup_opt(const char *s)
@@ -295,12 +308,17 @@ static bool is_json_type(const char *ct)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static long long now_ms(void)
+static long long now_us(void)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static long long now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 /* Resumes rq's connection if this caller is the one that ends its suspension. */
@@ -713,6 +731,35 @@ static enum MHD_Result open_events(struct api *api, struct MHD_Connection *c, st
 	return ret;
 }
 
+/*
+ * GET /metrics, rendered on this worker from atomics and the event hub's
+ * count: a scrape never waits for the event loop.
+ */
+static enum MHD_Result send_metrics(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	size_t len;
+	char *text = api_metrics_page(api->metrics, atomic_load(&api->nconn),
+				      api_sse_clients(api->sse), &api->mops, &len);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!text) {
+		return problem(rq, c, 503, "out of memory");
+	}
+	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	rq->answered = true;
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* Body bytes the request's route accepts. */
 static size_t body_limit(const struct api *api, const struct req *rq)
 {
@@ -781,6 +828,13 @@ static enum MHD_Result auth_resumed(struct api *api, struct MHD_Connection *c, s
 	return route(api, c, rq, url, method);
 }
 
+static bool on_metrics_listener(const struct api *api, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+
+	return ci && ci->daemon == api->md;
+}
+
 static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct req *rq,
 			     const char *url, const char *method)
 {
@@ -797,7 +851,12 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 			    "%u connections are open, near the cap of %u (max_connections)", open,
 			    api->max_conn);
 	}
-	if (strcmp(url, "/healthz") != 0 && strncmp(url, "/api/", 5) != 0) {
+	if (api->md && on_metrics_listener(api, c) && strcmp(url, "/metrics") != 0) {
+		return problem(rq, c, 404, "this listener serves /metrics only");
+	}
+	if (strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
+	    strncmp(url, "/api/", 5) != 0) {
+		rq->web = true;
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 			return problem_h(rq, c, 405, "the web page is read-only", "Allow",
 					 "GET, HEAD");
@@ -858,6 +917,9 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct r
 	if (rq->route->cmd == API_CMD_EVENTS) {
 		return open_events(api, c, rq);
 	}
+	if (rq->route->cmd == API_CMD_METRICS) {
+		return send_metrics(api, c, rq);
+	}
 	return MHD_YES;
 }
 
@@ -876,6 +938,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		rq->params = json_object();
 		rq->api = api;
+		rq->t0_us = now_us();
+		for (size_t i = 0; method[i] && i + 1 < sizeof(rq->method); i++) {
+			rq->method[i] = method[i] >= 'A' && method[i] <= 'Z' ? method[i] : '?';
+		}
 		atomic_init(&rq->wake, WAKE_RUNNING);
 		*con_cls = rq;
 		watch_headers(api, c, false);
@@ -943,6 +1009,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	/* A kept-alive connection's next request has the same deadline for its headers. */
 	watch_headers(api, c, true);
 	if (rq) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+		long long us = now_us() - rq->t0_us;
+
+		/* An event stream's duration is its lifetime, not a latency: counted only. */
+		api_metrics_done(api->metrics, c,
+				 api_metrics_slot(api->metrics, rq->route, rq->web), rq->method,
+				 ci ? ci->http_status : 0, us > 0 ? (uint64_t)us : 0,
+				 !rq->route || rq->route->cmd != API_CMD_EVENTS);
 		if (rq->cmd) {
 			unpend(rq->api, rq);
 		}
@@ -1061,6 +1136,10 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	if (conf->web_root && !realpath(conf->web_root, real)) {
 		return NULL;
 	}
+	if (conf->metrics_addr && inet_pton(AF_INET, conf->metrics_addr, &a4) != 1 &&
+	    inet_pton(AF_INET6, conf->metrics_addr, &a6) != 1) {
+		return NULL;
+	}
 	api = calloc(1, sizeof(*api));
 	if (!api) {
 		return NULL;
@@ -1091,10 +1170,15 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	api->max_streams_per_token =
 	    or_default(conf->max_streams_per_token, DEFAULT_MAX_STREAMS_PER_TOKEN);
 	api->max_pending = or_default(conf->max_pending, DEFAULT_MAX_PENDING);
+	api->metrics = api_metrics_new();
+	api->mops = conf->metrics;
+	api->metrics_addr = dup_opt(conf->metrics_addr);
+	api->metrics_port = conf->metrics_port;
 	api->sse =
 	    api_sse_new(conf->sse_keepalive_ms, api->max_streams, api->max_streams_per_token);
 	atomic_init(&api->stopping, false);
-	if (!api->bind_addr || !api->sse || (conf->tls_cert && !api->tls_cert_path) ||
+	if (!api->bind_addr || !api->sse || !api->metrics ||
+	    (conf->metrics_addr && !api->metrics_addr) || (conf->tls_cert && !api->tls_cert_path) ||
 	    (conf->tls_key && !api->tls_key_path) || (conf->web_root && !api->web_root)) {
 		api_free(api);
 		return NULL;
@@ -1161,6 +1245,51 @@ static unsigned fit_fd_limit(unsigned want)
 	return want;
 }
 
+/* addr (a literal api_new() checked) and port as a socket address; IPv6 adds MHD_USE_IPv6. */
+static void fill_addr(const char *addr, uint16_t port, struct sockaddr_in6 *s6,
+		      struct sockaddr_in *s4, const struct sockaddr **sa, unsigned *flags)
+{
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*sa = (const struct sockaddr *)s4;
+	} else {
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*sa = (const struct sockaddr *)s6;
+		*flags |= MHD_USE_IPv6;
+	}
+}
+
+/*
+ * The metrics listener: one epoll thread and a few connections (scrapers are
+ * few), the same handler, callbacks and token check as the API.
+ */
+static int start_metrics_listener(struct api *api)
+{
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	struct sockaddr_in6 s6 = {0};
+	struct sockaddr_in s4 = {0};
+	const struct sockaddr *sa;
+
+	if (!api->metrics_addr) {
+		return 0;
+	}
+	fill_addr(api->metrics_addr, api->metrics_port, &s6, &s4, &sa, &flags);
+	api->md = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONN,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONN / 2,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, api->io_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, api, MHD_OPTION_NOTIFY_CONNECTION, on_connection, api, MHD_OPTION_END);
+	if (!api->md) {
+		return errno == EADDRINUSE ? -EADDRINUSE : -EINVAL;
+	}
+	return 0;
+}
+
 int api_start(struct api *api)
 {
 	/*
@@ -1173,21 +1302,12 @@ int api_start(struct api *api)
 	const struct sockaddr *sa;
 	const union MHD_DaemonInfo *info;
 	size_t cert_len = 0;
+	int r;
 
 	if (api->d) {
 		return -EALREADY;
 	}
-	if (inet_pton(AF_INET, api->bind_addr, &s4.sin_addr) == 1) {
-		s4.sin_family = AF_INET;
-		s4.sin_port = htons(api->port);
-		sa = (const struct sockaddr *)&s4;
-	} else {
-		inet_pton(AF_INET6, api->bind_addr, &s6.sin6_addr);
-		s6.sin6_family = AF_INET6;
-		s6.sin6_port = htons(api->port);
-		sa = (const struct sockaddr *)&s6;
-		flags |= MHD_USE_IPv6;
-	}
+	fill_addr(api->bind_addr, api->port, &s6, &s4, &sa, &flags);
 	if (api->tls_cert_path) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			return -ENOTSUP;
@@ -1232,10 +1352,15 @@ int api_start(struct api *api)
 		return errno == EADDRINUSE ? -EADDRINUSE : -EINVAL;
 	}
 	api->reaper_quit = false;
-	if (pthread_create(&api->reaper, NULL, reaper, api) != 0) {
+	r = start_metrics_listener(api);
+	if (r || pthread_create(&api->reaper, NULL, reaper, api) != 0) {
+		if (api->md) {
+			MHD_stop_daemon(api->md);
+			api->md = NULL;
+		}
 		MHD_stop_daemon(api->d);
 		api->d = NULL;
-		return -EINVAL;
+		return r ? r : -EINVAL;
 	}
 	api->reaper_on = true;
 	info = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1271,9 +1396,24 @@ void api_stop(struct api *api)
 		pthread_join(api->reaper, NULL);
 		api->reaper_on = false;
 	}
+	if (api->md) {
+		MHD_stop_daemon(api->md);
+		api->md = NULL;
+	}
 	MHD_stop_daemon(api->d);
 	api->d = NULL;
 	api->bound_port = 0;
+}
+
+uint16_t api_metrics_port(const struct api *api)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (!api || !api->md) {
+		return 0;
+	}
+	info = MHD_get_daemon_info(api->md, MHD_DAEMON_INFO_BIND_PORT);
+	return info ? info->port : 0;
 }
 
 void api_free(struct api *api)
@@ -1292,6 +1432,8 @@ void api_free(struct api *api)
 	free(api->tls_cert_path);
 	free(api->tls_key_path);
 	free(api->web_root);
+	free(api->metrics_addr);
+	api_metrics_free(api->metrics);
 	pthread_cond_destroy(&api->reaper_cond);
 	pthread_mutex_destroy(&api->mtx);
 	free(api);

@@ -870,6 +870,41 @@ unsigned gw_jobs_active(const struct gw_jobs *J, const struct gw_job_kind *kind)
 	return n;
 }
 
+size_t gw_jobs_count(const struct gw_jobs *J, const char **kinds, unsigned (*by_state)[2],
+		     size_t max)
+{
+	const struct job_mem *j;
+	size_t n = J->n_kinds < max ? J->n_kinds : max, k;
+
+	for (k = 0; k < n; k++) {
+		kinds[k] = J->kinds[k]->name;
+		by_state[k][0] = by_state[k][1] = 0;
+	}
+	for (j = J->list; j; j = j->next) {
+		for (k = 0; k < n && J->kinds[k] != j->kind; k++) {
+		}
+		if (k < n && (j->state == STORE_JOB_RUNNING || j->state == STORE_JOB_PAUSED)) {
+			by_state[k][j->state == STORE_JOB_PAUSED]++;
+		}
+	}
+	return n;
+}
+
+void gw_jobs_visit(struct gw_jobs *J, const struct gw_job_kind *kind,
+		   void (*fn)(void *arg, const struct store_job_target *t,
+			      const struct gw_job_run *run),
+		   void *arg)
+{
+	const struct job_mem *j;
+	size_t i;
+
+	for (j = J->list; j; j = j->next) {
+		for (i = 0; j->kind == kind && i < j->n; i++) {
+			fn(arg, &j->t[i], j->run[i]);
+		}
+	}
+}
+
 void gw_jobs_shutdown(struct gw_jobs *J)
 {
 	struct job_mem *j;

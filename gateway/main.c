@@ -32,6 +32,7 @@
 #include "gateway/gw.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/stats.h"
 #include "gateway/trust.h"
 #include "mesh/crypto.h"
 
@@ -187,6 +188,7 @@ static void restart_keys(const struct gw_conf *run, const struct gw_conf *c)
 	    {"http_io_timeout_s", SAME_NUM(http_io_timeout_s)},
 	    {"http_max_streams", SAME_NUM(http_max_streams)},
 	    {"http_max_streams_per_token", SAME_NUM(http_max_streams_per_token)},
+	    {"metrics_listen", SAME_STR(metrics_addr) && SAME_NUM(metrics_port)},
 	};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
@@ -424,6 +426,10 @@ int main(int argc, char **argv)
 		ac.io_timeout_s = d.conf.http_io_timeout_s;
 		ac.max_streams = d.conf.http_max_streams;
 		ac.max_streams_per_token = d.conf.http_max_streams_per_token;
+		ac.metrics_addr = d.conf.metrics_addr[0] ? d.conf.metrics_addr : NULL;
+		ac.metrics_port = d.conf.metrics_port;
+		ac.metrics.ctx = d.gw;
+		ac.metrics.collect = gw_stats_collect;
 		d.api = api_new(&ac, d.q, &auth);
 		if (!d.api || api_start(d.api)) {
 			fatalx("cannot start the REST API on %s:%u", d.conf.listen_addr,
@@ -431,6 +437,9 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("meshgw listening on %s:%u", d.conf.listen_addr, d.conf.listen_port);
+	if (api_metrics_port(d.api)) {
+		log_info("metrics on %s:%u", d.conf.metrics_addr, api_metrics_port(d.api));
+	}
 	r = gw_loop_run(d.loop);
 	api_free(d.api);
 	d.api = NULL;
