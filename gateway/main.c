@@ -2,6 +2,7 @@
  * meshgw: the Bluetooth Mesh commissioning gateway daemon.
  *
  *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH | hci:N | uart:PATH] [--integrity-check]
+ *          [--log-format auto|text|journal]
  *   meshgw [-f FILE] token create --role viewer|operator|admin [--name NAME]
  *   meshgw [-f FILE] backup FILE
  *   meshgw [-f FILE] restore FILE
@@ -54,6 +55,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH | hci:N | uart:PATH] "
 			"[--integrity-check]\n"
+			"              [--log-format auto|text|journal]\n"
 			"       meshgw [-f file] token create --role viewer|operator|admin "
 			"[--name name]\n"
 			"       meshgw [-f file] backup file\n"
@@ -312,8 +314,10 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 	    {"bearer", required_argument, NULL, 'b'},
 	    {"integrity-check", no_argument, NULL, 'I'},
+	    {"log-format", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
+	enum log_format log_fmt = LOG_FORMAT_AUTO;
 	struct daemon d = {0};
 	const char *bearer = NULL;
 	bool check = false, full_check = false;
@@ -339,6 +343,17 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 			full_check = true;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "auto")) {
+				log_fmt = LOG_FORMAT_AUTO;
+			} else if (!strcmp(optarg, "text")) {
+				log_fmt = LOG_FORMAT_TEXT;
+			} else if (!strcmp(optarg, "journal")) {
+				log_fmt = LOG_FORMAT_JOURNAL;
+			} else {
+				usage();
+			}
 			break;
 		default:
 			usage();
@@ -386,6 +401,7 @@ int main(int argc, char **argv)
 		usage();
 	}
 	log_init(debug ? 2 : verbose, "meshgw");
+	log_set_format(log_fmt);
 	d.loop = gw_loop_new();
 	d.q = gw_cmdq_new();
 	if (!d.loop || !d.q) {

@@ -4,6 +4,8 @@
 // one line per request at -v, with the route template, never a token or a query string.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { freePort, startWorld, waitFor } from './harness.mjs';
 import { parsePrometheusText, sampleValue } from './lib/promtext.mjs';
 
@@ -135,4 +137,19 @@ test('one log line per request with the route template; no token and no query st
   assert.ok(!log.includes('f'.repeat(64)), 'the refused token is in the log');
   assert.ok(!log.includes(SECRET_QUERY), 'the query string is in the log');
   assert.ok(!log.includes('0x7001'), 'the raw path is in the log');
+});
+
+test('under systemd (stderr is the JOURNAL_STREAM) lines carry a <N> priority and no timestamp', async () => {
+  // The harness appends meshgw's stderr to this file: created first, it is the stream named.
+  const err = path.join(w.dir, `meshgw-${w.gwRuns + 1}.err`);
+  writeFileSync(err, '');
+  const st = statSync(err, { bigint: true });
+  await w.restartGw({ env: { JOURNAL_STREAM: `${st.dev}:${st.ino}` } });
+  await w.api('GET', '/api/v1/network', { token: w.tokens.viewer });
+  const lines = await waitFor(() => {
+    const l = w.gw.log().split('\n').filter(Boolean);
+    return l.some((x) => x.startsWith('<6>http GET /api/v1/network 200 ')) && l;
+  }, { timeout: 5000, what: 'the request log line in journal form' });
+  for (const l of lines) assert.match(l, /^<[2-7]>[^<]/, `journal line: ${l}`);
+  assert.ok(!lines.some((l) => /^<\d>\d{2}:\d{2}:\d{2}/.test(l)), 'no timestamps');
 });
