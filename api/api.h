@@ -15,8 +15,10 @@
  * Caps, each answered 503 with Retry-After (problem+json naming the cap):
  * connections (past 7/8 of max_connections; libmicrohttpd itself refuses
  * beyond it), requests waiting for the core (max_pending), event streams in
- * total and per token.  A client address over max_per_ip is refused by
- * libmicrohttpd (closed at once).
+ * total and per token, connections from one client address (max_per_ip;
+ * libmicrohttpd itself closes connections an eighth beyond it, at least 8).
+ * A request body still arriving io_timeout_s after its headers is answered 408
+ * and its connection closed.
  *
  * Token verification is a command too when the gateway supplies
  * api_auth_ops.verify_cmd (meshgw does): the request is suspended meanwhile.
@@ -93,7 +95,8 @@ struct api_conf {
 	unsigned threads;         /* worker threads; 0 = 4 */
 	/*
 	 * Seconds a connection may stay idle while a request is read or between
-	 * requests, and the most a request's headers may take in all; 0 = 10.
+	 * requests, and the most a request's headers, then its body, may take in
+	 * all; 0 = 10.
 	 */
 	unsigned io_timeout_s;
 	unsigned max_streams;           /* event streams at once; 0 = 1024 */

@@ -151,6 +151,26 @@ void api_sse_shutdown(struct api_sse *hub, bool stopping);
 /* Event streams open now (thread-safe). */
 unsigned api_sse_clients(struct api_sse *hub);
 
+/* Connections per client address (api/peers.c); thread-safe. */
+
+struct api_peers;
+struct api_peer;
+struct sockaddr;
+
+/* Returns a new empty table; free with api_peers_free() once no connection is open. */
+struct api_peers *api_peers_new(void);
+void api_peers_free(struct api_peers *p);
+/*
+ * A connection from sa opened: its address's entry with the count raised,
+ * or NULL (not IPv4/IPv6, or out of memory: then it is not counted).  The
+ * entry stays valid until the matching api_peers_put().
+ */
+struct api_peer *api_peers_add(struct api_peers *p, const struct sockaddr *sa);
+/* That connection closed (NULL accepted): the count drops, the entry goes at zero. */
+void api_peers_put(struct api_peers *p, struct api_peer *e);
+/* Connections open from e's address now (0 for NULL). */
+unsigned api_peer_count(const struct api_peer *e);
+
 /* HTTP request metrics (api/metrics.c): atomics, safe from every worker thread. */
 
 struct api_metrics;

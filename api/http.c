@@ -89,8 +89,9 @@ struct api {
 	struct MHD_Daemon *md;
 	uint16_t bound_port;
 	atomic_bool stopping;
-	atomic_uint nconn;    /* TCP connections open (NOTIFY_CONNECTION) */
-	atomic_uint npending; /* requests whose command is with the loop */
+	atomic_uint nconn;       /* TCP connections open (NOTIFY_CONNECTION) */
+	atomic_uint npending;    /* requests whose command is with the loop */
+	struct api_peers *peers; /* connections per client address (max_per_ip) */
 	/* Requests suspended on a command, for the reaper and api_stop(). */
 	pthread_mutex_t mtx;
 	struct req *pending;
@@ -114,6 +115,7 @@ struct conn_watch {
 	long long since; /* CLOCK_MONOTONIC ms */
 	bool listed;
 	struct conn_watch *prev, *next;
+	struct api_peer *peer; /* the client address's count */
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -141,9 +143,10 @@ struct req {
 	atomic_int wake;
 	struct req *prev, *next; /* in api->pending while cmd is set */
 	/* For the metrics and the request log. */
-	long long t0_us; /* CLOCK_MONOTONIC microseconds when the headers were in */
-	bool web;        /* a static file of the web page */
-	char method[12]; /* sanitised: letters only */
+	long long t0_us;     /* CLOCK_MONOTONIC microseconds when the headers were in */
+	bool web;            /* a static file of the web page */
+	char method[12];     /* sanitised: letters only */
+	unsigned raw_status; /* an answer written around libmicrohttpd (body_too_slow()) */
 };
 
 static char *dup_opt(const char *s)
@@ -760,6 +763,53 @@ static enum MHD_Result send_metrics(struct api *api, struct MHD_Connection *c, s
 	return ret;
 }
 
+/*
+ * The body is still arriving io_timeout_s after the headers: 408, and the
+ * connection closes (a client trickling a body would otherwise hold it for as
+ * long as each byte comes within the idle timeout).  Checked as body data
+ * arrives; a body that stops altogether is cut by the idle timeout.
+ *
+ * libmicrohttpd (0.9.75) refuses a response queued while a body is being
+ * received, so the answer is written to the socket here, followed by our FIN,
+ * and the handler then fails the request, which closes the connection.  Over
+ * TLS the socket carries records, not text: the connection is only cut.
+ */
+static enum MHD_Result body_too_slow(struct req *rq, struct MHD_Connection *c,
+				     const struct api *api)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char detail[128], head[256];
+	json_t *p;
+	char *body;
+
+	rq->answered = true;
+	rq->raw_status = 408;
+	if (!ci || api->cert_pem) {
+		return MHD_NO;
+	}
+	snprintf(detail, sizeof(detail),
+		 "the request body took longer than %u s in all (http_io_timeout_s)",
+		 api->io_timeout_s);
+	p = api_problem_new(408, detail);
+	body = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (body) {
+		int n = snprintf(head, sizeof(head),
+				 "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+				 "Content-Type: application/problem+json\r\n"
+				 "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
+				 strlen(body));
+
+		/* Short and the first bytes this connection sends: the buffer takes them. */
+		(void)send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(ci->connect_fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(body);
+	}
+	shutdown(ci->connect_fd, SHUT_WR);
+	return MHD_NO;
+}
+
 /* Body bytes the request's route accepts. */
 static size_t body_limit(const struct api *api, const struct req *rq)
 {
@@ -828,6 +878,16 @@ static enum MHD_Result auth_resumed(struct api *api, struct MHD_Connection *c, s
 	return route(api, c, rq, url, method);
 }
 
+/* Connections open from c's client address, c included (0 when not counted). */
+static unsigned peer_connections(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn_watch *w = ci ? ci->socket_context : NULL;
+
+	return w ? api_peer_count(w->peer) : 0;
+}
+
 static bool on_metrics_listener(const struct api *api, struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
@@ -850,6 +910,11 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 		return busy(rq, c, RETRY_BUSY_S, true,
 			    "%u connections are open, near the cap of %u (max_connections)", open,
 			    api->max_conn);
+	}
+	if (peer_connections(c) > api->max_per_ip) {
+		return busy(rq, c, RETRY_BUSY_S, true,
+			    "%u connections are open from this client address (max_per_ip %u)",
+			    peer_connections(c), api->max_per_ip);
 	}
 	if (api->md && on_metrics_listener(api, c) && strcmp(url, "/metrics") != 0) {
 		return problem(rq, c, 404, "this listener serves /metrics only");
@@ -964,6 +1029,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		size_t n = *upload_size;
 
 		*upload_size = 0;
+		if (now_us() - rq->t0_us > (long long)api->io_timeout_s * 1000000) {
+			return body_too_slow(rq, c, api);
+		}
 		if (rq->too_large || rq->len + n > body_limit(api, rq)) {
 			/*
 			 * A chunked body gives no Content-Length.  Answering in the middle of
@@ -1016,7 +1084,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		/* An event stream's duration is its lifetime, not a latency: counted only. */
 		api_metrics_done(api->metrics, c,
 				 api_metrics_slot(api->metrics, rq->route, rq->web), rq->method,
-				 ci ? ci->http_status : 0, us > 0 ? (uint64_t)us : 0,
+				 ci ? ci->http_status : rq->raw_status, us > 0 ? (uint64_t)us : 0,
 				 !rq->route || rq->route->cmd != API_CMD_EVENTS);
 		if (rq->cmd) {
 			unpend(rq->api, rq);
@@ -1045,6 +1113,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
 		atomic_fetch_add(&api->nconn, 1);
 		w = calloc(1, sizeof(*w));
+		if (w) {
+			const union MHD_ConnectionInfo *ca =
+			    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+			w->peer = api_peers_add(api->peers, ca ? ca->client_addr : NULL);
+		}
 		if (w && ci) {
 			w->fd = ci->connect_fd;
 			pthread_mutex_lock(&api->mtx);
@@ -1056,6 +1130,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 	}
 	atomic_fetch_sub(&api->nconn, 1);
 	if (w) {
+		api_peers_put(api->peers, w->peer);
 		pthread_mutex_lock(&api->mtx);
 		watch_unlink(api, w);
 		pthread_mutex_unlock(&api->mtx);
@@ -1171,13 +1246,14 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	    or_default(conf->max_streams_per_token, DEFAULT_MAX_STREAMS_PER_TOKEN);
 	api->max_pending = or_default(conf->max_pending, DEFAULT_MAX_PENDING);
 	api->metrics = api_metrics_new();
+	api->peers = api_peers_new();
 	api->mops = conf->metrics;
 	api->metrics_addr = dup_opt(conf->metrics_addr);
 	api->metrics_port = conf->metrics_port;
 	api->sse =
 	    api_sse_new(conf->sse_keepalive_ms, api->max_streams, api->max_streams_per_token);
 	atomic_init(&api->stopping, false);
-	if (!api->bind_addr || !api->sse || !api->metrics ||
+	if (!api->bind_addr || !api->sse || !api->metrics || !api->peers ||
 	    (conf->metrics_addr && !api->metrics_addr) || (conf->tls_cert && !api->tls_cert_path) ||
 	    (conf->tls_key && !api->tls_key_path) || (conf->web_root && !api->web_root)) {
 		api_free(api);
@@ -1290,6 +1366,12 @@ static int start_metrics_listener(struct api *api)
 	return 0;
 }
 
+/* libmicrohttpd's per-address limit: max_per_ip and an eighth more (at least 8). */
+static unsigned per_ip_hard_limit(unsigned max_per_ip)
+{
+	return max_per_ip + (max_per_ip / 8 > 8 ? max_per_ip / 8 : 8);
+}
+
 int api_start(struct api *api)
 {
 	/*
@@ -1326,7 +1408,12 @@ int api_start(struct api *api)
 	    {MHD_OPTION_SOCK_ADDR, 0, (void *)sa},
 	    {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)api->threads, NULL},
 	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)api->max_conn, NULL},
-	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)api->max_per_ip, NULL},
+	    /*
+	     * A hard stop above max_per_ip: up to it, start() answers 503 with
+	     * Retry-After; libmicrohttpd can only close a connection at accept.
+	     */
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)per_ip_hard_limit(api->max_per_ip),
+	     NULL},
 	    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONN_MEMORY_LIMIT, NULL},
 	    /*
 	     * Idle time allowed while a request is read and between requests of a
@@ -1434,6 +1521,7 @@ void api_free(struct api *api)
 	free(api->web_root);
 	free(api->metrics_addr);
 	api_metrics_free(api->metrics);
+	api_peers_free(api->peers);
 	pthread_cond_destroy(&api->reaper_cond);
 	pthread_mutex_destroy(&api->mtx);
 	free(api);

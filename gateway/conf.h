@@ -36,9 +36,10 @@
  *   http_max_connections [4096]          REST connections at once, 16..65535 (503 past
  *                                        7/8 of it; RLIMIT_NOFILE is raised to fit)
  *   http_max_per_ip [256]                connections from one client address, 1..65535
+ *                                        (503 beyond it)
  *   http_threads   [4]                   REST worker threads, 1..64
- *   http_io_timeout_s [10]               idle time, and the most a request's headers
- *                                        may take, 1..300
+ *   http_io_timeout_s [10]               idle time, and the most a request's headers,
+ *                                        and then its body, may take (408), 1..300
  *   http_max_streams [1024]              event streams at once, 1..65535
  *   http_max_streams_per_token [64]      event streams of one token, 1..65535
  *   metrics_listen [off]                 ADDRESS:PORT of a second listener that serves
