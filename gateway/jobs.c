@@ -383,6 +383,16 @@ static bool has_recoverable(const struct job_mem *j)
 	return false;
 }
 
+/* The kind's position among the registered ones, for /metrics. */
+static size_t kind_index(const struct gw_jobs *J, const struct gw_job_kind *kind)
+{
+	size_t k;
+
+	for (k = 0; k < J->n_kinds && J->kinds[k] != kind; k++) {
+	}
+	return k;
+}
+
 /* A job whose targets all finished is DONE; a cancelling one is CANCELLED once idle. */
 static void job_check_end(struct gw_jobs *J, struct job_mem *j)
 {
@@ -403,6 +413,8 @@ static void job_check_end(struct gw_jobs *J, struct job_mem *j)
 			  store_strerror(r));
 		return;
 	}
+	gw_stats_end(J->core->stats.jobs_ended, kind_index(J, j->kind),
+		     j->cancelling ? GW_STATS_END_CANCELLED : GW_STATS_END_DONE);
 	publish_job(J, j->id);
 	job_unlink(J, j);
 	job_mem_free(j);
@@ -515,6 +527,10 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 	}
 	snprintf(t.error, sizeof(t.error), "%s", msg);
 	if (t.state != STORE_TGT_PENDING) {
+		gw_stats_end(J->core->stats.targets_ended, kind_index(J, run->kind),
+			     t.state == STORE_TGT_DONE     ? GW_STATS_END_DONE
+			     : t.state == STORE_TGT_FAILED ? GW_STATS_END_FAILED
+							   : GW_STATS_END_CANCELLED);
 		/* A finished target keeps no authentication value at rest. */
 		(void)store_job_secret_wipe(J->core->st, t.job, t.idx, STORE_JOB_SLOT_AUTH);
 	}

@@ -18,6 +18,12 @@ void gw_stats_init(struct gw_stats *s)
 		atomic_init(&s->tx[i], 0);
 		atomic_init(&s->rx[i], 0);
 	}
+	for (int k = 0; k < GW_STATS_KINDS; k++) {
+		for (int e = 0; e < GW_STATS_ENDS; e++) {
+			atomic_init(&s->jobs_ended[k][e], 0);
+			atomic_init(&s->targets_ended[k][e], 0);
+		}
+	}
 	pthread_mutex_init(&s->mtx, NULL);
 	memset(&s->snap, 0, sizeof(s->snap));
 	s->timer = 0;
@@ -74,6 +80,30 @@ static void packets(struct prom *out, const char *name, const char *help,
 	}
 }
 
+static void ended(struct prom *out, const char *name, const char *help,
+		  const struct gw_stats_snap *n, _Atomic uint64_t (*table)[GW_STATS_ENDS],
+		  bool failed)
+{
+	static const char *const states[GW_STATS_ENDS] = {
+	    [GW_STATS_END_DONE] = "done",
+	    [GW_STATS_END_FAILED] = "failed",
+	    [GW_STATS_END_CANCELLED] = "cancelled",
+	};
+
+	prom_family(out, name, "counter", help);
+	for (size_t k = 0; k < n->n_kinds; k++) {
+		for (size_t e = 0; e < GW_STATS_ENDS; e++) {
+			const char *l[] = {"kind", n->kind[k], "state", states[e], NULL};
+
+			if (e == GW_STATS_END_FAILED && !failed) {
+				continue;
+			}
+			prom_u64(out, name, l,
+				 atomic_load_explicit(&table[k][e], memory_order_relaxed));
+		}
+	}
+}
+
 void gw_stats_collect(void *ctx, struct prom *out)
 {
 	static const enum gw_bearer_status states[] = {GW_BEARER_STARTING, GW_BEARER_READY,
@@ -116,6 +146,13 @@ void gw_stats_collect(void *ctx, struct prom *out)
 		prom_u64(out, "meshgw_jobs", run, n.jobs[i][0]);
 		prom_u64(out, "meshgw_jobs", paused, n.jobs[i][1]);
 	}
+	ended(out, "meshgw_jobs_ended_total", "Jobs finished since start, by kind and state", &n,
+	      s->jobs_ended, false);
+	ended(out, "meshgw_job_targets_ended_total",
+	      "Job targets (a device to provision, a node to refresh or remove...) finished by an "
+	      "attempt since start, by kind and state (targets cancelled before any attempt are "
+	      "not counted)",
+	      &n, s->targets_ended, true);
 	prom_family(out, "meshgw_nodes", "gauge", "Nodes in the inventory");
 	prom_u64(out, "meshgw_nodes", NULL, n.nodes);
 }

@@ -34,6 +34,14 @@ enum gw_stats_ad {
 	GW_STATS_AD_N
 };
 
+/* How a job or a target ended (a job is never "failed": its targets are). */
+enum gw_stats_end {
+	GW_STATS_END_DONE,
+	GW_STATS_END_FAILED,
+	GW_STATS_END_CANCELLED,
+	GW_STATS_ENDS
+};
+
 struct gw_stats_snap {
 	bool valid; /* refreshed at least once */
 	int bearer; /* enum gw_bearer_status */
@@ -46,6 +54,9 @@ struct gw_stats_snap {
 
 struct gw_stats {
 	_Atomic uint64_t tx[GW_STATS_AD_N], rx[GW_STATS_AD_N];
+	/* Since start, by job kind (the engine's registration order): jobs and targets ended. */
+	_Atomic uint64_t jobs_ended[GW_STATS_KINDS][GW_STATS_ENDS];
+	_Atomic uint64_t targets_ended[GW_STATS_KINDS][GW_STATS_ENDS];
 	pthread_mutex_t mtx; /* guards snap */
 	struct gw_stats_snap snap;
 	uint64_t timer; /* the loop's refresh timer */
@@ -64,6 +75,15 @@ static inline void gw_stats_ad(_Atomic uint64_t *dir, uint8_t ad_type)
 					       : GW_STATS_AD_OTHER;
 
 	atomic_fetch_add_explicit(&dir[k], 1, memory_order_relaxed);
+}
+
+/* Loop thread: one more in table[kind][end] (kind beyond GW_STATS_KINDS is not counted). */
+static inline void gw_stats_end(_Atomic uint64_t (*table)[GW_STATS_ENDS], size_t kind,
+				enum gw_stats_end end)
+{
+	if (kind < GW_STATS_KINDS) {
+		atomic_fetch_add_explicit(&table[kind][end], 1, memory_order_relaxed);
+	}
 }
 
 /* Loop thread: refresh the snapshot now and every GW_STATS_REFRESH_MS; stop cancels. */

@@ -47,6 +47,8 @@ test('/metrics needs a token and is valid exposition text with the documented fa
     ['meshgw_bearer_state', 'gauge'],
     ['meshgw_provisioning_sessions', 'gauge'],
     ['meshgw_jobs', 'gauge'],
+    ['meshgw_jobs_ended_total', 'counter'],
+    ['meshgw_job_targets_ended_total', 'counter'],
     ['meshgw_nodes', 'gauge'],
   ]) {
     assert.equal(f.get(name)?.type, type, `${name} is a ${type}`);
@@ -105,6 +107,10 @@ test('a 404, an event stream and a provisioning show in the figures', async () =
     return v(x, 'meshgw_jobs', { kind: 'provision', state: 'running' }) === 0 && x;
   }, { timeout: 5000, what: 'the provisioning job to end' });
   for (const s of idle.get('meshgw_provisioning_sessions').samples) assert.equal(s.value, 0, JSON.stringify(s));
+  for (const name of ['meshgw_jobs_ended_total', 'meshgw_job_targets_ended_total']) {
+    assert.equal(v(idle, name, { kind: 'provision', state: 'done' }), v(before0, name, { kind: 'provision', state: 'done' }) + 1, name);
+    assert.equal(v(idle, name, { kind: 'provision', state: 'cancelled' }), 0, name);
+  }
 });
 
 test('metrics_listen serves /metrics alone, with the same token check', async () => {
