@@ -801,7 +801,11 @@ static enum MHD_Result body_too_slow(struct req *rq, struct MHD_Connection *c,
 				 "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
 				 strlen(body));
 
-		/* Short and the first bytes this connection sends: the buffer takes them. */
+		/*
+		 * Short, and nothing else is queued on the socket (a kept-alive
+		 * connection's previous response went out before this request was
+		 * read): the send buffer takes it whole.
+		 */
 		(void)send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)send(ci->connect_fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
 		free(body);
