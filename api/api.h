@@ -15,8 +15,10 @@
  * Caps, each answered 503 with Retry-After (problem+json naming the cap):
  * connections (past 7/8 of max_connections; libmicrohttpd itself refuses
  * beyond it), requests waiting for the core (max_pending), event streams in
- * total and per token.  A client address over max_per_ip is refused by
- * libmicrohttpd (closed at once).
+ * total and per token, connections from one client address (max_per_ip;
+ * libmicrohttpd itself closes connections an eighth beyond it, at least 8).
+ * A request body still arriving io_timeout_s after its headers is answered 408
+ * and its connection closed.
  *
  * Token verification is a command too when the gateway supplies
  * api_auth_ops.verify_cmd (meshgw does): the request is suspended meanwhile.
@@ -34,6 +36,7 @@
 struct api;
 struct gw_cmd;
 struct gw_cmdq;
+struct prom;
 
 /* Ordered: a role may do everything the roles below it may do. */
 enum api_role {
@@ -66,6 +69,19 @@ struct api_auth_ops {
 			   enum api_role *role);
 };
 
+/*
+ * GET /metrics (Prometheus text format 0.0.4, viewer role): the API writes its
+ * own families (requests by route and status, latency, connections, event
+ * streams, build information), then collect() appends the gateway's.
+ * collect() runs on an HTTP worker thread at every scrape and must neither
+ * block on the event loop nor take its locks: it reads figures the loop keeps
+ * in atomics.  Optional (NULL: the API's families only).
+ */
+struct api_metrics_ops {
+	void *ctx;
+	void (*collect)(void *ctx, struct prom *out);
+};
+
 struct api_conf {
 	const char *bind_addr;    /* IPv4 or IPv6 literal; NULL = "127.0.0.1" */
 	uint16_t port;            /* 0 = ephemeral (see api_port()) */
@@ -79,13 +95,22 @@ struct api_conf {
 	unsigned threads;         /* worker threads; 0 = 4 */
 	/*
 	 * Seconds a connection may stay idle while a request is read or between
-	 * requests, and the most a request's headers may take in all; 0 = 10.
+	 * requests, and the most a request's headers, then its body, may take in
+	 * all; 0 = 10.
 	 */
 	unsigned io_timeout_s;
 	unsigned max_streams;           /* event streams at once; 0 = 1024 */
 	unsigned max_streams_per_token; /* event streams of one principal; 0 = 64 */
 	unsigned max_pending;           /* requests waiting for the core; 0 = 1024 */
 	int sse_keepalive_ms;           /* comment line on idle event streams; 0 = 15000 */
+	/*
+	 * A second listener that serves GET /metrics only (same token check), so
+	 * that the scrape can be reached on another address than the API; NULL =
+	 * none (/metrics is on the API listener either way).  Plain HTTP.
+	 */
+	const char *metrics_addr;
+	uint16_t metrics_port;
+	struct api_metrics_ops metrics; /* copied */
 };
 
 /*
@@ -108,6 +133,8 @@ int api_start(struct api *api);
 
 /* The bound TCP port once started (the real one when conf->port was 0), else 0. */
 uint16_t api_port(const struct api *api);
+/* The same for the metrics listener (0 when there is none). */
+uint16_t api_metrics_port(const struct api *api);
 
 /*
  * Stops accepting, ends every event stream and stops the worker threads.  A

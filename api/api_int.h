@@ -17,6 +17,7 @@
 
 /* Route command values beyond enum gw_cmd_type: handled inside api/. */
 #define API_CMD_EVENTS 1000
+#define API_CMD_METRICS 1001
 
 /* The route needs the admin role when its query has export=true. */
 #define API_ROUTE_EXPORT_ADMIN 0x1u
@@ -147,5 +148,67 @@ void api_sse_tick(struct api_sse *hub, bool probe);
  * streams again (api_start()).
  */
 void api_sse_shutdown(struct api_sse *hub, bool stopping);
+/* Event streams open now (thread-safe). */
+unsigned api_sse_clients(struct api_sse *hub);
+
+/* Connections per client address (api/peers.c); thread-safe. */
+
+struct api_peers;
+struct api_peer;
+struct sockaddr;
+
+/* Returns a new empty table; free with api_peers_free() once no connection is open. */
+struct api_peers *api_peers_new(void);
+void api_peers_free(struct api_peers *p);
+/*
+ * A connection from sa opened: its address's entry with the count raised,
+ * or NULL (not IPv4/IPv6, or out of memory: then it is not counted).  The
+ * entry stays valid until the matching api_peers_put().
+ */
+struct api_peer *api_peers_add(struct api_peers *p, const struct sockaddr *sa);
+/* That connection closed (NULL accepted): the count drops, the entry goes at zero. */
+void api_peers_put(struct api_peers *p, struct api_peer *e);
+/* Connections open from e's address now (0 for NULL). */
+unsigned api_peer_count(const struct api_peer *e);
+
+/* HTTP request metrics (api/metrics.c): atomics, safe from every worker thread. */
+
+struct api_metrics;
+struct prom;
+
+/* Slots after the route table's: the static web page, and requests answered before routing. */
+#define API_METRICS_WEB 0
+#define API_METRICS_NONE 1
+
+/* Returns new zeroed figures for the route table; free with api_metrics_free(). */
+struct api_metrics *api_metrics_new(void);
+void api_metrics_free(struct api_metrics *m);
+/* The slot of a request: its route, else the web page (web) or "none". */
+size_t api_metrics_slot(const struct api_metrics *m, const struct api_route *rt, bool web);
+/* The route label of a slot: a template ("/api/v1/nodes/{address}"), "web" or "none". */
+const char *api_metrics_route_name(const struct api_metrics *m, size_t slot);
+/*
+ * Counts a completed request of slot answered with status; with timed, its
+ * duration us (microseconds) goes into the latency histogram too.
+ */
+void api_metrics_observe(struct api_metrics *m, size_t slot, unsigned status, uint64_t us,
+			 bool timed);
+/* Writes the request counters and latency histograms. */
+void api_metrics_render(const struct api_metrics *m, struct prom *p);
+/*
+ * The whole /metrics page: m's families, the connection and event-stream
+ * gauges, build information, then ops->collect's.  Returns a new string
+ * (free()) with its length in *len, or NULL when out of memory.
+ */
+char *api_metrics_page(const struct api_metrics *m, unsigned connections, unsigned streams,
+		       const struct api_metrics_ops *ops, size_t *len);
+/*
+ * A request ended: counted (api_metrics_observe()) and, at verbosity 1, one
+ * log line with its method, route label, status, duration and client
+ * address: never its path, query or headers, which may carry secrets.
+ * status 0 (no response was queued: the client went away) is logged only.
+ */
+void api_metrics_done(struct api_metrics *m, struct MHD_Connection *c, size_t slot,
+		      const char *method, unsigned status, uint64_t us, bool timed);
 
 #endif

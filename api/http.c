@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/prom.h"
 #include "gateway/cmdq.h"
 
 /*
@@ -56,6 +57,8 @@
 /* Seconds a client is asked to wait (Retry-After) when a cap answers 503. */
 #define RETRY_BUSY_S 1
 #define RETRY_STREAMS_S 10
+/* Connections the metrics listener takes at once (a few scrapers). */
+#define METRICS_MAX_CONN 64u
 
 /* struct req.wake: whether the request's connection is suspended. */
 enum {
@@ -78,10 +81,17 @@ struct api {
 	unsigned max_pending;
 	struct api_sse *sse;
 	struct MHD_Daemon *d;
+	/* GET /metrics: request figures, the gateway's, and the optional second listener. */
+	struct api_metrics *metrics;
+	struct api_metrics_ops mops;
+	char *metrics_addr; /* NULL: /metrics on the API listener only */
+	uint16_t metrics_port;
+	struct MHD_Daemon *md;
 	uint16_t bound_port;
 	atomic_bool stopping;
-	atomic_uint nconn;    /* TCP connections open (NOTIFY_CONNECTION) */
-	atomic_uint npending; /* requests whose command is with the loop */
+	atomic_uint nconn;       /* TCP connections open (NOTIFY_CONNECTION) */
+	atomic_uint npending;    /* requests whose command is with the loop */
+	struct api_peers *peers; /* connections per client address (max_per_ip) */
 	/* Requests suspended on a command, for the reaper and api_stop(). */
 	pthread_mutex_t mtx;
 	struct req *pending;
@@ -105,6 +115,7 @@ struct conn_watch {
 	long long since; /* CLOCK_MONOTONIC ms */
 	bool listed;
 	struct conn_watch *prev, *next;
+	struct api_peer *peer; /* the client address's count */
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -131,6 +142,11 @@ struct req {
 	long long deadline; /* CLOCK_MONOTONIC ms */
 	atomic_int wake;
 	struct req *prev, *next; /* in api->pending while cmd is set */
+	/* For the metrics and the request log. */
+	long long t0_us;     /* CLOCK_MONOTONIC microseconds when the headers were in */
+	bool web;            /* a static file of the web page */
+	char method[12];     /* sanitised: letters only */
+	unsigned raw_status; /* an answer written around libmicrohttpd (body_too_slow()) */
 };
 
 static char *dup_opt(const char *s)
@@ -295,12 +311,17 @@ static bool is_json_type(const char *ct)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static long long now_ms(void)
+static long long now_us(void)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static long long now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 /* Resumes rq's connection if this caller is the one that ends its suspension. */
@@ -713,6 +734,86 @@ static enum MHD_Result open_events(struct api *api, struct MHD_Connection *c, st
 	return ret;
 }
 
+/*
+ * GET /metrics, rendered on this worker from atomics and the event hub's
+ * count: a scrape never waits for the event loop.
+ */
+static enum MHD_Result send_metrics(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	size_t len;
+	char *text = api_metrics_page(api->metrics, atomic_load(&api->nconn),
+				      api_sse_clients(api->sse), &api->mops, &len);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!text) {
+		return problem(rq, c, 503, "out of memory");
+	}
+	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	rq->answered = true;
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/*
+ * The body is still arriving io_timeout_s after the headers: 408, and the
+ * connection closes (a client trickling a body would otherwise hold it for as
+ * long as each byte comes within the idle timeout).  Checked as body data
+ * arrives; a body that stops altogether is cut by the idle timeout.
+ *
+ * libmicrohttpd (0.9.75) refuses a response queued while a body is being
+ * received, so the answer is written to the socket here, followed by our FIN,
+ * and the handler then fails the request, which closes the connection.  Over
+ * TLS the socket carries records, not text: the connection is only cut.
+ */
+static enum MHD_Result body_too_slow(struct req *rq, struct MHD_Connection *c,
+				     const struct api *api)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char detail[128], head[256];
+	json_t *p;
+	char *body;
+
+	rq->answered = true;
+	rq->raw_status = 408;
+	if (!ci || api->cert_pem) {
+		return MHD_NO;
+	}
+	snprintf(detail, sizeof(detail),
+		 "the request body took longer than %u s in all (http_io_timeout_s)",
+		 api->io_timeout_s);
+	p = api_problem_new(408, detail);
+	body = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (body) {
+		int n = snprintf(head, sizeof(head),
+				 "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+				 "Content-Type: application/problem+json\r\n"
+				 "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
+				 strlen(body));
+
+		/*
+		 * Short, and nothing else is queued on the socket (a kept-alive
+		 * connection's previous response went out before this request was
+		 * read): the send buffer takes it whole.
+		 */
+		(void)send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(ci->connect_fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(body);
+	}
+	shutdown(ci->connect_fd, SHUT_WR);
+	return MHD_NO;
+}
+
 /* Body bytes the request's route accepts. */
 static size_t body_limit(const struct api *api, const struct req *rq)
 {
@@ -781,6 +882,23 @@ static enum MHD_Result auth_resumed(struct api *api, struct MHD_Connection *c, s
 	return route(api, c, rq, url, method);
 }
 
+/* Connections open from c's client address, c included (0 when not counted). */
+static unsigned peer_connections(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn_watch *w = ci ? ci->socket_context : NULL;
+
+	return w ? api_peer_count(w->peer) : 0;
+}
+
+static bool on_metrics_listener(const struct api *api, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+
+	return ci && ci->daemon == api->md;
+}
+
 static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct req *rq,
 			     const char *url, const char *method)
 {
@@ -797,7 +915,17 @@ static enum MHD_Result start(struct api *api, struct MHD_Connection *c, struct r
 			    "%u connections are open, near the cap of %u (max_connections)", open,
 			    api->max_conn);
 	}
-	if (strcmp(url, "/healthz") != 0 && strncmp(url, "/api/", 5) != 0) {
+	if (peer_connections(c) > api->max_per_ip) {
+		return busy(rq, c, RETRY_BUSY_S, true,
+			    "%u connections are open from this client address (max_per_ip %u)",
+			    peer_connections(c), api->max_per_ip);
+	}
+	if (api->md && on_metrics_listener(api, c) && strcmp(url, "/metrics") != 0) {
+		return problem(rq, c, 404, "this listener serves /metrics only");
+	}
+	if (strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
+	    strncmp(url, "/api/", 5) != 0) {
+		rq->web = true;
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 			return problem_h(rq, c, 405, "the web page is read-only", "Allow",
 					 "GET, HEAD");
@@ -858,6 +986,9 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, struct r
 	if (rq->route->cmd == API_CMD_EVENTS) {
 		return open_events(api, c, rq);
 	}
+	if (rq->route->cmd == API_CMD_METRICS) {
+		return send_metrics(api, c, rq);
+	}
 	return MHD_YES;
 }
 
@@ -876,6 +1007,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		rq->params = json_object();
 		rq->api = api;
+		rq->t0_us = now_us();
+		for (size_t i = 0; method[i] && i + 1 < sizeof(rq->method); i++) {
+			rq->method[i] = method[i] >= 'A' && method[i] <= 'Z' ? method[i] : '?';
+		}
 		atomic_init(&rq->wake, WAKE_RUNNING);
 		*con_cls = rq;
 		watch_headers(api, c, false);
@@ -898,6 +1033,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		size_t n = *upload_size;
 
 		*upload_size = 0;
+		if (now_us() - rq->t0_us > (long long)api->io_timeout_s * 1000000) {
+			return body_too_slow(rq, c, api);
+		}
 		if (rq->too_large || rq->len + n > body_limit(api, rq)) {
 			/*
 			 * A chunked body gives no Content-Length.  Answering in the middle of
@@ -943,6 +1081,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	/* A kept-alive connection's next request has the same deadline for its headers. */
 	watch_headers(api, c, true);
 	if (rq) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+		long long us = now_us() - rq->t0_us;
+
+		/* An event stream's duration is its lifetime, not a latency: counted only. */
+		api_metrics_done(api->metrics, c,
+				 api_metrics_slot(api->metrics, rq->route, rq->web), rq->method,
+				 ci ? ci->http_status : rq->raw_status, us > 0 ? (uint64_t)us : 0,
+				 !rq->route || rq->route->cmd != API_CMD_EVENTS);
 		if (rq->cmd) {
 			unpend(rq->api, rq);
 		}
@@ -970,6 +1117,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 
 		atomic_fetch_add(&api->nconn, 1);
 		w = calloc(1, sizeof(*w));
+		if (w) {
+			const union MHD_ConnectionInfo *ca =
+			    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+			w->peer = api_peers_add(api->peers, ca ? ca->client_addr : NULL);
+		}
 		if (w && ci) {
 			w->fd = ci->connect_fd;
 			pthread_mutex_lock(&api->mtx);
@@ -981,6 +1134,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 	}
 	atomic_fetch_sub(&api->nconn, 1);
 	if (w) {
+		api_peers_put(api->peers, w->peer);
 		pthread_mutex_lock(&api->mtx);
 		watch_unlink(api, w);
 		pthread_mutex_unlock(&api->mtx);
@@ -1061,6 +1215,10 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	if (conf->web_root && !realpath(conf->web_root, real)) {
 		return NULL;
 	}
+	if (conf->metrics_addr && inet_pton(AF_INET, conf->metrics_addr, &a4) != 1 &&
+	    inet_pton(AF_INET6, conf->metrics_addr, &a6) != 1) {
+		return NULL;
+	}
 	api = calloc(1, sizeof(*api));
 	if (!api) {
 		return NULL;
@@ -1091,10 +1249,16 @@ struct api *api_new(const struct api_conf *conf, struct gw_cmdq *q, const struct
 	api->max_streams_per_token =
 	    or_default(conf->max_streams_per_token, DEFAULT_MAX_STREAMS_PER_TOKEN);
 	api->max_pending = or_default(conf->max_pending, DEFAULT_MAX_PENDING);
+	api->metrics = api_metrics_new();
+	api->peers = api_peers_new();
+	api->mops = conf->metrics;
+	api->metrics_addr = dup_opt(conf->metrics_addr);
+	api->metrics_port = conf->metrics_port;
 	api->sse =
 	    api_sse_new(conf->sse_keepalive_ms, api->max_streams, api->max_streams_per_token);
 	atomic_init(&api->stopping, false);
-	if (!api->bind_addr || !api->sse || (conf->tls_cert && !api->tls_cert_path) ||
+	if (!api->bind_addr || !api->sse || !api->metrics || !api->peers ||
+	    (conf->metrics_addr && !api->metrics_addr) || (conf->tls_cert && !api->tls_cert_path) ||
 	    (conf->tls_key && !api->tls_key_path) || (conf->web_root && !api->web_root)) {
 		api_free(api);
 		return NULL;
@@ -1161,6 +1325,57 @@ static unsigned fit_fd_limit(unsigned want)
 	return want;
 }
 
+/* addr (a literal api_new() checked) and port as a socket address; IPv6 adds MHD_USE_IPv6. */
+static void fill_addr(const char *addr, uint16_t port, struct sockaddr_in6 *s6,
+		      struct sockaddr_in *s4, const struct sockaddr **sa, unsigned *flags)
+{
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*sa = (const struct sockaddr *)s4;
+	} else {
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*sa = (const struct sockaddr *)s6;
+		*flags |= MHD_USE_IPv6;
+	}
+}
+
+/*
+ * The metrics listener: one epoll thread and a few connections (scrapers are
+ * few), the same handler, callbacks and token check as the API.
+ */
+static int start_metrics_listener(struct api *api)
+{
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	struct sockaddr_in6 s6 = {0};
+	struct sockaddr_in s4 = {0};
+	const struct sockaddr *sa;
+
+	if (!api->metrics_addr) {
+		return 0;
+	}
+	fill_addr(api->metrics_addr, api->metrics_port, &s6, &s4, &sa, &flags);
+	api->md = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONN,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONN / 2,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, api->io_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, api, MHD_OPTION_NOTIFY_CONNECTION, on_connection, api, MHD_OPTION_END);
+	if (!api->md) {
+		return errno == EADDRINUSE ? -EADDRINUSE : -EINVAL;
+	}
+	return 0;
+}
+
+/* libmicrohttpd's per-address limit: max_per_ip and an eighth more (at least 8). */
+static unsigned per_ip_hard_limit(unsigned max_per_ip)
+{
+	return max_per_ip + (max_per_ip / 8 > 8 ? max_per_ip / 8 : 8);
+}
+
 int api_start(struct api *api)
 {
 	/*
@@ -1173,21 +1388,12 @@ int api_start(struct api *api)
 	const struct sockaddr *sa;
 	const union MHD_DaemonInfo *info;
 	size_t cert_len = 0;
+	int r;
 
 	if (api->d) {
 		return -EALREADY;
 	}
-	if (inet_pton(AF_INET, api->bind_addr, &s4.sin_addr) == 1) {
-		s4.sin_family = AF_INET;
-		s4.sin_port = htons(api->port);
-		sa = (const struct sockaddr *)&s4;
-	} else {
-		inet_pton(AF_INET6, api->bind_addr, &s6.sin6_addr);
-		s6.sin6_family = AF_INET6;
-		s6.sin6_port = htons(api->port);
-		sa = (const struct sockaddr *)&s6;
-		flags |= MHD_USE_IPv6;
-	}
+	fill_addr(api->bind_addr, api->port, &s6, &s4, &sa, &flags);
 	if (api->tls_cert_path) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			return -ENOTSUP;
@@ -1206,7 +1412,12 @@ int api_start(struct api *api)
 	    {MHD_OPTION_SOCK_ADDR, 0, (void *)sa},
 	    {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)api->threads, NULL},
 	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)api->max_conn, NULL},
-	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)api->max_per_ip, NULL},
+	    /*
+	     * A hard stop above max_per_ip: up to it, start() answers 503 with
+	     * Retry-After; libmicrohttpd can only close a connection at accept.
+	     */
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)per_ip_hard_limit(api->max_per_ip),
+	     NULL},
 	    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONN_MEMORY_LIMIT, NULL},
 	    /*
 	     * Idle time allowed while a request is read and between requests of a
@@ -1232,10 +1443,15 @@ int api_start(struct api *api)
 		return errno == EADDRINUSE ? -EADDRINUSE : -EINVAL;
 	}
 	api->reaper_quit = false;
-	if (pthread_create(&api->reaper, NULL, reaper, api) != 0) {
+	r = start_metrics_listener(api);
+	if (r || pthread_create(&api->reaper, NULL, reaper, api) != 0) {
+		if (api->md) {
+			MHD_stop_daemon(api->md);
+			api->md = NULL;
+		}
 		MHD_stop_daemon(api->d);
 		api->d = NULL;
-		return -EINVAL;
+		return r ? r : -EINVAL;
 	}
 	api->reaper_on = true;
 	info = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1271,9 +1487,24 @@ void api_stop(struct api *api)
 		pthread_join(api->reaper, NULL);
 		api->reaper_on = false;
 	}
+	if (api->md) {
+		MHD_stop_daemon(api->md);
+		api->md = NULL;
+	}
 	MHD_stop_daemon(api->d);
 	api->d = NULL;
 	api->bound_port = 0;
+}
+
+uint16_t api_metrics_port(const struct api *api)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (!api || !api->md) {
+		return 0;
+	}
+	info = MHD_get_daemon_info(api->md, MHD_DAEMON_INFO_BIND_PORT);
+	return info ? info->port : 0;
 }
 
 void api_free(struct api *api)
@@ -1292,6 +1523,9 @@ void api_free(struct api *api)
 	free(api->tls_cert_path);
 	free(api->tls_key_path);
 	free(api->web_root);
+	free(api->metrics_addr);
+	api_metrics_free(api->metrics);
+	api_peers_free(api->peers);
 	pthread_cond_destroy(&api->reaper_cond);
 	pthread_mutex_destroy(&api->mtx);
 	free(api);

@@ -382,6 +382,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/network", V, GW_CMD_NETWORK_GET, NULL, NULL, 200, 0},
     {"POST", "/api/v1/network/ownership-change", A, GW_CMD_OWNERSHIP_CHANGE, NULL, NULL, 202, 0},
     {"GET", "/api/v1/events", V, API_CMD_EVENTS, NULL, NULL, 200, 0},
+    {"GET", "/metrics", V, API_CMD_METRICS, NULL, NULL, 200, 0},
 
     {"POST", "/api/v1/scans", O, GW_CMD_SCAN_START, &b_scan, NULL, 202, 0},
     {"DELETE", "/api/v1/scans/current", O, GW_CMD_SCAN_STOP, NULL, NULL, 200, 0},

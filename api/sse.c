@@ -442,6 +442,16 @@ void api_sse_tick(struct api_sse *hub, bool probe)
 	pthread_mutex_unlock(&hub->mtx);
 }
 
+unsigned api_sse_clients(struct api_sse *hub)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&hub->mtx);
+	n = hub->nclients;
+	pthread_mutex_unlock(&hub->mtx);
+	return n;
+}
+
 void api_sse_shutdown(struct api_sse *hub, bool stopping)
 {
 	struct sse_client *cl;

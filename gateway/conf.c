@@ -2,7 +2,9 @@
 
 #include "gateway/hci_io.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,26 @@ static bool parse_u16(const char *v, uint16_t *out)
 		return false;
 	}
 	*out = (uint16_t)n;
+	return true;
+}
+
+/* ADDRESS:PORT, the address an IPv4 or IPv6 literal (the API binds literals only). */
+static bool parse_listen(const char *v, char *addr, size_t addr_cap, uint16_t *port)
+{
+	const char *colon = strrchr(v, ':');
+	unsigned char bin[sizeof(struct in6_addr)];
+	char a[64];
+
+	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(a) ||
+	    (size_t)(colon - v) >= addr_cap || !parse_u16(colon + 1, port)) {
+		return false;
+	}
+	memcpy(a, v, (size_t)(colon - v));
+	a[colon - v] = '\0';
+	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1) {
+		return false;
+	}
+	memcpy(addr, a, (size_t)(colon - v) + 1);
 	return true;
 }
 
@@ -149,17 +171,19 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 						     : fail(err, cap, line, "bad bearer_socket");
 	}
 	if (!strcmp(k, "listen")) {
-		const char *colon = strrchr(v, ':');
-		uint16_t port;
-
-		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(c->listen_addr) ||
-		    !parse_u16(colon + 1, &port)) {
-			return fail(err, cap, line, "listen must be ADDRESS:PORT");
+		return parse_listen(v, c->listen_addr, sizeof(c->listen_addr), &c->listen_port)
+			   ? 0
+			   : fail(err, cap, line, "listen must be ADDRESS:PORT");
+	}
+	if (!strcmp(k, "metrics_listen")) {
+		if (!strcmp(v, "off")) {
+			c->metrics_addr[0] = '\0';
+			c->metrics_port = 0;
+			return 0;
 		}
-		memcpy(c->listen_addr, v, (size_t)(colon - v));
-		c->listen_addr[colon - v] = '\0';
-		c->listen_port = port;
-		return 0;
+		return parse_listen(v, c->metrics_addr, sizeof(c->metrics_addr), &c->metrics_port)
+			   ? 0
+			   : fail(err, cap, line, "metrics_listen must be ADDRESS:PORT or off");
 	}
 	if (!strcmp(k, "bearer")) {
 		if (!strncmp(v, "sim:", 4) && set_path(c->bearer_path, v + 4)) {

@@ -36,11 +36,16 @@
  *   http_max_connections [4096]          REST connections at once, 16..65535 (503 past
  *                                        7/8 of it; RLIMIT_NOFILE is raised to fit)
  *   http_max_per_ip [256]                connections from one client address, 1..65535
+ *                                        (503 beyond it)
  *   http_threads   [4]                   REST worker threads, 1..64
- *   http_io_timeout_s [10]               idle time, and the most a request's headers
- *                                        may take, 1..300
+ *   http_io_timeout_s [10]               idle time, and the most a request's headers,
+ *                                        and then its body, may take (408), 1..300
  *   http_max_streams [1024]              event streams at once, 1..65535
  *   http_max_streams_per_token [64]      event streams of one token, 1..65535
+ *   metrics_listen [off]                 ADDRESS:PORT of a second listener that serves
+ *                                        GET /metrics only (Prometheus text format, a
+ *                                        viewer token as for every read); /metrics is on
+ *                                        the API listener too.  off = none
  *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
  *                                        subnets so the removed device holds no working
  *                                        key: immediate (as soon as it is removed) |
@@ -113,6 +118,8 @@ struct gw_conf {
 	unsigned http_io_timeout_s;
 	unsigned http_max_streams;
 	unsigned http_max_streams_per_token;
+	char metrics_addr[64]; /* "" = no separate metrics listener */
+	uint16_t metrics_port; /* 0 = an ephemeral port (logged at start) */
 	enum gw_remove_kr remove_kr;
 };
 

@@ -133,8 +133,12 @@ static int node_adv(void *ctx, uint8_t ad_type, const uint8_t *data, size_t len,
 		    uint16_t interval)
 {
 	struct gw_core *gw = ctx;
+	int r = gw_bearer_send(gw->bearer, ad_type, data, len, count, interval);
 
-	return gw_bearer_send(gw->bearer, ad_type, data, len, count, interval);
+	if (r == 0) {
+		gw_stats_ad(gw->stats.tx, ad_type);
+	}
+	return r;
 }
 
 static size_t node_dev_keys(void *ctx, uint16_t addr, const struct mesh_utp_key **out, size_t max)
@@ -228,6 +232,7 @@ static void bearer_rx(void *ctx, uint8_t ad_type, const uint8_t *data, size_t le
 	struct gw_core *gw = ctx;
 	uint64_t now = gw_loop_now(gw->loop);
 
+	gw_stats_ad(gw->stats.rx, ad_type);
 	switch (ad_type) {
 	case MESH_AD_PB_ADV:
 		(void)prov_adv_rx(gw->pa, data, len, now);

@@ -23,6 +23,7 @@
 #include "gateway/conf.h"
 #include "gateway/gw.h"
 #include "gateway/loop.h"
+#include "gateway/stats.h"
 #include "mesh/cfg_cli.h"
 #include "mesh/client.h"
 #include "mesh/node.h"
@@ -71,7 +72,8 @@ struct gw_core {
 	struct pb_remote *pbr;
 	struct cert_trust *trust; /* conf.cbp_trust loaded (trust.h), NULL when none */
 	uint16_t primary_net;
-	uint64_t started_ms; /* monotonic, for uptime */
+	uint64_t started_ms;   /* monotonic, for uptime */
+	struct gw_stats stats; /* /metrics (stats.h); gw.c sets it up */
 	bool stopping;
 	/* private to core.c */
 	struct gw_core_stack_ops ops;

@@ -28,6 +28,7 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 		*err = -ENOMEM;
 		return NULL;
 	}
+	gw_stats_init(&gw->core.stats);
 	r = gw_core_open(&gw->core, conf, loop, q, hooks);
 	if (r) {
 		goto fail;
@@ -72,6 +73,7 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 		goto fail;
 	}
 	gw_core_rearm(&gw->core);
+	gw_stats_start(gw);
 	return gw;
 fail:
 	*err = r ? r : -EIO;
@@ -105,11 +107,13 @@ void gw_free(struct gw *gw)
 	if (gw->core.q && gw->core.loop) {
 		gw_cmd_detach(gw);
 	}
+	gw_stats_stop(gw);
 	/* Attempts stop first, so the answers the stack cancels below find none. */
 	gw_jobs_shutdown(gw->jobs);
 	if (gw->scan) {
 		gw_scan_stop(gw->scan);
 	}
+	gw_stats_destroy(&gw->core.stats);
 	gw_core_close(&gw->core);
 	gw_jobs_free(gw->jobs);
 	gw_zones_free(gw->zones);

@@ -383,6 +383,16 @@ static bool has_recoverable(const struct job_mem *j)
 	return false;
 }
 
+/* The kind's position among the registered ones, for /metrics. */
+static size_t kind_index(const struct gw_jobs *J, const struct gw_job_kind *kind)
+{
+	size_t k;
+
+	for (k = 0; k < J->n_kinds && J->kinds[k] != kind; k++) {
+	}
+	return k;
+}
+
 /* A job whose targets all finished is DONE; a cancelling one is CANCELLED once idle. */
 static void job_check_end(struct gw_jobs *J, struct job_mem *j)
 {
@@ -403,6 +413,8 @@ static void job_check_end(struct gw_jobs *J, struct job_mem *j)
 			  store_strerror(r));
 		return;
 	}
+	gw_stats_end(J->core->stats.jobs_ended, kind_index(J, j->kind),
+		     j->cancelling ? GW_STATS_END_CANCELLED : GW_STATS_END_DONE);
 	publish_job(J, j->id);
 	job_unlink(J, j);
 	job_mem_free(j);
@@ -515,6 +527,10 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 	}
 	snprintf(t.error, sizeof(t.error), "%s", msg);
 	if (t.state != STORE_TGT_PENDING) {
+		gw_stats_end(J->core->stats.targets_ended, kind_index(J, run->kind),
+			     t.state == STORE_TGT_DONE     ? GW_STATS_END_DONE
+			     : t.state == STORE_TGT_FAILED ? GW_STATS_END_FAILED
+							   : GW_STATS_END_CANCELLED);
 		/* A finished target keeps no authentication value at rest. */
 		(void)store_job_secret_wipe(J->core->st, t.job, t.idx, STORE_JOB_SLOT_AUTH);
 	}
@@ -868,6 +884,41 @@ unsigned gw_jobs_active(const struct gw_jobs *J, const struct gw_job_kind *kind)
 		}
 	}
 	return n;
+}
+
+size_t gw_jobs_count(const struct gw_jobs *J, const char **kinds, unsigned (*by_state)[2],
+		     size_t max)
+{
+	const struct job_mem *j;
+	size_t n = J->n_kinds < max ? J->n_kinds : max, k;
+
+	for (k = 0; k < n; k++) {
+		kinds[k] = J->kinds[k]->name;
+		by_state[k][0] = by_state[k][1] = 0;
+	}
+	for (j = J->list; j; j = j->next) {
+		for (k = 0; k < n && J->kinds[k] != j->kind; k++) {
+		}
+		if (k < n && (j->state == STORE_JOB_RUNNING || j->state == STORE_JOB_PAUSED)) {
+			by_state[k][j->state == STORE_JOB_PAUSED]++;
+		}
+	}
+	return n;
+}
+
+void gw_jobs_visit(struct gw_jobs *J, const struct gw_job_kind *kind,
+		   void (*fn)(void *arg, const struct store_job_target *t,
+			      const struct gw_job_run *run),
+		   void *arg)
+{
+	const struct job_mem *j;
+	size_t i;
+
+	for (j = J->list; j; j = j->next) {
+		for (i = 0; j->kind == kind && i < j->n; i++) {
+			fn(arg, &j->t[i], j->run[i]);
+		}
+	}
 }
 
 void gw_jobs_shutdown(struct gw_jobs *J)

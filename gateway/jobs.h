@@ -159,6 +159,18 @@ bool gw_jobs_any_target(struct gw_jobs *jobs, const struct gw_job_kind *kind,
 int gw_jobs_cancel_target(struct gw_jobs *jobs, uint64_t job, uint32_t idx);
 /* Active attempts of kind (NULL: all). */
 unsigned gw_jobs_active(const struct gw_jobs *jobs, const struct gw_job_kind *kind);
+/*
+ * For /metrics: the registered kinds' names (at most max, in registration
+ * order) into kinds and their unfinished jobs by state (by_state[k][0]
+ * running, [1] paused); returns how many kinds were written.
+ */
+size_t gw_jobs_count(const struct gw_jobs *jobs, const char **kinds, unsigned (*by_state)[2],
+		     size_t max);
+/* Calls fn for every target of the unfinished jobs of kind, with its active attempt or NULL. */
+void gw_jobs_visit(struct gw_jobs *jobs, const struct gw_job_kind *kind,
+		   void (*fn)(void *arg, const struct store_job_target *t,
+			      const struct gw_job_run *run),
+		   void *arg);
 /* Try to start waiting targets now (a resource was freed). */
 void gw_jobs_kick(struct gw_jobs *jobs);
 

@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * The only process-wide state of the daemon: where logs go and how much.
  * Set once at start-up (log_init) before any thread exists.
  */
 static int verbose;
+static bool journal;
 static const char *prog = "meshgw";
 static pthread_mutex_t log_mtx = PTHREAD_MUTEX_INITIALIZER;
 
@@ -28,21 +31,59 @@ int log_verbosity(void)
 	return verbose;
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap, const char *suffix)
+/* Whether stderr is the journal stream $JOURNAL_STREAM ("device:inode") names. */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (!e || sscanf(e, "%llu:%llu%c", &dev, &ino, &tail) != 2) {
+		return false;
+	}
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+void log_set_format(enum log_format f)
+{
+	journal = f == LOG_FORMAT_JOURNAL || (f == LOG_FORMAT_AUTO && stderr_is_journal());
+}
+
+bool log_is_journal(void)
+{
+	return journal;
+}
+
+/* A level: its word for text lines and its syslog priority for the journal. */
+struct level {
+	const char *name;
+	int prio; /* LOG_CRIT .. LOG_DEBUG (syslog.h numbering) */
+};
+static const struct level L_FATAL = {"fatal", 2}, L_WARN = {"warning", 4}, L_INFO = {"info", 6},
+			  L_DEBUG = {"debug", 7};
+
+static void vlog(const struct level *level, const char *fmt, va_list ap, const char *suffix)
     __attribute__((format(printf, 2, 0)));
 
-static void vlog(const char *level, const char *fmt, va_list ap, const char *suffix)
+static void vlog(const struct level *level, const char *fmt, va_list ap, const char *suffix)
 {
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	/* One lock so lines from HTTP threads and the loop do not interleave. */
-	pthread_mutex_lock(&log_mtx);
-	fprintf(stderr, "%s.%03ld %s %s: ", when, ts.tv_nsec / 1000000, prog, level);
+	if (journal) {
+		pthread_mutex_lock(&log_mtx);
+		fprintf(stderr, "<%d>", level->prio);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		pthread_mutex_lock(&log_mtx);
+		fprintf(stderr, "%s.%03ld %s %s: ", when, ts.tv_nsec / 1000000, prog, level->name);
+	}
 	vfprintf(stderr, fmt, ap);
 	if (suffix) {
 		fprintf(stderr, ": %s", suffix);
@@ -58,7 +99,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("warning", fmt, ap, strerror_r(e, buf, sizeof(buf)));
+	vlog(&L_WARN, fmt, ap, strerror_r(e, buf, sizeof(buf)));
 	va_end(ap);
 }
 
@@ -67,7 +108,7 @@ void log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("warning", fmt, ap, NULL);
+	vlog(&L_WARN, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -79,7 +120,7 @@ void log_info(const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	vlog("info", fmt, ap, NULL);
+	vlog(&L_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -91,7 +132,7 @@ void log_debug(const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	vlog("debug", fmt, ap, NULL);
+	vlog(&L_DEBUG, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -102,7 +143,7 @@ void fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("fatal", fmt, ap, strerror_r(e, buf, sizeof(buf)));
+	vlog(&L_FATAL, fmt, ap, strerror_r(e, buf, sizeof(buf)));
 	va_end(ap);
 	exit(1);
 }
@@ -112,7 +153,7 @@ void fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("fatal", fmt, ap, NULL);
+	vlog(&L_FATAL, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
 }

@@ -2,6 +2,7 @@
  * meshgw: the Bluetooth Mesh commissioning gateway daemon.
  *
  *   meshgw [-dnv] [-f FILE] [--bearer sim:PATH | hci:N | uart:PATH] [--integrity-check]
+ *          [--log-format auto|text|journal]
  *   meshgw [-f FILE] token create --role viewer|operator|admin [--name NAME]
  *   meshgw [-f FILE] backup FILE
  *   meshgw [-f FILE] restore FILE
@@ -32,6 +33,7 @@
 #include "gateway/gw.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/stats.h"
 #include "gateway/trust.h"
 #include "mesh/crypto.h"
 
@@ -53,6 +55,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: meshgw [-dnv] [-f file] [--bearer sim:PATH | hci:N | uart:PATH] "
 			"[--integrity-check]\n"
+			"              [--log-format auto|text|journal]\n"
 			"       meshgw [-f file] token create --role viewer|operator|admin "
 			"[--name name]\n"
 			"       meshgw [-f file] backup file\n"
@@ -187,6 +190,7 @@ static void restart_keys(const struct gw_conf *run, const struct gw_conf *c)
 	    {"http_io_timeout_s", SAME_NUM(http_io_timeout_s)},
 	    {"http_max_streams", SAME_NUM(http_max_streams)},
 	    {"http_max_streams_per_token", SAME_NUM(http_max_streams_per_token)},
+	    {"metrics_listen", SAME_STR(metrics_addr) && SAME_NUM(metrics_port)},
 	};
 
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
@@ -310,8 +314,10 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 	    {"bearer", required_argument, NULL, 'b'},
 	    {"integrity-check", no_argument, NULL, 'I'},
+	    {"log-format", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
+	enum log_format log_fmt = LOG_FORMAT_AUTO;
 	struct daemon d = {0};
 	const char *bearer = NULL;
 	bool check = false, full_check = false;
@@ -337,6 +343,17 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 			full_check = true;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "auto")) {
+				log_fmt = LOG_FORMAT_AUTO;
+			} else if (!strcmp(optarg, "text")) {
+				log_fmt = LOG_FORMAT_TEXT;
+			} else if (!strcmp(optarg, "journal")) {
+				log_fmt = LOG_FORMAT_JOURNAL;
+			} else {
+				usage();
+			}
 			break;
 		default:
 			usage();
@@ -384,6 +401,7 @@ int main(int argc, char **argv)
 		usage();
 	}
 	log_init(debug ? 2 : verbose, "meshgw");
+	log_set_format(log_fmt);
 	d.loop = gw_loop_new();
 	d.q = gw_cmdq_new();
 	if (!d.loop || !d.q) {
@@ -424,6 +442,10 @@ int main(int argc, char **argv)
 		ac.io_timeout_s = d.conf.http_io_timeout_s;
 		ac.max_streams = d.conf.http_max_streams;
 		ac.max_streams_per_token = d.conf.http_max_streams_per_token;
+		ac.metrics_addr = d.conf.metrics_addr[0] ? d.conf.metrics_addr : NULL;
+		ac.metrics_port = d.conf.metrics_port;
+		ac.metrics.ctx = d.gw;
+		ac.metrics.collect = gw_stats_collect;
 		d.api = api_new(&ac, d.q, &auth);
 		if (!d.api || api_start(d.api)) {
 			fatalx("cannot start the REST API on %s:%u", d.conf.listen_addr,
@@ -431,6 +453,9 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("meshgw listening on %s:%u", d.conf.listen_addr, d.conf.listen_port);
+	if (api_metrics_port(d.api)) {
+		log_info("metrics on %s:%u", d.conf.metrics_addr, api_metrics_port(d.api));
+	}
 	r = gw_loop_run(d.loop);
 	api_free(d.api);
 	d.api = NULL;

@@ -1093,7 +1093,9 @@ static void p_adv(void *ctx, const uint8_t *data, size_t len)
 	struct gw_prov *P = ctx;
 
 	/* PB-ADV retransmits by itself; each PDU goes on the air once. */
-	(void)gw_bearer_send(P->core->bearer, MESH_AD_PB_ADV, data, len, 1, 0);
+	if (gw_bearer_send(P->core->bearer, MESH_AD_PB_ADV, data, len, 1, 0) == 0) {
+		gw_stats_ad(P->core->stats.tx, MESH_AD_PB_ADV);
+	}
 }
 
 static void p_failed(void *ctx, uint32_t h, int err, uint8_t prov_err)

@@ -30,6 +30,15 @@ void gw_prov_free(struct gw_prov *prov);
 /* Its callbacks for the stack (PB-ADV and PB-Remote sessions, pending device keys) into ops. */
 void gw_prov_stack_ops(struct gw_prov *prov, struct gw_core_stack_ops *ops);
 
+/*
+ * For /metrics: the sessions (provisioning and refresh targets) of unfinished
+ * jobs by state: counts[0] queued, then one per phase of an active attempt
+ * (gw_prov_state_name() names each, as the API's session "state" does).
+ */
+#define GW_PROV_STATES 6
+void gw_prov_count_states(struct gw_prov *prov, unsigned counts[GW_PROV_STATES]);
+const char *gw_prov_state_name(unsigned i);
+
 /* NPPI procedures of a node refresh (Mesh Profile §3.11.8, Table 3.65). */
 enum gw_prov_nppi {
 	GW_PROV_NPPI_DEVICE_KEY = 0,

@@ -19,6 +19,37 @@ static const char *const phase_names[] = {
     [PH_PROBING] = "probing", [PH_CONFIGURING] = "configuring",
 };
 
+/* gw_prov_count_states(): "queued", then the phases of an active attempt. */
+static const char *const state_names[] = {
+    "queued", "linking", "provisioning", "waiting_oob", "probing", "configuring",
+};
+_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == GW_PROV_STATES,
+	       "one name per counted state");
+
+const char *gw_prov_state_name(unsigned i)
+{
+	return i < GW_PROV_STATES ? state_names[i] : "?";
+}
+
+static void count_state(void *arg, const struct store_job_target *t, const struct gw_job_run *run)
+{
+	unsigned *counts = arg;
+	const struct prov_run *pr = run ? run->priv : NULL;
+
+	if (t->state == STORE_TGT_PENDING) {
+		counts[0]++;
+	} else if (t->state == STORE_TGT_ACTIVE) {
+		counts[1 + (pr ? (unsigned)pr->phase : (unsigned)PH_LINKING)]++;
+	}
+}
+
+void gw_prov_count_states(struct gw_prov *P, unsigned counts[GW_PROV_STATES])
+{
+	memset(counts, 0, GW_PROV_STATES * sizeof(counts[0]));
+	gw_jobs_visit(P->jobs, &P->k_prov, count_state, counts);
+	gw_jobs_visit(P->jobs, &P->k_refresh, count_state, counts);
+}
+
 struct prov_ticket *prov_ticket(struct prov_run *pr)
 {
 	struct prov_ticket *tk = malloc(sizeof(*tk));

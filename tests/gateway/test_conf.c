@@ -211,3 +211,37 @@ Test(conf, missing_file)
 	cr_assert_eq(gw_conf_load("/nonexistent/meshgw.conf", &c, err, sizeof(err)), -ENOENT);
 	cr_assert_not_null(strstr(err, "/nonexistent/meshgw.conf"));
 }
+
+/*
+ * metrics_listen: off by default and with "off", an IPv4 or IPv6 literal and a
+ * port otherwise; a host name or a missing port is refused (the API binds
+ * literals only, so the mistake is named at load, not at start).
+ */
+Test(conf, metrics_listen)
+{
+	static const char *const bad[] = {
+	    "metrics_listen = localhost:9180\n",  "metrics_listen = 127.0.0.1\n",
+	    "metrics_listen = 127.0.0.1:70000\n", "metrics_listen = :9180\n",
+	    "listen = localhost:8080\n",
+	};
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_str_eq(c.metrics_addr, "");
+	cr_assert_eq(gw_conf_parse("metrics_listen = 127.0.0.1:9180\n", &c, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(c.metrics_addr, "127.0.0.1");
+	cr_assert_eq(c.metrics_port, 9180);
+	cr_assert_eq(gw_conf_parse("metrics_listen = ::1:9181\n", &c, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_str_eq(c.metrics_addr, "::1");
+	cr_assert_eq(c.metrics_port, 9181);
+	cr_assert_eq(gw_conf_parse("metrics_listen = off\n", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.metrics_addr, "");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		gw_conf_default(&c);
+		cr_assert_eq(gw_conf_parse(bad[i], &c, err, sizeof(err)), -EINVAL, "%s", bad[i]);
+		cr_assert(strstr(err, "line 1"), "%s", err);
+	}
+}
