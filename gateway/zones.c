@@ -679,8 +679,7 @@ static void on_moved(void *arg, int err, const char *why)
 	struct gw_core *core = q->z->core;
 
 	if (err) {
-		/* A later move of the node is a conflict for this request. */
-		gw_cmd_complete(core->q, q->cmd, err == -ESTALE ? -EBUSY : err, NULL, why);
+		gw_cmd_complete(core->q, q->cmd, err, NULL, why);
 	} else {
 		json_t *o = json_pack("{s:i, s:o}", "address", q->node, "zone",
 				      gw_node_zone_json(core->st, q->node));
