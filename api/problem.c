@@ -29,6 +29,7 @@ static const struct errmap errmap[] = {
     ROW(EEXIST, 409),       /* already provisioned, key index in use */
     ROW(EBUSY, 409),        /* a conflicting operation is running */
     ROW(EALREADY, 409),     /* the operation is already in progress or done */
+    ROW(ESTALE, 409),       /* a later operation on the same thing superseded this one */
     ROW(ECANCELED, 409),    /* the session or operation was cancelled */
     ROW(ENOMSG, 409),       /* the node has no model for this message (its composition says) */
     ROW(ENOSPC, 507),       /* address range or storage exhausted */

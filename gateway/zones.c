@@ -372,7 +372,12 @@ static void apply_end(struct apply *a, int err, const char *why)
 	if (err) {
 		log_warnx("%s", why);
 	} else {
-		log_info("node 0x%04x is in zone %llu", a->node, (unsigned long long)a->zone);
+		if (a->zone) {
+			log_info("node 0x%04x is in zone %llu", a->node,
+				 (unsigned long long)a->zone);
+		} else {
+			log_info("node 0x%04x is in no zone", a->node);
+		}
 	}
 	a->done(a->arg, err, why);
 	apply_free(a);
@@ -552,7 +557,7 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 	}
 	a->next = z->active;
 	z->active = a;
-	log_info("node 0x%04x: moving to zone %llu (%zu Config messages)", node,
+	log_info("node 0x%04x: moving to zone %llu (0: none), %zu Config message(s)", node,
 		 (unsigned long long)zone, a->n);
 	return 0;
 }
@@ -679,8 +684,7 @@ static void on_moved(void *arg, int err, const char *why)
 	struct gw_core *core = q->z->core;
 
 	if (err) {
-		/* A later move of the node is a conflict for this request. */
-		gw_cmd_complete(core->q, q->cmd, err == -ESTALE ? -EBUSY : err, NULL, why);
+		gw_cmd_complete(core->q, q->cmd, err, NULL, why);
 	} else {
 		json_t *o = json_pack("{s:i, s:o}", "address", q->node, "zone",
 				      gw_node_zone_json(core->st, q->node));

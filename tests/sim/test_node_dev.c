@@ -620,6 +620,7 @@ Test(sim_node, press_switches_the_subscribed_lights, .init = setup_small, .fini 
 	subscribe(l1, l1, 0xc001); /* another zone */
 
 	cr_assert(strstr(press("light-noob", "", -ENODEV), "no Generic OnOff Client"));
+	cr_assert(strstr(press("panel-input", "on", -ENODEV), "not provisioned"));
 	cr_assert(strstr(press("switch-output", "on", -EDESTADDRREQ), "no publication"));
 	cr_assert(strstr(press("switch-output", "sideways", -EINVAL), "usage"));
 
