@@ -57,18 +57,23 @@ bool gw_core_radio_gate(struct gw_core *core, struct gw_cmd *c)
 const char *gw_core_send_error(const struct gw_core *core, int err, char *buf, size_t cap)
 {
 	char note[140];
+	int n;
 
+	/* A short buffer keeps the start of the message: the cause comes first. */
 	switch (err) {
 	case -ETIMEDOUT:
-		snprintf(buf, cap, "the node did not answer");
+		n = snprintf(buf, cap, "the node did not answer");
 		break;
 	case -ENETDOWN:
 		gw_core_bearer_note(core, note, sizeof(note));
-		snprintf(buf, cap, "the radio is not ready%s; try again later", note);
+		n = snprintf(buf, cap, "the radio is not ready%s; try again later", note);
 		break;
 	default:
-		snprintf(buf, cap, "cannot send: %s", strerror(-err));
+		n = snprintf(buf, cap, "cannot send: %s", strerror(-err));
 		break;
+	}
+	if (n < 0 && cap) {
+		buf[0] = '\0';
 	}
 	return buf;
 }
