@@ -11,7 +11,11 @@
  * hop count, the simulated time from pb_remote_provision() to the done
  * callback, and the packets put on the air meanwhile by AD type (every
  * transmission counted, relayed copies and Unprovisioned Device beacons of
- * the waiting devices included).  Figures only, no assertions.
+ * the waiting devices included).  A second table splits the network
+ * packets by transmitter (the gateway, each server: its own messages and
+ * its relaying) and gives the gateway's own network and access PDUs, so the
+ * cost of one session can be read as messages x transmissions x relays.
+ * Figures only, no assertions.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -38,6 +42,7 @@ struct bench {
 	struct pb_remote *pbr;
 	struct mesh_utp_key srv_key;
 	int done, failed, err;
+	uint32_t srv_pid[3]; /* s1..s3 on the air */
 };
 
 static struct bench B;
@@ -82,6 +87,17 @@ static void on_failed(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t 
 	(void)ls;
 	B.failed++;
 	B.err = err;
+}
+
+/* Counters of the gateway (0) and the servers s1..s3 (1..3). */
+static void counters(struct sim_air_counters c[4])
+{
+	int k;
+
+	(void)sim_air_counters(sim_world_air(B.w), B.pid, &c[0]);
+	for (k = 0; k < 3; k++) {
+		(void)sim_air_counters(sim_world_air(B.w), B.srv_pid[k], &c[k + 1]);
+	}
 }
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -152,6 +168,11 @@ static int setup(struct sim_scenario **scn)
 		if (sim_world_add_device(B.w, &(*scn)->devices[i], B.now_us, &dev)) {
 			return -1;
 		}
+		if ((*scn)->devices[i].name[0] == 's' && (*scn)->devices[i].name[1] >= '1' &&
+		    (*scn)->devices[i].name[1] <= '3') {
+			B.srv_pid[(*scn)->devices[i].name[1] - '1'] =
+			    sim_world_device_pid(B.w, dev);
+		}
 		if (strcmp((*scn)->devices[i].name, "s1") == 0 ||
 		    strcmp((*scn)->devices[i].name, "s2") == 0 ||
 		    strcmp((*scn)->devices[i].name, "s3") == 0) {
@@ -192,7 +213,8 @@ int main(void)
 {
 	static const char *const cls[] = {"pb_adv", "network", "beacon", "other"};
 	struct sim_scenario *scn = NULL;
-	int hops, c;
+	uint64_t split[3][6];
+	int hops, c, k;
 
 	if (setup(&scn)) {
 		return 1;
@@ -206,6 +228,8 @@ int main(void)
 		struct pb_remote_target t = {.server = (uint16_t)(0x0010 * hops)};
 		struct prov_cfg pc = {0};
 		struct sim_air_totals a, b;
+		struct sim_air_counters ca[4], cb[4];
+		struct mesh_node_stats na, nb;
 		uint64_t t0 = B.now_us, all = 0;
 		char name[4];
 		uint32_t h;
@@ -220,12 +244,22 @@ int main(void)
 		memcpy(pc.data.net_key, net_key, 16);
 		pc.data.unicast = (uint16_t)(0x0100 + hops);
 		sim_air_totals(sim_world_air(B.w), &a);
+		counters(ca);
+		mesh_node_stats(B.node, &na);
 		if (i == scn->n_devices || pb_remote_provision(B.pbr, &t, scn->devices[i].uuid, 10,
 							       &pc, B.now_us / 1000, &h)) {
 			return 1;
 		}
 		run(300000);
 		sim_air_totals(sim_world_air(B.w), &b);
+		counters(cb);
+		mesh_node_stats(B.node, &nb);
+		for (k = 0; k < 4; k++) {
+			split[hops - 1][k] =
+			    cb[k].packets[SIM_AIR_NETWORK] - ca[k].packets[SIM_AIR_NETWORK];
+		}
+		split[hops - 1][4] = nb.net_tx - na.net_tx;
+		split[hops - 1][5] = nb.acc_tx - na.acc_tx;
 		printf("%-5d %-7s %9" PRIu64, hops, B.done > ok ? "ok" : "failed",
 		       (B.now_us - t0) / 1000);
 		for (c = 0; c < SIM_AIR_CLASSES; c++) {
@@ -239,6 +273,16 @@ int main(void)
 	}
 	printf("(columns: packets on the air by class: %s, %s, %s, %s)\n", cls[0], cls[1], cls[2],
 	       cls[3]);
+	printf("\nnetwork packets by transmitter, and the gateway's own PDUs\n");
+	printf("%-5s %8s %8s %8s %8s %10s %10s\n", "hops", "gateway", "s1", "s2", "s3",
+	       "gw_net_pdu", "gw_acc_msg");
+	for (hops = 1; hops <= 3; hops++) {
+		printf("%-5d", hops);
+		for (k = 0; k < 4; k++) {
+			printf(" %8" PRIu64, split[hops - 1][k]);
+		}
+		printf(" %10" PRIu64 " %10" PRIu64 "\n", split[hops - 1][4], split[hops - 1][5]);
+	}
 	pb_remote_free(B.pbr);
 	rpr_cli_free(B.rpr);
 	mesh_node_free(B.node);
