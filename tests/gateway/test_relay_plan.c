@@ -334,7 +334,7 @@ Test(relay_plan, office_geometry)
 	for (i = 0; i < g.n; i++) {
 		maxh = p.hops[i] != GW_RELAY_PLAN_UNREACHED && p.hops[i] > maxh ? p.hops[i] : maxh;
 	}
-	cr_log_warn("office.json: %zu devices, %zu relays planned (scenario: %zu), %zu unreached, "
+	cr_log_info("office.json: %zu devices, %zu relays planned (scenario: %zu), %zu unreached, "
 		    "min_rssi %d, farthest ring %u",
 		    g.n, p.n_relays, relays_in_scenario(&g), p.n_unreached, c.min_rssi, maxh);
 	cr_assert_eq(p.n_unreached, 0);
@@ -355,7 +355,7 @@ Test(relay_plan, building_geometry)
 	plan(g.nodes, g.n, g.links, g.nl, c, &p);
 	check_plan(&g, &p, c.min_rssi, 2);
 	cr_assert_eq(p.n_unreached, 0);
-	cr_log_warn("building.json: %zu devices, %zu relays planned (scenario: %zu), %zu "
+	cr_log_info("building.json: %zu devices, %zu relays planned (scenario: %zu), %zu "
 		    "unreached, min_rssi %d",
 		    g.n, p.n_relays, relays_in_scenario(&g), p.n_unreached, c.min_rssi);
 	cr_assert_lt(p.n_relays, g.n / 3);
