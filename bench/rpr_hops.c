@@ -11,13 +11,24 @@
  * hop count, the simulated time from pb_remote_provision() to the done
  * callback, and the packets put on the air meanwhile by AD type (every
  * transmission counted, relayed copies and Unprovisioned Device beacons of
- * the waiting devices included).  Figures only, no assertions.
+ * the waiting devices included).  A second table splits the network
+ * packets by transmitter (the gateway, each server: its own messages and
+ * its relaying) and gives the gateway's own network and access PDUs, so the
+ * cost of one session can be read as messages x transmissions x relays.
+ *
+ * Three passes side by side, each in a fresh world: the Default TTLs
+ * (gateway 7, servers 5) with every server relaying; TTL = hop count both
+ * ways (the gateway's mesh_node_dst_ttl_set(), 0 to the neighbour s1; the
+ * servers' Default TTL as a commissioning job would set it); and that with
+ * only the relays gateway/relay_plan.h picks for the servers.  Figures
+ * only, no assertions.
  */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "gateway/relay_plan.h"
 #include "mesh/pb_remote.h"
 #include "mesh/rpr_cli.h"
 #include "sim/loop.h"
@@ -38,6 +49,7 @@ struct bench {
 	struct pb_remote *pbr;
 	struct mesh_utp_key srv_key;
 	int done, failed, err;
+	uint32_t srv_pid[3]; /* s1..s3 on the air */
 };
 
 static struct bench B;
@@ -84,6 +96,17 @@ static void on_failed(void *ctx, uint32_t h, int err, uint8_t prov_err, uint8_t 
 	B.err = err;
 }
 
+/* Counters of the gateway (0) and the servers s1..s3 (1..3). */
+static void counters(struct sim_air_counters c[4])
+{
+	int k;
+
+	(void)sim_air_counters(sim_world_air(B.w), B.pid, &c[0]);
+	for (k = 0; k < 3; k++) {
+		(void)sim_air_counters(sim_world_air(B.w), B.srv_pid[k], &c[k + 1]);
+	}
+}
+
 static uint64_t min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -114,20 +137,79 @@ static void run(uint64_t limit_ms)
 }
 
 /* The stored state of a provisioned relay server at addr (sim/PORTS.md, node kind). */
-static json_t *server_state(uint16_t addr)
+static json_t *server_state(uint16_t addr, int default_ttl, int relay)
 {
-	return json_pack(
-	    "{sb si si ss si sb si s[{si si ss}] s[] si sb si sb si"
-	    " s{s{si si si si si si} s{si si si}} s[]}",
-	    "provisioned", 1, "addr", addr, "elements", 1, "dev_key",
-	    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", "iv_index", 0, "iv_update", 0, "seq", 0, "net_keys",
-	    "index", 0, "phase", 0, "key", "3132333435363738393a3b3c3d3e3f30", "app_keys",
-	    "default_ttl", 5, "relay", 1, "relay_retransmit", 0x09, "beacon", 1, "net_transmit",
-	    0x09, "heartbeat", "pub", "dst", 0, "count_log", 0, "period_log", 0, "ttl", 0,
-	    "features", 0, "net_index", 0, "sub", "src", 0, "dst", 0, "period_log", 0, "models");
+	return json_pack("{sb si si ss si sb si s[{si si ss}] s[] si sb si sb si"
+			 " s{s{si si si si si si} s{si si si}} s[]}",
+			 "provisioned", 1, "addr", addr, "elements", 1, "dev_key",
+			 "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", "iv_index", 0, "iv_update", 0, "seq",
+			 0, "net_keys", "index", 0, "phase", 0, "key",
+			 "3132333435363738393a3b3c3d3e3f30", "app_keys", "default_ttl", default_ttl,
+			 "relay", relay, "relay_retransmit", 0x09, "beacon", 1, "net_transmit",
+			 0x09, "heartbeat", "pub", "dst", 0, "count_log", 0, "period_log", 0, "ttl",
+			 0, "features", 0, "net_index", 0, "sub", "src", 0, "dst", 0, "period_log",
+			 0, "models");
 }
 
-static int setup(struct sim_scenario **scn)
+enum mode {
+	M_DEFAULT, /* Default TTLs (gateway 7, servers 5), every server relays */
+	M_TTL,     /* TTL = hop count both ways (gateway: 0 to a neighbour) */
+	M_PLAN,    /* and only the relays gateway/relay_plan.h picks relay */
+};
+
+/*
+ * The relay plan for the three servers from meshsim's propagation model (as
+ * a scan would report the links), with every server's hop count.
+ */
+static int plan_servers(const struct sim_scenario *scn, bool relay[3], uint8_t hops[3])
+{
+	struct gw_relay_node nodes[3];
+	struct gw_relay_link links[16];
+	struct gw_relay_plan_cfg cfg;
+	struct gw_relay_plan p;
+	struct sim_air *air = sim_air_new(1, &scn->air);
+	uint32_t pid[4];
+	size_t i, j, n = 0, nl = 0;
+	int r = air ? sim_air_add(air, &scn->native_pos, "gw", NULL, NULL, &pid[0]) : -1;
+
+	for (i = 0; !r && i < scn->n_devices; i++) {
+		const char *nm = scn->devices[i].name;
+
+		if (nm[0] == 's' && nm[1] >= '1' && nm[1] <= '3' && !nm[2]) {
+			j = (size_t)(nm[1] - '1');
+			nodes[j] = (struct gw_relay_node){(uint16_t)(0x0010 * (j + 1)), true};
+			r = sim_air_add(air, &scn->devices[i].pos, nm, NULL, NULL, &pid[j + 1]);
+			n++;
+		}
+	}
+	for (i = 0; !r && n == 3 && i < 4; i++) {
+		for (j = 0; j < 4; j++) {
+			int8_t rssi;
+			bool in;
+
+			if (i != j && !sim_air_link(air, pid[i], pid[j], &rssi, &in) && in) {
+				links[nl++] = (struct gw_relay_link){
+				    (uint16_t)(i ? nodes[i - 1].addr : GW_RELAY_PLAN_GATEWAY),
+				    (uint16_t)(j ? nodes[j - 1].addr : GW_RELAY_PLAN_GATEWAY),
+				    rssi};
+			}
+		}
+	}
+	sim_air_free(air);
+	gw_relay_plan_cfg_default(&cfg);
+	cfg.min_rssi = -128;
+	if (r || n != 3 || gw_relay_plan_compute(nodes, 3, links, nl, &cfg, &p)) {
+		return -1;
+	}
+	for (i = 0; i < 3; i++) {
+		relay[i] = p.relay[i];
+		hops[i] = p.hops[i];
+	}
+	gw_relay_plan_free(&p);
+	return 0;
+}
+
+static int setup(struct sim_scenario **scn, enum mode mode)
 {
 	static const uint8_t srv_key[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
 					    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a};
@@ -136,11 +218,17 @@ static int setup(struct sim_scenario **scn)
 	struct pb_remote_ops po = {.done = on_done, .failed = on_failed};
 	struct mesh_rng rng = {tv_rng, &B.rng};
 	char err[256];
+	bool relay[3];
+	uint8_t hops[3];
 	size_t i;
 
 	if (sim_scenario_load(MESHGW_SOURCE_DIR "/tests/sim/rpr_chain.json", scn, err,
 			      sizeof(err))) {
 		fprintf(stderr, "scenario: %s\n", err);
+		return -1;
+	}
+	if (plan_servers(*scn, relay, hops)) {
+		fprintf(stderr, "relay plan failed\n");
 		return -1;
 	}
 	B.now_us = 1000000;
@@ -152,11 +240,21 @@ static int setup(struct sim_scenario **scn)
 		if (sim_world_add_device(B.w, &(*scn)->devices[i], B.now_us, &dev)) {
 			return -1;
 		}
+		if ((*scn)->devices[i].name[0] == 's' && (*scn)->devices[i].name[1] >= '1' &&
+		    (*scn)->devices[i].name[1] <= '3') {
+			B.srv_pid[(*scn)->devices[i].name[1] - '1'] =
+			    sim_world_device_pid(B.w, dev);
+		}
 		if (strcmp((*scn)->devices[i].name, "s1") == 0 ||
 		    strcmp((*scn)->devices[i].name, "s2") == 0 ||
 		    strcmp((*scn)->devices[i].name, "s3") == 0) {
-			json_t *st =
-			    server_state((uint16_t)(0x0010 * ((*scn)->devices[i].name[1] - '0')));
+			int k = (*scn)->devices[i].name[1] - '1';
+			/* Default TTL as a commissioning job would set it: the hop count, >= 2. */
+			json_t *st = server_state((uint16_t)(0x0010 * (k + 1)),
+						  mode == M_DEFAULT ? 5
+						  : hops[k] < 2     ? 2
+								    : hops[k],
+						  mode == M_PLAN ? relay[k] : 1);
 			int r = sim_world_device(B.w, dev) && st
 				    ? sim_node_kind.load(sim_world_device(B.w, dev), st, B.now_us)
 				    : -1;
@@ -185,27 +283,44 @@ static int setup(struct sim_scenario **scn)
 	    mesh_node_provision(B.node, 0x0001, srv_key, 0, net_key, 0, 0, B.now_us / 1000)) {
 		return -1;
 	}
+	for (i = 0; mode != M_DEFAULT && i < 3; i++) {
+		if (mesh_node_dst_ttl_set(B.node, (uint16_t)(0x0010 * (i + 1)), 1,
+					  hops[i] == 1 ? 0 : hops[i])) {
+			return -1;
+		}
+	}
+	if (mode == M_PLAN) {
+		printf("\nrelay plan: s1 %s, s2 %s, s3 %s\n", relay[0] ? "relays" : "no relay",
+		       relay[1] ? "relays" : "no relay", relay[2] ? "relays" : "no relay");
+	}
 	return 0;
 }
 
-int main(void)
+/* One pass over the three hop counts in a fresh world. */
+static int pass(enum mode mode)
 {
-	static const char *const cls[] = {"pb_adv", "network", "beacon", "other"};
 	struct sim_scenario *scn = NULL;
-	int hops, c;
+	uint64_t split[3][6];
+	int hops, c, k;
 
-	if (setup(&scn)) {
+	memset(&B, 0, sizeof(B));
+	if (setup(&scn, mode)) {
 		return 1;
 	}
 	/* Let the servers' first Secure Network Beacons and the devices' beacons go by. */
 	run(5000);
-	printf("remote provisioning (No OOB, PB-Remote through an RPR server, virtual time)\n");
+	printf("\n%s\n", mode == M_DEFAULT
+			     ? "Default TTLs (gateway 7, servers 5), every server relays"
+			 : mode == M_TTL ? "TTL = hop count both ways (gateway: 0 to a neighbour)"
+					 : "TTL = hop count, and only the planned relays relay");
 	printf("%-5s %-7s %9s %8s %8s %8s %8s %8s\n", "hops", "result", "time_ms", "pb_adv",
 	       "network", "beacon", "other", "all");
 	for (hops = 1; hops <= 3; hops++) {
 		struct pb_remote_target t = {.server = (uint16_t)(0x0010 * hops)};
 		struct prov_cfg pc = {0};
 		struct sim_air_totals a, b;
+		struct sim_air_counters ca[4], cb[4];
+		struct mesh_node_stats na, nb;
 		uint64_t t0 = B.now_us, all = 0;
 		char name[4];
 		uint32_t h;
@@ -220,12 +335,22 @@ int main(void)
 		memcpy(pc.data.net_key, net_key, 16);
 		pc.data.unicast = (uint16_t)(0x0100 + hops);
 		sim_air_totals(sim_world_air(B.w), &a);
+		counters(ca);
+		mesh_node_stats(B.node, &na);
 		if (i == scn->n_devices || pb_remote_provision(B.pbr, &t, scn->devices[i].uuid, 10,
 							       &pc, B.now_us / 1000, &h)) {
 			return 1;
 		}
 		run(300000);
 		sim_air_totals(sim_world_air(B.w), &b);
+		counters(cb);
+		mesh_node_stats(B.node, &nb);
+		for (k = 0; k < 4; k++) {
+			split[hops - 1][k] =
+			    cb[k].packets[SIM_AIR_NETWORK] - ca[k].packets[SIM_AIR_NETWORK];
+		}
+		split[hops - 1][4] = nb.net_tx - na.net_tx;
+		split[hops - 1][5] = nb.acc_tx - na.acc_tx;
 		printf("%-5d %-7s %9" PRIu64, hops, B.done > ok ? "ok" : "failed",
 		       (B.now_us - t0) / 1000);
 		for (c = 0; c < SIM_AIR_CLASSES; c++) {
@@ -237,12 +362,27 @@ int main(void)
 		 */
 		run(3000);
 	}
-	printf("(columns: packets on the air by class: %s, %s, %s, %s)\n", cls[0], cls[1], cls[2],
-	       cls[3]);
+	printf("network packets by transmitter, and the gateway's own PDUs\n");
+	printf("%-5s %8s %8s %8s %8s %10s %10s\n", "hops", "gateway", "s1", "s2", "s3",
+	       "gw_net_pdu", "gw_acc_msg");
+	for (hops = 1; hops <= 3; hops++) {
+		printf("%-5d", hops);
+		for (k = 0; k < 4; k++) {
+			printf(" %8" PRIu64, split[hops - 1][k]);
+		}
+		printf(" %10" PRIu64 " %10" PRIu64 "\n", split[hops - 1][4], split[hops - 1][5]);
+	}
 	pb_remote_free(B.pbr);
 	rpr_cli_free(B.rpr);
 	mesh_node_free(B.node);
 	sim_world_free(B.w);
 	sim_scenario_free(scn);
 	return 0;
+}
+
+int main(void)
+{
+	printf("remote provisioning (No OOB, PB-Remote through an RPR server, virtual time)\n");
+	printf("(packets on the air by class: pb_adv, network, beacon, other)\n");
+	return pass(M_DEFAULT) || pass(M_TTL) || pass(M_PLAN);
 }

@@ -630,7 +630,9 @@ static void send_ack(struct mesh_ltp *ltp, const struct rx_slot *s, uint32_t blo
 	/* Segments that arrived with TTL 0 came from a neighbour: answer with TTL 0. */
 	struct mesh_net_tx tx = {.net_idx = s->net_idx,
 				 .ctl = true,
-				 .ttl = s->ttl == 0 ? 0 : ltp->cfg.default_ttl,
+				 .ttl = s->ttl == 0        ? 0
+					: ltp->ops.ack_ttl ? ltp->ops.ack_ttl(ltp->ops.ctx, s->src)
+							   : ltp->cfg.default_ttl,
 				 .src = s->dst,
 				 .dst = s->src,
 				 .tpdu = pdu,

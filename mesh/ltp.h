@@ -157,6 +157,13 @@ struct mesh_ltp_ops {
 	 * "everything is local" (the network layer already filtered).
 	 */
 	bool (*is_local)(void *ctx, uint16_t addr);
+	/*
+	 * The TTL for a Segment Acknowledgment to dst when the segments did not
+	 * come with TTL 0 (then it is 0): the owner's TTL for that node, so an
+	 * acknowledgment travels no farther than the messages to it.  NULL: the
+	 * Default TTL (cfg.default_ttl).
+	 */
+	uint8_t (*ack_ttl)(void *ctx, uint16_t dst);
 };
 
 struct mesh_ltp;

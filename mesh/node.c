@@ -46,6 +46,12 @@ struct pending {
 	uint8_t dev_key[16];
 };
 
+struct dst_ttl {
+	uint16_t first; /* primary address */
+	uint8_t elements;
+	uint8_t ttl;
+};
+
 struct mesh_node {
 	struct mesh_node_config cfg;
 	struct mesh_node_ops ops;
@@ -67,6 +73,9 @@ struct mesh_node {
 	struct pending pend[MESH_NODE_PENDING_MAX];
 	uint64_t next_beacon;
 	struct mesh_node_stats stats;
+	/* TTL per destination node (mesh_node_dst_ttl_set), sorted by first address. */
+	struct dst_ttl *dst_ttl;
+	size_t n_dst_ttl, cap_dst_ttl;
 	/* Scratch for utp key callbacks: candidates handed out by pointer. */
 	const struct mesh_utp_key *cand_remote[MESH_UTP_CAND_MAX];
 	uint64_t now; /* time of the call being served, for callbacks */
@@ -234,6 +243,11 @@ static int cb_seq_alloc(void *ctx, uint16_t src, uint32_t *seq)
 	return mesh_net_seq_next(n->net, seq);
 }
 
+static uint8_t cb_ack_ttl(void *ctx, uint16_t dst)
+{
+	return mesh_node_dst_ttl(ctx, dst);
+}
+
 static int cb_seq_reserve(void *ctx, uint32_t up_to)
 {
 	struct mesh_node *n = ctx;
@@ -326,6 +340,7 @@ struct mesh_node *mesh_node_new(const struct mesh_node_config *cfg, const struct
 	lops.recv = cb_recv;
 	lops.tx_done = cb_tx_done;
 	lops.is_local = NULL;
+	lops.ack_ttl = cb_ack_ttl;
 	n->ltp = n->rpl ? mesh_ltp_new(&cfg->ltp, &lops, n->rpl) : NULL;
 	if (!n->net || !n->rpl || !n->acc || !n->ltp) {
 		mesh_node_free(n);
@@ -348,8 +363,81 @@ void mesh_node_free(struct mesh_node *n)
 	mesh_rpl_free(n->rpl);
 	mesh_acc_free(n->acc);
 	mesh_net_free(n->net);
+	free(n->dst_ttl);
 	mesh_crypto_wipe(n, sizeof(*n));
 	free(n);
+}
+
+/* Index of the entry for primary address first, or where it would go. */
+static size_t dst_ttl_find(const struct mesh_node *n, uint16_t first)
+{
+	size_t lo = 0, hi = n->n_dst_ttl;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (n->dst_ttl[mid].first < first) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+int mesh_node_dst_ttl_set(struct mesh_node *n, uint16_t primary, uint8_t elements, uint8_t ttl)
+{
+	size_t i;
+
+	if (!mesh_addr_is_unicast(primary) || elements == 0 ||
+	    !mesh_addr_is_unicast((uint16_t)(primary + elements - 1u)) || ttl == 1 ||
+	    (ttl > 0x7f && ttl != MESH_TTL_DEFAULT)) {
+		return -EINVAL;
+	}
+	i = dst_ttl_find(n, primary);
+	if (i < n->n_dst_ttl && n->dst_ttl[i].first == primary) {
+		if (ttl == MESH_TTL_DEFAULT) {
+			memmove(&n->dst_ttl[i], &n->dst_ttl[i + 1],
+				(n->n_dst_ttl - i - 1) * sizeof(*n->dst_ttl));
+			n->n_dst_ttl--;
+			return 0;
+		}
+		n->dst_ttl[i].elements = elements;
+		n->dst_ttl[i].ttl = ttl;
+		return 0;
+	}
+	if (ttl == MESH_TTL_DEFAULT) {
+		return 0;
+	}
+	if (n->n_dst_ttl == n->cap_dst_ttl) {
+		size_t cap = n->cap_dst_ttl ? 2 * n->cap_dst_ttl : 16;
+		struct dst_ttl *t = realloc(n->dst_ttl, cap * sizeof(*t));
+
+		if (!t) {
+			return -ENOMEM;
+		}
+		n->dst_ttl = t;
+		n->cap_dst_ttl = cap;
+	}
+	memmove(&n->dst_ttl[i + 1], &n->dst_ttl[i], (n->n_dst_ttl - i) * sizeof(*n->dst_ttl));
+	n->dst_ttl[i] = (struct dst_ttl){primary, elements, ttl};
+	n->n_dst_ttl++;
+	return 0;
+}
+
+uint8_t mesh_node_dst_ttl(const struct mesh_node *n, uint16_t dst)
+{
+	size_t i;
+
+	if (mesh_addr_is_unicast(dst)) {
+		/* The entry with the highest first address <= dst, if dst is one of its elements.
+		 */
+		i = dst_ttl_find(n, (uint16_t)(dst + 1u));
+		if (i > 0 && dst - n->dst_ttl[i - 1].first < n->dst_ttl[i - 1].elements) {
+			return n->dst_ttl[i - 1].ttl;
+		}
+	}
+	return n->cfg.default_ttl;
 }
 
 struct mesh_net *mesh_node_net(struct mesh_node *n)
@@ -886,8 +974,9 @@ static int send_now(struct mesh_node *n, const struct mesh_node_msg *msg, uint64
 	s.seq = seq;
 	s.src = (uint16_t)(n->primary + msg->elem);
 	s.dst = msg->dst;
-	s.ttl = msg->ttl == MESH_TTL_DEFAULT ? n->cfg.default_ttl : msg->ttl;
+	s.ttl = msg->ttl == MESH_TTL_DEFAULT ? mesh_node_dst_ttl(n, msg->dst) : msg->ttl;
 	s.szmic = msg->szmic;
+	s.segmented = msg->segmented;
 	s.akf = msg->app_idx != MESH_APP_IDX_DEV;
 	s.key = &key;
 	s.label = msg->label;
@@ -992,7 +1081,12 @@ int mesh_node_reply(struct mesh_node *n, const struct mesh_acc_msg *req, uint8_t
 	m.app_idx = req->app_idx;
 	m.elem = elem;
 	m.dst = req->src;
-	m.ttl = MESH_TTL_DEFAULT;
+	/*
+	 * A request that came with TTL 0 came from a neighbour, which the
+	 * answer reaches the same way; any other TTL could only make every
+	 * relay around repeat it (§3.7.4.1; Zephyr answers so too).
+	 */
+	m.ttl = req->ttl == 0 ? 0 : MESH_TTL_DEFAULT;
 	m.opcode = opcode;
 	m.params = params;
 	m.len = len;

@@ -90,7 +90,12 @@ struct mesh_node_msg {
 	uint16_t dst;
 	const uint8_t *label; /* Label UUID when dst is virtual */
 	uint8_t ttl;          /* MESH_TTL_DEFAULT for the node's default */
-	bool szmic;           /* 64-bit TransMIC */
+	bool szmic;           /* 64-bit TransMIC (forces segmentation) */
+	/*
+	 * Segment even a payload that fits one PDU, so the receiver acknowledges
+	 * it (§3.5.3.3): a reliable send without the 4 extra MIC octets of szmic.
+	 */
+	bool segmented;
 	uint32_t opcode;
 	const uint8_t *params; /* borrowed for the call */
 	size_t len;
@@ -124,6 +129,20 @@ int mesh_node_provision(struct mesh_node *node, uint16_t primary, const uint8_t 
 bool mesh_node_provisioned(const struct mesh_node *node);
 uint16_t mesh_node_primary(const struct mesh_node *node);
 /* (Node Reset: the owner frees the node and creates a fresh one.) */
+
+/*
+ * The TTL for messages to one node (unicast addresses primary ..
+ * primary + elements - 1) that are sent with MESH_TTL_DEFAULT, in place of
+ * the Default TTL: a provisioner that knows how many relay hops a node is
+ * away (gateway/relay_plan.h) sends with exactly that many, so relays
+ * beyond the node do not repeat its messages; 0 for a neighbour (no relay
+ * repeats it at all; it answers with TTL 0 too, see mesh_node_reply()).
+ * ttl MESH_TTL_DEFAULT removes the entry.  Returns 0, -EINVAL (not unicast,
+ * no elements, ttl 1 or above 0x7f), -ENOMEM.  Entries are not persisted.
+ */
+int mesh_node_dst_ttl_set(struct mesh_node *node, uint16_t primary, uint8_t elements, uint8_t ttl);
+/* The TTL a MESH_TTL_DEFAULT send to dst uses. */
+uint8_t mesh_node_dst_ttl(const struct mesh_node *node, uint16_t dst);
 
 /* Configuration states (Config Server, §4.2). */
 int mesh_node_default_ttl_set(struct mesh_node *node, uint8_t ttl);
@@ -211,7 +230,8 @@ int mesh_node_send(struct mesh_node *node, const struct mesh_node_msg *msg, uint
 
 /*
  * Answer req from element elem with the same key (AppKey, or the device key
- * candidate that decrypted it) and subnet, to req->src.
+ * candidate that decrypted it) and subnet, to req->src; with TTL 0 when req
+ * came with TTL 0 (from a neighbour), else the TTL for req->src.
  */
 int mesh_node_reply(struct mesh_node *node, const struct mesh_acc_msg *req, uint8_t elem,
 		    uint32_t opcode, const uint8_t *params, size_t len, uint64_t now_ms);

@@ -66,6 +66,12 @@ struct rpr_srv {
 	bool nppi;
 	uint8_t proc;
 	uint16_t client, net_idx;
+	/*
+	 * The client's Link Open came with TTL 0: it is our neighbour, and the
+	 * link's reports go to it with TTL 0 as answers to it would
+	 * (mesh_node_reply()), so no relay around repeats them.
+	 */
+	bool client_ttl0;
 	uint8_t uuid[16];
 	uint32_t link_id;
 	uint64_t open_end;
@@ -104,9 +110,14 @@ static int send_to(struct rpr_srv *s, uint16_t dst, uint16_t net_idx, const stru
 	msg.app_idx = MESH_APP_IDX_DEV;
 	msg.dev_key = key;
 	msg.dst = dst;
-	msg.ttl = MESH_TTL_DEFAULT;
-	/* A 64-bit TransMIC forces segmentation, hence a lower-transport ack (§3.5.3). */
-	msg.szmic = reliable;
+	msg.ttl = dst == s->client && s->client_ttl0 ? 0 : MESH_TTL_DEFAULT;
+	/*
+	 * Reliable: segmented even when short, so the client's lower transport
+	 * acknowledges it and ours repeats lost segments (§3.5.3.3).  The 32-bit
+	 * TransMIC is kept: a 64-bit one would only add octets, and a segment
+	 * for a Public Key report (PDU Report of 68 octets: 6 segments, not 7).
+	 */
+	msg.segmented = reliable;
 	msg.opcode = m->op;
 	msg.params = params;
 	msg.len = len;
@@ -357,6 +368,7 @@ static uint8_t nppi_open(struct rpr_srv *s, const struct mesh_acc_msg *req, uint
 	s->proc = proc;
 	s->elements = elements;
 	s->client = req->src;
+	s->client_ttl0 = req->ttl == 0;
 	s->net_idx = req->net_idx;
 	s->out_count = s->in_count = 0;
 	s->link = RPR_LINK_ACTIVE;
@@ -578,6 +590,7 @@ static void on_link_open(struct rpr_srv *s, const struct mesh_acc_msg *req,
 	timeout = lo->has_timeout ? lo->timeout : RPR_SRV_LINK_OPEN_DEFAULT;
 	s->link = RPR_LINK_OPENING;
 	s->client = req->src;
+	s->client_ttl0 = req->ttl == 0;
 	s->net_idx = req->net_idx;
 	memcpy(s->uuid, lo->uuid, 16);
 	s->out_count = s->in_count = 0;

@@ -30,7 +30,9 @@
 #include "tests/util/minair.h"
 #include "tests/util/tv.h"
 
+#ifndef FX_SRV /* a test may want more servers */
 #define FX_SRV 3
+#endif
 #define FX_DEV 3
 #define FX_BEACON_MS 500
 

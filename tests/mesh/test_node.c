@@ -293,8 +293,55 @@ Test(node, segmented_vendor_message, .init = setup, .fini = teardown)
 	cr_assert_eq(W.sent_status, 0);
 }
 
-/* A message crosses two relays to a node out of the sender's range; without relays it does not. */
-Test(node, relayed_over_two_hops, .init = setup, .fini = teardown)
+/*
+ * A short message sent `segmented` goes as one acknowledged segment with a
+ * 32-bit TransMIC: the sender gets a handle and its completion, the
+ * receiver sends one Segment Acknowledgment.  The same message unsegmented
+ * gets neither.
+ */
+Test(node, short_message_forced_segmented, .init = setup, .fini = teardown)
+{
+	static const uint8_t small[3] = {0xa1, 0xb2, 0xc3};
+	struct mesh_node_msg m = {.app_idx = 0x123,
+				  .dst = 0x0100,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = MESH_ACC_OP_VND(0x01, 0x05f1),
+				  .params = small,
+				  .len = sizeof(small),
+				  .segmented = true};
+	struct mesh_node_stats a0, a1, b0, b1;
+	uint32_t h = 0;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	mesh_node_stats(W.node[0], &a0);
+	mesh_node_stats(W.node[1], &b0);
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	cr_assert_neq(h, 0, "a segmented send has a handle");
+	pump(W.now + 5000);
+	mesh_node_stats(W.node[0], &a1);
+	mesh_node_stats(W.node[1], &b1);
+	cr_assert_eq(W.got_big, 1);
+	cr_assert_eq(W.big_len, sizeof(small));
+	cr_assert_arr_eq(W.big, small, sizeof(small));
+	cr_assert_eq(W.sent_count, 1);
+	cr_assert_eq(W.sent_status, 0, "acknowledged");
+	cr_assert_eq(a1.net_tx - a0.net_tx, 1, "one segment");
+	cr_assert_eq(b1.net_tx - b0.net_tx, 1, "one Segment Acknowledgment");
+
+	m.segmented = false;
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	cr_assert_eq(h, 0);
+	pump(W.now + 5000);
+	mesh_node_stats(W.node[1], &b0);
+	cr_assert_eq(W.got_big, 2);
+	cr_assert_eq(W.sent_count, 1, "no completion for an unsegmented send");
+	cr_assert_eq(b0.net_tx, b1.net_tx, "nothing to acknowledge");
+}
+
+/* 0 - 1 - 2 - 3: nodes 1 and 2 relay, 3 is three hops from 0. */
+static void chain4(void)
 {
 	make_node(0, 0x0001, false);
 	make_node(1, 0x0100, true);
@@ -303,6 +350,12 @@ Test(node, relayed_over_two_hops, .init = setup, .fini = teardown)
 	connect(0, 1);
 	connect(1, 2);
 	connect(2, 3);
+}
+
+/* A message crosses two relays to a node out of the sender's range; without relays it does not. */
+Test(node, relayed_over_two_hops, .init = setup, .fini = teardown)
+{
+	chain4();
 	send_app(0, 0x0301, 0x8201, NULL, 0);
 	pump(W.now + 5000);
 	cr_assert_eq(W.got_get, 1, "request relayed to node 3");
@@ -311,6 +364,57 @@ Test(node, relayed_over_two_hops, .init = setup, .fini = teardown)
 	send_app(0, 0x0301, 0x8201, NULL, 0);
 	pump(W.now + 5000);
 	cr_assert_eq(W.got_get, 1, "no relay, no delivery");
+}
+
+/*
+ * Per-destination TTL: node 3 is three hops away (0 - 1 - 2 - 3, 1 and 2
+ * relay).  With TTL 2 the request dies at relay 2; with 3 it arrives; a
+ * TTL 0 request to the neighbour is not relayed, and neither is its answer.
+ */
+Test(node, dst_ttl, .init = setup, .fini = teardown)
+{
+	struct mesh_node_stats r1a, r1b, r2a, r2b, r3a, r3b;
+
+	chain4();
+	cr_assert_eq(mesh_node_dst_ttl(W.node[0], 0x0301), 7, "the Default TTL without an entry");
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0300, 2, 2), 0);
+	cr_assert_eq(mesh_node_dst_ttl(W.node[0], 0x0300), 2);
+	cr_assert_eq(mesh_node_dst_ttl(W.node[0], 0x0301), 2, "secondary element");
+	cr_assert_eq(mesh_node_dst_ttl(W.node[0], 0x0302), 7, "past the node's elements");
+	send_app(0, 0x0301, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 0, "TTL 2 does not cross three hops");
+
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0300, 2, 3), 0);
+	send_app(0, 0x0301, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 1, "TTL 3 does");
+	cr_assert_eq(W.got_status, 1);
+
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0100, 2, 0), 0);
+	mesh_node_stats(W.node[1], &r1a);
+	mesh_node_stats(W.node[2], &r2a);
+	mesh_node_stats(W.node[3], &r3a);
+	send_app(0, 0x0101, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	mesh_node_stats(W.node[1], &r1b);
+	mesh_node_stats(W.node[2], &r2b);
+	mesh_node_stats(W.node[3], &r3b);
+	cr_assert_eq(W.got_get, 2);
+	cr_assert_eq(W.got_status, 2, "the TTL 0 answer reaches the neighbour");
+	cr_assert_eq(r1b.net_relayed, r1a.net_relayed, "the request is not relayed");
+	cr_assert_eq(r2b.net_relayed, r2a.net_relayed, "nor the answer node 2 overhears");
+	cr_assert_eq(r3b.net_rx, r3a.net_rx, "nothing reaches node 3");
+
+	/* Removing an entry; invalid ones. */
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0300, 2, MESH_TTL_DEFAULT), 0);
+	cr_assert_eq(mesh_node_dst_ttl(W.node[0], 0x0300), 7);
+	cr_assert_eq(mesh_node_dst_ttl(W.node[0], 0x0100), 0);
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0300, 1, 1), -EINVAL);
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0300, 1, 0x80), -EINVAL);
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0xc000, 1, 3), -EINVAL);
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x7fff, 2, 3), -EINVAL);
+	cr_assert_eq(mesh_node_dst_ttl_set(W.node[0], 0x0300, 0, 3), -EINVAL);
 }
 
 /* Device-key requests are answered under the device key; the provisioner decrypts with it. */

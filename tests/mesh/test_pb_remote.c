@@ -192,6 +192,48 @@ Test(pb_remote, two_servers_two_devices_at_once, .init = setup, .fini = teardown
 	cr_assert_eq(fx_comp_get(0x0310, d2->res.dev_key, 0).err, 0);
 }
 
+/*
+ * A neighbour server reached with TTL 0 (mesh_node_dst_ttl_set): the whole
+ * session, PDU Sends and Link Open/Close from P, reports, answers and
+ * segment acknowledgments from the server, goes unrelayed, so the second
+ * server, a relay that hears both, repeats nothing; with the Default TTL it
+ * repeats every one of them.
+ */
+Test(pb_remote, neighbour_session_with_ttl0_is_not_relayed, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s1 = fx_add_srv(0x0100, NULL, 0), *s2 = fx_add_srv(0x0110, NULL, 0);
+	struct fx_dev *d1 = fx_add_dev(0x31), *d2 = fx_add_dev(0x32);
+	struct pb_remote_target t = fx_target(s1);
+	struct prov_cfg c1 = fx_prov_cfg(0x0300), c2 = fx_prov_cfg(0x0310);
+	struct mesh_node_stats a, b;
+	uint32_t h;
+
+	topology();
+	minair_link(&fx_air, s2->id, d2->id, false);
+	minair_link(&fx_air, s1->id, d2->id, true); /* s1 hears both devices */
+	cr_assert_eq(mesh_node_dst_ttl_set(fx_p.node, s1->addr, 1, 0), 0);
+	mesh_node_stats(s2->node, &a);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d1->uuid, 0, &c1, fx_air.now, &h), 0);
+	cr_assert(minair_run_until(&fx_air, &fx_p.done, 1, fx_air.now + 120000), "not provisioned");
+	cr_assert_eq(fx_p.failed, 0);
+	cr_assert_eq(d1->done, 1);
+	assert_same_result(&fx_p.res, &d1->res);
+	mesh_node_stats(s2->node, &b);
+	cr_assert_gt(b.net_rx, a.net_rx, "s2 heard the session");
+	cr_assert_eq(b.net_relayed, a.net_relayed, "and relayed none of it");
+
+	/* The same through the Default TTL: s2 relays. */
+	minair_run(&fx_air, fx_air.now + 3000);
+	cr_assert_eq(mesh_node_dst_ttl_set(fx_p.node, s1->addr, 1, MESH_TTL_DEFAULT), 0);
+	mesh_node_stats(s2->node, &a);
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, d2->uuid, 0, &c2, fx_air.now, &h), 0);
+	cr_assert(minair_run_until(&fx_air, &fx_p.done, 2, fx_air.now + 120000), "not provisioned");
+	cr_assert_eq(d2->done, 1);
+	mesh_node_stats(s2->node, &b);
+	cr_assert_gt(b.net_relayed, a.net_relayed + 20, "%u relayed",
+		     (unsigned)(b.net_relayed - a.net_relayed));
+}
+
 /* Run an NPPI procedure on server s with cfg; returns after done or failed. */
 static void refresh(struct fx_srv *s, uint8_t proc, const struct prov_cfg *cfg)
 {
