@@ -41,6 +41,12 @@
  *                                        may take, 1..300
  *   http_max_streams [1024]              event streams at once, 1..65535
  *   http_max_streams_per_token [64]      event streams of one token, 1..65535
+ *   http_read_path [direct]              direct: GET of a node and pages of nodes are
+ *                                        answered on the HTTP threads from read-only
+ *                                        database handles and tokens checked from a
+ *                                        table in memory | loop: every request goes
+ *                                        through the event loop (the former path, kept
+ *                                        to compare in bench/api_wrk.sh)
  *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
  *                                        subnets so the removed device holds no working
  *                                        key: immediate (as soon as it is removed) |
@@ -113,6 +119,7 @@ struct gw_conf {
 	unsigned http_io_timeout_s;
 	unsigned http_max_streams;
 	unsigned http_max_streams_per_token;
+	bool http_read_direct; /* http_read_path = direct */
 	enum gw_remove_kr remove_kr;
 };
 

@@ -15,6 +15,7 @@
 #include "gateway/nodes.h"
 #include "gateway/owner.h"
 #include "gateway/prov.h"
+#include "gateway/reads.h"
 #include "gateway/scan.h"
 
 /* Internal command: token check for the REST layer (args {token}). */
@@ -28,6 +29,7 @@ struct gw {
 	struct gw_prov *prov;
 	struct gw_kr *kr;
 	struct gw_own *own;
+	struct gw_reads *reads; /* reads on the HTTP threads, token table (reads.h) */
 };
 
 /* gw_cmd.c: the command queue's reader on the loop. */

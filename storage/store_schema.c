@@ -243,6 +243,15 @@ static const char v6[] = "CREATE TABLE node_certs ("
 			 " not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
 			 " sha256 BLOB NOT NULL CHECK (length(sha256) = 32));";
 
+/*
+ * Step 7: the fingerprint of a node's DevKey (s1 of the key, first 4 octets
+ * as hex; mesh_crypto_key_fingerprint()), kept beside the sealed key so that
+ * showing a node needs no unsealing.  NULL until filled: the gateway fills
+ * the rows of older versions when it opens the store (store_set_keyprint()).
+ */
+static const char v7[] = "ALTER TABLE nodes ADD COLUMN devkey_fp TEXT"
+			 " CHECK (devkey_fp IS NULL OR length(devkey_fp) = 8);";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
@@ -250,5 +259,6 @@ const struct store_migration store_migrations[] = {
     {"schema 4: persistent jobs", v4},
     {"schema 5: commissioning manifests", v5},
     {"schema 6: device certificates of nodes", v6},
+    {"schema 7: DevKey fingerprints of nodes", v7},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);
