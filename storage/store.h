@@ -115,8 +115,8 @@ struct store *store_open_ro(const char *db_path, int *err);
 /*
  * A consistent snapshot over several reads (one read transaction): between
  * store_read_begin() and store_read_end() every read sees the same committed
- * state even while another connection writes.  Not nested; not inside
- * store_begin().
+ * state even while another connection writes.  Inside an open transaction
+ * (store_begin()) both do nothing: that transaction is the snapshot.
  */
 int store_read_begin(struct store *s);
 void store_read_end(struct store *s);

@@ -389,16 +389,22 @@ out_err:
 
 int store_read_begin(struct store *s)
 {
-	if (s->depth) {
-		return -EBUSY;
+	int rc;
+
+	/* Inside a transaction already (a caller's store_begin()): that one is the snapshot. */
+	if (s->reading || !sqlite3_get_autocommit(s->db)) {
+		return 0;
 	}
 	/* Deferred: the snapshot is taken by the first read and never asks for the write lock. */
-	return store_run(s, store_q(s, "BEGIN DEFERRED"));
+	rc = store_run(s, store_q(s, "BEGIN DEFERRED"));
+	s->reading = rc == 0;
+	return rc;
 }
 
 void store_read_end(struct store *s)
 {
-	if (s->depth == 0 && !sqlite3_get_autocommit(s->db)) {
+	if (s->reading) {
+		s->reading = false;
 		(void)store_run(s, store_q(s, "COMMIT"));
 	}
 }

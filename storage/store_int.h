@@ -37,6 +37,7 @@ struct store {
 	uint64_t (*now_ms)(void *ctx);
 	void *now_ctx;
 	store_keyprint_fn keyprint; /* store_set_keyprint(), NULL: none recorded */
+	bool reading;               /* store_read_begin() opened a read transaction */
 	/* store_node_count()'s last answer, valid while the version is the same. */
 	struct {
 		bool valid;

@@ -172,4 +172,12 @@ Test(store_ro, read_snapshot_is_stable, .fini = teardown)
 	cr_assert_eq(store_node_get(ro, 0x0010, &n), 0);
 	cr_assert_str_eq(n.name, "renamed");
 	store_close(ro);
+	/* Inside the writer's own transaction, the transaction is the snapshot. */
+	cr_assert_eq(store_begin(f.s), 0);
+	cr_assert_eq(store_read_begin(f.s), 0);
+	cr_assert_eq(store_node_name_set(f.s, 0x0010, "again"), 0);
+	store_read_end(f.s);
+	cr_assert_eq(store_commit(f.s), 0);
+	cr_assert_eq(store_node_get(f.s, 0x0010, &n), 0);
+	cr_assert_str_eq(n.name, "again");
 }
