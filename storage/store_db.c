@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,24 @@ static int owner_only(struct store *s, const char *db_path)
 	return 0;
 }
 
+/*
+ * Once per process, before SQLite's first use: no memory statistics.  With
+ * them every SQLite allocation takes one process-wide mutex, which the HTTP
+ * threads' read-only handles would all contend for.  (Does nothing if the
+ * process used SQLite before.)
+ */
+static void sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
 static int open_db(struct store *s, const char *db_path, bool full_check)
 {
 	int rc;
 
+	pthread_once(&sqlite_once, sqlite_setup);
 	rc = owner_only(s, db_path);
 	if (rc) {
 		return rc;
@@ -357,6 +372,7 @@ struct store *store_open_ro(const char *db_path, int *err)
 	 * No owner_only(): the writer's store_open() made and guards the files,
 	 * and its shared flock already tells a restore that the file is in use.
 	 */
+	pthread_once(&sqlite_once, sqlite_setup);
 	if (sqlite3_open_v2(db_path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		rc = s->db ? store_sqlerr(s) : -ENOMEM;
