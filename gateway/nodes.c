@@ -131,10 +131,15 @@ json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char 
 	}
 	f.offset = (size_t)offset;
 	f.limit = (size_t)limit;
-	r = store_node_list(st, &f, &nodes, &n);
+	/* The page and its total from one snapshot. */
+	r = store_read_begin(st);
+	if (!r) {
+		r = store_node_list(st, &f, &nodes, &n);
+	}
 	if (!r) {
 		r = store_node_count(st, &f, &total);
 	}
+	store_read_end(st);
 	if (r) {
 		store_nodes_free(nodes);
 		return fail(r, store_strerror(r), err, detail, cap);
