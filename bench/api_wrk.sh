@@ -148,6 +148,7 @@ for i in "${!urls[@]}"; do
 	done
 	echo
 done
+echo "goals (issue 15): GET one node >= 20,000 req/s with p99 < 5 ms; a $PAGE-node page p99 < 20 ms at any depth"
 # Both paths build their answers with the same code: the bodies must be identical.
 read -r -a names <<<"$PATHS"
 if [ "${#names[@]}" -ge 2 ]; then
