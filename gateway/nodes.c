@@ -234,8 +234,9 @@ static json_t *node_detail(struct store *st, const struct store_node *n)
 	/*
 	 * A fingerprint (s1 of the key, 4 octets) tells keys apart; the key never
 	 * leaves.  Recorded with the key (store_set_keyprint()), not unsealed here.
+	 * An excluded node's key is no longer in use and is not shown.
 	 */
-	if (n->devkey_fp[0]) {
+	if (n->devkey_fp[0] && !n->excluded) {
 		json_object_set_new(o, "devkey_fingerprint", json_string(n->devkey_fp));
 	}
 	(void)store_node_netkey_list(st, n->unicast, &idx, &cnt);

@@ -132,12 +132,22 @@ Test(reads, same_bytes_as_the_loop, .fini = teardown)
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i}", "limit", 2));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 2, "after", 0x0010));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 2, "offset", 2));
+	assert_same(GW_CMD_NODE_LIST, json_pack("{s:s}", "name", "lamp"));
 
 	/* The recorded fingerprint is the key's, as the loop computed it before. */
 	cr_assert_eq(gw_reads_serve(rd, GW_CMD_NODE_GET, args, &res, detail, sizeof(detail)), 0);
 	fx_seed(dk, 1, 0x5a);
 	mesh_crypto_key_fingerprint(dk, fp);
 	cr_assert_str_eq(json_string_value(json_object_get(res, "devkey_fingerprint")), fp);
+	json_decref(res);
+	json_decref(args);
+
+	/* A removed node is still shown, without the fingerprint of a key no longer in use. */
+	cr_assert_eq(store_node_remove(f.s, 0x0030), 0);
+	args = json_pack("{s:i}", "address", 0x0030);
+	cr_assert_eq(gw_reads_serve(rd, GW_CMD_NODE_GET, args, &res, detail, sizeof(detail)), 0);
+	cr_assert(json_is_true(json_object_get(res, "excluded")));
+	cr_assert_null(json_object_get(res, "devkey_fingerprint"));
 	json_decref(res);
 	json_decref(args);
 }
