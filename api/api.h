@@ -24,6 +24,11 @@
  * api_auth_ops.verify_cmd (meshgw does): the request is suspended meanwhile.
  * A plain verify() is called on the worker thread and blocks it.
  *
+ * Reads that need neither the stack nor a write may be answered on the
+ * worker thread itself (api_set_reads()): the gateway serves them from a
+ * read-only database handle of the thread, so they never queue behind the
+ * radio.  Whatever it declines goes to the queue as before.
+ *
  * Nothing in api/ calls store_* or mesh_*: it builds commands only.
  */
 #ifndef API_API_H
@@ -143,6 +148,24 @@ uint16_t api_metrics_port(const struct api *api);
  * answer.  Idempotent.
  */
 void api_stop(struct api *api);
+
+/*
+ * Reads answered on the worker thread, supplied by the gateway.  serve() is
+ * called concurrently from every worker thread with a validated request's
+ * command type and arguments (as the command would carry them, borrowed):
+ * it returns 0 with *result (a new reference: the response body, as the
+ * command's result would be), a negative errno with a sentence in detail
+ * (answered as the command's failure would be), or -ENOSYS to decline (the
+ * request then goes through the queue).
+ */
+struct api_read_ops {
+	void *ctx;
+	int (*serve)(void *ctx, int cmd, const json_t *args, json_t **result, char *detail,
+		     size_t detail_cap);
+};
+
+/* Before api_start(): use ops (copied; ctx borrowed) for reads.  NULL: every request is queued. */
+void api_set_reads(struct api *api, const struct api_read_ops *ops);
 
 /* Stops (if needed) and frees; wipes the TLS key.  Accepts NULL. */
 void api_free(struct api *api);

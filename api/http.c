@@ -69,6 +69,7 @@ enum {
 struct api {
 	struct gw_cmdq *q;
 	struct api_auth_ops auth;
+	struct api_read_ops reads; /* serve == NULL: every request is queued */
 	char *bind_addr;
 	uint16_t port;
 	char *tls_cert_path, *tls_key_path;
@@ -416,10 +417,41 @@ static enum MHD_Result submit(struct api *api, struct MHD_Connection *c, struct 
 	return MHD_YES;
 }
 
-/* Runs the validated request through the core (answer_command() answers it). */
+static enum MHD_Result answer(struct req *rq, struct MHD_Connection *c, int err, json_t *res,
+			      const char *detail);
+
+/*
+ * A read the gateway answers on this thread (api_set_reads()): true with
+ * *ret when it did, false when it declined and the request is to be queued.
+ */
+static bool serve_here(struct api *api, struct MHD_Connection *c, struct req *rq,
+		       const json_t *args, enum MHD_Result *ret)
+{
+	char detail[256] = "";
+	json_t *res = NULL;
+	int r;
+
+	if (!api->reads.serve) {
+		return false;
+	}
+	r = api->reads.serve(api->reads.ctx, rq->route->cmd, args, &res, detail, sizeof(detail));
+	if (r == -ENOSYS) {
+		return false;
+	}
+	*ret = answer(rq, c, r, r ? NULL : res, detail);
+	return true;
+}
+
+/* Runs the validated request: read here, or through the core (answer_command() answers it). */
 static enum MHD_Result run_command(struct api *api, struct MHD_Connection *c, struct req *rq,
 				   json_t *args)
 {
+	enum MHD_Result ret;
+
+	if (serve_here(api, c, rq, args, &ret)) {
+		json_decref(args);
+		return ret;
+	}
 	return submit(api, c, rq, gw_cmd_new(rq->route->cmd, args, rq->who[0] ? rq->who : NULL));
 }
 
@@ -448,36 +480,38 @@ static bool wait_resumed(struct api *api, struct MHD_Connection *c, struct req *
 	return false;
 }
 
-/* The command is completed: its answer. */
-static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c, struct req *rq)
+/*
+ * A command's answer, from the queue or from a read served on this thread:
+ * err 0 and res (stolen; NULL is {}) with the route's status, or a problem.
+ */
+static enum MHD_Result answer(struct req *rq, struct MHD_Connection *c, int err, json_t *res,
+			      const char *detail)
 {
-	struct gw_cmd *cmd = rq->cmd;
 	unsigned status = rq->route->status;
 	enum MHD_Result ret;
-	json_t *res, *hs;
+	json_t *hs;
 
-	if (cmd->status != 0) {
-		json_t *errors = json_object_get(cmd->result, "errors");
+	if (err != 0) {
+		json_t *errors = json_object_get(res, "errors");
 
+		rq->answered = true;
 		if (json_is_array(errors)) {
 			/* A list of problems (a manifest's rows) goes out as a member of the
 			 * problem. */
-			json_t *p = api_problem_new(api_problem_status(cmd->status), cmd->detail);
+			json_t *p = api_problem_new(api_problem_status(err), detail);
 
 			json_object_set(p, "errors", errors);
-			unpend(api, rq);
-			rq->answered = true;
+			json_decref(res);
 			return send_json(c,
 					 (unsigned)json_integer_value(json_object_get(p, "status")),
 					 p, "application/problem+json", NULL);
 		}
-		ret = problem(rq, c, api_problem_status(cmd->status), "%s",
-			      cmd->detail[0] ? cmd->detail : strerror(-cmd->status));
-		unpend(api, rq);
+		json_decref(res);
+		ret = problem(rq, c, api_problem_status(err), "%s",
+			      detail && detail[0] ? detail : strerror(-err));
 		return ret;
 	}
-	res = cmd->result ? json_incref(cmd->result) : json_object();
-	unpend(api, rq);
+	res = res ? res : json_object();
 	hs = json_is_object(res) ? json_object_get(res, "_http_status") : NULL;
 	if (hs) {
 		if (json_is_integer(hs) && json_integer_value(hs) >= 200 &&
@@ -493,6 +527,19 @@ static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c,
 	}
 	rq->answered = true;
 	return send_json(c, status, res, "application/json", NULL);
+}
+
+/* The command is completed: its answer. */
+static enum MHD_Result answer_command(struct api *api, struct MHD_Connection *c, struct req *rq)
+{
+	struct gw_cmd *cmd = rq->cmd;
+	int err = cmd->status;
+	json_t *res = cmd->result ? json_incref(cmd->result) : NULL;
+	char detail[sizeof(cmd->detail)];
+
+	memcpy(detail, cmd->detail, sizeof(detail));
+	unpend(api, rq);
+	return answer(rq, c, err, res, detail);
 }
 
 /* Caller holds api->mtx. */
@@ -1505,6 +1552,11 @@ uint16_t api_metrics_port(const struct api *api)
 	}
 	info = MHD_get_daemon_info(api->md, MHD_DAEMON_INFO_BIND_PORT);
 	return info ? info->port : 0;
+}
+
+void api_set_reads(struct api *api, const struct api_read_ops *ops)
+{
+	api->reads = ops ? *ops : (struct api_read_ops){0};
 }
 
 void api_free(struct api *api)

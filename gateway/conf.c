@@ -37,6 +37,7 @@ void gw_conf_default(struct gw_conf *c)
 	c->http_max_connections = 4096;
 	c->http_max_per_ip = 256;
 	c->http_threads = 4;
+	c->http_read_direct = true;
 	c->http_io_timeout_s = 10;
 	c->http_max_streams = 1024;
 	c->http_max_streams_per_token = 64;
@@ -285,6 +286,13 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 	}
 	if (!strcmp(k, "cbp_trust")) {
 		return set_path(c->cbp_trust, v) ? 0 : fail(err, cap, line, "bad cbp_trust");
+	}
+	if (!strcmp(k, "http_read_path")) {
+		if (strcmp(v, "direct") && strcmp(v, "loop")) {
+			return fail(err, cap, line, "http_read_path must be direct or loop");
+		}
+		c->http_read_direct = !strcmp(v, "direct");
+		return 0;
 	}
 	if (!strcmp(k, "cbp_policy")) {
 		static const char *const names[] = {"never", "prefer", "require"};

@@ -46,6 +46,12 @@
  *                                        GET /metrics only (Prometheus text format, a
  *                                        viewer token as for every read); /metrics is on
  *                                        the API listener too.  off = none
+ *   http_read_path [direct]              direct: GET of a node and pages of nodes are
+ *                                        answered on the HTTP threads from read-only
+ *                                        database handles and tokens checked from a
+ *                                        table in memory | loop: every request goes
+ *                                        through the event loop (the former path, kept
+ *                                        to compare in bench/api_wrk.sh)
  *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
  *                                        subnets so the removed device holds no working
  *                                        key: immediate (as soon as it is removed) |
@@ -120,6 +126,7 @@ struct gw_conf {
 	unsigned http_max_streams_per_token;
 	char metrics_addr[64]; /* "" = no separate metrics listener */
 	uint16_t metrics_port; /* 0 = an ephemeral port (logged at start) */
+	bool http_read_direct; /* http_read_path = direct */
 	enum gw_remove_kr remove_kr;
 };
 

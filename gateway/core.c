@@ -476,6 +476,15 @@ int gw_core_open(struct gw_core *gw, const struct gw_conf *conf, struct gw_loop 
 		}
 		log_info("inventory %s: %s passed", conf->database,
 			 conf->integrity_full ? "integrity_check" : "quick_check");
+		/* Fingerprints are kept in the node rows: showing a node unseals nothing. */
+		r = store_set_keyprint(gw->st, mesh_crypto_key_fingerprint);
+		if (r < 0) {
+			log_warnx("cannot record DevKey fingerprints: %s", store_strerror(r));
+			return r;
+		}
+		if (r > 0) {
+			log_info("DevKey fingerprints recorded for %d nodes", r);
+		}
 	}
 	{
 		char why[GW_PATH_MAX + 64];

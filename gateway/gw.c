@@ -33,6 +33,10 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	if (r) {
 		goto fail;
 	}
+	gw->reads = gw_reads_new(conf->database, gw->core.st, conf->http_read_direct, &r);
+	if (!gw->reads) {
+		goto fail;
+	}
 	gw->jobs = gw_jobs_new(&gw->core);
 	gw->scan = gw->jobs ? gw_scan_new(&gw->core) : NULL;
 	gw->nodes = gw->scan ? gw_nodes_new(&gw->core, gw->jobs) : NULL;
@@ -81,6 +85,11 @@ fail:
 	return NULL;
 }
 
+struct gw_reads *gw_reads_of(struct gw *gw)
+{
+	return gw->reads;
+}
+
 void gw_shutdown(struct gw *gw)
 {
 	gw->core.stopping = true;
@@ -122,6 +131,7 @@ void gw_free(struct gw *gw)
 	gw_prov_free(gw->prov);
 	gw_nodes_free(gw->nodes);
 	gw_scan_free(gw->scan);
+	gw_reads_free(gw->reads);
 	free(gw);
 }
 

@@ -49,6 +49,12 @@ void gw_free(struct gw *gw);
 void gw_reconfigure(struct gw *gw, const struct gw_conf *conf);
 
 /*
+ * The reads the HTTP threads answer themselves and the token table
+ * (gateway/reads.h); borrowed, lives as long as gw.
+ */
+struct gw_reads *gw_reads_of(struct gw *gw);
+
+/*
  * Token check for the REST layer, safe from any thread: 0 and the token's
  * name and role (0 viewer, 1 operator, 2 admin), or -EACCES.
  */

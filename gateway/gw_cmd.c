@@ -347,9 +347,10 @@ static int token_make(char *out, size_t cap)
 	return 0;
 }
 
-static int token_add(struct store *st, const char *name, int role, char *token, size_t cap)
+/* Makes and stores a new token; its digest (as stored) in hash. */
+static int token_add(struct store *st, const char *name, int role, char *token, size_t cap,
+		     uint8_t hash[STORE_TOKEN_HASH_LEN])
 {
-	uint8_t hash[STORE_TOKEN_HASH_LEN];
 	int r = token_make(token, cap);
 
 	if (!r) {
@@ -365,6 +366,7 @@ static void cmd_token_create(struct gw *gw, struct gw_cmd *c)
 {
 	const char *name = json_string_value(json_object_get(c->args, "name"));
 	int role = role_parse(json_string_value(json_object_get(c->args, "role")));
+	uint8_t hash[STORE_TOKEN_HASH_LEN];
 	char token[64];
 	int r;
 
@@ -372,12 +374,14 @@ static void cmd_token_create(struct gw *gw, struct gw_cmd *c)
 		gw_cmd_complete(gw->core.q, c, -EINVAL, NULL, "name and role are required");
 		return;
 	}
-	r = token_add(gw->core.st, name, role, token, sizeof(token));
+	r = token_add(gw->core.st, name, role, token, sizeof(token), hash);
 	if (r) {
 		gw_cmd_complete(gw->core.q, c, r, NULL,
 				r == -EEXIST ? "a token with this name exists" : store_strerror(r));
 		return;
 	}
+	/* Before the answer: the token works from the moment its creator sees it. */
+	gw_reads_token_added(gw->reads, name, role, hash);
 	gw_cmd_complete(gw->core.q, c, 0,
 			json_pack("{s:i, s:s, s:s, s:s}", "_http_status", 201, "name", name, "role",
 				  role_names[role], "token", token),
@@ -389,6 +393,11 @@ static void cmd_token_revoke(struct gw *gw, struct gw_cmd *c)
 {
 	const char *name = json_string_value(json_object_get(c->args, "name"));
 	int r = name ? store_token_revoke(gw->core.st, name) : -ENOENT;
+
+	if (r == 0) {
+		/* Before the answer: once revoked is said, no request gets through with it. */
+		gw_reads_token_revoked(gw->reads, name);
+	}
 
 	gw_cmd_complete(gw->core.q, c, r,
 			r ? NULL : json_pack("{s:s, s:b}", "name", name, "revoked", 1),
@@ -651,6 +660,7 @@ static int state_dir(const struct gw_conf *conf)
 int gw_token_create_offline(const struct gw_conf *conf, const char *name, int role, char *token,
 			    size_t cap)
 {
+	uint8_t hash[STORE_TOKEN_HASH_LEN];
 	struct store *st;
 	int r;
 
@@ -663,7 +673,7 @@ int gw_token_create_offline(const struct gw_conf *conf, const char *name, int ro
 		return r;
 	}
 	store_set_actor(st, "cli");
-	r = token_add(st, name, role, token, cap);
+	r = token_add(st, name, role, token, cap, hash);
 	store_close(st);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "gateway/nodes.h"
 #include "gateway/owner.h"
 #include "gateway/prov.h"
+#include "gateway/reads.h"
 #include "gateway/scan.h"
 #include "gateway/zones.h"
 
@@ -30,6 +31,7 @@ struct gw {
 	struct gw_kr *kr;
 	struct gw_own *own;
 	struct gw_zones *zones;
+	struct gw_reads *reads; /* reads on the HTTP threads, token table (reads.h) */
 };
 
 /* gw_cmd.c: the command queue's reader on the loop. */

@@ -91,7 +91,15 @@ static bool addr_arg(struct gw_nodes *gw, struct gw_cmd *c, struct store_node *n
 	return true;
 }
 
-void gw_nodes_cmd_list(struct gw_nodes *gw, struct gw_cmd *c)
+/* A failed answer: *err and detail set, NULL returned. */
+static json_t *fail(int r, const char *why, int *err, char *detail, size_t cap)
+{
+	*err = r;
+	snprintf(detail, cap, "%s", why);
+	return NULL;
+}
+
+json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char *detail, size_t cap)
 {
 	struct store_node_filter f = {0};
 	struct store_node *nodes = NULL;
@@ -100,38 +108,41 @@ void gw_nodes_cmd_list(struct gw_nodes *gw, struct gw_cmd *c)
 	json_int_t limit = 50, offset = 0;
 	int r;
 
-	if ((v = json_object_get(c->args, "limit"))) {
+	if ((v = json_object_get(args, "limit"))) {
 		limit = json_integer_value(v);
 	}
-	if ((v = json_object_get(c->args, "offset"))) {
+	if ((v = json_object_get(args, "offset"))) {
 		offset = json_integer_value(v);
 	}
-	if ((v = json_object_get(c->args, "after"))) {
+	if ((v = json_object_get(args, "after"))) {
 		f.after = (uint16_t)json_integer_value(v);
 	}
-	if ((v = json_object_get(c->args, "excluded"))) {
+	if ((v = json_object_get(args, "excluded"))) {
 		f.excluded = json_is_true(v) ? 1 : 0;
 	}
-	f.name_sub = json_string_value(json_object_get(c->args, "name"));
-	if ((v = json_object_get(c->args, "state"))) {
-		enum store_cfg_state st;
+	f.name_sub = json_string_value(json_object_get(args, "name"));
+	if ((v = json_object_get(args, "state"))) {
+		enum store_cfg_state cs;
 
-		if (store_cfg_state_parse(json_string_value(v), &st)) {
-			gw_cmd_complete(gw->core->q, c, -EINVAL, NULL, "state: unknown state");
-			return;
+		if (store_cfg_state_parse(json_string_value(v), &cs)) {
+			return fail(-EINVAL, "state: unknown state", err, detail, cap);
 		}
-		f.state_mask = 1u << st;
+		f.state_mask = 1u << cs;
 	}
 	f.offset = (size_t)offset;
 	f.limit = (size_t)limit;
-	r = store_node_list(gw->core->st, &f, &nodes, &n);
+	/* The page and its total from one snapshot. */
+	r = store_read_begin(st);
 	if (!r) {
-		r = store_node_count(gw->core->st, &f, &total);
+		r = store_node_list(st, &f, &nodes, &n);
 	}
+	if (!r) {
+		r = store_node_count(st, &f, &total);
+	}
+	store_read_end(st);
 	if (r) {
 		store_nodes_free(nodes);
-		gw_cmd_complete(gw->core->q, c, r, NULL, store_strerror(r));
-		return;
+		return fail(r, store_strerror(r), err, detail, cap);
 	}
 	items = json_array();
 	for (i = 0; i < n; i++) {
@@ -140,11 +151,24 @@ void gw_nodes_cmd_list(struct gw_nodes *gw, struct gw_cmd *c)
 	/* A full page may have a next one: its cursor is the last address here. */
 	next = n && (json_int_t)n == limit ? json_integer(nodes[n - 1].unicast) : json_null();
 	store_nodes_free(nodes);
-	gw_cmd_complete(gw->core->q, c, 0,
-			json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total",
-				  (json_int_t)total, "limit", limit, "offset", offset, "next_after",
-				  next),
-			NULL);
+	return json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total,
+			 "limit", limit, "offset", offset, "next_after", next);
+}
+
+/* Completes c with what a JSON builder made (o) or its error. */
+static void complete_built(struct gw_nodes *gw, struct gw_cmd *c, json_t *o, int err,
+			   const char *detail)
+{
+	gw_cmd_complete(gw->core->q, c, o ? 0 : err, o, o ? NULL : detail);
+}
+
+void gw_nodes_cmd_list(struct gw_nodes *gw, struct gw_cmd *c)
+{
+	char detail[128];
+	int err = 0;
+	json_t *o = gw_nodes_page_json(gw->core->st, c->args, &err, detail, sizeof(detail));
+
+	complete_built(gw, c, o, err, detail);
 }
 
 /* A JSON array of 16-bit values (key indexes, addresses). */
@@ -167,71 +191,20 @@ static json_t *model_json(bool vendor, uint32_t id)
 	return json_pack("{s:i, s:i}", "company", id >> 16, "id", id & 0xffff);
 }
 
-void gw_nodes_cmd_get(struct gw_nodes *gw, struct gw_cmd *c)
+/* The subscriptions of every model of node n, from st. */
+static json_t *subs_json(struct store *st, const struct store_node *n)
 {
-	struct store_node n;
-	json_t *o, *arr;
-	uint16_t *idx = NULL;
-	uint8_t *pages = NULL;
-	struct store_binding *b = NULL;
 	struct store_model *models = NULL;
 	size_t cnt = 0, i;
+	json_t *arr = json_array();
 
-	if (!addr_arg(gw, c, &n)) {
-		return;
-	}
-	o = gw_node_json(&n);
-	json_object_set_new(o, "certificate", gw_node_cert_json(gw->core->st, n.unicast));
-	json_object_set_new(o, "zone", gw_node_zone_json(gw->core->st, n.unicast));
-	{
-		uint8_t key[16];
-		char fp[9];
-
-		/* A fingerprint (s1 of the key, 4 octets) tells keys apart; the key never leaves.
-		 */
-		if (store_node_devkey_get(gw->core->st, n.unicast, key) == 0) {
-			mesh_crypto_key_fingerprint(key, fp);
-			json_object_set_new(o, "devkey_fingerprint", json_string(fp));
-		}
-		mesh_crypto_wipe(key, sizeof(key));
-	}
-	cnt = 0;
-	(void)store_node_netkey_list(gw->core->st, n.unicast, &idx, &cnt);
-	json_object_set_new(o, "net_keys", u16_array(idx, idx ? cnt : 0));
-	free(idx);
-	idx = NULL;
-	cnt = 0;
-	(void)store_node_appkey_list(gw->core->st, n.unicast, &idx, &cnt);
-	json_object_set_new(o, "app_keys", u16_array(idx, idx ? cnt : 0));
-	free(idx);
-	arr = json_array();
-	if (store_comp_page_list(gw->core->st, n.unicast, &pages, &cnt) == 0) {
+	if (store_comp_models(st, n->unicast, &models, &cnt) == 0) {
 		for (i = 0; i < cnt; i++) {
-			json_array_append_new(arr, json_integer(pages[i]));
-		}
-	}
-	free(pages);
-	json_object_set_new(o, "pages", arr);
-	arr = json_array();
-	if (store_node_bindings(gw->core->st, n.unicast, &b, &cnt) == 0) {
-		for (i = 0; i < cnt; i++) {
-			json_array_append_new(arr, json_pack("{s:i, s:o, s:i}", "element",
-							     b[i].elem_addr - n.unicast, "model",
-							     model_json(b[i].vendor, b[i].id),
-							     "app_index", b[i].app_idx));
-		}
-	}
-	free(b);
-	json_object_set_new(o, "bindings", arr);
-	arr = json_array();
-	if (store_comp_models(gw->core->st, n.unicast, &models, &cnt) == 0) {
-		for (i = 0; i < cnt; i++) {
-			uint16_t ea = (uint16_t)(n.unicast + models[i].elem_idx);
+			uint16_t ea = (uint16_t)(n->unicast + models[i].elem_idx);
 			uint16_t *subs = NULL;
 			size_t ns = 0, k;
 
-			if (store_sub_list(gw->core->st, ea, models[i].vendor, models[i].id, &subs,
-					   &ns)) {
+			if (store_sub_list(st, ea, models[i].vendor, models[i].id, &subs, &ns)) {
 				continue;
 			}
 			for (k = 0; k < ns; k++) {
@@ -245,8 +218,88 @@ void gw_nodes_cmd_get(struct gw_nodes *gw, struct gw_cmd *c)
 		}
 	}
 	free(models);
-	json_object_set_new(o, "subscriptions", arr);
-	gw_cmd_complete(gw->core->q, c, 0, o, NULL);
+	return arr;
+}
+
+/* The node's details after gw_node_json(): keys, pages, bindings, subscriptions. */
+static json_t *node_detail(struct store *st, const struct store_node *n)
+{
+	json_t *o = gw_node_json(n), *arr;
+	uint16_t *idx = NULL;
+	uint8_t *pages = NULL;
+	struct store_binding *b = NULL;
+	size_t cnt = 0, i;
+
+	json_object_set_new(o, "certificate", gw_node_cert_json(st, n->unicast));
+	json_object_set_new(o, "zone", gw_node_zone_json(st, n->unicast));
+	/*
+	 * A fingerprint (s1 of the key, 4 octets) tells keys apart; the key never
+	 * leaves.  Recorded with the key (store_set_keyprint()), not unsealed here.
+	 * An excluded node's key is no longer in use and is not shown.
+	 */
+	if (n->devkey_fp[0] && !n->excluded) {
+		json_object_set_new(o, "devkey_fingerprint", json_string(n->devkey_fp));
+	}
+	(void)store_node_netkey_list(st, n->unicast, &idx, &cnt);
+	json_object_set_new(o, "net_keys", u16_array(idx, idx ? cnt : 0));
+	free(idx);
+	idx = NULL;
+	cnt = 0;
+	(void)store_node_appkey_list(st, n->unicast, &idx, &cnt);
+	json_object_set_new(o, "app_keys", u16_array(idx, idx ? cnt : 0));
+	free(idx);
+	arr = json_array();
+	if (store_comp_page_list(st, n->unicast, &pages, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			json_array_append_new(arr, json_integer(pages[i]));
+		}
+	}
+	free(pages);
+	json_object_set_new(o, "pages", arr);
+	arr = json_array();
+	if (store_node_bindings(st, n->unicast, &b, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			json_array_append_new(arr, json_pack("{s:i, s:o, s:i}", "element",
+							     b[i].elem_addr - n->unicast, "model",
+							     model_json(b[i].vendor, b[i].id),
+							     "app_index", b[i].app_idx));
+		}
+	}
+	free(b);
+	json_object_set_new(o, "bindings", arr);
+	json_object_set_new(o, "subscriptions", subs_json(st, n));
+	return o;
+}
+
+json_t *gw_nodes_node_json(struct store *st, const json_t *args, int *err, char *detail, size_t cap)
+{
+	json_int_t a = json_integer_value(json_object_get(args, "address"));
+	struct store_node n;
+	json_t *o;
+	int r;
+
+	/* One snapshot: a writer committing between the queries cannot mix two states. */
+	r = store_read_begin(st);
+	if (r) {
+		return fail(r, store_strerror(r), err, detail, cap);
+	}
+	r = (a > 0 && a < 0x8000) ? store_node_get(st, (uint16_t)a, &n) : -ENOENT;
+	o = r ? NULL : node_detail(st, &n);
+	store_read_end(st);
+	if (r) {
+		return fail(r, r == -ENOENT ? "no node with this address" : store_strerror(r), err,
+			    detail, cap);
+	}
+	return o;
+}
+
+void gw_nodes_cmd_get(struct gw_nodes *gw, struct gw_cmd *c)
+{
+	char detail[128];
+	int err = 0;
+	json_t *o = gw_nodes_node_json(gw->core->st, c->args, &err, detail, sizeof(detail));
+
+	complete_built(gw, c, o, err, detail);
 }
 
 void gw_nodes_cmd_patch(struct gw_nodes *gw, struct gw_cmd *c)

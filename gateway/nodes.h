@@ -45,6 +45,19 @@ void gw_nodes_op_finish(struct gw_core *core, uint64_t op_id, int st, const char
 void gw_nodes_record(struct gw_core *core, uint16_t node, const struct cfg_msg *req,
 		     const struct cfg_msg *rsp);
 
+/*
+ * The answers of GET /api/v1/nodes (a page; args as GW_CMD_NODE_LIST takes
+ * them) and GET /api/v1/nodes/{address} (args as GW_CMD_NODE_GET), read from
+ * st: the loop's store, or a read-only handle on an HTTP thread
+ * (store_open_ro(); gateway/reads.h), so that both paths send the same
+ * bytes.  Return a new object, or NULL with *err (negative errno) and detail
+ * (a sentence for the problem response, cap bytes).
+ */
+json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char *detail,
+			   size_t cap);
+json_t *gw_nodes_node_json(struct store *st, const json_t *args, int *err, char *detail,
+			   size_t cap);
+
 /* REST commands (gw_cmd.h). */
 void gw_nodes_cmd_list(struct gw_nodes *nodes, struct gw_cmd *c);
 void gw_nodes_cmd_get(struct gw_nodes *nodes, struct gw_cmd *c);

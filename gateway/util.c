@@ -51,16 +51,36 @@ int gw_unhex(const char *s, uint8_t *out, size_t len)
 	return 0;
 }
 
+/*
+ * Year, month (1..12) and day of the proleptic Gregorian date that is days
+ * after 1970-01-01.  Counted in 400-year eras starting on 0000-03-01 (every
+ * era has 146097 days, and a year starting in March puts the leap day last);
+ * pure arithmetic, unlike gmtime_r(), which takes glibc's time zone lock and
+ * so serialises the HTTP threads that print the times of a page of nodes.
+ */
+static void civil_date(uint64_t days, unsigned *y, unsigned *m, unsigned *d)
+{
+	uint64_t z = days + 719468; /* days since 0000-03-01 */
+	uint64_t era = z / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);                          /* 0..146096 */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
+	unsigned mp = (5 * doy + 2) / 153;                                    /* March = 0 */
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (unsigned)(era * 400 + yoe) + (*m <= 2);
+}
+
 json_t *gw_time_json(uint64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	uint64_t s = ms / 1000;
+	unsigned y, mo, d, sec = (unsigned)(s % 86400);
 	char buf[80];
 
-	gmtime_r(&t, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(ms % 1000));
+	civil_date(s / 86400, &y, &mo, &d);
+	snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo, d, sec / 3600,
+		 sec / 60 % 60, sec % 60, (unsigned)(ms % 1000));
 	return json_string(buf);
 }
 

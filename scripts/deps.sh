@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages meshgw needs to build and test, if missing.
-# Usage: scripts/deps.sh [build|test|demo]
+# Usage: scripts/deps.sh [build|test|demo|bench]
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev libsqlite3-dev
@@ -14,6 +14,7 @@ test)
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 	;;
 demo) pkgs+=(curl) ;;
+bench) pkgs+=(curl wrk python3) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

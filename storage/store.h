@@ -7,7 +7,10 @@
  * fixed-size byte arrays (UUIDs, keys).
  *
  * Threading: a `struct store` is NOT thread-safe.  The gateway's event-loop
- * thread is its only user; the REST API never calls store_* directly.
+ * thread is the only user of the store opened with store_open(); reads may
+ * also go through read-only handles (store_open_ro()), one per thread, which
+ * WAL lets run beside the loop's writes.  The REST API never calls store_*
+ * directly.
  *
  * Errors: 0 on success or a negative errno code:
  *   -EINVAL  bad argument            -ENOENT  no such record
@@ -94,6 +97,43 @@ struct store *store_open_ex(const char *db_path, const char *master_key_path,
 
 /* Finalise statements, close SQLite (which checkpoints the WAL), wipe the master key.  NULL ok. */
 void store_close(struct store *s);
+
+/*
+ * A read-only handle on the database at db_path, which another store (the
+ * loop's, store_open()) has created and migrated: SQLite opened with
+ * SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, with its own cache of prepared
+ * statements.  For one thread at a time (one per HTTP worker): in WAL mode
+ * its reads see the last committed state and neither wait for the writer nor
+ * hold it up.  The handle has no master key, so verbs that unseal a key fail
+ * with -EACCES and verbs that write fail with -EIO ("attempt to write a
+ * readonly database"); everything that only reads plain columns works.
+ * Close with store_close().  NULL with *err on failure (-EPROTO for a schema
+ * this build does not know, -ENOENT for a missing file).
+ */
+struct store *store_open_ro(const char *db_path, int *err);
+
+/*
+ * A consistent snapshot over several reads (one read transaction): between
+ * store_read_begin() and store_read_end() every read sees the same committed
+ * state even while another connection writes.  Inside an open transaction
+ * (store_begin()) both do nothing: that transaction is the snapshot.
+ */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s);
+
+/* Length of a key fingerprint in hex digits (store_node.devkey_fp). */
+#define STORE_KEYPRINT_LEN 8
+/*
+ * How a DevKey's fingerprint is computed (the gateway passes
+ * mesh_crypto_key_fingerprint(), which storage cannot call itself: storage
+ * does not depend on mesh/).  From this call on, every DevKey stored or
+ * committed through s gets its fingerprint in the node row, and the rows
+ * that have none yet (added without a fingerprint function, or by an older
+ * version) are filled now.  Returns the number of rows filled or -errno.
+ */
+typedef void (*store_keyprint_fn)(const uint8_t key[STORE_KEY_LEN],
+				  char out[STORE_KEYPRINT_LEN + 1]);
+int store_set_keyprint(struct store *s, store_keyprint_fn fn);
 
 /* A static sentence for an error code returned by store_open() or a verb. */
 const char *store_strerror(int err);
@@ -277,6 +317,8 @@ struct store_node {
 	bool has_cand_key; /* a candidate DevKey is pending (Device Key Refresh) */
 	uint64_t created_ms;
 	uint64_t updated_ms;
+	/* Fingerprint of the DevKey (store_set_keyprint()); "" when not recorded. */
+	char devkey_fp[STORE_KEYPRINT_LEN + 1];
 };
 
 /*
@@ -381,7 +423,13 @@ struct store_node_filter {
  */
 int store_node_list(struct store *s, const struct store_node_filter *f, struct store_node **out,
 		    size_t *n);
-/* Number of nodes matching f, ignoring after/offset/limit. */
+/*
+ * Number of nodes matching f, ignoring after/offset/limit.  The last answer
+ * is kept with its filter and the database's version (PRAGMA data_version and
+ * this connection's own changes): asking again with the same filter while
+ * nothing was committed costs no count, so a client paging through the
+ * inventory is not charged a full count per page.
+ */
 int store_node_count(struct store *s, const struct store_node_filter *f, size_t *n);
 void store_nodes_free(struct store_node *nodes);
 

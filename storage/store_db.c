@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,24 @@ static int owner_only(struct store *s, const char *db_path)
 	return 0;
 }
 
+/*
+ * Once per process, before SQLite's first use: no memory statistics.  With
+ * them every SQLite allocation takes one process-wide mutex, which the HTTP
+ * threads' read-only handles would all contend for.  (Does nothing if the
+ * process used SQLite before.)
+ */
+static void sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
 static int open_db(struct store *s, const char *db_path, bool full_check)
 {
 	int rc;
 
+	pthread_once(&sqlite_once, sqlite_setup);
 	rc = owner_only(s, db_path);
 	if (rc) {
 		return rc;
@@ -273,6 +288,19 @@ static int master_opens(struct store *s)
 	return rc == -EACCES ? -EKEYREJECTED : rc;
 }
 
+/* A new handle with no database yet: no lock file, no actor, the real clock. */
+static struct store *store_alloc(void)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (s) {
+		s->lock_fd = -1;
+		store_set_actor(s, NULL);
+		store_set_clock(s, NULL, NULL);
+	}
+	return s;
+}
+
 struct store *store_open(const char *db_path, const char *master_key_path, int *err)
 {
 	return store_open_ex(db_path, master_key_path, NULL, err);
@@ -292,14 +320,11 @@ struct store *store_open_ex(const char *db_path, const char *master_key_path,
 		rc = -EINVAL;
 		goto out_err;
 	}
-	s = calloc(1, sizeof(*s));
+	s = store_alloc();
 	if (!s) {
 		rc = -ENOMEM;
 		goto out_err;
 	}
-	s->lock_fd = -1;
-	store_set_actor(s, NULL);
-	store_set_clock(s, NULL, NULL);
 	rc = open_db(s, db_path, opts && opts->integrity_full);
 	if (rc) {
 		goto out_close;
@@ -331,6 +356,73 @@ out_err:
 		*err = rc;
 	}
 	return NULL;
+}
+
+struct store *store_open_ro(const char *db_path, int *err)
+{
+	struct store *s;
+	int version = 0, rc;
+
+	s = db_path ? store_alloc() : NULL;
+	if (!s) {
+		rc = db_path ? -ENOMEM : -EINVAL;
+		goto out_err;
+	}
+	/*
+	 * No owner_only(): the writer's store_open() made and guards the files,
+	 * and its shared flock already tells a restore that the file is in use.
+	 */
+	pthread_once(&sqlite_once, sqlite_setup);
+	if (sqlite3_open_v2(db_path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		rc = s->db ? store_sqlerr(s) : -ENOMEM;
+		if (rc == -EIO && sqlite3_errcode(s->db) == SQLITE_CANTOPEN) {
+			rc = -ENOENT;
+		}
+		goto out_close;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* A reader must not guess at a schema the writer has not migrated (yet). */
+	rc = pragma_int(s, "PRAGMA user_version", &version);
+	if (rc == 0 && (size_t)version != store_migrations_count) {
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "database schema version %d, this build's %zu", version,
+			 store_migrations_count);
+		rc = -EPROTO;
+	}
+	if (rc == 0) {
+		return s;
+	}
+out_close:
+	store_close(s);
+out_err:
+	if (err) {
+		*err = rc;
+	}
+	return NULL;
+}
+
+int store_read_begin(struct store *s)
+{
+	int rc;
+
+	/* Inside a transaction already (a caller's store_begin()): that one is the snapshot. */
+	if (s->reading || !sqlite3_get_autocommit(s->db)) {
+		return 0;
+	}
+	/* Deferred: the snapshot is taken by the first read and never asks for the write lock. */
+	rc = store_run(s, store_q(s, "BEGIN DEFERRED"));
+	s->reading = rc == 0;
+	return rc;
+}
+
+void store_read_end(struct store *s)
+{
+	if (s->reading) {
+		s->reading = false;
+		(void)store_run(s, store_q(s, "COMMIT"));
+	}
 }
 
 void store_close(struct store *s)

@@ -36,6 +36,19 @@ struct store {
 	char errmsg[256];
 	uint64_t (*now_ms)(void *ctx);
 	void *now_ctx;
+	store_keyprint_fn keyprint; /* store_set_keyprint(), NULL: none recorded */
+	bool reading;               /* store_read_begin() opened a read transaction */
+	/* store_node_count()'s last answer, valid while the version is the same. */
+	struct {
+		bool valid;
+		int64_t data_version, changes;
+		int excluded;
+		unsigned state_mask;
+		uint16_t addr_lo, addr_hi;
+		bool any_name;
+		char name[STORE_NAME_MAX];
+		size_t n;
+	} count;
 };
 
 /* --- store_sql.c: calls nothing else of storage -------------------------- */
@@ -63,6 +76,12 @@ int store_run(struct store *s, sqlite3_stmt *st);
  * reset), or -errno.
  */
 int store_row(struct store *s, sqlite3_stmt *st);
+/*
+ * The committed state's version as this connection sees it: PRAGMA
+ * data_version (changes when another connection commits) combined with the
+ * connection's own changes.  Equal versions mean equal contents.
+ */
+int store_version(struct store *s, int64_t *data_version, int64_t *changes);
 /* Run a statement-less SQL text once (DDL, PRAGMA); -EIO with message. */
 int store_exec(struct store *s, const char *sql);
 

@@ -13,7 +13,7 @@
 
 #define NODE_COLS                                                                                  \
 	"uuid, unicast, elements, features, cid, pid, vid, crpl, name, cfg_state, excluded,"       \
-	" cand_key IS NOT NULL, created_ms, updated_ms"
+	" cand_key IS NOT NULL, created_ms, updated_ms, devkey_fp"
 
 static const char *const state_names[STORE_CFG_STATE_COUNT] = {
     [STORE_CFG_PROVISIONED] = "provisioned",
@@ -45,6 +45,35 @@ static void devkey_aad(char out[64], const uint8_t uuid[STORE_UUID_LEN], bool ca
 
 	for (int i = 0; i < STORE_UUID_LEN; i++) {
 		n += snprintf(out + n, (size_t)(64 - n), "%02x", uuid[i]);
+	}
+}
+
+/*
+ * Seals a node's DevKey for its "devkey:" row and, when a fingerprint
+ * function is set, writes the key's fingerprint into fp (else "").
+ */
+static int devkey_seal(struct store *s, const uint8_t uuid[STORE_UUID_LEN],
+		       const uint8_t key[STORE_KEY_LEN], uint8_t blob[STORE_SEALED_LEN],
+		       char fp[STORE_KEYPRINT_LEN + 1])
+{
+	char aad[64];
+
+	fp[0] = '\0';
+	if (s->keyprint) {
+		s->keyprint(key, fp);
+		fp[STORE_KEYPRINT_LEN] = '\0';
+	}
+	devkey_aad(aad, uuid, false);
+	return store_seal(s, aad, key, blob);
+}
+
+/* Binds a fingerprint, NULL when none was computed. */
+static void bind_fp(sqlite3_stmt *st, int col, const char *fp)
+{
+	if (fp[0]) {
+		sqlite3_bind_text(st, col, fp, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, col);
 	}
 }
 
@@ -131,7 +160,7 @@ int store_node_add(struct store *s, const struct store_node *node,
 		   const uint8_t dev_key[STORE_KEY_LEN], uint16_t net_idx)
 {
 	uint8_t blob[STORE_SEALED_LEN];
-	char aad[64];
+	char fp[STORE_KEYPRINT_LEN + 1];
 	uint64_t now = store_now(s);
 	sqlite3_stmt *st;
 	int64_t id;
@@ -150,13 +179,12 @@ int store_node_add(struct store *s, const struct store_node *node,
 		rc = store_reservation_consume(s, node->unicast);
 	}
 	if (rc == 0) {
-		devkey_aad(aad, node->uuid, false);
-		rc = store_seal(s, aad, dev_key, blob);
+		rc = devkey_seal(s, node->uuid, dev_key, blob, fp);
 	}
 	if (rc == 0) {
-		st = store_q(s,
-			     "INSERT INTO nodes (uuid, unicast, elements, dev_key, name,"
-			     " cfg_state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+		st = store_q(s, "INSERT INTO nodes (uuid, unicast, elements, dev_key, name,"
+				" cfg_state, created_ms, updated_ms, devkey_fp)"
+				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st) {
 			store_bind_blob(st, 1, node->uuid, STORE_UUID_LEN);
 			sqlite3_bind_int(st, 2, node->unicast);
@@ -166,6 +194,7 @@ int store_node_add(struct store *s, const struct store_node *node,
 			sqlite3_bind_int(st, 6, node->cfg_state);
 			sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
 			sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+			bind_fp(st, 9, fp);
 		}
 		rc = store_run(s, st);
 	}
@@ -204,6 +233,7 @@ static int read_node(struct store *s, sqlite3_stmt *st, void *item)
 	n->has_cand_key = sqlite3_column_int(st, 11) != 0;
 	n->created_ms = (uint64_t)sqlite3_column_int64(st, 12);
 	n->updated_ms = (uint64_t)sqlite3_column_int64(st, 13);
+	store_col_text(st, 14, n->devkey_fp, sizeof(n->devkey_fp));
 	return 0;
 }
 
@@ -422,7 +452,7 @@ int store_node_devkey_commit(struct store *s, uint16_t addr)
 {
 	struct store_node n;
 	uint8_t key[STORE_KEY_LEN], blob[STORE_SEALED_LEN];
-	char aad[64];
+	char fp[STORE_KEYPRINT_LEN + 1];
 	sqlite3_stmt *st;
 	int rc;
 
@@ -436,17 +466,17 @@ int store_node_devkey_commit(struct store *s, uint16_t addr)
 		rc = store_node_get(s, addr, &n);
 	}
 	if (rc == 0) {
-		devkey_aad(aad, n.uuid, false);
-		rc = store_seal(s, aad, key, blob);
+		rc = devkey_seal(s, n.uuid, key, blob, fp);
 	}
 	sec_wipe(key, sizeof(key));
 	if (rc) {
 		return store_txn_end(s, rc);
 	}
-	st = store_q(s, "UPDATE nodes SET dev_key = ?1, cand_key = NULL, updated_ms = ?10"
-			" WHERE unicast = ?11 AND excluded = 0");
+	st = store_q(s, "UPDATE nodes SET dev_key = ?1, cand_key = NULL, devkey_fp = ?2,"
+			" updated_ms = ?10 WHERE unicast = ?11 AND excluded = 0");
 	if (st) {
 		store_bind_blob(st, 1, blob, sizeof(blob));
+		bind_fp(st, 2, fp);
 	}
 	return node_update(s, st, addr, "node.devkey_commit");
 }
@@ -791,6 +821,36 @@ int store_node_list(struct store *s, const struct store_node_filter *f, struct s
 	return store_collect(s, st, sizeof(**out), read_node, (void **)out, n);
 }
 
+/* Whether s->count holds the answer for f at the database's current version. */
+static bool count_cached(struct store *s, const struct store_node_filter *f, size_t *n)
+{
+	int64_t dv, ch;
+
+	if (!s->count.valid || store_version(s, &dv, &ch) || dv != s->count.data_version ||
+	    ch != s->count.changes || f->excluded != s->count.excluded ||
+	    f->state_mask != s->count.state_mask || f->addr_lo != s->count.addr_lo ||
+	    f->addr_hi != s->count.addr_hi || !f->name_sub != s->count.any_name ||
+	    (f->name_sub && strcmp(f->name_sub, s->count.name) != 0)) {
+		return false;
+	}
+	*n = s->count.n;
+	return true;
+}
+
+/* Remembers a count (a name too long to keep is not cached). */
+static void count_keep(struct store *s, const struct store_node_filter *f, size_t n)
+{
+	s->count.valid = (!f->name_sub || strlen(f->name_sub) < sizeof(s->count.name)) &&
+			 store_version(s, &s->count.data_version, &s->count.changes) == 0;
+	s->count.excluded = f->excluded;
+	s->count.state_mask = f->state_mask;
+	s->count.addr_lo = f->addr_lo;
+	s->count.addr_hi = f->addr_hi;
+	s->count.any_name = !f->name_sub;
+	snprintf(s->count.name, sizeof(s->count.name), "%s", f->name_sub ? f->name_sub : "");
+	s->count.n = n;
+}
+
 int store_node_count(struct store *s, const struct store_node_filter *f, size_t *n)
 {
 	static const struct store_node_filter none = {0};
@@ -801,6 +861,9 @@ int store_node_count(struct store *s, const struct store_node_filter *f, size_t 
 	if (f->excluded < 0 || f->excluded > 2) {
 		return -EINVAL;
 	}
+	if (count_cached(s, f, n)) {
+		return 0;
+	}
 	st = store_q(s, "SELECT count(*) FROM nodes" FILTER_WHERE);
 	if (st) {
 		bind_filter(st, f);
@@ -809,9 +872,98 @@ int store_node_count(struct store *s, const struct store_node_filter *f, size_t 
 	if (rc == 1) {
 		*n = (size_t)sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
+		count_keep(s, f, *n);
 		rc = 0;
 	}
 	return rc;
+}
+
+/*
+ * Writes the fingerprint of row id's DevKey.  A key that does not unseal is
+ * left without one (the node is shown without a fingerprint, as before);
+ * not audited: a derived value, not a change of configuration.
+ */
+static int fill_fp(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = store_q(s, "SELECT uuid, dev_key FROM nodes WHERE id = ?");
+	uint8_t uuid[STORE_UUID_LEN], key[STORE_KEY_LEN];
+	char aad[64], fp[STORE_KEYPRINT_LEN + 1] = "";
+	int rc;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+	}
+	rc = store_row(s, st);
+	if (rc <= 0) {
+		return rc;
+	}
+	if (store_col_blob(st, 0, uuid, sizeof(uuid))) {
+		devkey_aad(aad, uuid, false);
+		if (store_unseal_col(s, st, 1, aad, key) == 0) {
+			s->keyprint(key, fp);
+			fp[STORE_KEYPRINT_LEN] = '\0';
+		}
+		sec_wipe(key, sizeof(key));
+	}
+	sqlite3_reset(st);
+	if (!fp[0]) {
+		return 0;
+	}
+	st = store_q(s, "UPDATE nodes SET devkey_fp = ? WHERE id = ?");
+	if (st) {
+		sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, id);
+	}
+	return store_run(s, st);
+}
+
+int store_set_keyprint(struct store *s, store_keyprint_fn fn)
+{
+	struct fill {
+		int64_t id;
+		uint16_t unicast;
+	} *rows = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	s->keyprint = fn;
+	if (!fn) {
+		return 0;
+	}
+	/* Every node row, excluded ones too: their keys are shown with them. */
+	st = store_q(s, "SELECT id, unicast FROM nodes WHERE devkey_fp IS NULL");
+	if (!st) {
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct fill *p = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*rows));
+
+			if (!p) {
+				sqlite3_reset(st);
+				free(rows);
+				return -ENOMEM;
+			}
+			rows = p;
+		}
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n++].unicast = (uint16_t)sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(rows);
+		return store_sqlerr(s);
+	}
+	rc = n ? store_txn_begin(s) : 0;
+	for (i = 0; rc == 0 && i < n; i++) {
+		rc = fill_fp(s, rows[i].id);
+	}
+	if (n) {
+		rc = store_txn_end(s, rc);
+	}
+	free(rows);
+	return rc ? rc : (int)n;
 }
 
 void store_nodes_free(struct store_node *nodes)

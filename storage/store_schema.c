@@ -262,6 +262,15 @@ static const char v7[] = "CREATE TABLE zones ("
 			 " updated_ms INTEGER NOT NULL);"
 			 "CREATE INDEX zone_members_zone ON zone_members(zone);";
 
+/*
+ * Step 8: the fingerprint of a node's DevKey (s1 of the key, first 4 octets
+ * as hex; mesh_crypto_key_fingerprint()), kept beside the sealed key so that
+ * showing a node needs no unsealing.  NULL until filled: the gateway fills
+ * the rows of older versions when it opens the store (store_set_keyprint()).
+ */
+static const char v8[] = "ALTER TABLE nodes ADD COLUMN devkey_fp TEXT"
+			 " CHECK (devkey_fp IS NULL OR length(devkey_fp) = 8);";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
@@ -270,5 +279,6 @@ const struct store_migration store_migrations[] = {
     {"schema 5: commissioning manifests", v5},
     {"schema 6: device certificates of nodes", v6},
     {"schema 7: zones", v7},
+    {"schema 8: DevKey fingerprints of nodes", v8},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

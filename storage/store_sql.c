@@ -182,6 +182,20 @@ int store_exec(struct store *s, const char *sql)
 	return 0;
 }
 
+int store_version(struct store *s, int64_t *data_version, int64_t *changes)
+{
+	sqlite3_stmt *st = store_q(s, "PRAGMA data_version");
+	int rc = store_row(s, st);
+
+	if (rc <= 0) {
+		return rc ? rc : -EIO;
+	}
+	*data_version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*changes = sqlite3_total_changes64(s->db);
+	return 0;
+}
+
 int store_txn_begin(struct store *s)
 {
 	int rc;

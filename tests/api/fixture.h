@@ -180,6 +180,9 @@ static void *fx_loop(void *arg)
 	return NULL;
 }
 
+/* Reads served on the worker threads (api_set_reads()), for the next fx_start*(); NULL: none. */
+static const struct api_read_ops *fx_read_ops;
+
 /* Starts the API with conf (port filled in), auth and the fake loop. */
 static void fx_start_auth(struct api_conf *conf, const struct api_auth_ops *auth)
 {
@@ -194,6 +197,7 @@ static void fx_start_auth(struct api_conf *conf, const struct api_auth_ops *auth
 	conf->port = 0;
 	fx.api = api_new(conf, fx.q, auth);
 	cr_assert_not_null(fx.api);
+	api_set_reads(fx.api, fx_read_ops);
 	cr_assert_eq(api_start(fx.api), 0);
 	cr_assert_neq(api_port(fx.api), 0);
 	cr_assert_eq(pthread_create(&fx.thread, NULL, fx_loop, &fx), 0);

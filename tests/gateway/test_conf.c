@@ -132,6 +132,21 @@ Test(conf, cbp_keys)
 	cr_assert_eq(c.cbp_policy, 0);
 }
 
+/* The read path: direct unless the former path through the loop is asked for. */
+Test(conf, http_read_path)
+{
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert(c.http_read_direct);
+	cr_assert_eq(gw_conf_parse("http_read_path = loop\n", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(c.http_read_direct);
+	cr_assert_eq(gw_conf_parse("http_read_path = direct\n", &c, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(c.http_read_direct);
+}
+
 /* A bad line is refused with its line number and the configuration is left as it was. */
 Test(conf, bad_input_refused_unchanged)
 {
@@ -158,6 +173,7 @@ Test(conf, bad_input_refused_unchanged)
 	    "cbp_policy = always\n",
 	    "cbp_max_depth = 0\n",
 	    "cbp_max_depth = 9\n",
+	    "http_read_path = fast\n",
 	};
 	size_t i;
 

@@ -60,6 +60,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	       " ALTER TABLE netkeys DROP COLUMN name; ALTER TABLE netkeys DROP COLUMN min_secure;"
 	       " ALTER TABLE appkeys DROP COLUMN name; ALTER TABLE elements DROP COLUMN name;"
 	       " DROP TABLE tokens; ALTER TABLE nodes DROP COLUMN cand_key;"
+	       " ALTER TABLE nodes DROP COLUMN devkey_fp;"
 	       " PRAGMA user_version = 1");
 	cr_assert_eq(user_version(f.db), 1);
 	fx_open(&f);
@@ -114,7 +115,8 @@ Test(store_schema, migrates_version_3_to_jobs, .fini = teardown)
 	/* The later steps' tables go too: a version 3 database has none of them. */
 	fx_sql(&f, "DROP TABLE zone_members; DROP TABLE zones; DROP TABLE node_certs;"
 		   " DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
-		   " DROP TABLE manifest_rows; DROP TABLE manifests; PRAGMA user_version = 3");
+		   " DROP TABLE manifest_rows; DROP TABLE manifests;"
+		   " ALTER TABLE nodes DROP COLUMN devkey_fp; PRAGMA user_version = 3");
 	cr_assert_eq(user_version(f.db), 3);
 	fx_open(&f);
 	cr_assert_eq(user_version(f.db), (int)store_migrations_count);
