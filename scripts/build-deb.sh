@@ -14,6 +14,10 @@ mkdir -p "$src"
 git ls-files -z --cached --others --exclude-standard |
 	while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
 	tar -c --null -T - | tar -x -C "$src"
+# The copy is new each time; ccache (build/deb/ccache, or in $MESHGW_DEB_CACHE) keeps the compilations of the last
+# build, so a run compiles only what changed (CMake takes the launcher from the environment).
+export CMAKE_C_COMPILER_LAUNCHER=ccache CCACHE_DIR=${MESHGW_DEB_CACHE:-$PWD/$out}/ccache
+export CCACHE_MAXSIZE=500M
 (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=${DEB_JOBS:-2}" \
 	dpkg-buildpackage -b -us -uc -Pnocheck >../build.log 2>&1) ||
 	{ tail -40 "$out/src/build.log" >&2; echo "build-deb: dpkg-buildpackage failed" >&2; exit 1; }

@@ -6,7 +6,8 @@
 #   2. lintian on the .deb: no tag of any level except the overrides explained in
 #      debian/*.lintian-overrides;
 #   3. a bookworm root made by mmdebstrap, cached as build/deb/bookworm.tar (delete it to make
-#      a new one), unpacked afresh into build/deb/root on every run;
+#      a new one; MESHGW_DEB_CACHE=DIR keeps the caches there), unpacked afresh into
+#      build/deb/root on every run;
 #   4. in it, the package's Depends from Debian's archive (apt), then dpkg -i; the files with
 #      their owners and modes, the conffile, the user and the state directory made by the
 #      sysusers and tmpfiles entries (the postinst runs them; run again here after the
@@ -27,13 +28,17 @@ scripts/deps.sh deb
 
 work=$top/build/deb
 root=$work/root
-tarball=$work/bookworm.tar
+# The caches (root tarball, downloaded .debs, ccache) live in build/deb unless MESHGW_DEB_CACHE
+# names a directory that outlives the tree (a fresh clone starts cold: about 4 minutes more).
+cache=$(realpath -m "${MESHGW_DEB_CACHE:-$work}")
+export MESHGW_DEB_CACHE=$cache
+tarball=$cache/bookworm.tar
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 t0=$SECONDS
 mark=$SECONDS
 lap() { printf -- '-- %s: %ds\n' "$1" $((SECONDS - mark)); mark=$SECONDS; }
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
-mkdir -p "$work"
+mkdir -p "$work" "$cache"
 
 # 1. The package (the file the README's install command names).
 # MESHGW_DEB=FILE checks that package instead of building one.
@@ -58,14 +63,14 @@ if [ ! -s "$tarball" ]; then
 	mv "$tarball.tmp" "$tarball"
 fi
 rm -rf "$root"
-mkdir -p "$root" "$work/apt-archives/partial"
+mkdir -p "$root" "$cache/apt-archives/partial"
 tar -xf "$tarball" -C "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp "$deb" "$root/tmp/meshgw.deb"
 lap "root"
 
 # Runs a script in the root, in a mount namespace of its own (the mounts go with it):
-# /proc, /dev, and the .deb cache kept between runs in build/deb/apt-archives.
+# /proc, /dev, and the .deb cache kept between runs (apt-archives).
 in_root() {
 	unshare --mount --fork --propagation private bash -euo pipefail -c '
 		r=$1; shift
@@ -74,7 +79,7 @@ in_root() {
 		mount --bind "$0" "$r/var/cache/apt/archives"
 		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"' \
-		"$work/apt-archives" "$root" "$@"
+		"$cache/apt-archives" "$root" "$@"
 }
 
 # 4. Install: the Depends first (apt, from Debian's archive; first alternative of each),
