@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README): installs what is missing, builds, runs every
-# test plain and under ASan+UBSan, replays the fuzz corpora and fuzzes each
-# target for a short while.  Exits non-zero on any failure.
+# test plain and under ASan+UBSan, checks the Debian package in a clean root,
+# replays the fuzz corpora and fuzzes each target for a short while.  Exits
+# non-zero on any failure.
 #
 #   scripts/test.sh            everything (FUZZ_SECONDS=60 per target)
 #   QUICK=1 scripts/test.sh    plain build and tests only
@@ -42,6 +43,9 @@ fi
 if [ -n "${QUICK:-}" ]; then
 	exit 0
 fi
+
+step "Debian package: build, lintian, install and start in a clean bookworm root"
+scripts/test-deb.sh
 
 step "build (ASan+UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMESHGW_SANITIZE=ON >/dev/null
