@@ -366,6 +366,7 @@ static void deactivate(struct gw_comm *C)
 {
 	C->active = false;
 	C->n_servers = 0;
+	C->n_seen = 0; /* the next job starts from the stored scan results */
 	gw_scan_hold(C->scan, false);
 	log_info("commission: no job left; scanning released");
 }
@@ -509,6 +510,19 @@ static int comm_start(void *ctx, struct gw_job_run *run)
 		run->t.attempts = 0;
 		gw_jobs_end(run, GW_JOB_FAIL, NULL, NULL);
 		return 0;
+	}
+	if (run->recovering && run->t.via) {
+		/*
+		 * The interrupted attempt's server may still hold its link: that
+		 * server first, so that the stale link is closed before a new one
+		 * (prov.c link_open()) instead of timing out in the device.
+		 */
+		for (i = 1; i < n && paths[i] != run->t.via; i++) {
+		}
+		if (i < n) {
+			paths[i] = paths[0];
+			paths[0] = run->t.via;
+		}
 	}
 	/* A busy path gives way to the next one that hears the device. */
 	for (i = 0; i < n && r == -EBUSY; i++) {

@@ -107,30 +107,36 @@ static bool profile_name_ok(const char *s)
 	return true;
 }
 
-/* A comma-separated list of numbers (0x.. or decimal) each <= max; *n set. */
-static bool parse_list(char *v, uint32_t max, uint32_t *out, size_t cap, size_t *n)
+/* A comma-separated list of numbers (0x.. or decimal) each <= max, none empty; *n set. */
+static bool parse_list(const char *v, uint32_t max, uint32_t *out, size_t cap, size_t *n)
 {
-	char *save = NULL, *tok;
+	const char *p = v;
 
 	*n = 0;
-	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (;;) {
 		char *end;
 		unsigned long x;
 
-		while (*tok == ' ' || *tok == '\t') {
-			tok++;
+		while (*p == ' ' || *p == '\t') {
+			p++;
 		}
 		errno = 0;
-		x = strtoul(tok, &end, 0);
-		while (*end == ' ' || *end == '\t') {
-			end++;
-		}
-		if (errno || end == tok || *end || x > max || *n >= cap) {
+		x = strtoul(p, &end, 0);
+		if (errno || end == p || *p == '-' || *p == '+' || x > max || *n >= cap) {
 			return false;
 		}
 		out[(*n)++] = (uint32_t)x;
+		p = end;
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		if (*p == '\0') {
+			return true;
+		}
+		if (*p++ != ',') {
+			return false;
+		}
 	}
-	return *n > 0;
 }
 
 /* "appkeys 0,1; models 0x1000,0x1001" (or "models all") into p. */

@@ -1058,7 +1058,17 @@ static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t li
 		data_retry(pr, msg);
 		return;
 	}
-	/* A certificate refused stays refused until the device or the trust store changes. */
+	/*
+	 * A certificate refused stays refused until the device or the trust store changes.
+	 * A user's kind (the commission job) tries a failed confirmation again through its
+	 * next path: seen once in 60 devices over a chained PB-Remote path with the right
+	 * value, so the path can be at fault too; a wrong value still fails after the
+	 * attempts (job_attempts) are used up.
+	 */
+	if (prov_err == PROV_ERR_CONFIRMATION_FAILED && run->kind == pr->P->user.kind) {
+		prov_end(pr, GW_JOB_RETRY, msg, NULL);
+		return;
+	}
 	prov_end(pr, cert_refused || permanent(err, prov_err) ? GW_JOB_FAIL : GW_JOB_RETRY, msg,
 		 NULL);
 }
