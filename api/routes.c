@@ -377,6 +377,21 @@ static const struct vs_field f_token[] = {
 };
 static const struct vs b_token = {.type = VS_OBJECT, .fields = f_token};
 
+/* POST /api/v1/zones, PATCH /api/v1/zones/{id}: storage takes 1..63 octets (store_zone.h). */
+static const struct vs s_zone_name = {.type = VS_STRING, .min = 1, .max = 63};
+static const struct vs_field f_zone[] = {
+    {"name", &s_zone_name, true, NULL},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs b_zone = {.type = VS_OBJECT, .fields = f_zone};
+/* PUT /api/v1/nodes/{address}/zone: a zone id, or null for none. */
+static const struct vs s_zone_ref = {.type = VS_INT, .min = 1, .max = 2147483647, .nullable = true};
+static const struct vs_field f_node_zone[] = {
+    {"zone", &s_zone_ref, true, NULL},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs b_node_zone = {.type = VS_OBJECT, .fields = f_node_zone};
+
 #define V API_ROLE_VIEWER
 #define O API_ROLE_OPERATOR
 #define A API_ROLE_ADMIN
@@ -403,6 +418,13 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/nodes/{address}/composition/{page}", V, GW_CMD_NODE_COMP, NULL, NULL, 200, 0},
     {"POST", "/api/v1/nodes/{address}/config", O, GW_CMD_NODE_CONFIG, &b_config, NULL, 200, 0},
     {"POST", "/api/v1/nodes/{address}/refresh", O, GW_CMD_NODE_REFRESH, &b_refresh, NULL, 202, 0},
+    {"PUT", "/api/v1/nodes/{address}/zone", O, GW_CMD_NODE_ZONE, &b_node_zone, NULL, 200, 0},
+
+    {"GET", "/api/v1/zones", V, GW_CMD_ZONE_LIST, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/zones", O, GW_CMD_ZONE_CREATE, &b_zone, NULL, 201, 0},
+    {"GET", "/api/v1/zones/{id}", V, GW_CMD_ZONE_GET, NULL, NULL, 200, 0},
+    {"PATCH", "/api/v1/zones/{id}", O, GW_CMD_ZONE_PATCH, &b_zone, NULL, 200, 0},
+    {"DELETE", "/api/v1/zones/{id}", O, GW_CMD_ZONE_DELETE, NULL, NULL, 200, 0},
 
     {"POST", "/api/v1/onoff", O, GW_CMD_ONOFF_SET, &b_onoff, NULL, 200, 0},
     {"GET", "/api/v1/onoff/{address}", V, GW_CMD_ONOFF_GET, NULL, NULL, 200, 0},

@@ -35,6 +35,7 @@ struct gw_comm {
 	struct gw_jobs *jobs;
 	struct gw_scan *scan;
 	struct gw_prov *prov;
+	struct gw_zones *zones;
 	struct gw_job_kind kind;
 	bool active;       /* a commission job has unfinished targets: scanning is held */
 	uint64_t tick;     /* the coordinator's timer */
@@ -435,6 +436,51 @@ static void finish(struct gw_comm *C, struct gw_job_run *run)
 	free(res);
 }
 
+static void zone_done(void *arg, int err, const char *why)
+{
+	struct comm_ticket *tk = arg;
+	struct gw_job_run *run = gw_jobs_run(tk->C->jobs, tk->job, tk->idx);
+	char msg[STORE_JOB_ERROR_MAX];
+
+	if (!run || gw_prov_attempt_serial(run) != tk->serial) {
+		free(
+		    tk); /* the attempt was stopped (the gateway stops): resumed at the zone step */
+		return;
+	}
+	if (!err) {
+		finish(tk->C, run);
+	} else {
+		/* The node is provisioned and configured: only the move is tried again. */
+		snprintf(msg, sizeof(msg), "zone: %.200s", why ? why : strerror(-err));
+		gw_prov_attempt_end(run, err == -EPROTO ? GW_JOB_FAIL : GW_JOB_RETRY, msg, NULL);
+	}
+	free(tk);
+}
+
+/* Put the node into its zone (made if new); the attempt ends in zone_done(). */
+static void zone_apply(struct gw_comm *C, struct gw_job_run *run, const char *zone)
+{
+	struct comm_ticket *tk = malloc(sizeof(*tk));
+	char msg[STORE_JOB_ERROR_MAX];
+	uint64_t id = 0;
+	int r = tk ? gw_zones_ensure(C->zones, zone, &id) : -ENOMEM;
+
+	if (!r) {
+		*tk = (struct comm_ticket){C, run->t.job, run->t.idx, gw_prov_attempt_serial(run)};
+		r = gw_zones_apply(C->zones, run->t.addr, id, zone_done, tk);
+	}
+	if (r) {
+		free(tk);
+		snprintf(msg, sizeof(msg), "zone %.64s: %s", zone,
+			 r == -EBUSY    ? "a move of the node is under way"
+			 : r == -ENOSPC ? "no group address left in group_range"
+					: strerror(-r));
+		gw_prov_attempt_end(
+		    run, r == -EBUSY || r == -ENOMEM || r == -EIO ? GW_JOB_RETRY : GW_JOB_FAIL, msg,
+		    NULL);
+	}
+}
+
 /*
  * The node is configured (or a restart resumes a configured target): a new
  * server starts scanning at once, then the row's zone.
@@ -462,13 +508,7 @@ static void comm_configured(void *ctx, struct gw_job_run *run)
 			return;
 		}
 	}
-	/*
-	 * ZONE CALL SITE (branch zones, gateway/zones.h): gw_zones_ensure(zones,
-	 * zone, &id) then gw_zones_apply(zones, run->t.addr, id, done, ticket),
-	 * whose done() ends the attempt (finish() or a retry).  Until that
-	 * service is merged the zone is recorded with the target only.
-	 */
-	finish(C, run);
+	zone_apply(C, run, zone);
 }
 
 static json_int_t hear_timeout_s(const struct gw_job_run *run)
@@ -557,7 +597,7 @@ static void comm_target_json(void *ctx, const struct store_job_target *t,
 }
 
 struct gw_comm *gw_comm_new(struct gw_core *core, struct gw_jobs *jobs, struct gw_scan *scan,
-			    struct gw_prov *prov)
+			    struct gw_prov *prov, struct gw_zones *zones)
 {
 	struct gw_comm *C = calloc(1, sizeof(*C));
 	struct gw_prov_user u;
@@ -569,6 +609,7 @@ struct gw_comm *gw_comm_new(struct gw_core *core, struct gw_jobs *jobs, struct g
 	C->jobs = jobs;
 	C->scan = scan;
 	C->prov = prov;
+	C->zones = zones;
 	C->kind = (struct gw_job_kind){.name = "commission",
 				       .ctx = C,
 				       .start = comm_start,

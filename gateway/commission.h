@@ -23,6 +23,10 @@
  *     server reports each device once per scan, and only a few), a node
  *     that becomes a server as soon as it is configured: the reach grows
  *     ring by ring while the earlier rings are still being configured.
+ *   - The zone (gateway/zones.h): the row's zone is made when it does not
+ *     exist yet and the node is put into it (a light subscribes to its
+ *     group, a switch publishes to it), step COMM_STEP_ZONE committed first
+ *     so that a restart finishes the move.
  *   - The report: per device uuid, name, zone, address, path, attempts,
  *     time, result, error, and the devices heard but not in the manifest
  *     (never touched), as JSON or CSV (RFC 4180).
@@ -44,15 +48,16 @@
 #include "gateway/jobs.h"
 #include "gateway/prov.h"
 #include "gateway/scan.h"
+#include "gateway/zones.h"
 
 struct gw_comm;
 
 /*
- * New service (core, jobs, scan, prov borrowed): registers the kind
+ * New service (core, jobs, scan, prov, zones borrowed): registers the kind
  * "commission" and becomes prov's user.  Free with gw_comm_free().
  */
 struct gw_comm *gw_comm_new(struct gw_core *core, struct gw_jobs *jobs, struct gw_scan *scan,
-			    struct gw_prov *prov);
+			    struct gw_prov *prov, struct gw_zones *zones);
 /* Stop its timers (the gateway stops).  NULL ok. */
 void gw_comm_stop(struct gw_comm *comm);
 void gw_comm_free(struct gw_comm *comm);

@@ -38,7 +38,9 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	gw->prov = gw->nodes ? gw_prov_new(&gw->core, gw->jobs, gw->scan) : NULL;
 	gw->kr = gw->prov ? gw_kr_new(&gw->core, gw->jobs) : NULL;
 	gw->own = gw->kr ? gw_own_new(&gw->core, gw->jobs, gw->kr, gw->prov) : NULL;
-	gw->comm = gw->own ? gw_comm_new(&gw->core, gw->jobs, gw->scan, gw->prov) : NULL;
+	gw->zones = gw->own ? gw_zones_new(&gw->core) : NULL;
+	gw->comm =
+	    gw->zones ? gw_comm_new(&gw->core, gw->jobs, gw->scan, gw->prov, gw->zones) : NULL;
 	if (gw->kr) {
 		gw_nodes_set_kr(gw->nodes, gw->kr);
 	}
@@ -115,6 +117,7 @@ void gw_free(struct gw *gw)
 	gw_core_close(&gw->core);
 	gw_jobs_free(gw->jobs);
 	gw_comm_free(gw->comm);
+	gw_zones_free(gw->zones);
 	gw_own_free(gw->own);
 	gw_kr_free(gw->kr);
 	gw_prov_free(gw->prov);

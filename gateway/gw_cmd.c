@@ -566,6 +566,24 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_JOB_FINISH_WITHOUT:
 		gw_jobs_cmd_finish_without(gw->jobs, c);
 		break;
+	case GW_CMD_ZONE_LIST:
+		gw_zones_cmd_list(gw->zones, c);
+		break;
+	case GW_CMD_ZONE_CREATE:
+		gw_zones_cmd_create(gw->zones, c);
+		break;
+	case GW_CMD_ZONE_GET:
+		gw_zones_cmd_get(gw->zones, c);
+		break;
+	case GW_CMD_ZONE_PATCH:
+		gw_zones_cmd_patch(gw->zones, c);
+		break;
+	case GW_CMD_ZONE_DELETE:
+		gw_zones_cmd_delete(gw->zones, c);
+		break;
+	case GW_CMD_NODE_ZONE:
+		gw_zones_cmd_move(gw->zones, c);
+		break;
 	case GW_CMD_AUTH:
 		cmd_auth(gw, c);
 		break;

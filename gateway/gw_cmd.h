@@ -217,6 +217,24 @@ enum gw_cmd_type {
 	 *   [uuid]}; csv: {_http_text, _http_content_type, _http_filename} (a file) */
 	GW_CMD_JOB_REPORT,
 
+	/* GET /api/v1/zones -> {items:[zone]}
+	 * zone = {id, name, group, nodes:[address], lights:[address of a node with a
+	 *   Generic OnOff Server], switches:[... with a Generic OnOff Client],
+	 *   pending:[address of a node whose move is not confirmed], created_at,
+	 *   updated_at} (gateway/zones.h) */
+	GW_CMD_ZONE_LIST,
+	/* POST /api/v1/zones {name} -> 201 zone (a new group address) */
+	GW_CMD_ZONE_CREATE,
+	/* GET /api/v1/zones/{id} -> zone */
+	GW_CMD_ZONE_GET,
+	/* PATCH /api/v1/zones/{id} {name} -> zone */
+	GW_CMD_ZONE_PATCH,
+	/* DELETE /api/v1/zones/{id} -> {id, deleted}; -EBUSY while it has nodes */
+	GW_CMD_ZONE_DELETE,
+	/* PUT /api/v1/nodes/{address}/zone {zone: id|null} -> {address, zone: {id, name,
+	 *   group, pending}|null} once the node confirmed every step */
+	GW_CMD_NODE_ZONE,
+
 	GW_CMD_MAX
 };
 

@@ -17,6 +17,7 @@
 #include "gateway/owner.h"
 #include "gateway/prov.h"
 #include "gateway/scan.h"
+#include "gateway/zones.h"
 
 /* Internal command: token check for the REST layer (args {token}). */
 #define GW_CMD_AUTH (GW_CMD_MAX + 1)
@@ -29,6 +30,7 @@ struct gw {
 	struct gw_prov *prov;
 	struct gw_kr *kr;
 	struct gw_own *own;
+	struct gw_zones *zones;
 	struct gw_comm *comm;
 };
 

@@ -22,20 +22,6 @@ static const char **known_profiles(const struct gw_conf *conf)
 	return names;
 }
 
-/* The id path parameter: a positive decimal; 0 when it is not one. */
-static uint64_t id_arg(const struct gw_cmd *c)
-{
-	const char *s = json_string_value(json_object_get(c->args, "id"));
-	char *end = NULL;
-	unsigned long long v;
-
-	if (!s || s[0] < '1' || s[0] > '9') {
-		return 0;
-	}
-	v = strtoull(s, &end, 10);
-	return end && !*end ? (uint64_t)v : 0;
-}
-
 static json_t *manifest_json(const struct store_manifest *m)
 {
 	return json_pack("{s:I, s:s, s:I, s:s, s:o, s:o}", "id", (json_int_t)m->id, "format",
@@ -79,7 +65,7 @@ void gw_manifest_cmd_put(struct gw_core *core, struct gw_cmd *c)
 	json_t *body = json_object_get(c->args, "body");
 	const char *format = json_string_value(json_object_get(c->args, "format"));
 	bool replace = json_object_get(c->args, "id") != NULL;
-	uint64_t id = replace ? id_arg(c) : 0;
+	uint64_t id = replace ? gw_cmd_id_arg(c) : 0;
 	struct store_manifest_row *rows = NULL;
 	struct store_manifest sm;
 	char **texts = NULL, detail[128];
@@ -191,7 +177,7 @@ static int add_row(void *ctx, uint32_t idx, const uint8_t uuid[16], const char *
 void gw_manifest_cmd_get(struct gw_core *core, struct gw_cmd *c)
 {
 	struct store_manifest sm;
-	uint64_t id = id_arg(c);
+	uint64_t id = gw_cmd_id_arg(c);
 	json_t *o, *rows;
 	int r = id ? store_manifest_get(core->st, id, &sm) : -ENOENT;
 
@@ -214,7 +200,7 @@ void gw_manifest_cmd_get(struct gw_core *core, struct gw_cmd *c)
 
 void gw_manifest_cmd_delete(struct gw_core *core, struct gw_cmd *c)
 {
-	uint64_t id = id_arg(c);
+	uint64_t id = gw_cmd_id_arg(c);
 	int r = id ? store_manifest_delete(core->st, id) : -ENOENT;
 
 	gw_cmd_complete(core->q, c, r,

@@ -182,6 +182,7 @@ void gw_nodes_cmd_get(struct gw_nodes *gw, struct gw_cmd *c)
 	}
 	o = gw_node_json(&n);
 	json_object_set_new(o, "certificate", gw_node_cert_json(gw->core->st, n.unicast));
+	json_object_set_new(o, "zone", gw_node_zone_json(gw->core->st, n.unicast));
 	{
 		uint8_t key[16];
 		char fp[9];
@@ -510,7 +511,7 @@ static int build_req(struct gw_nodes *gw, const struct store_node *n, json_t *a,
 }
 
 /* Heartbeat states as the Mesh CDB export writes them (store_cdb.h). */
-static void record_hb(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *rsp)
+static void record_hb(struct gw_core *core, uint16_t node, const struct cfg_msg *rsp)
 {
 	struct store_cdb_node n = {0};
 
@@ -524,67 +525,61 @@ static void record_hb(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *
 		n.hb_pub_ttl = p->ttl;
 		n.hb_pub_idx = p->net_idx;
 		n.hb_pub_features = p->features & 0xf;
-		(void)store_cdb_node_hb_set(gw->core->st, node, true, &n);
+		(void)store_cdb_node_hb_set(core->st, node, true, &n);
 	} else {
 		n.has_hb_sub = rsp->hb_sub.src != 0 && rsp->hb_sub.dst != 0;
 		n.hb_sub_src = rsp->hb_sub.src;
 		n.hb_sub_dst = rsp->hb_sub.dst;
-		(void)store_cdb_node_hb_set(gw->core->st, node, false, &n);
+		(void)store_cdb_node_hb_set(core->st, node, false, &n);
 	}
 }
 
-/* Record what a successful status changed, so the inventory follows the node. */
-static void record(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *req,
-		   const struct cfg_msg *rsp)
+void gw_nodes_record(struct gw_core *core, uint16_t node, const struct cfg_msg *req,
+		     const struct cfg_msg *rsp)
 {
 	switch (rsp->op) {
 	/* States the node reports: kept for the Mesh CDB export. */
 	case CFG_OP_DEFAULT_TTL_STATUS:
-		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_DEFAULT_TTL,
+		(void)store_cdb_node_state_set(core->st, node, STORE_CDB_DEFAULT_TTL,
 					       rsp->state.val);
 		break;
 	case CFG_OP_BEACON_STATUS:
-		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_BEACON,
-					       rsp->state.val);
+		(void)store_cdb_node_state_set(core->st, node, STORE_CDB_BEACON, rsp->state.val);
 		break;
 	case CFG_OP_NET_TRANSMIT_STATUS:
-		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_NET_TX,
-					       rsp->state.val);
+		(void)store_cdb_node_state_set(core->st, node, STORE_CDB_NET_TX, rsp->state.val);
 		break;
 	case CFG_OP_GATT_PROXY_STATUS:
-		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_PROXY, rsp->state.val);
+		(void)store_cdb_node_state_set(core->st, node, STORE_CDB_PROXY, rsp->state.val);
 		break;
 	case CFG_OP_FRIEND_STATUS:
-		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_FRIEND,
-					       rsp->state.val);
+		(void)store_cdb_node_state_set(core->st, node, STORE_CDB_FRIEND, rsp->state.val);
 		break;
 	case CFG_OP_RELAY_STATUS:
-		(void)store_cdb_node_state_set(gw->core->st, node, STORE_CDB_RELAY,
+		(void)store_cdb_node_state_set(core->st, node, STORE_CDB_RELAY,
 					       rsp->relay.relay | (uint32_t)rsp->relay.retransmit
 								      << 8);
 		break;
 	case CFG_OP_HB_PUB_STATUS:
 		if (rsp->hb_pub.status == CFG_STATUS_SUCCESS) {
-			record_hb(gw, node, rsp);
+			record_hb(core, node, rsp);
 		}
 		break;
 	case CFG_OP_HB_SUB_STATUS:
 		if (rsp->hb_sub.status == CFG_STATUS_SUCCESS) {
-			record_hb(gw, node, rsp);
+			record_hb(core, node, rsp);
 		}
 		break;
 	case CFG_OP_COMP_STATUS:
-		(void)gw_nodes_store_comp(gw->core, node, rsp->comp.page, rsp->comp.data,
+		(void)gw_nodes_store_comp(core, node, rsp->comp.page, rsp->comp.data,
 					  rsp->comp.data_len);
 		break;
 	case CFG_OP_APPKEY_STATUS:
 		if (rsp->appkey.status == CFG_STATUS_SUCCESS) {
 			if (req->op == CFG_OP_APPKEY_ADD) {
-				(void)store_node_appkey_add(gw->core->st, node,
-							    rsp->appkey.app_idx);
+				(void)store_node_appkey_add(core->st, node, rsp->appkey.app_idx);
 			} else if (req->op == CFG_OP_APPKEY_DELETE) {
-				(void)store_node_appkey_del(gw->core->st, node,
-							    rsp->appkey.app_idx);
+				(void)store_node_appkey_del(core->st, node, rsp->appkey.app_idx);
 			}
 		}
 		break;
@@ -593,12 +588,11 @@ static void record(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *req
 			const struct cfg_model_app *m = &rsp->model_app;
 
 			if (req->op == CFG_OP_MODEL_APP_BIND) {
-				(void)store_model_bind(gw->core->st, m->elem_addr, m->model.vendor,
+				(void)store_model_bind(core->st, m->elem_addr, m->model.vendor,
 						       model_u32(&m->model), m->app_idx);
 			} else {
-				(void)store_model_unbind(gw->core->st, m->elem_addr,
-							 m->model.vendor, model_u32(&m->model),
-							 m->app_idx);
+				(void)store_model_unbind(core->st, m->elem_addr, m->model.vendor,
+							 model_u32(&m->model), m->app_idx);
 			}
 		}
 		break;
@@ -607,10 +601,10 @@ static void record(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *req
 			const struct cfg_model_sub *m = &rsp->model_sub;
 
 			if (req->op == CFG_OP_MODEL_SUB_ADD) {
-				(void)store_sub_add(gw->core->st, m->elem_addr, m->model.vendor,
+				(void)store_sub_add(core->st, m->elem_addr, m->model.vendor,
 						    model_u32(&m->model), m->addr);
 			} else if (req->op == CFG_OP_MODEL_SUB_DELETE) {
-				(void)store_sub_del(gw->core->st, m->elem_addr, m->model.vendor,
+				(void)store_sub_del(core->st, m->elem_addr, m->model.vendor,
 						    model_u32(&m->model), m->addr);
 			}
 		}
@@ -626,7 +620,7 @@ static void record(struct gw_nodes *gw, uint16_t node, const struct cfg_msg *req
 					      .period = m->period,
 					      .retransmit = m->retransmit};
 
-			(void)store_pub_set(gw->core->st, m->elem_addr, m->model.vendor,
+			(void)store_pub_set(core->st, m->elem_addr, m->model.vendor,
 					    model_u32(&m->model), &p);
 		}
 		break;
@@ -726,7 +720,7 @@ static void on_cfg_done(void *ctx, int err, uint16_t src, const struct cfg_msg *
 		gw_cmd_complete(gw->core->q, j->cmd, err, NULL,
 				gw_core_send_error(gw->core, err, why, sizeof(why)));
 	} else {
-		record(gw, j->node, &j->req, rsp);
+		gw_nodes_record(gw->core, j->node, &j->req, rsp);
 		gw_cmd_complete(gw->core->q, j->cmd, 0, rsp_json(j->op, rsp), NULL);
 	}
 	mesh_crypto_wipe(j, sizeof(*j));

@@ -38,6 +38,13 @@ int gw_nodes_store_comp(struct gw_core *core, uint16_t addr, uint8_t page, const
 void gw_nodes_op_finish(struct gw_core *core, uint64_t op_id, int st, const char *result,
 			const char *error);
 
+/*
+ * Record what a successful Config status rsp (answering req, sent to node) changed, so the
+ * inventory follows the node: bindings, subscriptions, publications, AppKeys, states.
+ */
+void gw_nodes_record(struct gw_core *core, uint16_t node, const struct cfg_msg *req,
+		     const struct cfg_msg *rsp);
+
 /* REST commands (gw_cmd.h). */
 void gw_nodes_cmd_list(struct gw_nodes *nodes, struct gw_cmd *c);
 void gw_nodes_cmd_get(struct gw_nodes *nodes, struct gw_cmd *c);

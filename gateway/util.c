@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "gateway/util.h"
+#include "storage/store_zone.h"
 
 static const char *const op_states[] = {"pending", "running", "done", "failed", "cancelled"};
 
@@ -76,6 +77,32 @@ json_t *gw_node_json(const struct store_node *n)
 			 (n->features & 2) != 0, "friend", (n->features & 4) != 0, "low_power",
 			 (n->features & 8) != 0, "created_at", gw_time_json(n->created_ms),
 			 "updated_at", gw_time_json(n->updated_ms));
+}
+
+json_t *gw_node_zone_json(struct store *st, uint16_t node)
+{
+	struct store_zone_member m;
+	struct store_zone zone;
+
+	if (store_zone_member_get(st, node, &m) || !m.zone || store_zone_get(st, m.zone, &zone)) {
+		return json_null();
+	}
+	return json_pack("{s:I, s:s, s:i, s:b}", "id", (json_int_t)zone.id, "name", zone.name,
+			 "group", zone.group, "pending", m.pending);
+}
+
+uint64_t gw_cmd_id_arg(const struct gw_cmd *c)
+{
+	const char *s = json_string_value(json_object_get(c->args, "id"));
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!s || s[0] < '1' || s[0] > '9') {
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return !errno && end && !*end ? (uint64_t)v : 0;
 }
 
 json_t *gw_bearer_state_json(const struct gw_bearer *b)

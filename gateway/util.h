@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "gateway/bearer.h"
+#include "gateway/cmdq.h"
 #include "storage/store.h"
 
 /* Milliseconds since the epoch (CLOCK_REALTIME): record and API timestamps. */
@@ -24,10 +25,15 @@ int gw_unhex(const char *s, uint8_t *out, size_t len);
 json_t *gw_time_json(uint64_t wall_ms);
 /* The API's node object (GW_CMD_NODE_LIST). */
 json_t *gw_node_json(const struct store_node *n);
+/* A node's zone as the API shows it: {id, name, group, pending}, or JSON null (store_zone.h). */
+json_t *gw_node_zone_json(struct store *st, uint16_t node);
 /* The API's operation object (target: node address, or -1 to take it from the result). */
 json_t *gw_op_json(const struct store_op *op, int target);
 /* The bearer's state as the API shows it (kind, name, state, reason, controller). */
 json_t *gw_bearer_state_json(const struct gw_bearer *b);
+
+/* A command's "id" path parameter as a positive decimal; 0 when it is not one. */
+uint64_t gw_cmd_id_arg(const struct gw_cmd *c);
 
 /*
  * Fault injection for the crash tests: when the environment variable

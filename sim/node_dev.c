@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/onoff_msg.h"
 #include "sim/node_dev_int.h"
 
 static int dev_rng(void *ctx, uint8_t *buf, size_t len)
@@ -284,6 +285,67 @@ static int power_on(struct ndev *d)
 	return r;
 }
 
+/*
+ * "press [on|off]": the device's switch, i.e. the first Generic OnOff Client
+ * (0x1001) of its composition, sends a Generic OnOff Set Unacknowledged
+ * (Mesh Model §3.2.1.3) per its publication state, as a wall switch does:
+ * to the group its lights subscribe to, with the AppKey and TTL that Config
+ * Model Publication Set gave it.  Without an argument it toggles what it
+ * sent last.  Each press is a new transaction (a new TID, §3.3.1.2.2).
+ */
+static int press(struct ndev *d, const char *arg, char *out, size_t cap)
+{
+	static const struct mesh_model_id cli = {.vendor = false, .id = 0x1001};
+	struct mesh_acc *acc;
+	struct mesh_acc_model *mdl = NULL;
+	struct mesh_acc_pub pub;
+	struct onoff_set set = {0};
+	uint8_t p[4];
+	size_t e, len;
+	bool on;
+	int r;
+
+	if (!strcmp(arg, "on") || !strcmp(arg, "off") || !arg[0]) {
+		on = arg[0] ? !strcmp(arg, "on") : !d->sw_on;
+	} else {
+		snprintf(out, cap, "usage: press [on|off]");
+		return -EINVAL;
+	}
+	if (!d->node) {
+		snprintf(out, cap, "the device is not provisioned");
+		return -ENODEV;
+	}
+	acc = mesh_node_acc(d->node);
+	for (e = 0; e < mesh_acc_elem_count(acc) && !mdl; e++) {
+		mdl = mesh_acc_model_find(acc, (uint8_t)e, cli);
+	}
+	if (!mdl) {
+		snprintf(out, cap, "the device has no Generic OnOff Client (0x1001)");
+		return -ENODEV;
+	}
+	mesh_acc_model_pub_get(mdl, &pub);
+	if (pub.addr == MESH_ADDR_UNASSIGNED) {
+		snprintf(out, cap,
+			 "the Generic OnOff Client of element %u has no publication "
+			 "(Config Model Publication Set)",
+			 mesh_acc_model_elem(mdl));
+		return -EDESTADDRREQ;
+	}
+	set.onoff = on ? 1 : 0;
+	set.tid = d->sw_tid;
+	r = onoff_msg_set_encode(&set, p, sizeof(p), &len);
+	r = r ? r : mesh_node_publish(d->node, mdl, ONOFF_OP_SET_UNACK, p, len, d->now);
+	if (r) {
+		snprintf(out, cap, "publishing to 0x%04x with AppKey %u failed", pub.addr,
+			 pub.app_idx);
+		return r;
+	}
+	d->sw_on = on;
+	d->sw_tid++;
+	snprintf(out, cap, "ok %s to 0x%04x tid %u", on ? "on" : "off", pub.addr, set.tid);
+	return 0;
+}
+
 static int ndev_ctl(void *p, const char *args, uint64_t now_us, char *out, size_t cap)
 {
 	struct ndev *d = p;
@@ -374,14 +436,17 @@ static int ndev_ctl(void *p, const char *args, uint64_t now_us, char *out, size_
 		snprintf(out, cap, r ? "error: bad page" : "ok");
 		return r;
 	}
+	if (strcmp(args, "press") == 0 || strncmp(args, "press ", 6) == 0) {
+		return press(d, args[5] ? args + 6 : "", out, cap);
+	}
 	if (strcmp(args, "reset") == 0) {
 		d->reset_pending = true;
 		snprintf(out, cap, "ok");
 		return 0;
 	}
 	snprintf(out, cap,
-		 "error: commands: status, input VALUE, onoff, comp128 HEX, reset, "
-		 "power off, power on");
+		 "error: commands: status, input VALUE, onoff, press [on|off], comp128 HEX, "
+		 "reset, power off, power on");
 	return -EINVAL;
 }
 

@@ -67,6 +67,9 @@ struct ndev {
 	bool reset_pending;
 	bool refresh_pending; /* a Composition Refresh to carry out at the next tick */
 	bool off;             /* "power off": deaf, mute, frozen */
+	/* The switch ("press"): what it last sent and the TID of its next transaction. */
+	bool sw_on;
+	uint8_t sw_tid;
 	/* The last Unprovisioned Device beacon heard (Extended Scan attribution). */
 	uint8_t ub_uuid[16];
 	int8_t ub_rssi;

@@ -243,6 +243,25 @@ static const char v6[] = "CREATE TABLE node_certs ("
 			 " not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
 			 " sha256 BLOB NOT NULL CHECK (length(sha256) = 32));";
 
+/*
+ * Step 7: zones (store_zone.h).  A zone's group address is unique; a node
+ * has at most one membership row, naming the zone it is in or being moved
+ * to (NULL: leaving its zone), whether that move is still pending, and the
+ * group it was last confirmed in (the subscription a retry deletes).
+ */
+static const char v7[] = "CREATE TABLE zones ("
+			 " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			 " name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),"
+			 " grp INTEGER NOT NULL UNIQUE CHECK (grp BETWEEN 49152 AND 65279),"
+			 " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+			 "CREATE TABLE zone_members ("
+			 " node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
+			 " zone INTEGER REFERENCES zones(id),"
+			 " pending INTEGER NOT NULL,"
+			 " prev_grp INTEGER NOT NULL DEFAULT 0,"
+			 " updated_ms INTEGER NOT NULL);"
+			 "CREATE INDEX zone_members_zone ON zone_members(zone);";
+
 const struct store_migration store_migrations[] = {
     {"schema 1: network, keys, nodes, composition, addresses, scans, operations, audit", v1},
     {"schema 2: candidate DevKey, API tokens", v2},
@@ -250,5 +269,6 @@ const struct store_migration store_migrations[] = {
     {"schema 4: persistent jobs", v4},
     {"schema 5: commissioning manifests", v5},
     {"schema 6: device certificates of nodes", v6},
+    {"schema 7: zones", v7},
 };
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

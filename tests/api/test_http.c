@@ -169,6 +169,62 @@ Test(http, malformed_inputs_400)
 	cr_assert_eq(fx_ncmds(), 0);
 }
 
+/*
+ * Zone bodies: name 1..63 characters, the zone of a node an id >= 1 or null; everything else is
+ * a 400 naming the field and reaches no core.  A viewer may read zones but not write them.
+ */
+Test(http, zone_bodies_checked)
+{
+	static const struct bad_case cases[] = {
+	    {"POST", "/api/v1/zones", "{}", "name: required field missing"},
+	    {"POST", "/api/v1/zones", "{\"name\":\"\"}", "name: expected 1 to 63"},
+	    {"POST", "/api/v1/zones",
+	     "{\"name\":\"0123456789012345678901234567890123456789012345678901234567890123\"}",
+	     "name: expected 1 to 63"},
+	    {"POST", "/api/v1/zones", "{\"name\":7}", "name: expected a string"},
+	    {"POST", "/api/v1/zones", "{\"name\":\"a\",\"group\":49152}", "group: unknown field"},
+	    {"POST", "/api/v1/zones", "{\"name\":\"a\"", "malformed JSON"},
+	    {"PATCH", "/api/v1/zones/1", "{\"name\":null}", "name: expected a string"},
+	    {"GET", "/api/v1/zones/a.b", NULL, "id: expected"},
+	    {"PUT", "/api/v1/nodes/2/zone", "{}", "zone: required field missing"},
+	    {"PUT", "/api/v1/nodes/2/zone", "{\"zone\":0}", "zone: 0 is out of range"},
+	    {"PUT", "/api/v1/nodes/2/zone", "{\"zone\":-1}", "zone: -1 is out of range"},
+	    {"PUT", "/api/v1/nodes/2/zone", "{\"zone\":2147483648}",
+	     "zone: 2147483648 is out of range"},
+	    {"PUT", "/api/v1/nodes/2/zone", "{\"zone\":\"hall\"}", "zone: expected an integer"},
+	    {"PUT", "/api/v1/nodes/2/zone", "{\"zone\":1.5}", "zone: expected an integer"},
+	    {"PUT", "/api/v1/nodes/lamp/zone", "{\"zone\":1}", "address: expected a 16-bit"},
+	};
+	struct http_resp r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = fx_req(cases[i].method, cases[i].path, TOK_ADMIN JSON_CT, cases[i].body);
+		cr_log_info("case %zu: %s", i, r.body);
+		fx_assert_problem(&r, 400, cases[i].needle);
+		http_resp_free(&r);
+	}
+	cr_assert_eq(fx_ncmds(), 0);
+
+	r = fx_req("POST", "/api/v1/zones", TOK_VIEWER JSON_CT, "{\"name\":\"hall\"}");
+	fx_assert_problem(&r, 403, "operator");
+	http_resp_free(&r);
+	r = fx_req("PUT", "/api/v1/nodes/2/zone", TOK_VIEWER JSON_CT, "{\"zone\":null}");
+	fx_assert_problem(&r, 403, "operator");
+	http_resp_free(&r);
+	cr_assert_eq(fx_ncmds(), 0);
+
+	r = fx_req("PUT", "/api/v1/nodes/0x0002/zone", TOK_OPERATOR JSON_CT, "{\"zone\":null}");
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_eq(fx.types[0], GW_CMD_NODE_ZONE);
+	cr_assert_str_eq(fx.args[0], "{\"address\":2,\"zone\":null}");
+	http_resp_free(&r);
+	r = fx_req("POST", "/api/v1/zones", TOK_OPERATOR JSON_CT, "{\"name\":\"Hall 2\"}");
+	cr_assert_eq(r.status, 201, "%s", r.body);
+	cr_assert_eq(fx.types[1], GW_CMD_ZONE_CREATE);
+	cr_assert_str_eq(fx.args[1], "{\"name\":\"Hall 2\"}");
+	http_resp_free(&r);
+}
+
 /* A valid provisioning request reaches the core normalised (UUID lower-cased, no dashes, defaults).
  */
 Test(http, provisioning_normalised)

@@ -543,3 +543,113 @@ Test(sim_node, three_relay_hops)
 	}
 	teardown();
 }
+
+/* A Config request that must answer Success; the status octet of whichever family answered. */
+static void cfg_ok(uint16_t dst, const struct cfg_msg *req)
+{
+	struct answer a = cfg(dst, req);
+	uint8_t st = a.m.op == CFG_OP_MODEL_SUB_STATUS   ? a.m.model_sub.status
+		     : a.m.op == CFG_OP_MODEL_PUB_STATUS ? a.m.model_pub.status
+		     : a.m.op == CFG_OP_MODEL_APP_STATUS ? a.m.model_app.status
+							 : a.m.appkey.status;
+
+	cr_assert_eq(st, CFG_STATUS_SUCCESS, "request 0x%x: status 0x%02x", (unsigned)req->op, st);
+}
+
+static void appkey_bind(uint16_t node, uint16_t elem_addr, uint16_t model)
+{
+	struct cfg_msg req = {.op = CFG_OP_APPKEY_ADD};
+
+	if (node == elem_addr) {
+		memcpy(req.appkey.key, app_key, 16);
+		cfg_ok(node, &req);
+	}
+	memset(&req, 0, sizeof(req));
+	req.op = CFG_OP_MODEL_APP_BIND;
+	req.model_app.elem_addr = elem_addr;
+	req.model_app.model.id = model;
+	cfg_ok(node, &req);
+}
+
+static void subscribe(uint16_t node, uint16_t elem_addr, uint16_t group)
+{
+	struct cfg_msg req = {.op = CFG_OP_MODEL_SUB_ADD};
+
+	req.model_sub.elem_addr = elem_addr;
+	req.model_sub.addr = group;
+	req.model_sub.model.id = 0x1000;
+	cfg_ok(node, &req);
+}
+
+static char *press(const char *name, const char *how, int want)
+{
+	static char out[256];
+	char cmd[32];
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "press%s%s", how[0] ? " " : "", how);
+	r = sim_world_device_ctl(G.w, (unsigned)dev_index(name), cmd, G.now_us, out, sizeof(out));
+	cr_assert_eq(r, want, "%s: %d (%s)", cmd, r, out);
+	run(NULL, 0, 2000);
+	return out;
+}
+
+static bool light(const char *name, uint8_t elem)
+{
+	return sim_node_onoff(sim_world_device(G.w, (unsigned)dev_index(name)), elem);
+}
+
+/*
+ * "press": the switch publishes Set Unacknowledged to its group, and exactly the OnOff
+ * Servers subscribed to that group follow, element by element; it refuses while it has no
+ * publication, and a device without an OnOff Client refuses.
+ */
+Test(sim_node, press_switches_the_subscribed_lights, .init = setup_small, .fini = teardown)
+{
+	uint16_t l1 = provision("light-noob", PROV_AUTH_NO_OOB, 0, 0, 0x0100);
+	uint16_t l2 = provision("light-static16", PROV_AUTH_STATIC, 0, 0, 0x0110);
+	uint16_t sw = provision("switch-output", PROV_AUTH_OUTPUT, PROV_OUT_NUMERIC, 4, 0x0130);
+	struct cfg_msg req = {.op = CFG_OP_MODEL_PUB_SET};
+
+	appkey_bind(l1, l1, 0x1000);
+	appkey_bind(l1, l1 + 1, 0x1000);
+	appkey_bind(l2, l2, 0x1000);
+	appkey_bind(sw, sw, 0x1001);
+	subscribe(l1, l1 + 1, 0xc000); /* only the second element of light-noob */
+	subscribe(l2, l2, 0xc000);
+	subscribe(l1, l1, 0xc001); /* another zone */
+
+	cr_assert(strstr(press("light-noob", "", -ENODEV), "no Generic OnOff Client"));
+	cr_assert(strstr(press("switch-output", "on", -EDESTADDRREQ), "no publication"));
+	cr_assert(strstr(press("switch-output", "sideways", -EINVAL), "usage"));
+
+	req.model_pub.elem_addr = sw;
+	req.model_pub.pub_addr = 0xc000;
+	req.model_pub.app_idx = 0;
+	req.model_pub.ttl = CFG_PUB_TTL_DEFAULT;
+	req.model_pub.model.id = 0x1001;
+	cfg_ok(sw, &req);
+
+	cr_assert_str_eq(press("switch-output", "on", 0), "ok on to 0xc000 tid 0");
+	cr_assert(light("light-noob", 1));
+	cr_assert(light("light-static16", 0));
+	cr_assert_not(light("light-noob", 0), "subscribed to 0xc001 only");
+	cr_assert_not(light("light-static16", 1), "not subscribed");
+
+	/* Toggle: off, with a new TID (the same TID within 6 s would be a repetition). */
+	cr_assert_str_eq(press("switch-output", "", 0), "ok off to 0xc000 tid 1");
+	cr_assert_not(light("light-noob", 1));
+	cr_assert_not(light("light-static16", 0));
+	cr_assert_str_eq(press("switch-output", "", 0), "ok on to 0xc000 tid 2");
+	cr_assert(light("light-noob", 1));
+
+	/* Publication moved to the other group: the first group's lights stay as they are. */
+	req.model_pub.pub_addr = 0xc001;
+	cfg_ok(sw, &req);
+	cr_assert_str_eq(press("switch-output", "on", 0), "ok on to 0xc001 tid 3");
+	cr_assert(light("light-noob", 0));
+	cr_assert_str_eq(press("switch-output", "off", 0), "ok off to 0xc001 tid 4");
+	cr_assert_not(light("light-noob", 0));
+	cr_assert(light("light-noob", 1));
+	cr_assert(light("light-static16", 0));
+}

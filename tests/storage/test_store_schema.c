@@ -37,7 +37,7 @@ Test(store_schema, fresh_database_is_current, .fini = teardown)
 
 /*
  * A version-1 database with a node in it (made by taking the additions of
- * versions 2 to 6 away again) is migrated on open, and the node survives.
+ * versions 2 to 7 away again) is migrated on open, and the node survives.
  */
 Test(store_schema, migrates_version_1, .fini = teardown)
 {
@@ -45,13 +45,14 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	struct store_audit *log;
 	uint8_t hash[32] = {1}, dk[16], want[16];
 	size_t n_log;
-	int runs[6] = {0};
+	int runs[7] = {0};
 
 	fx_init(&f);
 	cr_assert_eq(fx_node(f.s, 0x0010, 3, 77), 0);
 	fx_close(&f);
 	fx_sql(&f,
-	       "DROP TABLE node_certs; DROP TABLE manifest_rows; DROP TABLE manifests;"
+	       "DROP TABLE zone_members; DROP TABLE zones;"
+	       " DROP TABLE node_certs; DROP TABLE manifest_rows; DROP TABLE manifests;"
 	       " DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
 	       " DROP TABLE node_cdb; DROP TABLE cdb_ranges; DROP TABLE cdb_provisioners;"
 	       " DROP TABLE cdb_groups; DROP TABLE cdb_scenes; DROP TRIGGER network_prov_uuid;"
@@ -75,12 +76,12 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(store_token_add(f.s, "t", STORE_ROLE_ADMIN, hash), 0);
 
 	cr_assert_eq(store_audit_list(f.s, 0, 0, &log, &n_log), 0);
-	/* Step 1 ran once (at creation), steps 2 to 6 twice (creation, then this migration). */
+	/* Step 1 ran once (at creation), steps 2 to 7 twice (creation, then this migration). */
 	for (size_t i = 0; i < n_log; i++) {
 		if (strcmp(log[i].what, "schema.migrate") == 0) {
 			size_t v = (size_t)(log[i].target[8] - '1');
 
-			cr_assert_lt(v, 6, "%s", log[i].target);
+			cr_assert_lt(v, 7, "%s", log[i].target);
 			runs[v]++;
 		}
 	}
@@ -91,6 +92,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(runs[3], 2);
 	cr_assert_eq(runs[4], 2);
 	cr_assert_eq(runs[5], 2);
+	cr_assert_eq(runs[6], 2);
 }
 
 /*
@@ -110,8 +112,8 @@ Test(store_schema, migrates_version_3_to_jobs, .fini = teardown)
 	fx_init(&f);
 	fx_close(&f);
 	/* The later steps' tables go too: a version 3 database has none of them. */
-	fx_sql(&f, "DROP TABLE node_certs; DROP TABLE job_secrets; DROP TABLE job_targets; DROP "
-		   "TABLE jobs;"
+	fx_sql(&f, "DROP TABLE zone_members; DROP TABLE zones; DROP TABLE node_certs;"
+		   " DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
 		   " DROP TABLE manifest_rows; DROP TABLE manifests; PRAGMA user_version = 3");
 	cr_assert_eq(user_version(f.db), 3);
 	fx_open(&f);

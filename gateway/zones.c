@@ -1,0 +1,730 @@
+/*
+ * Zones (zones.h): the move of a node into a zone as a short sequence of
+ * Config requests, planned from the inventory, sent one at a time; and the
+ * /api/v1/zones commands.
+ */
+#include "gateway/zones.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/log.h"
+#include "gateway/nodes.h"
+#include "gateway/util.h"
+#include "storage/store_zone.h"
+
+#define MODEL_ONOFF_SRV 0x1000
+#define MODEL_ONOFF_CLI 0x1001
+#define ZONE_APP_IDX 0 /* the AppKey a model bound to none is bound to */
+
+/* One move under way. */
+struct apply {
+	struct gw_zones *z;
+	struct apply *next;
+	uint16_t node;
+	uint64_t zone;
+	struct cfg_msg *steps;
+	size_t n, cap, pos;
+	uint64_t timer; /* the deferred end of a move with nothing to send */
+	void (*done)(void *arg, int err, const char *why);
+	void *arg;
+};
+
+struct gw_zones {
+	struct gw_core *core;
+	struct apply *active;
+};
+
+struct gw_zones *gw_zones_new(struct gw_core *core)
+{
+	struct gw_zones *z = calloc(1, sizeof(*z));
+
+	if (z) {
+		z->core = core;
+	}
+	return z;
+}
+
+static void apply_free(struct apply *a)
+{
+	free(a->steps);
+	free(a);
+}
+
+void gw_zones_free(struct gw_zones *z)
+{
+	if (!z) {
+		return;
+	}
+	/* The core (closed first) cancelled every request: only deferred ends remain. */
+	while (z->active) {
+		struct apply *a = z->active;
+
+		z->active = a->next;
+		gw_loop_timer_cancel(z->core->loop, a->timer);
+		apply_free(a);
+	}
+	free(z);
+}
+
+int gw_zones_ensure(struct gw_zones *z, const char *name, uint64_t *id)
+{
+	struct store_zone zone;
+	int r = store_zone_find(z->core->st, name, &zone);
+
+	if (r == -ENOENT) {
+		r = store_zone_create(z->core->st, name, z->core->conf.grp_low,
+				      z->core->conf.grp_high, &zone);
+		if (r == 0) {
+			log_info("zone %llu '%s' created with group 0x%04x",
+				 (unsigned long long)zone.id, zone.name, zone.group);
+		}
+	}
+	if (r == 0) {
+		*id = zone.id;
+	}
+	return r;
+}
+
+/* --- Planning ---------------------------------------------------------------------------- */
+
+static const char *step_name(uint32_t op)
+{
+	switch (op) {
+	case CFG_OP_MODEL_APP_BIND:
+		return "Model App Bind";
+	case CFG_OP_MODEL_SUB_ADD:
+		return "Model Subscription Add";
+	case CFG_OP_MODEL_SUB_DELETE:
+		return "Model Subscription Delete";
+	default:
+		return "Model Publication Set";
+	}
+}
+
+static struct cfg_msg *step_add(struct apply *a, uint32_t op)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		struct cfg_msg *s = realloc(a->steps, cap * sizeof(*s));
+
+		if (!s) {
+			return NULL;
+		}
+		a->steps = s;
+		a->cap = cap;
+	}
+	memset(&a->steps[a->n], 0, sizeof(a->steps[0]));
+	a->steps[a->n].op = op;
+	return &a->steps[a->n++];
+}
+
+/* The lowest AppKey the model is bound to, or -1. */
+static int bound_key(const struct store_binding *b, size_t n, uint16_t ea, uint32_t id)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].elem_addr == ea && !b[i].vendor && b[i].id == id &&
+		    (best < 0 || b[i].app_idx < best)) {
+			best = b[i].app_idx;
+		}
+	}
+	return best;
+}
+
+static bool in_list(const uint16_t *v, size_t n, uint16_t x)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == x) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Model App Bind of AppKey 0 when the model is bound to none; the AppKey it publishes with. */
+static int plan_bind(struct apply *a, const struct store_binding *b, size_t nb, uint16_t ea,
+		     uint16_t id, uint16_t *app_idx)
+{
+	int k = bound_key(b, nb, ea, id);
+	struct cfg_msg *m;
+
+	if (k >= 0) {
+		*app_idx = (uint16_t)k;
+		return 0;
+	}
+	m = step_add(a, CFG_OP_MODEL_APP_BIND);
+	if (!m) {
+		return -ENOMEM;
+	}
+	m->model_app.elem_addr = ea;
+	m->model_app.app_idx = ZONE_APP_IDX;
+	m->model_app.model.id = id;
+	*app_idx = ZONE_APP_IDX;
+	return 0;
+}
+
+/*
+ * An OnOff Server: delete the subscriptions to other zones' groups (those the inventory knows,
+ * and the last confirmed zone's, which a move cut short may not have recorded), then subscribe.
+ */
+static int plan_light(struct apply *a, uint16_t ea, uint16_t group, uint16_t prev_group,
+		      const uint16_t *zone_groups, size_t n_zg)
+{
+	uint16_t *subs = NULL, del[2 + 64];
+	size_t n = 0, n_del = 0;
+	struct cfg_msg *m;
+	int r = store_sub_list(a->z->core->st, ea, false, MODEL_ONOFF_SRV, &subs, &n);
+
+	if (r && r != -ENOENT) {
+		return r;
+	}
+	for (size_t i = 0; i < n && n_del < sizeof(del) / sizeof(del[0]) - 1; i++) {
+		if (subs[i] != group && in_list(zone_groups, n_zg, subs[i])) {
+			del[n_del++] = subs[i];
+		}
+	}
+	free(subs);
+	if (prev_group && prev_group != group && !in_list(del, n_del, prev_group)) {
+		del[n_del++] = prev_group;
+	}
+	for (size_t i = 0; i < n_del; i++) {
+		m = step_add(a, CFG_OP_MODEL_SUB_DELETE);
+		if (!m) {
+			return -ENOMEM;
+		}
+		m->model_sub.elem_addr = ea;
+		m->model_sub.addr = del[i];
+		m->model_sub.model.id = MODEL_ONOFF_SRV;
+	}
+	if (group) {
+		/* Sent even when the inventory has it: the node's answer is the confirmation. */
+		m = step_add(a, CFG_OP_MODEL_SUB_ADD);
+		if (!m) {
+			return -ENOMEM;
+		}
+		m->model_sub.elem_addr = ea;
+		m->model_sub.addr = group;
+		m->model_sub.model.id = MODEL_ONOFF_SRV;
+	}
+	return 0;
+}
+
+/* An OnOff Client publishes to the group, or (group 0) not at all (§4.2.3). */
+static int plan_switch(struct apply *a, uint16_t ea, uint16_t group, uint16_t app_idx)
+{
+	struct cfg_msg *m = step_add(a, CFG_OP_MODEL_PUB_SET);
+
+	if (!m) {
+		return -ENOMEM;
+	}
+	m->model_pub.elem_addr = ea;
+	m->model_pub.pub_addr = group;
+	m->model_pub.app_idx = app_idx;
+	m->model_pub.ttl = CFG_PUB_TTL_DEFAULT;
+	m->model_pub.model.id = MODEL_ONOFF_CLI;
+	return 0;
+}
+
+/* Every zone's group (to tell zone subscriptions from others the node may have). */
+static int zone_groups(struct store *st, uint16_t **out, size_t *n)
+{
+	struct store_zone *zs = NULL;
+	size_t nz = 0;
+	int r = store_zone_list(st, &zs, &nz);
+
+	*out = NULL;
+	*n = 0;
+	if (r || nz == 0) {
+		free(zs);
+		return r;
+	}
+	*out = calloc(nz, sizeof(**out));
+	if (!*out) {
+		free(zs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nz; i++) {
+		(*out)[i] = zs[i].group;
+	}
+	*n = nz;
+	free(zs);
+	return 0;
+}
+
+static int plan(struct apply *a, uint16_t group, uint16_t prev_group)
+{
+	struct store *st = a->z->core->st;
+	struct store_model *models = NULL;
+	struct store_binding *b = NULL;
+	uint16_t *zg = NULL;
+	size_t nm = 0, nb = 0, nzg = 0;
+	int r = store_comp_models(st, a->node, &models, &nm);
+
+	if (r == 0 && nm == 0) {
+		r = -ENOENT; /* composition page 0 not read yet: nothing to plan from */
+	}
+	r = r ? r : store_node_bindings(st, a->node, &b, &nb);
+	r = r ? r : zone_groups(st, &zg, &nzg);
+	for (size_t i = 0; i < nm && !r; i++) {
+		uint16_t ea = (uint16_t)(a->node + models[i].elem_idx), app = 0;
+
+		if (models[i].vendor) {
+			continue;
+		}
+		if (models[i].id == MODEL_ONOFF_SRV) {
+			r = plan_bind(a, b, nb, ea, MODEL_ONOFF_SRV, &app);
+			r = r ? r : plan_light(a, ea, group, prev_group, zg, nzg);
+		} else if (models[i].id == MODEL_ONOFF_CLI) {
+			r = plan_bind(a, b, nb, ea, MODEL_ONOFF_CLI, &app);
+			r = r ? r : plan_switch(a, ea, group, app);
+		}
+	}
+	free(models);
+	free(b);
+	free(zg);
+	return r;
+}
+
+/* --- What a zone shows ----------------------------------------------------------------- */
+
+/* Does the node's composition list the SIG model id? */
+static bool has_model(struct store *st, uint16_t node, uint16_t id)
+{
+	struct store_model *models = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (store_comp_models(st, node, &models, &n) == 0) {
+		for (size_t i = 0; i < n && !found; i++) {
+			found = !models[i].vendor && models[i].id == id;
+		}
+	}
+	free(models);
+	return found;
+}
+
+/* {id, name, group, nodes, lights, switches, pending, created_at, updated_at} */
+static json_t *zone_json(struct store *st, const struct store_zone *zone)
+{
+	json_t *o =
+	    json_pack("{s:I, s:s, s:i, s:[], s:[], s:[], s:[], s:o, s:o}", "id",
+		      (json_int_t)zone->id, "name", zone->name, "group", zone->group, "nodes",
+		      "lights", "switches", "pending", "created_at", gw_time_json(zone->created_ms),
+		      "updated_at", gw_time_json(zone->updated_ms));
+	struct store_zone_member m;
+	uint16_t *nodes = NULL;
+	size_t n = 0;
+
+	if (!o || store_zone_nodes(st, zone->id, &nodes, &n)) {
+		free(nodes);
+		json_decref(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_integer(nodes[i]);
+
+		json_array_append(json_object_get(o, "nodes"), a);
+		if (has_model(st, nodes[i], MODEL_ONOFF_SRV)) {
+			json_array_append(json_object_get(o, "lights"), a);
+		}
+		if (has_model(st, nodes[i], MODEL_ONOFF_CLI)) {
+			json_array_append(json_object_get(o, "switches"), a);
+		}
+		if (store_zone_member_get(st, nodes[i], &m) == 0 && m.pending) {
+			json_array_append(json_object_get(o, "pending"), a);
+		}
+		json_decref(a);
+	}
+	free(nodes);
+	return o;
+}
+
+/* An event with the zone as GET /api/v1/zones/{id} shows it. */
+static void publish_zone(struct gw_core *core, const char *type, uint64_t id)
+{
+	struct store_zone zone;
+	json_t *o;
+
+	if (id && store_zone_get(core->st, id, &zone) == 0 && (o = zone_json(core->st, &zone))) {
+		gw_core_publish(core, type, o);
+	}
+}
+
+/* --- Running ----------------------------------------------------------------------------- */
+
+static void apply_end(struct apply *a, int err, const char *why)
+{
+	struct apply **p = &a->z->active;
+
+	while (*p && *p != a) {
+		p = &(*p)->next;
+	}
+	if (*p) {
+		*p = a->next;
+	}
+	if (err) {
+		log_warnx("%s", why);
+	} else {
+		log_info("node 0x%04x is in zone %llu", a->node, (unsigned long long)a->zone);
+	}
+	a->done(a->arg, err, why);
+	apply_free(a);
+}
+
+static void apply_finish(struct apply *a)
+{
+	char why[160];
+	int r = store_zone_move_done(a->z->core->st, a->node, a->zone);
+
+	if (r == -ESTALE) {
+		snprintf(why, sizeof(why), "node 0x%04x: another zone move began meanwhile",
+			 a->node);
+	} else if (r) {
+		snprintf(why, sizeof(why), "node 0x%04x: recording the zone: %s", a->node,
+			 strerror(-r));
+	}
+	if (r == 0) {
+		struct store_node n;
+
+		if (store_node_get(a->z->core->st, a->node, &n) == 0) {
+			json_t *o = gw_node_json(&n);
+
+			json_object_set_new(o, "zone", gw_node_zone_json(a->z->core->st, a->node));
+			gw_core_publish(a->z->core, "node.updated", o);
+		}
+		publish_zone(a->z->core, "zone.updated", a->zone);
+	}
+	apply_end(a, r, r ? why : NULL);
+}
+
+static uint8_t step_status(const struct cfg_msg *rsp)
+{
+	switch (rsp->op) {
+	case CFG_OP_MODEL_APP_STATUS:
+		return rsp->model_app.status;
+	case CFG_OP_MODEL_SUB_STATUS:
+		return rsp->model_sub.status;
+	default:
+		return rsp->model_pub.status;
+	}
+}
+
+static uint16_t step_elem(const struct cfg_msg *m)
+{
+	switch (m->op) {
+	case CFG_OP_MODEL_APP_BIND:
+		return m->model_app.elem_addr;
+	case CFG_OP_MODEL_SUB_ADD:
+	case CFG_OP_MODEL_SUB_DELETE:
+		return m->model_sub.elem_addr;
+	default:
+		return m->model_pub.elem_addr;
+	}
+}
+
+static void send_next(struct apply *a);
+
+static void on_status(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct apply *a = ctx;
+	struct gw_core *core = a->z->core;
+	const struct cfg_msg *req = &a->steps[a->pos];
+	char why[256], sent[200];
+
+	(void)src;
+	if (err) {
+		snprintf(why, sizeof(why), "node 0x%04x: %s on element 0x%04x: %s", a->node,
+			 step_name(req->op), step_elem(req),
+			 gw_core_send_error(core, err, sent, sizeof(sent)));
+		apply_end(a, err, why);
+		return;
+	}
+	if (step_status(rsp) != CFG_STATUS_SUCCESS) {
+		snprintf(why, sizeof(why), "node 0x%04x refused %s on element 0x%04x: status %s",
+			 a->node, step_name(req->op), step_elem(req),
+			 cfg_status_str(step_status(rsp)));
+		apply_end(a, -EPROTO, why);
+		return;
+	}
+	gw_nodes_record(core, a->node, req, rsp);
+	a->pos++;
+	send_next(a);
+}
+
+static void send_next(struct apply *a)
+{
+	struct gw_core *core = a->z->core;
+	char why[256], sent[200];
+	int r;
+
+	if (a->pos == a->n) {
+		apply_finish(a);
+		return;
+	}
+	r = cfg_cli_request(core->cfg, core->primary_net, a->node, NULL, &a->steps[a->pos],
+			    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_status, a, gw_core_now(core));
+	if (r) {
+		snprintf(why, sizeof(why), "node 0x%04x: %s: %s", a->node,
+			 step_name(a->steps[a->pos].op),
+			 gw_core_send_error(core, r, sent, sizeof(sent)));
+		apply_end(a, r, why);
+		return;
+	}
+	gw_core_rearm(core);
+}
+
+static void on_deferred(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct apply *a = ctx;
+
+	(void)loop;
+	(void)id;
+	a->timer = 0;
+	send_next(a);
+}
+
+int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
+		   void (*done)(void *arg, int err, const char *why), void *arg)
+{
+	struct store *st = z->core->st;
+	struct store_zone target = {0};
+	struct store_zone_member m = {0};
+	struct store_node n;
+	struct apply *a;
+	int r;
+
+	for (a = z->active; a; a = a->next) {
+		if (a->node == node) {
+			return -EBUSY;
+		}
+	}
+	r = store_node_get(st, node, &n);
+	if (r == 0 && n.excluded) {
+		r = -ENOENT;
+	}
+	r = r ? r : zone ? store_zone_get(st, zone, &target) : 0;
+	if (r) {
+		return r;
+	}
+	r = store_zone_member_get(st, node, &m);
+	if (r && r != -ENOENT) {
+		return r;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		return -ENOMEM;
+	}
+	a->z = z;
+	a->node = node;
+	a->zone = zone;
+	a->done = done;
+	a->arg = arg;
+	r = plan(a, target.group, m.prev_group);
+	/* Written ahead: from here on the inventory says where the node is going. */
+	r = r ? r : store_zone_move_begin(st, node, zone);
+	if (r) {
+		apply_free(a);
+		return r;
+	}
+	/* The first request goes from the loop, so done never runs inside this call. */
+	a->timer = gw_loop_timer_at(z->core->loop, gw_loop_now(z->core->loop), on_deferred, a);
+	if (!a->timer) {
+		apply_free(a);
+		return -ENOMEM;
+	}
+	a->next = z->active;
+	z->active = a;
+	log_info("node 0x%04x: moving to zone %llu (%zu Config messages)", node,
+		 (unsigned long long)zone, a->n);
+	return 0;
+}
+
+/* --- REST ------------------------------------------------------------------------------- */
+
+static void complete_zone(struct gw_zones *z, struct gw_cmd *c, uint64_t id)
+{
+	struct store_zone zone;
+	json_t *o;
+	int r = store_zone_get(z->core->st, id, &zone);
+
+	if (r) {
+		gw_cmd_complete(z->core->q, c, r, NULL, r == -ENOENT ? "no such zone" : NULL);
+		return;
+	}
+	o = zone_json(z->core->st, &zone);
+	gw_cmd_complete(z->core->q, c, o ? 0 : -ENOMEM, o, NULL);
+}
+
+void gw_zones_cmd_list(struct gw_zones *z, struct gw_cmd *c)
+{
+	struct store_zone *zs = NULL;
+	size_t n = 0;
+	json_t *items = json_array();
+	int r = items ? store_zone_list(z->core->st, &zs, &n) : -ENOMEM;
+
+	for (size_t i = 0; i < n && !r; i++) {
+		json_t *o = zone_json(z->core->st, &zs[i]);
+
+		r = o ? 0 : -ENOMEM;
+		json_array_append_new(items, o);
+	}
+	free(zs);
+	if (r) {
+		json_decref(items);
+		gw_cmd_complete(z->core->q, c, r, NULL, NULL);
+		return;
+	}
+	gw_cmd_complete(z->core->q, c, 0, json_pack("{s:o}", "items", items), NULL);
+}
+
+/* The name of a zone's body, with the conflict or exhaustion explained. */
+static bool name_failed(struct gw_zones *z, struct gw_cmd *c, const char *name, int r)
+{
+	char why[200];
+
+	if (r == -EEXIST) {
+		snprintf(why, sizeof(why), "a zone named '%s' exists", name);
+	} else if (r == -ENOSPC) {
+		snprintf(why, sizeof(why),
+			 "group_range 0x%04x-0x%04x has no free group address for another zone",
+			 z->core->conf.grp_low, z->core->conf.grp_high);
+	} else if (r == -EINVAL) {
+		snprintf(why, sizeof(why), "name: 1 to %d octets", STORE_NAME_MAX - 1);
+	} else if (r == -ENOENT) {
+		snprintf(why, sizeof(why), "no such zone");
+	} else if (r) {
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	}
+	if (r) {
+		gw_cmd_complete(z->core->q, c, r, NULL, why);
+	}
+	return r != 0;
+}
+
+void gw_zones_cmd_create(struct gw_zones *z, struct gw_cmd *c)
+{
+	const char *name = json_string_value(json_object_get(c->args, "name"));
+	struct store_zone zone;
+	int r = store_zone_create(z->core->st, name, z->core->conf.grp_low, z->core->conf.grp_high,
+				  &zone);
+
+	if (!name_failed(z, c, name, r)) {
+		publish_zone(z->core, "zone.added", zone.id);
+		complete_zone(z, c, zone.id);
+	}
+}
+
+void gw_zones_cmd_get(struct gw_zones *z, struct gw_cmd *c)
+{
+	complete_zone(z, c, gw_cmd_id_arg(c));
+}
+
+void gw_zones_cmd_patch(struct gw_zones *z, struct gw_cmd *c)
+{
+	const char *name = json_string_value(json_object_get(c->args, "name"));
+	uint64_t id = gw_cmd_id_arg(c);
+	int r = id ? store_zone_rename(z->core->st, id, name) : -ENOENT;
+
+	if (!name_failed(z, c, name, r)) {
+		publish_zone(z->core, "zone.updated", id);
+		complete_zone(z, c, id);
+	}
+}
+
+void gw_zones_cmd_delete(struct gw_zones *z, struct gw_cmd *c)
+{
+	uint64_t id = gw_cmd_id_arg(c);
+	int r = id ? store_zone_delete(z->core->st, id) : -ENOENT;
+
+	if (r == -EBUSY) {
+		gw_cmd_complete(z->core->q, c, r, NULL,
+				"the zone has nodes: move them out of it first "
+				"(PUT /api/v1/nodes/{address}/zone)");
+	} else if (r) {
+		gw_cmd_complete(z->core->q, c, r, NULL, r == -ENOENT ? "no such zone" : NULL);
+	} else {
+		gw_core_publish(z->core, "zone.removed", json_pack("{s:I}", "id", (json_int_t)id));
+		gw_cmd_complete(z->core->q, c, 0,
+				json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1), NULL);
+	}
+}
+
+struct move_req {
+	struct gw_zones *z;
+	struct gw_cmd *cmd;
+	uint16_t node;
+};
+
+static void on_moved(void *arg, int err, const char *why)
+{
+	struct move_req *q = arg;
+	struct gw_core *core = q->z->core;
+
+	if (err) {
+		/* A later move of the node is a conflict for this request. */
+		gw_cmd_complete(core->q, q->cmd, err == -ESTALE ? -EBUSY : err, NULL, why);
+	} else {
+		json_t *o = json_pack("{s:i, s:o}", "address", q->node, "zone",
+				      gw_node_zone_json(core->st, q->node));
+
+		gw_cmd_complete(core->q, q->cmd, o ? 0 : -ENOMEM, o, NULL);
+	}
+	free(q);
+	gw_core_rearm(core);
+}
+
+void gw_zones_cmd_move(struct gw_zones *z, struct gw_cmd *c)
+{
+	json_int_t addr = json_integer_value(json_object_get(c->args, "address"));
+	json_t *zv = json_object_get(c->args, "zone");
+	uint64_t zone = json_is_integer(zv) ? (uint64_t)json_integer_value(zv) : 0;
+	struct store_node n;
+	struct store_zone target;
+	struct move_req *q;
+	char why[160];
+	int r;
+
+	if (addr <= 0 || addr >= 0x8000 || store_node_get(z->core->st, (uint16_t)addr, &n) ||
+	    n.excluded) {
+		snprintf(why, sizeof(why), "no node at 0x%04x", (unsigned)addr);
+		gw_cmd_complete(z->core->q, c, -ENOENT, NULL, why);
+		return;
+	}
+	if (zone && store_zone_get(z->core->st, zone, &target)) {
+		snprintf(why, sizeof(why), "no zone %llu", (unsigned long long)zone);
+		gw_cmd_complete(z->core->q, c, -ENOENT, NULL, why);
+		return;
+	}
+	if (!gw_core_radio_gate(z->core, c)) {
+		return;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		gw_cmd_complete(z->core->q, c, -ENOMEM, NULL, NULL);
+		return;
+	}
+	q->z = z;
+	q->cmd = c;
+	q->node = n.unicast;
+	r = gw_zones_apply(z, n.unicast, zone, on_moved, q);
+	if (r) {
+		if (r == -EBUSY) {
+			snprintf(why, sizeof(why), "node 0x%04x: a zone move is under way",
+				 n.unicast);
+		} else if (r == -ENOENT) {
+			snprintf(why, sizeof(why),
+				 "node 0x%04x: its composition is not known yet "
+				 "(configure the node first)",
+				 n.unicast);
+		} else {
+			snprintf(why, sizeof(why), "node 0x%04x: %s", n.unicast, strerror(-r));
+		}
+		free(q);
+		gw_cmd_complete(z->core->q, c, r == -ENOENT ? -EBUSY : r, NULL, why);
+	}
+	gw_core_rearm(z->core);
+}
