@@ -519,7 +519,7 @@ static json_int_t hear_timeout_s(const struct gw_job_run *run)
 }
 
 /* Has the time to hear the device passed (counted from the job's start, across restarts)? */
-static bool never_heard_yet(const struct gw_job_run *run)
+static bool hear_time_over(const struct gw_job_run *run)
 {
 	uint64_t started =
 	    (uint64_t)json_integer_value(json_object_get(run->job_params, "started_ms"));
@@ -542,7 +542,7 @@ static int comm_start(void *ctx, struct gw_job_run *run)
 	}
 	n = paths_of(C, run->t.uuid, run->t.attempts, paths);
 	if (!n) {
-		if (!never_heard_yet(run)) {
+		if (!hear_time_over(run)) {
 			return -EBUSY; /* waits for a sighting (on_sighting kicks) */
 		}
 		snprintf(run->t.error, sizeof(run->t.error), NEVER_HEARD " within %lld s",
@@ -589,10 +589,11 @@ static void comm_target_json(void *ctx, const struct store_job_target *t,
 	gw_prov_attempt_json(C->prov, t, run, o);
 	json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
 	json_object_set_new(o, "profile", profile ? json_string(profile) : json_null());
+	/* No attempt yet (or never heard): no path. */
 	json_object_set_new(o, "path",
-			    t->state == STORE_TGT_PENDING && !t->attempts ? json_null()
-			    : t->via                                      ? json_integer(t->via)
-									  : json_string("local"));
+			    !t->attempts ? json_null()
+			    : t->via     ? json_integer(t->via)
+					 : json_string("local"));
 	json_decref(p);
 }
 
