@@ -648,24 +648,6 @@ void gw_comm_free(struct gw_comm *C)
 	}
 }
 
-/* The id path parameter: a positive decimal; 0 when it is not one. */
-static uint64_t id_arg(const struct gw_cmd *c)
-{
-	json_t *v = json_object_get(c->args, "id");
-	const char *s = json_string_value(v);
-	char *end = NULL;
-	unsigned long long n;
-
-	if (json_is_integer(v)) {
-		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
-	}
-	if (!s || s[0] < '1' || s[0] > '9') {
-		return 0;
-	}
-	n = strtoull(s, &end, 10);
-	return end && !*end ? (uint64_t)n : 0;
-}
-
 /* --- POST /manifests/{id}/commission ------------------------------------------------------ */
 
 struct build {
@@ -737,7 +719,7 @@ static bool same_uuid(const struct store_job_target *t, void *arg)
 
 void gw_comm_cmd_start(struct gw_comm *C, struct gw_cmd *c)
 {
-	uint64_t id = id_arg(c);
+	uint64_t id = gw_cmd_id_arg(c);
 	struct store_manifest m;
 	struct build b = {.C = C};
 	json_t *jp;
@@ -898,7 +880,7 @@ static json_t *unlisted(struct gw_comm *C, const struct store_job *j,
 void gw_comm_cmd_report(struct gw_comm *C, struct gw_cmd *c)
 {
 	const char *format = json_string_value(json_object_get(c->args, "format"));
-	uint64_t id = id_arg(c);
+	uint64_t id = gw_cmd_id_arg(c);
 	struct store_job_target *t = NULL;
 	struct store_job j;
 	json_t *items, *o;
