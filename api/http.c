@@ -182,6 +182,35 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	return ret;
 }
 
+/*
+ * res {_http_text, _http_content_type, _http_filename?}: the text with that
+ * type, as an attachment when a file name is given (RFC 6266).
+ */
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, json_t *res)
+{
+	const char *text = json_string_value(json_object_get(res, "_http_text"));
+	const char *ctype = json_string_value(json_object_get(res, "_http_content_type"));
+	const char *file = json_string_value(json_object_get(res, "_http_filename"));
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+	char disp[128];
+	enum MHD_Result ret;
+
+	if (!r) {
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				ctype ? ctype : "text/plain; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (file &&
+	    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", file) < (int)sizeof(disp)) {
+		MHD_add_response_header(r, "Content-Disposition", disp);
+	}
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result problem_h(struct req *rq, struct MHD_Connection *c, unsigned status,
 				 const char *detail, const char *hname, const char *hvalue)
 {
@@ -512,6 +541,13 @@ static enum MHD_Result answer(struct req *rq, struct MHD_Connection *c, int err,
 		return ret;
 	}
 	res = res ? res : json_object();
+	if (json_is_string(json_object_get(res, "_http_text"))) {
+		/* A file to download (a report as CSV): the text as it is, not JSON. */
+		ret = send_text(c, status, res);
+		json_decref(res);
+		rq->answered = true;
+		return ret;
+	}
 	hs = json_is_object(res) ? json_object_get(res, "_http_status") : NULL;
 	if (hs) {
 		if (json_is_integer(hs) && json_integer_value(hs) >= 200 &&

@@ -147,6 +147,24 @@ static const struct vs_field f_prov[] = {
 };
 static const struct vs b_prov = {.type = VS_OBJECT, .fields = f_prov};
 
+/* POST /api/v1/manifests/{id}/commission */
+static const struct vs s_hear_timeout = {.type = VS_INT, .min = 1, .max = 86400};
+static const struct vs_field f_commission[] = {
+    {"hear_timeout_s", &s_hear_timeout, false, "120"},
+    {"attention_s", &s_u8, false, NULL},
+    {"algorithm", &s_algorithm, false, "\"auto\""},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs b_commission = {.type = VS_OBJECT, .fields = f_commission};
+/* GET /api/v1/jobs/{id}/report */
+static const char *const report_formats[] = {"json", "csv", NULL};
+static const struct vs s_report_format = {.type = VS_ENUM, .values = report_formats};
+static const struct vs_field f_report[] = {
+    {"format", &s_report_format, false, "\"json\""},
+    {NULL, NULL, false, NULL},
+};
+static const struct vs q_report = {.type = VS_OBJECT, .fields = f_report};
+
 /* POST /api/v1/provisioning/{id}/oob */
 static const struct vs s_oob_value = {.type = VS_STRING, .min = 1, .max = 8};
 static const struct vs_field f_oob[] = {
@@ -443,6 +461,9 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_GET, NULL, NULL, 200, 0},
     {"PUT", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_PUT, NULL, NULL, 200, API_ROUTE_MANIFEST},
     {"DELETE", "/api/v1/manifests/{id}", O, GW_CMD_MANIFEST_DELETE, NULL, NULL, 200, 0},
+    {"POST", "/api/v1/manifests/{id}/commission", O, GW_CMD_COMMISSION_START, &b_commission, NULL,
+     202, 0},
+    {"GET", "/api/v1/jobs/{id}/report", V, GW_CMD_JOB_REPORT, NULL, &q_report, 200, 0},
 
     {"GET", "/api/v1/tokens", A, GW_CMD_TOKEN_LIST, NULL, NULL, 200, 0},
     {"POST", "/api/v1/tokens", A, GW_CMD_TOKEN_CREATE, &b_token, NULL, 201, 0},

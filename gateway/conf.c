@@ -46,6 +46,161 @@ void gw_conf_default(struct gw_conf *c)
 	c->cbp_policy = 1; /* PROV_CERT_PREFER: meaningful only with cbp_trust */
 }
 
+/* Built-in profiles: the two bind_profile behaviours, by name. */
+static const struct gw_profile builtin[] = {
+    {.name = "all", .appkeys = {0}, .n_appkeys = 1, .all_models = true},
+    {.name = "none", .appkeys = {0}, .n_appkeys = 1},
+};
+#define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+
+const struct gw_profile *gw_conf_profile(const struct gw_conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < N_BUILTIN; i++) {
+		if (!strcmp(builtin[i].name, name)) {
+			return &builtin[i];
+		}
+	}
+	for (i = 0; name && i < c->n_profiles; i++) {
+		if (!strcmp(c->profiles[i].name, name)) {
+			return &c->profiles[i];
+		}
+	}
+	return NULL;
+}
+
+size_t gw_conf_n_profiles(const struct gw_conf *c)
+{
+	return N_BUILTIN + c->n_profiles;
+}
+
+const char *gw_conf_profile_name(const struct gw_conf *c, size_t i)
+{
+	return i < N_BUILTIN ? builtin[i].name : c->profiles[i - N_BUILTIN].name;
+}
+
+bool gw_profile_has_model(const struct gw_profile *p, bool vendor, uint32_t id)
+{
+	if (p->all_models) {
+		return true;
+	}
+	for (size_t i = 0; i < p->n_models; i++) {
+		/* A vendor id always has a company above 0xffff; a SIG id never does. */
+		if (p->models[i] == id && (p->models[i] > 0xffff) == vendor) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool profile_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > GW_PROFILE_NAME_MAX) {
+		return false;
+	}
+	for (; *s; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A comma-separated list of numbers (0x.. or decimal) each <= max, none empty; *n set. */
+static bool parse_list(const char *v, uint32_t max, uint32_t *out, size_t cap, size_t *n)
+{
+	const char *p = v;
+
+	*n = 0;
+	for (;;) {
+		char *end;
+		unsigned long x;
+
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		errno = 0;
+		x = strtoul(p, &end, 0);
+		if (errno || end == p || *p == '-' || *p == '+' || x > max || *n >= cap) {
+			return false;
+		}
+		out[(*n)++] = (uint32_t)x;
+		p = end;
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		if (*p == '\0') {
+			return true;
+		}
+		if (*p++ != ',') {
+			return false;
+		}
+	}
+}
+
+/* "appkeys 0,1; models 0x1000,0x1001" (or "models all") into p. */
+static bool parse_profile(const char *v, struct gw_profile *p)
+{
+	char buf[512], *save = NULL, *part;
+	uint32_t vals[GW_PROFILE_MODELS_MAX];
+	size_t n;
+	bool keys = false;
+
+	if (strlen(v) >= sizeof(buf)) {
+		return false;
+	}
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+		char *sp;
+
+		while (*part == ' ' || *part == '\t') {
+			part++;
+		}
+		sp = strpbrk(part, " \t");
+		if (!sp) {
+			return false;
+		}
+		*sp++ = '\0';
+		if (!strcmp(part, "appkeys") && !keys) {
+			/* AppKey indexes are 12 bits (Mesh Profile §4.3.1.1). */
+			if (!parse_list(sp, 0xfff, vals, GW_PROFILE_KEYS_MAX, &n)) {
+				return false;
+			}
+			for (size_t i = 0; i < n; i++) {
+				p->appkeys[i] = (uint16_t)vals[i];
+			}
+			p->n_appkeys = (uint8_t)n;
+			keys = true;
+		} else if (!strcmp(part, "models") && !p->all_models && !p->n_models) {
+			while (*sp == ' ' || *sp == '\t') {
+				sp++;
+			}
+			if (!strncmp(sp, "all", 3) && !sp[3 + strspn(sp + 3, " \t")]) {
+				p->all_models = true;
+				continue;
+			}
+			if (!parse_list(sp, UINT32_MAX, vals, GW_PROFILE_MODELS_MAX, &n)) {
+				return false;
+			}
+			for (size_t i = 0; i < n; i++) {
+				/* SIG models below 0x1000 are foundation models: no AppKey. */
+				if (vals[i] < 0x1000) {
+					return false;
+				}
+				p->models[i] = vals[i];
+			}
+			p->n_models = (uint8_t)n;
+		} else {
+			return false;
+		}
+	}
+	return keys;
+}
+
 static const char *const remove_kr_names[] = {"immediate", "collect", "off"};
 
 const char *gw_conf_remove_kr_name(enum gw_remove_kr m)
@@ -304,6 +459,28 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 			}
 		}
 		return fail(err, cap, line, "cbp_policy must be never, prefer or require");
+	}
+	if (!strncmp(k, "profile.", 8)) {
+		struct gw_profile p = {0};
+
+		if (!profile_name_ok(k + 8) || gw_conf_profile(c, k + 8)) {
+			return fail(err, cap, line,
+				    "profile.NAME: NAME is [A-Za-z0-9_.-]{1,32}, not all, none or "
+				    "one named before");
+		}
+		if (c->n_profiles >= GW_PROFILES_MAX) {
+			return fail(err, cap, line, "more than 32 profiles");
+		}
+		if (!parse_profile(v, &p)) {
+			return fail(
+			    err, cap, line,
+			    "a profile is \"appkeys I[,I...]; models M[,M...]|all\" (AppKey "
+			    "indexes 0..4095, at most 8; models 0x1000.. or 0xCCCCMMMM, at most "
+			    "32)");
+		}
+		snprintf(p.name, sizeof(p.name), "%s", k + 8);
+		c->profiles[c->n_profiles++] = p;
+		return 0;
 	}
 	if (!strcmp(k, "bind_profile")) {
 		if (strcmp(v, "all") && strcmp(v, "none")) {

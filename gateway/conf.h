@@ -62,6 +62,14 @@
  *                                        (reloaded on SIGHUP)
  *   cbp_max_depth  [4]                   certificates a device may send, its own included,
  *                                        1..8
+ *   profile.NAME   [none]                a named configuration profile for manifest rows
+ *                                        (gateway/manifest.h): "appkeys I[,I...]; models
+ *                                        M[,M...]|all" -- AppKey indexes added to the node
+ *                                        and the models bound to each of them (SIG ids
+ *                                        0x1000.., vendor models as 0xCCCCMMMM).  NAME is
+ *                                        [A-Za-z0-9_.-]{1,32}; "all" (AppKey 0, every model
+ *                                        that takes AppKeys) and "none" (AppKey 0, nothing
+ *                                        bound) are built in and cannot be redefined
  *   cbp_policy     [prefer]              never | prefer | require: a request's default.
  *                                        prefer reads the records only of a device whose
  *                                        beacon advertises them (a Mesh 1.0 device fails
@@ -75,6 +83,21 @@
 #include <stdint.h>
 
 #define GW_PATH_MAX 256
+
+#define GW_PROFILES_MAX 32
+#define GW_PROFILE_NAME_MAX 32
+#define GW_PROFILE_KEYS_MAX 8
+#define GW_PROFILE_MODELS_MAX 32
+
+/* A configuration profile: what a node gets after provisioning (profile.NAME). */
+struct gw_profile {
+	char name[GW_PROFILE_NAME_MAX + 1];
+	uint16_t appkeys[GW_PROFILE_KEYS_MAX]; /* AppKey indexes to add, in order */
+	uint8_t n_appkeys;
+	bool all_models; /* every model that takes AppKeys (SIG ids >= 0x1000, vendor) */
+	uint32_t models[GW_PROFILE_MODELS_MAX]; /* SIG id, or company << 16 | id (> 0xffff) */
+	uint8_t n_models;
+};
 
 /* What a node's removal does to its subnets' keys (remove_key_refresh). */
 enum gw_remove_kr {
@@ -128,7 +151,20 @@ struct gw_conf {
 	uint16_t metrics_port; /* 0 = an ephemeral port (logged at start) */
 	bool http_read_direct; /* http_read_path = direct */
 	enum gw_remove_kr remove_kr;
+	struct gw_profile profiles[GW_PROFILES_MAX]; /* the file's profile.NAME keys */
+	size_t n_profiles;
 };
+
+/*
+ * The profile called name: a configured one or a built-in ("all", "none");
+ * NULL when there is none.  Points into c or static storage.
+ */
+const struct gw_profile *gw_conf_profile(const struct gw_conf *c, const char *name);
+/* Profile name i (0 <= i < gw_conf_n_profiles()): the built-ins first, then the file's. */
+size_t gw_conf_n_profiles(const struct gw_conf *c);
+const char *gw_conf_profile_name(const struct gw_conf *c, size_t i);
+/* Does model (SIG id, or company << 16 | id when vendor) belong to profile p? */
+bool gw_profile_has_model(const struct gw_profile *p, bool vendor, uint32_t id);
 
 /* "immediate", "collect" or "off". */
 const char *gw_conf_remove_kr_name(enum gw_remove_kr m);

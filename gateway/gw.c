@@ -1,8 +1,8 @@
 /*
  * The gateway assembled (gw.h): the core (core.h) and its services, the
  * job engine (jobs.h), scanning (scan.h), provisioning (prov.h), node
- * configuration (nodes.h), Key Refresh (keyref.h), change of ownership (owner.h) and the CDB
- * hand-over (cdb_svc.h), and the
+ * configuration (nodes.h), Key Refresh (keyref.h), change of ownership (owner.h), the CDB
+ * hand-over (cdb_svc.h), commissioning a manifest (commission.h), and the
  * command queue's reader (gw_cmd.c).  Start-up order: inventory, services,
  * stack, unfinished jobs, commands.
  */
@@ -44,10 +44,12 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	gw->kr = gw->prov ? gw_kr_new(&gw->core, gw->jobs) : NULL;
 	gw->own = gw->kr ? gw_own_new(&gw->core, gw->jobs, gw->kr, gw->prov) : NULL;
 	gw->zones = gw->own ? gw_zones_new(&gw->core) : NULL;
+	gw->comm =
+	    gw->zones ? gw_comm_new(&gw->core, gw->jobs, gw->scan, gw->prov, gw->zones) : NULL;
 	if (gw->kr) {
 		gw_nodes_set_kr(gw->nodes, gw->kr);
 	}
-	if (!gw->zones) {
+	if (!gw->comm) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -95,6 +97,7 @@ void gw_shutdown(struct gw *gw)
 	gw->core.stopping = true;
 	/* Links get their Link Close; the jobs resume at the next start from their steps. */
 	gw_jobs_shutdown(gw->jobs);
+	gw_comm_stop(gw->comm);
 	gw_scan_stop(gw->scan);
 	/* Requests waiting for a node's answer end now, so their HTTP threads return. */
 	(void)cfg_cli_cancel_all(gw->core.cfg);
@@ -119,12 +122,14 @@ void gw_free(struct gw *gw)
 	gw_stats_stop(gw);
 	/* Attempts stop first, so the answers the stack cancels below find none. */
 	gw_jobs_shutdown(gw->jobs);
+	gw_comm_stop(gw->comm);
 	if (gw->scan) {
 		gw_scan_stop(gw->scan);
 	}
 	gw_stats_destroy(&gw->core.stats);
 	gw_core_close(&gw->core);
 	gw_jobs_free(gw->jobs);
+	gw_comm_free(gw->comm);
 	gw_zones_free(gw->zones);
 	gw_own_free(gw->own);
 	gw_kr_free(gw->kr);
@@ -148,6 +153,9 @@ void gw_reconfigure(struct gw *gw, const struct gw_conf *conf)
 	gw->core.conf.remove_kr = conf->remove_kr;
 	gw->core.conf.cbp_max_depth = conf->cbp_max_depth;
 	gw->core.conf.cbp_policy = conf->cbp_policy;
+	/* Profiles apply to configurations that start from now on. */
+	memcpy(gw->core.conf.profiles, conf->profiles, sizeof(conf->profiles));
+	gw->core.conf.n_profiles = conf->n_profiles;
 	{
 		char why[GW_PATH_MAX + 64];
 

@@ -566,6 +566,12 @@ static void dispatch(struct gw_cmd *c, void *ctx)
 	case GW_CMD_MANIFEST_DELETE:
 		gw_manifest_cmd_delete(&gw->core, c);
 		break;
+	case GW_CMD_COMMISSION_START:
+		gw_comm_cmd_start(gw->comm, c);
+		break;
+	case GW_CMD_JOB_REPORT:
+		gw_comm_cmd_report(gw->comm, c);
+		break;
 	case GW_CMD_JOB_FINISH_WITHOUT:
 		gw_jobs_cmd_finish_without(gw->jobs, c);
 		break;

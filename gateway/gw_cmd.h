@@ -209,6 +209,13 @@ enum gw_cmd_type {
 	GW_CMD_MANIFEST_GET,
 	/* DELETE /api/v1/manifests/{id} -> {id, deleted} */
 	GW_CMD_MANIFEST_DELETE,
+	/* POST /api/v1/manifests/{id}/commission {hear_timeout_s, attention_s?, algorithm}
+	 *   -> 202 {job, targets}: one job of kind "commission" (gateway/commission.h) */
+	GW_CMD_COMMISSION_START,
+	/* GET /api/v1/jobs/{id}/report {format: "json"|"csv"} -> {job, state, items:
+	 *   [{uuid, name, zone, address, path, attempts, time_s, result, error}], unlisted:
+	 *   [uuid]}; csv: {_http_text, _http_content_type, _http_filename} (a file) */
+	GW_CMD_JOB_REPORT,
 
 	/* GET /api/v1/zones -> {items:[zone]}
 	 * zone = {id, name, group, nodes:[address], lights:[address of a node with a

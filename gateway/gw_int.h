@@ -7,6 +7,7 @@
 #define GW_GW_INT_H
 
 #include "gateway/cdb_svc.h"
+#include "gateway/commission.h"
 #include "gateway/core.h"
 #include "gateway/gw.h"
 #include "gateway/gw_cmd.h"
@@ -32,6 +33,7 @@ struct gw {
 	struct gw_own *own;
 	struct gw_zones *zones;
 	struct gw_reads *reads; /* reads on the HTTP threads, token table (reads.h) */
+	struct gw_comm *comm;
 };
 
 /* gw_cmd.c: the command queue's reader on the loop. */

@@ -9,10 +9,9 @@
  *   name     optional label, at most MF_NAME_MAX octets of UTF-8
  *   zone     optional label, at most MF_NAME_MAX octets of UTF-8
  *   auth     none | static | output | input | oob_public_key | certificate (default none)
- *   profile  optional; what to bind after provisioning.  The gateway has no
- *            named profiles in its configuration yet: a caller passes the
- *            names it knows (the gateway passes its bind profiles "all" and
- *            "none"), or NULL to check only the syntax [A-Za-z0-9_.-]{1,32}.
+ *   profile  optional; what to configure after provisioning: a caller passes
+ *            the names it knows (the gateway: its configuration's profiles,
+ *            conf.h), or NULL to check only the syntax [A-Za-z0-9_.-]{1,32}.
  *   notes    optional free text, at most MF_NOTES_MAX octets of UTF-8
  *
  * CSV spells auth over four columns (any order, names case-insensitive):

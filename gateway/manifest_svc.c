@@ -10,8 +10,17 @@
 #include "gateway/util.h"
 #include "storage/store_manifest.h"
 
-/* The bind profiles of conf.h: the only profiles there are until the configuration names some. */
-static const char *const known_profiles[] = {"all", "none", NULL};
+/* The profile names a row may use: the configuration's, built-ins first (conf.h). */
+static const char **known_profiles(const struct gw_conf *conf)
+{
+	size_t n = gw_conf_n_profiles(conf);
+	const char **names = calloc(n + 1, sizeof(*names));
+
+	for (size_t i = 0; names && i < n; i++) {
+		names[i] = gw_conf_profile_name(conf, i);
+	}
+	return names;
+}
 
 static json_t *manifest_json(const struct store_manifest *m)
 {
@@ -51,7 +60,8 @@ static int to_store_rows(const struct mf *m, struct store_manifest_row **out, ch
 
 void gw_manifest_cmd_put(struct gw_core *core, struct gw_cmd *c)
 {
-	static const struct mf_opts opts = {.profiles = known_profiles};
+	const char **names = known_profiles(&core->conf);
+	struct mf_opts opts = {.profiles = (const char *const *)names};
 	json_t *body = json_object_get(c->args, "body");
 	const char *format = json_string_value(json_object_get(c->args, "format"));
 	bool replace = json_object_get(c->args, "id") != NULL;
@@ -62,16 +72,23 @@ void gw_manifest_cmd_put(struct gw_core *core, struct gw_cmd *c)
 	struct mf *m = NULL;
 	int r;
 
+	if (!names) {
+		gw_cmd_complete(core->q, c, -ENOMEM, NULL, "out of memory");
+		return;
+	}
 	if (!json_is_string(body) || !format) {
+		free(names);
 		gw_cmd_complete(core->q, c, -EINVAL, NULL, "the manifest is missing");
 		return;
 	}
 	if (replace && (!id || store_manifest_get(core->st, id, &sm))) {
+		free(names);
 		gw_cmd_complete(core->q, c, -ENOENT, NULL, "no such manifest");
 		return;
 	}
 	r = mf_parse(strcmp(format, "json") ? MF_CSV : MF_JSON, json_string_value(body),
 		     json_string_length(body), &opts, &m);
+	free(names);
 	if (r) {
 		gw_cmd_complete(core->q, c, r, NULL, "out of memory");
 		return;

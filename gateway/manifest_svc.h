@@ -4,9 +4,8 @@
  * every row is valid (storage/store_manifest.h); otherwise the command fails
  * with -EDOM and a result {errors: [{row, field, message, line?}]}.
  *
- * Profiles: the configuration has no named profiles yet, so a row's profile
- * must be one of the gateway's bind profiles, "all" or "none" (conf.h
- * bind_profile).
+ * Profiles: a row's profile must be one the configuration names now
+ * (conf.h profile.NAME, and the built-ins "all" and "none").
  */
 #ifndef GW_MANIFEST_SVC_H
 #define GW_MANIFEST_SVC_H

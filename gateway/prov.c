@@ -44,6 +44,9 @@ static struct prov_run *find_link(struct gw_prov *P, uint32_t h, bool remote)
 	if (!run) {
 		run = gw_jobs_find(P->jobs, &P->k_refresh, by_link, &q);
 	}
+	if (!run && P->user.kind) {
+		run = gw_jobs_find(P->jobs, P->user.kind, by_link, &q);
+	}
 	return run ? run->priv : NULL;
 }
 
@@ -79,8 +82,9 @@ static size_t pending_keys(void *ctx, uint16_t addr, uint8_t (*keys)[16], size_t
 	struct gw_prov *P = ctx;
 	struct key_q q = {addr, keys, max, 0};
 
-	if (max && !gw_jobs_find(P->jobs, &P->k_prov, key_at, &q)) {
-		(void)gw_jobs_find(P->jobs, &P->k_refresh, key_at, &q);
+	if (max && !gw_jobs_find(P->jobs, &P->k_prov, key_at, &q) &&
+	    !gw_jobs_find(P->jobs, &P->k_refresh, key_at, &q) && P->user.kind) {
+		(void)gw_jobs_find(P->jobs, P->user.kind, key_at, &q);
 	}
 	return q.n;
 }
@@ -157,6 +161,9 @@ static int link_start(struct prov_run *pr)
 
 	if (!pr->remote) {
 		(void)gw_jobs_find(P->jobs, &P->k_prov, count_local, &local);
+		if (P->user.kind) {
+			(void)gw_jobs_find(P->jobs, P->user.kind, count_local, &local);
+		}
 		if (local >= core->conf.max_local_links) {
 			return -EBUSY;
 		}
@@ -302,19 +309,31 @@ static int link_open(struct prov_run *pr, uint16_t server)
 	return 0;
 }
 
-static int provision_start(void *ctx, struct gw_job_run *run)
+bool prov_owns(const struct gw_prov *P, const struct gw_job_run *run)
 {
-	struct gw_prov *P = ctx;
+	return run->kind == &P->k_prov || run->kind == &P->k_refresh ||
+	       (P->user.kind && run->kind == P->user.kind);
+}
+
+/* A provisioning attempt through via (0: PB-ADV), or the resumption of its committed step. */
+static int attempt_start(struct gw_prov *P, struct gw_job_run *run, uint16_t via)
+{
 	struct gw_core *core = P->core;
 	struct prov_run *pr = run_new(P, run, -1);
 	uint8_t oob[STORE_JOB_SECRET_MAX];
 	size_t oob_len = 0;
 	struct store_node existing;
-	json_t *server = json_object_get(run->params, "server");
 	int r;
 
 	if (!pr) {
 		return -ENOMEM;
+	}
+	run->priv = pr;
+	if (run->t.step >= PSTEP_CONFIGURED && run->kind == P->user.kind) {
+		/* Configured before a restart: the user's own steps go on. */
+		prov_session_update(pr, PH_ZONE);
+		P->user.configured(P->user.ctx, run);
+		return 0;
 	}
 	r = store_job_secret_get(core->st, run->t.job, run->t.idx, STORE_JOB_SLOT_AUTH, oob,
 				 &oob_len);
@@ -341,7 +360,6 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 		pr->cfg.cert_policy = PROV_CERT_NEVER;
 	}
 	pr->cfg.rec_limit = sizeof(pr->cert_der);
-	run->priv = pr;
 	r = resume(pr, PSTEP_NODE);
 	if (r) {
 		return r < 0 ? r : 0;
@@ -352,9 +370,7 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 		run_free(pr);
 		return -EEXIST;
 	}
-	/* Each attempt takes the best path known now (a scan may have found a better one). */
-	run->t.via = json_is_integer(server) ? (uint16_t)json_integer_value(server)
-					     : gw_scan_best_via(P->scan, run->t.uuid);
+	run->t.via = via;
 	pr->remote = run->t.via != 0;
 	/* Record fragments as large as the bearer carries in one PDU (PB-ADV: 120 octets). */
 	pr->cfg.rec_frag_max = pr->remote ? PROV_REC_FRAG_REMOTE : PROV_REC_FRAG_ADV;
@@ -363,6 +379,17 @@ static int provision_start(void *ctx, struct gw_job_run *run)
 		run_free(pr);
 	}
 	return r;
+}
+
+static int provision_start_kind(void *ctx, struct gw_job_run *run)
+{
+	struct gw_prov *P = ctx;
+	json_t *server = json_object_get(run->params, "server");
+
+	/* Each attempt takes the best path known now (a scan may have found a better one). */
+	return attempt_start(P, run,
+			     json_is_integer(server) ? (uint16_t)json_integer_value(server)
+						     : gw_scan_best_via(P->scan, run->t.uuid));
 }
 
 static int refresh_start(void *ctx, struct gw_job_run *run)
@@ -1031,7 +1058,17 @@ static void on_failed(struct prov_run *pr, int err, uint8_t prov_err, uint8_t li
 		data_retry(pr, msg);
 		return;
 	}
-	/* A certificate refused stays refused until the device or the trust store changes. */
+	/*
+	 * A certificate refused stays refused until the device or the trust store changes.
+	 * A user's kind (the commission job) tries a failed confirmation again through its
+	 * next path: seen once in 60 devices over a chained PB-Remote path with the right
+	 * value, so the path can be at fault too; a wrong value still fails after the
+	 * attempts (job_attempts) are used up.
+	 */
+	if (prov_err == PROV_ERR_CONFIRMATION_FAILED && run->kind == pr->P->user.kind) {
+		prov_end(pr, GW_JOB_RETRY, msg, NULL);
+		return;
+	}
 	prov_end(pr, cert_refused || permanent(err, prov_err) ? GW_JOB_FAIL : GW_JOB_RETRY, msg,
 		 NULL);
 }
@@ -1169,7 +1206,7 @@ struct gw_prov *gw_prov_new(struct gw_core *core, struct gw_jobs *jobs, struct g
 	P->scan = scan;
 	P->k_prov = (struct gw_job_kind){.name = "provision",
 					 .ctx = P,
-					 .start = provision_start,
+					 .start = provision_start_kind,
 					 .stop = prov_stop,
 					 .target_json = session_extra};
 	P->k_refresh = (struct gw_job_kind){.name = "refresh",
@@ -1182,6 +1219,48 @@ struct gw_prov *gw_prov_new(struct gw_core *core, struct gw_jobs *jobs, struct g
 		return NULL;
 	}
 	return P;
+}
+
+int gw_prov_attach(struct gw_prov *P, const struct gw_prov_user *u)
+{
+	if (P->user.kind) {
+		return -EEXIST;
+	}
+	P->user = *u;
+	return 0;
+}
+
+int gw_prov_attempt_start(struct gw_prov *P, struct gw_job_run *run, uint16_t via)
+{
+	return attempt_start(P, run, via);
+}
+
+void gw_prov_attempt_stop(struct gw_prov *P, struct gw_job_run *run, bool stopping)
+{
+	prov_stop(P, run, stopping);
+}
+
+void gw_prov_attempt_end(struct gw_job_run *run, enum gw_job_outcome o, const char *error,
+			 const char *result)
+{
+	if (run->priv) {
+		prov_end(run->priv, o, error, result);
+	} else {
+		gw_jobs_end(run, o, error, result);
+	}
+}
+
+uint32_t gw_prov_attempt_serial(const struct gw_job_run *run)
+{
+	const struct prov_run *pr = run ? run->priv : NULL;
+
+	return pr ? pr->serial : 0;
+}
+
+void gw_prov_attempt_json(struct gw_prov *P, const struct store_job_target *t,
+			  const struct gw_job_run *run, json_t *o)
+{
+	session_extra(P, t, run, o);
 }
 
 void gw_prov_free(struct gw_prov *P)

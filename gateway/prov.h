@@ -39,6 +39,45 @@ void gw_prov_stack_ops(struct gw_prov *prov, struct gw_core_stack_ops *ops);
 void gw_prov_count_states(struct gw_prov *prov, unsigned counts[GW_PROV_STATES]);
 const char *gw_prov_state_name(unsigned i);
 
+/*
+ * Another job kind that runs this service's per-device procedure (link,
+ * provisioning, probing after a restart, configuration by the target's
+ * profile) and then goes on with steps of its own: the commission job
+ * (gateway/commission.h).  Its targets are shaped as "provision" targets
+ * (params auth and profile, the static OOB value sealed in slot AUTH); its
+ * own steps are numbered from GW_PROV_STEP_CONFIGURED on.
+ */
+#define GW_PROV_STEP_DATA 2 /* from here on the device may hold its keys: probed first */
+#define GW_PROV_STEP_CONFIGURED 4
+struct gw_prov_user {
+	const struct gw_job_kind *kind; /* registered by the user */
+	void *ctx;
+	/*
+	 * The node at run->t.addr is configured and run->t.step is at least
+	 * GW_PROV_STEP_CONFIGURED, committed (also when a restart resumes such a
+	 * target): the user goes on and ends the attempt with gw_prov_attempt_end().
+	 */
+	void (*configured)(void *ctx, struct gw_job_run *run);
+};
+/* One user (u copied); -EEXIST when there is one already. */
+int gw_prov_attach(struct gw_prov *prov, const struct gw_prov_user *u);
+/*
+ * A user's start(): an attempt through via (0: PB-ADV from the gateway, else
+ * that Remote Provisioning Server), or the resumption of the committed step.
+ * Returns as a kind's start() does (-EBUSY: that path is busy).
+ */
+int gw_prov_attempt_start(struct gw_prov *prov, struct gw_job_run *run, uint16_t via);
+/* A user's stop(): as the provision kind's. */
+void gw_prov_attempt_stop(struct gw_prov *prov, struct gw_job_run *run, bool stopping);
+/* End an attempt begun by gw_prov_attempt_start() (gw_jobs_end() with its state freed). */
+void gw_prov_attempt_end(struct gw_job_run *run, enum gw_job_outcome o, const char *error,
+			 const char *result);
+/* The attempt of run, told apart from a later one of the same target (0: none). */
+uint32_t gw_prov_attempt_serial(const struct gw_job_run *run);
+/* A user's target_json(): the session's fields (session, phase). */
+void gw_prov_attempt_json(struct gw_prov *prov, const struct store_job_target *t,
+			  const struct gw_job_run *run, json_t *o);
+
 /* NPPI procedures of a node refresh (Mesh Profile §3.11.8, Table 3.65). */
 enum gw_prov_nppi {
 	GW_PROV_NPPI_DEVICE_KEY = 0,

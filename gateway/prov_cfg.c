@@ -1,8 +1,9 @@
 /*
  * The automatic configuration after a provisioning (or a refresh that
  * brought a new composition): Composition Data pages 0 and 128 read and
- * stored, AppKey 0 added, and every model that uses AppKeys bound to it
- * (bind_profile = all).  Each step is safe to repeat, so an attempt that a
+ * stored, then the target's profile (conf.h profile.NAME, named by the
+ * target's params "profile"; without one, bind_profile): its AppKeys added
+ * and its models bound to each of them.  Each step is safe to repeat, so an attempt that a
  * restart or a lost answer interrupted starts again from page 0.
  */
 #include <errno.h>
@@ -44,19 +45,37 @@ static void cfg_fail(struct prov_run *pr, const char *what, int err, uint8_t sta
 	prov_end(pr, GW_JOB_RETRY, msg, NULL);
 }
 
-/* Models that take AppKeys: everything but the device-key foundation models. */
+/* The target's profile: the one its params name, else bind_profile's. */
+static int cfg_profile(struct prov_run *pr)
+{
+	const struct gw_conf *conf = &pr->P->core->conf;
+	const char *name = json_string_value(json_object_get(pr->run->params, "profile"));
+	const struct gw_profile *p = gw_conf_profile(conf, name             ? name
+							   : conf->bind_all ? "all"
+									    : "none");
+
+	if (!p) {
+		/* Removed from the configuration since the job was made (SIGHUP). */
+		return -ENOENT;
+	}
+	pr->profile = *p;
+	return 0;
+}
+
+/* Models of the profile that take AppKeys: never the device-key foundation models. */
 static void collect_models(struct prov_run *pr)
 {
 	struct store_model *models = NULL;
 	size_t n = 0, i;
 
 	pr->cfg_n_models = pr->cfg_next_model = 0;
-	if (store_comp_models(pr->P->core->st, pr->run->t.addr, &models, &n)) {
+	if (cfg_profile(pr) || store_comp_models(pr->P->core->st, pr->run->t.addr, &models, &n)) {
 		return;
 	}
 	for (i = 0; i < n && pr->cfg_n_models < PROV_MODELS_MAX; i++) {
 		/* SIG IDs below 0x1000 are foundation models, secured with the device key. */
-		if (!models[i].vendor && models[i].id < 0x1000) {
+		if ((!models[i].vendor && models[i].id < 0x1000) ||
+		    !gw_profile_has_model(&pr->profile, models[i].vendor, models[i].id)) {
 			continue;
 		}
 		pr->cfg_model_elem[pr->cfg_n_models] = models[i].elem_idx;
@@ -115,20 +134,27 @@ static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 			cfg_fail(pr, "AppKey Add", err, err ? 0 : rsp->appkey.status);
 			return;
 		}
-		(void)store_node_appkey_add(st, addr, 0);
+		(void)store_node_appkey_add(st, addr, pr->profile.appkeys[pr->cfg_next_key++]);
 		gw_crash_point("prov.configuring");
+		if (pr->cfg_next_key < pr->profile.n_appkeys) {
+			cfg_next(pr); /* the profile's next AppKey */
+			return;
+		}
 		break;
 	case STEP_BIND: {
-		size_t k = pr->cfg_next_model - 1;
+		/* Pair p = model p / keys, AppKey p % keys: each model to every AppKey. */
+		size_t p = pr->cfg_next_model - 1, nk = pr->profile.n_appkeys;
+		size_t k = p / nk;
 		uint16_t ea = (uint16_t)(addr + pr->cfg_model_elem[k]);
 
 		if (err || rsp->model_app.status != CFG_STATUS_SUCCESS) {
 			cfg_fail(pr, "Model App Bind", err, err ? 0 : rsp->model_app.status);
 			return;
 		}
-		(void)store_model_bind(st, ea, pr->cfg_model_vendor[k], pr->cfg_model_id[k], 0);
-		if (pr->cfg_next_model < pr->cfg_n_models) {
-			pr->cfg_step = STEP_BIND - 1; /* bind the next model */
+		(void)store_model_bind(st, ea, pr->cfg_model_vendor[k], pr->cfg_model_id[k],
+				       pr->profile.appkeys[p % nk]);
+		if (pr->cfg_next_model < pr->cfg_n_models * nk) {
+			pr->cfg_step = STEP_BIND - 1; /* the next pair */
 		}
 		break;
 	}
@@ -153,6 +179,18 @@ static void cfg_done(struct prov_run *pr)
 	if (store_node_get(core->st, addr, &n) == 0) {
 		gw_core_publish(core, refresh ? "node.updated" : "node.added", gw_node_json(&n));
 	}
+	if (pr->P->user.kind && pr->run->kind == pr->P->user.kind) {
+		/* Write-ahead: configured, so a restart goes on with the user's steps. */
+		pr->run->t.step = PSTEP_CONFIGURED;
+		if (gw_jobs_commit(pr->run)) {
+			prov_end(pr, GW_JOB_RETRY,
+				 "configured, but the step could not be committed", NULL);
+			return;
+		}
+		prov_session_update(pr, PH_ZONE);
+		pr->P->user.configured(pr->P->user.ctx, pr->run);
+		return;
+	}
 	/* The session keeps showing the device certificate after it ended. */
 	res = json_pack("{s:i, s:o}", "address", addr, "certificate",
 			gw_node_cert_json(core->st, addr));
@@ -170,25 +208,34 @@ static void cfg_next(struct prov_run *pr)
 	struct cfg_msg m = {0};
 	int r;
 
-	if (pr->cfg_step == STEP_APPKEY) {
+	if (pr->cfg_step == STEP_APPKEY && pr->cfg_next_key < pr->profile.n_appkeys) {
 		struct store_appkey ak;
+		uint16_t idx = pr->profile.appkeys[pr->cfg_next_key];
 
-		if (store_appkey_get(core->st, 0, &ak) != 0) {
-			cfg_fail(pr, "AppKey Add", -ENOENT, 0);
+		if (store_appkey_get(core->st, idx, &ak) != 0) {
+			char what[40];
+
+			snprintf(what, sizeof(what), "AppKey Add, index %u", idx);
+			cfg_fail(pr, what, -ENOENT, 0);
 			return;
 		}
 		m.op = CFG_OP_APPKEY_ADD;
 		m.appkey.net_idx = ak.net_idx;
-		m.appkey.app_idx = 0;
+		m.appkey.app_idx = idx;
 		memcpy(m.appkey.key, ak.key, 16);
 		mesh_crypto_wipe(&ak, sizeof(ak));
-	} else if (pr->cfg_step == STEP_BIND && core->conf.bind_all &&
-		   pr->cfg_next_model < pr->cfg_n_models) {
-		size_t k = pr->cfg_next_model++;
+	} else if (pr->cfg_step == STEP_APPKEY) {
+		pr->cfg_step = STEP_BIND; /* a profile without AppKeys binds nothing */
+		cfg_done(pr);
+		return;
+	} else if (pr->cfg_step == STEP_BIND &&
+		   pr->cfg_next_model < pr->cfg_n_models * pr->profile.n_appkeys) {
+		size_t p = pr->cfg_next_model++, nk = pr->profile.n_appkeys;
+		size_t k = p / nk;
 
 		m.op = CFG_OP_MODEL_APP_BIND;
 		m.model_app.elem_addr = (uint16_t)(addr + pr->cfg_model_elem[k]);
-		m.model_app.app_idx = 0;
+		m.model_app.app_idx = pr->profile.appkeys[p % nk];
 		m.model_app.model.vendor = pr->cfg_model_vendor[k];
 		m.model_app.model.cid = (uint16_t)(pr->cfg_model_id[k] >> 16);
 		m.model_app.model.id = (uint16_t)pr->cfg_model_id[k];
@@ -214,6 +261,17 @@ static void cfg_next(struct prov_run *pr)
 
 void prov_cfg_begin(struct prov_run *pr, bool page0_read)
 {
+	if (cfg_profile(pr)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg),
+			 "configuration: profile %.40s is not in the configuration",
+			 json_string_value(json_object_get(pr->run->params, "profile")));
+		(void)store_node_cfg_state_set(pr->P->core->st, pr->run->t.addr, STORE_CFG_FAILED);
+		prov_end(pr, GW_JOB_FAIL, msg, NULL);
+		return;
+	}
+	pr->cfg_next_key = 0;
 	pr->cfg_step = page0_read ? STEP_COMP128 : STEP_COMP0;
 	(void)store_node_cfg_state_set(pr->P->core->st, pr->run->t.addr, STORE_CFG_CONFIGURING);
 	prov_session_update(pr, PH_CONFIGURING);

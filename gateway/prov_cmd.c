@@ -251,7 +251,9 @@ static bool session_arg(struct gw_prov *P, struct gw_cmd *c, uint64_t *job, uint
 	store_job_clear(&sj);
 	*job = j;
 	*idx = i;
-	if (strcmp(kind, "provision") && strcmp(kind, "refresh")) {
+	/* A commission target is a session too: its Output OOB value comes here. */
+	if (strcmp(kind, "provision") && strcmp(kind, "refresh") &&
+	    (!P->user.kind || strcmp(kind, P->user.kind->name))) {
 		gw_cmd_complete(P->core->q, c, -ENOENT, NULL, "no such provisioning session");
 		return false;
 	}

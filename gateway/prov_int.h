@@ -22,8 +22,13 @@
 enum {
 	PSTEP_NONE,
 	PSTEP_RESERVED,
-	PSTEP_DATA,
-	PSTEP_NODE
+	PSTEP_DATA = GW_PROV_STEP_DATA,
+	PSTEP_NODE,
+	/*
+	 * Kinds that go on after the configuration (gw_prov_user): the node
+	 * is configured; the user's own steps follow.  Resumed at configured().
+	 */
+	PSTEP_CONFIGURED = GW_PROV_STEP_CONFIGURED
 };
 /*
  * Committed steps of a "refresh" target; t.node is the node's address
@@ -48,6 +53,7 @@ enum sess_phase {
 	PH_WAITING_OOB,
 	PH_PROBING,
 	PH_CONFIGURING,
+	PH_ZONE, /* a gw_prov_user's step after the configuration (commission: the zone) */
 };
 
 struct gw_prov {
@@ -55,6 +61,7 @@ struct gw_prov {
 	struct gw_jobs *jobs;
 	struct gw_scan *scan;
 	struct gw_job_kind k_prov, k_refresh;
+	struct gw_prov_user user; /* another kind that runs this procedure (kind NULL: none) */
 	uint32_t serial;
 };
 
@@ -84,8 +91,10 @@ struct prov_run {
 	size_t cert_der_len;
 	bool probe_old; /* refresh recovery: now probing the old key at the old address */
 	bool probed;    /* this attempt asked the device already (no second probe) */
-	/* automatic configuration */
+	/* automatic configuration, by the target's profile (params "profile"; else bind_profile) */
 	int cfg_step;
+	struct gw_profile profile;
+	size_t cfg_next_key;                    /* AppKey Add: the profile's next AppKey */
 	uint32_t cfg_model_id[PROV_MODELS_MAX]; /* SIG id, or company << 16 | id */
 	bool cfg_model_vendor[PROV_MODELS_MAX];
 	uint8_t cfg_model_elem[PROV_MODELS_MAX];
@@ -120,6 +129,9 @@ json_t *prov_session_json(const struct store_job_target *t, const char *kind,
 void prov_session_update(struct prov_run *pr, enum sess_phase ph);
 /* End the attempt; frees pr. */
 void prov_end(struct prov_run *pr, enum gw_job_outcome o, const char *error, const char *result);
+
+/* Is run an attempt of this service's procedure (provision, refresh, the user's kind)? */
+bool prov_owns(const struct gw_prov *P, const struct gw_job_run *run);
 
 /* prov_cfg.c: configure the node at pr->run->t.addr, from page 0 (or from page 128 when
  * page 0 was read already); ends the attempt. */

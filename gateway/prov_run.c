@@ -16,7 +16,7 @@
 
 static const char *const phase_names[] = {
     [PH_LINKING] = "linking", [PH_PROVISIONING] = "provisioning", [PH_WAITING_OOB] = "waiting_oob",
-    [PH_PROBING] = "probing", [PH_CONFIGURING] = "configuring",
+    [PH_PROBING] = "probing", [PH_CONFIGURING] = "configuring",   [PH_ZONE] = "zone",
 };
 
 /* gw_prov_count_states(): "queued", then the phases of an active attempt. */
@@ -200,7 +200,7 @@ void prov_session_update(struct prov_run *pr, enum sess_phase ph)
 {
 	static const uint8_t progress[] = {
 	    [PH_LINKING] = 5,  [PH_PROVISIONING] = 20, [PH_WAITING_OOB] = 20,
-	    [PH_PROBING] = 40, [PH_CONFIGURING] = 60,
+	    [PH_PROBING] = 40, [PH_CONFIGURING] = 60,  [PH_ZONE] = 90,
 	};
 	struct gw_job_run *run = pr->run;
 	uint64_t op = (uint64_t)json_integer_value(json_object_get(run->job_params, "op"));

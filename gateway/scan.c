@@ -22,6 +22,9 @@ struct gw_scan {
 	uint8_t scan_seen[SCAN_SEEN_MAX][16];
 	size_t n_scan_seen;
 	bool scan_store_warned; /* a failed sighting write was logged this scan */
+	bool held;              /* gw_scan_hold(): results kept whatever the REST scan does */
+	gw_scan_observer observer;
+	void *observer_ctx;
 };
 
 struct gw_scan *gw_scan_new(struct gw_core *core)
@@ -72,6 +75,9 @@ static void scan_store(struct gw_scan *gw, const struct store_scan *rec)
 {
 	int r = store_scan_put(gw->core->st, rec);
 
+	if (!r && gw->observer) {
+		gw->observer(gw->observer_ctx, rec->uuid, rec->via, rec->rssi);
+	}
 	if (r && !gw->scan_store_warned) {
 		gw->scan_store_warned = true;
 		log_warnx("scan: a sighting could not be stored: %s%s%s", store_strerror(r),
@@ -86,7 +92,7 @@ static void on_beacon(void *ctx, const uint8_t *data, size_t len, int8_t rssi)
 	struct store_scan rec = {0};
 	char uuid[33];
 
-	if (!gw->scanning || unprov_beacon_decode(data, len, &b) != 0) {
+	if ((!gw->scanning && !gw->held) || unprov_beacon_decode(data, len, &b) != 0) {
 		return;
 	}
 	memcpy(rec.uuid, b.uuid, 16);
@@ -131,7 +137,7 @@ bool gw_scan_is_rpr_server(struct gw_core *core, uint16_t addr)
 }
 
 /* Nodes whose page 0 lists the Remote Provisioning Server model (0x0004). */
-static size_t rpr_servers(struct gw_scan *gw, uint16_t *out, size_t max)
+size_t gw_scan_rpr_servers(struct gw_scan *gw, uint16_t *out, size_t max)
 {
 	struct store_node_filter f = {0};
 	struct store_node *nodes = NULL;
@@ -162,6 +168,30 @@ static void on_rscan_status(void *ctx, int err, uint16_t src, const struct rpr_m
 	(void)gw;
 }
 
+int gw_scan_remote_start(struct gw_scan *gw, uint16_t server, uint8_t timeout_s)
+{
+	struct rpr_msg m = {.op = RPR_OP_SCAN_START};
+
+	/* Limit 0: as many devices as the server can hold (Mesh Protocol v1.1, Remote Provisioning
+	 * Scan Start). */
+	m.scan_start.limit = 0;
+	m.scan_start.timeout = timeout_s ? timeout_s : 1;
+	return rpr_cli_request(gw->core->rpr, gw->core->primary_net, server, NULL, &m,
+			       GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_rscan_status, gw,
+			       gw_loop_now(gw->core->loop));
+}
+
+void gw_scan_hold(struct gw_scan *gw, bool on)
+{
+	gw->held = on;
+}
+
+void gw_scan_observe(struct gw_scan *gw, gw_scan_observer fn, void *ctx)
+{
+	gw->observer = fn;
+	gw->observer_ctx = ctx;
+}
+
 void gw_scan_cmd_start(struct gw_scan *gw, struct gw_cmd *c)
 {
 	json_int_t dur = json_integer_value(json_object_get(c->args, "duration_s"));
@@ -188,7 +218,7 @@ void gw_scan_cmd_start(struct gw_scan *gw, struct gw_cmd *c)
 			}
 		}
 	} else if (json_is_true(json_object_get(c->args, "remote"))) {
-		n = rpr_servers(gw, servers, 32);
+		n = gw_scan_rpr_servers(gw, servers, 32);
 	}
 	if (gw->scan_timer) {
 		(void)gw_loop_timer_cancel(gw->core->loop, gw->scan_timer);
@@ -200,14 +230,7 @@ void gw_scan_cmd_start(struct gw_scan *gw, struct gw_cmd *c)
 	gw->scan_timer = gw_loop_timer_at(
 	    gw->core->loop, gw_loop_now(gw->core->loop) + (uint64_t)dur * 1000, scan_end, gw);
 	for (i = 0; i < n; i++) {
-		struct rpr_msg m = {.op = RPR_OP_SCAN_START};
-
-		/* Limit 0: as many devices as the server can hold (§4.3.4.x Scan Start). */
-		m.scan_start.limit = 0;
-		m.scan_start.timeout = (uint8_t)(dur > 255 ? 255 : dur);
-		if (rpr_cli_request(gw->core->rpr, gw->core->primary_net, servers[i], NULL, &m,
-				    GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, on_rscan_status, gw,
-				    gw_loop_now(gw->core->loop)) == 0) {
+		if (gw_scan_remote_start(gw, servers[i], (uint8_t)(dur > 255 ? 255 : dur)) == 0) {
 			json_array_append_new(srv, json_integer(servers[i]));
 		}
 	}
@@ -226,7 +249,7 @@ static void rscan_report(void *ctx, uint16_t src, const struct rpr_scan_report *
 	struct store_scan rec = {0};
 	char uuid[33];
 
-	if (!gw->scanning) {
+	if (!gw->scanning && !gw->held) {
 		return;
 	}
 	memcpy(rec.uuid, r->uuid, 16);

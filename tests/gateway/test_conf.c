@@ -261,3 +261,71 @@ Test(conf, metrics_listen)
 		cr_assert(strstr(err, "line 1"), "%s", err);
 	}
 }
+
+/* Named profiles: AppKeys and models, vendor ids, "models all", the built-ins. */
+Test(conf, profiles)
+{
+	static const char text[] = "profile.light = appkeys 0; models 0x1000, 0x1001\n"
+				   "profile.multi-key_1.x = appkeys 0,1 ;models all\n"
+				   "profile.vendor = models 0x05f10001; appkeys 2\n";
+	struct gw_conf c;
+	const struct gw_profile *p;
+	char err[256];
+
+	gw_conf_default(&c);
+	cr_assert_eq(gw_conf_parse(text, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(gw_conf_n_profiles(&c), 5);
+	cr_assert_str_eq(gw_conf_profile_name(&c, 0), "all");
+	cr_assert_str_eq(gw_conf_profile_name(&c, 1), "none");
+	cr_assert_str_eq(gw_conf_profile_name(&c, 2), "light");
+	p = gw_conf_profile(&c, "light");
+	cr_assert_not_null(p);
+	cr_assert_eq(p->n_appkeys, 1);
+	cr_assert_eq(p->appkeys[0], 0);
+	cr_assert(gw_profile_has_model(p, false, 0x1001));
+	cr_assert_not(gw_profile_has_model(p, false, 0x1002));
+	cr_assert_not(gw_profile_has_model(p, true, 0x1000), "a vendor model is not the SIG one");
+	p = gw_conf_profile(&c, "multi-key_1.x");
+	cr_assert_eq(p->n_appkeys, 2);
+	cr_assert_eq(p->appkeys[1], 1);
+	cr_assert(gw_profile_has_model(p, true, 0x05f10001));
+	p = gw_conf_profile(&c, "vendor");
+	cr_assert_eq(p->appkeys[0], 2);
+	cr_assert(gw_profile_has_model(p, true, 0x05f10001));
+	cr_assert_not(gw_profile_has_model(p, false, 0x0001));
+	/* Built-ins: today's bind_profile behaviours. */
+	p = gw_conf_profile(&c, "all");
+	cr_assert(p->all_models && p->n_appkeys == 1 && p->appkeys[0] == 0);
+	p = gw_conf_profile(&c, "none");
+	cr_assert(!p->all_models && p->n_models == 0 && p->n_appkeys == 1);
+	cr_assert_null(gw_conf_profile(&c, "absent"));
+	cr_assert_null(gw_conf_profile(&c, NULL));
+}
+
+/* A bad profile line is refused with its line, and the configuration is unchanged. */
+Test(conf, profiles_refused)
+{
+	static const char *const bad[] = {
+	    "profile.all = appkeys 0\n",                      /* a built-in */
+	    "profile.x = appkeys 0\nprofile.x = appkeys 1\n", /* twice */
+	    "profile. = appkeys 0\n",
+	    "profile.a/b = appkeys 0\n",
+	    "profile.x = models 0x1000\n",            /* no AppKeys */
+	    "profile.x = appkeys 4096\n",             /* 12-bit index */
+	    "profile.x = appkeys 0; models 0x0002\n", /* a foundation model */
+	    "profile.x = appkeys 0; models\n",
+	    "profile.x = appkeys 0,; models 0x1000\n",
+	    "profile.x = appkeys 0; colours red\n",
+	    "profile.x = appkeys 0,1,2,3,4,5,6,7,8\n", /* more than 8 */
+	};
+	struct gw_conf c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		gw_conf_default(&c);
+		cr_assert_eq(gw_conf_parse(bad[i], &c, err, sizeof(err)), -EINVAL, "accepted: %s",
+			     bad[i]);
+		cr_assert(strstr(err, "line "), "%s", err);
+		cr_assert_eq(c.n_profiles, 0);
+	}
+}

@@ -1,0 +1,925 @@
+/*
+ * The commission job (commission.h): its kind over the provisioning
+ * service's procedure, the scanning coordinator, and the report.
+ */
+#include "gateway/commission.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/log.h"
+#include "gateway/util.h"
+#include "mesh/crypto.h"
+#include "storage/store_manifest.h"
+
+/* Committed after the configuration: the zone is being applied. */
+#define COMM_STEP_ZONE (GW_PROV_STEP_CONFIGURED + 1)
+
+#define COMM_HEAR_TIMEOUT_S 120 /* default: a device not heard by then is reported */
+#define COMM_TICK_MS 8000       /* remote scans renewed, deadlines looked at */
+#define COMM_SCAN_S 12          /* each Scan Start: outlasts a tick, so scans overlap */
+#define COMM_PATHS_MAX 16
+#define COMM_SERVERS_MAX 256
+#define NEVER_HEARD "never heard"
+
+/* What is known of one device heard during a commission (cache of the scan results). */
+struct seen {
+	struct gw_comm_sighting s;
+	uint64_t first_ms;
+};
+
+struct gw_comm {
+	struct gw_core *core;
+	struct gw_jobs *jobs;
+	struct gw_scan *scan;
+	struct gw_prov *prov;
+	struct gw_zones *zones;
+	struct gw_job_kind kind;
+	bool active;       /* a commission job has unfinished targets: scanning is held */
+	uint64_t tick;     /* the coordinator's timer */
+	uint64_t kick;     /* a deferred gw_jobs_kick() after a new sighting */
+	struct seen *seen; /* (uuid, via) sightings, one entry each */
+	size_t n_seen, cap_seen;
+	uint16_t servers[COMM_SERVERS_MAX]; /* servers asked to scan */
+	size_t n_servers;
+};
+
+/* A zone step's answer names the attempt it belongs to. */
+struct comm_ticket {
+	struct gw_comm *C;
+	uint64_t job;
+	uint32_t idx;
+	uint32_t serial;
+};
+
+/* --- Paths (pure) ----------------------------------------------------------------------- */
+
+size_t gw_comm_paths(const struct gw_comm_sighting *s, size_t n, const uint8_t uuid[16],
+		     uint32_t attempt, uint16_t *out, size_t max)
+{
+	struct gw_comm_sighting best[COMM_PATHS_MAX];
+	uint16_t ordered[COMM_PATHS_MAX];
+	size_t k = 0, i, j, shift;
+	bool local = false;
+
+	for (i = 0; i < n; i++) {
+		if (memcmp(s[i].uuid, uuid, 16) != 0) {
+			continue;
+		}
+		if (s[i].via == 0) {
+			local = true;
+			continue;
+		}
+		for (j = 0; j < k && best[j].via != s[i].via; j++) {
+		}
+		if (j < k) {
+			best[j].rssi = s[i].rssi > best[j].rssi ? s[i].rssi : best[j].rssi;
+		} else if (k < COMM_PATHS_MAX) {
+			best[k++] = s[i];
+		}
+	}
+	/* Insertion sort: strongest first, then the lower address (a stable order). */
+	for (i = 1; i < k; i++) {
+		struct gw_comm_sighting x = best[i];
+
+		for (j = i; j > 0 && (best[j - 1].rssi < x.rssi ||
+				      (best[j - 1].rssi == x.rssi && best[j - 1].via > x.via));
+		     j--) {
+			best[j] = best[j - 1];
+		}
+		best[j] = x;
+	}
+	/* The gateway's own link first: no relay hop, no server link taken. */
+	n = 0;
+	if (local) {
+		ordered[n++] = 0;
+	}
+	for (i = 0; i < k && n < COMM_PATHS_MAX; i++) {
+		ordered[n++] = best[i].via;
+	}
+	shift = n && attempt > 1 ? (attempt - 1) % n : 0;
+	for (i = 0; i < n && i < max; i++) {
+		out[i] = ordered[(i + shift) % n];
+	}
+	return i;
+}
+
+/* --- CSV (pure) ---------------------------------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom) {
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap : 256) * 2;
+		char *p;
+
+		while (cap < b->len + n + 1) {
+			cap *= 2;
+		}
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* One field (RFC 4180 §2.6-2.7), guarded against spreadsheet formulas. */
+static void put_field(struct buf *b, const char *s, bool first)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (!first) {
+		put(b, ",", 1);
+	}
+	if (quote) {
+		put(b, "\"", 1);
+	}
+	if (strchr("=+-@", s[0]) && s[0]) {
+		put(b, "'", 1);
+	}
+	for (; *s; s++) {
+		put(b, s, 1);
+		if (*s == '"') {
+			put(b, "\"", 1);
+		}
+	}
+	if (quote) {
+		put(b, "\"", 1);
+	}
+}
+
+static const char *const csv_cols[] = {"uuid",     "name",   "zone",   "address", "path",
+				       "attempts", "time_s", "result", "error"};
+#define N_COLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
+
+char *gw_comm_report_csv(const json_t *report)
+{
+	struct buf b = {0};
+	const json_t *items = json_object_get(report, "items"), *it;
+	size_t i, c;
+
+	for (c = 0; c < N_COLS; c++) {
+		put_field(&b, csv_cols[c], c == 0);
+	}
+	put(&b, "\r\n", 2);
+	json_array_foreach(items, i, it)
+	{
+		for (c = 0; c < N_COLS; c++) {
+			const json_t *v = json_object_get(it, csv_cols[c]);
+			char num[32];
+			const char *s = "";
+
+			if (json_is_string(v)) {
+				s = json_string_value(v);
+			} else if (json_is_integer(v) && (c == 3 || c == 4)) {
+				/* Addresses as a technician reads them. */
+				snprintf(num, sizeof(num), "0x%04llx",
+					 (unsigned long long)json_integer_value(v));
+				s = num;
+			} else if (json_is_integer(v)) {
+				snprintf(num, sizeof(num), "%lld",
+					 (long long)json_integer_value(v));
+				s = num;
+			} else if (json_is_real(v)) {
+				snprintf(num, sizeof(num), "%.1f", json_real_value(v));
+				s = num;
+			}
+			put_field(&b, s, c == 0);
+		}
+		put(&b, "\r\n", 2);
+	}
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* --- Sightings --------------------------------------------------------------------------- */
+
+static struct seen *seen_find(struct gw_comm *C, const uint8_t uuid[16], uint16_t via)
+{
+	for (size_t i = 0; i < C->n_seen; i++) {
+		if (C->seen[i].s.via == via && !memcmp(C->seen[i].s.uuid, uuid, 16)) {
+			return &C->seen[i];
+		}
+	}
+	return NULL;
+}
+
+/* Add or refresh a sighting; true when (uuid, via) is new. */
+static bool seen_put(struct gw_comm *C, const uint8_t uuid[16], uint16_t via, int8_t rssi,
+		     uint64_t first_ms)
+{
+	struct seen *e = seen_find(C, uuid, via);
+
+	if (e) {
+		e->s.rssi = rssi;
+		return false;
+	}
+	if (C->n_seen == C->cap_seen) {
+		size_t cap = C->cap_seen ? C->cap_seen * 2 : 128;
+		struct seen *p = realloc(C->seen, cap * sizeof(*p));
+
+		if (!p) {
+			return false;
+		}
+		C->seen = p;
+		C->cap_seen = cap;
+	}
+	e = &C->seen[C->n_seen++];
+	memcpy(e->s.uuid, uuid, 16);
+	e->s.via = via;
+	e->s.rssi = rssi;
+	e->first_ms = first_ms;
+	return true;
+}
+
+/* When the device was first heard (by anyone), 0 if never. */
+static uint64_t first_heard(const struct gw_comm *C, const uint8_t uuid[16])
+{
+	uint64_t first = 0;
+
+	for (size_t i = 0; i < C->n_seen; i++) {
+		if (!memcmp(C->seen[i].s.uuid, uuid, 16) &&
+		    (!first || C->seen[i].first_ms < first)) {
+			first = C->seen[i].first_ms;
+		}
+	}
+	return first;
+}
+
+static size_t paths_of(struct gw_comm *C, const uint8_t uuid[16], uint32_t attempt, uint16_t *out)
+{
+	struct gw_comm_sighting *s = malloc((C->n_seen ? C->n_seen : 1) * sizeof(*s));
+	size_t n;
+
+	if (!s) {
+		return 0;
+	}
+	for (size_t i = 0; i < C->n_seen; i++) {
+		s[i] = C->seen[i].s;
+	}
+	n = gw_comm_paths(s, C->n_seen, uuid, attempt, out, COMM_PATHS_MAX);
+	free(s);
+	return n;
+}
+
+static void on_kick(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct gw_comm *C = ctx;
+
+	(void)loop;
+	(void)id;
+	C->kick = 0;
+	gw_jobs_kick(C->jobs);
+}
+
+/* The scanner's observer: a device heard on a new path may let a waiting target start. */
+static void on_sighting(void *ctx, const uint8_t uuid[16], uint16_t via, int8_t rssi)
+{
+	struct gw_comm *C = ctx;
+
+	if (!C->active || !seen_put(C, uuid, via, rssi, gw_wall_ms()) || C->kick) {
+		return;
+	}
+	/* Not from inside the stack's receive path: on the loop's next turn. */
+	C->kick = gw_loop_timer_at(C->core->loop, gw_core_now(C->core), on_kick, C);
+}
+
+/* --- The scanning coordinator -------------------------------------------------------------- */
+
+static void tick_arm(struct gw_comm *C);
+
+static bool server_known(const struct gw_comm *C, uint16_t a)
+{
+	for (size_t i = 0; i < C->n_servers; i++) {
+		if (C->servers[i] == a) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Scan Start to every configured server of the inventory (new ones remembered). */
+static void scan_servers(struct gw_comm *C)
+{
+	uint16_t *srv = malloc(COMM_SERVERS_MAX * sizeof(*srv));
+	size_t n = srv ? gw_scan_rpr_servers(C->scan, srv, COMM_SERVERS_MAX) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct store_node node;
+
+		/* A node still being configured may not relay or scan yet: its turn comes. */
+		if (store_node_get(C->core->st, srv[i], &node) ||
+		    node.cfg_state != STORE_CFG_CONFIGURED) {
+			continue;
+		}
+		if (!server_known(C, srv[i]) && C->n_servers < COMM_SERVERS_MAX) {
+			C->servers[C->n_servers++] = srv[i];
+		}
+		(void)gw_scan_remote_start(C->scan, srv[i], COMM_SCAN_S);
+	}
+	free(srv);
+	gw_core_rearm(C->core);
+}
+
+static void activate(struct gw_comm *C)
+{
+	struct store_scan *recs = NULL;
+	size_t n = 0;
+
+	if (C->active) {
+		return;
+	}
+	C->active = true;
+	/* What was heard before (a restart keeps the scan results). */
+	if (store_scan_list(C->core->st, 0, &recs, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			(void)seen_put(C, recs[i].uuid, recs[i].via, recs[i].rssi,
+				       recs[i].first_ms);
+		}
+		free(recs);
+	}
+	gw_scan_hold(C->scan, true);
+	log_info("commission: scanning locally and through every Remote Provisioning Server");
+	scan_servers(C);
+	tick_arm(C);
+}
+
+static void deactivate(struct gw_comm *C)
+{
+	C->active = false;
+	C->n_servers = 0;
+	C->n_seen = 0; /* the next job starts from the stored scan results */
+	gw_scan_hold(C->scan, false);
+	log_info("commission: no job left; scanning released");
+}
+
+static void on_tick(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct gw_comm *C = ctx;
+
+	(void)loop;
+	(void)id;
+	C->tick = 0;
+	if (!gw_jobs_any_target(C->jobs, &C->kind, NULL, NULL)) {
+		deactivate(C);
+		return;
+	}
+	scan_servers(C);
+	tick_arm(C);
+	/* Targets waiting to be heard see their deadline. */
+	gw_jobs_kick(C->jobs);
+}
+
+static void tick_arm(struct gw_comm *C)
+{
+	if (!C->tick) {
+		C->tick = gw_loop_timer_at(C->core->loop, gw_core_now(C->core) + COMM_TICK_MS,
+					   on_tick, C);
+	}
+}
+
+/* --- The kind ------------------------------------------------------------------------------ */
+
+static bool params_str(json_t *o, const char *k, const char **out)
+{
+	*out = json_string_value(json_object_get(o, k));
+	return *out && **out;
+}
+
+/* The target's result: what the report shows of a device provisioned. */
+static char *result_text(struct gw_comm *C, const struct gw_job_run *run)
+{
+	uint64_t now = gw_wall_ms();
+	uint64_t start =
+	    (uint64_t)json_integer_value(json_object_get(run->job_params, "started_ms"));
+	uint64_t heard = first_heard(C, run->t.uuid);
+	json_t *o;
+	char *s;
+
+	/* A device's time runs from when the job could first act on it. */
+	if (heard > start) {
+		start = heard;
+	}
+	o = json_pack("{s:i, s:o, s:f}", "address", run->t.addr, "path",
+		      run->t.via ? json_integer(run->t.via) : json_string("local"), "time_s",
+		      start && now > start ? (double)(now - start) / 1000.0 : 0.0);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static void finish(struct gw_comm *C, struct gw_job_run *run)
+{
+	char *res = result_text(C, run);
+
+	log_info("commission: %s (node 0x%04x) done", run->t.name, run->t.addr);
+	gw_prov_attempt_end(run, GW_JOB_OK, NULL, res);
+	free(res);
+}
+
+static void zone_done(void *arg, int err, const char *why)
+{
+	struct comm_ticket *tk = arg;
+	struct gw_job_run *run = gw_jobs_run(tk->C->jobs, tk->job, tk->idx);
+	char msg[STORE_JOB_ERROR_MAX];
+
+	if (!run || gw_prov_attempt_serial(run) != tk->serial) {
+		free(
+		    tk); /* the attempt was stopped (the gateway stops): resumed at the zone step */
+		return;
+	}
+	if (!err) {
+		finish(tk->C, run);
+	} else {
+		/* The node is provisioned and configured: only the move is tried again. */
+		snprintf(msg, sizeof(msg), "zone: %.200s", why ? why : strerror(-err));
+		gw_prov_attempt_end(run, err == -EPROTO ? GW_JOB_FAIL : GW_JOB_RETRY, msg, NULL);
+	}
+	free(tk);
+}
+
+/* Put the node into its zone (made if new); the attempt ends in zone_done(). */
+static void zone_apply(struct gw_comm *C, struct gw_job_run *run, const char *zone)
+{
+	struct comm_ticket *tk = malloc(sizeof(*tk));
+	char msg[STORE_JOB_ERROR_MAX];
+	uint64_t id = 0;
+	int r = tk ? gw_zones_ensure(C->zones, zone, &id) : -ENOMEM;
+
+	if (!r) {
+		*tk = (struct comm_ticket){C, run->t.job, run->t.idx, gw_prov_attempt_serial(run)};
+		r = gw_zones_apply(C->zones, run->t.addr, id, zone_done, tk);
+	}
+	if (r) {
+		free(tk);
+		snprintf(msg, sizeof(msg), "zone %.64s: %s", zone,
+			 r == -EBUSY    ? "a move of the node is under way"
+			 : r == -ENOSPC ? "no group address left in group_range"
+					: strerror(-r));
+		gw_prov_attempt_end(
+		    run, r == -EBUSY || r == -ENOMEM || r == -EIO ? GW_JOB_RETRY : GW_JOB_FAIL, msg,
+		    NULL);
+	}
+}
+
+/*
+ * The node is configured (or a restart resumes a configured target): a new
+ * server starts scanning at once, then the row's zone.
+ */
+static void comm_configured(void *ctx, struct gw_job_run *run)
+{
+	struct gw_comm *C = ctx;
+	const char *zone;
+
+	if (C->active && gw_scan_is_rpr_server(C->core, run->t.addr) &&
+	    !server_known(C, run->t.addr) && C->n_servers < COMM_SERVERS_MAX) {
+		/* The reach grows now, not at the next tick. */
+		C->servers[C->n_servers++] = run->t.addr;
+		(void)gw_scan_remote_start(C->scan, run->t.addr, COMM_SCAN_S);
+		gw_core_rearm(C->core);
+	}
+	if (!params_str(run->params, "zone", &zone)) {
+		finish(C, run);
+		return;
+	}
+	if (run->t.step < COMM_STEP_ZONE) {
+		run->t.step = COMM_STEP_ZONE;
+		if (gw_jobs_commit(run)) {
+			gw_prov_attempt_end(run, GW_JOB_RETRY, "cannot commit the zone step", NULL);
+			return;
+		}
+	}
+	zone_apply(C, run, zone);
+}
+
+static json_int_t hear_timeout_s(const struct gw_job_run *run)
+{
+	json_int_t to = json_integer_value(json_object_get(run->job_params, "hear_timeout_s"));
+
+	return to > 0 ? to : COMM_HEAR_TIMEOUT_S;
+}
+
+/* Has the time to hear the device passed (counted from the job's start, across restarts)? */
+static bool hear_time_over(const struct gw_job_run *run)
+{
+	uint64_t started =
+	    (uint64_t)json_integer_value(json_object_get(run->job_params, "started_ms"));
+
+	return gw_wall_ms() >= started + (uint64_t)hear_timeout_s(run) * 1000;
+}
+
+static int comm_start(void *ctx, struct gw_job_run *run)
+{
+	struct gw_comm *C = ctx;
+	uint16_t paths[COMM_PATHS_MAX];
+	size_t n, i;
+	int r = -EBUSY;
+
+	activate(C);
+	if (run->t.step >= GW_PROV_STEP_DATA) {
+		/* Probing or configuring first: the path matters only if a link follows. */
+		n = paths_of(C, run->t.uuid, run->t.attempts, paths);
+		return gw_prov_attempt_start(C->prov, run, n ? paths[0] : run->t.via);
+	}
+	n = paths_of(C, run->t.uuid, run->t.attempts, paths);
+	if (!n) {
+		if (!hear_time_over(run)) {
+			return -EBUSY; /* waits for a sighting (on_sighting kicks) */
+		}
+		snprintf(run->t.error, sizeof(run->t.error), NEVER_HEARD " within %lld s",
+			 (long long)hear_timeout_s(run));
+		run->t.attempts = 0;
+		gw_jobs_end(run, GW_JOB_FAIL, NULL, NULL);
+		return 0;
+	}
+	if (run->recovering && run->t.via) {
+		/*
+		 * The interrupted attempt's server may still hold its link: that
+		 * server first, so that the stale link is closed before a new one
+		 * (prov.c link_open()) instead of timing out in the device.
+		 */
+		for (i = 1; i < n && paths[i] != run->t.via; i++) {
+		}
+		if (i < n) {
+			paths[i] = paths[0];
+			paths[0] = run->t.via;
+		}
+	}
+	/* A busy path gives way to the next one that hears the device. */
+	for (i = 0; i < n && r == -EBUSY; i++) {
+		r = gw_prov_attempt_start(C->prov, run, paths[i]);
+	}
+	return r;
+}
+
+static void comm_stop(void *ctx, struct gw_job_run *run, bool stopping)
+{
+	struct gw_comm *C = ctx;
+
+	gw_prov_attempt_stop(C->prov, run, stopping);
+}
+
+static void comm_target_json(void *ctx, const struct store_job_target *t,
+			     const struct gw_job_run *run, json_t *o)
+{
+	struct gw_comm *C = ctx;
+	json_t *p = json_loads(t->params ? t->params : "{}", 0, NULL);
+	const char *zone = json_string_value(json_object_get(p, "zone"));
+	const char *profile = json_string_value(json_object_get(p, "profile"));
+
+	gw_prov_attempt_json(C->prov, t, run, o);
+	json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
+	json_object_set_new(o, "profile", profile ? json_string(profile) : json_null());
+	/* No attempt yet (or never heard): no path. */
+	json_object_set_new(o, "path",
+			    !t->attempts ? json_null()
+			    : t->via     ? json_integer(t->via)
+					 : json_string("local"));
+	json_decref(p);
+}
+
+struct gw_comm *gw_comm_new(struct gw_core *core, struct gw_jobs *jobs, struct gw_scan *scan,
+			    struct gw_prov *prov, struct gw_zones *zones)
+{
+	struct gw_comm *C = calloc(1, sizeof(*C));
+	struct gw_prov_user u;
+
+	if (!C) {
+		return NULL;
+	}
+	C->core = core;
+	C->jobs = jobs;
+	C->scan = scan;
+	C->prov = prov;
+	C->zones = zones;
+	C->kind = (struct gw_job_kind){.name = "commission",
+				       .ctx = C,
+				       .start = comm_start,
+				       .stop = comm_stop,
+				       .target_json = comm_target_json};
+	u = (struct gw_prov_user){.kind = &C->kind, .ctx = C, .configured = comm_configured};
+	if (gw_jobs_register(jobs, &C->kind) || gw_prov_attach(prov, &u)) {
+		free(C);
+		return NULL;
+	}
+	gw_scan_observe(scan, on_sighting, C);
+	return C;
+}
+
+void gw_comm_stop(struct gw_comm *C)
+{
+	if (!C) {
+		return;
+	}
+	if (C->tick) {
+		(void)gw_loop_timer_cancel(C->core->loop, C->tick);
+		C->tick = 0;
+	}
+	if (C->kick) {
+		(void)gw_loop_timer_cancel(C->core->loop, C->kick);
+		C->kick = 0;
+	}
+}
+
+void gw_comm_free(struct gw_comm *C)
+{
+	if (C) {
+		free(C->seen);
+		free(C);
+	}
+}
+
+/* --- POST /manifests/{id}/commission ------------------------------------------------------ */
+
+struct build {
+	struct gw_comm *C;
+	struct store_job_target_new *t;
+	char **texts;
+	uint8_t (*auth)[32];
+	size_t n, cap;
+	char err[160];
+};
+
+/* A manifest row as a target: its fields as params, a static OOB value sealed apart. */
+static int add_target(void *ctx, uint32_t idx, const uint8_t uuid[16], const char *data,
+		      const uint8_t *secret, size_t len)
+{
+	struct build *b = ctx;
+	json_t *row = json_loads(data, 0, NULL), *auth = json_object_get(row, "auth"), *p;
+	const char *method = json_string_value(json_object_get(auth, "method"));
+	struct store_job_target_new *t;
+	char hex[2 * STORE_MANIFEST_SECRET_MAX + 1];
+	int r = 0;
+
+	if (!json_is_object(auth) || !method || b->n >= b->cap) {
+		json_decref(row);
+		snprintf(b->err, sizeof(b->err), "row %u of the manifest is unreadable", idx + 1);
+		return -EIO;
+	}
+	t = &b->t[b->n];
+	t->has_uuid = true;
+	memcpy(t->uuid, uuid, 16);
+	p = json_pack("{s:O}", "auth", auth);
+	if (len && !strcmp(method, "static") && len <= 32) {
+		memcpy(b->auth[b->n], secret, len);
+		t->auth = b->auth[b->n];
+		t->auth_len = len;
+	} else if (len) {
+		/* An OOB public key is no secret: it stays with the target, as provisioning keeps
+		 * it. */
+		json_object_set_new(json_object_get(p, "auth"), "public_key",
+				    json_string(gw_hex(secret, len, hex)));
+	}
+	for (size_t k = 0; k < 2; k++) {
+		static const char *const kept[] = {"zone", "profile"};
+		const char *v = json_string_value(json_object_get(row, kept[k]));
+
+		if (v && *v) {
+			json_object_set_new(p, kept[k], json_string(v));
+		}
+	}
+	b->texts[b->n] = json_dumps(p, JSON_COMPACT);
+	t->params = b->texts[b->n];
+	t->name = strdup(json_string_value(json_object_get(row, "name"))
+			     ? json_string_value(json_object_get(row, "name"))
+			     : "");
+	if (!t->params || !t->name) {
+		r = -ENOMEM;
+	}
+	b->n++;
+	json_decref(p);
+	json_decref(row);
+	return r;
+}
+
+/* A device that an unfinished provisioning or commission target works on. */
+static bool same_uuid(const struct store_job_target *t, void *arg)
+{
+	return t->has_uuid && !memcmp(t->uuid, arg, 16);
+}
+
+void gw_comm_cmd_start(struct gw_comm *C, struct gw_cmd *c)
+{
+	uint64_t id = gw_cmd_id_arg(c);
+	struct store_manifest m;
+	struct build b = {.C = C};
+	json_t *jp;
+	uint64_t job = 0;
+	int r;
+
+	if (!id || store_manifest_get(C->core->st, id, &m)) {
+		gw_cmd_complete(C->core->q, c, -ENOENT, NULL, "no such manifest");
+		return;
+	}
+	if (!gw_bearer_ready(C->core->bearer)) {
+		gw_cmd_complete(C->core->q, c, -ENETDOWN, NULL,
+				"the radio is not ready; try again later");
+		return;
+	}
+	b.cap = m.rows;
+	b.t = calloc(b.cap ? b.cap : 1, sizeof(*b.t));
+	b.texts = calloc(b.cap ? b.cap : 1, sizeof(*b.texts));
+	b.auth = calloc(b.cap ? b.cap : 1, sizeof(*b.auth));
+	r = b.t && b.texts && b.auth ? 0 : -ENOMEM;
+	if (!r) {
+		r = store_manifest_rows(C->core->st, id, true, add_target, &b);
+	}
+	for (size_t i = 0; !r && i < b.n; i++) {
+		if (gw_jobs_any_target(C->jobs, NULL, same_uuid, b.t[i].uuid)) {
+			char u[33];
+
+			r = -EBUSY;
+			snprintf(b.err, sizeof(b.err), "row %zu: a job is already working on %s",
+				 i + 1, gw_hex(b.t[i].uuid, 16, u));
+		}
+	}
+	if (!r && b.n == 0) {
+		r = -EINVAL;
+		snprintf(b.err, sizeof(b.err), "the manifest has no rows");
+	}
+	if (!r) {
+		jp = json_pack("{s:I, s:I, s:I}", "manifest", (json_int_t)id, "started_ms",
+			       (json_int_t)gw_wall_ms(), "hear_timeout_s",
+			       json_integer_value(json_object_get(c->args, "hear_timeout_s")) > 0
+				   ? json_integer_value(json_object_get(c->args, "hear_timeout_s"))
+				   : COMM_HEAR_TIMEOUT_S);
+		if (json_is_integer(json_object_get(c->args, "attention_s"))) {
+			json_object_set(jp, "attention_s", json_object_get(c->args, "attention_s"));
+		}
+		if (json_is_string(json_object_get(c->args, "algorithm"))) {
+			json_object_set(jp, "algorithm", json_object_get(c->args, "algorithm"));
+		}
+		r = jp ? gw_jobs_create(C->jobs, "commission", jp, c->who, b.t, b.n, &job)
+		       : -ENOMEM;
+		json_decref(jp);
+		if (r) {
+			snprintf(b.err, sizeof(b.err), "cannot create the job: %s",
+				 store_strerror(r));
+		}
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		free(b.texts[i]);
+		free((char *)b.t[i].name);
+	}
+	if (b.auth) {
+		mesh_crypto_wipe(b.auth, b.cap * sizeof(*b.auth));
+	}
+	free(b.auth);
+	free(b.texts);
+	free(b.t);
+	if (r) {
+		gw_cmd_complete(C->core->q, c, r, NULL, b.err[0] ? b.err : NULL);
+		return;
+	}
+	log_info("commission: job %llu over manifest %llu, %zu devices", (unsigned long long)job,
+		 (unsigned long long)id, b.n);
+	activate(C);
+	gw_cmd_complete(C->core->q, c, 0,
+			json_pack("{s:i, s:I, s:I}", "_http_status", 202, "job", (json_int_t)job,
+				  "targets", (json_int_t)b.n),
+			NULL);
+}
+
+/* --- GET /jobs/{id}/report ------------------------------------------------------------------- */
+
+static const char *result_name(const struct store_job_target *t)
+{
+	switch (t->state) {
+	case STORE_TGT_DONE:
+		return "provisioned";
+	case STORE_TGT_CANCELLED:
+		return "cancelled";
+	case STORE_TGT_FAILED:
+		return !strncmp(t->error, NEVER_HEARD, strlen(NEVER_HEARD)) ? "never_heard"
+									    : "failed";
+	case STORE_TGT_PENDING:
+	case STORE_TGT_ACTIVE:
+	default:
+		return "pending";
+	}
+}
+
+static json_t *report_item(const struct store_job_target *t)
+{
+	json_t *p = json_loads(t->params ? t->params : "{}", 0, NULL);
+	json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+	const char *zone = json_string_value(json_object_get(p, "zone"));
+	json_t *path = json_object_get(res, "path"), *o;
+	char uuid[33];
+
+	if (!path) {
+		/* Not provisioned: the path of its last attempt, if it had one. */
+		path = t->attempts ? (t->via ? json_integer(t->via) : json_string("local"))
+				   : json_null();
+	} else {
+		json_incref(path);
+	}
+	o = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:i, s:o, s:s, s:o}", "uuid", gw_hex(t->uuid, 16, uuid),
+	    "name", t->name, "zone", zone ? json_string(zone) : json_null(), "address",
+	    t->state == STORE_TGT_DONE && t->addr ? json_integer(t->addr) : json_null(), "path",
+	    path, "attempts", (int)t->attempts, "time_s",
+	    json_is_number(json_object_get(res, "time_s"))
+		? json_real(json_number_value(json_object_get(res, "time_s")))
+		: json_null(),
+	    "result", result_name(t), "error",
+	    t->state != STORE_TGT_DONE && t->error[0] ? json_string(t->error) : json_null());
+	json_decref(p);
+	json_decref(res);
+	return o;
+}
+
+/* Devices heard while the job ran that no target names: listed, never touched. */
+static json_t *unlisted(struct gw_comm *C, const struct store_job *j,
+			const struct store_job_target *t, size_t n)
+{
+	struct store_scan *recs = NULL;
+	size_t nr = 0, i, k;
+	json_t *out = json_array(), *seen = json_object();
+
+	if (store_scan_list(C->core->st, j->created_ms, &recs, &nr) == 0) {
+		for (i = 0; i < nr; i++) {
+			char uuid[33];
+
+			if (j->finished_ms && recs[i].first_ms > j->finished_ms) {
+				continue;
+			}
+			for (k = 0; k < n && memcmp(t[k].uuid, recs[i].uuid, 16); k++) {
+			}
+			gw_hex(recs[i].uuid, 16, uuid);
+			if (k == n && !json_object_get(seen, uuid)) {
+				json_object_set_new(seen, uuid, json_true());
+				json_array_append_new(out, json_string(uuid));
+			}
+		}
+		free(recs);
+	}
+	json_decref(seen);
+	return out;
+}
+
+void gw_comm_cmd_report(struct gw_comm *C, struct gw_cmd *c)
+{
+	const char *format = json_string_value(json_object_get(c->args, "format"));
+	uint64_t id = gw_cmd_id_arg(c);
+	struct store_job_target *t = NULL;
+	struct store_job j;
+	json_t *items, *o;
+	size_t n = 0;
+	char *csv, name[64];
+
+	if (!id || store_job_get(C->core->st, id, &j)) {
+		gw_cmd_complete(C->core->q, c, -ENOENT, NULL, "no such job");
+		return;
+	}
+	if (strcmp(j.kind, "commission") != 0) {
+		store_job_clear(&j);
+		gw_cmd_complete(C->core->q, c, -ENOENT, NULL, "not a commission job");
+		return;
+	}
+	if (store_job_targets(C->core->st, id, &t, &n)) {
+		store_job_clear(&j);
+		gw_cmd_complete(C->core->q, c, -EIO, NULL, "cannot read the job's targets");
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(items, report_item(&t[i]));
+	}
+	o = json_pack("{s:I, s:s, s:o, s:o}", "job", (json_int_t)id, "state",
+		      store_job_state_name(j.state), "items", items, "unlisted",
+		      unlisted(C, &j, t, n));
+	store_job_targets_free(t, n);
+	store_job_clear(&j);
+	if (format && !strcmp(format, "csv")) {
+		csv = o ? gw_comm_report_csv(o) : NULL;
+		json_decref(o);
+		o = NULL;
+		snprintf(name, sizeof(name), "commission-%llu.csv", (unsigned long long)id);
+		if (csv) {
+			o = json_pack("{s:s, s:s, s:s}", "_http_text", csv, "_http_content_type",
+				      "text/csv; charset=utf-8", "_http_filename", name);
+			free(csv);
+		}
+	}
+	gw_cmd_complete(C->core->q, c, o ? 0 : -ENOMEM, o, NULL);
+}
