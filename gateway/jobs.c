@@ -335,6 +335,10 @@ int gw_jobs_resume(struct gw_jobs *J)
 	 */
 	for (jm = J->list; jm; jm = next) {
 		next = jm->next;
+		if (jm->cancelling && jm->kind->cancelled) {
+			/* the restart may have come between the intent and the jobs it started */
+			jm->kind->cancelled(jm->kind->ctx, jm->id);
+		}
 		if (!jm->cancelling || !has_recoverable(jm)) {
 			job_check_end(J, jm);
 		}
@@ -1101,28 +1105,27 @@ static struct job_mem *unfinished_job(struct gw_jobs *J, struct gw_cmd *c)
 	return j;
 }
 
-void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+/*
+ * Cancel j: write-ahead the intent first (a restart finishes what was
+ * begun and then cancels), then the jobs it started elsewhere (the kind's
+ * cancelled hook), then the waiting targets, then the attempts.  j may be
+ * freed on return.  0, or the store's error (nothing changed).
+ */
+static int job_cancel(struct gw_jobs *J, struct job_mem *j)
 {
-	struct job_mem *j = unfinished_job(J, c);
-	uint64_t id;
+	uint64_t id = j->id;
 	size_t i;
-	int r;
+	int r =
+	    j->cancelling ? 0 : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, cancel_mark);
 
-	if (!j) {
-		return;
-	}
-	id = j->id;
-	/*
-	 * Write-ahead: the intent first (a restart finishes what was begun
-	 * and then cancels), then the waiting targets, then the attempts.
-	 */
-	r = j->cancelling ? 0 : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, cancel_mark);
 	if (r) {
-		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
-		return;
+		return r;
 	}
 	j->cancelling = true;
 	j->state = STORE_JOB_PAUSED;
+	if (j->kind->cancelled) {
+		j->kind->cancelled(j->kind->ctx, id);
+	}
 	for (i = 0; i < j->n; i++) {
 		struct store_job_target t = j->t[i];
 
@@ -1152,6 +1155,31 @@ void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
 	if (job_find(J, id) == j) {
 		publish_job(J, id);
 		job_check_end(J, j);
+	}
+	return 0;
+}
+
+int gw_jobs_cancel(struct gw_jobs *J, uint64_t id)
+{
+	struct job_mem *j = job_find(J, id);
+
+	return j ? job_cancel(J, j) : -ENOENT;
+}
+
+void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+{
+	struct job_mem *j = unfinished_job(J, c);
+	uint64_t id;
+	int r;
+
+	if (!j) {
+		return;
+	}
+	id = j->id;
+	r = job_cancel(J, j);
+	if (r) {
+		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
+		return;
 	}
 	reply_job(J, c, id);
 }
