@@ -41,6 +41,10 @@
  *                                        may take, 1..300
  *   http_max_streams [1024]              event streams at once, 1..65535
  *   http_max_streams_per_token [64]      event streams of one token, 1..65535
+ *   beacons        [secure]              the beacons the gateway's own node sends (and with
+ *                                        which a Key Refresh's phases are announced):
+ *                                        secure (Secure Network) | private (Mesh Private,
+ *                                        Mesh 1.1) | both
  *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
  *                                        subnets so the removed device holds no working
  *                                        key: immediate (as soon as it is removed) |
@@ -92,6 +96,7 @@ struct gw_conf {
 	uint16_t uni_low, uni_high, grp_low, grp_high;
 	bool refuse_cmac;
 	bool allow_no_oob;
+	bool beacon_secure, beacon_private; /* beacons */
 	bool bind_all;
 	unsigned max_sessions;
 	unsigned max_local_links;
