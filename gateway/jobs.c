@@ -289,6 +289,39 @@ int gw_jobs_register(struct gw_jobs *J, const struct gw_job_kind *kind)
 	return 0;
 }
 
+/*
+ * The restart may have come between a cancel's intent and the cancel of
+ * the jobs it started: a cancelling job's kind cancels them again.  By id,
+ * since a hook may end (and free) other jobs of the list.
+ */
+static void resume_cancel_hooks(struct gw_jobs *J)
+{
+	struct job_mem *jm;
+	uint64_t *ids;
+	size_t n = 0, i;
+
+	for (jm = J->list; jm; jm = jm->next) {
+		n += jm->cancelling && jm->kind->cancelled;
+	}
+	ids = n ? calloc(n, sizeof(*ids)) : NULL;
+	if (!ids) {
+		return;
+	}
+	n = 0;
+	for (jm = J->list; jm; jm = jm->next) {
+		if (jm->cancelling && jm->kind->cancelled) {
+			ids[n++] = jm->id;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		jm = job_find(J, ids[i]);
+		if (jm) {
+			jm->kind->cancelled(jm->kind->ctx, jm->id);
+		}
+	}
+	free(ids);
+}
+
 int gw_jobs_resume(struct gw_jobs *J)
 {
 	struct store_job_filter f = {.unfinished_only = true};
@@ -333,12 +366,9 @@ int gw_jobs_resume(struct gw_jobs *J)
 	 * has nothing left to finish: it is CANCELLED.  Else it would wait
 	 * for ever.
 	 */
+	resume_cancel_hooks(J);
 	for (jm = J->list; jm; jm = next) {
 		next = jm->next;
-		if (jm->cancelling && jm->kind->cancelled) {
-			/* the restart may have come between the intent and the jobs it started */
-			jm->kind->cancelled(jm->kind->ctx, jm->id);
-		}
 		if (!jm->cancelling || !has_recoverable(jm)) {
 			job_check_end(J, jm);
 		}
@@ -1121,6 +1151,7 @@ static int job_cancel(struct gw_jobs *J, struct job_mem *j)
 	if (r) {
 		return r;
 	}
+	gw_crash_point("jobs.cancel");
 	j->cancelling = true;
 	j->state = STORE_JOB_PAUSED;
 	if (j->kind->cancelled) {

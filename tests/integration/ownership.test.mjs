@@ -228,6 +228,39 @@ describe('change of ownership on small.json with two RPR servers', () => {
     const kids = (await w.ok('GET', '/api/v1/jobs?limit=1000', { token: viewer })).items
       .filter((x) => x.created_by === `ownership job ${r.job}`);
     assert.deepEqual(kids.map((x) => `${x.kind}:${x.state}`), ['key_refresh:cancelled']);
+  });
+
+  // meshgw killed once the cancel's intent is committed, before it reached the Key Refresh: the
+  // restart cancels the Key Refresh (the job kind's hook runs again for a job still cancelling).
+  test('killed while cancelling: the restart cancels the Key Refresh too', async () => {
+    const off = 'sensor-static32';
+    const r = await w.ok('POST', '/api/v1/network/ownership-change', { token: admin }, [202]);
+    const kr = await waitFor(async () => {
+      const kids = (await w.ok('GET', '/api/v1/jobs?kind=key_refresh&limit=1000', { token: viewer })).items
+        .filter((x) => x.created_by === `ownership job ${r.job}`);
+      if (kids.length !== 1) return false;
+      const j = await job(kids[0].id);
+      const t = j.targets.find((x) => x.node === addr[off]);
+      return t && t.state === 'pending' && t.attempts >= 1 && j;
+    }, { timeout: JOB_TIMEOUT, what: `the Key Refresh waiting for ${off}` });
+    await w.stopGw();
+    process.env.MESHGW_CRASH_AT = 'jobs.cancel';
+    try {
+      await w.startGw();
+    } finally {
+      delete process.env.MESHGW_CRASH_AT;
+    }
+    try {
+      await w.api('POST', `/api/v1/jobs/${r.job}/cancel`, { token: admin });
+    } catch {
+      // Killed inside the request: no answer.
+    }
+    assert.equal((await w.gw.exited).signal, 'SIGKILL', 'meshgw died at jobs.cancel');
+    await w.startGw();
+    await waitFor(async () => {
+      const [p, k] = [await job(r.job), await job(kr.id)];
+      return p.state === 'cancelled' && k.state === 'cancelled';
+    }, { timeout: JOB_TIMEOUT, what: 'the ownership job and its Key Refresh cancelled after the restart' });
     assert.equal(await w.dev(off, 'power on'), 'ok');
   });
 });
