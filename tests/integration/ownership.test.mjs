@@ -77,6 +77,17 @@ describe('change of ownership on small.json with two RPR servers', () => {
     assert.equal(on.present, true);
   }
 
+  /** The Key Refresh ownership job own started, once every node but off has its new keys. */
+  const refreshWaitingFor = (own, off) => waitFor(async () => {
+    const kids = (await w.ok('GET', '/api/v1/jobs?kind=key_refresh&limit=1000', { token: viewer })).items
+      .filter((x) => x.created_by === `ownership job ${own}`);
+    if (kids.length !== 1) return false;
+    const j = await job(kids[0].id);
+    const t = j.targets.find((x) => x.node === addr[off]);
+    return t && t.state === 'pending' && t.attempts >= 1 &&
+      j.targets.every((x) => x === t || x.state === 'done') && j;
+  }, { timeout: JOB_TIMEOUT, what: `the Key Refresh waiting for ${off}` });
+
   before(async () => {
     w = await startWorld({
       scenario: 'small.json',
@@ -185,15 +196,7 @@ describe('change of ownership on small.json with two RPR servers', () => {
     const before = await keys();
     assert.equal(await w.dev(off, 'power off'), 'ok');
     const r = await w.ok('POST', '/api/v1/network/ownership-change', { token: admin }, [202]);
-    const kr = await waitFor(async () => {
-      const kids = (await w.ok('GET', '/api/v1/jobs?kind=key_refresh&limit=1000', { token: viewer })).items
-        .filter((x) => x.created_by === `ownership job ${r.job}`);
-      if (kids.length !== 1) return false;
-      const j = await job(kids[0].id);
-      const t = j.targets.find((x) => x.node === addr[off]);
-      return t && t.state === 'pending' && t.attempts >= 1 &&
-        j.targets.every((x) => x === t || x.state === 'done') && j;
-    }, { timeout: JOB_TIMEOUT, what: `the Key Refresh waiting for ${off}` });
+    const kr = await refreshWaitingFor(r.job, off);
     assert.equal(kr.state, 'running');
 
     // The export during phase 1: NetKey with its new key, oldKey and phase 1; AppKeys with oldKey.
@@ -235,14 +238,7 @@ describe('change of ownership on small.json with two RPR servers', () => {
   test('killed while cancelling: the restart cancels the Key Refresh too', async () => {
     const off = 'sensor-static32';
     const r = await w.ok('POST', '/api/v1/network/ownership-change', { token: admin }, [202]);
-    const kr = await waitFor(async () => {
-      const kids = (await w.ok('GET', '/api/v1/jobs?kind=key_refresh&limit=1000', { token: viewer })).items
-        .filter((x) => x.created_by === `ownership job ${r.job}`);
-      if (kids.length !== 1) return false;
-      const j = await job(kids[0].id);
-      const t = j.targets.find((x) => x.node === addr[off]);
-      return t && t.state === 'pending' && t.attempts >= 1 && j;
-    }, { timeout: JOB_TIMEOUT, what: `the Key Refresh waiting for ${off}` });
+    const kr = await refreshWaitingFor(r.job, off);
     await w.stopGw();
     process.env.MESHGW_CRASH_AT = 'jobs.cancel';
     try {
