@@ -28,6 +28,7 @@ void gw_conf_default(struct gw_conf *c)
 	c->grp_low = 0xc000;
 	c->grp_high = 0xcfff;
 	c->allow_no_oob = true;
+	c->beacon_secure = true;
 	c->bind_all = true;
 	c->max_sessions = 8;
 	c->max_local_links = 8;
@@ -429,6 +430,16 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 	if (!strcmp(k, "allow_no_oob")) {
 		return parse_bool(v, &c->allow_no_oob) ? 0
 						       : fail(err, cap, line, "expected yes/no");
+	}
+	if (!strcmp(k, "beacons")) {
+		bool both = !strcmp(v, "both");
+
+		if (!both && strcmp(v, "secure") && strcmp(v, "private")) {
+			return fail(err, cap, line, "beacons must be secure, private or both");
+		}
+		c->beacon_secure = both || !strcmp(v, "secure");
+		c->beacon_private = both || !strcmp(v, "private");
+		return 0;
 	}
 	if (!strcmp(k, "remove_key_refresh")) {
 		for (size_t i = 0; i < sizeof(remove_kr_names) / sizeof(remove_kr_names[0]); i++) {

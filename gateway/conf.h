@@ -52,6 +52,10 @@
  *                                        table in memory | loop: every request goes
  *                                        through the event loop (the former path, kept
  *                                        to compare in bench/api_wrk.sh)
+ *   beacons        [secure]              the beacons the gateway's own node sends (and with
+ *                                        which a Key Refresh's phases are announced):
+ *                                        secure (Secure Network) | private (Mesh Private,
+ *                                        Mesh 1.1) | both
  *   remove_key_refresh [immediate]       after a node's removal, a Key Refresh of its
  *                                        subnets so the removed device holds no working
  *                                        key: immediate (as soon as it is removed) |
@@ -126,6 +130,7 @@ struct gw_conf {
 	uint16_t uni_low, uni_high, grp_low, grp_high;
 	bool refuse_cmac;
 	bool allow_no_oob;
+	bool beacon_secure, beacon_private; /* beacons */
 	bool bind_all;
 	unsigned max_sessions;
 	unsigned max_local_links;

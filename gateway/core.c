@@ -360,6 +360,8 @@ static int build_stack(struct gw_core *gw)
 	nc.relay = false;
 	/* Requests must reach nodes many relays away (office.json floors are 7 deep). */
 	nc.default_ttl = 10;
+	nc.beacon = gw->conf.beacon_secure;
+	nc.private_beacon = gw->conf.beacon_private;
 	gw->node = mesh_node_new(&nc, &ops, NULL, now);
 	if (!gw->node || mesh_acc_elem_add(mesh_node_acc(gw->node), 0x0000) < 0) {
 		r = -ENOMEM;

@@ -289,6 +289,39 @@ int gw_jobs_register(struct gw_jobs *J, const struct gw_job_kind *kind)
 	return 0;
 }
 
+/*
+ * The restart may have come between a cancel's intent and the cancel of
+ * the jobs it started: a cancelling job's kind cancels them again.  By id,
+ * since a hook may end (and free) other jobs of the list.
+ */
+static void resume_cancel_hooks(struct gw_jobs *J)
+{
+	struct job_mem *jm;
+	uint64_t *ids;
+	size_t n = 0, i;
+
+	for (jm = J->list; jm; jm = jm->next) {
+		n += jm->cancelling && jm->kind->cancelled;
+	}
+	ids = n ? calloc(n, sizeof(*ids)) : NULL;
+	if (!ids) {
+		return;
+	}
+	n = 0;
+	for (jm = J->list; jm; jm = jm->next) {
+		if (jm->cancelling && jm->kind->cancelled) {
+			ids[n++] = jm->id;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		jm = job_find(J, ids[i]);
+		if (jm) {
+			jm->kind->cancelled(jm->kind->ctx, jm->id);
+		}
+	}
+	free(ids);
+}
+
 int gw_jobs_resume(struct gw_jobs *J)
 {
 	struct store_job_filter f = {.unfinished_only = true};
@@ -333,6 +366,7 @@ int gw_jobs_resume(struct gw_jobs *J)
 	 * has nothing left to finish: it is CANCELLED.  Else it would wait
 	 * for ever.
 	 */
+	resume_cancel_hooks(J);
 	for (jm = J->list; jm; jm = next) {
 		next = jm->next;
 		if (!jm->cancelling || !has_recoverable(jm)) {
@@ -1152,28 +1186,28 @@ static struct job_mem *unfinished_job(struct gw_jobs *J, struct gw_cmd *c)
 	return j;
 }
 
-void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+/*
+ * Cancel j: write-ahead the intent first (a restart finishes what was
+ * begun and then cancels), then the jobs it started elsewhere (the kind's
+ * cancelled hook), then the waiting targets, then the attempts.  j may be
+ * freed on return.  0, or the store's error (nothing changed).
+ */
+static int job_cancel(struct gw_jobs *J, struct job_mem *j)
 {
-	struct job_mem *j = unfinished_job(J, c);
-	uint64_t id;
+	uint64_t id = j->id;
 	size_t i;
-	int r;
+	int r =
+	    j->cancelling ? 0 : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, cancel_mark);
 
-	if (!j) {
-		return;
-	}
-	id = j->id;
-	/*
-	 * Write-ahead: the intent first (a restart finishes what was begun
-	 * and then cancels), then the waiting targets, then the attempts.
-	 */
-	r = j->cancelling ? 0 : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, cancel_mark);
 	if (r) {
-		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
-		return;
+		return r;
 	}
+	gw_crash_point("jobs.cancel");
 	j->cancelling = true;
 	j->state = STORE_JOB_PAUSED;
+	if (j->kind->cancelled) {
+		j->kind->cancelled(j->kind->ctx, id);
+	}
 	for (i = 0; i < j->n; i++) {
 		struct store_job_target t = j->t[i];
 
@@ -1203,6 +1237,31 @@ void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
 	if (job_find(J, id) == j) {
 		publish_job(J, id);
 		job_check_end(J, j);
+	}
+	return 0;
+}
+
+int gw_jobs_cancel(struct gw_jobs *J, uint64_t id)
+{
+	struct job_mem *j = job_find(J, id);
+
+	return j ? job_cancel(J, j) : -ENOENT;
+}
+
+void gw_jobs_cmd_cancel(struct gw_jobs *J, struct gw_cmd *c)
+{
+	struct job_mem *j = unfinished_job(J, c);
+	uint64_t id;
+	int r;
+
+	if (!j) {
+		return;
+	}
+	id = j->id;
+	r = job_cancel(J, j);
+	if (r) {
+		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
+		return;
 	}
 	reply_job(J, c, id);
 }

@@ -85,6 +85,12 @@ struct gw_job_kind {
 	int (*finish_without)(void *ctx, uint64_t job, const struct store_job_target *t, size_t n,
 			      uint32_t *reopen, int32_t *step, char *why, size_t why_len);
 	/*
+	 * Optional: job was cancelled (the intent is committed): cancel the
+	 * jobs it started elsewhere (gw_jobs_cancel).  Called again after a
+	 * restart for a job still cancelling, so it must be idempotent.
+	 */
+	void (*cancelled)(void *ctx, uint64_t job);
+	/*
 	 * A RETRY outcome is tried again (with the doubling delay) however many
 	 * attempts it took: the job attempt limit does not apply.  For kinds
 	 * whose targets cannot be given up alone (a subnet's Key Refresh): the
@@ -157,6 +163,11 @@ bool gw_jobs_any_target(struct gw_jobs *jobs, const struct gw_job_kind *kind,
  * the attempt is past its point of no return (it runs to its end).
  */
 int gw_jobs_cancel_target(struct gw_jobs *jobs, uint64_t job, uint32_t idx);
+/*
+ * Cancel an unfinished job as POST /jobs/{id}/cancel does: 0,
+ * -ENOENT (not an unfinished job), or the store's error.
+ */
+int gw_jobs_cancel(struct gw_jobs *jobs, uint64_t id);
 /* Active attempts of kind (NULL: all). */
 unsigned gw_jobs_active(const struct gw_jobs *jobs, const struct gw_job_kind *kind);
 /*

@@ -257,7 +257,7 @@ static int own_start(void *ctx, struct gw_job_run *run)
 	int r;
 
 	if (run->cancelled) {
-		/* A cancelled job's part stops here; a job it created runs on (cancel it there). */
+		/* A cancelled job's part stops here; own_cancelled() cancelled its job. */
 		gw_jobs_end(run, GW_JOB_FAIL, "cancelled", NULL);
 		return 0;
 	}
@@ -308,6 +308,43 @@ static int own_start(void *ctx, struct gw_job_run *run)
 	store_job_targets_free(t, n);
 	store_job_clear(&child);
 	return r;
+}
+
+/*
+ * The ownership job was cancelled: so is every job its parts started and
+ * that still runs (the Key Refreshes, the Device Key Refresh), so that the
+ * operator's cancel stops the whole change and not only its parent.
+ */
+static void own_cancelled(void *ctx, uint64_t job)
+{
+	static const char *const kinds[] = {"key_refresh", "refresh"};
+	struct gw_own *o = ctx;
+	char who[STORE_NAME_MAX];
+	size_t k, i, n;
+
+	who_of(job, who, sizeof(who));
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct store_job_filter f = {.unfinished_only = true, .kind = kinds[k]};
+		struct store_job *list = NULL;
+		int r = store_job_list(o->core->st, &f, &list, &n);
+
+		for (i = 0; !r && i < n; i++) {
+			if (!strcmp(list[i].created_by, who)) {
+				int c = gw_jobs_cancel(o->jobs, list[i].id);
+
+				log_info("ownership job %llu cancelled: %s job %llu %s",
+					 (unsigned long long)job, kinds[k],
+					 (unsigned long long)list[i].id,
+					 c ? store_strerror(c) : "cancelled");
+			}
+		}
+		if (r) {
+			log_warnx("ownership job %llu cancelled: cannot list its %s jobs: %s",
+				  (unsigned long long)job, kinds[k], store_strerror(r));
+		} else {
+			store_jobs_free(list, n);
+		}
+	}
 }
 
 static void own_stop(void *ctx, struct gw_job_run *run, bool stopping)
@@ -427,8 +464,11 @@ struct gw_own *gw_own_new(struct gw_core *core, struct gw_jobs *jobs, struct gw_
 		return NULL;
 	}
 	*o = (struct gw_own){.core = core, .jobs = jobs, .kr = kr, .prov = prov};
-	o->kind = (struct gw_job_kind){
-	    .name = "ownership", .ctx = o, .start = own_start, .stop = own_stop};
+	o->kind = (struct gw_job_kind){.name = "ownership",
+				       .ctx = o,
+				       .start = own_start,
+				       .stop = own_stop,
+				       .cancelled = own_cancelled};
 	if (gw_jobs_register(jobs, &o->kind)) {
 		free(o);
 		return NULL;

@@ -467,6 +467,22 @@ static uint64_t beacon_phase(struct mesh_node *n, uint64_t now)
 	return now + 100 + ((uint32_t)(r[0] << 8 | r[1]) % n->cfg.beacon_interval_ms);
 }
 
+/* Does the node send beacons of either kind? */
+static bool beacons_on(const struct mesh_node *n)
+{
+	return n->cfg.beacon || n->cfg.private_beacon;
+}
+
+/* Start or stop the periodic beacons after a change of the Beacon or Private Beacon state. */
+static void beacon_schedule(struct mesh_node *n)
+{
+	if (!beacons_on(n)) {
+		n->next_beacon = UINT64_MAX;
+	} else if (n->provisioned && n->next_beacon == UINT64_MAX) {
+		n->next_beacon = beacon_phase(n, n->now);
+	}
+}
+
 int mesh_node_provision(struct mesh_node *n, uint16_t primary, const uint8_t dev_key[16],
 			uint16_t net_idx, const uint8_t net_key[16], uint32_t iv_index,
 			uint8_t flags, uint64_t now_ms)
@@ -503,7 +519,7 @@ int mesh_node_provision(struct mesh_node *n, uint16_t primary, const uint8_t dev
 	nk_add(n, net_idx, net_key);
 	n->primary = primary;
 	n->provisioned = true;
-	n->next_beacon = n->cfg.beacon ? beacon_phase(n, now_ms) : UINT64_MAX;
+	n->next_beacon = beacons_on(n) ? beacon_phase(n, now_ms) : UINT64_MAX;
 	return 0;
 }
 
@@ -543,11 +559,13 @@ void mesh_node_relay_set(struct mesh_node *n, bool on, uint8_t relay_xmit)
 void mesh_node_beacon_set(struct mesh_node *n, bool on)
 {
 	n->cfg.beacon = on;
-	if (!on) {
-		n->next_beacon = UINT64_MAX;
-	} else if (n->provisioned && n->next_beacon == UINT64_MAX) {
-		n->next_beacon = beacon_phase(n, n->now);
-	}
+	beacon_schedule(n);
+}
+
+void mesh_node_private_beacon_set(struct mesh_node *n, bool on)
+{
+	n->cfg.private_beacon = on;
+	beacon_schedule(n);
 }
 
 void mesh_node_net_xmit_set(struct mesh_node *n, uint8_t net_xmit)
@@ -1214,13 +1232,21 @@ void mesh_node_beacon_now(struct mesh_node *n, uint64_t now_ms)
 	}
 	cnt = mesh_net_subnet_count(n->net);
 	for (i = 0; i < cnt; i++) {
-		uint8_t b[MESH_BEACON_SECURE_LEN];
+		uint8_t b[MESH_BEACON_SECURE_LEN], pb[MESH_BEACON_PRIVATE_LEN];
 		uint16_t idx;
 
-		if (mesh_net_subnet_at(n->net, i, &idx) == 0 &&
-		    mesh_net_beacon_secure(n->net, idx, b) == 0) {
+		if (mesh_net_subnet_at(n->net, i, &idx) != 0) {
+			continue;
+		}
+		if (n->cfg.beacon && mesh_net_beacon_secure(n->net, idx, b) == 0) {
 			n->stats.beacons_tx++;
 			(void)n->ops.adv_send(n->ops.ctx, MESH_AD_BEACON, b, sizeof(b), 1, 0);
+		}
+		/* Mesh 1.1 §3.10.4: the same state, obfuscated with a fresh Random each time. */
+		if (n->cfg.private_beacon &&
+		    mesh_net_beacon_private(n->net, idx, &n->rng, pb) == 0) {
+			n->stats.beacons_tx++;
+			(void)n->ops.adv_send(n->ops.ctx, MESH_AD_BEACON, pb, sizeof(pb), 1, 0);
 		}
 	}
 	(void)now_ms;
@@ -1257,7 +1283,7 @@ void mesh_node_tick(struct mesh_node *n, uint64_t now_ms)
 	mesh_ltp_tick(n->ltp, now_ms);
 	if (n->next_beacon <= now_ms) {
 		mesh_node_beacon_now(n, now_ms);
-		n->next_beacon = n->cfg.beacon && n->cfg.beacon_interval_ms
+		n->next_beacon = beacons_on(n) && n->cfg.beacon_interval_ms
 				     ? now_ms + n->cfg.beacon_interval_ms
 				     : UINT64_MAX;
 	}

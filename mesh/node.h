@@ -41,12 +41,13 @@
 #define MESH_NODE_CHANGED_CONFIG 0x10 /* relay, beacon, TTL, transmit parameters */
 
 struct mesh_node_config {
-	uint16_t crpl;               /* replay protection list capacity */
-	uint8_t default_ttl;         /* 0 or 2..127 */
-	bool relay;                  /* relay feature on */
-	bool beacon;                 /* Secure Network Beacons on */
-	uint8_t net_xmit;            /* Network Transmit state octet (§4.2.19) */
-	uint8_t relay_xmit;          /* Relay Retransmit state octet (§4.2.20) */
+	uint16_t crpl;       /* replay protection list capacity */
+	uint8_t default_ttl; /* 0 or 2..127 */
+	bool relay;          /* relay feature on */
+	bool beacon;         /* Secure Network Beacons on */
+	bool private_beacon; /* Mesh Private beacons on (Private Beacon, Mesh 1.1 §4.2.44) */
+	uint8_t net_xmit;    /* Network Transmit state octet (§4.2.19) */
+	uint8_t relay_xmit;  /* Relay Retransmit state octet (§4.2.20) */
 	uint32_t beacon_interval_ms; /* 10 s in §3.10.3.1 */
 	struct mesh_ltp_config ltp;
 };
@@ -148,6 +149,9 @@ uint8_t mesh_node_dst_ttl(const struct mesh_node *node, uint16_t dst);
 int mesh_node_default_ttl_set(struct mesh_node *node, uint8_t ttl);
 void mesh_node_relay_set(struct mesh_node *node, bool on, uint8_t relay_xmit);
 void mesh_node_beacon_set(struct mesh_node *node, bool on);
+/* Private Beacon state: Mesh Private beacons (§3.10.4) at the beacon interval, beside or instead.
+ */
+void mesh_node_private_beacon_set(struct mesh_node *node, bool on);
 void mesh_node_net_xmit_set(struct mesh_node *node, uint8_t net_xmit);
 
 /* NetKeys (§4.2.4) and Key Refresh (§3.11.4). */
@@ -252,7 +256,11 @@ int mesh_node_publish(struct mesh_node *node, struct mesh_acc_model *mdl, uint32
 int mesh_node_rx_adv(struct mesh_node *node, uint8_t ad_type, const uint8_t *data, size_t len,
 		     uint64_t now_ms);
 
-/* Send a Secure Network Beacon for every subnet now (also done periodically). */
+/*
+ * Send the beacons the node has on (Secure Network, Mesh Private) for every
+ * subnet now; also done periodically.  In Key Refresh phase 2 they carry the
+ * Key Refresh flag, secured with the new key (§3.10.3, §3.10.4).
+ */
 void mesh_node_beacon_now(struct mesh_node *node, uint64_t now_ms);
 
 /* The now_ms of the call being served (for model handlers, which get no clock). */

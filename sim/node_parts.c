@@ -139,6 +139,7 @@ int ndev_parts_build(struct ndev *d, struct nparts *p)
 	nc.crpl = c->crpl ? c->crpl : 32;
 	nc.relay = d->cfg->relay && (c->features & MESH_FEAT_RELAY);
 	nc.beacon = d->cfg->beacon;
+	nc.private_beacon = d->cfg->private_beacon;
 	p->node = mesh_node_new(&nc, &ops, &d->rng, d->now);
 	if (!p->node) {
 		return -ENOMEM;

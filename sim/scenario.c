@@ -455,10 +455,10 @@ static int parse_uuid(struct scn_walk *w, json_t *dev, uint8_t uuid[16])
 static int parse_device(struct scn_walk *w, json_t *v, size_t idx, struct sim_scn_device *d)
 {
 	static const char *const members[] = {
-	    "name",       "kind",   "uuid",        "position",        "oob",
-	    "algorithms", "uri",    "composition", "composition_128", "relay",
-	    "proxy",      "beacon", "rpr_server",  "state_file",      "certificate",
-	    NULL};
+	    "name",           "kind",   "uuid",        "position",        "oob",
+	    "algorithms",     "uri",    "composition", "composition_128", "relay",
+	    "proxy",          "beacon", "rpr_server",  "state_file",      "certificate",
+	    "private_beacon", NULL};
 	static const char *const alg_names[] = {"cmac", "hmac", NULL};
 	bool comp0 = false;
 	int err;
@@ -479,6 +479,7 @@ static int parse_device(struct scn_walk *w, json_t *v, size_t idx, struct sim_sc
 	    (err = scn_get_bool(w, v, "relay", &d->relay)) ||
 	    (err = scn_get_bool(w, v, "proxy", &d->proxy)) ||
 	    (err = scn_get_bool(w, v, "beacon", &d->beacon)) ||
+	    (err = scn_get_bool(w, v, "private_beacon", &d->private_beacon)) ||
 	    (err = scn_get_bool(w, v, "rpr_server", &d->rpr_server)) ||
 	    (err = scn_get_str(w, v, "state_file", false, 4095, &d->state_file)) ||
 	    (err = scn_get_cert(w, v, d))) {

@@ -77,6 +77,7 @@ struct sim_scn_device {
 	bool has_comp128;
 	struct sim_scn_comp comp128; /* pending Composition Data page 128 */
 	bool relay, proxy, beacon;   /* initial Relay, GATT Proxy, Secure Network Beacon states */
+	bool private_beacon;         /* sends Mesh Private beacons (Mesh 1.1 §3.10.4) */
 	bool rpr_server;
 	char *state_file; /* owned; NULL when absent */
 	/*

@@ -17,6 +17,8 @@ Test(conf, defaults)
 	cr_assert_str_eq(c.listen_addr, "127.0.0.1");
 	cr_assert_eq(c.listen_port, 8080);
 	cr_assert_eq(c.address, 0x0001);
+	cr_assert(c.beacon_secure, "Secure Network beacons by default");
+	cr_assert_not(c.beacon_private);
 }
 
 /* Every key is parsed, with comments and blank lines ignored. */
@@ -40,6 +42,7 @@ Test(conf, all_keys)
 				   "job_attempts = 7\n"
 				   "job_retry_s = 600\n"
 				   "remove_key_refresh = collect\n"
+				   "beacons = private\n"
 				   "tls_cert = /etc/c.pem\n"
 				   "tls_key = /etc/k.pem\n";
 	struct gw_conf c;
@@ -66,6 +69,8 @@ Test(conf, all_keys)
 	cr_assert_eq(c.job_attempts, 7);
 	cr_assert_eq(c.job_retry_s, 600);
 	cr_assert_eq(c.remove_kr, GW_REMOVE_KR_COLLECT);
+	cr_assert_not(c.beacon_secure);
+	cr_assert(c.beacon_private);
 }
 
 /* remove_key_refresh: immediate by default, three names, anything else refused. */
@@ -158,6 +163,7 @@ Test(conf, bad_input_refused_unchanged)
 	    "group_range = 0x0100-0x0200\n",
 	    "max_sessions = 0\n",
 	    "allow_no_oob = perhaps\n",
+	    "beacons = none\n",
 	    "frobnicate = 1\n",
 	    "state_dir\n",
 	    "tls_cert = /a.pem\n",

@@ -302,6 +302,19 @@ class World {
     return m ? { phase: Number(m[1]), fp: m[2] } : null;
   }
 
+  /** Waits until every named device is in phase 0 on NetKey index; the set of their fingerprints. */
+  async phase0(names, { index = 0, timeout } = {}) {
+    const fps = new Set();
+    for (const name of names) {
+      const k = await waitFor(async () => {
+        const x = await this.netkey(name, index);
+        return x && x.phase === 0 && x;
+      }, { timeout, what: `${name} in phase 0` });
+      fps.add(k.fp);
+    }
+    return fps;
+  }
+
   confText(extra = {}) {
     const kv = {
       state_dir: this.stateDir,

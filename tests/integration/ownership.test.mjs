@@ -77,6 +77,17 @@ describe('change of ownership on small.json with two RPR servers', () => {
     assert.equal(on.present, true);
   }
 
+  /** The Key Refresh ownership job own started, once every node but off has its new keys. */
+  const refreshWaitingFor = (own, off) => waitFor(async () => {
+    const kids = (await w.ok('GET', '/api/v1/jobs?kind=key_refresh&limit=1000', { token: viewer })).items
+      .filter((x) => x.created_by === `ownership job ${own}`);
+    if (kids.length !== 1) return false;
+    const j = await job(kids[0].id);
+    const t = j.targets.find((x) => x.node === addr[off]);
+    return t && t.state === 'pending' && t.attempts >= 1 &&
+      j.targets.every((x) => x === t || x.state === 'done') && j;
+  }, { timeout: JOB_TIMEOUT, what: `the Key Refresh waiting for ${off}` });
+
   before(async () => {
     w = await startWorld({
       scenario: 'small.json',
@@ -176,4 +187,76 @@ describe('change of ownership on small.json with two RPR servers', () => {
       await changed(before, fp0, dk);
     });
   }
+
+  // Last: it leaves NetKey 0 in phase 1.  A node off the air holds the subnet's Key Refresh in
+  // phase 1; the hand-over export taken then is a valid CDB of a network in phase 1 (every key with
+  // its oldKey); cancelling the change of ownership cancels the Key Refresh it started.
+  test('cancelled in phase 1: the CDB export holds old and new keys; the Key Refresh is cancelled too', async () => {
+    const off = 'sensor-static32';
+    const before = await keys();
+    assert.equal(await w.dev(off, 'power off'), 'ok');
+    const r = await w.ok('POST', '/api/v1/network/ownership-change', { token: admin }, [202]);
+    const kr = await refreshWaitingFor(r.job, off);
+    assert.equal(kr.state, 'running');
+
+    // The export during phase 1: NetKey with its new key, oldKey and phase 1; AppKeys with oldKey.
+    const now = await keys();
+    const cdb = await w.ok('GET', '/api/v1/cdb', { token: admin });
+    const nk = cdb.netKeys.find((x) => x.index === 0);
+    assert.equal(nk.phase, 1);
+    assert.equal(nk.oldKey.toLowerCase(), before.net[0].toLowerCase(), 'oldKey is the key before the refresh');
+    assert.notEqual(nk.key.toLowerCase(), nk.oldKey.toLowerCase(), 'key is the new NetKey');
+    assert.equal(nk.key.toLowerCase(), now.net[0].toLowerCase());
+    for (const ak of cdb.appKeys.filter((x) => x.boundNetKey === 0)) {
+      assert.equal(ak.oldKey.toLowerCase(), before.app[ak.index].toLowerCase(), `AppKey ${ak.index}: oldKey`);
+      assert.notEqual(ak.key.toLowerCase(), ak.oldKey.toLowerCase(), `AppKey ${ak.index}: a new key`);
+    }
+    // It is accepted as it is by an import check (dry run against this very network).
+    const self = cdb.provisioners?.[0]?.UUID;
+    const dry = await w.api('POST', `/api/v1/cdb?dry_run=true${self ? `&provisioner=${self}` : ''}`,
+      { token: admin, body: cdb });
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+
+    // Cancelling the ownership job cancels the Key Refresh it started (its phase 1 stops there).
+    const c = await w.ok('POST', `/api/v1/jobs/${r.job}/cancel`, { token: admin });
+    assert.ok(['cancelling', 'cancelled'].includes(c.state), c.state);
+    const ended = await waitFor(async () => {
+      const [p, k] = [await job(r.job), await job(kr.id)];
+      return p.state === 'cancelled' && k.state === 'cancelled' && [p, k];
+    }, { timeout: JOB_TIMEOUT, what: 'the ownership job and its Key Refresh cancelled' });
+    const [p, k] = ended;
+    assert.ok(p.targets.every((x) => x.state === 'cancelled' || x.state === 'failed'), JSON.stringify(p.targets));
+    assert.equal(k.targets.find((x) => x.node === addr[off]).state, 'cancelled');
+    // Nothing of it runs any more: no Device Key Refresh was started.
+    const kids = (await w.ok('GET', '/api/v1/jobs?limit=1000', { token: viewer })).items
+      .filter((x) => x.created_by === `ownership job ${r.job}`);
+    assert.deepEqual(kids.map((x) => `${x.kind}:${x.state}`), ['key_refresh:cancelled']);
+  });
+
+  // meshgw killed once the cancel's intent is committed, before it reached the Key Refresh: the
+  // restart cancels the Key Refresh (the job kind's hook runs again for a job still cancelling).
+  test('killed while cancelling: the restart cancels the Key Refresh too', async () => {
+    const off = 'sensor-static32';
+    const r = await w.ok('POST', '/api/v1/network/ownership-change', { token: admin }, [202]);
+    const kr = await refreshWaitingFor(r.job, off);
+    await w.stopGw();
+    process.env.MESHGW_CRASH_AT = 'jobs.cancel';
+    try {
+      await w.startGw();
+    } finally {
+      delete process.env.MESHGW_CRASH_AT;
+    }
+    try {
+      await w.api('POST', `/api/v1/jobs/${r.job}/cancel`, { token: admin });
+    } catch {
+      // Killed inside the request: no answer.
+    }
+    assert.equal((await w.gw.exited).signal, 'SIGKILL', 'meshgw died at jobs.cancel');
+    await w.startGw();
+    await waitFor(async () => {
+      const [p, k] = [await job(r.job), await job(kr.id)];
+      return p.state === 'cancelled' && k.state === 'cancelled';
+    }, { timeout: JOB_TIMEOUT, what: 'the ownership job and its Key Refresh cancelled after the restart' });
+    assert.equal(await w.dev(off, 'power on'), 'ok');
+  });
 });

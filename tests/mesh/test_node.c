@@ -534,3 +534,58 @@ Test(node, beacon_carries_iv_update, .init = setup, .fini = teardown)
 	pump(W.now + 5000);
 	cr_assert_eq(W.got_status, 1);
 }
+
+/*
+ * A node whose Private Beacon state is on and Beacon state off (Mesh 1.1
+ * §3.10.4) announces Key Refresh phase 2 in a Mesh Private beacon only; a
+ * peer in phase 1 follows it to phase 2, then to Normal operation when the
+ * flag clears (§3.10.4.1, Table 3.52).
+ */
+Test(node, private_beacon_drives_key_refresh, .init = setup, .fini = teardown)
+{
+	static const uint8_t new_key[16] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+					    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+	struct mesh_net *peer;
+	int i;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	mesh_node_beacon_set(W.node[0], false);
+	mesh_node_private_beacon_set(W.node[0], true);
+	peer = mesh_node_net(W.node[1]);
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(mesh_node_netkey_update(W.node[i], 0, new_key), 0);
+	}
+	cr_assert_eq(mesh_node_kr_transition(W.node[0], 0, 2), 0);
+	mesh_node_beacon_now(W.node[0], W.now);
+	cr_assert_eq(W.qt - W.qh, 1, "one beacon");
+	cr_assert_eq(W.q[W.qh % QUEUE].type, MESH_AD_BEACON);
+	cr_assert_eq(W.q[W.qh % QUEUE].data[0], MESH_BEACON_PRIVATE);
+	cr_assert_eq(W.q[W.qh % QUEUE].len, MESH_BEACON_PRIVATE_LEN);
+	pump(W.now + 100);
+	cr_assert_eq(mesh_net_subnet_kr_phase(peer, 0), 2);
+	cr_assert(W.changed & MESH_NODE_CHANGED_KR);
+
+	cr_assert_eq(mesh_node_kr_transition(W.node[0], 0, 3), 0);
+	mesh_node_beacon_now(W.node[0], W.now);
+	pump(W.now + 100);
+	cr_assert_eq(mesh_net_subnet_kr_phase(peer, 0), 0);
+	/* Both are on the new key alone: traffic between them still flows. */
+	send_app(0, 0x0101, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_get, 1);
+	cr_assert_eq(W.got_status, 1);
+}
+
+/* With both states off the node sends no beacon, even when asked to beacon now. */
+Test(node, no_beacon_when_both_states_off, .init = setup, .fini = teardown)
+{
+	make_node(0, 0x0001, false);
+	mesh_node_beacon_set(W.node[0], false);
+	mesh_node_beacon_now(W.node[0], W.now);
+	cr_assert_eq(W.qt, W.qh);
+	mesh_node_private_beacon_set(W.node[0], true);
+	mesh_node_beacon_now(W.node[0], W.now);
+	cr_assert_eq(W.qt - W.qh, 1);
+}
