@@ -13,6 +13,7 @@
 
 #include "gateway/gw_int.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/trust.h"
 #include "mesh/crypto.h"
 
@@ -79,7 +80,7 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 		goto fail;
 	}
 	gw_core_rearm(&gw->core);
-	gw_stats_start(gw);
+	gw_metrics_start(gw);
 	return gw;
 fail:
 	*err = r ? r : -EIO;
@@ -119,7 +120,7 @@ void gw_free(struct gw *gw)
 	if (gw->core.q && gw->core.loop) {
 		gw_cmd_detach(gw);
 	}
-	gw_stats_stop(gw);
+	gw_metrics_stop(gw);
 	/* Attempts stop first, so the answers the stack cancels below find none. */
 	gw_jobs_shutdown(gw->jobs);
 	gw_comm_stop(gw->comm);

@@ -34,7 +34,7 @@
 #include "gateway/gw.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
-#include "gateway/stats.h"
+#include "gateway/metrics.h"
 #include "gateway/reads.h"
 #include "gateway/trust.h"
 #include "mesh/crypto.h"
@@ -483,7 +483,7 @@ int main(int argc, char **argv)
 		ac.metrics_addr = d.conf.metrics_addr[0] ? d.conf.metrics_addr : NULL;
 		ac.metrics_port = d.conf.metrics_port;
 		ac.metrics.ctx = d.gw;
-		ac.metrics.collect = gw_stats_collect;
+		ac.metrics.collect = gw_metrics_collect;
 		if (d.conf.http_read_direct) {
 			/* Neither the token check nor the inventory reads wait for the loop. */
 			auth.verify = verify_direct;

@@ -1,6 +1,7 @@
 /*
- * Figures for GET /metrics (api/api.h, struct api_metrics_ops), kept by the
- * event loop and read by HTTP worker threads without waiting for it.
+ * The counters and the snapshot behind GET /metrics, kept by the event loop
+ * and read by HTTP worker threads without waiting for it (gateway/metrics.h
+ * fills the snapshot and renders them).
  *
  *   - Packets through the bearer, by AD type: relaxed atomic counters bumped
  *     where the core hands an AD structure to the bearer or gets one from it.
@@ -17,9 +18,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-struct gw;
-struct prom;
 
 #define GW_STATS_REFRESH_MS 1000
 #define GW_STATS_KINDS 16 /* job kinds shown (the engine registers fewer) */
@@ -62,7 +60,7 @@ struct gw_stats {
 	uint64_t timer; /* the loop's refresh timer */
 };
 
-/* Zeroes the counters; the snapshot is invalid until gw_stats_start(). */
+/* Zeroes the counters; the snapshot is invalid until gw_metrics_start() (metrics.h). */
 void gw_stats_init(struct gw_stats *s);
 void gw_stats_destroy(struct gw_stats *s);
 
@@ -85,15 +83,5 @@ static inline void gw_stats_end(_Atomic uint64_t (*table)[GW_STATS_ENDS], size_t
 		atomic_fetch_add_explicit(&table[kind][end], 1, memory_order_relaxed);
 	}
 }
-
-/* Loop thread: refresh the snapshot now and every GW_STATS_REFRESH_MS; stop cancels. */
-void gw_stats_start(struct gw *gw);
-void gw_stats_stop(struct gw *gw);
-
-/*
- * Any thread: the gateway's metric families (an api_metrics_ops.collect).
- * ctx is the struct gw; it must outlive the API.
- */
-void gw_stats_collect(void *ctx, struct prom *out);
 
 #endif
