@@ -38,13 +38,14 @@ void gw_core_bearer_note(const struct gw_core *core, char *out, size_t cap)
 		return;
 	}
 	gw_bearer_state(core->bearer, &st);
-	snprintf(out, cap, " (bearer %.40s %s%s%.80s)", st.name, gw_bearer_status_name(st.status),
+	snprintf(out, cap, " (bearer %.40s %s%s%.190s)", st.name, gw_bearer_status_name(st.status),
 		 st.reason[0] ? ": " : "", st.reason);
 }
 
 bool gw_core_radio_gate(struct gw_core *core, struct gw_cmd *c)
 {
-	char note[160];
+	/* The whole of a problem's detail: the bearer's reason ends with what to do. */
+	char note[256];
 
 	if (gw_bearer_ready(core->bearer)) {
 		return true;
@@ -56,7 +57,7 @@ bool gw_core_radio_gate(struct gw_core *core, struct gw_cmd *c)
 
 const char *gw_core_send_error(const struct gw_core *core, int err, char *buf, size_t cap)
 {
-	char note[140];
+	char note[240];
 	int n;
 
 	/* A short buffer keeps the start of the message: the cause comes first. */

@@ -126,7 +126,12 @@ static void set_state(struct hci *h, enum hci_state st, const char *reason)
 	/* One line per state change; ready() writes its own, with the controller. */
 	if (st != h->state && st != HCI_READY) {
 		if (st == HCI_DOWN || st == HCI_FAILED) {
-			log_warnx("%s: %s: %s", h->conf.name, hci_state_name(st), reason);
+			/* The one line an administrator reads when the radio is missing: the
+			 * cause, the remedy (in the reason), and that nothing else is needed. */
+			log_warnx("%s: %s: %s; retrying every %u s at most, the bearer comes up by "
+				  "itself",
+				  h->conf.name, hci_state_name(st), reason,
+				  (unsigned)(h->conf.backoff_max_ms / 1000));
 		} else {
 			log_info("%s: %s: %s", h->conf.name, hci_state_name(st), reason);
 		}

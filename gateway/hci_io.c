@@ -38,7 +38,10 @@ int hci_io_open_user(int dev, char *why, size_t cap)
 	if (fd < 0) {
 		e = errno;
 		if (e == EAFNOSUPPORT) {
-			snprintf(why, cap, "this kernel has no Bluetooth support (AF_BLUETOOTH)");
+			snprintf(
+			    why, cap,
+			    "this kernel has no Bluetooth support (AF_BLUETOOTH): load it "
+			    "(`modprobe bluetooth`) or use an H4 controller (bearer = uart:PATH)");
 		} else if (e == EPERM || e == EACCES) {
 			snprintf(why, cap,
 				 "a raw HCI socket needs CAP_NET_RAW (the systemd unit grants it)");
@@ -64,7 +67,10 @@ int hci_io_open_user(int dev, char *why, size_t cap)
 			    dev, dev);
 			break;
 		case ENODEV:
-			snprintf(why, cap, "no controller hci%d", dev);
+			snprintf(why, cap,
+				 "no controller hci%d: plug it in or check `btmgmt info` (the "
+				 "index may differ)",
+				 dev);
 			break;
 		case EPERM:
 		case EACCES:

@@ -110,7 +110,7 @@ void gw_prov_cmd_start(struct gw_prov *P, struct gw_cmd *c)
 	const char *alg = json_string_value(json_object_get(c->args, "algorithm"));
 	struct store_job_target_new t[PROV_REQ_MAX];
 	uint8_t oob[PROV_REQ_MAX][32];
-	char err[200] = "", texts[PROV_REQ_MAX][256];
+	char err[256] = "", texts[PROV_REQ_MAX][256];
 	json_t *out, *jp;
 	uint64_t job = 0;
 	size_t i, k, n = json_array_size(devs);
@@ -121,11 +121,11 @@ void gw_prov_cmd_start(struct gw_prov *P, struct gw_cmd *c)
 		return;
 	}
 	if (!gw_bearer_ready(P->core->bearer)) {
-		char note[140];
+		char note[240];
 
 		/* Refused at once: a job would only wait for the radio, and the caller may not. */
 		gw_core_bearer_note(P->core, note, sizeof(note));
-		snprintf(err, sizeof(err), "the radio is not ready%.140s; try again later", note);
+		snprintf(err, sizeof(err), "the radio is not ready%.200s; try again later", note);
 		gw_cmd_complete(P->core->q, c, -ENETDOWN, NULL, err);
 		return;
 	}

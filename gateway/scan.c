@@ -203,6 +203,12 @@ void gw_scan_cmd_start(struct gw_scan *gw, struct gw_cmd *c)
 	if (dur <= 0) {
 		dur = 30;
 	}
+	/* No radio, no scan: a scan accepted now would run its course and find nothing, which
+	 * reads as "no devices around" rather than "no controller". */
+	if (!gw_core_radio_gate(gw->core, c)) {
+		json_decref(srv);
+		return;
+	}
 	/* A new scan starts from an empty list; if that fails, nothing changes. */
 	r = store_scan_clear(gw->core->st);
 	if (r) {

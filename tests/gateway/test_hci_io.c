@@ -222,9 +222,14 @@ Test(hci_io, open_errors)
 		int r = hci_io_open_user(63, why, sizeof(why));
 
 		cr_assert_lt(r, 0);
+		/* The cause, then what to do about it. */
 		if (r == -EAFNOSUPPORT) {
 			cr_assert_str_eq(why,
-					 "this kernel has no Bluetooth support (AF_BLUETOOTH)");
+					 "this kernel has no Bluetooth support (AF_BLUETOOTH): "
+					 "load it (`modprobe bluetooth`) or use an H4 "
+					 "controller (bearer = uart:PATH)");
+		} else if (r == -ENODEV) {
+			cr_assert(strstr(why, "no controller hci63: plug it in"), "%s", why);
 		}
 	}
 }
