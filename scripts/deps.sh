@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev libsq
 	libjansson-dev libmicrohttpd-dev libbluetooth-dev)
 # The Debian package's build, its check and a clean bookworm root to install it in
 # (scripts/test-deb.sh).
-deb=(debhelper dpkg-dev pkgconf ccache lintian mmdebstrap iproute2)
+deb=(debhelper dpkg-dev pkgconf ccache lintian mmdebstrap iproute2 systemd-container)
 case "$what" in
 test)
 	pkgs+=(libcriterion-dev clang-format curl sqlite3 bluez-meshd bluez-test-scripts dbus-daemon
