@@ -163,9 +163,9 @@ async function measure(scenario, mode) {
     const top = b.participants.map((p, i) => ({
       name: p.name, net: p.airtime.network.packets - (a.participants[i]?.airtime.network.packets ?? 0),
     })).sort((x, y) => y.net - x.net).slice(0, 5);
-    const port = top.length && b.participants.find((p) => p.name === 'port');
+    const port = top.length && b.participants.find((p) => p.name.startsWith('native:'));
     console.log(`#   ${mode}: most network packets: ${top.map((t) => `${t.name} ${t.net}`).join(', ')}; ` +
-      `the gateway's own: ${port ? port.airtime.network.packets - (a.participants.find((p) => p.name === 'port')?.airtime.network.packets ?? 0) : '?'}; ` +
+      `the gateway's own: ${port ? port.airtime.network.packets - (a.participants.find((p) => p.name.startsWith('native:'))?.airtime.network.packets ?? 0) : '?'}; ` +
       `classes: ${['pb_adv', 'network', 'beacon', 'other'].map((k) => `${k} ${pk(k)}`).join(', ')}`);
     return {
       mode, n, failed, servers: plan.waves.flat().length, local: plan.waves[0].length + plan.rest.filter((x) => !x.via).length,

@@ -327,6 +327,8 @@ static void on_sighting(void *ctx, const uint8_t uuid[16], uint16_t via, int8_t 
 
 static void tick_arm(struct gw_comm *C);
 
+static void ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements);
+
 static bool server_known(const struct gw_comm *C, uint16_t a)
 {
 	for (size_t i = 0; i < C->n_servers; i++) {
@@ -360,6 +362,8 @@ static void scan_servers(struct gw_comm *C, bool again)
 			}
 		} else if (C->n_servers < COMM_SERVERS_MAX) {
 			C->servers[C->n_servers++] = srv[i];
+			/* TTLs are not persisted: after a restart, the paths through it. */
+			ttl_set(C, node.uuid, node.unicast, node.elements);
 		}
 		(void)gw_scan_remote_start(C->scan, srv[i], COMM_SCAN_S);
 	}
@@ -554,23 +558,22 @@ out:
 }
 
 /* The gateway sends to the node at addr with the TTL its hop count needs (comm_relay.h). */
-static void ttl_apply(struct gw_comm *C, const struct gw_job_run *run, uint8_t hops)
+static void ttl_apply(struct gw_comm *C, uint16_t addr, uint8_t elements, uint8_t hops)
 {
 	uint8_t ttl = gw_comm_ttl_of(hops);
 
-	(void)mesh_node_dst_ttl_set(C->core->node, run->t.addr,
-				    run->t.elements ? run->t.elements : 1,
+	(void)mesh_node_dst_ttl_set(C->core->node, addr, elements ? elements : 1,
 				    ttl == 0xff ? MESH_TTL_DEFAULT : ttl);
-	log_debug("commission: node 0x%04x is %u hops away: TTL %u", run->t.addr, hops, ttl);
+	log_debug("commission: node 0x%04x is %u hops away: TTL %u", addr, hops, ttl);
 }
 
-static void ttl_set(struct gw_comm *C, const struct gw_job_run *run)
+static void ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements)
 {
 	bool relay;
 	uint8_t hops;
 
-	if (!relay_choose(C, run->t.uuid, &relay, &hops)) {
-		ttl_apply(C, run, hops);
+	if (!relay_choose(C, uuid, &relay, &hops)) {
+		ttl_apply(C, addr, elements, hops);
 	}
 	/* else the Default TTL stays: longer than needed, never too short */
 }
@@ -581,7 +584,7 @@ static void comm_configuring(void *ctx, struct gw_job_run *run)
 	struct gw_comm *C = ctx;
 
 	activate(C);
-	ttl_set(C, run);
+	ttl_set(C, run->t.uuid, run->t.addr, run->t.elements);
 }
 
 /* --- The kind ------------------------------------------------------------------------------ */
@@ -734,7 +737,7 @@ static void relay_step(struct gw_comm *C, struct gw_job_run *run)
 		gw_prov_attempt_end(run, GW_JOB_RETRY, "relay plan: out of memory", NULL);
 		return;
 	}
-	ttl_apply(C, run, hops); /* more of the network may be known than at the start */
+	ttl_apply(C, run->t.addr, run->t.elements, hops); /* more is known than at the start */
 	if (run->t.step < COMM_STEP_RELAY) {
 		run->t.step = COMM_STEP_RELAY;
 		if (gw_jobs_commit(run)) {
