@@ -26,10 +26,10 @@
 /*
  * Relay Retransmit of the relays the job keeps (§4.2.20): 2 transmissions
  * 20 ms apart, the stack's default.  Not cut to one: a message to the far
- * end crosses up to 7 relays on office.json, and with 5 % loss at the edge
- * of range a single transmission per hop would lose one message in four
- * on such a path; two make it about one in a hundred, and the relays the
- * plan switches off already halve the air time.
+ * end crosses up to 7 hops on office.json, and with 5 % loss at the edge
+ * of range a single transmission per hop would lose up to three messages
+ * in ten on such a path (each lost request costs a repeat over every hop,
+ * after GW_CFG_RETRY_MS); two make it under one in fifty.
  */
 #define COMM_RELAY_XMIT ((1u << 3) | 1u)
 
@@ -422,8 +422,8 @@ static void on_tick(struct gw_loop *loop, uint64_t id, void *ctx)
 	}
 	/*
 	 * Scan reports are network PDUs that every relay repeats, one per
-	 * device a server hears, each scan.  A server scans as soon as it is
-	 * configured (comm_configured; here if that was missed), which is
+	 * device a server hears, each scan.  A server scans as soon as its
+	 * page 0 is read (comm_composed; here if that was missed), which is
 	 * what grows the reach ring by ring; one scan of COMM_SCAN_S hears
 	 * every device in range that beacons (unprovisioned beacons come every
 	 * few seconds).  All servers scan again only now and then, and only
