@@ -6,8 +6,13 @@
 //   one at a time  POST /api/v1/provisioning with one device, waited for, then the next
 //   parallel       the same devices, every server ring in one POST, then every other device
 //                  in one POST (meshgw queues what exceeds its session limit)
-//   commission     the commission job (POST /api/v1/manifests/{id}/commission): asked for with
-//                  BENCH_MODES and only when this build has the route (openapi.yaml names it)
+//   commission     the commission job: a CSV manifest of every scenario device (uuid, name,
+//                  auth, auth_value) uploaded, POST /api/v1/manifests/{id}/commission, the job
+//                  polled (GET /api/v1/jobs/{id}) until every reachable device is done or the
+//                  job ends; the job scans and chooses paths by itself
+//
+// Devices with Output or Input OOB get none in every method (a bulk job has no technician at
+// each device, as in tests/integration/commission.test.mjs); static OOB values stay.
 //
 // Servers go first in both REST modes, ring by ring (harness serverWaves(): a server can only
 // be provisioned through a server that is already a node); each other device goes through the
@@ -17,10 +22,12 @@
 // Printed per method: devices provisioned and configured (session "done"), RPR servers among
 // them, local links, wall time and virtual time (meshsim's clock: `ctl stats` time_us),
 // devices/hour on each, and the packets put on the air meanwhile per device (all, and network
-// PDUs alone).
+// PDUs alone); then the nodes that put the most network packets on the air.
 //
 //   BUILD_DIR=build node bench/commission.mjs [scenario ...]   (default office.json)
-//   BENCH_MODES=one,parallel  to choose methods
+//   BENCH_MODES=one,parallel,commission  to choose methods (default: all three)
+//   BENCH_GW='key = value; ...'  extra meshgw.conf lines for every method
+//   BENCH_TIME_SCALE=2  meshsim's clock faster than real time (default 1)
 import fs from 'node:fs';
 import path from 'node:path';
 import { startWorld, airModel, serverWaves, addBridges, root } from '../tests/integration/harness.mjs';
@@ -29,10 +36,10 @@ const SCENARIOS = process.argv.slice(2).length ? process.argv.slice(2) : ['offic
 const LONG = 3600000;
 const haveCommission = fs.readFileSync(path.join(root, 'openapi.yaml'), 'utf8')
   .includes('/api/v1/manifests/{id}/commission');
-// The commission method runs only when asked for (BENCH_MODES=...,commission) and the route
-// exists: runCommission() is still to be wired to the bulk job's manifest upload.
-const MODES = (process.env.BENCH_MODES || 'one,parallel').split(',')
+const MODES = (process.env.BENCH_MODES || 'one,parallel,commission').split(',')
   .filter((m) => m !== 'commission' || haveCommission);
+const GW_CONF = Object.fromEntries((process.env.BENCH_GW || '').split(';').map((kv) => kv.split('='))
+  .filter((kv) => kv.length === 2).map(([k, v]) => [k.trim(), v.trim()]));
 
 async function stats(w) {
   return JSON.parse(await w.ctl('stats'));
@@ -99,15 +106,52 @@ async function runRest(w, plan, oneAtATime) {
   return { n: Object.keys(addr).length, failed: Object.keys(failed).length };
 }
 
-async function runCommission() {
-  // The bulk helper's job: a manifest of every device, then its commission route; wired
-  // here once that route exists in this build (see haveCommission).
-  throw new Error('commission job: not in this build');
+/** The manifest of every scenario device: CSV, the auth each one's box states. */
+function manifestCsv(devices) {
+  const rows = ['uuid,name,auth,auth_value'];
+  for (const d of devices) {
+    const st = d.oob && d.oob.static;
+    rows.push([d.uuid, d.name, st ? 'static' : 'none', st || ''].join(','));
+  }
+  return rows.join('\r\n') + '\r\n';
+}
+
+/**
+ * The commission job over a manifest of every device; waits until the devices the plan
+ * reaches are all done (or failed), or the job ends (a device never heard holds the job for
+ * its hear timeout, which is not the job's speed).
+ */
+async function runCommission(w, plan) {
+  const reachable = plan.waves.flat().length + plan.rest.length;
+  const m = await w.ok('POST', '/api/v1/manifests', {
+    token: w.tokens.operator, raw: manifestCsv(w.scenario.devices), headers: { 'Content-Type': 'text/csv' },
+  }, [201]);
+  const { job } = await w.ok('POST', `/api/v1/manifests/${m.id}/commission`,
+    { token: w.tokens.operator, body: {} }, [202]);
+  let j;
+  for (;;) {
+    j = await w.ok('GET', `/api/v1/jobs/${job}`, { token: w.tokens.viewer });
+    if (j.state === 'done' || j.state === 'cancelled' || j.counts.done + j.counts.failed >= reachable) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const rep = await w.ok('GET', `/api/v1/jobs/${job}/report`, { token: w.tokens.viewer });
+  const bad = rep.items.filter((i) => i.result !== 'provisioned');
+  for (const i of bad) console.log(`#   ${i.result}: ${i.name}: ${i.error}`);
+  return { n: j.counts.done, failed: j.counts.failed };
 }
 
 async function measure(scenario, mode) {
   let plan;
-  const w = await startWorld({ scenario, editScenario: (s) => { addBridges(s); plan = planOf(s); } });
+  const w = await startWorld({
+    scenario,
+    gwConf: GW_CONF,
+    editScenario: (s) => {
+      s.air = { ...s.air, time_scale: Number(process.env.BENCH_TIME_SCALE || 1) };
+      addBridges(s);
+      for (const d of s.devices) if (d.oob && (d.oob.output || d.oob.input)) delete d.oob;
+      plan = planOf(s);
+    },
+  });
   try {
     const a = await stats(w);
     const t0 = performance.now();
@@ -116,6 +160,13 @@ async function measure(scenario, mode) {
     const b = await stats(w);
     const virt = (b.time_us - a.time_us) / 1e6;
     const pk = (k) => b.total[k].packets - a.total[k].packets;
+    const top = b.participants.map((p, i) => ({
+      name: p.name, net: p.airtime.network.packets - (a.participants[i]?.airtime.network.packets ?? 0),
+    })).sort((x, y) => y.net - x.net).slice(0, 5);
+    const port = top.length && b.participants.find((p) => p.name.startsWith('native:'));
+    console.log(`#   ${mode}: most network packets: ${top.map((t) => `${t.name} ${t.net}`).join(', ')}; ` +
+      `the gateway's own: ${port ? port.airtime.network.packets - (a.participants.find((p) => p.name.startsWith('native:'))?.airtime.network.packets ?? 0) : '?'}; ` +
+      `classes: ${['pb_adv', 'network', 'beacon', 'other'].map((k) => `${k} ${pk(k)}`).join(', ')}`);
     return {
       mode, n, failed, servers: plan.waves.flat().length, local: plan.waves[0].length + plan.rest.filter((x) => !x.via).length,
       unreachable: plan.unreachable, wall, virt,

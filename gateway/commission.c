@@ -9,17 +9,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/comm_relay.h"
 #include "gateway/log.h"
 #include "gateway/util.h"
 #include "mesh/crypto.h"
+#include "mesh/mesh.h"
+#include "mesh/node.h"
 #include "storage/store_manifest.h"
 
-/* Committed after the configuration: the zone is being applied. */
-#define COMM_STEP_ZONE (GW_PROV_STEP_CONFIGURED + 1)
+/*
+ * Committed after the configuration: the node's Relay state is being set
+ * (Config Relay Set may have gone out), then the zone is being applied.
+ */
+#define COMM_STEP_RELAY (GW_PROV_STEP_CONFIGURED + 1)
+#define COMM_STEP_ZONE (GW_PROV_STEP_CONFIGURED + 2)
+/*
+ * Relay Retransmit of the relays the job keeps (§4.2.20): 2 transmissions
+ * 20 ms apart, the stack's default.  Not cut to one: a message to the far
+ * end crosses up to 7 hops on office.json, and with 5 % loss at the edge
+ * of range a single transmission per hop would lose up to three messages
+ * in ten on such a path (each lost request costs a repeat over every hop,
+ * after GW_CFG_RETRY_MS); two make it under one in fifty.
+ */
+#define COMM_RELAY_XMIT ((1u << 3) | 1u)
 
 #define COMM_HEAR_TIMEOUT_S 120 /* default: a device not heard by then is reported */
 #define COMM_TICK_MS 8000       /* remote scans renewed, deadlines looked at */
 #define COMM_SCAN_S 12          /* each Scan Start: outlasts a tick, so scans overlap */
+#define COMM_RESCAN_TICKS 8     /* a server scans again after this many ticks (about a minute) */
 #define COMM_PATHS_MAX 16
 #define COMM_SERVERS_MAX 256
 #define NEVER_HEARD "never heard"
@@ -44,6 +61,9 @@ struct gw_comm {
 	size_t n_seen, cap_seen;
 	uint16_t servers[COMM_SERVERS_MAX]; /* servers asked to scan */
 	size_t n_servers;
+	unsigned ticks;      /* since activated */
+	uint16_t *relays_on; /* nodes this process set to relay (servers relay anyway) */
+	size_t n_relays_on, cap_relays_on;
 };
 
 /* A zone step's answer names the attempt it belongs to. */
@@ -307,6 +327,8 @@ static void on_sighting(void *ctx, const uint8_t uuid[16], uint16_t via, int8_t 
 
 static void tick_arm(struct gw_comm *C);
 
+static void ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements);
+
 static bool server_known(const struct gw_comm *C, uint16_t a)
 {
 	for (size_t i = 0; i < C->n_servers; i++) {
@@ -317,8 +339,11 @@ static bool server_known(const struct gw_comm *C, uint16_t a)
 	return false;
 }
 
-/* Scan Start to every configured server of the inventory (new ones remembered). */
-static void scan_servers(struct gw_comm *C)
+/*
+ * Scan Start to every configured server of the inventory that has not
+ * scanned yet (remembered), and with `again` to the others too.
+ */
+static void scan_servers(struct gw_comm *C, bool again)
 {
 	uint16_t *srv = malloc(COMM_SERVERS_MAX * sizeof(*srv));
 	size_t n = srv ? gw_scan_rpr_servers(C->scan, srv, COMM_SERVERS_MAX) : 0;
@@ -331,8 +356,14 @@ static void scan_servers(struct gw_comm *C)
 		    node.cfg_state != STORE_CFG_CONFIGURED) {
 			continue;
 		}
-		if (!server_known(C, srv[i]) && C->n_servers < COMM_SERVERS_MAX) {
+		if (server_known(C, srv[i])) {
+			if (!again) {
+				continue;
+			}
+		} else if (C->n_servers < COMM_SERVERS_MAX) {
 			C->servers[C->n_servers++] = srv[i];
+			/* TTLs are not persisted: after a restart, the paths through it. */
+			ttl_set(C, node.uuid, node.unicast, node.elements);
 		}
 		(void)gw_scan_remote_start(C->scan, srv[i], COMM_SCAN_S);
 	}
@@ -359,7 +390,8 @@ static void activate(struct gw_comm *C)
 	}
 	gw_scan_hold(C->scan, true);
 	log_info("commission: scanning locally and through every Remote Provisioning Server");
-	scan_servers(C);
+	C->ticks = 0;
+	scan_servers(C, true);
 	tick_arm(C);
 }
 
@@ -370,6 +402,11 @@ static void deactivate(struct gw_comm *C)
 	C->n_seen = 0; /* the next job starts from the stored scan results */
 	gw_scan_hold(C->scan, false);
 	log_info("commission: no job left; scanning released");
+}
+
+static bool unheard(const struct store_job_target *t, void *arg)
+{
+	return first_heard(arg, t->uuid) == 0;
 }
 
 static void on_tick(struct gw_loop *loop, uint64_t id, void *ctx)
@@ -383,7 +420,19 @@ static void on_tick(struct gw_loop *loop, uint64_t id, void *ctx)
 		deactivate(C);
 		return;
 	}
-	scan_servers(C);
+	/*
+	 * Scan reports are network PDUs that every relay repeats, one per
+	 * device a server hears, each scan.  A server scans as soon as its
+	 * page 0 is read (comm_composed; here if that was missed), which is
+	 * what grows the reach ring by ring; one scan of COMM_SCAN_S hears
+	 * every device in range that beacons (unprovisioned beacons come every
+	 * few seconds).  All servers scan again only now and then, and only
+	 * while a target has not been heard by anyone (a device powered on
+	 * late).
+	 */
+	C->ticks++;
+	scan_servers(C, C->ticks % COMM_RESCAN_TICKS == 0 &&
+			    gw_jobs_any_target(C->jobs, &C->kind, unheard, C));
 	tick_arm(C);
 	/* Targets waiting to be heard see their deadline. */
 	gw_jobs_kick(C->jobs);
@@ -395,6 +444,147 @@ static void tick_arm(struct gw_comm *C)
 		C->tick = gw_loop_timer_at(C->core->loop, gw_core_now(C->core) + COMM_TICK_MS,
 					   on_tick, C);
 	}
+}
+
+/* --- Relays and TTLs (comm_relay.h) ---------------------------------------------------- */
+
+static bool relay_set_on(const struct gw_comm *C, uint16_t addr)
+{
+	for (size_t i = 0; i < C->n_relays_on; i++) {
+		if (C->relays_on[i] == addr) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void relay_remember(struct gw_comm *C, uint16_t addr)
+{
+	if (relay_set_on(C, addr)) {
+		return;
+	}
+	if (C->n_relays_on == C->cap_relays_on) {
+		size_t cap = C->cap_relays_on ? 2 * C->cap_relays_on : 64;
+		uint16_t *p = realloc(C->relays_on, cap * sizeof(*p));
+
+		if (!p) {
+			return; /* only a TTL computed longer than needed */
+		}
+		C->relays_on = p;
+		C->cap_relays_on = cap;
+	}
+	C->relays_on[C->n_relays_on++] = addr;
+}
+
+static int cmp_node_uuid(const void *a, const void *b)
+{
+	return memcmp(((const struct store_node *)a)->uuid, ((const struct store_node *)b)->uuid,
+		      16);
+}
+
+static bool in_list(const uint16_t *a, size_t n, uint16_t v)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i] == v) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The Relay state and hop count for the device uuid, from every device
+ * heard so far (the sightings) and the inventory.  -errno on failure.
+ */
+static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], bool *relay, uint8_t *hops)
+{
+	struct store_node_filter f = {0};
+	struct store_node *nodes = NULL, key, *nd;
+	size_t n_nodes = 0, n_dev = 0, n_srv, x = SIZE_MAX, i, j;
+	uint16_t *srv = malloc(COMM_SERVERS_MAX * sizeof(*srv));
+	struct gw_comm_dev *devs = calloc(C->n_seen + 1, sizeof(*devs));
+	struct gw_comm_heard *heard = malloc((C->n_seen + 1) * sizeof(*heard));
+	uint8_t(*uuids)[16] = malloc((C->n_seen + 1) * 16);
+	int r = -ENOMEM;
+
+	if (!srv || !devs || !heard || !uuids ||
+	    store_node_list(C->core->st, &f, &nodes, &n_nodes)) {
+		goto out;
+	}
+	n_srv = gw_scan_rpr_servers(C->scan, srv, COMM_SERVERS_MAX);
+	if (n_nodes) {
+		qsort(nodes, n_nodes, sizeof(*nodes), cmp_node_uuid);
+	}
+	/* Devices: each UUID heard once, and the one asked about even if nobody heard it. */
+	for (i = 0; i <= C->n_seen; i++) {
+		const uint8_t *u = i < C->n_seen ? C->seen[i].s.uuid : uuid;
+
+		for (j = 0; j < n_dev && memcmp(uuids[j], u, 16); j++) {
+		}
+		if (j == n_dev) {
+			memcpy(uuids[n_dev], u, 16);
+			memcpy(key.uuid, u, 16);
+			nd = n_nodes ? bsearch(&key, nodes, n_nodes, sizeof(*nodes), cmp_node_uuid)
+				     : NULL;
+			devs[n_dev].can_relay = true;
+			if (nd) {
+				bool configured = nd->cfg_state == STORE_CFG_CONFIGURED;
+
+				devs[n_dev].addr = nd->unicast;
+				devs[n_dev].server = in_list(srv, n_srv, nd->unicast);
+				devs[n_dev].relays = (devs[n_dev].server && configured) ||
+						     relay_set_on(C, nd->unicast);
+				/* Page 0's Features once read (before, the node may relay). */
+				devs[n_dev].can_relay = !configured || (nd->features & 1);
+			}
+			n_dev++;
+		}
+		if (!memcmp(u, uuid, 16)) {
+			x = j;
+		}
+		if (i < C->n_seen) {
+			heard[i] = (struct gw_comm_heard){
+			    .dev = (uint32_t)j, .via = C->seen[i].s.via, .rssi = C->seen[i].s.rssi};
+		}
+	}
+	r = gw_comm_relay_choose(devs, n_dev, heard, C->n_seen, x, relay, hops);
+out:
+	free(srv);
+	free(devs);
+	free(heard);
+	free(uuids);
+	store_nodes_free(nodes);
+	return r;
+}
+
+/* The gateway sends to the node at addr with the TTL its hop count needs (comm_relay.h). */
+static void ttl_apply(struct gw_comm *C, uint16_t addr, uint8_t elements, uint8_t hops)
+{
+	uint8_t ttl = gw_comm_ttl_of(hops);
+
+	(void)mesh_node_dst_ttl_set(C->core->node, addr, elements ? elements : 1,
+				    ttl == 0xff ? MESH_TTL_DEFAULT : ttl);
+	log_debug("commission: node 0x%04x is %u hops away: TTL %u", addr, hops, ttl);
+}
+
+static void ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements)
+{
+	bool relay;
+	uint8_t hops;
+
+	if (!relay_choose(C, uuid, &relay, &hops)) {
+		ttl_apply(C, addr, elements, hops);
+	}
+	/* else the Default TTL stays: longer than needed, never too short */
+}
+
+/* prov's hook: configuration is about to begin. */
+static void comm_configuring(void *ctx, struct gw_job_run *run)
+{
+	struct gw_comm *C = ctx;
+
+	activate(C);
+	ttl_set(C, run->t.uuid, run->t.addr, run->t.elements);
 }
 
 /* --- The kind ------------------------------------------------------------------------------ */
@@ -481,22 +671,11 @@ static void zone_apply(struct gw_comm *C, struct gw_job_run *run, const char *zo
 	}
 }
 
-/*
- * The node is configured (or a restart resumes a configured target): a new
- * server starts scanning at once, then the row's zone.
- */
-static void comm_configured(void *ctx, struct gw_job_run *run)
+/* The row's zone, else the end of the attempt. */
+static void zone_step(struct gw_comm *C, struct gw_job_run *run)
 {
-	struct gw_comm *C = ctx;
 	const char *zone;
 
-	if (C->active && gw_scan_is_rpr_server(C->core, run->t.addr) &&
-	    !server_known(C, run->t.addr) && C->n_servers < COMM_SERVERS_MAX) {
-		/* The reach grows now, not at the next tick. */
-		C->servers[C->n_servers++] = run->t.addr;
-		(void)gw_scan_remote_start(C->scan, run->t.addr, COMM_SCAN_S);
-		gw_core_rearm(C->core);
-	}
 	if (!params_str(run->params, "zone", &zone)) {
 		finish(C, run);
 		return;
@@ -509,6 +688,121 @@ static void comm_configured(void *ctx, struct gw_job_run *run)
 		}
 	}
 	zone_apply(C, run, zone);
+}
+
+static void relay_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct comm_ticket *tk = ctx;
+	struct gw_job_run *run = gw_jobs_run(tk->C->jobs, tk->job, tk->idx);
+	char msg[STORE_JOB_ERROR_MAX];
+
+	(void)src;
+	if (!run || gw_prov_attempt_serial(run) != tk->serial) {
+		free(tk); /* the attempt was stopped: resumed at the relay step */
+		return;
+	}
+	if (err) {
+		snprintf(msg, sizeof(msg), "configuration (Relay Set): %s", strerror(-err));
+		gw_prov_attempt_end(run, GW_JOB_RETRY, msg, NULL);
+	} else {
+		if (rsp->relay.relay == 1) {
+			relay_remember(tk->C, run->t.addr);
+		}
+		zone_step(tk->C, run);
+	}
+	free(tk);
+}
+
+/*
+ * The node's Relay state by the plan (comm_relay.h), write-ahead: the step
+ * is committed before Config Relay Set (§4.3.2.13) goes, so a restart sends
+ * it again (it is idempotent).  A node without the Relay feature is left
+ * alone (it would only answer Not Supported).
+ */
+static void relay_step(struct gw_comm *C, struct gw_job_run *run)
+{
+	struct comm_ticket *tk;
+	struct store_node n;
+	struct cfg_msg m = {0};
+	bool relay = true;
+	uint8_t hops;
+	int r;
+
+	if (store_node_get(C->core->st, run->t.addr, &n) || !(n.features & 1)) {
+		zone_step(C, run);
+		return;
+	}
+	r = relay_choose(C, run->t.uuid, &relay, &hops);
+	if (r) {
+		gw_prov_attempt_end(run, GW_JOB_RETRY, "relay plan: out of memory", NULL);
+		return;
+	}
+	ttl_apply(C, run->t.addr, run->t.elements, hops); /* more is known than at the start */
+	if (run->t.step < COMM_STEP_RELAY) {
+		run->t.step = COMM_STEP_RELAY;
+		if (gw_jobs_commit(run)) {
+			gw_prov_attempt_end(run, GW_JOB_RETRY, "cannot commit the relay step",
+					    NULL);
+			return;
+		}
+	}
+	tk = malloc(sizeof(*tk));
+	m.op = CFG_OP_RELAY_SET;
+	m.relay.relay = relay ? 1 : 0;
+	m.relay.retransmit = COMM_RELAY_XMIT;
+	if (tk) {
+		*tk = (struct comm_ticket){C, run->t.job, run->t.idx, gw_prov_attempt_serial(run)};
+	}
+	r = tk ? cfg_cli_request(C->core->cfg, C->core->primary_net, run->t.addr, NULL, &m,
+				 GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, relay_answer, tk,
+				 gw_core_now(C->core))
+	       : -ENOMEM;
+	if (r) {
+		free(tk);
+		gw_prov_attempt_end(run, GW_JOB_RETRY, "configuration (Relay Set): cannot send",
+				    NULL);
+		return;
+	}
+	log_debug("commission: node 0x%04x relay %s (%u hops)", run->t.addr, relay ? "on" : "off",
+		  hops);
+	gw_core_rearm(C->core);
+}
+
+/*
+ * Page 0 read (prov's hook): a new server starts scanning at once, while its
+ * configuration goes on.  Nothing before provisioning says that a device is
+ * a server (the unprovisioned beacon's OOB Information has no such bit, and
+ * a manifest written from the boxes' labels would not know either); its
+ * composition is the first place a real network states it, so the reach
+ * grows from there rather than after the AppKeys, bindings and zone.
+ */
+static void comm_composed(void *ctx, struct gw_job_run *run)
+{
+	struct gw_comm *C = ctx;
+
+	if (C->active && gw_scan_is_rpr_server(C->core, run->t.addr) &&
+	    !server_known(C, run->t.addr) && C->n_servers < COMM_SERVERS_MAX) {
+		C->servers[C->n_servers++] = run->t.addr;
+		(void)gw_scan_remote_start(C->scan, run->t.addr, COMM_SCAN_S);
+		gw_core_rearm(C->core);
+	}
+}
+
+/*
+ * The node is configured (or a restart resumes a configured target): a new
+ * server starts scanning if it has not yet, then the node's Relay state,
+ * then the row's zone.
+ */
+static void comm_configured(void *ctx, struct gw_job_run *run)
+{
+	struct gw_comm *C = ctx;
+
+	comm_composed(C, run);
+	if (run->t.step < COMM_STEP_ZONE) {
+		relay_step(C, run);
+	} else {
+		zone_step(C, run);
+	}
 }
 
 static json_int_t hear_timeout_s(const struct gw_job_run *run)
@@ -616,7 +910,11 @@ struct gw_comm *gw_comm_new(struct gw_core *core, struct gw_jobs *jobs, struct g
 				       .start = comm_start,
 				       .stop = comm_stop,
 				       .target_json = comm_target_json};
-	u = (struct gw_prov_user){.kind = &C->kind, .ctx = C, .configured = comm_configured};
+	u = (struct gw_prov_user){.kind = &C->kind,
+				  .ctx = C,
+				  .configured = comm_configured,
+				  .configuring = comm_configuring,
+				  .composed = comm_composed};
 	if (gw_jobs_register(jobs, &C->kind) || gw_prov_attach(prov, &u)) {
 		free(C);
 		return NULL;
@@ -644,6 +942,7 @@ void gw_comm_free(struct gw_comm *C)
 {
 	if (C) {
 		free(C->seen);
+		free(C->relays_on);
 		free(C);
 	}
 }

@@ -19,10 +19,15 @@
  *     hears the device instead of waiting.
  *   - Scanning while a commission job has unfinished targets: the
  *     gateway's own scan is held on, and every node with a Remote
- *     Provisioning Server is asked to scan, again every few seconds (a
- *     server reports each device once per scan, and only a few), a node
- *     that becomes a server as soon as it is configured: the reach grows
- *     ring by ring while the earlier rings are still being configured.
+ *     Provisioning Server is asked to scan, a node that becomes a server
+ *     as soon as it is configured: the reach grows ring by ring while the
+ *     earlier rings are still being configured.  Servers scan again about
+ *     once a minute, and only while a target has not been heard (each
+ *     report is a network PDU every relay repeats).
+ *   - Relays and TTLs (comm_relay.h): before a node is configured the
+ *     gateway's TTL to it becomes its hop count; after, step
+ *     COMM_STEP_RELAY (committed first) sets its Relay state: on for
+ *     servers and the relays the plan picks, off for the others.
  *   - The zone (gateway/zones.h): the row's zone is made when it does not
  *     exist yet and the node is put into it (a light subscribes to its
  *     group, a switch publishes to it), step COMM_STEP_ZONE committed first
@@ -33,7 +38,7 @@
  *
  * Committed steps of a target (store_job_target.step): those of a
  * "provision" target (prov.h) up to GW_PROV_STEP_CONFIGURED, then
- * COMM_STEP_ZONE.
+ * COMM_STEP_RELAY, COMM_STEP_ZONE.
  */
 #ifndef GW_COMMISSION_H
 #define GW_COMMISSION_H

@@ -58,6 +58,17 @@ struct gw_prov_user {
 	 * target): the user goes on and ends the attempt with gw_prov_attempt_end().
 	 */
 	void (*configured)(void *ctx, struct gw_job_run *run);
+	/*
+	 * Optional: the node at run->t.addr is in the inventory and its
+	 * configuration is about to start (also when a restart resumes it):
+	 * the user may set up how the gateway reaches it (its TTL).
+	 */
+	void (*configuring)(void *ctx, struct gw_job_run *run);
+	/*
+	 * Optional: the node's Composition Data page 0 has just been read and
+	 * stored, and its configuration goes on (AppKeys, bindings).
+	 */
+	void (*composed)(void *ctx, struct gw_job_run *run);
 };
 /* One user (u copied); -EEXIST when there is one already. */
 int gw_prov_attach(struct gw_prov *prov, const struct gw_prov_user *u);

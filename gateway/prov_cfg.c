@@ -119,6 +119,9 @@ static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 			cfg_fail(pr, "composition page 0", -EBADMSG, 0);
 			return;
 		}
+		if (pr->P->user.composed && pr->run->kind == pr->P->user.kind) {
+			pr->P->user.composed(pr->P->user.ctx, pr->run);
+		}
 		break;
 	case STEP_COMP128:
 		/* A node without page 128 answers with page 0 (§4.4.1.2.1): nothing to keep. */
@@ -270,6 +273,9 @@ void prov_cfg_begin(struct prov_run *pr, bool page0_read)
 		(void)store_node_cfg_state_set(pr->P->core->st, pr->run->t.addr, STORE_CFG_FAILED);
 		prov_end(pr, GW_JOB_FAIL, msg, NULL);
 		return;
+	}
+	if (pr->P->user.configuring && pr->run->kind == pr->P->user.kind) {
+		pr->P->user.configuring(pr->P->user.ctx, pr->run);
 	}
 	pr->cfg_next_key = 0;
 	pr->cfg_step = page0_read ? STEP_COMP128 : STEP_COMP0;

@@ -214,6 +214,21 @@ describe('commission office.json from one CSV manifest in one job', () => {
     }, { timeout: 60000, interval: 500, what: `the lights of ${zoneOf(sw)} on` });
     for (const d of others) assert.equal(await onoff(addrOf(d)), false, `${d.name} (another zone) stays off`);
 
+    // Relays by the plan (gateway/comm_relay.h): every server relays, the leaves the plan
+    // does not need are off, and the zones above still worked through what relays.
+    const relayOf = async (d) => (await w.ok('POST', `/api/v1/nodes/${addrOf(d)}/config`,
+      { token: w.tokens.operator, body: { op: 'relay_get' } })).relay;
+    // A few at a time: the gateway's Configuration Client holds only so many requests.
+    const relays = [];
+    for (let i = 0; i < listed.length; i += 4) {
+      relays.push(...await Promise.all(listed.slice(i, i + 4).map(async (d) => [d, await relayOf(d)])));
+    }
+    for (const [d, r] of relays) if (d.rpr_server) assert.equal(r, 1, `${d.name} (a server) relays`);
+    const off = relays.filter(([d, r]) => !d.rpr_server && r === 0).length;
+    const leaves = relays.filter(([d]) => !d.rpr_server).length;
+    console.log(`# relays: ${relays.filter(([, r]) => r === 1).length} of ${relays.length} nodes relay`);
+    assert.ok(off >= leaves / 2, `${off} of ${leaves} non-server nodes have relay off`);
+
     // The CSV download says the same.
     // The harness validates parsed JSON; a text body is checked here, as the text it is.
     const csv = await w.api('GET', `/api/v1/jobs/${job}/report?format=csv`, { token: w.tokens.viewer, validate: false });

@@ -1,0 +1,69 @@
+/*
+ * The commission job's relay and TTL choices for one node as it joins
+ * (issue 12: "plan relays so that only as many nodes relay as coverage
+ * needs ... configured with the job").  A pure module: no I/O, no clock.
+ *
+ * The radio picture is what a commission has: the sightings of its scan,
+ * "via heard device d at rssi" where via is the gateway (0) or a Remote
+ * Provisioning Server's primary address.  Device-to-device links other
+ * than those are not measured by anyone (a node that is not a server
+ * reports nothing it hears), so the servers' own scan reports stand in for
+ * them: a server heard a device, links are taken as symmetric (as in
+ * relay_plan.h), so the device hears the server too.
+ *
+ * Relay: on for every Remote Provisioning Server and for the nodes the
+ * relay plan (relay_plan.h, over every device heard so far) picks; off for
+ * the others.  The servers relay whatever the plan says because the plan
+ * cannot see past a new server until that server has scanned: it is where
+ * the reach grows, and the servers together connect the gateway to every
+ * device a server heard (each server was itself heard by the gateway or by
+ * an earlier server), so coverage never depends on a choice made with a
+ * partial picture.  The plan adds the redundancy (a second relay per node
+ * where the links allow) on top.
+ *
+ * Hops: the shortest path from the gateway over links at or above the
+ * plan's RSSI threshold whose intermediate nodes are known to relay now
+ * (`relays`), so that a message sent with that TTL surely has a path.
+ */
+#ifndef GW_COMM_RELAY_H
+#define GW_COMM_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/relay_plan.h"
+
+struct gw_comm_dev {
+	uint16_t addr;  /* primary address once provisioned, else 0 */
+	bool server;    /* a Remote Provisioning Server (Composition Data page 0) */
+	bool relays;    /* relays now: a configured server or a node the job set on */
+	bool can_relay; /* the Relay feature (page 0 Features; true while unknown) */
+};
+
+struct gw_comm_heard {
+	uint32_t dev; /* index into the devices */
+	uint16_t via; /* 0: the gateway, else a server's primary address */
+	int8_t rssi;
+};
+
+/*
+ * For device x of the n devs, given the sightings: *relay (the Relay state
+ * to configure) and *hops (GW_RELAY_PLAN_UNREACHED when no path through
+ * relaying nodes is known).  Sightings through a via that is no device's
+ * address are ignored.  Returns 0, -EINVAL (x out of range, a relay plan
+ * input error), -ENOMEM.
+ */
+int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct gw_comm_heard *h,
+			 size_t n_heard, size_t x, bool *relay, uint8_t *hops);
+
+/*
+ * The TTL for messages from the gateway to a node hops away (Mesh Protocol
+ * §3.4.5.2): 0 for a neighbour (no relay repeats it, and the node answers
+ * with TTL 0, §3.7.4.4), else hops (the last relay sends it with TTL 1,
+ * which the node does not relay on).  GW_RELAY_PLAN_UNREACHED and hops
+ * above 127 give 0xff: keep the Default TTL.
+ */
+uint8_t gw_comm_ttl_of(uint8_t hops);
+
+#endif
