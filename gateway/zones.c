@@ -598,6 +598,30 @@ static void publish_zone(struct gw_core *core, const char *type, uint64_t id)
 
 /* --- Running ----------------------------------------------------------------------------- */
 
+static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx);
+
+/*
+ * A node that did not answer (powered off, out of reach) keeps its move pending: every
+ * pending move is tried again later (gw_zones_resume()), all on one timer that backs off.
+ * A refusal is not retried: it stays pending for the next request to explain.
+ */
+static void retry_later(struct gw_zones *z)
+{
+	struct gw_core *core = z->core;
+
+	if (core->stopping || z->retry_timer) {
+		return;
+	}
+	z->retry_timer =
+	    gw_loop_timer_at(core->loop, gw_loop_now(core->loop) + z->retry_ms, on_retry, z);
+	if (z->retry_timer) {
+		log_info("pending zone moves: next attempt in %llu s",
+			 (unsigned long long)(z->retry_ms / 1000));
+		z->retry_ms =
+		    z->retry_ms * 2 > RESUME_RETRY_MAX_MS ? RESUME_RETRY_MAX_MS : z->retry_ms * 2;
+	}
+}
+
 static void apply_end(struct apply *a, int err, const char *why)
 {
 	struct apply **p = &a->z->active;
@@ -617,6 +641,9 @@ static void apply_end(struct apply *a, int err, const char *why)
 		} else {
 			log_info("node 0x%04x is in no zone", a->node);
 		}
+	}
+	if (err == -ETIMEDOUT) {
+		retry_later(a->z);
 	}
 	a->done(a->arg, err, why);
 	apply_free(a);
@@ -830,31 +857,15 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 
 /* --- Resuming ---------------------------------------------------------------------------- */
 
-static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx);
-
-/*
- * The end of a move no caller waits for.  A silent node (powered off, out of reach) is tried
- * again later, all such nodes on one timer that backs off; a refusal stays pending and is
- * the next PUT's to explain.
- */
+/* The end of a move no caller waits for: apply_end() logged it and armed a retry if due. */
 static void on_resumed(void *arg, int err, const char *why)
 {
 	struct gw_zones *z = arg;
-	struct gw_core *core = z->core;
 
-	(void)why; /* apply_end() logged it */
+	(void)why;
 	if (err == 0) {
 		z->retry_ms = RESUME_RETRY_FIRST_MS;
-		return;
 	}
-	if (core->stopping || err != -ETIMEDOUT || z->retry_timer) {
-		return;
-	}
-	z->retry_timer =
-	    gw_loop_timer_at(core->loop, gw_loop_now(core->loop) + z->retry_ms, on_retry, z);
-	log_info("pending zone moves: next attempt in %llu s",
-		 (unsigned long long)(z->retry_ms / 1000));
-	z->retry_ms = z->retry_ms * 2 > RESUME_RETRY_MAX_MS ? RESUME_RETRY_MAX_MS : z->retry_ms * 2;
 }
 
 static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx)
@@ -896,6 +907,8 @@ void gw_zones_resume(struct gw_zones *z)
 	if (started) {
 		log_info("%zu pending zone move(s) resumed", started);
 		gw_core_rearm(z->core);
+	} else {
+		z->retry_ms = RESUME_RETRY_FIRST_MS; /* nothing left to wait for */
 	}
 }
 

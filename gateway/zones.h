@@ -69,9 +69,10 @@ int gw_zones_apply_why(struct gw_zones *z, uint16_t node, uint64_t zone,
 
 /*
  * Finishes the moves the inventory says are pending (a move a restart or a timeout cut short):
- * each one's plan is sent again without a caller; a node that does not answer is tried again
- * later (30 s, doubling to 10 min, while any stays pending).  A caller asking for the same
- * move meanwhile (gw_zones_apply()) takes it over.  Called once the stack runs.
+ * each one's plan is sent again without a caller.  Called once the stack runs, and again by
+ * a timer whenever a move (any, resumed or not) ends because its node did not answer: 30 s,
+ * doubling to 10 min, back to 30 s once a resumed move succeeds or none is pending.  A caller
+ * asking for the same move meanwhile (gw_zones_apply()) takes it over.
  */
 void gw_zones_resume(struct gw_zones *z);
 

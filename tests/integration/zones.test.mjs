@@ -265,4 +265,25 @@ describe('zones: switches switch their zone\'s lights (small.json)', () => {
     assert.equal(r2.status, 409, r2.text);
     assert.match(r2.body.detail, new RegExp(`node ${sw}: its switch \\(element ${sw}\\) has none of the AppKeys the lights of zone 'lab' are bound to \\(AppKey index 0\\)`));
   });
+
+  test('a node silent at the time of its move: the gateway finishes the move by itself later', async () => {
+    const a = addr['light-noob'];
+    assert.equal(await w.dev('light-noob', 'power off'), 'ok');
+    const t0 = Date.now();
+    const r = await w.api('PUT', `/api/v1/nodes/${a}/zone`, { token: op, body: { zone: zone.lab.id } });
+    assert.equal(r.status, 504, r.text);
+    assert.equal(await w.dev('light-noob', 'power on'), 'ok');
+    // No second request: the retry timer (30 s after the timeout) resumes it.
+    await waitFor(async () => (await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer })).zone.pending === false,
+      { timeout: 90000, interval: 500, what: 'the move finished by the gateway' });
+    console.log(`# finished ${((Date.now() - t0) / 1000).toFixed(1)} s after the request`);
+    const node = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    assert.equal(node.zone.id, zone.lab.id);
+    assert.deepEqual(node.subscriptions.map((s) => [s.element, s.address]),
+      [[0, zone.lab.group], [1, zone.lab.group]]);
+    await press('switch-2', 'on');
+    await expectLights({ 'light-noob': true, 'light-static16': true });
+    await press('switch-2', 'off');
+    await expectLights({ 'light-noob': false, 'light-static16': false });
+  });
 });
