@@ -85,15 +85,23 @@ describe('office.json commissioned from a manifest through the page', { skip: !e
     }, { timeout: JOB_TIMEOUT_MS, interval: 200, what: 'the progress bar part-way' });
     await waitFor(async () => (await w.ok('GET', `/api/v1/jobs/${job.id}`, { token: w.tokens.viewer })).state === 'done',
       { timeout: JOB_TIMEOUT_MS, interval: 2000, what: 'the commission job done' });
-    await waitFor(async () => (await page.locator('#run-rows tr[data-state="done"]').count()) === devices.length,
-      { what: 'every device shown done on the page' });
+    const rep = await w.ok('GET', `/api/v1/jobs/${job.id}/report`, { token: w.tokens.viewer });
+    assert.deepEqual(rep.items.filter((i) => i.result !== 'provisioned').map((i) => `${i.name}: ${i.result} ${i.error}`), []);
+    report = rep;
+    const pageStates = () => page.locator('#run-rows tr').evaluateAll((trs) => trs.reduce((o, tr) => {
+      o[tr.dataset.state] = (o[tr.dataset.state] || 0) + 1;
+      return o;
+    }, {}));
+    let states;
+    await waitFor(async () => (states = await pageStates()).done === devices.length,
+      { what: 'every device shown done on the page' }).catch((e) => {
+      throw new Error(`${e.message}; the page's rows: ${JSON.stringify(states)}`);
+    });
     assert.equal(await bar.getAttribute('value'), String(devices.length));
     assert.equal(await bar.getAttribute('max'), String(devices.length));
     assert.match(await page.locator('#run-label').textContent(),
       new RegExp(`^${devices.length} of ${devices.length} devices finished: ${devices.length} commissioned, 0 failed`));
     // Each row: the device's name, zone and address as the report has them.
-    report = await w.ok('GET', `/api/v1/jobs/${job.id}/report`, { token: w.tokens.viewer });
-    assert.deepEqual(report.items.filter((i) => i.result !== 'provisioned').map((i) => `${i.name}: ${i.result} ${i.error}`), []);
     for (const it of report.items) addrOf[it.name] = it.address;
     const shown = await page.locator('#run-rows tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
     for (const it of report.items) {
