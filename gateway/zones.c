@@ -40,6 +40,8 @@ struct apply {
 
 struct gw_zones {
 	struct gw_core *core;
+	/* The core's loop, kept: gw_core_close() wipes the core before gw_zones_free() runs. */
+	struct gw_loop *loop;
 	struct apply *active;
 	uint64_t retry_timer;
 	uint64_t retry_ms;
@@ -51,6 +53,7 @@ struct gw_zones *gw_zones_new(struct gw_core *core)
 
 	if (z) {
 		z->core = core;
+		z->loop = core->loop;
 		z->retry_ms = RESUME_RETRY_FIRST_MS;
 	}
 	return z;
@@ -72,10 +75,10 @@ void gw_zones_free(struct gw_zones *z)
 		struct apply *a = z->active;
 
 		z->active = a->next;
-		gw_loop_timer_cancel(z->core->loop, a->timer);
+		gw_loop_timer_cancel(z->loop, a->timer);
 		apply_free(a);
 	}
-	gw_loop_timer_cancel(z->core->loop, z->retry_timer);
+	gw_loop_timer_cancel(z->loop, z->retry_timer);
 	free(z);
 }
 
