@@ -62,6 +62,7 @@ static const struct errmap errmap[] = {
     ROW(EADDRINUSE, 500),   /* a listening port is taken (start-up only) */
     ROW(EDOM, 422),         /* a well-formed document that contradicts itself (Mesh CDB) */
     ROW(EINPROGRESS, 409),  /* the device acted already: the attempt runs to its end */
+    ROW(EXDEV, 409),        /* nodes that must share an AppKey do not (zone moves) */
     ROW(EUSERS, 503),       /* event streams at their cap (api/sse.c, max_streams) */
     ROW(EDQUOT, 503),       /* a token's event streams at their cap (max_streams_per_token) */
 };

@@ -75,6 +75,8 @@ struct gw *gw_new(const struct gw_conf *conf, struct gw_loop *loop, struct gw_cm
 	if (r) {
 		goto fail;
 	}
+	/* After the jobs: a commission job's own zone step takes over a move it started. */
+	gw_zones_resume(gw->zones);
 	r = gw_cmd_attach(gw);
 	if (r) {
 		goto fail;

@@ -18,6 +18,7 @@
 #include "mesh/crypto.h"
 #include "mesh/onoff_msg.h"
 #include "storage/store_cdb.h"
+#include "storage/store_zone.h"
 
 struct gw_nodes {
 	struct gw_core *core;
@@ -103,7 +104,8 @@ json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char 
 {
 	struct store_node_filter f = {0};
 	struct store_node *nodes = NULL;
-	size_t n = 0, total = 0, i;
+	struct store_zone_place *places = NULL;
+	size_t n = 0, total = 0, np = 0, i, k = 0;
 	json_t *items, *v, *next;
 	json_int_t limit = 50, offset = 0;
 	int r;
@@ -139,15 +141,33 @@ json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char 
 	if (!r) {
 		r = store_node_count(st, &f, &total);
 	}
+	/* The page is by address: the zones of its address range, in one query. */
+	if (!r && n) {
+		r = store_zone_places(st, nodes[0].unicast, nodes[n - 1].unicast, &places, &np);
+	}
 	store_read_end(st);
 	if (r) {
 		store_nodes_free(nodes);
+		free(places);
 		return fail(r, store_strerror(r), err, detail, cap);
 	}
 	items = json_array();
 	for (i = 0; i < n; i++) {
-		json_array_append_new(items, gw_node_json(&nodes[i]));
+		json_t *o = gw_node_json(&nodes[i]);
+
+		while (k < np && places[k].node < nodes[i].unicast) {
+			k++;
+		}
+		/* Places are of active nodes: an excluded one at the same address is in no zone. */
+		json_object_set_new(o, "zone",
+				    gw_zone_place_json(k < np &&
+							       places[k].node == nodes[i].unicast &&
+							       !nodes[i].excluded
+							   ? &places[k]
+							   : NULL));
+		json_array_append_new(items, o);
 	}
+	free(places);
 	/* A full page may have a next one: its cursor is the last address here. */
 	next = n && (json_int_t)n == limit ? json_integer(nodes[n - 1].unicast) : json_null();
 	store_nodes_free(nodes);

@@ -99,16 +99,25 @@ json_t *gw_node_json(const struct store_node *n)
 			 "updated_at", gw_time_json(n->updated_ms));
 }
 
-json_t *gw_node_zone_json(struct store *st, uint16_t node)
+json_t *gw_zone_place_json(const struct store_zone_place *p)
 {
-	struct store_zone_member m;
-	struct store_zone zone;
-
-	if (store_zone_member_get(st, node, &m) || !m.zone || store_zone_get(st, m.zone, &zone)) {
+	if (!p) {
 		return json_null();
 	}
-	return json_pack("{s:I, s:s, s:i, s:b}", "id", (json_int_t)zone.id, "name", zone.name,
-			 "group", zone.group, "pending", m.pending);
+	return json_pack("{s:I, s:s, s:i, s:b}", "id", (json_int_t)p->zone.id, "name", p->zone.name,
+			 "group", p->zone.group, "pending", p->pending);
+}
+
+json_t *gw_node_zone_json(struct store *st, uint16_t node)
+{
+	struct store_zone_place *p = NULL;
+	size_t n = 0;
+	json_t *o;
+
+	(void)store_zone_places(st, node, node, &p, &n);
+	o = gw_zone_place_json(n ? p : NULL);
+	free(p);
+	return o;
 }
 
 uint64_t gw_cmd_id_arg(const struct gw_cmd *c)

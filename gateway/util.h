@@ -25,8 +25,11 @@ int gw_unhex(const char *s, uint8_t *out, size_t len);
 json_t *gw_time_json(uint64_t wall_ms);
 /* The API's node object (GW_CMD_NODE_LIST). */
 json_t *gw_node_json(const struct store_node *n);
+struct store_zone_place;
 /* A node's zone as the API shows it: {id, name, group, pending}, or JSON null (store_zone.h). */
 json_t *gw_node_zone_json(struct store *st, uint16_t node);
+/* The same from a place the caller read (NULL: JSON null). */
+json_t *gw_zone_place_json(const struct store_zone_place *p);
 /* The API's operation object (target: node address, or -1 to take it from the result). */
 json_t *gw_op_json(const struct store_op *op, int target);
 /* The bearer's state as the API shows it (kind, name, state, reason, controller). */

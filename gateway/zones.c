@@ -30,11 +30,21 @@ struct apply {
 	uint64_t timer; /* the first request goes from the loop (done never runs in apply) */
 	void (*done)(void *arg, int err, const char *why);
 	void *arg;
+	bool resumed;      /* started by gw_zones_resume(): a caller asking for it adopts it */
+	char refusal[240]; /* why planning refused the move (-EXDEV) */
 };
+
+/* Resumed moves that found their node silent are tried again after this, doubling. */
+#define RESUME_RETRY_FIRST_MS 30000
+#define RESUME_RETRY_MAX_MS 600000
 
 struct gw_zones {
 	struct gw_core *core;
+	/* The core's loop, kept: gw_core_close() wipes the core before gw_zones_free() runs. */
+	struct gw_loop *loop;
 	struct apply *active;
+	uint64_t retry_timer;
+	uint64_t retry_ms;
 };
 
 struct gw_zones *gw_zones_new(struct gw_core *core)
@@ -43,6 +53,8 @@ struct gw_zones *gw_zones_new(struct gw_core *core)
 
 	if (z) {
 		z->core = core;
+		z->loop = core->loop;
+		z->retry_ms = RESUME_RETRY_FIRST_MS;
 	}
 	return z;
 }
@@ -63,9 +75,10 @@ void gw_zones_free(struct gw_zones *z)
 		struct apply *a = z->active;
 
 		z->active = a->next;
-		gw_loop_timer_cancel(z->core->loop, a->timer);
+		gw_loop_timer_cancel(z->loop, a->timer);
 		apply_free(a);
 	}
+	gw_loop_timer_cancel(z->loop, z->retry_timer);
 	free(z);
 }
 
@@ -135,6 +148,18 @@ static int bound_key(const struct store_binding *b, size_t n, uint16_t ea, uint3
 	return best;
 }
 
+/* Is SIG model id of element ea bound to AppKey k? */
+static bool keys_bound(const struct store_binding *b, size_t n, uint16_t ea, uint16_t id,
+		       uint16_t k)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].elem_addr == ea && !b[i].vendor && b[i].id == id && b[i].app_idx == k) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool in_list(const uint16_t *v, size_t n, uint16_t x)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -145,26 +170,225 @@ static bool in_list(const uint16_t *v, size_t n, uint16_t x)
 	return false;
 }
 
+static struct cfg_msg *bind_step(struct apply *a, uint16_t ea, uint16_t id, uint16_t app_idx)
+{
+	struct cfg_msg *m = step_add(a, CFG_OP_MODEL_APP_BIND);
+
+	if (m) {
+		m->model_app.elem_addr = ea;
+		m->model_app.app_idx = app_idx;
+		m->model_app.model.id = id;
+	}
+	return m;
+}
+
 /* Model App Bind of AppKey 0 when the model is bound to none; the AppKey it publishes with. */
 static int plan_bind(struct apply *a, const struct store_binding *b, size_t nb, uint16_t ea,
 		     uint16_t id, uint16_t *app_idx)
 {
 	int k = bound_key(b, nb, ea, id);
-	struct cfg_msg *m;
 
 	if (k >= 0) {
 		*app_idx = (uint16_t)k;
 		return 0;
 	}
-	m = step_add(a, CFG_OP_MODEL_APP_BIND);
-	if (!m) {
-		return -ENOMEM;
-	}
-	m->model_app.elem_addr = ea;
-	m->model_app.app_idx = ZONE_APP_IDX;
-	m->model_app.model.id = id;
 	*app_idx = ZONE_APP_IDX;
+	return bind_step(a, ea, id, ZONE_APP_IDX) ? 0 : -ENOMEM;
+}
+
+/* --- The AppKeys of a zone ----------------------------------------------------------------- */
+
+/*
+ * A switch's OnOff Client and the lights' OnOff Servers must share the AppKey the switch
+ * publishes with, else the lights drop its messages (§3.7.4.4: the access layer decrypts with
+ * the keys the model is bound to).  Each element is bound only to what the node's AppKey
+ * List holds, so a move reconciles where the moving node has the key (Model App Bind of it)
+ * and is refused (-EXDEV, 409) naming the key and the node that needs it where it has not:
+ * sending it an AppKey is the integrator's decision, not a side effect of a zone move.
+ */
+#define ZK_MAX 32
+
+struct zone_keys {
+	/* the AppKeys the zone's switches publish with, and one switch element per key */
+	uint16_t pub[ZK_MAX], pub_by[ZK_MAX];
+	size_t n_pub;
+	/* the AppKeys bound on every light's OnOff Server, when the zone has lights */
+	uint16_t common[ZK_MAX];
+	size_t n_common;
+	bool lights;
+	char name[STORE_NAME_MAX];
+};
+
+/* The AppKeys bound to SIG model id of element ea (at most ZK_MAX), each once. */
+static size_t keys_of(const struct store_binding *b, size_t nb, uint16_t ea, uint16_t id,
+		      uint16_t out[ZK_MAX])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nb && n < ZK_MAX; i++) {
+		if (b[i].elem_addr == ea && !b[i].vendor && b[i].id == id &&
+		    !in_list(out, n, b[i].app_idx)) {
+			out[n++] = b[i].app_idx;
+		}
+	}
+	return n;
+}
+
+/* A light of the zone: the common keys are those it is bound to too. */
+static void narrow(struct zone_keys *zk, const uint16_t *keys, size_t nk)
+{
+	size_t kept = 0;
+
+	if (!zk->lights) {
+		memcpy(zk->common, keys, nk * sizeof(keys[0]));
+		zk->n_common = nk;
+		zk->lights = true;
+		return;
+	}
+	for (size_t k = 0; k < zk->n_common; k++) {
+		if (in_list(keys, nk, zk->common[k])) {
+			zk->common[kept++] = zk->common[k];
+		}
+	}
+	zk->n_common = kept;
+}
+
+/* A member's elements into zk: its lights narrow the common keys, its switches add theirs. */
+static int member_keys(struct store *st, uint16_t node, uint16_t group, struct zone_keys *zk)
+{
+	struct store_model *models = NULL;
+	struct store_binding *b = NULL;
+	size_t nm = 0, nb = 0;
+	int r = store_comp_models(st, node, &models, &nm);
+
+	r = r ? r : store_node_bindings(st, node, &b, &nb);
+	for (size_t i = 0; i < nm && !r; i++) {
+		uint16_t ea = (uint16_t)(node + models[i].elem_idx), keys[ZK_MAX];
+		size_t nk;
+
+		if (models[i].vendor) {
+			continue;
+		}
+		if (models[i].id == MODEL_ONOFF_SRV) {
+			nk = keys_of(b, nb, ea, MODEL_ONOFF_SRV, keys);
+			if (!nk) {
+				continue; /* not configured yet: it takes what its move binds */
+			}
+			narrow(zk, keys, nk);
+		} else if (models[i].id == MODEL_ONOFF_CLI) {
+			struct store_pub pub;
+			int k = -1;
+
+			/* What it publishes to the zone with; else what the move will choose. */
+			if (store_pub_get(st, ea, false, MODEL_ONOFF_CLI, &pub) == 0 &&
+			    pub.addr == group) {
+				k = pub.app_idx;
+			} else {
+				k = bound_key(b, nb, ea, MODEL_ONOFF_CLI);
+			}
+			if (k >= 0 && zk->n_pub < ZK_MAX &&
+			    !in_list(zk->pub, zk->n_pub, (uint16_t)k)) {
+				zk->pub_by[zk->n_pub] = ea;
+				zk->pub[zk->n_pub++] = (uint16_t)k;
+			}
+		}
+	}
+	free(models);
+	free(b);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The keys of zone's members other than the moving node. */
+static int zone_keys_of(struct store *st, const struct store_zone *zone, uint16_t moving,
+			struct zone_keys *zk)
+{
+	uint16_t *nodes = NULL;
+	size_t n = 0;
+	int r = store_zone_nodes(st, zone->id, &nodes, &n);
+
+	memset(zk, 0, sizeof(*zk));
+	snprintf(zk->name, sizeof(zk->name), "%s", zone->name);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (nodes[i] != moving) {
+			r = member_keys(st, nodes[i], zone->group, zk);
+		}
+	}
+	free(nodes);
+	return r;
+}
+
+/* A light's OnOff Server is bound to every AppKey the zone's switches publish with. */
+static int plan_light_keys(struct apply *a, const struct store_binding *b, size_t nb, uint16_t ea,
+			   const uint16_t *node_keys, size_t n_keys, const struct zone_keys *zk)
+{
+	for (size_t i = 0; i < zk->n_pub; i++) {
+		uint16_t k = zk->pub[i];
+
+		if (keys_bound(b, nb, ea, MODEL_ONOFF_SRV, k)) {
+			continue;
+		}
+		if (!in_list(node_keys, n_keys, k)) {
+			snprintf(
+			    a->refusal, sizeof(a->refusal),
+			    "node 0x%04x: its light (element 0x%04x) has no AppKey index %u, "
+			    "which switch element 0x%04x of zone '%s' publishes with: add that "
+			    "AppKey to the node first",
+			    a->node, ea, k, zk->pub_by[i], zk->name);
+			return -EXDEV;
+		}
+		if (!bind_step(a, ea, MODEL_ONOFF_SRV, k)) {
+			return -ENOMEM;
+		}
+	}
 	return 0;
+}
+
+/*
+ * A switch's OnOff Client publishes with an AppKey every light of the zone is bound to: one
+ * it is bound to already, else one of the node's AppKeys, bound first.  *app_idx is the key.
+ */
+static int plan_switch_key(struct apply *a, const struct store_binding *b, size_t nb, uint16_t ea,
+			   const uint16_t *node_keys, size_t n_keys, const struct zone_keys *zk,
+			   uint16_t *app_idx)
+{
+	int pick = -1;
+
+	for (size_t i = 0; i < zk->n_common; i++) {
+		uint16_t k = zk->common[i];
+
+		if (keys_bound(b, nb, ea, MODEL_ONOFF_CLI, k) && (pick < 0 || k < pick)) {
+			pick = k;
+		}
+	}
+	if (pick >= 0) {
+		*app_idx = (uint16_t)pick;
+		return 0;
+	}
+	for (size_t i = 0; i < zk->n_common; i++) {
+		uint16_t k = zk->common[i];
+
+		if (in_list(node_keys, n_keys, k) && (pick < 0 || k < pick)) {
+			pick = k;
+		}
+	}
+	if (pick < 0) {
+		if (zk->n_common == 0) {
+			snprintf(a->refusal, sizeof(a->refusal),
+				 "zone '%s': its lights are bound to no common AppKey, so no "
+				 "switch can reach them all; bind one AppKey on every light first",
+				 zk->name);
+		} else {
+			snprintf(
+			    a->refusal, sizeof(a->refusal),
+			    "node 0x%04x: its switch (element 0x%04x) has none of the AppKeys "
+			    "the lights of zone '%s' are bound to (AppKey index %u): add one to "
+			    "the node first",
+			    a->node, ea, zk->name, zk->common[0]);
+		}
+		return -EXDEV;
+	}
+	*app_idx = (uint16_t)pick;
+	return bind_step(a, ea, MODEL_ONOFF_CLI, (uint16_t)pick) ? 0 : -ENOMEM;
 }
 
 /*
@@ -258,13 +482,14 @@ static int zone_groups(struct store *st, uint16_t **out, size_t *n)
 	return 0;
 }
 
-static int plan(struct apply *a, uint16_t group, const uint16_t stale[2])
+static int plan(struct apply *a, const struct store_zone *target, const uint16_t stale[2])
 {
 	struct store *st = a->z->core->st;
 	struct store_model *models = NULL;
 	struct store_binding *b = NULL;
-	uint16_t *zg = NULL;
-	size_t nm = 0, nb = 0, nzg = 0;
+	struct zone_keys zk;
+	uint16_t *zg = NULL, *keys = NULL, group = target->group;
+	size_t nm = 0, nb = 0, nzg = 0, nk = 0;
 	int r = store_comp_models(st, a->node, &models, &nm);
 
 	if (r == 0 && nm == 0) {
@@ -272,6 +497,13 @@ static int plan(struct apply *a, uint16_t group, const uint16_t stale[2])
 	}
 	r = r ? r : store_node_bindings(st, a->node, &b, &nb);
 	r = r ? r : zone_groups(st, &zg, &nzg);
+	if (!r && target->id) {
+		r = zone_keys_of(st, target, a->node, &zk);
+		if (!r) {
+			r = store_node_appkey_list(st, a->node, &keys, &nk);
+			r = r == -ENOENT ? 0 : r;
+		}
+	}
 	for (size_t i = 0; i < nm && !r; i++) {
 		uint16_t ea = (uint16_t)(a->node + models[i].elem_idx), app = 0;
 
@@ -279,16 +511,26 @@ static int plan(struct apply *a, uint16_t group, const uint16_t stale[2])
 			continue;
 		}
 		if (models[i].id == MODEL_ONOFF_SRV) {
-			r = plan_bind(a, b, nb, ea, MODEL_ONOFF_SRV, &app);
+			/* Keys the zone's switches need first; AppKey 0 when none did and none is
+			 * bound. */
+			r = target->id ? plan_light_keys(a, b, nb, ea, keys, nk, &zk) : 0;
+			if (!r && (!target->id || zk.n_pub == 0)) {
+				r = plan_bind(a, b, nb, ea, MODEL_ONOFF_SRV, &app);
+			}
 			r = r ? r : plan_light(a, ea, group, stale, zg, nzg);
 		} else if (models[i].id == MODEL_ONOFF_CLI) {
-			r = plan_bind(a, b, nb, ea, MODEL_ONOFF_CLI, &app);
+			if (target->id && zk.lights) {
+				r = plan_switch_key(a, b, nb, ea, keys, nk, &zk, &app);
+			} else {
+				r = plan_bind(a, b, nb, ea, MODEL_ONOFF_CLI, &app);
+			}
 			r = r ? r : plan_switch(a, ea, group, app);
 		}
 	}
 	free(models);
 	free(b);
 	free(zg);
+	free(keys);
 	return r;
 }
 
@@ -359,6 +601,30 @@ static void publish_zone(struct gw_core *core, const char *type, uint64_t id)
 
 /* --- Running ----------------------------------------------------------------------------- */
 
+static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx);
+
+/*
+ * A node that did not answer (powered off, out of reach) keeps its move pending: every
+ * pending move is tried again later (gw_zones_resume()), all on one timer that backs off.
+ * A refusal is not retried: it stays pending for the next request to explain.
+ */
+static void retry_later(struct gw_zones *z)
+{
+	struct gw_core *core = z->core;
+
+	if (core->stopping || z->retry_timer) {
+		return;
+	}
+	z->retry_timer =
+	    gw_loop_timer_at(core->loop, gw_loop_now(core->loop) + z->retry_ms, on_retry, z);
+	if (z->retry_timer) {
+		log_info("pending zone moves: next attempt in %llu s",
+			 (unsigned long long)(z->retry_ms / 1000));
+		z->retry_ms =
+		    z->retry_ms * 2 > RESUME_RETRY_MAX_MS ? RESUME_RETRY_MAX_MS : z->retry_ms * 2;
+	}
+}
+
 static void apply_end(struct apply *a, int err, const char *why)
 {
 	struct apply **p = &a->z->active;
@@ -378,6 +644,9 @@ static void apply_end(struct apply *a, int err, const char *why)
 		} else {
 			log_info("node 0x%04x is in no zone", a->node);
 		}
+	}
+	if (err == -ETIMEDOUT) {
+		retry_later(a->z);
 	}
 	a->done(a->arg, err, why);
 	apply_free(a);
@@ -502,8 +771,10 @@ static void on_deferred(struct gw_loop *loop, uint64_t id, void *ctx)
 	send_next(a);
 }
 
-int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
-		   void (*done)(void *arg, int err, const char *why), void *arg)
+/* gw_zones_apply_why(), and whether gw_zones_resume() starts it. */
+static int start(struct gw_zones *z, uint16_t node, uint64_t zone,
+		 void (*done)(void *arg, int err, const char *why), void *arg, bool resumed,
+		 char *why, size_t cap)
 {
 	struct store *st = z->core->st;
 	struct store_zone target = {0}, cut = {0};
@@ -513,9 +784,17 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 	int r;
 
 	for (a = z->active; a; a = a->next) {
-		if (a->node == node) {
-			return -EBUSY;
+		if (a->node != node) {
+			continue;
 		}
+		/* The same move the gateway resumed by itself: the caller takes over its end. */
+		if (a->resumed && !resumed && a->zone == zone) {
+			a->resumed = false;
+			a->done = done;
+			a->arg = arg;
+			return 0;
+		}
+		return -EBUSY;
 	}
 	r = store_node_get(st, node, &n);
 	if (r == 0 && n.excluded) {
@@ -538,11 +817,15 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 	a->zone = zone;
 	a->done = done;
 	a->arg = arg;
+	a->resumed = resumed;
 	/* A move to another zone that did not finish: its group may be on the node too. */
 	if (m.pending && m.zone && m.zone != zone) {
 		(void)store_zone_get(st, m.zone, &cut);
 	}
-	r = plan(a, target.group, (const uint16_t[2]){m.prev_group, cut.group});
+	r = plan(a, &target, (const uint16_t[2]){m.prev_group, cut.group});
+	if (r == -EXDEV && why) {
+		snprintf(why, cap, "%s", a->refusal);
+	}
 	/* Written ahead: from here on the inventory says where the node is going. */
 	r = r ? r : store_zone_move_begin(st, node, zone);
 	if (r) {
@@ -557,9 +840,79 @@ int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 	}
 	a->next = z->active;
 	z->active = a;
-	log_info("node 0x%04x: moving to zone %llu (0: none), %zu Config message(s)", node,
-		 (unsigned long long)zone, a->n);
+	log_info("node 0x%04x: %s to zone %llu (0: none), %zu Config message(s)", node,
+		 resumed ? "resuming the move" : "moving", (unsigned long long)zone, a->n);
 	return 0;
+}
+
+int gw_zones_apply_why(struct gw_zones *z, uint16_t node, uint64_t zone,
+		       void (*done)(void *arg, int err, const char *why), void *arg, char *why,
+		       size_t cap)
+{
+	return start(z, node, zone, done, arg, false, why, cap);
+}
+
+int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
+		   void (*done)(void *arg, int err, const char *why), void *arg)
+{
+	return start(z, node, zone, done, arg, false, NULL, 0);
+}
+
+/* --- Resuming ---------------------------------------------------------------------------- */
+
+/* The end of a move no caller waits for: apply_end() logged it and armed a retry if due. */
+static void on_resumed(void *arg, int err, const char *why)
+{
+	struct gw_zones *z = arg;
+
+	(void)why;
+	if (err == 0) {
+		z->retry_ms = RESUME_RETRY_FIRST_MS;
+	}
+}
+
+static void on_retry(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct gw_zones *z = ctx;
+
+	(void)loop;
+	(void)id;
+	z->retry_timer = 0;
+	if (!z->core->stopping) {
+		gw_zones_resume(z);
+	}
+}
+
+void gw_zones_resume(struct gw_zones *z)
+{
+	struct store_zone_member *ms = NULL;
+	size_t n = 0, started = 0;
+	int r = store_zone_members(z->core->st, &ms, &n);
+
+	if (r) {
+		log_warnx("pending zone moves: %s", store_strerror(r));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ms[i].pending) {
+			continue;
+		}
+		/* -EBUSY: a job (commission) or a request is moving it already. */
+		r = start(z, ms[i].node, ms[i].zone, on_resumed, z, true, NULL, 0);
+		if (r == 0) {
+			started++;
+		} else if (r != -EBUSY) {
+			log_warnx("node 0x%04x: the pending zone move cannot resume: %s",
+				  ms[i].node, strerror(-r));
+		}
+	}
+	free(ms);
+	if (started) {
+		log_info("%zu pending zone move(s) resumed", started);
+		gw_core_rearm(z->core);
+	} else {
+		z->retry_ms = RESUME_RETRY_FIRST_MS; /* nothing left to wait for */
+	}
 }
 
 /* --- REST ------------------------------------------------------------------------------- */
@@ -703,7 +1056,7 @@ void gw_zones_cmd_move(struct gw_zones *z, struct gw_cmd *c)
 	struct store_node n;
 	struct store_zone target;
 	struct move_req *q;
-	char why[160];
+	char why[256];
 	int r;
 
 	if (addr <= 0 || addr >= 0x8000 || store_node_get(z->core->st, (uint16_t)addr, &n) ||
@@ -728,9 +1081,12 @@ void gw_zones_cmd_move(struct gw_zones *z, struct gw_cmd *c)
 	q->z = z;
 	q->cmd = c;
 	q->node = n.unicast;
-	r = gw_zones_apply(z, n.unicast, zone, on_moved, q);
+	why[0] = '\0';
+	r = gw_zones_apply_why(z, n.unicast, zone, on_moved, q, why, sizeof(why));
 	if (r) {
-		if (r == -EBUSY) {
+		if (r == -EXDEV) {
+			/* why names the AppKey and the node that lacks it */
+		} else if (r == -EBUSY) {
 			snprintf(why, sizeof(why), "node 0x%04x: a zone move is under way",
 				 n.unicast);
 		} else if (r == -ENOENT) {

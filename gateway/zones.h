@@ -58,6 +58,24 @@ int gw_zones_ensure(struct gw_zones *z, const char *name, uint64_t *id);
 int gw_zones_apply(struct gw_zones *z, uint16_t node, uint64_t zone,
 		   void (*done)(void *arg, int err, const char *why), void *arg);
 
+/*
+ * gw_zones_apply(), and when the move is refused with -EXDEV (a light and a switch of the
+ * zone would not share an AppKey that the moving node holds: see zones.c) a sentence naming
+ * the key and the node in why (cap octets).
+ */
+int gw_zones_apply_why(struct gw_zones *z, uint16_t node, uint64_t zone,
+		       void (*done)(void *arg, int err, const char *why), void *arg, char *why,
+		       size_t cap);
+
+/*
+ * Finishes the moves the inventory says are pending (a move a restart or a timeout cut short):
+ * each one's plan is sent again without a caller.  Called once the stack runs, and again by
+ * a timer whenever a move (any, resumed or not) ends because its node did not answer: 30 s,
+ * doubling to 10 min, back to 30 s once a resumed move succeeds or none is pending.  A caller
+ * asking for the same move meanwhile (gw_zones_apply()) takes it over.
+ */
+void gw_zones_resume(struct gw_zones *z);
+
 /* REST commands (gw_cmd.h). */
 void gw_zones_cmd_list(struct gw_zones *z, struct gw_cmd *c);
 void gw_zones_cmd_create(struct gw_zones *z, struct gw_cmd *c);

@@ -268,6 +268,32 @@ int store_zone_members(struct store *s, struct store_zone_member **out, size_t *
 	return store_collect(s, st, sizeof(**out), read_member, (void **)out, n);
 }
 
+static int read_place(struct store *s, sqlite3_stmt *st, void *item)
+{
+	struct store_zone_place *p = item;
+
+	read_zone(s, st, &p->zone);
+	p->node = (uint16_t)sqlite3_column_int(st, 5);
+	p->pending = sqlite3_column_int(st, 6) != 0;
+	return 0;
+}
+
+int store_zone_places(struct store *s, uint16_t lo, uint16_t hi, struct store_zone_place **out,
+		      size_t *n)
+{
+	/* The zone's columns first, in ZONE_COLS' order, so read_zone() reads them. */
+	sqlite3_stmt *st = store_q(
+	    s, "SELECT z.id, z.name, z.grp, z.created_ms, z.updated_ms, n.unicast, m.pending"
+	       " FROM zone_members m JOIN nodes n ON n.id = m.node_id JOIN zones z ON z.id = m.zone"
+	       " WHERE n.excluded = 0 AND n.unicast BETWEEN ?1 AND ?2 ORDER BY n.unicast");
+
+	if (st) {
+		sqlite3_bind_int(st, 1, lo);
+		sqlite3_bind_int(st, 2, hi);
+	}
+	return store_collect(s, st, sizeof(**out), read_place, (void **)out, n);
+}
+
 int store_zone_nodes(struct store *s, uint64_t zone, uint16_t **out, size_t *n)
 {
 	sqlite3_stmt *st = store_q(s, "SELECT n.unicast FROM zone_members m JOIN nodes n"

@@ -84,4 +84,18 @@ int store_zone_nodes(struct store *s, uint64_t zone, uint16_t **out, size_t *n);
 /* Every membership row of active nodes, by address; *out new (free()). */
 int store_zone_members(struct store *s, struct store_zone_member **out, size_t *n);
 
+/* Where an active node is: the zone it is in or being moved to. */
+struct store_zone_place {
+	uint16_t node; /* primary address */
+	bool pending;
+	struct store_zone zone;
+};
+/*
+ * The places of the active nodes whose primary address is in [lo, hi] and that are in a zone
+ * (or being moved into one), by address, in one query: a page of nodes gets its zones without
+ * a query per node.  *out is a new array (free()), NULL when none.
+ */
+int store_zone_places(struct store *s, uint16_t lo, uint16_t hi, struct store_zone_place **out,
+		      size_t *n);
+
 #endif /* STORAGE_STORE_ZONE_H */

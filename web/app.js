@@ -16,7 +16,7 @@ import {
 import {
   initManifests, enterManifests, manifestsEvent, downloadReport,
 } from './manifests.js';
-import { initZones, enterZones, zoneNames } from './zones.js';
+import { initZones, enterZones } from './zones.js';
 
 // ---------------------------------------------------------------- routing
 
@@ -557,11 +557,12 @@ async function loadNodes() {
     limit, offset: nodesPage.offset, state: $('f-state').value, excluded: $('f-excluded').value,
   });
   try {
-    const [res, zoneOf] = await Promise.all([api('GET', `/api/v1/nodes${q}`), zoneNames()]);
+    const res = await api('GET', `/api/v1/nodes${q}`);
     showError('nodes-error', null);
     nodesPage.total = res.total;
     nodesShown = res.items.map((n) => {
-      const zone = zoneOf.get(n.address) || null;
+      // The gateway gives each node its zone; a move not confirmed by the node yet says so.
+      const zone = n.zone ? n.zone.name : null;
       return {
         n,
         zone,
@@ -569,7 +570,8 @@ async function loadNodes() {
           // A removed node keeps its record but is no longer addressable.
           el('td', { dataset: { label: 'Address' } }, n.excluded ? addr(n.address) : el('a', { href: `#node/${n.address}` }, addr(n.address))),
           el('td', { dataset: { label: 'Name' } }, n.name || el('span', { class: 'muted' }, 'unnamed')),
-          el('td', { dataset: { label: 'Zone' } }, zone || el('span', { class: 'muted' }, 'none')),
+          el('td', { dataset: { label: 'Zone' } }, zone || el('span', { class: 'muted' }, 'none'),
+            n.zone && n.zone.pending ? el('span', { class: 'muted' }, ' (moving)') : ''),
           el('td', { dataset: { label: 'State' } }, badge(n.state), n.excluded ? ' removed' : ''),
           el('td', { dataset: { label: 'Elements' } }, String(n.elements)),
           el('td', { class: 'wide', dataset: { label: 'Product' } }, productText(n)),

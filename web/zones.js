@@ -17,35 +17,12 @@ export function initZones(opts) {
 
 // A member of a zone as the API lists it: an address, or an object with an address or node
 // (and maybe a name and element).
-function memberAddress(m) {
-  if (typeof m === 'number') return m;
-  if (m && typeof m === 'object') return m.node ?? m.address ?? null;
-  return null;
-}
-
 function memberText(m, names) {
   if (typeof m === 'number') return names.get(m) ? `${names.get(m)} (${addr(m)})` : addr(m);
   const a = m.address ?? m.node;
   const who = m.name || names.get(m.node ?? a);
   const parts = [who, Number.isInteger(a) ? addr(a) : null, Number.isInteger(m.element) ? `element ${m.element}` : null];
   return parts.filter(Boolean).join(' · ') || JSON.stringify(m);
-}
-
-// address -> zone name, for the node list; empty when the gateway has no zones.
-export async function zoneNames() {
-  const map = new Map();
-  try {
-    const res = await api('GET', '/api/v1/zones');
-    for (const z of res.items) {
-      for (const m of [...(z.nodes || []), ...(z.lights || []), ...(z.switches || [])]) {
-        const a = memberAddress(m);
-        if (Number.isInteger(a) && !map.has(a)) map.set(a, z.name);
-      }
-    }
-  } catch {
-    // No zones API (or no right to it): the list shows no zones.
-  }
-  return map;
 }
 
 async function allNodes() {

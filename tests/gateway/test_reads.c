@@ -12,6 +12,7 @@
 #include "gateway/nodes.h"
 #include "gateway/reads.h"
 #include "mesh/crypto.h"
+#include "storage/store_zone.h"
 #include "tests/storage/fixture.h"
 
 static struct fx f;
@@ -128,7 +129,32 @@ Test(reads, same_bytes_as_the_loop, .fini = teardown)
 	uint8_t dk[16];
 
 	setup_nodes(true);
+	/* 0x0020 in a zone, 0x0030 on its way into another: both paths show the zones alike. */
+	{
+		struct store_zone z1, z2;
+		json_t *page, *items;
+
+		cr_assert_eq(store_zone_create(f.s, "hall \"1\"", 0xc000, 0xc0ff, &z1), 0);
+		cr_assert_eq(store_zone_create(f.s, "lab", 0xc000, 0xc0ff, &z2), 0);
+		cr_assert_eq(store_zone_move_begin(f.s, 0x0020, z1.id), 0);
+		cr_assert_eq(store_zone_move_done(f.s, 0x0020, z1.id), 0);
+		cr_assert_eq(store_zone_move_begin(f.s, 0x0030, z2.id), 0);
+		page = gw_nodes_page_json(f.s, json_object(), &(int){0}, detail, sizeof(detail));
+		items = json_object_get(page, "items");
+		cr_assert_eq(json_array_size(items), 3);
+		cr_assert(json_is_null(json_object_get(json_array_get(items, 0), "zone")));
+		cr_assert_str_eq(json_string_value(json_object_get(
+				     json_object_get(json_array_get(items, 1), "zone"), "name")),
+				 "hall \"1\"");
+		cr_assert(json_is_true(
+		    json_object_get(json_object_get(json_array_get(items, 2), "zone"), "pending")));
+		cr_assert_eq(json_integer_value(json_object_get(
+				 json_object_get(json_array_get(items, 2), "zone"), "group")),
+			     z2.group);
+		json_decref(page);
+	}
 	assert_same(GW_CMD_NODE_GET, json_pack("{s:i}", "address", 0x0020));
+	assert_same(GW_CMD_NODE_GET, json_pack("{s:i}", "address", 0x0030));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i}", "limit", 2));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 2, "after", 0x0010));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 2, "offset", 2));

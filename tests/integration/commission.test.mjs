@@ -3,11 +3,7 @@
 // manifest in one job.  The job scans by itself (locally and through every server, each new
 // server as soon as it is configured) and provisions each device as it is heard.
 //
-// The test's copy of the scenario:
-//   - addBridges() (harness): the servers that no nearer server hears get a bridge, as in
-//     rpr.test.mjs, so that every device can be reached ring by ring;
-//   - devices with Output/Input OOB get none (a bulk job has no technician at each device;
-//     static OOB values stay and travel sealed in the manifest);
+// The test's copy of the scenario (lib/office.mjs), and:
 //   - one device near the gateway is left out of the manifest: it must be listed as heard
 //     but not in the manifest, and stay unprovisioned;
 //   - the manifest has one row whose UUID no device has: reported never_heard, and the job
@@ -18,7 +14,8 @@
 // COMMISSION_TIME_SCALE (default 2) runs meshsim's clock faster than real time.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, waitFor, addBridges, parseStatus, nodesOf } from './harness.mjs';
+import { startWorld, waitFor, parseStatus, nodesOf } from './harness.mjs';
+import { profileOf, zoneOf, officeScenario, OFFICE_GW_CONF, manifestCsv, checkReportCsv } from './lib/office.mjs';
 import { validateResponse } from './lib/openapi.mjs';
 
 const TIME_SCALE = Number(process.env.COMMISSION_TIME_SCALE ?? 2);
@@ -27,68 +24,19 @@ const JOB_TIMEOUT_MS = 900000;
 const LEFT_OUT = 'f0-light-00-01'; // not in the manifest; near the gateway's port
 const GHOST = '0badc0de0badc0de0badc0de0badc0de'; // in the manifest, no such device
 
-const profileOf = (name) => (name.includes('-light-') ? 'light' : name.includes('-switch-') ? 'switch' : 'none');
-// Zones: each floor's west and east halves; quotes and a comma for the CSV's sake.
-const zoneOf = (name) => `floor ${name.slice(1, 2)}, "${Number(name.split('-')[2]) < 5 ? 'west' : 'east'}"`;
-
-function editScenario(s) {
-  s.air = { ...s.air, time_scale: TIME_SCALE };
-  const promoted = addBridges(s);
-  if (promoted.length) console.log(`# bridges promoted to servers: ${promoted.join(', ')}`);
-  for (const d of s.devices) {
-    if (d.oob && (d.oob.output || d.oob.input)) delete d.oob;
-  }
-}
-
-const csvCell = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-
-function manifestCsv(devices) {
-  const rows = ['uuid,name,zone,profile,auth,auth_value'];
-  for (const d of devices) {
-    const st = d.oob && d.oob.static;
-    rows.push([d.uuid, d.name, zoneOf(d.name), profileOf(d.name), st ? 'static' : 'none', st || '']
-      .map(csvCell).join(','));
-  }
-  rows.push([GHOST, 'ghost', 'nowhere', 'none', 'none', ''].join(','));
-  return rows.join('\r\n') + '\r\n';
-}
-
-/** RFC 4180 records of text (quoted fields, doubled quotes, CRLF). */
-function parseCsv(text) {
-  const out = [];
-  let row = [];
-  let f = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (q) {
-      if (ch === '"' && text[i + 1] === '"') { f += '"'; i++; } else if (ch === '"') q = false; else f += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') { row.push(f); f = ''; } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(f); out.push(row); row = []; f = ''; i++;
-    } else f += ch;
-  }
-  assert.equal(row.length + f.length, 0, 'the CSV ends with CRLF');
-  return out;
-}
-
 const worlds = [];
 after(async () => { for (const w of worlds) await w.close(); });
 
 async function setup() {
   const w = await startWorld({
     scenario: 'office.json',
-    editScenario,
-    gwConf: {
-      'profile.light': 'appkeys 0; models 0x1000',
-      'profile.switch': 'appkeys 0; models 0x1001',
-      max_sessions: 16,
-    },
+    editScenario: officeScenario(TIME_SCALE),
+    gwConf: OFFICE_GW_CONF,
   });
   worlds.push(w);
   const listed = w.scenario.devices.filter((d) => d.name !== LEFT_OUT);
   const m = await w.ok('POST', '/api/v1/manifests',
-    { token: w.tokens.operator, raw: manifestCsv(listed), headers: { 'Content-Type': 'text/csv' } }, [201]);
+    { token: w.tokens.operator, raw: manifestCsv(listed, [[GHOST, 'ghost', 'nowhere', 'none', 'none', '']]), headers: { 'Content-Type': 'text/csv' } }, [201]);
   assert.equal(m.rows, listed.length + 1);
   return { w, listed, manifest: m.id };
 }
@@ -236,17 +184,7 @@ describe('commission office.json from one CSV manifest in one job', () => {
     assert.deepEqual(validateResponse('GET', '/api/v1/jobs/{id}/report', 200, csv.text, 'text/csv').errors, []);
     assert.equal(csv.contentType, 'text/csv');
     assert.equal(csv.headers.get('content-disposition'), `attachment; filename="commission-${job}.csv"`);
-    const rows = parseCsv(csv.text);
-    assert.deepEqual(rows[0], ['uuid', 'name', 'zone', 'address', 'path', 'attempts', 'time_s', 'result', 'error']);
-    assert.equal(rows.length, rep.items.length + 1);
-    rep.items.forEach((it, i) => {
-      const r = rows[i + 1];
-      assert.equal(r[0], it.uuid);
-      assert.equal(r[2], it.zone);
-      assert.equal(r[3], it.address === null ? '' : `0x${it.address.toString(16).padStart(4, '0')}`);
-      assert.equal(r[4], it.path === null ? '' : it.path === 'local' ? 'local' : `0x${it.path.toString(16).padStart(4, '0')}`);
-      assert.equal(r[7], it.result);
-    });
+    checkReportCsv(csv.text, rep);
   });
 
   test('SIGKILL three times during the job: it finishes with the same result', async () => {

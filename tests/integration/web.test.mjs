@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startWorld, root, parseStatus, hex4, waitFor, buildDir } from './harness.mjs';
-import { launch, watchedPage, problems } from '../web/browser.mjs';
+import { launch, watchedPage, connect, problems } from '../web/browser.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WALK_TIMEOUT_MS = 8 * 60 * 1000;
@@ -107,10 +107,7 @@ describe('Remote Provisioning on the page (small.json with one RPR server)', { s
     const server = hex4(a);
     const page = await watchedPage(browser, 1280, 800);
     page.setDefaultTimeout(60000);
-    await page.goto(new URL('/', w.base).href);
-    await page.getByLabel('API token').fill(w.tokens.operator);
-    await page.getByRole('button', { name: 'Connect' }).click();
-    await page.locator('#network-summary dt').first().waitFor();
+    await connect(page, w);
 
     // Remote scan: some unprovisioned device is listed as heard by the server.
     await page.getByRole('link', { name: 'Scan' }).click();

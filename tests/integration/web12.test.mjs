@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startWorld, root, waitFor } from './harness.mjs';
-import { launch, watchedPage, problems } from '../web/browser.mjs';
+import { connectedPage, problems } from '../web/browser.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const spec = readFileSync(path.join(root, 'openapi.yaml'), 'utf8');
@@ -31,13 +31,7 @@ describe('manifests, lists and zones on the page (small.json)', { skip: !existsS
   before(async () => {
     w = await startWorld({ scenario: 'small.json' });
     devices = w.scenario.devices;
-    browser = await launch();
-    page = await watchedPage(browser, 1280, 800);
-    page.setDefaultTimeout(60000);
-    await page.goto(new URL('/', w.base).href);
-    await page.getByLabel('API token').fill(w.tokens.operator);
-    await page.getByRole('button', { name: 'Connect' }).click();
-    await page.locator('#network-summary dt').first().waitFor();
+    ({ browser, page } = await connectedPage(w));
   });
   after(async () => {
     await browser?.close();

@@ -176,4 +176,114 @@ describe('zones: switches switch their zone\'s lights (small.json)', () => {
     assert.equal(renamed.name, 'hall 1');
     assert.equal(renamed.group, zone.hall.group);
   });
+
+  test('a move cut short by SIGKILL is finished after the restart, without a new request', async () => {
+    const lab = await w.ok('POST', '/api/v1/zones', { token: op, body: { name: 'lab' } }, [201]);
+    zone.lab = lab;
+    const a = addr['light-static16'];
+    // The light cannot acknowledge anything: the move stays pending until meshgw dies.
+    assert.equal(await w.dev('light-static16', 'power off'), 'ok');
+    const put = w.api('PUT', `/api/v1/nodes/${a}/zone`, { token: op, body: { zone: lab.id } }).catch((e) => e);
+    await waitFor(async () => {
+      const n = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+      return n.zone && n.zone.id === lab.id && n.zone.pending;
+    }, { interval: 50, what: 'the move written ahead (pending)' });
+    const k = await w.killGw();
+    assert.equal(k.signal, 'SIGKILL');
+    const cut = await put;
+    assert.ok(cut instanceof Error || cut.status >= 500, 'the request did not complete');
+    assert.equal(await w.dev('light-static16', 'power on'), 'ok');
+    await w.restartGw();
+    // No PUT: the gateway finishes the move by itself.
+    await waitFor(async () => (await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer })).zone.pending === false,
+      { what: 'the move finished after the restart' });
+    const node = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    assert.deepEqual(node.zone, { id: lab.id, name: 'lab', group: lab.group, pending: false });
+    assert.deepEqual(node.subscriptions.map((s) => [s.element, s.address]),
+      [[0, lab.group], [1, lab.group]], 'the hall group went, the lab group came');
+    assert.deepEqual((await w.ok('GET', `/api/v1/zones/${lab.id}`, { token: viewer })).pending, []);
+    // The list says the same as the node (one builder for both).
+    const listed = (await w.ok('GET', '/api/v1/nodes', { token: viewer })).items.find((n) => n.address === a);
+    assert.deepEqual(listed.zone, node.zone);
+    await move('switch-2', lab);
+    await press('switch-2', 'on');
+    await expectLights({ 'light-static16': true });
+    assert.deepEqual(await lightIs('light-noob'), [false, false], 'the hall stays dark');
+    await press('switch-2', 'off');
+    await expectLights({ 'light-static16': false });
+  });
+
+  const cfg = (name, body) => w.ok('POST', `/api/v1/nodes/${addr[name]}/config`, { token: op, body });
+  const bindings = async (name, model) => (await w.ok('GET', `/api/v1/nodes/${addr[name]}`, { token: viewer }))
+    .bindings.filter((b) => b.model === model).map((b) => [b.element, b.app_index]).sort();
+
+  test('AppKeys: a switch bound to another AppKey publishes with the lights\' one; a light without the switch\'s key is refused', async () => {
+    const ak = await w.ok('POST', '/api/v1/keys/app', { token: w.tokens.admin, body: { net_index: 0 } }, [201]);
+    const k = ak.index;
+    assert.notEqual(k, 0);
+    // switch-2's OnOff Client: bound to the new AppKey only.  The lab's light is bound to 0.
+    assert.equal((await cfg('switch-2', { op: 'appkey_add', app_index: k })).status, 0);
+    assert.equal((await cfg('switch-2', { op: 'bind', element: 0, model: 0x1001, app_index: k })).status, 0);
+    assert.equal((await cfg('switch-2', { op: 'unbind', element: 0, model: 0x1001, app_index: 0 })).status, 0);
+    assert.deepEqual(await bindings('switch-2', 0x1001), [[0, k]]);
+    // Reconciled: the switch holds AppKey 0, so it is bound to it and publishes with it.
+    await move('switch-2', zone.lab);
+    assert.deepEqual(await bindings('switch-2', 0x1001), [[0, 0], [0, k]]);
+    await press('switch-2', 'on');
+    await expectLights({ 'light-static16': true });
+    await press('switch-2', 'off');
+    await expectLights({ 'light-static16': false });
+
+    // switch-output publishes with the new AppKey only, in a zone of its own.
+    const annex = await w.ok('POST', '/api/v1/zones', { token: op, body: { name: 'annex' } }, [201]);
+    assert.equal((await cfg('switch-output', { op: 'appkey_add', app_index: k })).status, 0);
+    assert.equal((await cfg('switch-output', { op: 'bind', element: 0, model: 0x1001, app_index: k })).status, 0);
+    assert.equal((await cfg('switch-output', { op: 'unbind', element: 0, model: 0x1001, app_index: 0 })).status, 0);
+    await move('switch-output', annex);
+    // light-noob has no such AppKey: refused before any message, naming the key, the
+    // switch's element and the zone; the light stays where it was.
+    const before = await w.ok('GET', `/api/v1/nodes/${addr['light-noob']}`, { token: viewer });
+    const r = await w.api('PUT', `/api/v1/nodes/${addr['light-noob']}/zone`, { token: op, body: { zone: annex.id } });
+    assert.equal(r.status, 409, r.text);
+    const sw = `0x${addr['switch-output'].toString(16).padStart(4, '0')}`;
+    assert.match(r.body.detail, new RegExp(`has no AppKey index ${k}, which switch element ${sw} of zone 'annex' publishes with`));
+    const after = await w.ok('GET', `/api/v1/nodes/${addr['light-noob']}`, { token: viewer });
+    assert.deepEqual(after.zone, before.zone, 'not moved, nothing pending');
+    // Once the light holds the AppKey, the move binds it and the switch reaches the light.
+    assert.equal((await cfg('light-noob', { op: 'appkey_add', app_index: k })).status, 0);
+    await move('light-noob', annex);
+    assert.deepEqual(await bindings('light-noob', 0x1000), [[0, 0], [0, k], [1, 0], [1, k]]);
+    await press('switch-output', 'on');
+    await expectLights({ 'light-noob': true });
+    assert.deepEqual(await lightIs('light-static16'), [false, false], 'the lab stays dark');
+    await press('switch-output', 'off');
+    await expectLights({ 'light-noob': false });
+
+    // A switch without any AppKey of the zone's lights: refused, naming it.
+    assert.equal((await cfg('switch-output', { op: 'appkey_delete', app_index: 0 })).status, 0);
+    const r2 = await w.api('PUT', `/api/v1/nodes/${addr['switch-output']}/zone`, { token: op, body: { zone: zone.lab.id } });
+    assert.equal(r2.status, 409, r2.text);
+    assert.match(r2.body.detail, new RegExp(`node ${sw}: its switch \\(element ${sw}\\) has none of the AppKeys the lights of zone 'lab' are bound to \\(AppKey index 0\\)`));
+  });
+
+  test('a node silent at the time of its move: the gateway finishes the move by itself later', async () => {
+    const a = addr['light-noob'];
+    assert.equal(await w.dev('light-noob', 'power off'), 'ok');
+    const t0 = Date.now();
+    const r = await w.api('PUT', `/api/v1/nodes/${a}/zone`, { token: op, body: { zone: zone.lab.id } });
+    assert.equal(r.status, 504, r.text);
+    assert.equal(await w.dev('light-noob', 'power on'), 'ok');
+    // No second request: the retry timer (30 s after the timeout) resumes it.
+    await waitFor(async () => (await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer })).zone.pending === false,
+      { timeout: 90000, interval: 500, what: 'the move finished by the gateway' });
+    console.log(`# finished ${((Date.now() - t0) / 1000).toFixed(1)} s after the request`);
+    const node = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
+    assert.equal(node.zone.id, zone.lab.id);
+    assert.deepEqual(node.subscriptions.map((s) => [s.element, s.address]),
+      [[0, zone.lab.group], [1, zone.lab.group]]);
+    await press('switch-2', 'on');
+    await expectLights({ 'light-noob': true, 'light-static16': true });
+    await press('switch-2', 'off');
+    await expectLights({ 'light-noob': false, 'light-static16': false });
+  });
 });

@@ -165,3 +165,47 @@ Test(store_zone, membership_write_ahead, .init = setup, .fini = teardown)
 	cr_assert_eq(store_zone_member_get(f.s, 0x0110, &m), -ENOENT);
 	cr_assert_eq(store_zone_delete(f.s, b.id), 0);
 }
+
+/* The zones of an address range in one read: active nodes only, by address, pending shown. */
+Test(store_zone, places_of_a_range, .init = setup, .fini = teardown)
+{
+	struct store_zone a, b;
+	struct store_zone_place *p = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(fx_node(f.s, 0x0100, 2, 1), 0);
+	cr_assert_eq(fx_node(f.s, 0x0110, 1, 2), 0);
+	cr_assert_eq(fx_node(f.s, 0x0120, 1, 3), 0);
+	cr_assert_eq(fx_node(f.s, 0x0130, 1, 4), 0);
+	cr_assert_eq(store_zone_create(f.s, "a", 0xc000, 0xc0ff, &a), 0);
+	cr_assert_eq(store_zone_create(f.s, "b", 0xc000, 0xc0ff, &b), 0);
+	cr_assert_eq(store_zone_places(f.s, 0x0001, 0x7fff, &p, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_null(p);
+
+	cr_assert_eq(store_zone_move_begin(f.s, 0x0130, a.id), 0);
+	cr_assert_eq(store_zone_move_done(f.s, 0x0130, a.id), 0);
+	cr_assert_eq(store_zone_move_begin(f.s, 0x0100, b.id), 0);
+	cr_assert_eq(store_zone_move_begin(f.s, 0x0120, a.id), 0);
+	cr_assert_eq(store_zone_move_done(f.s, 0x0120, a.id), 0);
+	cr_assert_eq(store_zone_move_begin(f.s, 0x0120, 0), 0, "leaving: no zone to show");
+	cr_assert_eq(store_zone_places(f.s, 0x0100, 0x0130, &p, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(p[0].node, 0x0100);
+	cr_assert(p[0].pending);
+	cr_assert_eq(p[0].zone.id, b.id);
+	cr_assert_eq(p[0].zone.group, b.group);
+	cr_assert_str_eq(p[0].zone.name, "b");
+	cr_assert_eq(p[1].node, 0x0130);
+	cr_assert_not(p[1].pending);
+	cr_assert_eq(p[1].zone.id, a.id);
+	free(p);
+	cr_assert_eq(store_zone_places(f.s, 0x0101, 0x012f, &p, &n), 0);
+	cr_assert_eq(n, 0, "the range bounds the read");
+	free(p);
+
+	cr_assert_eq(store_node_remove(f.s, 0x0130), 0);
+	cr_assert_eq(store_zone_places(f.s, 0x0130, 0x0130, &p, &n), 0);
+	cr_assert_eq(n, 0, "a removed node is in no zone");
+	free(p);
+}

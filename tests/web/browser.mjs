@@ -31,6 +31,24 @@ export async function watchedPage(browser, width, height) {
   return page;
 }
 
+// page opens world w's page and connects with w's operator token.
+export async function connect(page, w) {
+  await page.goto(new URL('/', w.base).href);
+  await page.getByLabel('API token').fill(w.tokens.operator);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('#network-summary dt').first().waitFor();
+}
+
+// A browser with world w's page at 1,280 x 800, connected: {browser, page}.  Steps wait up
+// to a minute.
+export async function connectedPage(w) {
+  const browser = await launch();
+  const page = await watchedPage(browser, 1280, 800);
+  page.setDefaultTimeout(60000);
+  await connect(page, w);
+  return { browser, page };
+}
+
 export const step = (what) => console.log(`- ${what}`);
 
 // Runs body(page) and exits: 0 when it passed with a clean console, else 1.

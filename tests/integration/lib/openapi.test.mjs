@@ -11,22 +11,27 @@ const node = {
   created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:05Z',
 };
 
+const zone = { id: 1, name: 'hall', group: 0xc000, pending: false };
+
 test('a node list page validates', () => {
   const r = validateResponse('GET', '/api/v1/nodes', 200,
-    { items: [node], total: 1, limit: 50, offset: 0, next_after: null });
+    { items: [{ ...node, zone: null }], total: 1, limit: 50, offset: 0, next_after: null });
   assert.deepEqual(r.errors, []);
   assert.equal(r.valid, true);
   const full = validateResponse('GET', '/api/v1/nodes', 200,
-    { items: [node], total: 3, limit: 1, offset: 0, next_after: 2 });
+    { items: [{ ...node, zone }], total: 3, limit: 1, offset: 0, next_after: 2 });
   assert.deepEqual(full.errors, []);
   assert.equal(validateResponse('GET', '/api/v1/nodes', 200,
-    { items: [node], total: 3, limit: 1, offset: 0, next_after: 0 }).valid, false, 'cursor 0');
+    { items: [{ ...node, zone }], total: 3, limit: 1, offset: 0, next_after: 0 }).valid, false, 'cursor 0');
+  assert.deepEqual(validateResponse('GET', '/api/v1/nodes', 200,
+    { items: [node], total: 1, limit: 50, offset: 0, next_after: null }).errors,
+  ["/items/0 must have required property 'zone'"], 'each item has its zone');
 });
 
 test('a node detail with nested refs validates; a bad model fails', () => {
   const detail = { ...node, net_keys: [0], app_keys: [0], pages: [0, 128],
     bindings: [{ element: 0, model: 0x1000, app_index: 0 }],
-    subscriptions: [{ element: 0, model: { company: 0x05f1, id: 1 }, address: 0xc000 }], certificate: null };
+    subscriptions: [{ element: 0, model: { company: 0x05f1, id: 1 }, address: 0xc000 }], certificate: null, zone };
   assert.equal(validateResponse('GET', '/api/v1/nodes/{address}', 200, detail).valid, true);
   const cert = { subject: 'CN=00112233445566778899aabbccddeeff,O=Maker', issuer: 'CN=Maker CA',
     not_before: '2026-01-01T00:00:00Z', not_after: '2036-01-01T00:00:00Z', sha256: 'ab'.repeat(32) };
@@ -38,14 +43,15 @@ test('a node detail with nested refs validates; a bad model fails', () => {
 });
 
 test('a wrong type, a missing member and a bad date fail', () => {
+  const item = { ...node, zone: null };
   assert.equal(validateResponse('GET', '/api/v1/nodes', 200,
-    { items: [{ ...node, address: '2' }], total: 1, limit: 50, offset: 0 }).valid, false);
-  const { uuid, ...noUuid } = node;
+    { items: [{ ...item, address: '2' }], total: 1, limit: 50, offset: 0 }).valid, false);
+  const { uuid, ...noUuid } = item;
   assert.ok(uuid);
   assert.equal(validateResponse('GET', '/api/v1/nodes', 200,
     { items: [noUuid], total: 1, limit: 50, offset: 0 }).valid, false);
   assert.equal(validateResponse('GET', '/api/v1/nodes', 200,
-    { items: [{ ...node, created_at: 'yesterday' }], total: 1, limit: 50, offset: 0 }).valid, false);
+    { items: [{ ...item, created_at: 'yesterday' }], total: 1, limit: 50, offset: 0 }).valid, false);
 });
 
 test('problem responses validate against problem+json', () => {
