@@ -610,13 +610,23 @@ class World {
     return Object.fromEntries(done.map((s) => [s.name, s.address]));
   }
 
+  /**
+   * Stops meshgw then meshsim with SIGTERM.  A meshgw that was still running must exit 0 on
+   * it: a crash at shutdown (a signal such as SIGSEGV, or the SIGKILL that ends a hang after
+   * 5 s) or a non-zero status fails the test, with the last lines of its log; the directory is
+   * then kept for the post-mortem.
+   */
   async close({ keep = !!process.env.KEEP_TMP } = {}) {
+    let bad = null;
     for (const c of [this.gw, this.sim]) {
       if (c) {
-        await c.stop('SIGTERM', 5000);
+        const wasRunning = c.running;
+        const ex = await c.stop('SIGTERM', 5000);
         live.delete(c);
+        if (c === this.gw && wasRunning && (ex.code !== 0 || ex.signal)) bad = c;
       }
     }
+    if (bad) throw new Error(`meshgw did not exit cleanly on SIGTERM: ${bad.describe()}\n(kept ${this.dir})`);
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
