@@ -806,7 +806,19 @@ static int rx_segment(struct mesh_ltp *ltp, const struct mesh_net_rx *rx,
 	s->touched = ++ltp->touch_clock;
 	s->discard_at = now + ltp->cfg.discard_ms;
 	if (s->mask != all_segs(s->seg_n)) {
-		if (unicast && s->ack_at == NEVER) {
+		/*
+		 * The acknowledgment delay runs from the reception of each new
+		 * segment (Mesh Protocol 1.1 §3.5.3.4 and the definition of the
+		 * SAR Acknowledgment Delay Increment state), so it restarts
+		 * here, not only at the first one: a sender pacing segments one
+		 * segment interval apart is never acknowledged half-way, and
+		 * the one acknowledgment goes out when the last segment
+		 * completes the message.  A gap longer than the delay (a lost
+		 * segment) still gets a partial acknowledgment before the
+		 * sender's retransmission timer (200 + 50 * (TTL - 1) ms)
+		 * expires.  Duplicates returned above: they do not push it.
+		 */
+		if (unicast) {
 			s->ack_at = now + ack_delay(ltp, s->seg_n);
 		}
 		return 0;
