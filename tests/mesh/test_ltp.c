@@ -1124,6 +1124,53 @@ Test(ltp, gap_gets_partial_ack_after_delay)
 	solo_free(b);
 }
 
+/*
+ * The sender's first pass of a message (SeqAuth 1000) is lost; meanwhile it
+ * sends an unsegmented message (SEQ 1002), as a PB-Remote server sends an
+ * Outbound Report beside a segmented PDU Report.  The retransmission, on
+ * fresh SEQs, is still a new message: its SeqAuth is older than the SEQ the
+ * RPL holds, but its PDUs are newer.  Checked against SeqAuth alone it was a
+ * "replay", never acknowledged, and lost for good.  Once delivered, a later
+ * copy is a replay even after the reassembly forgot it.
+ */
+Test(ltp, retransmission_after_newer_unsegmented)
+{
+	struct mesh_ltp_config cfg;
+	struct node *b = solo(1, &cfg);
+	uint8_t pdu[20], unseg[6] = {0x00, 1, 2, 3, 4, 5};
+	struct mesh_net_rx rx = mk_rx(ADDR_A, ADDR_B, 1002, false, unseg, sizeof(unseg));
+	size_t n;
+
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1000), 0);
+	cr_assert_eq(b->delivered, 1);
+	n = raw_seg(pdu, 0x80, false, 1000, 0, 1, 12, 0xa);
+	rx = mk_rx(ADDR_A, ADDR_B, 1003, false, pdu, n);
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1100), 0);
+	n = raw_seg(pdu, 0x80, false, 1000, 1, 1, 4, 0xb);
+	rx = mk_rx(ADDR_A, ADDR_B, 1004, false, pdu, n);
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1160), 0);
+	cr_assert_eq(b->delivered, 2);
+	cr_assert_eq(b->last.seq, 1000, "SeqAuth");
+	cr_assert_eq(b->last.len, 16);
+	cr_assert_eq(b->last_data[0], 0xa);
+	cr_assert_eq(b->last_data[15], 0xb);
+	cr_assert_eq(b->sent, 1);
+	cr_assert_eq(captured_ack(&b->out[0]).block_ack, 0x3);
+
+	mesh_ltp_tick(b->ltp, 1160 + cfg.discard_ms);
+	cr_assert_eq(mesh_ltp_next_deadline(b->ltp), NEVER, "the reassembly is forgotten");
+	n = raw_seg(pdu, 0x80, false, 1000, 0, 1, 12, 0xa);
+	rx = mk_rx(ADDR_A, ADDR_B, 1005, false, pdu, n);
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1200 + cfg.discard_ms), -EALREADY);
+	/* An older PDU of a newer message is a replay too (SEQ 1004 was taken). */
+	n = raw_seg(pdu, 0x80, false, 1001, 0, 1, 12, 0xc);
+	rx = mk_rx(ADDR_A, ADDR_B, 1003, false, pdu, n);
+	cr_assert_eq(mesh_ltp_rx(b->ltp, &rx, 1300 + cfg.discard_ms), -EALREADY);
+	cr_assert_eq(b->delivered, 2);
+	cr_assert_eq(b->sent, 1);
+	solo_free(b);
+}
+
 /* When the RPL is full, a new source's first segment is answered with BlockAck 0: the sender
  * cancels. */
 Test(ltp, busy_receiver_cancels_sender)
