@@ -161,6 +161,7 @@ struct rx_slot {
 	uint16_t dst;
 	uint16_t net_idx;
 	uint64_t seq_auth; /* IV Index << 24 | SEQ of segment 0 */
+	uint64_t pdu_max;  /* the same for the newest Network PDU taken, for the RPL */
 	uint8_t ttl;       /* of the first segment seen: TTL 0 is answered with TTL 0 */
 	bool ctl;
 	uint8_t opcode;
@@ -705,7 +706,8 @@ static void rx_deliver(struct mesh_ltp *ltp, struct rx_slot *s)
 
 	if (ltp->ops.recv(ltp->ops.ctx, &m) == 0) {
 		/* Room was checked just before delivery, so this cannot fail. */
-		(void)mesh_rpl_update(ltp->rpl, m.src, m.iv_index, m.seq);
+		(void)mesh_rpl_update_seg(ltp->rpl, m.src, (uint32_t)(s->pdu_max >> 24),
+					  (uint32_t)(s->pdu_max & MESH_SEQ_MAX), s->seq_auth);
 	}
 }
 
@@ -761,8 +763,12 @@ static int rx_segment(struct mesh_ltp *ltp, const struct mesh_net_rx *rx,
 		if (!p->ctl && p->seg_n == 0 && p->len <= (p->szmic ? 8u : 4u)) {
 			return -EBADMSG;
 		}
-		err = mesh_rpl_check(ltp->rpl, rx->src, (uint32_t)(seq_auth >> 24),
-				     (uint32_t)(seq_auth & MESH_SEQ_MAX));
+		/*
+		 * Checked with this PDU's own SEQ, not only SeqAuth: the sender
+		 * may have sent unsegmented messages, newer than SeqAuth, since
+		 * this message's first transmission (mesh/rpl.h).
+		 */
+		err = mesh_rpl_check_seg(ltp->rpl, rx->src, rx->iv_index, rx->seq, seq_auth);
 		n = s ? s : rx_alloc(ltp);
 		if (err || !n) {
 			if (err == -EINVAL) {
@@ -800,13 +806,28 @@ static int rx_segment(struct mesh_ltp *ltp, const struct mesh_net_rx *rx,
 	}
 	memcpy(s->buf + (size_t)p->seg_o * sz, p->payload, p->len);
 	s->mask |= 1u << p->seg_o;
+	if (cur > s->pdu_max) {
+		s->pdu_max = cur;
+	}
 	if (p->seg_o == p->seg_n) {
 		s->last_len = p->len;
 	}
 	s->touched = ++ltp->touch_clock;
 	s->discard_at = now + ltp->cfg.discard_ms;
 	if (s->mask != all_segs(s->seg_n)) {
-		if (unicast && s->ack_at == NEVER) {
+		/*
+		 * The acknowledgment delay runs from the reception of each new
+		 * segment (Mesh Protocol 1.1 §3.5.3.4 and the definition of the
+		 * SAR Acknowledgment Delay Increment state), so it restarts
+		 * here, not only at the first one: a sender pacing segments one
+		 * segment interval apart is never acknowledged half-way, and
+		 * the one acknowledgment goes out when the last segment
+		 * completes the message.  A gap longer than the delay (a lost
+		 * segment) still gets a partial acknowledgment before the
+		 * sender's retransmission timer (200 + 50 * (TTL - 1) ms)
+		 * expires.  Duplicates returned above: they do not push it.
+		 */
+		if (unicast) {
 			s->ack_at = now + ack_delay(ltp, s->seg_n);
 		}
 		return 0;
@@ -822,8 +843,8 @@ static int rx_segment(struct mesh_ltp *ltp, const struct mesh_net_rx *rx,
 			s->ack_at = now + ltp->cfg.rx_seg_interval_ms;
 		}
 	}
-	err = mesh_rpl_check(ltp->rpl, s->src, (uint32_t)(s->seq_auth >> 24),
-			     (uint32_t)(s->seq_auth & MESH_SEQ_MAX));
+	err = mesh_rpl_check_seg(ltp->rpl, s->src, (uint32_t)(s->pdu_max >> 24),
+				 (uint32_t)(s->pdu_max & MESH_SEQ_MAX), s->seq_auth);
 	if (err == -ENOSPC) {
 		/* The RPL filled up meanwhile: delivering unrecorded would allow a replay. */
 		memset(s, 0, sizeof(*s));

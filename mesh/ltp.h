@@ -112,7 +112,7 @@ struct mesh_ltp_config {
 	uint32_t mc_retrans_ms;      /* between multicast passes (225) */
 	/* SAR Receiver */
 	uint8_t seg_threshold;       /* SegN at or above which acks are repeated (3) */
-	uint8_t ack_delay_inc;       /* ack delay = min(SegN+0.5, inc+1.5) intervals (1) */
+	uint8_t ack_delay_inc;       /* ack min(SegN+.5, inc+1.5) intervals after new seg (1) */
 	uint32_t rx_seg_interval_ms; /* segment reception interval (60) */
 	uint8_t ack_retrans;         /* extra acks once complete, SegN >= threshold (0) */
 	uint32_t discard_ms;         /* incomplete message dropped after silence (10000) */

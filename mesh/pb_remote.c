@@ -41,6 +41,16 @@ struct slot {
 	bool outstanding;
 	uint8_t out_num, in_num;
 	uint64_t resend, deadline;
+	/*
+	 * The PDU last sent, after its Outbound Report: until the device
+	 * answers (a PDU Report since), it is repeated every pdu_retry_ms as a
+	 * request for the server's last PDU Report, whose segmented send may
+	 * have failed (the server repeats it when it already has the answer).
+	 */
+	uint8_t last[PROV_PDU_MAX];
+	size_t last_len;
+	bool answered;
+	uint64_t poke;
 	/* Recorded by session callbacks, acted on by flush(). */
 	bool has_result;
 	struct prov_result res;
@@ -116,13 +126,13 @@ static void send_close(struct slot *s, uint8_t reason)
 	(void)send_msg(s, &m);
 }
 
-static void send_pdu(struct slot *s)
+static void send_pdu(struct slot *s, const uint8_t *pdu, size_t len)
 {
 	struct rpr_msg m = {.op = RPR_OP_PDU_SEND};
 
 	m.pdu.num = s->out_num;
-	m.pdu.pdu = s->txq[0];
-	m.pdu.pdu_len = s->txlen[0];
+	m.pdu.pdu = pdu;
+	m.pdu.pdu_len = len;
 	(void)send_msg(s, &m);
 	s->resend = s->pr->now + s->pr->cfg.pdu_retry_ms;
 }
@@ -225,6 +235,10 @@ static void pop_tx(struct slot *s)
 {
 	size_t i;
 
+	memcpy(s->last, s->txq[0], s->txlen[0]);
+	s->last_len = s->txlen[0];
+	s->poke = s->pr->now + s->pr->cfg.pdu_retry_ms;
+
 	for (i = 1; i < s->ntx; i++) {
 		memcpy(s->txq[i - 1], s->txq[i], s->txlen[i]);
 		s->txlen[i - 1] = s->txlen[i];
@@ -280,8 +294,9 @@ static bool flush_once(struct pb_remote *pr)
 		if (s->state == S_ACTIVE && !s->outstanding && s->ntx) {
 			s->out_num++;
 			s->outstanding = true;
+			s->answered = false;
 			s->deadline = pr->now + pr->cfg.pdu_timeout_ms;
-			send_pdu(s);
+			send_pdu(s, s->txq[0], s->txlen[0]);
 		}
 	}
 	return false;
@@ -390,6 +405,7 @@ static void on_pdu_report(struct slot *s, const struct rpr_pdu *p)
 		return; /* a repeat, or not ours to take yet */
 	}
 	s->in_num = p->num;
+	s->answered = true;
 	/*
 	 * Provisioning is request/response (§5.4.1): the device answers only
 	 * after our last PDU reached it, so its PDU acknowledges that one.
@@ -603,6 +619,12 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* Our last PDU was delivered and nothing came back since; nothing else to send. */
+static bool awaits_answer(const struct slot *s)
+{
+	return s->state == S_ACTIVE && !s->outstanding && !s->ntx && !s->answered && s->last_len;
+}
+
 uint64_t pb_remote_next_deadline(const struct pb_remote *pr)
 {
 	uint64_t d = UINT64_MAX;
@@ -620,7 +642,9 @@ uint64_t pb_remote_next_deadline(const struct pb_remote *pr)
 			/* While active, the timers run only for an outstanding PDU. */
 			uint64_t p = prov_next_deadline(s->sess);
 
-			t = s->outstanding ? min64(s->deadline, s->resend) : UINT64_MAX;
+			t = s->outstanding     ? min64(s->deadline, s->resend)
+			    : awaits_answer(s) ? s->poke
+					       : UINT64_MAX;
 			t = min64(t, p);
 		} else if (s->state == S_OPEN || s->state == S_CLOSING) {
 			t = min64(t, s->resend);
@@ -652,7 +676,10 @@ static void tick_slot(struct pb_remote *pr, struct slot *s, uint64_t now)
 			/* No Outbound Report for the whole transfer time: the server is gone. */
 			fail(s, -ETIMEDOUT, PROV_ERR_NONE, PB_REMOTE_NO_STATUS);
 		} else if (s->outstanding && s->resend <= now) {
-			send_pdu(s);
+			send_pdu(s, s->txq[0], s->txlen[0]);
+		} else if (awaits_answer(s) && s->poke <= now) {
+			send_pdu(s, s->last, s->last_len);
+			s->poke = now + pr->cfg.pdu_retry_ms;
 		}
 		break;
 	case S_CLOSING:

@@ -10,7 +10,10 @@
  *   says the link is active.  Each Provisioning PDU the session sends goes
  *   out in one PDU Send numbered by OutboundPDUNumber; only one is
  *   outstanding, until its PDU Outbound Report (or the device's next PDU,
- *   which proves delivery) arrives, and it is repeated meanwhile.  PDU
+ *   which proves delivery) arrives, and it is repeated meanwhile; after its
+ *   Outbound Report it is still repeated every pdu_retry_ms until the device
+ *   answers, because a PDU Report whose segmented send failed is lost and
+ *   the server (mesh/rpr_srv.h) sends it again only when asked so.  PDU
  *   Reports go into the session in InboundPDUNumber order; repeats are
  *   ignored.  When the session completes, Link Close (success) is repeated
  *   until the server confirms (or the close time-out passes: the device is

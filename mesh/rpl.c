@@ -16,6 +16,7 @@ struct rpl_entry {
 	uint16_t src;
 	uint32_t iv_index;
 	uint32_t seq;
+	uint64_t seg; /* newest completed SeqAuth + 1; 0: none (not persisted) */
 };
 
 struct mesh_rpl {
@@ -93,6 +94,30 @@ int mesh_rpl_check(const struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, 
 		return -EALREADY;
 	}
 	return 0;
+}
+
+int mesh_rpl_check_seg(const struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint32_t seq,
+		       uint64_t seq_auth)
+{
+	int err = mesh_rpl_check(rpl, src, iv_index, seq);
+	bool found = false;
+	size_t i = err ? 0 : find(rpl, src, &found);
+
+	return err ? err : found && seq_auth < rpl->e[i].seg ? -EALREADY : 0;
+}
+
+int mesh_rpl_update_seg(struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint32_t seq,
+			uint64_t seq_auth)
+{
+	int err = mesh_rpl_update(rpl, src, iv_index, seq);
+	bool found = false;
+	size_t i = err ? 0 : find(rpl, src, &found);
+
+	/* Stored plus one, so that 0 can mean "no segmented message yet". */
+	if (found && seq_auth + 1 > rpl->e[i].seg) {
+		rpl->e[i].seg = seq_auth + 1;
+	}
+	return err;
 }
 
 int mesh_rpl_update(struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint32_t seq)

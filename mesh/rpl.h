@@ -2,11 +2,18 @@
  * Replay Protection List (Mesh Protocol 1.1 §3.9.8).
  *
  * One entry per source element: the newest (IV Index, SEQ) pair accepted from
- * it.  For a segmented message the pair is its SeqAuth (the IV Index and the
- * SEQ of segment 0), so the list never needs to know whether a message was
- * segmented.  Ordering is lexicographic on (IV Index, SEQ), which is what
- * makes an IV Index increase (with SEQ restarting at 0) acceptable and an
- * older IV Index always a replay.
+ * it, and apart from it the newest SeqAuth (the IV Index and the SEQ of
+ * segment 0) of a segmented message it completed.  Ordering is lexicographic
+ * on (IV Index, SEQ), which is what makes an IV Index increase (with SEQ
+ * restarting at 0) acceptable and an older IV Index always a replay.
+ *
+ * The two are kept apart because a segmented message's SeqAuth is older than
+ * the SEQs its sender uses while the message is being retransmitted: an
+ * unsegmented message sent meanwhile (a PB-Remote server's Outbound Report
+ * beside its segmented PDU Report) must not turn the segments still to come
+ * into replays.  So a segmented message is checked with the SEQ of the PDU
+ * that brought its first received segment against the pair, and with its
+ * SeqAuth against the segmented record (mesh_rpl_check_seg()).
  *
  * The list is bounded by the node's CRPL: an unknown source arriving when the
  * list is full is refused (-ENOSPC) rather than evicting an entry, because an
@@ -46,6 +53,24 @@ int mesh_rpl_check(const struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, 
  * src is unknown and the list is full, -EINVAL as mesh_rpl_check().
  */
 int mesh_rpl_update(struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint32_t seq);
+
+/*
+ * Is a segmented message from src new?  (iv_index, seq) is the Network PDU
+ * that brought a segment of it, seq_auth its SeqAuth as (IV Index << 24 |
+ * SEQ of segment 0).  0 when that PDU is newer than the stored pair and
+ * seq_auth newer than the last SeqAuth recorded with mesh_rpl_update_seg()
+ * (or src has no entry and there is room); otherwise as mesh_rpl_check().
+ */
+int mesh_rpl_check_seg(const struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint32_t seq,
+		       uint64_t seq_auth);
+
+/*
+ * Record a completed segmented message: (iv_index, seq) as mesh_rpl_update()
+ * (the newest Network PDU of the message) and seq_auth as the newest SeqAuth.
+ * Returns as mesh_rpl_update().
+ */
+int mesh_rpl_update_seg(struct mesh_rpl *rpl, uint16_t src, uint32_t iv_index, uint32_t seq,
+			uint64_t seq_auth);
 
 /* The stored pair for src; -ENOENT when src has no entry. */
 int mesh_rpl_get(const struct mesh_rpl *rpl, uint16_t src, uint32_t *iv_index, uint32_t *seq);

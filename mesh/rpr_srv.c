@@ -77,6 +77,15 @@ struct rpr_srv {
 	uint64_t open_end;
 	uint64_t idle_end;
 	uint8_t out_count, in_count;
+	/*
+	 * The last PDU Report and the OutboundPDUNumber it answered.  A PDU
+	 * Report whose segmented send failed is lost, and nothing in the
+	 * protocol asks for it again; a client still waiting for it repeats
+	 * its PDU Send, and that repeat is taken as the request.
+	 */
+	uint8_t last_rep[PROV_PDU_MAX];
+	size_t last_rep_len;
+	uint8_t last_rep_out;
 
 	/* NPPI: the local device-role session and its result. */
 	struct prov_sess *sess;
@@ -160,14 +169,24 @@ static void link_report(struct rpr_srv *s, uint8_t status, bool has_reason, uint
 	(void)send_to(s, s->client, s->net_idx, &m, true);
 }
 
-static void pdu_report(struct rpr_srv *s, const uint8_t *pdu, size_t len)
+static void send_pdu_report(struct rpr_srv *s, const uint8_t *pdu, size_t len)
 {
 	struct rpr_msg m = {.op = RPR_OP_PDU_REPORT};
 
-	m.pdu.num = ++s->in_count;
+	m.pdu.num = s->in_count;
 	m.pdu.pdu = pdu;
 	m.pdu.pdu_len = len;
 	(void)send_to(s, s->client, s->net_idx, &m, true);
+}
+
+static void pdu_report(struct rpr_srv *s, const uint8_t *pdu, size_t len)
+{
+	s->in_count++;
+	/* A longer one (a record fragment) is sent but not kept for a repeat. */
+	s->last_rep_len = len <= sizeof(s->last_rep) ? len : 0;
+	memcpy(s->last_rep, pdu, s->last_rep_len);
+	s->last_rep_out = s->out_count;
+	send_pdu_report(s, pdu, len);
 }
 
 static void outbound_report(struct rpr_srv *s)
@@ -186,6 +205,8 @@ static void link_reset(struct rpr_srv *s)
 	s->sess = NULL;
 	mesh_crypto_wipe(s->outq, sizeof(s->outq));
 	mesh_crypto_wipe(&s->res, sizeof(s->res));
+	mesh_crypto_wipe(s->last_rep, sizeof(s->last_rep));
+	s->last_rep_len = 0;
 	s->nout = 0;
 	s->has_res = s->res_ok = false;
 	s->link = RPR_LINK_IDLE;
@@ -632,6 +653,13 @@ static void on_pdu_send(struct rpr_srv *s, const struct mesh_acc_msg *req, const
 		/* A repeat: its Outbound Report was lost, unless it is still in transfer. */
 		if (s->link == RPR_LINK_ACTIVE && s->out_count) {
 			outbound_report(s);
+			/*
+			 * ... or the device's answer to it was: the client
+			 * drops a report it has by its InboundPDUNumber.
+			 */
+			if (s->last_rep_len && s->last_rep_out == s->out_count) {
+				send_pdu_report(s, s->last_rep, s->last_rep_len);
+			}
 		}
 		return;
 	}

@@ -14,7 +14,10 @@
  *                AD payloads go out through ops.adv_send and come back in
  *                through rpr_srv_pb_adv_rx.  PDU Send is forwarded as one
  *                transaction, PDU Outbound Report follows its acknowledgment;
- *                the device's PDUs go to the client in PDU Reports.
+ *                the device's PDUs go to the client in PDU Reports.  A
+ *                repeated PDU Send gets the Outbound Report again, and the
+ *                last PDU Report too when the device has answered that PDU
+ *                (a report whose segmented send failed is not lost for good).
  *   NPPI         Link Open (procedure) on the server's own node: a device-role
  *                provisioning session (mesh/prov.h) runs locally, fed by PDU
  *                Send, answering through PDU Report; on success the node
