@@ -99,20 +99,27 @@ static json_t *fail(int r, const char *why, int *err, char *detail, size_t cap)
 	return NULL;
 }
 
-json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char *detail, size_t cap)
+/* A page of nodes as read from the store, before it is shown. */
+struct page {
+	struct store_node *nodes; /* n of them; store_nodes_free() */
+	size_t n, total;
+	json_int_t limit, offset;
+};
+
+/* Reads the page args asks for: 0, or a negative errno with *err and detail set. */
+static int page_read(struct store *st, const json_t *args, struct page *p, int *err, char *detail,
+		     size_t cap)
 {
 	struct store_node_filter f = {0};
-	struct store_node *nodes = NULL;
-	size_t n = 0, total = 0, i;
-	json_t *items, *v, *next;
-	json_int_t limit = 50, offset = 0;
+	json_t *v;
 	int r;
 
+	*p = (struct page){.limit = 50};
 	if ((v = json_object_get(args, "limit"))) {
-		limit = json_integer_value(v);
+		p->limit = json_integer_value(v);
 	}
 	if ((v = json_object_get(args, "offset"))) {
-		offset = json_integer_value(v);
+		p->offset = json_integer_value(v);
 	}
 	if ((v = json_object_get(args, "after"))) {
 		f.after = (uint16_t)json_integer_value(v);
@@ -125,34 +132,93 @@ json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char 
 		enum store_cfg_state cs;
 
 		if (store_cfg_state_parse(json_string_value(v), &cs)) {
-			return fail(-EINVAL, "state: unknown state", err, detail, cap);
+			fail(-EINVAL, "state: unknown state", err, detail, cap);
+			return -EINVAL;
 		}
 		f.state_mask = 1u << cs;
 	}
-	f.offset = (size_t)offset;
-	f.limit = (size_t)limit;
+	f.offset = (size_t)p->offset;
+	f.limit = (size_t)p->limit;
 	/* The page and its total from one snapshot. */
 	r = store_read_begin(st);
 	if (!r) {
-		r = store_node_list(st, &f, &nodes, &n);
+		r = store_node_list(st, &f, &p->nodes, &p->n);
 	}
 	if (!r) {
-		r = store_node_count(st, &f, &total);
+		r = store_node_count(st, &f, &p->total);
 	}
 	store_read_end(st);
 	if (r) {
-		store_nodes_free(nodes);
-		return fail(r, store_strerror(r), err, detail, cap);
+		store_nodes_free(p->nodes);
+		p->nodes = NULL;
+		fail(r, store_strerror(r), err, detail, cap);
+	}
+	return r;
+}
+
+/* A full page may have a next one: its cursor is the last address here. */
+static bool page_has_next(const struct page *p)
+{
+	return p->n && (json_int_t)p->n == p->limit;
+}
+
+json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char *detail, size_t cap)
+{
+	struct page p;
+	json_t *items, *next;
+	size_t i;
+
+	if (page_read(st, args, &p, err, detail, cap)) {
+		return NULL;
 	}
 	items = json_array();
-	for (i = 0; i < n; i++) {
-		json_array_append_new(items, gw_node_json(&nodes[i]));
+	for (i = 0; i < p.n; i++) {
+		json_array_append_new(items, gw_node_json(&p.nodes[i]));
 	}
-	/* A full page may have a next one: its cursor is the last address here. */
-	next = n && (json_int_t)n == limit ? json_integer(nodes[n - 1].unicast) : json_null();
-	store_nodes_free(nodes);
-	return json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total,
-			 "limit", limit, "offset", offset, "next_after", next);
+	next = page_has_next(&p) ? json_integer(p.nodes[p.n - 1].unicast) : json_null();
+	store_nodes_free(p.nodes);
+	return json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total", (json_int_t)p.total,
+			 "limit", p.limit, "offset", p.offset, "next_after", next);
+}
+
+char *gw_nodes_page_text(struct store *st, const json_t *args, size_t *len, int *err, char *detail,
+			 size_t cap)
+{
+	struct gw_jw w = {0};
+	struct page p;
+	char *text;
+	size_t i;
+
+	if (page_read(st, args, &p, err, detail, cap)) {
+		return NULL;
+	}
+	/* The keys in gw_nodes_page_json()'s order. */
+	gw_jw_lit(&w, "{\"items\":[");
+	for (i = 0; i < p.n; i++) {
+		if (i) {
+			gw_jw_raw(&w, ",", 1);
+		}
+		gw_node_print(&w, &p.nodes[i]);
+	}
+	gw_jw_lit(&w, "],\"total\":");
+	gw_jw_int(&w, (long long)p.total);
+	gw_jw_lit(&w, ",\"limit\":");
+	gw_jw_int(&w, p.limit);
+	gw_jw_lit(&w, ",\"offset\":");
+	gw_jw_int(&w, p.offset);
+	gw_jw_lit(&w, ",\"next_after\":");
+	if (page_has_next(&p)) {
+		gw_jw_int(&w, p.nodes[p.n - 1].unicast);
+	} else {
+		gw_jw_lit(&w, "null");
+	}
+	gw_jw_lit(&w, "}");
+	store_nodes_free(p.nodes);
+	text = gw_jw_take(&w, len);
+	if (!text) {
+		fail(-ENOMEM, "out of memory", err, detail, cap);
+	}
+	return text;
 }
 
 /* Completes c with what a JSON builder made (o) or its error. */
