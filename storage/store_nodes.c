@@ -808,12 +808,20 @@ static bool count_cached(struct store *s, const struct store_node_filter *f)
  */
 static int count_load(struct store *s, const struct store_node_filter *f)
 {
-	sqlite3_stmt *st =
-	    store_q(s, "SELECT unicast FROM nodes" FILTER_WHERE " ORDER BY unicast, id");
+	sqlite3_stmt *st;
 	uint16_t *addrs = NULL;
 	size_t n = 0, i;
+	int64_t dv = 0, ch = 0;
+	bool versioned;
 	int rc;
 
+	/*
+	 * The version before the rows: a commit between the two leaves the
+	 * selection labelled older than it is, so it is read again next time,
+	 * never kept past a change it does not hold.
+	 */
+	versioned = store_version(s, &dv, &ch) == 0;
+	st = store_q(s, "SELECT unicast FROM nodes" FILTER_WHERE " ORDER BY unicast, id");
 	if (st) {
 		bind_filter(st, f);
 	}
@@ -828,8 +836,9 @@ static int count_load(struct store *s, const struct store_node_filter *f)
 	for (i = 1; i < n; i++) {
 		s->count.unique = s->count.unique && addrs[i] > addrs[i - 1];
 	}
-	s->count.valid = (!f->name_sub || strlen(f->name_sub) < sizeof(s->count.name)) &&
-			 store_version(s, &s->count.data_version, &s->count.changes) == 0;
+	s->count.valid = versioned && (!f->name_sub || strlen(f->name_sub) < sizeof(s->count.name));
+	s->count.data_version = dv;
+	s->count.changes = ch;
 	s->count.excluded = f->excluded;
 	s->count.state_mask = f->state_mask;
 	s->count.addr_lo = f->addr_lo;
