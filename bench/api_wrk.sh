@@ -65,6 +65,8 @@ run() {
 }
 # load KIND ARGS...: bench/api_load.mjs in the background, once its load is in place.
 load() {
+	# Removed first: the background job truncates it only once it runs.
+	rm -f "$tmp/load.out"
 	node bench/api_load.mjs "$@" >"$tmp/load.out" 2>&1 &
 	load_pid=$!
 	for _ in $(seq 600); do
