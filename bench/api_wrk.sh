@@ -7,15 +7,25 @@
 # event-loop thread) and direct (tokens checked from memory, the reads served
 # on the HTTP threads from read-only SQLite handles).  Also meshgw's resident
 # memory, and a check that both paths answer byte for byte the same.
+# Then, on the last path: the same wrk runs again while SLOW sockets (a
+# bounded slowloris: one header line every 3 s, never the end of the
+# headers) hold connections open, printed beside the plain run; and meshgw's
+# resident memory with STREAMS event-stream clients connected (one viewer
+# token; the conf's stream caps are raised for it, the defaults printed).
 #
 #   bench/api_wrk.sh                     BUILD_DIR=build NODES=10000 DURATION=5
-#   THREADS=2 CONNECTIONS=50 PATHS="loop direct" bench/api_wrk.sh
+#   THREADS=2 CONNECTIONS=50 PATHS="loop direct" SLOW=500 STREAMS=1000 bench/api_wrk.sh
+#   GW_CONF="http_threads = 2" bench/api_wrk.sh    (lines added to meshgw's conf)
 #
-# meshgw creates its network on a first start; bench_make_inventory
-# (bench/make_inventory.c) then adds the nodes through the storage API, and
-# meshgw is started again on that state directory, once per read path.
-# meshgw joins an empty simulated air (meshsim without a scenario), so only
-# the API is measured.  wrk comes from scripts/deps.sh bench.
+# The load generators are Node (bench/api_load.mjs, from the integration
+# tests' tests/integration/lib/load.mjs); the slow sockets and streams come
+# from 127.0.0.2..21 (Linux routes all of 127/8 to lo).
+#
+# The set-up (inventory, token, URLs) is bench/api_setup.sh's; meshgw is
+# started once per read path.  wrk comes from scripts/deps.sh bench.  The
+# machine's load average is printed with the figures: on a shared machine
+# latency follows the other processes, and bench/api_instr.sh counts
+# instructions per request instead, which do not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -25,6 +35,12 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 PATHS=${PATHS:-loop direct}
 PAGE=${PAGE:-100}
+SLOW=${SLOW:-500}
+STREAMS=${STREAMS:-1000}
+GW_CONF=${GW_CONF:-}
+# The caps on event streams raised for the RSS run (defaults: gateway/conf.h).
+STREAM_CAP=$((STREAMS + 64))
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 command -v wrk >/dev/null 2>&1 || scripts/deps.sh bench
 for t in meshgw meshsim bench_make_inventory; do
@@ -35,83 +51,8 @@ for t in meshgw meshsim bench_make_inventory; do
 	fi
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/meshgw-bench.XXXXXX")
-sim_pid="" gw_pid=""
-cleanup() {
-	for p in $gw_pid $sim_pid; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -m 700 "$tmp/state"
-# conf PATH: the configuration with http_read_path = PATH (default direct).
-conf() {
-	cat >"$tmp/meshgw.conf" <<EOF
-state_dir = $tmp/state
-listen = 127.0.0.1:$port
-bearer = sim:$tmp/air.sock
-web_root = $PWD/web
-http_read_path = ${1:-direct}
-EOF
-}
-conf
-base=http://127.0.0.1:$port
-
-"$BUILD_DIR/meshsim" --port "$tmp/air.sock" --ctl "$tmp/ctl.sock" 2>"$tmp/meshsim.log" &
-sim_pid=$!
-
-# Waits (at most 20 s) until meshgw answers /healthz with the bearer attached.
-wait_ready() {
-	for _ in $(seq 200); do
-		curl -sf "$base/healthz" 2>/dev/null | grep -q '"bearer":true' && return 0
-		kill -0 "$gw_pid" 2>/dev/null || { cat "$tmp/meshgw.log"; return 1; }
-		sleep 0.1
-	done
-	echo "bench: meshgw not ready" >&2
-	cat "$tmp/meshgw.log" >&2
-	return 1
-}
-start_gw() {
-	"$BUILD_DIR/meshgw" -f "$tmp/meshgw.conf" 2>>"$tmp/meshgw.log" &
-	gw_pid=$!
-	wait_ready
-}
-stop_gw() {
-	kill -TERM "$gw_pid"
-	wait "$gw_pid" || true
-	gw_pid=""
-}
-
-# The poll loops above wait for the sockets, they do not time anything.
-for _ in $(seq 100); do [ -S "$tmp/air.sock" ] && break; sleep 0.1; done
-start_gw
-stop_gw
-"$BUILD_DIR/bench_make_inventory" "$tmp/state" "$NODES"
-token=$("$BUILD_DIR/meshgw" -f "$tmp/meshgw.conf" token create --role viewer --name bench 2>/dev/null)
-auth="Authorization: Bearer $token"
-rss() { awk -v k="$1:" '$1 == k {print $2 " kB"}' "/proc/$gw_pid/status"; }
-
-# The URLs, from the first path's answers: a node in the middle, the first
-# page, the last page by offset and by cursor (after = the node before it).
-cursor_at() {
-	curl -sf -H "$auth" "$base/api/v1/nodes?limit=1&offset=$(($1 - 1))" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["address"])'
-}
-conf "${PATHS%% *}"
-start_gw
-total=$(curl -sf -H "$auth" "$base/api/v1/nodes?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-addr=$(curl -sf -H "$auth" "$base/api/v1/nodes?limit=1&offset=$((total / 2))" |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["address"])')
-last=$((total - PAGE))
-after=$(cursor_at "$last")
-stop_gw
-labels=("GET /api/v1/nodes/$addr" "GET /api/v1/nodes?limit=$PAGE"
-	"GET /api/v1/nodes?limit=$PAGE&offset=$last" "GET /api/v1/nodes?limit=$PAGE&after=$after")
-urls=("$base/api/v1/nodes/$addr" "$base/api/v1/nodes?limit=$PAGE"
-	"$base/api/v1/nodes?limit=$PAGE&offset=$last" "$base/api/v1/nodes?limit=$PAGE&after=$after")
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+. bench/api_setup.sh
 
 # One wrk run: "requests/s p50 p99 non-2xx".
 run() {
@@ -122,6 +63,25 @@ run() {
 		"$(awk '$1 == "99%" {print $2}' <<<"$out")" \
 		"$(awk '/Non-2xx/ {print $NF; f=1} END {if (!f) print 0}' <<<"$out")"
 }
+# load KIND ARGS...: bench/api_load.mjs in the background, once its load is in place.
+load() {
+	# Removed first: the background job truncates it only once it runs.
+	rm -f "$tmp/load.out"
+	node bench/api_load.mjs "$@" >"$tmp/load.out" 2>&1 &
+	load_pid=$!
+	for _ in $(seq 600); do
+		[ -s "$tmp/load.out" ] && break
+		kill -0 "$load_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$tmp/load.out"
+}
+unload() {
+	kill -TERM "$load_pid" 2>/dev/null || true
+	wait "$load_pid" 2>/dev/null || true
+	load_pid=""
+}
+
 declare -A res
 for p in $PATHS; do
 	conf "$p"
@@ -135,16 +95,36 @@ for p in $PATHS; do
 	stop_gw
 done
 
+# The last path again, under a slowloris, then with event streams connected.
+p=${PATHS##* }
+conf "$p"
+start_gw
+echo "http_read_path = $p, $SLOW slow sockets: $(load slow "$port" "$SLOW")"
+for i in "${!urls[@]}"; do
+	res[slow.$i]=$(run "${urls[$i]}")
+done
+echo "  healthz after the runs: $(curl -s -m 5 -o /dev/null -w '%{http_code} in %{time_total} s' "$base/healthz")"
+unload
+rss_before=$(rss VmRSS)
+echo "http_read_path = $p: RSS $rss_before before the event streams" \
+	"(caps raised for this run to http_max_streams = $STREAM_CAP, http_max_streams_per_token = $STREAM_CAP;" \
+	"defaults 1024 and 64)"
+echo "  $STREAMS event streams of one viewer token: $(load streams "$port" "$STREAMS" "$token")"
+echo "  RSS with them connected: $(rss VmRSS) (was $rss_before), peak $(rss VmHWM)"
+unload
+stop_gw
+
 echo
-echo "meshgw with $total nodes in the inventory (wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per URL)"
+echo "meshgw with $total nodes in the inventory (wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per URL;" \
+	"$p+slow: the same with $SLOW slow sockets open; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-40s' "request"
-for p in $PATHS; do printf ' | %-6s %9s %9s %9s %7s' "$p" "req/s" "p50" "p99" "non-2xx"; done
+for c in $PATHS "$p+slow"; do printf ' | %-11s %8s %8s %8s %7s' "$c" "req/s" "p50" "p99" "non-2xx"; done
 echo
 for i in "${!urls[@]}"; do
 	printf '%-40s' "${labels[$i]}"
-	for p in $PATHS; do
-		read -r rps p50 p99 bad <<<"${res[$p.$i]}"
-		printf ' | %-6s %9s %9s %9s %7s' "" "$rps" "$p50" "$p99" "$bad"
+	for c in $PATHS slow; do
+		read -r rps p50 p99 bad <<<"${res[$c.$i]}"
+		printf ' | %-11s %8s %8s %8s %7s' "" "$rps" "$p50" "$p99" "$bad"
 	done
 	echo
 done

@@ -100,21 +100,48 @@ static json_t *fail(int r, const char *why, int *err, char *detail, size_t cap)
 	return NULL;
 }
 
-json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char *detail, size_t cap)
+/* A page of nodes as read from the store, before it is shown. */
+struct page {
+	struct store_node *nodes;        /* n of them; store_nodes_free() */
+	struct store_zone_place *places; /* np of them, by node address; free() */
+	size_t n, total, np;
+	json_int_t limit, offset;
+};
+
+/* The zone of the page's node i, or NULL; *k walks places along the page (by address). */
+static const struct store_zone_place *page_place(const struct page *p, size_t i, size_t *k)
+{
+	while (*k < p->np && p->places[*k].node < p->nodes[i].unicast) {
+		(*k)++;
+	}
+	/* Places are of active nodes: an excluded one at the same address is in no zone. */
+	return *k < p->np && p->places[*k].node == p->nodes[i].unicast && !p->nodes[i].excluded
+		   ? &p->places[*k]
+		   : NULL;
+}
+
+static void page_free(struct page *p)
+{
+	store_nodes_free(p->nodes);
+	free(p->places);
+	p->nodes = NULL;
+	p->places = NULL;
+}
+
+/* Reads the page args asks for: 0, or a negative errno with *err and detail set. */
+static int page_read(struct store *st, const json_t *args, struct page *p, int *err, char *detail,
+		     size_t cap)
 {
 	struct store_node_filter f = {0};
-	struct store_node *nodes = NULL;
-	struct store_zone_place *places = NULL;
-	size_t n = 0, total = 0, np = 0, i, k = 0;
-	json_t *items, *v, *next;
-	json_int_t limit = 50, offset = 0;
+	json_t *v;
 	int r;
 
+	*p = (struct page){.limit = 50};
 	if ((v = json_object_get(args, "limit"))) {
-		limit = json_integer_value(v);
+		p->limit = json_integer_value(v);
 	}
 	if ((v = json_object_get(args, "offset"))) {
-		offset = json_integer_value(v);
+		p->offset = json_integer_value(v);
 	}
 	if ((v = json_object_get(args, "after"))) {
 		f.after = (uint16_t)json_integer_value(v);
@@ -127,52 +154,103 @@ json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char 
 		enum store_cfg_state cs;
 
 		if (store_cfg_state_parse(json_string_value(v), &cs)) {
-			return fail(-EINVAL, "state: unknown state", err, detail, cap);
+			fail(-EINVAL, "state: unknown state", err, detail, cap);
+			return -EINVAL;
 		}
 		f.state_mask = 1u << cs;
 	}
-	f.offset = (size_t)offset;
-	f.limit = (size_t)limit;
+	f.offset = (size_t)p->offset;
+	f.limit = (size_t)p->limit;
 	/* The page and its total from one snapshot. */
 	r = store_read_begin(st);
 	if (!r) {
-		r = store_node_list(st, &f, &nodes, &n);
+		r = store_node_list(st, &f, &p->nodes, &p->n);
 	}
 	if (!r) {
-		r = store_node_count(st, &f, &total);
+		r = store_node_count(st, &f, &p->total);
 	}
 	/* The page is by address: the zones of its address range, in one query. */
-	if (!r && n) {
-		r = store_zone_places(st, nodes[0].unicast, nodes[n - 1].unicast, &places, &np);
+	if (!r && p->n) {
+		r = store_zone_places(st, p->nodes[0].unicast, p->nodes[p->n - 1].unicast,
+				      &p->places, &p->np);
 	}
 	store_read_end(st);
 	if (r) {
-		store_nodes_free(nodes);
-		free(places);
-		return fail(r, store_strerror(r), err, detail, cap);
+		page_free(p);
+		fail(r, store_strerror(r), err, detail, cap);
+	}
+	return r;
+}
+
+/* A full page may have a next one: its cursor is the last address here. */
+static bool page_has_next(const struct page *p)
+{
+	return p->n && (json_int_t)p->n == p->limit;
+}
+
+json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char *detail, size_t cap)
+{
+	struct page p;
+	json_t *items, *next;
+	size_t i, k = 0;
+
+	if (page_read(st, args, &p, err, detail, cap)) {
+		return NULL;
 	}
 	items = json_array();
-	for (i = 0; i < n; i++) {
-		json_t *o = gw_node_json(&nodes[i]);
+	for (i = 0; i < p.n; i++) {
+		json_t *o = gw_node_json(&p.nodes[i]);
 
-		while (k < np && places[k].node < nodes[i].unicast) {
-			k++;
-		}
-		/* Places are of active nodes: an excluded one at the same address is in no zone. */
-		json_object_set_new(o, "zone",
-				    gw_zone_place_json(k < np &&
-							       places[k].node == nodes[i].unicast &&
-							       !nodes[i].excluded
-							   ? &places[k]
-							   : NULL));
+		json_object_set_new(o, "zone", gw_zone_place_json(page_place(&p, i, &k)));
 		json_array_append_new(items, o);
 	}
-	free(places);
-	/* A full page may have a next one: its cursor is the last address here. */
-	next = n && (json_int_t)n == limit ? json_integer(nodes[n - 1].unicast) : json_null();
-	store_nodes_free(nodes);
-	return json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total,
-			 "limit", limit, "offset", offset, "next_after", next);
+	next = page_has_next(&p) ? json_integer(p.nodes[p.n - 1].unicast) : json_null();
+	page_free(&p);
+	return json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total", (json_int_t)p.total,
+			 "limit", p.limit, "offset", p.offset, "next_after", next);
+}
+
+char *gw_nodes_page_text(struct store *st, const json_t *args, size_t *len, int *err, char *detail,
+			 size_t cap)
+{
+	struct gw_jw w = {0};
+	struct page p;
+	char *text;
+	size_t i, k = 0;
+
+	if (page_read(st, args, &p, err, detail, cap)) {
+		return NULL;
+	}
+	/* The keys in gw_nodes_page_json()'s order. */
+	gw_jw_lit(&w, "{\"items\":[");
+	for (i = 0; i < p.n; i++) {
+		if (i) {
+			gw_jw_raw(&w, ",", 1);
+		}
+		gw_node_print_open(&w, &p.nodes[i]);
+		gw_jw_lit(&w, ",\"zone\":");
+		gw_zone_place_print(&w, page_place(&p, i, &k));
+		gw_jw_lit(&w, "}");
+	}
+	gw_jw_lit(&w, "],\"total\":");
+	gw_jw_int(&w, (long long)p.total);
+	gw_jw_lit(&w, ",\"limit\":");
+	gw_jw_int(&w, p.limit);
+	gw_jw_lit(&w, ",\"offset\":");
+	gw_jw_int(&w, p.offset);
+	gw_jw_lit(&w, ",\"next_after\":");
+	if (page_has_next(&p)) {
+		gw_jw_int(&w, p.nodes[p.n - 1].unicast);
+	} else {
+		gw_jw_lit(&w, "null");
+	}
+	gw_jw_lit(&w, "}");
+	page_free(&p);
+	text = gw_jw_take(&w, len);
+	if (!text) {
+		fail(-ENOMEM, "out of memory", err, detail, cap);
+	}
+	return text;
 }
 
 /* Completes c with what a JSON builder made (o) or its error. */

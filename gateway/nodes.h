@@ -57,6 +57,14 @@ json_t *gw_nodes_page_json(struct store *st, const json_t *args, int *err, char 
 			   size_t cap);
 json_t *gw_nodes_node_json(struct store *st, const json_t *args, int *err, char *detail,
 			   size_t cap);
+/*
+ * The page of gw_nodes_page_json() as JSON text, the octets json_dumps()
+ * prints for that object with JSON_COMPACT, written without building it
+ * (gateway/jsonw.h): the HTTP threads' path.  Returns the text (*len octets,
+ * NUL-terminated; free()), or NULL with *err and detail as above.
+ */
+char *gw_nodes_page_text(struct store *st, const json_t *args, size_t *len, int *err, char *detail,
+			 size_t cap);
 
 /* REST commands (gw_cmd.h). */
 void gw_nodes_cmd_list(struct gw_nodes *nodes, struct gw_cmd *c);

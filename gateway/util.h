@@ -1,6 +1,6 @@
 /*
  * Small helpers every gateway file may use (a leaf: it calls nothing else
- * of gateway/): wall-clock time, hex, and the JSON shapes of times, nodes,
+ * of gateway/ but the JSON writer): wall-clock time, hex, and the JSON shapes of times, nodes,
  * operations and the bearer's state as the REST API shows them.
  * Returned json_t values are new references owned by the caller.
  */
@@ -13,6 +13,7 @@
 
 #include "gateway/bearer.h"
 #include "gateway/cmdq.h"
+#include "gateway/jsonw.h"
 #include "storage/store.h"
 
 /* Milliseconds since the epoch (CLOCK_REALTIME): record and API timestamps. */
@@ -23,13 +24,23 @@ char *gw_hex(const uint8_t *p, size_t len, char *out);
 int gw_unhex(const char *s, uint8_t *out, size_t len);
 /* RFC 3339 UTC string with milliseconds. */
 json_t *gw_time_json(uint64_t wall_ms);
+/* Room for gw_time_str()'s text and its NUL. */
+#define GW_TIME_STR_MAX 40
+/* The text of gw_time_json() into out; returns its length. */
+size_t gw_time_str(uint64_t wall_ms, char out[GW_TIME_STR_MAX]);
 /* The API's node object (GW_CMD_NODE_LIST). */
 json_t *gw_node_json(const struct store_node *n);
+/* The same object as JSON text, as json_dumps(gw_node_json(n), JSON_COMPACT) prints it. */
+void gw_node_print(struct gw_jw *w, const struct store_node *n);
+/* gw_node_print() without its closing brace, for a caller that adds keys after updated_at. */
+void gw_node_print_open(struct gw_jw *w, const struct store_node *n);
 struct store_zone_place;
 /* A node's zone as the API shows it: {id, name, group, pending}, or JSON null (store_zone.h). */
 json_t *gw_node_zone_json(struct store *st, uint16_t node);
 /* The same from a place the caller read (NULL: JSON null). */
 json_t *gw_zone_place_json(const struct store_zone_place *p);
+/* The same as JSON text (NULL: null). */
+void gw_zone_place_print(struct gw_jw *w, const struct store_zone_place *p);
 /* The API's operation object (target: node address, or -1 to take it from the result). */
 json_t *gw_op_json(const struct store_op *op, int target);
 /* The bearer's state as the API shows it (kind, name, state, reason, controller). */

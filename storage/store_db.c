@@ -441,5 +441,6 @@ void store_close(struct store *s)
 		close(s->lock_fd);
 	}
 	sec_wipe(s->master, sizeof(s->master));
+	free(s->count.addrs);
 	free(s);
 }

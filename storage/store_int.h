@@ -38,7 +38,11 @@ struct store {
 	void *now_ctx;
 	store_keyprint_fn keyprint; /* store_set_keyprint(), NULL: none recorded */
 	bool reading;               /* store_read_begin() opened a read transaction */
-	/* store_node_count()'s last answer, valid while the version is the same. */
+	/*
+	 * The last node filter's selection, valid while the version is the same:
+	 * its count (store_node_count()) and its addresses in list order, which
+	 * turn an offset into a cursor (store_node_list()).
+	 */
 	struct {
 		bool valid;
 		int64_t data_version, changes;
@@ -48,6 +52,8 @@ struct store {
 		bool any_name;
 		char name[STORE_NAME_MAX];
 		size_t n;
+		uint16_t *addrs; /* n of them, ascending; NULL when not kept */
+		bool unique;     /* no address twice: a position is a cursor */
 	} count;
 };
 

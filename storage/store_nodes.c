@@ -789,15 +789,99 @@ static void bind_filter(sqlite3_stmt *st, const struct store_node_filter *f)
 	" WHERE (?1 = 2 OR excluded = ?1) AND (?2 IS NULL OR instr(name, ?2) > 0)"                 \
 	" AND (?3 = 0 OR ((1 << cfg_state) & ?3) != 0) AND unicast BETWEEN ?4 AND ?5"
 
+/* Whether s->count holds the selection of f at the database's current version. */
+static bool count_cached(struct store *s, const struct store_node_filter *f)
+{
+	int64_t dv, ch;
+
+	return s->count.valid && store_version(s, &dv, &ch) == 0 && dv == s->count.data_version &&
+	       ch == s->count.changes && f->excluded == s->count.excluded &&
+	       f->state_mask == s->count.state_mask && f->addr_lo == s->count.addr_lo &&
+	       f->addr_hi == s->count.addr_hi && !f->name_sub == s->count.any_name &&
+	       (!f->name_sub || strcmp(f->name_sub, s->count.name) == 0);
+}
+
+/*
+ * Reads f's selection into s->count: its addresses in list order (an
+ * index walk, the cost of a count(*)) and their number.  A name too long to
+ * keep is not cached.
+ */
+static int count_load(struct store *s, const struct store_node_filter *f)
+{
+	sqlite3_stmt *st;
+	uint16_t *addrs = NULL;
+	size_t n = 0, i;
+	int64_t dv = 0, ch = 0;
+	bool versioned;
+	int rc;
+
+	/*
+	 * The version before the rows: a commit between the two leaves the
+	 * selection labelled older than it is, so it is read again next time,
+	 * never kept past a change it does not hold.
+	 */
+	versioned = store_version(s, &dv, &ch) == 0;
+	st = store_q(s, "SELECT unicast FROM nodes" FILTER_WHERE " ORDER BY unicast, id");
+	if (st) {
+		bind_filter(st, f);
+	}
+	rc = store_collect(s, st, sizeof(*addrs), store_read_u16, (void **)&addrs, &n);
+	if (rc) {
+		return rc;
+	}
+	free(s->count.addrs);
+	s->count.addrs = addrs;
+	s->count.n = n;
+	s->count.unique = true;
+	for (i = 1; i < n; i++) {
+		s->count.unique = s->count.unique && addrs[i] > addrs[i - 1];
+	}
+	s->count.valid = versioned && (!f->name_sub || strlen(f->name_sub) < sizeof(s->count.name));
+	s->count.data_version = dv;
+	s->count.changes = ch;
+	s->count.excluded = f->excluded;
+	s->count.state_mask = f->state_mask;
+	s->count.addr_lo = f->addr_lo;
+	s->count.addr_hi = f->addr_hi;
+	s->count.any_name = !f->name_sub;
+	snprintf(s->count.name, sizeof(s->count.name), "%s", f->name_sub ? f->name_sub : "");
+	return 0;
+}
+
+/* f's selection in s->count, read unless it is there already. */
+static int count_get(struct store *s, const struct store_node_filter *f)
+{
+	return count_cached(s, f) ? 0 : count_load(s, f);
+}
+
 int store_node_list(struct store *s, const struct store_node_filter *f, struct store_node **out,
 		    size_t *n)
 {
 	static const struct store_node_filter none = {0};
+	uint16_t lo, after;
+	size_t offset;
 	sqlite3_stmt *st;
 
 	f = f ? f : &none;
 	if (f->excluded < 0 || f->excluded > 2) {
 		return -EINVAL;
+	}
+	lo = f->addr_lo == 0 && f->addr_hi == 0 ? 0 : f->addr_lo;
+	after = f->after;
+	offset = f->offset;
+	/*
+	 * SQLite's OFFSET steps over every row before the page, so a page deep in
+	 * the list cost as much as its depth.  With the selection's addresses at
+	 * hand (count_get(), one walk per version of the database, which the
+	 * page's total needs anyway) the row before the page is known and the
+	 * offset becomes a cursor.  Only when addresses are unique in the
+	 * selection (two rows of one address happen with excluded = 2): a cursor
+	 * is an address.
+	 */
+	if (offset && !after && count_get(s, f) == 0 && s->count.valid && s->count.unique &&
+	    offset <= s->count.n) {
+		after = s->count.addrs[offset - 1];
+		offset = 0;
 	}
 	/*
 	 * Index nodes_order serves both the unicast range and the order.  The
@@ -810,70 +894,27 @@ int store_node_list(struct store *s, const struct store_node_filter *f, struct s
 			" ORDER BY unicast, id LIMIT ?6 OFFSET ?7");
 	if (st) {
 		bind_filter(st, f);
-		if (f->after) {
-			uint16_t lo = f->addr_lo == 0 && f->addr_hi == 0 ? 0 : f->addr_lo;
-
-			sqlite3_bind_int(st, 4, f->after >= lo ? f->after + 1 : lo);
+		if (after) {
+			sqlite3_bind_int(st, 4, after >= lo ? after + 1 : lo);
 		}
 		sqlite3_bind_int64(st, 6, f->limit ? (sqlite3_int64)f->limit : -1);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)f->offset);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)offset);
 	}
 	return store_collect(s, st, sizeof(**out), read_node, (void **)out, n);
-}
-
-/* Whether s->count holds the answer for f at the database's current version. */
-static bool count_cached(struct store *s, const struct store_node_filter *f, size_t *n)
-{
-	int64_t dv, ch;
-
-	if (!s->count.valid || store_version(s, &dv, &ch) || dv != s->count.data_version ||
-	    ch != s->count.changes || f->excluded != s->count.excluded ||
-	    f->state_mask != s->count.state_mask || f->addr_lo != s->count.addr_lo ||
-	    f->addr_hi != s->count.addr_hi || !f->name_sub != s->count.any_name ||
-	    (f->name_sub && strcmp(f->name_sub, s->count.name) != 0)) {
-		return false;
-	}
-	*n = s->count.n;
-	return true;
-}
-
-/* Remembers a count (a name too long to keep is not cached). */
-static void count_keep(struct store *s, const struct store_node_filter *f, size_t n)
-{
-	s->count.valid = (!f->name_sub || strlen(f->name_sub) < sizeof(s->count.name)) &&
-			 store_version(s, &s->count.data_version, &s->count.changes) == 0;
-	s->count.excluded = f->excluded;
-	s->count.state_mask = f->state_mask;
-	s->count.addr_lo = f->addr_lo;
-	s->count.addr_hi = f->addr_hi;
-	s->count.any_name = !f->name_sub;
-	snprintf(s->count.name, sizeof(s->count.name), "%s", f->name_sub ? f->name_sub : "");
-	s->count.n = n;
 }
 
 int store_node_count(struct store *s, const struct store_node_filter *f, size_t *n)
 {
 	static const struct store_node_filter none = {0};
-	sqlite3_stmt *st;
 	int rc;
 
 	f = f ? f : &none;
 	if (f->excluded < 0 || f->excluded > 2) {
 		return -EINVAL;
 	}
-	if (count_cached(s, f, n)) {
-		return 0;
-	}
-	st = store_q(s, "SELECT count(*) FROM nodes" FILTER_WHERE);
-	if (st) {
-		bind_filter(st, f);
-	}
-	rc = store_row(s, st);
-	if (rc == 1) {
-		*n = (size_t)sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		count_keep(s, f, *n);
-		rc = 0;
+	rc = count_get(s, f);
+	if (rc == 0) {
+		*n = s->count.n;
 	}
 	return rc;
 }

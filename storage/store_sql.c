@@ -285,8 +285,18 @@ int store_audit(struct store *s, const char *what, const char *fmt, ...)
 void store_col_text(sqlite3_stmt *st, int col, char *out, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
+	/* After sqlite3_column_text(): the length of the text form (sqlite3.h). */
+	size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
 
-	snprintf(out, cap, "%s", t ? (const char *)t : "");
+	if (cap == 0) {
+		return;
+	}
+	/* Truncated as snprintf() would; memcpy because this runs for every row of a page. */
+	if (n >= cap) {
+		n = cap - 1;
+	}
+	memcpy(out, t ? (const char *)t : "", n);
+	out[n] = '\0';
 }
 
 bool store_col_blob(sqlite3_stmt *st, int col, void *out, size_t len)

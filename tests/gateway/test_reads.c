@@ -99,6 +99,17 @@ Test(reads, tokens_follow_the_database, .fini = teardown)
 	cr_assert_eq(check("tok-carol", name, &role), 0);
 }
 
+/*
+ * The body the API sends for an answer: a page comes as ready text
+ * ({_http_text}), anything else as an object it dumps.
+ */
+static char *body(const json_t *res)
+{
+	const char *text = json_string_value(json_object_get(res, "_http_text"));
+
+	return text ? strdup(text) : json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
 /* The dumps of a reader's answer and of the builder on the loop's store. */
 static void assert_same(int type, json_t *args)
 {
@@ -112,7 +123,7 @@ static void assert_same(int type, json_t *args)
 	loop = type == GW_CMD_NODE_GET ? gw_nodes_node_json(f.s, args, &err, d2, sizeof(d2))
 				       : gw_nodes_page_json(f.s, args, &err, d2, sizeof(d2));
 	cr_assert_not_null(loop, "%s", d2);
-	a = json_dumps(here, JSON_COMPACT | JSON_ENCODE_ANY);
+	a = body(here);
 	b = json_dumps(loop, JSON_COMPACT | JSON_ENCODE_ANY);
 	cr_assert_str_eq(a, b);
 	free(a);
@@ -159,6 +170,8 @@ Test(reads, same_bytes_as_the_loop, .fini = teardown)
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 2, "after", 0x0010));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 2, "offset", 2));
 	assert_same(GW_CMD_NODE_LIST, json_pack("{s:s}", "name", "lamp"));
+	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i, s:i}", "limit", 5, "offset", 3));
+	assert_same(GW_CMD_NODE_LIST, json_pack("{s:i}", "limit", 3));
 
 	/* The recorded fingerprint is the key's, as the loop computed it before. */
 	cr_assert_eq(gw_reads_serve(rd, GW_CMD_NODE_GET, args, &res, detail, sizeof(detail)), 0);
@@ -226,7 +239,7 @@ static void *worker(void *arg)
 	char detail[128] = "";
 
 	if (gw_reads_serve(rd, GW_CMD_NODE_LIST, args, &res, detail, sizeof(detail)) == 0) {
-		w->dump = json_dumps(res, JSON_COMPACT);
+		w->dump = body(res);
 	}
 	json_decref(res);
 	json_decref(args);
@@ -259,4 +272,55 @@ Test(reads, one_handle_per_thread, .fini = teardown)
 	for (int i = 0; i < 3; i++) {
 		free(w[i].dump);
 	}
+}
+
+/* The address of the only node of the page at offset (limit 1) read on this thread. */
+static int address_at(int offset, int excluded, int *total)
+{
+	json_t *res = NULL, *page,
+	       *args =
+		   json_pack("{s:i, s:i, s:b}", "limit", 1, "offset", offset, "excluded", excluded);
+	char detail[128] = "";
+	int a = -1;
+
+	cr_assert_eq(gw_reads_serve(rd, GW_CMD_NODE_LIST, args, &res, detail, sizeof(detail)), 0,
+		     "%s", detail);
+	page = json_loads(json_string_value(json_object_get(res, "_http_text")), 0, NULL);
+	cr_assert_not_null(page);
+	if (json_array_size(json_object_get(page, "items")) == 1) {
+		a = (int)json_integer_value(
+		    json_object_get(json_array_get(json_object_get(page, "items"), 0), "address"));
+	}
+	*total = (int)json_integer_value(json_object_get(page, "total"));
+	json_decref(page);
+	json_decref(res);
+	json_decref(args);
+	return a;
+}
+
+/*
+ * An offset is answered from the selection kept per version of the database
+ * (storage/store_nodes.c): a write by the loop between two reads moves every
+ * page after it, and the total with it.
+ */
+Test(reads, offsets_follow_writes, .fini = teardown)
+{
+	int total = 0;
+
+	setup_nodes(true);
+	cr_assert_eq(address_at(1, false, &total), 0x0020);
+	cr_assert_eq(total, 3);
+	cr_assert_eq(address_at(2, false, &total), 0x0030);
+	cr_assert_eq(address_at(3, false, &total), -1);
+	/* A node before them: every later position moves by one. */
+	cr_assert_eq(fx_node(f.s, 0x0018, 1, 9), 0);
+	cr_assert_eq(address_at(1, false, &total), 0x0018);
+	cr_assert_eq(total, 4);
+	cr_assert_eq(address_at(3, false, &total), 0x0030);
+	/* Removed: no longer among the active nodes, now among the excluded ones. */
+	cr_assert_eq(store_node_remove(f.s, 0x0018), 0);
+	cr_assert_eq(address_at(1, false, &total), 0x0020);
+	cr_assert_eq(total, 3);
+	cr_assert_eq(address_at(0, true, &total), 0x0018);
+	cr_assert_eq(total, 1);
 }

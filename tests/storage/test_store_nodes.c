@@ -473,6 +473,34 @@ Test(store_nodes, list_10000_nodes, .timeout = 600)
 	}
 	store_nodes_free(a);
 	store_nodes_free(b);
+	/*
+	 * Any depth, any filter: the page at an offset is that slice of the whole
+	 * list (offsets are turned into cursors from the kept selection).
+	 */
+	const struct store_node_filter deep[] = {
+	    {.excluded = 0}, {.excluded = 1}, {.excluded = 2}, {.name_sub = "-01"}};
+	for (size_t k = 0; k < sizeof(deep) / sizeof(deep[0]); k++) {
+		cr_assert_eq(store_node_list(f.s, &deep[k], &a, &na), 0);
+		const size_t offs[] = {1, 2, na / 2, na - 1, na, na + 3};
+
+		for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+			flt = deep[k];
+			flt.limit = 5;
+			flt.offset = offs[o];
+			cr_assert_eq(store_node_list(f.s, &flt, &b, &nb), 0);
+			cr_assert_eq(nb,
+				     offs[o] >= na      ? 0
+				     : na - offs[o] < 5 ? na - offs[o]
+							: 5,
+				     "filter %zu offset %zu", k, offs[o]);
+			for (size_t i = 0; i < nb; i++) {
+				cr_assert_eq(b[i].unicast, a[offs[o] + i].unicast);
+				cr_assert_eq(b[i].excluded, a[offs[o] + i].excluded);
+			}
+			store_nodes_free(b);
+		}
+		store_nodes_free(a);
+	}
 	/* A cursor below an address range starts at the range; one past its end finds nothing. */
 	flt = (struct store_node_filter){.addr_lo = 0x1000, .addr_hi = 0x2000, .limit = 1};
 	cr_assert_eq(store_node_list(f.s, &flt, &a, &na), 0);
