@@ -562,3 +562,33 @@ Test(store_nodes, cert_kept_with_the_node)
 	cr_assert_eq(store_node_remove(f.s, 0x0200), 0);
 	cr_assert_eq(store_node_cert_get(f.s, 0x0200, &got), -ENOENT);
 }
+
+/*
+ * A node's lookup by address (store_node_get(): its newest row, the active one first) is
+ * answered from the nodes_lookup index in that order: SQLite's plan has no temporary B-tree
+ * sort, which every GET of a node used to pay.
+ */
+Test(store_nodes, lookup_by_address_needs_no_sort)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	bool sorts = false, indexed = false;
+
+	cr_assert_eq(fx_node(f.s, 0x0010, 1, 1), 0);
+	cr_assert_eq(sqlite3_open(f.db, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+					"EXPLAIN QUERY PLAN SELECT id FROM nodes WHERE unicast = 16"
+					" ORDER BY excluded, id DESC LIMIT 1",
+					-1, &q, NULL),
+		     SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(q, 3);
+
+		sorts |= strstr(d, "TEMP B-TREE") != NULL;
+		indexed |= strstr(d, "nodes_lookup") != NULL;
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	cr_assert(indexed);
+	cr_assert_not(sorts);
+}

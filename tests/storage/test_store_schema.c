@@ -37,7 +37,7 @@ Test(store_schema, fresh_database_is_current, .fini = teardown)
 
 /*
  * A version-1 database with a node in it (made by taking the additions of
- * versions 2 to 8 away again) is migrated on open, and the node survives.
+ * versions 2 to 9 away again) is migrated on open, and the node survives.
  */
 Test(store_schema, migrates_version_1, .fini = teardown)
 {
@@ -45,7 +45,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	struct store_audit *log;
 	uint8_t hash[32] = {1}, dk[16], want[16];
 	size_t n_log;
-	int runs[8] = {0};
+	int runs[9] = {0};
 
 	fx_init(&f);
 	cr_assert_eq(fx_node(f.s, 0x0010, 3, 77), 0);
@@ -60,7 +60,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	       " ALTER TABLE netkeys DROP COLUMN name; ALTER TABLE netkeys DROP COLUMN min_secure;"
 	       " ALTER TABLE appkeys DROP COLUMN name; ALTER TABLE elements DROP COLUMN name;"
 	       " DROP TABLE tokens; ALTER TABLE nodes DROP COLUMN cand_key;"
-	       " ALTER TABLE nodes DROP COLUMN devkey_fp;"
+	       " ALTER TABLE nodes DROP COLUMN devkey_fp; DROP INDEX nodes_lookup;"
 	       " PRAGMA user_version = 1");
 	cr_assert_eq(user_version(f.db), 1);
 	fx_open(&f);
@@ -77,12 +77,12 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(store_token_add(f.s, "t", STORE_ROLE_ADMIN, hash), 0);
 
 	cr_assert_eq(store_audit_list(f.s, 0, 0, &log, &n_log), 0);
-	/* Step 1 ran once (at creation), steps 2 to 8 twice (creation, then this migration). */
+	/* Step 1 ran once (at creation), steps 2 to 9 twice (creation, then this migration). */
 	for (size_t i = 0; i < n_log; i++) {
 		if (strcmp(log[i].what, "schema.migrate") == 0) {
 			size_t v = (size_t)(log[i].target[8] - '1');
 
-			cr_assert_lt(v, 8, "%s", log[i].target);
+			cr_assert_lt(v, 9, "%s", log[i].target);
 			runs[v]++;
 		}
 	}
@@ -95,6 +95,7 @@ Test(store_schema, migrates_version_1, .fini = teardown)
 	cr_assert_eq(runs[5], 2);
 	cr_assert_eq(runs[6], 2);
 	cr_assert_eq(runs[7], 2);
+	cr_assert_eq(runs[8], 2);
 }
 
 /*
@@ -117,7 +118,8 @@ Test(store_schema, migrates_version_3_to_jobs, .fini = teardown)
 	fx_sql(&f, "DROP TABLE zone_members; DROP TABLE zones; DROP TABLE node_certs;"
 		   " DROP TABLE job_secrets; DROP TABLE job_targets; DROP TABLE jobs;"
 		   " DROP TABLE manifest_rows; DROP TABLE manifests;"
-		   " ALTER TABLE nodes DROP COLUMN devkey_fp; PRAGMA user_version = 3");
+		   " ALTER TABLE nodes DROP COLUMN devkey_fp; DROP INDEX nodes_lookup;"
+		   " PRAGMA user_version = 3");
 	cr_assert_eq(user_version(f.db), 3);
 	fx_open(&f);
 	cr_assert_eq(user_version(f.db), (int)store_migrations_count);
