@@ -34,6 +34,8 @@
 //                                      4th in scenario order; bridges then re-added so that
 //                                      every kept server can be reached)
 //   BENCH_LINKS_SCALE [1,8]            scaling: max_local_links values
+//   BENCH_SESSIONS_SCALE []            scaling: extra subset runs at these max_sessions (all
+//                                      servers, BENCH_LINKS), e.g. 4,8,32
 //   BENCH_TIME_SCALE  [1]              meshsim --time-scale
 //   BENCH_HEAR_S      [120]            the job's hear_timeout_s (subset runs)
 //   BENCH_FULL_HEAR_S [1800]           the same for the full run: its hear timeout counts from
@@ -53,6 +55,7 @@ const SESSIONS = Number(env('BENCH_SESSIONS', 16));
 const LINKS = Number(env('BENCH_LINKS', 8));
 const SERVERS = env('BENCH_SERVERS', 'all,half,quarter').split(',').filter(Boolean);
 const LINKS_SCALE = env('BENCH_LINKS_SCALE', '1,8').split(',').filter(Boolean).map(Number);
+const SESSIONS_SCALE = env('BENCH_SESSIONS_SCALE', '').split(',').filter(Boolean).map(Number);
 const TIME_SCALE = Number(env('BENCH_TIME_SCALE', 1));
 const HEAR_S = Number(env('BENCH_HEAR_S', 120));
 const FULL_HEAR_S = Number(env('BENCH_FULL_HEAR_S', 1800));
@@ -142,6 +145,11 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     const c = resultCounts(r.items);
     const row = { label, n: devices.length, sessions, links, ...info, ...r, ...c, total_s: (Date.now() - t0) / 1000 };
     printRow(row);
+    const ts = r.items.filter((x) => x.result === 'provisioned').map((x) => x.time_s).sort((a, b) => a - b);
+    const q = (f) => (ts.length ? ts[Math.min(ts.length - 1, Math.floor(f * ts.length))].toFixed(1) : '-');
+    const paths = r.items.filter((x) => x.result === 'provisioned' && x.path !== 'local').length;
+    console.log(`#   ${label}: per device (report time_s, from when it was first heard) median ${q(0.5)} s, ` +
+      `p90 ${q(0.9)} s, max ${q(1)} s; ${paths} through servers; ${r.items.reduce((a, x) => a + x.attempts, 0)} attempts`);
     for (const i of r.items.filter((x) => x.result === 'failed')) console.log(`#   ${label}: failed ${i.name}: ${i.error}`);
     return row;
   } finally {
@@ -179,6 +187,9 @@ if (RUNS.includes('scaling')) {
     for (const links of LINKS_SCALE) {
       scaling.push(await measure(`servers ${v}, links ${links}`, { which: 'subset', sessions: SESSIONS, links, keep: KEEP[v] }));
     }
+  }
+  for (const sessions of SESSIONS_SCALE) {
+    scaling.push(await measure(`sessions ${sessions}`, { which: 'subset', sessions, links: LINKS }));
   }
 }
 
