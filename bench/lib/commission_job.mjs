@@ -63,12 +63,18 @@ export async function runJob(w, devices, { hearS = 120, pollMs = 2000, timeoutMs
   for (;;) {
     await new Promise((r) => setTimeout(r, pollMs));
     const j = await w.ok('GET', `/api/v1/jobs/${job}`, { token: w.tokens.viewer });
-    const s = await simStats(w);
+    let s = null;
+    try {
+      s = await simStats(w);
+    } catch (e) {
+      // meshsim too busy to answer within the control client's timeout: the next poll marks.
+      log(`job ${job}: meshsim stats: ${e.message.split('\n')[0]}`);
+    }
     const wall = (performance.now() - t0) / 1000;
     // Targets that ended other than unheard: a failure to hear ends only at the hear timeout.
     const n = j.targets.filter((t) => t.state === 'done' ||
       (t.state === 'failed' && !(t.error || '').startsWith('never heard'))).length;
-    if (n !== ended) {
+    if (s && n !== ended) {
       ended = n;
       mark = { wall, s };
       log(`job ${job} at ${wall.toFixed(0)} s: ${JSON.stringify(j.counts)}`);
