@@ -32,7 +32,8 @@
 //   BENCH_LINKS       [8]              max_local_links of the runs outside the scaling table
 //   BENCH_SERVERS     [all,half,quarter]  scaling: servers kept (every one, every 2nd, every
 //                                      4th in scenario order; bridges then re-added so that
-//                                      every kept server can be reached)
+//                                      every kept server can be reached, or, when no single
+//                                      bridge can, the unreachable kept servers demoted too)
 //   BENCH_LINKS_SCALE [1,8]            scaling: max_local_links values
 //   BENCH_SESSIONS_SCALE []            scaling: extra subset runs at these max_sessions (all
 //                                      servers, BENCH_LINKS), e.g. 4,8,32
@@ -44,7 +45,7 @@
 //   BENCH_TIMEOUT_S   [3600]           a run is cancelled after this many wall seconds
 //   BENCH_POLL_MS     [2000]           job polling interval
 //   BENCH_VERBOSE     [0]              1: print the job's counts as they change
-import { startWorld, addBridges, airModel, serverWaves, isServer, RPR_SERVER_MODEL, hex4 } from '../tests/integration/harness.mjs';
+import { startWorld, addBridges, airModel, serverWaves, reachableServers, isServer, RPR_SERVER_MODEL, hex4 } from '../tests/integration/harness.mjs';
 import { PROFILES, commissionable, runJob, resultCounts } from './lib/commission_job.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
@@ -100,14 +101,25 @@ function subsetOf(s) {
   return { devices: s.devices.filter((d) => want.has(d.name)), added: want.size - chosen.length };
 }
 
-/** Demote all servers but every keep-th (scenario order), then re-chain with bridges. */
+const demote = (d) => {
+  d.rpr_server = false;
+  d.composition.elements[0].models = d.composition.elements[0].models.filter((m) => m !== hex4(RPR_SERVER_MODEL));
+};
+
+/**
+ * Demote all servers but every keep-th (scenario order), then re-chain with bridges; a kept
+ * server that no bridge can reach is demoted too (its devices may then go unheard: counted).
+ */
 function thinServers(s, keep) {
   let i = 0;
   for (const d of s.devices) {
-    if (!isServer(d)) continue;
-    if (i++ % keep === 0) continue;
-    d.rpr_server = false;
-    d.composition.elements[0].models = d.composition.elements[0].models.filter((m) => m !== hex4(RPR_SERVER_MODEL));
+    if (isServer(d) && i++ % keep !== 0) demote(d);
+  }
+  try {
+    addBridges(s);
+  } catch {
+    const reach = reachableServers(s);
+    for (const d of s.devices) if (isServer(d) && !reach.has(d.name)) demote(d);
   }
 }
 
@@ -123,8 +135,9 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     gwConf: { ...PROFILES, max_sessions: sessions, max_local_links: links },
     editScenario: (s) => {
       s.air = { ...s.air, time_scale: TIME_SCALE };
+      const before = new Set(s.devices.filter(isServer).map((d) => d.name));
       thinServers(s, keep);
-      const bridges = addBridges(s);
+      const bridges = s.devices.filter((d) => isServer(d) && !before.has(d.name));
       commissionable(s);
       const air = airModel(s);
       info = {
