@@ -23,6 +23,11 @@
 //
 //   BUILD_DIR=build node bench/building.mjs
 //
+// Bounded: every run is cancelled at its timeout, so the defaults take at most
+// BENCH_FULL_TIMEOUT_S + (2 + 3 x 2) x BENCH_TIMEOUT_S plus about 30 s per run (1 h 55 min);
+// on the 2-core machine this was written on, shared with other builds (load 15), a run took:
+// full 15 min and more (cancelled), subset 1 min, one at a time 5-10 min, scaling 1-2.5 min each.
+//
 // Environment (defaults in brackets):
 //   BENCH_SCENARIO    [building.json]  scenario under sim/scenarios/
 //   BENCH_RUNS        [full,subset,one,scaling]  which runs, comma-separated
@@ -42,7 +47,8 @@
 //   BENCH_FULL_HEAR_S [1800]           the same for the full run: its hear timeout counts from
 //                                      the job's start, and the far rings of a building are
 //                                      heard only once the servers before them are nodes
-//   BENCH_TIMEOUT_S   [3600]           a run is cancelled after this many wall seconds
+//   BENCH_TIMEOUT_S   [600]            a subset run is cancelled after this many wall seconds
+//   BENCH_FULL_TIMEOUT_S [1800]        the same for the full run
 //   BENCH_POLL_MS     [2000]           job polling interval
 //   BENCH_VERBOSE     [0]              1: print the job's counts as they change
 import { startWorld, addBridges, airModel, serverWaves, reachableServers, isServer, RPR_SERVER_MODEL, hex4 } from '../tests/integration/harness.mjs';
@@ -60,7 +66,8 @@ const SESSIONS_SCALE = env('BENCH_SESSIONS_SCALE', '').split(',').filter(Boolean
 const TIME_SCALE = Number(env('BENCH_TIME_SCALE', 1));
 const HEAR_S = Number(env('BENCH_HEAR_S', 120));
 const FULL_HEAR_S = Number(env('BENCH_FULL_HEAR_S', 1800));
-const TIMEOUT_S = Number(env('BENCH_TIMEOUT_S', 3600));
+const TIMEOUT_S = Number(env('BENCH_TIMEOUT_S', 600));
+const FULL_TIMEOUT_S = Number(env('BENCH_FULL_TIMEOUT_S', 1800));
 const POLL_MS = Number(env('BENCH_POLL_MS', 2000));
 const VERBOSE = env('BENCH_VERBOSE', '0') === '1';
 const KEEP = { all: 1, half: 2, quarter: 4 };
@@ -127,7 +134,7 @@ function thinServers(s, keep) {
  * One run: a fresh world on the edited scenario, one job over the chosen devices.
  * which: 'all' or 'subset'.
  */
-async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S }) {
+async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S, timeoutS = TIMEOUT_S }) {
   let info;
   const w = await startWorld({
     scenario: SCENARIO,
@@ -152,11 +159,11 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     if (added) console.log(`#   ${label}: ${added} servers added to the subset's manifest (the path to its devices)`);
     const t0 = Date.now();
     const r = await runJob(w, devices, {
-      hearS, pollMs: POLL_MS, timeoutMs: TIMEOUT_S * 1000,
+      hearS, pollMs: POLL_MS, timeoutMs: timeoutS * 1000,
       log: VERBOSE ? (m) => console.log(`#   ${label}: ${m}`) : undefined,
     });
     const c = resultCounts(r.items);
-    const row = { label, n: devices.length, sessions, links, ...info, ...r, ...c, total_s: (Date.now() - t0) / 1000 };
+    const row = { label, n: devices.length, sessions, links, timeoutS, ...info, ...r, ...c, total_s: (Date.now() - t0) / 1000 };
     printRow(row);
     const ts = r.items.filter((x) => x.result === 'provisioned').map((x) => x.time_s).sort((a, b) => a - b);
     const q = (f) => (ts.length ? ts[Math.min(ts.length - 1, Math.floor(f * ts.length))].toFixed(1) : '-');
@@ -179,7 +186,7 @@ function printRow(r) {
     `${String(r.configured).padStart(5)} ${String(r.failed).padStart(5)} ${String(r.never_heard).padStart(7)}  ` +
     `${r.wall_s.toFixed(1).padStart(7)}  ${r.virt_s.toFixed(1).padStart(7)}  ${perHour(r.provisioned, r.wall_s).padStart(10)}  ` +
     `${perHour(r.provisioned, r.virt_s).padStart(10)}  ${(r.pkts_all / p).toFixed(0).padStart(8)}  ${(r.pkts_net / p).toFixed(0).padStart(7)}` +
-    `${r.timedOut ? `  TIMED OUT after ${TIMEOUT_S} s (cancelled; figures to the last device that ended)` : ''}`);
+    `${r.timedOut ? `  TIMED OUT after ${r.timeoutS} s (cancelled; figures to the last device that ended)` : ''}`);
 }
 
 // Interrupted: exit so that the harness's exit handler stops the worlds' meshsim and meshgw.
@@ -191,7 +198,7 @@ console.log(' times from the commission request to the last device that ended, p
 console.log(HEAD);
 const started = Date.now();
 const rows = {};
-if (RUNS.includes('full')) rows.full = await measure('full, parallel', { which: 'all', sessions: SESSIONS, links: LINKS, hearS: FULL_HEAR_S });
+if (RUNS.includes('full')) rows.full = await measure('full, parallel', { which: 'all', sessions: SESSIONS, links: LINKS, hearS: FULL_HEAR_S, timeoutS: FULL_TIMEOUT_S });
 if (RUNS.includes('subset')) rows.subset = await measure('subset, parallel', { which: 'subset', sessions: SESSIONS, links: LINKS });
 if (RUNS.includes('one')) rows.one = await measure('subset, one at a time', { which: 'subset', sessions: 1, links: LINKS });
 const scaling = [];
