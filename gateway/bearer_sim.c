@@ -13,6 +13,17 @@
 #include "sim/port.h"
 
 #define HELLO_RETRY_MS 1000
+/*
+ * Datagrams meshsim has not taken yet.  Linux lets at most
+ * net.unix.max_dgram_qlen (10 by default) wait in a datagram socket's
+ * queue: a burst of segments for many nodes at once (a commission job's
+ * parallel configurations) overruns it while meshsim is busy, and each
+ * sendto() then fails with EAGAIN, which the stack would take for a lost
+ * message.  A controller queues what it cannot put on the air yet; so does
+ * this bearer, in order, and retries every FLUSH_MS.
+ */
+#define BACKLOG_MAX 256
+#define FLUSH_MS 1
 
 struct sim;
 static int sim_send(struct gw_bearer *gb, uint8_t ad_type, const uint8_t *data, size_t len,
@@ -34,7 +45,40 @@ struct sim {
 	double pos[3];
 	int attached;
 	uint64_t timer;
+	uint64_t flush; /* the backlog's retry timer */
+	struct {
+		uint8_t buf[SIM_PORT_MSG_MAX];
+		uint8_t len;
+	} backlog[BACKLOG_MAX];
+	size_t head, queued; /* ring: queued datagrams from head */
 };
+
+/* Sends the backlog in order until meshsim's queue is full again; true when it is empty. */
+static bool flush_backlog(struct sim *b)
+{
+	while (b->queued) {
+		if (sendto(b->fd, b->backlog[b->head].buf, b->backlog[b->head].len, 0,
+			   (struct sockaddr *)&b->peer, sizeof(b->peer)) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return false;
+		}
+		/* Sent, or refused for good (meshsim gone): either way it leaves the queue. */
+		b->head = (b->head + 1) % BACKLOG_MAX;
+		b->queued--;
+	}
+	return true;
+}
+
+static void on_flush(struct gw_loop *loop, uint64_t id, void *ctx)
+{
+	struct sim *b = ctx;
+
+	(void)id;
+	b->flush = 0;
+	if (!flush_backlog(b)) {
+		b->flush = gw_loop_timer_at(loop, gw_loop_now(loop) + FLUSH_MS, on_flush, b);
+	}
+}
 
 static int send_msg(struct sim *b, const struct sim_port_msg *m)
 {
@@ -45,8 +89,23 @@ static int send_msg(struct sim *b, const struct sim_port_msg *m)
 	if (r) {
 		return r;
 	}
-	if (sendto(b->fd, buf, len, 0, (struct sockaddr *)&b->peer, sizeof(b->peer)) < 0) {
+	/* Behind a backlog, or meshsim's queue full: in order, after what waits. */
+	if (!b->queued &&
+	    sendto(b->fd, buf, len, 0, (struct sockaddr *)&b->peer, sizeof(b->peer)) >= 0) {
+		return 0;
+	}
+	if (!b->queued && errno != EAGAIN && errno != EWOULDBLOCK) {
 		return -errno;
+	}
+	if (b->queued == BACKLOG_MAX) {
+		return -ENOBUFS;
+	}
+	r = (int)((b->head + b->queued) % BACKLOG_MAX);
+	memcpy(b->backlog[r].buf, buf, len);
+	b->backlog[r].len = (uint8_t)len;
+	b->queued++;
+	if (!b->flush) {
+		b->flush = gw_loop_timer_at(b->loop, gw_loop_now(b->loop) + FLUSH_MS, on_flush, b);
 	}
 	return 0;
 }
@@ -217,6 +276,9 @@ static void sim_free(struct gw_bearer *gb)
 	}
 	if (b->timer) {
 		(void)gw_loop_timer_cancel(b->loop, b->timer);
+	}
+	if (b->flush) {
+		(void)gw_loop_timer_cancel(b->loop, b->flush);
 	}
 	(void)gw_loop_fd_del(b->loop, b->fd);
 	close(b->fd);

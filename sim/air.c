@@ -40,6 +40,13 @@ struct ev {
 	uint8_t kind;
 };
 
+/* A receiver in range of a participant, as the propagation model places it. */
+struct nb {
+	uint32_t to;
+	double dbm;
+	double keep_edge; /* 1 - the edge loss at that distance */
+};
+
 struct part {
 	struct sim_pos pos;
 	sim_air_rx_fn rx;
@@ -48,6 +55,9 @@ struct part {
 	char name[SIM_AIR_NAME_MAX + 1];
 	struct sim_air_counters c;
 	uint64_t last_first_tx; /* time of the latest first transmission it queued */
+	struct nb *nb;          /* receivers in range, by participant id; see nb_of() */
+	uint32_t n_nb;
+	uint64_t nb_gen; /* the layout generation nb was built for (0: never) */
 };
 
 struct sim_air {
@@ -61,6 +71,7 @@ struct sim_air {
 	size_t cap_ev;
 	uint64_t seq;
 	struct sim_air_totals tot;
+	uint64_t gen; /* bumped by every change of the layout (add, move, remove) */
 };
 
 /* --- PRNG: splitmix64 seeds xoshiro256** (Blackman & Vigna) ------------- */
@@ -151,6 +162,7 @@ struct sim_air *sim_air_new(uint64_t seed, const struct sim_air_params *p)
 		return NULL;
 	}
 	air->p = *p;
+	air->gen = 1;
 	for (int i = 0; i < 4; i++) {
 		air->rng[i] = splitmix64(&s);
 	}
@@ -173,6 +185,9 @@ void sim_air_free(struct sim_air *air)
 		pkt_unref(air->heap[i].pkt);
 	}
 	free(air->heap);
+	for (uint32_t i = 0; i < air->n_parts; i++) {
+		free(air->parts[i].nb);
+	}
 	free(air->parts);
 	free(air);
 }
@@ -237,6 +252,7 @@ int sim_air_add(struct sim_air *air, const struct sim_pos *pos, const char *name
 		strncpy(pt->name, name, SIM_AIR_NAME_MAX);
 	}
 	*pid = air->n_parts++;
+	air->gen++;
 	return 0;
 }
 
@@ -251,6 +267,7 @@ int sim_air_move(struct sim_air *air, uint32_t pid, const struct sim_pos *pos)
 		return -EINVAL;
 	}
 	pt->pos = *pos;
+	air->gen++;
 	return 0;
 }
 
@@ -265,6 +282,7 @@ int sim_air_remove(struct sim_air *air, uint32_t pid)
 	pt->active = false;
 	pt->rx = NULL;
 	pt->ctx = NULL;
+	air->gen++;
 	return 0;
 }
 
@@ -541,48 +559,90 @@ static void receive(struct sim_air *air, uint32_t to, struct pkt *k, int8_t rssi
 	}
 }
 
+/*
+ * The receivers in range of participant pid (the active ones other than
+ * itself, by increasing id), built on first use after a change of the
+ * layout.  A transmission used to place every participant anew: with every
+ * node relaying, a flooded network PDU costs one transmission per node, so
+ * a building of N devices paid N^2 propagation computations per PDU; the
+ * list makes it the number of neighbours.  Receivers are visited, and the
+ * PRNG drawn, in the same order as a full walk would: runs stay identical.
+ * NULL with *n = 0 when the list cannot be allocated (nobody hears it).
+ */
+static const struct nb *nb_of(struct sim_air *air, uint32_t pid, uint32_t *n)
+{
+	struct part *src = &air->parts[pid];
+	double sens = sensitivity_dbm(&air->p);
+	struct nb *list;
+	uint32_t k = 0;
+
+	if (src->nb_gen == air->gen) {
+		*n = src->n_nb;
+		return src->nb;
+	}
+	list = realloc(src->nb, (size_t)(air->n_parts ? air->n_parts : 1) * sizeof(*list));
+	if (!list) {
+		*n = 0;
+		return NULL;
+	}
+	for (uint32_t to = 0; to < air->n_parts; to++) {
+		double dbm, d;
+
+		if (to == pid || !air->parts[to].active) {
+			continue;
+		}
+		dbm = rx_dbm(&air->p, &src->pos, &air->parts[to].pos);
+		if (dbm < sens) {
+			continue;
+		}
+		/*
+		 * The edge loss grows with the square of the effective distance,
+		 * reaching edge_loss at the edge of range.
+		 */
+		d = eff_dist(&air->p, dbm) / air->p.range_m;
+		list[k++] =
+		    (struct nb){.to = to, .dbm = dbm, .keep_edge = 1.0 - air->p.edge_loss * d * d};
+	}
+	src->nb = list;
+	src->n_nb = k;
+	src->nb_gen = air->gen;
+	*n = k;
+	return list;
+}
+
 static void transmit(struct sim_air *air, struct pkt *k, uint64_t t)
 {
 	const struct part *src = part_get(air, k->from);
 	enum sim_air_class cls = sim_air_class_of(k->ad_type);
-	double sens = sensitivity_dbm(&air->p);
-	struct sim_pos from;
+	const struct nb *nb;
 	uint32_t n;
 
 	if (!src) {
 		return; /* the sender left the air */
 	}
-	from = src->pos;
 	air->parts[k->from].c.packets[cls]++;
 	air->parts[k->from].c.bytes[cls] += 2u + k->len;
 	air->tot.c.packets[cls]++;
 	air->tot.c.bytes[cls] += 2u + k->len;
 
-	/* Participants added by callbacks during this loop did not exist at t. */
-	n = air->n_parts;
-	for (uint32_t to = 0; to < n; to++) {
-		double dbm, d, p_edge, p_keep;
+	/*
+	 * The list as it is now: participants added by callbacks during this
+	 * loop did not exist at t (a rebuild would replace the list, so it is
+	 * not rebuilt until the next transmission).
+	 */
+	nb = nb_of(air, k->from, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		/* Two independent loss sources: the global setting and the edge loss. */
+		double p_keep = (1.0 - air->p.loss) * nb[i].keep_edge;
 
-		if (to == k->from || !air->parts[to].active) {
-			continue;
+		if (!air->parts[nb[i].to].active) {
+			continue; /* left during this loop */
 		}
-		dbm = rx_dbm(&air->p, &from, &air->parts[to].pos);
-		if (dbm < sens) {
-			continue;
-		}
-		/*
-		 * Two independent loss sources: the global setting, and an edge loss
-		 * that grows with the square of the effective distance, reaching
-		 * edge_loss at the edge of range.
-		 */
-		d = eff_dist(&air->p, dbm) / air->p.range_m;
-		p_edge = air->p.edge_loss * d * d;
-		p_keep = (1.0 - air->p.loss) * (1.0 - p_edge);
 		if (rng_unit(air->rng) >= p_keep) {
 			air->tot.lost++;
 			continue;
 		}
-		receive(air, to, k, to_rssi(dbm), t);
+		receive(air, nb[i].to, k, to_rssi(nb[i].dbm), t);
 	}
 }
 

@@ -464,6 +464,45 @@ Test(air, move_changes_reach)
 	free(r);
 }
 
+/*
+ * The receivers in range are remembered between transmissions: a move, a
+ * new participant and a removal after a transmission must each change who
+ * hears the next one.
+ */
+Test(air, reach_follows_layout_changes_between_sends)
+{
+	struct sim_air_params p = lossless();
+	struct sim_air *air = sim_air_new(1, &p);
+	struct rec *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	uint32_t tx = add(air, 0, 0, 1, NULL), ra = add(air, 5, 0, 1, a), rb;
+	struct sim_pos far = {100, 0, 1}, home = {0, 0, 1}, away = {0, 200, 1};
+	uint64_t t = 0;
+
+	/* Each step: one transmission, then how many each receiver got so far. */
+#define STEP(na, nb)                                                                               \
+	do {                                                                                       \
+		cr_assert_eq(sim_air_send(air, tx, 0x2a, pdu, 4, 1, 0, t), 0);                     \
+		t = drain(air) + 1;                                                                \
+		cr_assert_eq(a->n, (na));                                                          \
+		cr_assert_eq(b->n, (nb));                                                          \
+	} while (0)
+
+	STEP(1, 0);
+	cr_assert_eq(sim_air_move(air, tx, &far), 0); /* out of everyone's range */
+	STEP(1, 0);
+	cr_assert_eq(sim_air_move(air, tx, &home), 0);
+	rb = add(air, 0, 5, 1, b); /* joins after the sender's list was built */
+	STEP(2, 1);
+	cr_assert_eq(sim_air_remove(air, ra), 0);
+	STEP(2, 2);
+	cr_assert_eq(sim_air_move(air, rb, &away), 0); /* the receiver moves, not the sender */
+	STEP(2, 2);
+#undef STEP
+	sim_air_free(air);
+	free(a);
+	free(b);
+}
+
 struct echo {
 	struct sim_air *air;
 	uint32_t me;
