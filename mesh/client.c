@@ -142,10 +142,12 @@ int mesh_cli_request(struct mesh_cli *c, const struct mesh_node_msg *req, uint32
 		}
 	}
 	r = mesh_node_send(c->node, req, now_ms, NULL);
-	if (r == -ENOBUFS && p && retry_ms) {
+	if ((r == -ENOBUFS || r == -ENOSPC) && p && retry_ms) {
 		/*
-		 * The bearer's queue is full (a legacy controller carries one PDU at a time): the
-		 * request stays pending and its first retry sends it, as for a lost request.
+		 * The bearer's queue is full (a legacy controller carries one PDU at a time), or
+		 * the node's send queue is (segmented sends to many nodes at once): the request
+		 * stays pending and its first retry sends it, as for a lost request, within its
+		 * timeout.
 		 */
 		r = 0;
 	}

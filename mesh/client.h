@@ -51,8 +51,11 @@ struct mesh_acc_model *mesh_cli_model(struct mesh_cli *cli);
  * Send req (its params are copied) and wait for expect_op from req->dst.
  * expect_op 0 means "no answer expected": the callback is not called.
  * The request is resent every retry_ms until timeout_ms has passed.
- * Returns 0 or mesh_node_send()'s error (then cb is not called), -ENOSPC
- * when MESH_CLI_PENDING_MAX requests are pending.
+ * A request the node cannot take now (its bearer or its send queue is full,
+ * mesh_node_send()'s -ENOBUFS / -ENOSPC) stays pending, and its first retry
+ * sends it, when retry_ms is not 0.  Returns 0 or mesh_node_send()'s error
+ * (then cb is not called), -ENOSPC when MESH_CLI_PENDING_MAX requests are
+ * pending.
  */
 int mesh_cli_request(struct mesh_cli *cli, const struct mesh_node_msg *req, uint32_t expect_op,
 		     uint32_t timeout_ms, uint32_t retry_ms, mesh_cli_cb cb, void *ctx,

@@ -546,6 +546,20 @@ int mesh_ltp_send(struct mesh_ltp *ltp, const struct mesh_utp_msg *msg, uint64_t
 	return 0;
 }
 
+int mesh_ltp_tx_check(const struct mesh_ltp *ltp, uint16_t dst)
+{
+	bool free_slot = false;
+	size_t i;
+
+	for (i = 0; i < ltp->cfg.tx_slots; i++) {
+		if (ltp->tx[i].used && ltp->tx[i].dst == dst) {
+			return -EBUSY;
+		}
+		free_slot |= !ltp->tx[i].used;
+	}
+	return free_slot ? 0 : -ENOSPC;
+}
+
 int mesh_ltp_cancel(struct mesh_ltp *ltp, uint32_t handle)
 {
 	size_t i;

@@ -199,6 +199,13 @@ void mesh_ltp_free(struct mesh_ltp *ltp);
 int mesh_ltp_send(struct mesh_ltp *ltp, const struct mesh_utp_msg *msg, uint64_t now_ms,
 		  uint32_t *handle);
 
+/*
+ * Could a segmented send to dst start now?  0, -EBUSY (one to dst is in
+ * flight) or -ENOSPC (every tx slot is taken): what mesh_ltp_send() would
+ * answer, asked before a SEQ is spent on encrypting the message.
+ */
+int mesh_ltp_tx_check(const struct mesh_ltp *ltp, uint16_t dst);
+
 /* Stop a segmented send without calling tx_done; -ENOENT if not in flight. */
 int mesh_ltp_cancel(struct mesh_ltp *ltp, uint32_t handle);
 

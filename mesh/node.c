@@ -38,12 +38,13 @@ struct netkey_raw {
 	uint8_t new_key[16];
 };
 
+/* A message waiting for the lower transport; allocated to fit its parameters. */
 struct pending {
-	bool used;
+	struct pending *next;     /* in order of arrival */
 	struct mesh_node_msg msg; /* params/label/dev_key point into the buffers below */
-	uint8_t params[MESH_ACC_PAYLOAD_MAX];
 	uint8_t label[16];
 	uint8_t dev_key[16];
+	uint8_t params[];
 };
 
 struct dst_ttl {
@@ -70,7 +71,9 @@ struct mesh_node {
 	uint8_t labels[MESH_NODE_LABELS_MAX][16];
 	uint16_t label_addr[MESH_NODE_LABELS_MAX];
 	size_t n_labels;
-	struct pending pend[MESH_NODE_PENDING_MAX];
+	/* Queue of mesh_node_send(): head is the oldest, tail the newest. */
+	struct pending *pend_head, *pend_tail;
+	size_t n_pend;
 	uint64_t next_beacon;
 	struct mesh_node_stats stats;
 	/* TTL per destination node (mesh_node_dst_ttl_set), sorted by first address. */
@@ -93,7 +96,23 @@ void mesh_node_config_default(struct mesh_node_config *cfg)
 	cfg->net_xmit = (1 << 3) | 1;
 	cfg->relay_xmit = (1 << 3) | 1;
 	cfg->beacon_interval_ms = 10000;
+	cfg->pending_max = MESH_NODE_PENDING_DEFAULT;
 	mesh_ltp_config_default(&cfg->ltp);
+}
+
+static unsigned at_least(unsigned have, unsigned want, unsigned max)
+{
+	want = want < max ? want : max;
+	return want > have ? want : have;
+}
+
+void mesh_node_config_sessions(struct mesh_node_config *cfg, unsigned sessions)
+{
+	/* Bounded first: sessions times 32 must not wrap. */
+	sessions = sessions < UINT8_MAX ? sessions : UINT8_MAX;
+	cfg->ltp.tx_slots = (uint8_t)at_least(cfg->ltp.tx_slots, 2 * sessions, UINT8_MAX);
+	cfg->ltp.rx_slots = (uint8_t)at_least(cfg->ltp.rx_slots, 2 * sessions, UINT8_MAX);
+	cfg->pending_max = (uint16_t)at_least(cfg->pending_max, 32 * sessions, UINT16_MAX);
 }
 
 /* --- Raw NetKey copies ----------------------------------------------------- */
@@ -256,15 +275,17 @@ static int cb_seq_reserve(void *ctx, uint32_t up_to)
 }
 
 static void flush_pending(struct mesh_node *n, uint64_t now);
+static void pend_remove(struct mesh_node *n, struct pending *prev, struct pending *p);
 
 static void cb_tx_done(void *ctx, uint32_t handle, int status)
 {
 	struct mesh_node *n = ctx;
 
+	/* The freed slot goes to the queue first: a send from ops->sent queues behind it. */
+	flush_pending(n, n->now);
 	if (n->ops.sent) {
 		n->ops.sent(n->ops.ctx, handle, status);
 	}
-	flush_pending(n, n->now);
 }
 
 static void promote_candidate(struct mesh_node *n)
@@ -364,6 +385,9 @@ void mesh_node_free(struct mesh_node *n)
 	mesh_acc_free(n->acc);
 	mesh_net_free(n->net);
 	free(n->dst_ttl);
+	while (n->pend_head) {
+		pend_remove(n, NULL, n->pend_head);
+	}
 	mesh_crypto_wipe(n, sizeof(*n));
 	free(n);
 }
@@ -978,6 +1002,18 @@ static int send_now(struct mesh_node *n, const struct mesh_node_msg *msg, uint64
 	if (r) {
 		return r;
 	}
+	/*
+	 * A segmented message (§3.5.2: more than 15 octets with the 32-bit
+	 * TransMIC, or asked for) that the lower transport would refuse now
+	 * waits before a SEQ is spent on it: a queue that is retried on every
+	 * finished send would otherwise burn one per waiting message each time.
+	 */
+	if (msg->szmic || msg->segmented || plen + 4 > MESH_LTP_UNSEG_ACCESS_MAX) {
+		r = mesh_ltp_tx_check(n->ltp, msg->dst);
+		if (r) {
+			return r;
+		}
+	}
 	r = pick_key(n, msg, &key);
 	if (r) {
 		return r;
@@ -1015,53 +1051,102 @@ static int send_now(struct mesh_node *n, const struct mesh_node_msg *msg, uint64
 	return r;
 }
 
-static int enqueue(struct mesh_node *n, const struct mesh_node_msg *msg)
+/* Unlink p (prev is the entry before it, NULL at the head), wipe and free it. */
+static void pend_remove(struct mesh_node *n, struct pending *prev, struct pending *p)
 {
-	size_t i;
-
-	for (i = 0; i < MESH_NODE_PENDING_MAX; i++) {
-		struct pending *p = &n->pend[i];
-
-		if (p->used) {
-			continue;
-		}
-		if (msg->len > sizeof(p->params)) {
-			return -EINVAL;
-		}
-		p->used = true;
-		p->msg = *msg;
-		memcpy(p->params, msg->params, msg->len);
-		p->msg.params = p->params;
-		if (msg->label) {
-			memcpy(p->label, msg->label, 16);
-			p->msg.label = p->label;
-		}
-		if (msg->dev_key) {
-			memcpy(p->dev_key, msg->dev_key, 16);
-			p->msg.dev_key = p->dev_key;
-		}
-		return 0;
+	if (prev) {
+		prev->next = p->next;
+	} else {
+		n->pend_head = p->next;
 	}
-	return -ENOSPC;
+	if (n->pend_tail == p) {
+		n->pend_tail = prev;
+	}
+	n->n_pend--;
+	/* The copy holds the parameters and perhaps a device key or Label UUID. */
+	mesh_crypto_wipe(p, sizeof(*p) + p->msg.len);
+	free(p);
 }
 
+static int enqueue(struct mesh_node *n, const struct mesh_node_msg *msg)
+{
+	struct pending *p;
+
+	if (msg->len > MESH_ACC_PAYLOAD_MAX) {
+		return -EINVAL;
+	}
+	if (n->n_pend >= n->cfg.pending_max) {
+		return -ENOSPC;
+	}
+	p = calloc(1, sizeof(*p) + msg->len);
+	if (!p) {
+		return -ENOMEM;
+	}
+	p->msg = *msg;
+	if (msg->len) {
+		memcpy(p->params, msg->params, msg->len);
+	}
+	p->msg.params = p->params;
+	if (msg->label) {
+		memcpy(p->label, msg->label, 16);
+		p->msg.label = p->label;
+	}
+	if (msg->dev_key) {
+		memcpy(p->dev_key, msg->dev_key, 16);
+		p->msg.dev_key = p->dev_key;
+	}
+	if (n->pend_tail) {
+		n->pend_tail->next = p;
+	} else {
+		n->pend_head = p;
+	}
+	n->pend_tail = p;
+	n->n_pend++;
+	return 0;
+}
+
+/* Is a message to dst waiting in the queue before `before` (NULL: anywhere)? */
+static bool pend_waits(const struct mesh_node *n, uint16_t dst, const struct pending *before)
+{
+	const struct pending *p;
+
+	for (p = n->pend_head; p && p != before; p = p->next) {
+		if (p->msg.dst == dst) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Send what can go, oldest first.  A message stays while one to the same
+ * destination waits ahead of it or is in flight as a segmented message
+ * (even a short one: it came after that one and must not arrive first), or
+ * while the lower transport has no tx slot for it (-ENOSPC); later messages
+ * to other destinations go past it.  Any other error drops the message: it
+ * would fail the same way again.
+ */
 static void flush_pending(struct mesh_node *n, uint64_t now)
 {
-	size_t i;
+	struct pending *p = n->pend_head, *prev = NULL;
 
-	/* Oldest slot first is close enough to FIFO for a queue this small. */
-	for (i = 0; i < MESH_NODE_PENDING_MAX; i++) {
-		struct pending *p = &n->pend[i];
+	while (p) {
+		struct pending *next = p->next;
 		int r;
 
-		if (!p->used) {
+		if (pend_waits(n, p->msg.dst, p) ||
+		    mesh_ltp_tx_check(n->ltp, p->msg.dst) == -EBUSY) {
+			prev = p;
+			p = next;
 			continue;
 		}
 		r = send_now(n, &p->msg, now, NULL);
 		if (r == -EBUSY || r == -ENOSPC) {
-			continue;
+			prev = p;
+		} else {
+			pend_remove(n, prev, p);
 		}
-		mesh_crypto_wipe(p, sizeof(*p));
+		p = next;
 	}
 }
 
@@ -1076,9 +1161,10 @@ int mesh_node_send(struct mesh_node *n, const struct mesh_node_msg *msg, uint64_
 		return -EINVAL;
 	}
 	n->now = now_ms;
-	r = send_now(n, msg, now_ms, &h);
+	/* Behind an earlier message to the same destination, even one that could go now. */
+	r = pend_waits(n, msg->dst, NULL) ? -EBUSY : send_now(n, msg, now_ms, &h);
 	if (r == -EBUSY || r == -ENOSPC) {
-		/* A segmented message to this destination (or all slots) is in flight. */
+		/* A segmented message to this destination (or every slot) is in flight. */
 		r = enqueue(n, msg);
 		h = 0;
 	}

@@ -31,7 +31,7 @@
 
 #define MESH_NODE_APPKEYS_MAX 32
 #define MESH_NODE_LABELS_MAX 16
-#define MESH_NODE_PENDING_MAX 32
+#define MESH_NODE_PENDING_DEFAULT 32 /* mesh_node_config.pending_max */
 
 /* Bits for ops->changed: state a owner may want to persist. */
 #define MESH_NODE_CHANGED_IV 0x01     /* IV Index / IV Update flag */
@@ -49,11 +49,32 @@ struct mesh_node_config {
 	uint8_t net_xmit;    /* Network Transmit state octet (§4.2.19) */
 	uint8_t relay_xmit;  /* Relay Retransmit state octet (§4.2.20) */
 	uint32_t beacon_interval_ms; /* 10 s in §3.10.3.1 */
+	/*
+	 * Messages that may wait for the lower transport (mesh_node_send()):
+	 * a node that talks to many destinations at once (a provisioner) sizes
+	 * this and ltp.tx_slots / ltp.rx_slots to its load.  Entries are
+	 * allocated as messages arrive, so a large bound costs nothing idle.
+	 */
+	uint16_t pending_max;
 	struct mesh_ltp_config ltp;
 };
 
-/* Defaults: CRPL 64, TTL 7, relay off, beacons on, 2 transmissions 20 ms apart. */
+/*
+ * Defaults: CRPL 64, TTL 7, relay off, beacons on, 2 transmissions 20 ms
+ * apart, MESH_NODE_PENDING_DEFAULT queued messages, the lower transport's
+ * defaults (mesh_ltp_config_default).
+ */
 void mesh_node_config_default(struct mesh_node_config *cfg);
+
+/*
+ * Size the queue and the lower transport's slots for a node that runs up to
+ * `sessions` exchanges at once, each with a segmented message in flight to
+ * its peer and one to a go-between (a provisioner's sessions through Remote
+ * Provisioning Servers): tx_slots and rx_slots 2 x sessions, pending_max 32 x
+ * sessions, never below the defaults already in cfg (nor past the fields'
+ * ranges).
+ */
+void mesh_node_config_sessions(struct mesh_node_config *cfg, unsigned sessions);
 
 struct mesh_node_ops {
 	void *ctx;
@@ -223,11 +244,19 @@ int mesh_node_label_add(struct mesh_node *node, const uint8_t label[16]);
 /*
  * Send an access message.  For app_idx MESH_APP_IDX_DEV the key is, in
  * order: msg->dev_key; else the first of ops->dev_keys(dst); else the node's
- * own device key.  A segmented message to a destination that already has one
- * in flight waits in a small queue (its SeqAuth is chosen when it leaves the
- * queue).  *handle (may be NULL) identifies a segmented send in ops->sent; 0
- * for unsegmented and queued ones (a queued message reports no completion).  Returns 0, -EINVAL,
- * -ENOENT (no such key), -ENOSPC (queue full), -EAGAIN (sequence numbers exhausted or refused).
+ * own device key.  Only one segmented message per destination is in flight
+ * (§3.5.3.3) and the lower transport has cfg.ltp.tx_slots of them: a message
+ * that cannot go yet waits in a queue of up to cfg.pending_max (its SeqAuth is
+ * chosen when it leaves).  The queue is first in, first out per destination: a
+ * message to a destination that has one waiting queues behind it even if it
+ * could go at once, and leaves only when the one before it was delivered (an
+ * unsegmented message with nothing queued ahead goes at once, as ever);
+ * messages to other destinations pass a blocked one.
+ * *handle (may be NULL) identifies a segmented send in ops->sent; 0 for
+ * unsegmented and queued ones (a queued message reports no completion).
+ * Returns 0, -EINVAL, -ENOENT (no such key), -ENOSPC (queue full: transient,
+ * it drains as segmented sends finish), -ENOMEM, -EAGAIN (sequence numbers
+ * exhausted or refused).
  */
 int mesh_node_send(struct mesh_node *node, const struct mesh_node_msg *msg, uint64_t now_ms,
 		   uint32_t *handle);

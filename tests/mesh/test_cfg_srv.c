@@ -29,6 +29,9 @@ static const uint8_t net_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1
 static const uint8_t dk[16] = {0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
 			       0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf};
 
+/* The provisioner node's send queue (cfg.pending_max) in make(). */
+static uint16_t prov_pending_max = MESH_NODE_PENDING_DEFAULT;
+
 /* Sends the gateway's bearer refuses with -ENOBUFS (its queue is full), then accepts. */
 static int refuse_sends;
 
@@ -105,6 +108,9 @@ static void make(struct dev *x, uint16_t addr, bool server)
 
 	mesh_node_config_default(&cfg);
 	cfg.beacon_interval_ms = 0;
+	if (x == &prov) {
+		cfg.pending_max = prov_pending_max;
+	}
 	x->node = mesh_node_new(&cfg, &ops, &rng, air.now);
 	acc = mesh_node_acc(x->node);
 	mesh_acc_elem_add(acc, 0x0100);
@@ -141,6 +147,14 @@ static void setup(void)
 	mesh_utp_key_init(&dev_devkey, MESH_APP_IDX_DEV, dk, false);
 	make(&prov, 0x0001, false);
 	make(&dev, 0x0100, true);
+}
+
+/* setup() with a provisioner node that queues nothing. */
+static void setup_no_queue(void)
+{
+	prov_pending_max = 0;
+	setup();
+	prov_pending_max = MESH_NODE_PENDING_DEFAULT;
 }
 
 static void teardown(void)
@@ -502,6 +516,37 @@ Test(cfg_srv, request_sent_by_retry_when_bearer_full, .init = setup, .fini = tea
 	cr_assert_eq(a.err, 0, "answered: %d", a.err);
 	cr_assert_eq(a.m.op, CFG_OP_BEACON_STATUS);
 	cr_assert_geq(air.now - t0, 1000, "sent by the retry, one second later");
+}
+
+/*
+ * The node's send queue is full (-ENOSPC: here it holds nothing, and the
+ * first AppKey Add, segmented, is in flight to the same node): the second
+ * request is accepted all the same, stays pending and its retry sends it
+ * once the first was delivered; both are answered.
+ */
+Test(cfg_srv, request_sent_by_retry_when_send_queue_full, .init = setup_no_queue, .fini = teardown)
+{
+	struct cfg_msg req = {.op = CFG_OP_APPKEY_ADD};
+	struct answer a = {0}, b = {0};
+
+	req.appkey.net_idx = 0;
+	req.appkey.app_idx = 1;
+	memset(req.appkey.key, 0x5a, 16);
+	cr_assert_eq(
+	    cfg_cli_request(prov.cli, 0, 0x0100, NULL, &req, 10000, 1000, on_answer, &a, air.now),
+	    0);
+	req.appkey.app_idx = 2;
+	cr_assert_eq(
+	    cfg_cli_request(prov.cli, 0, 0x0100, NULL, &req, 10000, 1000, on_answer, &b, air.now),
+	    0, "-ENOSPC from the node is not the caller's failure");
+	cr_assert(minair_run_until(&air, &b.done, 1, air.now + 20000));
+	cr_assert_eq(a.done, 1);
+	cr_assert_eq(a.err, 0);
+	cr_assert_eq(a.m.appkey.app_idx, 1);
+	cr_assert_eq(b.err, 0, "answered: %d", b.err);
+	cr_assert_eq(b.m.op, CFG_OP_APPKEY_STATUS);
+	cr_assert_eq(b.m.appkey.app_idx, 2);
+	cr_assert_eq(b.m.appkey.status, CFG_STATUS_SUCCESS);
 }
 
 /* Freeing a client or a server before its node unregisters its model: the node keeps

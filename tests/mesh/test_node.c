@@ -39,6 +39,13 @@ struct world {
 	unsigned changed;
 	uint32_t sent_status;
 	int sent_count;
+	/* Vendor messages in order of arrival: receiving node and first octet. */
+	int seen_node[64];
+	uint8_t seen_tag[64];
+	int n_seen;
+	/* make_node(): mesh_node_config_sessions() when not 0, pending_max when not 0. */
+	unsigned sessions;
+	uint16_t pending_max;
 };
 
 static struct world W;
@@ -162,6 +169,14 @@ static int h_big(struct mesh_acc_model *m, const struct mesh_acc_msg *msg, void 
 	W.got_big++;
 	memcpy(W.big, msg->params, msg->len);
 	W.big_len = msg->len;
+	if (msg->len && W.n_seen < 64) {
+		int i;
+
+		for (i = 0; i < NODES && W.node[i] != user; i++) {
+		}
+		W.seen_node[W.n_seen] = i;
+		W.seen_tag[W.n_seen++] = msg->params[0];
+	}
 	return 0;
 }
 
@@ -189,6 +204,12 @@ static void make_node(int i, uint16_t addr, bool relay)
 	mesh_node_config_default(&cfg);
 	cfg.relay = relay;
 	cfg.beacon_interval_ms = 0;
+	if (W.sessions) {
+		mesh_node_config_sessions(&cfg, W.sessions);
+	}
+	if (W.pending_max) {
+		cfg.pending_max = W.pending_max;
+	}
 	W.id[i] = i;
 	ops.ctx = &W.id[i];
 	ops.adv_send = adv_send;
@@ -588,4 +609,188 @@ Test(node, no_beacon_when_both_states_off, .init = setup, .fini = teardown)
 	mesh_node_private_beacon_set(W.node[0], true);
 	mesh_node_beacon_now(W.node[0], W.now);
 	cr_assert_eq(W.qt - W.qh, 1);
+}
+
+/* --- The send queue ------------------------------------------------------------------------- */
+
+/*
+ * A vendor message from node 0 whose first octet is tag: len 20 is
+ * segmented (3 + 20 octets and a TransMIC), len 1 fits one PDU.  Returns
+ * mesh_node_send()'s result; *h its handle (0 when queued or unsegmented).
+ */
+static int send_tagged(uint16_t dst, uint8_t tag, size_t len, uint32_t *h)
+{
+	uint8_t p[20];
+	struct mesh_node_msg m = {.app_idx = 0x123,
+				  .dst = dst,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = MESH_ACC_OP_VND(0x01, 0x05f1),
+				  .params = p,
+				  .len = len};
+
+	memset(p, tag, sizeof(p));
+	*h = 0xffffffff;
+	return mesh_node_send(W.node[0], &m, W.now, h);
+}
+
+/*
+ * Messages queued to one destination arrive in the order they were sent,
+ * including a short one that could have gone at once (it waits behind the
+ * queued segmented one); a destination with a message in flight and more
+ * queued does not hold up another destination's message.
+ */
+Test(node, queue_fifo_per_destination, .init = setup, .fini = teardown)
+{
+	struct mesh_node_stats s0, s1;
+	uint32_t h;
+	int k, a = 0, b = 0;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	make_node(2, 0x0200, false);
+	connect(0, 1);
+	connect(0, 2);
+	cr_assert_eq(send_tagged(0x0100, 0xa1, 20, &h), 0);
+	cr_assert_neq(h, 0, "A1 in flight");
+	cr_assert_eq(send_tagged(0x0100, 0xa2, 20, &h), 0);
+	cr_assert_eq(h, 0, "A2 waits for A1 (one segmented message per destination)");
+	cr_assert_eq(send_tagged(0x0200, 0xb1, 20, &h), 0);
+	cr_assert_neq(h, 0, "B1 goes past A's queue");
+	mesh_node_stats(W.node[0], &s0);
+	cr_assert_eq(send_tagged(0x0100, 0xa3, 1, &h), 0);
+	mesh_node_stats(W.node[0], &s1);
+	cr_assert_eq(h, 0);
+	cr_assert_eq(s1.net_tx, s0.net_tx, "A3 (unsegmented) queued behind A2, not sent");
+	cr_assert_eq(send_tagged(0x0200, 0xb2, 20, &h), 0);
+	cr_assert_eq(h, 0, "B2 waits for B1");
+	cr_assert_eq(send_tagged(0x0100, 0xa4, 20, &h), 0);
+	cr_assert_eq(h, 0);
+	pump(W.now + 60000);
+	cr_assert_eq(W.n_seen, 6);
+	for (k = 0; k < W.n_seen; k++) {
+		if (W.seen_node[k] == 1) {
+			cr_assert_eq(W.seen_tag[k], 0xa1 + a, "node 1 message %d: %02x", a,
+				     W.seen_tag[k]);
+			a++;
+		} else {
+			cr_assert_eq(W.seen_node[k], 2);
+			cr_assert_eq(W.seen_tag[k], 0xb1 + b);
+			b++;
+		}
+	}
+	cr_assert_eq(a, 4);
+	cr_assert_eq(b, 2);
+}
+
+/* cfg.pending_max messages wait; one more is refused with -ENOSPC, and taken once the queue drains.
+ */
+Test(node, queue_capacity, .init = setup, .fini = teardown)
+{
+	uint32_t h;
+	int k;
+
+	W.pending_max = 3;
+	make_node(0, 0x0001, false);
+	W.pending_max = 0;
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	cr_assert_eq(send_tagged(0x0100, 0x10, 20, &h), 0);
+	cr_assert_neq(h, 0);
+	for (k = 1; k <= 3; k++) {
+		cr_assert_eq(send_tagged(0x0100, (uint8_t)(0x10 + k), 20, &h), 0);
+		cr_assert_eq(h, 0);
+	}
+	cr_assert_eq(send_tagged(0x0100, 0x14, 20, &h), -ENOSPC);
+	cr_assert_eq(send_tagged(0x0100, 0x14, 1, &h), -ENOSPC,
+		     "an unsegmented one behind them too: it may not overtake");
+	pump(W.now + 60000);
+	cr_assert_eq(W.n_seen, 4);
+	for (k = 0; k < 4; k++) {
+		cr_assert_eq(W.seen_tag[k], 0x10 + k);
+	}
+	cr_assert_eq(send_tagged(0x0100, 0x14, 20, &h), 0);
+	cr_assert_neq(h, 0, "drained: sent at once");
+}
+
+/*
+ * The device key of a queued message is copied: the caller's buffer may
+ * change (and be wiped) once mesh_node_send() returned, and the message
+ * still goes under the key it was sent with.
+ */
+Test(node, queued_dev_key_is_copied, .init = setup, .fini = teardown)
+{
+	uint8_t p[20], dk[16];
+	struct mesh_node_msg m = {.app_idx = MESH_APP_IDX_DEV,
+				  .dev_key = dk,
+				  .dst = 0x0100,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = 0x8008,
+				  .params = p,
+				  .len = 1};
+	uint32_t h;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	cr_assert_eq(send_tagged(0x0100, 0x01, 20, &h), 0);
+	cr_assert_neq(h, 0);
+	cr_assert_eq(send_tagged(0x0100, 0x02, 20, &h), 0);
+	cr_assert_eq(h, 0);
+	memset(dk, 0x11, sizeof(dk)); /* node 1's device key (make_node: 0x10 + i) */
+	p[0] = 0x01;
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	cr_assert_eq(h, 0, "queued behind the second segmented message");
+	memset(dk, 0, sizeof(dk));
+	memset(p, 0, sizeof(p));
+	cr_assert_eq(W.got_dev, 0);
+	pump(W.now + 60000);
+	cr_assert_eq(W.got_big, 2);
+	cr_assert_eq(W.got_dev, 1, "decrypted under the key given at the send");
+}
+
+/*
+ * 16 segmented messages to 16 destinations: a node sized for 16 sessions
+ * (as the gateway sizes its own from max_sessions) has them all in flight
+ * at once, each with its first segment on the air; the stack's defaults
+ * have 4 in flight and queue the rest.
+ */
+static int in_flight_of_16(unsigned sessions)
+{
+	struct mesh_node_stats s0, s1;
+	uint32_t h;
+	int k, n = 0;
+
+	W.sessions = sessions;
+	make_node(0, 0x0001, false);
+	mesh_node_stats(W.node[0], &s0);
+	for (k = 0; k < 16; k++) {
+		cr_assert_eq(send_tagged((uint16_t)(0x0400 + 2 * k), (uint8_t)k, 20, &h), 0);
+		n += h != 0;
+	}
+	mesh_node_stats(W.node[0], &s1);
+	cr_assert_eq(s1.net_tx - s0.net_tx, (uint32_t)n, "a first segment per message in flight");
+	mesh_node_free(W.node[0]);
+	W.node[0] = NULL;
+	return n;
+}
+
+Test(node, sessions_sized_capacity, .init = setup, .fini = teardown)
+{
+	struct mesh_node_config c;
+
+	cr_assert_eq(in_flight_of_16(0), 4);
+	cr_assert_eq(in_flight_of_16(16), 16);
+	mesh_node_config_default(&c);
+	mesh_node_config_sessions(&c, 16);
+	cr_assert_eq(c.ltp.tx_slots, 32);
+	cr_assert_eq(c.ltp.rx_slots, 32);
+	cr_assert_eq(c.pending_max, 512);
+	mesh_node_config_default(&c);
+	mesh_node_config_sessions(&c, 1);
+	cr_assert_eq(c.ltp.tx_slots, 4, "never below the defaults");
+	cr_assert_eq(c.ltp.rx_slots, 8);
+	cr_assert_eq(c.pending_max, MESH_NODE_PENDING_DEFAULT);
+	mesh_node_config_sessions(&c, 1000);
+	cr_assert_eq(c.ltp.tx_slots, 255);
+	cr_assert_eq(c.pending_max, 8160);
 }
