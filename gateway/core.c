@@ -363,6 +363,13 @@ static int build_stack(struct gw_core *gw)
 	nc.default_ttl = 10;
 	nc.beacon = gw->conf.beacon_secure;
 	nc.private_beacon = gw->conf.beacon_private;
+	/*
+	 * Every session has segmented messages to its device or its Remote
+	 * Provisioning Server: the stack's defaults (4 in flight, 32 waiting)
+	 * turned sessions past the fourth into "No space left on device".
+	 * Sized at start: a reload that raises max_sessions queues more.
+	 */
+	mesh_node_config_sessions(&nc, gw->conf.max_sessions);
 	gw->node = mesh_node_new(&nc, &ops, NULL, now);
 	if (!gw->node || mesh_acc_elem_add(mesh_node_acc(gw->node), 0x0000) < 0) {
 		r = -ENOMEM;

@@ -203,6 +203,14 @@ static int link_start(struct prov_run *pr)
 	} else {
 		r = prov_adv_provision(core->pa, run->t.uuid, &pr->cfg, now, &pr->link);
 	}
+	if (r == -ENOSPC) {
+		/*
+		 * No session slot, or the node's send queue is full (the Link
+		 * Open is segmented): both drain as other sessions go on, so
+		 * the engine tries again shortly without counting an attempt.
+		 */
+		return -ENOBUFS;
+	}
 	if (r) {
 		return r;
 	}
