@@ -155,3 +155,8 @@ uint8_t gw_comm_ttl_of(uint8_t hops)
 	}
 	return hops == 1 ? 0 : hops;
 }
+
+uint8_t gw_comm_default_ttl_of(uint8_t hops)
+{
+	return hops == 0 || hops >= 0x7f ? 0xff : (uint8_t)(hops + 1);
+}

@@ -66,4 +66,20 @@ int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct 
  */
 uint8_t gw_comm_ttl_of(uint8_t hops);
 
+/*
+ * The Default TTL (§4.2.7) for a node hops away from the gateway: what its
+ * own messages to the gateway need (its configuration replies, a server's
+ * PB-Remote reports), plus a margin of one hop.  A message sent with TTL t
+ * crosses t - 1 relays and reaches a node t hops away, so hops would do;
+ * the margin lets a reply take a detour of one more relay when a link of
+ * the shortest path drops a packet (links are the scan's sightings,
+ * assumed symmetric, at the edge of range for some).  The value stays
+ * enough as the job goes on: the hops are counted over nodes that relay
+ * for good (configured servers, which always relay, and nodes the job set
+ * on, which it never sets off), and that set only grows, so the path only
+ * gets shorter.  hops 0, GW_RELAY_PLAN_UNREACHED and hops above 126 give
+ * 0xff: the node keeps the Default TTL it has.
+ */
+uint8_t gw_comm_default_ttl_of(uint8_t hops);
+
 #endif

@@ -327,7 +327,7 @@ static void on_sighting(void *ctx, const uint8_t uuid[16], uint16_t via, int8_t 
 
 static void tick_arm(struct gw_comm *C);
 
-static void ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements);
+static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements);
 
 static bool server_known(const struct gw_comm *C, uint16_t a)
 {
@@ -363,7 +363,7 @@ static void scan_servers(struct gw_comm *C, bool again)
 		} else if (C->n_servers < COMM_SERVERS_MAX) {
 			C->servers[C->n_servers++] = srv[i];
 			/* TTLs are not persisted: after a restart, the paths through it. */
-			ttl_set(C, node.uuid, node.unicast, node.elements);
+			(void)ttl_set(C, node.uuid, node.unicast, node.elements);
 		}
 		(void)gw_scan_remote_start(C->scan, srv[i], COMM_SCAN_S);
 	}
@@ -567,24 +567,40 @@ static void ttl_apply(struct gw_comm *C, uint16_t addr, uint8_t elements, uint8_
 	log_debug("commission: node 0x%04x is %u hops away: TTL %u", addr, hops, ttl);
 }
 
-static void ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements)
+/* Returns the node's hop count (GW_RELAY_PLAN_UNREACHED when not known). */
+static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements)
 {
 	bool relay;
 	uint8_t hops;
 
 	if (!relay_choose(C, uuid, &relay, &hops)) {
 		ttl_apply(C, addr, elements, hops);
+		return hops;
 	}
 	/* else the Default TTL stays: longer than needed, never too short */
+	return GW_RELAY_PLAN_UNREACHED;
 }
 
-/* prov's hook: configuration is about to begin. */
-static void comm_configuring(void *ctx, struct gw_job_run *run)
+/*
+ * prov's hook: configuration is about to begin.  The node's Default TTL
+ * becomes what its replies need to reach the gateway (comm_relay.h), set
+ * by prov as the configuration's first message, so that the replies of
+ * the configuration, of the relay and zone steps, and a server's PB-Remote
+ * reports stop spreading across the building with the node's factory
+ * Default TTL.  Zone publications do not use it (zones.c sets their TTL).
+ * Not lowered again at the relay step, when the path may have got shorter:
+ * a message more for a hop or two less on replies that are mostly done.
+ */
+static uint8_t comm_configuring(void *ctx, struct gw_job_run *run)
 {
 	struct gw_comm *C = ctx;
+	uint8_t hops, ttl;
 
 	activate(C);
-	ttl_set(C, run->t.uuid, run->t.addr, run->t.elements);
+	hops = ttl_set(C, run->t.uuid, run->t.addr, run->t.elements);
+	ttl = gw_comm_default_ttl_of(hops);
+	log_debug("commission: node 0x%04x Default TTL %u", run->t.addr, ttl);
+	return ttl;
 }
 
 /* --- The kind ------------------------------------------------------------------------------ */

@@ -61,9 +61,11 @@ struct gw_prov_user {
 	/*
 	 * Optional: the node at run->t.addr is in the inventory and its
 	 * configuration is about to start (also when a restart resumes it):
-	 * the user may set up how the gateway reaches it (its TTL).
+	 * the user may set up how the gateway reaches it (its TTL).  Returns
+	 * the Default TTL the node is to use (Config Default TTL Set, the
+	 * configuration's first message), or 0xff to leave it as it is.
 	 */
-	void (*configuring)(void *ctx, struct gw_job_run *run);
+	uint8_t (*configuring)(void *ctx, struct gw_job_run *run);
 	/*
 	 * Optional: the node's Composition Data page 0 has just been read and
 	 * stored, and its configuration goes on (AppKeys, bindings).

@@ -1,6 +1,7 @@
 /*
  * The automatic configuration after a provisioning (or a refresh that
- * brought a new composition): Composition Data pages 0 and 128 read and
+ * brought a new composition): the node's Default TTL if the job's user
+ * asks for one, Composition Data pages 0 and 128 read and
  * stored, then the target's profile (conf.h profile.NAME, named by the
  * target's params "profile"; without one, bind_profile): its AppKeys added
  * and its models bound to each of them.  Each step is safe to repeat, so an attempt that a
@@ -19,6 +20,7 @@
 #include "mesh/crypto.h"
 
 enum cfg_step {
+	STEP_TTL,
 	STEP_COMP0,
 	STEP_COMP128,
 	STEP_APPKEY,
@@ -110,6 +112,19 @@ static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 	st = pr->P->core->st;
 	addr = pr->run->t.addr;
 	switch (pr->cfg_step) {
+	case STEP_TTL:
+		if (err) {
+			cfg_fail(pr, "Default TTL Set", err, 0);
+			return;
+		}
+		if (rsp->state.val != pr->cfg_default_ttl) {
+			/* Only more packets on air than needed: not worth failing the device. */
+			log_warnx("node 0x%04x: Default TTL is %u, not %u", addr, rsp->state.val,
+				  pr->cfg_default_ttl);
+		}
+		pr->cfg_step = pr->cfg_page0_read ? STEP_COMP128 : STEP_COMP0;
+		cfg_next(pr);
+		return;
 	case STEP_COMP0:
 		if (err) {
 			cfg_fail(pr, "composition page 0", err, 0);
@@ -242,6 +257,9 @@ static void cfg_next(struct prov_run *pr)
 		m.model_app.model.vendor = pr->cfg_model_vendor[k];
 		m.model_app.model.cid = (uint16_t)(pr->cfg_model_id[k] >> 16);
 		m.model_app.model.id = (uint16_t)pr->cfg_model_id[k];
+	} else if (pr->cfg_step == STEP_TTL) {
+		m.op = CFG_OP_DEFAULT_TTL_SET;
+		m.state.val = pr->cfg_default_ttl;
 	} else if (pr->cfg_step <= STEP_COMP128) {
 		m.op = CFG_OP_COMP_GET;
 		m.comp.page = pr->cfg_step == STEP_COMP0 ? 0 : 128;
@@ -274,11 +292,22 @@ void prov_cfg_begin(struct prov_run *pr, bool page0_read)
 		prov_end(pr, GW_JOB_FAIL, msg, NULL);
 		return;
 	}
+	pr->cfg_default_ttl = 0xff;
 	if (pr->P->user.configuring && pr->run->kind == pr->P->user.kind) {
-		pr->P->user.configuring(pr->P->user.ctx, pr->run);
+		pr->cfg_default_ttl = pr->P->user.configuring(pr->P->user.ctx, pr->run);
 	}
 	pr->cfg_next_key = 0;
-	pr->cfg_step = page0_read ? STEP_COMP128 : STEP_COMP0;
+	pr->cfg_page0_read = page0_read;
+	/*
+	 * The Default TTL first, so that every reply of the configuration
+	 * already carries it.  Like every step here it is sent again when the
+	 * configuration is: the step committed before it (PSTEP_NODE, or a
+	 * later one) makes a restart configure the node again, so the message
+	 * is written ahead like the rest; Default TTL Set is idempotent.
+	 */
+	pr->cfg_step = pr->cfg_default_ttl != 0xff ? STEP_TTL
+		       : page0_read                ? STEP_COMP128
+						   : STEP_COMP0;
 	(void)store_node_cfg_state_set(pr->P->core->st, pr->run->t.addr, STORE_CFG_CONFIGURING);
 	prov_session_update(pr, PH_CONFIGURING);
 	cfg_next(pr);

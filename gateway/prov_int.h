@@ -93,6 +93,8 @@ struct prov_run {
 	bool probed;    /* this attempt asked the device already (no second probe) */
 	/* automatic configuration, by the target's profile (params "profile"; else bind_profile) */
 	int cfg_step;
+	uint8_t cfg_default_ttl; /* Default TTL Set first, unless 0xff */
+	bool cfg_page0_read;     /* then page 128 only (page 0 was read before) */
 	struct gw_profile profile;
 	size_t cfg_next_key;                    /* AppKey Add: the profile's next AppKey */
 	uint32_t cfg_model_id[PROV_MODELS_MAX]; /* SIG id, or company << 16 | id */

@@ -109,14 +109,24 @@ Test(comm_relay, sightings_of_unknown_vias_and_bad_input)
 	cr_assert_eq(gw_comm_relay_choose(d, 2, h, 3, 2, &relay, &hops), -EINVAL);
 }
 
-/* §3.4.5.2: TTL 0 for a neighbour, never 1, hops beyond; unknown keeps the Default TTL. */
-Test(comm_relay, ttl_of_hops)
+/*
+ * From the gateway (§3.4.5.2): TTL 0 for a neighbour, never 1, hops beyond.  The node's
+ * Default TTL (§4.2.7): hops plus one of margin, never 1, at most 127.  0xff: unknown, the
+ * Default TTL stays.
+ */
+Test(comm_relay, ttls_of_hops)
 {
-	cr_assert_eq(gw_comm_ttl_of(1), 0);
-	cr_assert_eq(gw_comm_ttl_of(2), 2);
-	cr_assert_eq(gw_comm_ttl_of(7), 7);
-	cr_assert_eq(gw_comm_ttl_of(127), 127);
-	cr_assert_eq(gw_comm_ttl_of(0), 0xff);
-	cr_assert_eq(gw_comm_ttl_of(128), 0xff);
-	cr_assert_eq(gw_comm_ttl_of(GW_RELAY_PLAN_UNREACHED), 0xff);
+	static const struct {
+		uint8_t hops, ttl, default_ttl;
+	} v[] = {
+	    {1, 0, 2},         {2, 2, 3},       {3, 3, 4},
+	    {7, 7, 8},         {126, 126, 127}, {127, 127, 0xff},
+	    {128, 0xff, 0xff}, {0, 0xff, 0xff}, {GW_RELAY_PLAN_UNREACHED, 0xff, 0xff},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		cr_assert_eq(gw_comm_ttl_of(v[i].hops), v[i].ttl, "hops %u", v[i].hops);
+		cr_assert_eq(gw_comm_default_ttl_of(v[i].hops), v[i].default_ttl, "hops %u",
+			     v[i].hops);
+	}
 }

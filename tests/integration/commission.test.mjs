@@ -177,6 +177,22 @@ describe('commission office.json from one CSV manifest in one job', () => {
     console.log(`# relays: ${relays.filter(([, r]) => r === 1).length} of ${relays.length} nodes relay`);
     assert.ok(off >= leaves / 2, `${off} of ${leaves} non-server nodes have relay off`);
 
+    // Default TTL by the distance to the gateway (comm_relay.h: hops over the nodes known to
+    // relay when the node was configured, + 1), not the factory 7: replies stop crossing the
+    // building. office.json's farthest ring is 7 hops out, but the relays known then may
+    // make a longer path, so only the gateway's neighbours and the average are pinned.
+    // The zone presses above went with the zones' own publish TTL.
+    const ttls = [];
+    for (let i = 0; i < listed.length; i += 4) {
+      ttls.push(...await Promise.all(listed.slice(i, i + 4).map(async (d) => (await w.ok('POST',
+        `/api/v1/nodes/${addrOf(d)}/config`, { token: w.tokens.operator, body: { op: 'default_ttl_get' } })).value)));
+    }
+    console.log(`# Default TTLs: ${ttls.join(' ')}`);
+    for (const t of ttls) assert.ok(t >= 2 && t <= 127, `Default TTL ${t} within 2..127`);
+    assert.ok(ttls.includes(2), 'the gateway\'s neighbours: 2');
+    const mean = ttls.reduce((a, t) => a + t, 0) / ttls.length;
+    assert.ok(mean < 6.5, `on average ${mean.toFixed(1)}, below the factory 7`);
+
     // The CSV download says the same.
     // The harness validates parsed JSON; a text body is checked here, as the text it is.
     const csv = await w.api('GET', `/api/v1/jobs/${job}/report?format=csv`, { token: w.tokens.viewer, validate: false });
