@@ -667,19 +667,21 @@ static void zone_done(void *arg, int err, const char *why)
 static void zone_apply(struct gw_comm *C, struct gw_job_run *run, const char *zone)
 {
 	struct comm_ticket *tk = malloc(sizeof(*tk));
-	char msg[STORE_JOB_ERROR_MAX];
+	char msg[STORE_JOB_ERROR_MAX], why[160] = "";
 	uint64_t id = 0;
 	int r = tk ? gw_zones_ensure(C->zones, zone, &id) : -ENOMEM;
 
 	if (!r) {
 		*tk = (struct comm_ticket){C, run->t.job, run->t.idx, gw_prov_attempt_serial(run)};
-		r = gw_zones_apply(C->zones, run->t.addr, id, zone_done, tk);
+		r = gw_zones_apply_why(C->zones, run->t.addr, id, zone_done, tk, why, sizeof(why));
 	}
 	if (r) {
 		free(tk);
+		/* -EXDEV: the zone's lights and switches share no AppKey this node holds (why). */
 		snprintf(msg, sizeof(msg), "zone %.64s: %s", zone,
 			 r == -EBUSY    ? "a move of the node is under way"
 			 : r == -ENOSPC ? "no group address left in group_range"
+			 : why[0]       ? why
 					: strerror(-r));
 		gw_prov_attempt_end(
 		    run, r == -EBUSY || r == -ENOMEM || r == -EIO ? GW_JOB_RETRY : GW_JOB_FAIL, msg,
