@@ -97,7 +97,7 @@ struct api_conf {
 	const char *web_root;     /* directory served at "/"; NULL = none */
 	unsigned max_connections; /* 0 = 4096; lowered to what RLIMIT_NOFILE allows */
 	unsigned max_per_ip;      /* connections from one client address; 0 = 256 */
-	unsigned threads;         /* worker threads; 0 = 4 */
+	unsigned threads;         /* worker threads; 0 = one per online CPU (at most 16) */
 	/*
 	 * Seconds a connection may stay idle while a request is read or between
 	 * requests, and the most a request's headers, then its body, may take in

@@ -15,7 +15,7 @@
 #define DEFAULT_TIMEOUT_MS 20000
 #define DEFAULT_MAX_CONN 4096u
 #define DEFAULT_MAX_PER_IP 256u
-#define DEFAULT_THREADS 4u
+#define MAX_AUTO_THREADS 16u /* threads = 0: one per online CPU, at most this */
 #define DEFAULT_IO_TIMEOUT_S 10u
 #define DEFAULT_MAX_STREAMS 1024u
 #define DEFAULT_MAX_STREAMS_PER_TOKEN 64u

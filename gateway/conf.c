@@ -37,7 +37,7 @@ void gw_conf_default(struct gw_conf *c)
 	c->job_retry_s = 5;
 	c->http_max_connections = 4096;
 	c->http_max_per_ip = 256;
-	c->http_threads = 4;
+	c->http_threads = 0; /* auto: api.h */
 	c->http_read_direct = true;
 	c->http_io_timeout_s = 10;
 	c->http_max_streams = 1024;
@@ -493,6 +493,10 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		c->profiles[c->n_profiles++] = p;
 		return 0;
 	}
+	if (!strcmp(k, "http_threads") && !strcmp(v, "auto")) {
+		c->http_threads = 0;
+		return 0;
+	}
 	if (!strcmp(k, "bind_profile")) {
 		if (strcmp(v, "all") && strcmp(v, "none")) {
 			return fail(err, cap, line, "bind_profile must be all or none");
@@ -523,7 +527,7 @@ static int apply(struct gw_conf *c, const char *k, const char *v, int line, char
 		    {"http_max_per_ip", offsetof(struct gw_conf, http_max_per_ip), 1, 65535,
 		     "http_max_per_ip must be 1..65535"},
 		    {"http_threads", offsetof(struct gw_conf, http_threads), 1, 64,
-		     "http_threads must be 1..64"},
+		     "http_threads must be auto or 1..64"},
 		    {"http_io_timeout_s", offsetof(struct gw_conf, http_io_timeout_s), 1, 300,
 		     "http_io_timeout_s must be 1..300"},
 		    {"http_max_streams", offsetof(struct gw_conf, http_max_streams), 1, 65535,

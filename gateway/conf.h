@@ -37,7 +37,8 @@
  *                                        7/8 of it; RLIMIT_NOFILE is raised to fit)
  *   http_max_per_ip [256]                connections from one client address, 1..65535
  *                                        (503 beyond it)
- *   http_threads   [4]                   REST worker threads, 1..64
+ *   http_threads   [auto]                REST worker threads, 1..64; auto = one per
+ *                                        online CPU (at most 16)
  *   http_io_timeout_s [10]               idle time, and the most a request's headers,
  *                                        and then its body, may take (408), 1..300
  *   http_max_streams [1024]              event streams at once, 1..65535

@@ -152,6 +152,23 @@ Test(conf, http_read_path)
 	cr_assert(c.http_read_direct);
 }
 
+/* The HTTP workers follow the CPUs unless a number is given; 0 is not a number of threads. */
+Test(conf, http_threads)
+{
+	struct gw_conf c;
+	char err[128];
+
+	gw_conf_default(&c);
+	cr_assert_eq(c.http_threads, 0, "auto by default");
+	cr_assert_eq(gw_conf_parse("http_threads = 3\n", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.http_threads, 3);
+	cr_assert_eq(gw_conf_parse("http_threads = auto\n", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.http_threads, 0);
+	cr_assert_eq(gw_conf_parse("http_threads = 0\n", &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "auto or 1..64"), "%s", err);
+	cr_assert_eq(gw_conf_parse("http_threads = 65\n", &c, err, sizeof(err)), -EINVAL);
+}
+
 /* A bad line is refused with its line number and the configuration is left as it was. */
 Test(conf, bad_input_refused_unchanged)
 {
