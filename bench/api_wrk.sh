@@ -16,6 +16,9 @@
 #   bench/api_wrk.sh                     BUILD_DIR=build NODES=10000 DURATION=5
 #   THREADS=2 CONNECTIONS=50 PATHS="loop direct" SLOW=500 STREAMS=1000 bench/api_wrk.sh
 #   GW_CONF="http_threads = 2" bench/api_wrk.sh    (lines added to meshgw's conf)
+#   HTTP_THREADS_AB="4 auto"     GET one node again on the last path for each
+#                                http_threads value, side by side ("" to skip;
+#                                4 was the default before auto, one per CPU)
 #
 # The load generators are Node (bench/api_load.mjs, from the integration
 # tests' tests/integration/lib/load.mjs); the slow sockets and streams come
@@ -38,6 +41,7 @@ PAGE=${PAGE:-100}
 SLOW=${SLOW:-500}
 STREAMS=${STREAMS:-1000}
 GW_CONF=${GW_CONF:-}
+HTTP_THREADS_AB=${HTTP_THREADS_AB-4 auto}
 # The caps on event streams raised for the RSS run (defaults: gateway/conf.h).
 STREAM_CAP=$((STREAMS + 64))
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -114,6 +118,22 @@ echo "  RSS with them connected: $(rss VmRSS) (was $rss_before), peak $(rss VmHW
 unload
 stop_gw
 
+# GET one node for each worker-thread count, twice each, alternating (the
+# tail follows the threads that share the cores with wrk).
+declare -A ab
+for round in 1 2; do
+	for t in $HTTP_THREADS_AB; do
+		save=$GW_CONF
+		GW_CONF="$GW_CONF
+http_threads = $t"
+		conf "$p"
+		GW_CONF=$save
+		start_gw
+		ab[$t.$round]=$(run "${urls[0]}")
+		stop_gw
+	done
+done
+
 echo
 echo "meshgw with $total nodes in the inventory (wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per URL;" \
 	"$p+slow: the same with $SLOW slow sockets open; load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -128,6 +148,16 @@ for i in "${!urls[@]}"; do
 	done
 	echo
 done
+if [ -n "$HTTP_THREADS_AB" ]; then
+	echo "${labels[0]} on $p by http_threads ($(nproc) CPUs), two alternating runs each:"
+	for t in $HTTP_THREADS_AB; do
+		for round in 1 2; do
+			read -r rps p50 p99 bad <<<"${ab[$t.$round]}"
+			printf '  http_threads = %-5s run %d: %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n' \
+				"$t" "$round" "$rps" "$p50" "$p99" "$bad"
+		done
+	done
+fi
 echo "goals (issue 15): GET one node >= 20,000 req/s with p99 < 5 ms; a $PAGE-node page p99 < 20 ms at any depth"
 # Both paths build their answers with the same code: the bodies must be identical.
 read -r -a names <<<"$PATHS"
