@@ -11,15 +11,16 @@
  * them: a server heard a device, links are taken as symmetric (as in
  * relay_plan.h), so the device hears the server too.
  *
- * Relay: on for every Remote Provisioning Server and for the nodes the
- * relay plan (relay_plan.h, over every device heard so far) picks; off for
- * the others.  The servers relay whatever the plan says because the plan
- * cannot see past a new server until that server has scanned: it is where
- * the reach grows, and the servers together connect the gateway to every
- * device a server heard (each server was itself heard by the gateway or by
- * an earlier server), so coverage never depends on a choice made with a
- * partial picture.  The plan adds the redundancy (a second relay per node
- * where the links allow) on top.
+ * Relay: on for the nodes the relay plan (relay_plan.h, over every device
+ * heard so far, one relay per node: COMM_RELAY_REDUNDANCY in comm_relay.c)
+ * picks, a small connected backbone that keeps every node at its shortest
+ * hop count; off for the others, Remote Provisioning Servers included: a
+ * server must be reachable (the gateway talks to it), not relay, unless
+ * others' paths cross it.  The plan is made again as the picture grows
+ * (each server's scan adds the devices behind it), and it builds on the
+ * nodes that relay already (`relays`, kept: relay_plan.h cfg.keep), so the
+ * relay set only grows; a node set off earlier that a later plan needs is
+ * in the plan's set (`want`) and is to be switched on again by the caller.
  *
  * Hops: the shortest path from the gateway over links at or above the
  * plan's RSSI threshold whose intermediate nodes are known to relay now
@@ -36,8 +37,7 @@
 
 struct gw_comm_dev {
 	uint16_t addr;  /* primary address once provisioned, else 0 */
-	bool server;    /* a Remote Provisioning Server (Composition Data page 0) */
-	bool relays;    /* relays now: a configured server or a node the job set on */
+	bool relays;    /* relays now: the job set it on and the node said so (kept on) */
 	bool can_relay; /* the Relay feature (page 0 Features; true while unknown) */
 };
 
@@ -50,12 +50,13 @@ struct gw_comm_heard {
 /*
  * For device x of the n devs, given the sightings: *relay (the Relay state
  * to configure) and *hops (GW_RELAY_PLAN_UNREACHED when no path through
- * relaying nodes is known).  Sightings through a via that is no device's
- * address are ignored.  Returns 0, -EINVAL (x out of range, a relay plan
- * input error), -ENOMEM.
+ * relaying nodes is known); want (NULL, or n entries) receives the plan's
+ * whole relay set, x included.  Sightings through a via that is no
+ * device's address are ignored.  Returns 0, -EINVAL (x out of range, a
+ * relay plan input error), -ENOMEM.
  */
 int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct gw_comm_heard *h,
-			 size_t n_heard, size_t x, bool *relay, uint8_t *hops);
+			 size_t n_heard, size_t x, bool *relay, uint8_t *hops, bool *want);
 
 /*
  * The TTL for messages from the gateway to a node hops away (Mesh Protocol
@@ -75,10 +76,9 @@ uint8_t gw_comm_ttl_of(uint8_t hops);
  * the shortest path drops a packet (links are the scan's sightings,
  * assumed symmetric, at the edge of range for some).  The value stays
  * enough as the job goes on: the hops are counted over nodes that relay
- * for good (configured servers, which always relay, and nodes the job set
- * on, which it never sets off), and that set only grows, so the path only
- * gets shorter.  hops 0, GW_RELAY_PLAN_UNREACHED and hops above 126 give
- * 0xff: the node keeps the Default TTL it has.
+ * for good (nodes the job set on, which the plan keeps and the job never
+ * sets off), and that set only grows, so the path only gets shorter.  hops 0,
+ * GW_RELAY_PLAN_UNREACHED and hops above 126 give 0xff: the node keeps the Default TTL it has.
  */
 uint8_t gw_comm_default_ttl_of(uint8_t hops);
 

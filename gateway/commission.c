@@ -24,14 +24,19 @@
 #define COMM_STEP_RELAY (GW_PROV_STEP_CONFIGURED + 1)
 #define COMM_STEP_ZONE (GW_PROV_STEP_CONFIGURED + 2)
 /*
- * Relay Retransmit of the relays the job keeps (§4.2.20): 2 transmissions
- * 20 ms apart, the stack's default.  Not cut to one: a message to the far
- * end crosses up to 7 hops on office.json, and with 5 % loss at the edge
- * of range a single transmission per hop would lose up to three messages
- * in ten on such a path (each lost request costs a repeat over every hop,
- * after GW_CFG_RETRY_MS); two make it under one in fifty.
+ * Relay Retransmit of the relays the job keeps (§4.2.20): one transmission
+ * (Count 0; the interval then does not matter).  Every relay repeats every
+ * message that reaches it, so a second transmission doubles the air time
+ * of the whole backbone for every message; a message lost on a hop is
+ * sent again by the Configuration Client after GW_CFG_RETRY_MS instead.
+ * On office.json (14-16 relays, paths of up to 7 hops, 5 % loss at the
+ * edge of range): 903-958 network packets per device against 1,490-1,551
+ * with two transmissions, all 60 devices done at their first attempt
+ * either way, in 95-105 s of virtual time against 62-83 s (the repeats of
+ * lost requests).  Redundancy in the plan instead (two relays per node,
+ * COMM_RELAY_REDUNDANCY) cost more relays than it saved repeats: 1,048.
  */
-#define COMM_RELAY_XMIT ((1u << 3) | 1u)
+#define COMM_RELAY_XMIT ((1u << 3) | 0u)
 
 #define COMM_HEAR_TIMEOUT_S 120 /* default: a device not heard by then is reported */
 #define COMM_TICK_MS 8000       /* remote scans renewed, deadlines looked at */
@@ -40,6 +45,12 @@
 #define COMM_PATHS_MAX 16
 #define COMM_SERVERS_MAX 256
 #define NEVER_HEARD "never heard"
+
+/* A set of addresses (a few dozen: linear search is enough). */
+struct addr_list {
+	uint16_t *a;
+	size_t n, cap;
+};
 
 /* What is known of one device heard during a commission (cache of the scan results). */
 struct seen {
@@ -61,9 +72,12 @@ struct gw_comm {
 	size_t n_seen, cap_seen;
 	uint16_t servers[COMM_SERVERS_MAX]; /* servers asked to scan */
 	size_t n_servers;
-	unsigned ticks;      /* since activated */
-	uint16_t *relays_on; /* nodes this process set to relay (servers relay anyway) */
-	size_t n_relays_on, cap_relays_on;
+	unsigned ticks; /* since activated */
+	/*
+	 * Relay states this process knows: nodes that said they relay (the
+	 * plan keeps them), and nodes a Relay Set on is in flight to.
+	 */
+	struct addr_list relays_on, relays_asked;
 };
 
 /* A zone step's answer names the attempt it belongs to. */
@@ -329,14 +343,25 @@ static void tick_arm(struct gw_comm *C);
 
 static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements);
 
-static bool server_known(const struct gw_comm *C, uint16_t a)
+static bool in_list(const uint16_t *a, size_t n, uint16_t v)
 {
-	for (size_t i = 0; i < C->n_servers; i++) {
-		if (C->servers[i] == a) {
+	for (size_t i = 0; i < n; i++) {
+		if (a[i] == v) {
 			return true;
 		}
 	}
 	return false;
+}
+
+static bool server_known(const struct gw_comm *C, uint16_t a)
+{
+	return in_list(C->servers, C->n_servers, a);
+}
+
+/* A server asked to scan (the caller sends Scan Start). */
+static void server_add(struct gw_comm *C, uint16_t a)
+{
+	C->servers[C->n_servers++] = a;
 }
 
 /*
@@ -361,7 +386,7 @@ static void scan_servers(struct gw_comm *C, bool again)
 				continue;
 			}
 		} else if (C->n_servers < COMM_SERVERS_MAX) {
-			C->servers[C->n_servers++] = srv[i];
+			server_add(C, srv[i]);
 			/* TTLs are not persisted: after a restart, the paths through it. */
 			(void)ttl_set(C, node.uuid, node.unicast, node.elements);
 		}
@@ -448,32 +473,54 @@ static void tick_arm(struct gw_comm *C)
 
 /* --- Relays and TTLs (comm_relay.h) ---------------------------------------------------- */
 
-static bool relay_set_on(const struct gw_comm *C, uint16_t addr)
+static bool list_has(const struct addr_list *l, uint16_t addr)
 {
-	for (size_t i = 0; i < C->n_relays_on; i++) {
-		if (C->relays_on[i] == addr) {
-			return true;
-		}
-	}
-	return false;
+	return in_list(l->a, l->n, addr);
 }
 
-static void relay_remember(struct gw_comm *C, uint16_t addr)
+/* -ENOMEM when it cannot grow. */
+static int list_add(struct addr_list *l, uint16_t addr)
 {
-	if (relay_set_on(C, addr)) {
-		return;
+	if (list_has(l, addr)) {
+		return 0;
 	}
-	if (C->n_relays_on == C->cap_relays_on) {
-		size_t cap = C->cap_relays_on ? 2 * C->cap_relays_on : 64;
-		uint16_t *p = realloc(C->relays_on, cap * sizeof(*p));
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint16_t *p = realloc(l->a, cap * sizeof(*p));
 
 		if (!p) {
-			return; /* only a TTL computed longer than needed */
+			return -ENOMEM;
 		}
-		C->relays_on = p;
-		C->cap_relays_on = cap;
+		l->a = p;
+		l->cap = cap;
 	}
-	C->relays_on[C->n_relays_on++] = addr;
+	l->a[l->n++] = addr;
+	return 0;
+}
+
+static void list_del(struct addr_list *l, uint16_t addr)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->a[i] == addr) {
+			l->a[i] = l->a[--l->n];
+			return;
+		}
+	}
+}
+
+/*
+ * The node's Relay Status: on is kept by every later plan; off (a retried
+ * relay step that the plan now sets off, a node that refused) is forgotten,
+ * so that no hop count runs through it.  A remembered relay lost to memory
+ * only makes later TTLs longer than needed.
+ */
+static void relay_note(struct gw_comm *C, uint16_t addr, bool on)
+{
+	if (on) {
+		(void)list_add(&C->relays_on, addr);
+	} else {
+		list_del(&C->relays_on, addr);
+	}
 }
 
 static int cmp_node_uuid(const void *a, const void *b)
@@ -482,36 +529,29 @@ static int cmp_node_uuid(const void *a, const void *b)
 		      16);
 }
 
-static bool in_list(const uint16_t *a, size_t n, uint16_t v)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (a[i] == v) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /*
  * The Relay state and hop count for the device uuid, from every device
- * heard so far (the sightings) and the inventory.  -errno on failure.
+ * heard so far (the sightings) and the inventory; with `wake`, the
+ * configured nodes other than it that the plan needs relaying and that are
+ * not known to (*wake: allocated here, the caller frees it).  -errno on
+ * failure.
  */
-static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], bool *relay, uint8_t *hops)
+static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], bool *relay, uint8_t *hops,
+			struct addr_list *wake)
 {
 	struct store_node_filter f = {0};
 	struct store_node *nodes = NULL, key, *nd;
-	size_t n_nodes = 0, n_dev = 0, n_srv, x = SIZE_MAX, i, j;
-	uint16_t *srv = malloc(COMM_SERVERS_MAX * sizeof(*srv));
+	size_t n_nodes = 0, n_dev = 0, x = SIZE_MAX, i, j;
 	struct gw_comm_dev *devs = calloc(C->n_seen + 1, sizeof(*devs));
+	bool *want = calloc(C->n_seen + 1, sizeof(*want)), *woken = calloc(C->n_seen + 1, 1);
 	struct gw_comm_heard *heard = malloc((C->n_seen + 1) * sizeof(*heard));
 	uint8_t(*uuids)[16] = malloc((C->n_seen + 1) * 16);
 	int r = -ENOMEM;
 
-	if (!srv || !devs || !heard || !uuids ||
+	if (!devs || !want || !woken || !heard || !uuids ||
 	    store_node_list(C->core->st, &f, &nodes, &n_nodes)) {
 		goto out;
 	}
-	n_srv = gw_scan_rpr_servers(C->scan, srv, COMM_SERVERS_MAX);
 	if (n_nodes) {
 		qsort(nodes, n_nodes, sizeof(*nodes), cmp_node_uuid);
 	}
@@ -531,11 +571,10 @@ static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], bool *relay, 
 				bool configured = nd->cfg_state == STORE_CFG_CONFIGURED;
 
 				devs[n_dev].addr = nd->unicast;
-				devs[n_dev].server = in_list(srv, n_srv, nd->unicast);
-				devs[n_dev].relays = (devs[n_dev].server && configured) ||
-						     relay_set_on(C, nd->unicast);
+				devs[n_dev].relays = list_has(&C->relays_on, nd->unicast);
 				/* Page 0's Features once read (before, the node may relay). */
 				devs[n_dev].can_relay = !configured || (nd->features & 1);
+				woken[n_dev] = configured;
 			}
 			n_dev++;
 		}
@@ -547,10 +586,21 @@ static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], bool *relay, 
 			    .dev = (uint32_t)j, .via = C->seen[i].s.via, .rssi = C->seen[i].s.rssi};
 		}
 	}
-	r = gw_comm_relay_choose(devs, n_dev, heard, C->n_seen, x, relay, hops);
+	r = gw_comm_relay_choose(devs, n_dev, heard, C->n_seen, x, relay, hops, want);
+	for (i = 0; !r && wake && i < n_dev; i++) {
+		/*
+		 * Configured: its relay step may have set it off, in this job, an
+		 * earlier one, or before a restart (what was sent is not kept).
+		 */
+		if (i != x && want[i] && woken[i] && !devs[i].relays &&
+		    !list_has(&C->relays_asked, devs[i].addr)) {
+			r = list_add(wake, devs[i].addr);
+		}
+	}
 out:
-	free(srv);
 	free(devs);
+	free(want);
+	free(woken);
 	free(heard);
 	free(uuids);
 	store_nodes_free(nodes);
@@ -567,18 +617,83 @@ static void ttl_apply(struct gw_comm *C, uint16_t addr, uint8_t elements, uint8_
 	log_debug("commission: node 0x%04x is %u hops away: TTL %u", addr, hops, ttl);
 }
 
-/* Returns the node's hop count (GW_RELAY_PLAN_UNREACHED when not known). */
+struct wake_ticket {
+	struct gw_comm *C;
+	uint16_t addr;
+};
+
+static void wake_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rsp)
+{
+	struct wake_ticket *tk = ctx;
+
+	(void)src;
+	list_del(&tk->C->relays_asked, tk->addr);
+	if (!err) {
+		relay_note(tk->C, tk->addr, rsp->relay.relay == 1);
+	} /* else a later plan asks again */
+	free(tk);
+}
+
+static int relay_send(struct gw_comm *C, uint16_t addr, bool on, cfg_cli_cb cb, void *tk)
+{
+	struct cfg_msg m = {.op = CFG_OP_RELAY_SET};
+
+	m.relay.relay = on ? 1 : 0;
+	m.relay.retransmit = COMM_RELAY_XMIT;
+	return cfg_cli_request(C->core->cfg, C->core->primary_net, addr, NULL, &m,
+			       GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, cb, tk, gw_core_now(C->core));
+}
+
+/*
+ * Relay on for configured nodes the plan needs now that are not known to
+ * relay: set off by their relay step when a server behind them had not
+ * scanned yet (office.json: most servers, a moment after their own step),
+ * or by a job or a process before this one (not remembered).  No step is
+ * committed for these: relay on strands no node, and a restart that loses
+ * the answer only forgets that the node relays (the next plan asks again:
+ * Relay Set is idempotent).  Only a Relay Set off can cut a path, and that
+ * one goes in the node's own committed relay step.
+ */
+static void relay_wake(struct gw_comm *C, const struct addr_list *wake)
+{
+	for (size_t i = 0; i < wake->n; i++) {
+		struct wake_ticket *tk = malloc(sizeof(*tk));
+
+		if (!tk || list_add(&C->relays_asked, wake->a[i])) {
+			free(tk);
+			return;
+		}
+		*tk = (struct wake_ticket){C, wake->a[i]};
+		if (relay_send(C, wake->a[i], true, wake_answer, tk)) {
+			list_del(&C->relays_asked, wake->a[i]);
+			free(tk);
+			continue;
+		}
+		log_debug("commission: node 0x%04x relay on again: the plan needs it", wake->a[i]);
+	}
+	if (wake->n) {
+		gw_core_rearm(C->core);
+	}
+}
+
+/*
+ * The plan for the device: the gateway's TTL to it, the nodes it needs
+ * relaying switched on.  Returns the node's hop count
+ * (GW_RELAY_PLAN_UNREACHED when not known).
+ */
 static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements)
 {
+	struct addr_list wake = {0};
 	bool relay;
-	uint8_t hops;
+	uint8_t hops = GW_RELAY_PLAN_UNREACHED;
 
-	if (!relay_choose(C, uuid, &relay, &hops)) {
+	if (!relay_choose(C, uuid, &relay, &hops, &wake)) {
 		ttl_apply(C, addr, elements, hops);
-		return hops;
+		relay_wake(C, &wake);
 	}
 	/* else the Default TTL stays: longer than needed, never too short */
-	return GW_RELAY_PLAN_UNREACHED;
+	free(wake.a);
+	return hops;
 }
 
 /*
@@ -723,9 +838,7 @@ static void relay_answer(void *ctx, int err, uint16_t src, const struct cfg_msg 
 		snprintf(msg, sizeof(msg), "configuration (Relay Set): %s", strerror(-err));
 		gw_prov_attempt_end(run, GW_JOB_RETRY, msg, NULL);
 	} else {
-		if (rsp->relay.relay == 1) {
-			relay_remember(tk->C, run->t.addr);
-		}
+		relay_note(tk->C, run->t.addr, rsp->relay.relay == 1);
 		zone_step(tk->C, run);
 	}
 	free(tk);
@@ -741,7 +854,7 @@ static void relay_step(struct gw_comm *C, struct gw_job_run *run)
 {
 	struct comm_ticket *tk;
 	struct store_node n;
-	struct cfg_msg m = {0};
+	struct addr_list wake = {0};
 	bool relay = true;
 	uint8_t hops;
 	int r;
@@ -750,12 +863,16 @@ static void relay_step(struct gw_comm *C, struct gw_job_run *run)
 		zone_step(C, run);
 		return;
 	}
-	r = relay_choose(C, run->t.uuid, &relay, &hops);
+	r = relay_choose(C, run->t.uuid, &relay, &hops, &wake);
 	if (r) {
+		free(wake.a);
 		gw_prov_attempt_end(run, GW_JOB_RETRY, "relay plan: out of memory", NULL);
 		return;
 	}
 	ttl_apply(C, run->t.addr, run->t.elements, hops); /* more is known than at the start */
+	/* The relays the plan needs besides this node first: set off, it may rely on them. */
+	relay_wake(C, &wake);
+	free(wake.a);
 	if (run->t.step < COMM_STEP_RELAY) {
 		run->t.step = COMM_STEP_RELAY;
 		if (gw_jobs_commit(run)) {
@@ -765,16 +882,10 @@ static void relay_step(struct gw_comm *C, struct gw_job_run *run)
 		}
 	}
 	tk = malloc(sizeof(*tk));
-	m.op = CFG_OP_RELAY_SET;
-	m.relay.relay = relay ? 1 : 0;
-	m.relay.retransmit = COMM_RELAY_XMIT;
 	if (tk) {
 		*tk = (struct comm_ticket){C, run->t.job, run->t.idx, gw_prov_attempt_serial(run)};
 	}
-	r = tk ? cfg_cli_request(C->core->cfg, C->core->primary_net, run->t.addr, NULL, &m,
-				 GW_CFG_TIMEOUT_MS, GW_CFG_RETRY_MS, relay_answer, tk,
-				 gw_core_now(C->core))
-	       : -ENOMEM;
+	r = tk ? relay_send(C, run->t.addr, relay, relay_answer, tk) : -ENOMEM;
 	if (r) {
 		free(tk);
 		gw_prov_attempt_end(run, GW_JOB_RETRY, "configuration (Relay Set): cannot send",
@@ -800,7 +911,7 @@ static void comm_composed(void *ctx, struct gw_job_run *run)
 
 	if (C->active && gw_scan_is_rpr_server(C->core, run->t.addr) &&
 	    !server_known(C, run->t.addr) && C->n_servers < COMM_SERVERS_MAX) {
-		C->servers[C->n_servers++] = run->t.addr;
+		server_add(C, run->t.addr);
 		(void)gw_scan_remote_start(C->scan, run->t.addr, COMM_SCAN_S);
 		gw_core_rearm(C->core);
 	}
@@ -960,7 +1071,8 @@ void gw_comm_free(struct gw_comm *C)
 {
 	if (C) {
 		free(C->seen);
-		free(C->relays_on);
+		free(C->relays_on.a);
+		free(C->relays_asked.a);
 		free(C);
 	}
 }

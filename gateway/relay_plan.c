@@ -51,6 +51,7 @@ void gw_relay_plan_cfg_default(struct gw_relay_plan_cfg *cfg)
 	cfg->min_rssi = -85;
 	cfg->max_hops = 10;
 	cfg->redundancy = 2;
+	cfg->keep = NULL;
 }
 
 void gw_relay_plan_free(struct gw_relay_plan *p)
@@ -189,8 +190,8 @@ struct work {
 	const struct addr_ix *by_vertex; /* addresses by vertex (index v - 1) */
 	const uint8_t *dist;
 	uint8_t *need;
-	uint16_t *got; /* relays heard on the ring before (the gateway counted) */
-	bool *cand, *chosen;
+	uint16_t *got;              /* relays heard on the ring before (the gateway counted) */
+	bool *cand, *chosen, *keep; /* keep: chosen before the greedy, never pruned */
 	uint8_t redundancy;
 	uint32_t *order; /* relays in the order they were chosen */
 	size_t n_order;
@@ -249,12 +250,32 @@ static void set_need(struct work *w, uint8_t d)
 	}
 }
 
-/* Greedy multicover of ring d + 1 by the usable nodes of ring d. */
+static void choose_relay(struct work *w, uint32_t v)
+{
+	w->chosen[v] = true;
+	w->order[w->n_order++] = v;
+	for (size_t i = w->g->first[v]; i < w->g->first[v + 1]; i++) {
+		uint32_t t = w->g->adj[i];
+
+		if (w->dist[t] == w->dist[v] + 1) {
+			w->got[t]++;
+		}
+	}
+}
+
+/* Greedy multicover of ring d + 1 by the usable nodes of ring d, the kept ones first. */
 static void cover_ring(struct work *w, uint8_t d)
 {
+	uint32_t v;
+
 	set_need(w, d);
+	for (v = 1; v < w->g->nv; v++) {
+		if (w->dist[v] == d && w->keep[v] && usable(w, v)) {
+			choose_relay(w, v);
+		}
+	}
 	for (;;) {
-		uint32_t best = UINT32_MAX, v, i;
+		uint32_t best = UINT32_MAX;
 		size_t best_gain = 0;
 		long best_str = 0;
 
@@ -278,15 +299,7 @@ static void cover_ring(struct work *w, uint8_t d)
 		if (best == UINT32_MAX) {
 			return;
 		}
-		w->chosen[best] = true;
-		w->order[w->n_order++] = best;
-		for (i = (uint32_t)w->g->first[best]; i < w->g->first[best + 1]; i++) {
-			uint32_t t = w->g->adj[i];
-
-			if (w->dist[t] == d + 1) {
-				w->got[t]++;
-			}
-		}
+		choose_relay(w, best);
 	}
 }
 
@@ -305,7 +318,7 @@ static void prune(struct work *w)
 
 			spare = w->dist[t] != w->dist[c] + 1 || w->got[t] > w->need[t];
 		}
-		if (!spare) {
+		if (!spare || w->keep[c]) {
 			continue;
 		}
 		w->chosen[c] = false;
@@ -332,14 +345,16 @@ static int plan(const struct graph *g, const struct gw_relay_node *nodes, size_t
 	w.got = calloc(g->nv, sizeof(*w.got));
 	w.cand = calloc(g->nv, sizeof(bool));
 	w.chosen = calloc(g->nv, sizeof(bool));
+	w.keep = calloc(g->nv, sizeof(bool));
 	w.order = malloc(g->nv * sizeof(*w.order));
-	if (!dist || !w.need || !w.got || !w.cand || !w.chosen || !w.order ||
+	if (!dist || !w.need || !w.got || !w.cand || !w.chosen || !w.keep || !w.order ||
 	    (r = bfs(g, cfg->max_hops, dist))) {
 		goto out;
 	}
 	w.dist = dist;
 	for (i = 0; i < n; i++) {
 		w.cand[i + 1] = nodes[i].can_relay;
+		w.keep[i + 1] = cfg->keep && cfg->keep[i] && nodes[i].can_relay;
 	}
 	for (i = 1; i < g->nv; i++) {
 		if (dist[i] != GW_RELAY_PLAN_UNREACHED && dist[i] > maxd) {
@@ -358,10 +373,10 @@ static int plan(const struct graph *g, const struct gw_relay_node *nodes, size_t
 		uint32_t v = (uint32_t)i + 1;
 		bool reached = dist[v] != GW_RELAY_PLAN_UNREACHED && w.got[v] > 0;
 
-		out->relay[i] = w.chosen[v];
+		out->relay[i] = w.chosen[v] || w.keep[v];
 		out->hops[i] = reached ? dist[v] : GW_RELAY_PLAN_UNREACHED;
 		out->heard[i] = (uint8_t)(!reached ? 0 : w.got[v] > 255 ? 255 : w.got[v]);
-		out->n_relays += w.chosen[v];
+		out->n_relays += out->relay[i];
 		out->n_unreached += !reached;
 	}
 	r = 0;
@@ -371,6 +386,7 @@ out:
 	free(w.got);
 	free(w.cand);
 	free(w.chosen);
+	free(w.keep);
 	free(w.order);
 	return r;
 }

@@ -56,6 +56,14 @@ struct gw_relay_plan_cfg {
 	int8_t min_rssi;    /* links weaker than this are not relied on (margin over sensitivity) */
 	uint8_t max_hops;   /* nodes farther than this are reported, not planned for (1..127) */
 	uint8_t redundancy; /* relays each node should hear, when it has that many (>= 1) */
+	/*
+	 * NULL, or one entry per input node: the node relays already and
+	 * stays a relay (a plan made again with more links known builds on
+	 * the relays configured before instead of moving them).  A kept node
+	 * that can relay is in the result's relay set whether needed or not,
+	 * and counts first towards the coverage of the ring after its own.
+	 */
+	const bool *keep;
 };
 
 /* Result; every array has the n entries of the input nodes, in their order. */
@@ -68,7 +76,7 @@ struct gw_relay_plan {
 	size_t n_unreached;
 };
 
-/* Defaults: min_rssi -85 dBm, max_hops 10, redundancy 2. */
+/* Defaults: min_rssi -85 dBm, max_hops 10, redundancy 2, nothing kept. */
 void gw_relay_plan_cfg_default(struct gw_relay_plan_cfg *cfg);
 
 /*

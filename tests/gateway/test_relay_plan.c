@@ -34,6 +34,7 @@ Test(relay_plan, defaults)
 	cr_assert_eq(c.min_rssi, -85);
 	cr_assert_eq(c.max_hops, 10);
 	cr_assert_eq(c.redundancy, 2);
+	cr_assert_null(c.keep);
 }
 
 /* gw - 1 - 2 - 3: the two inner nodes relay, the leaf does not. */
@@ -93,6 +94,53 @@ Test(relay_plan, redundancy_and_strength)
 	cr_assert_eq(p.n_relays, 1);
 	cr_assert(p.relay[2]);
 	cr_assert(p.heard[3] == 1 && p.heard[4] == 1);
+	gw_relay_plan_free(&p);
+}
+
+/*
+ * The same rings with node 1 relaying already (cfg.keep): it covers 10 and
+ * 11 first, so the greedy takes nobody else at redundancy 1; at redundancy
+ * 2 it is one of the two.  A kept node nobody needs stays in the set, and a
+ * kept node without the Relay feature is not kept.
+ */
+Test(relay_plan, kept_relays_first)
+{
+	const struct gw_relay_node n[] = {{1, true}, {2, true}, {3, true}, {10, true}, {11, true}};
+	const struct gw_relay_link l[] = {
+	    {GW, 1, -50}, {GW, 2, -50}, {GW, 3, -50}, {1, 10, -70}, {1, 11, -70},
+	    {2, 10, -60}, {2, 11, -60}, {3, 10, -55}, {3, 11, -55},
+	};
+	const bool keep[] = {true, false, false, false, false};
+	const bool keep_leaf[] = {false, false, false, true, false};
+	struct gw_relay_node no_relay[5];
+	struct gw_relay_plan_cfg c = cfg(-80, 10, 1);
+	struct gw_relay_plan p;
+
+	c.keep = keep;
+	plan(n, 5, l, 9, c, &p);
+	cr_assert_eq(p.n_relays, 1);
+	cr_assert(p.relay[0] && !p.relay[1] && !p.relay[2]);
+	cr_assert(p.heard[3] == 1 && p.heard[4] == 1);
+	gw_relay_plan_free(&p);
+
+	c.redundancy = 2;
+	plan(n, 5, l, 9, c, &p);
+	cr_assert_eq(p.n_relays, 2);
+	cr_assert(p.relay[0] && !p.relay[1] && p.relay[2]);
+	gw_relay_plan_free(&p);
+
+	c.keep = keep_leaf;
+	c.redundancy = 1;
+	plan(n, 5, l, 9, c, &p);
+	cr_assert_eq(p.n_relays, 2);
+	cr_assert(p.relay[2] && p.relay[3] && !p.relay[4]);
+	gw_relay_plan_free(&p);
+
+	memcpy(no_relay, n, sizeof(n));
+	no_relay[0].can_relay = false;
+	c.keep = keep;
+	plan(no_relay, 5, l, 9, c, &p);
+	cr_assert(!p.relay[0] && p.relay[2]);
 	gw_relay_plan_free(&p);
 }
 

@@ -162,8 +162,9 @@ describe('commission office.json from one CSV manifest in one job', () => {
     }, { timeout: 60000, interval: 500, what: `the lights of ${zoneOf(sw)} on` });
     for (const d of others) assert.equal(await onoff(addrOf(d)), false, `${d.name} (another zone) stays off`);
 
-    // Relays by the plan (gateway/comm_relay.h): every server relays, the leaves the plan
-    // does not need are off, and the zones above still worked through what relays.
+    // Relays by the plan (gateway/comm_relay.h): a small backbone, servers included only
+    // where others' paths cross them (a server at the end of a corridor is a leaf), the
+    // leaves off, and the zones above still worked through what relays.
     const relayOf = async (d) => (await w.ok('POST', `/api/v1/nodes/${addrOf(d)}/config`,
       { token: w.tokens.operator, body: { op: 'relay_get' } })).relay;
     // A few at a time: the gateway's Configuration Client holds only so many requests.
@@ -171,10 +172,12 @@ describe('commission office.json from one CSV manifest in one job', () => {
     for (let i = 0; i < listed.length; i += 4) {
       relays.push(...await Promise.all(listed.slice(i, i + 4).map(async (d) => [d, await relayOf(d)])));
     }
-    for (const [d, r] of relays) if (d.rpr_server) assert.equal(r, 1, `${d.name} (a server) relays`);
+    const serversOff = relays.filter(([d, r]) => d.rpr_server && r === 0).map(([d]) => d.name);
+    assert.ok(serversOff.length >= 1, 'some server is not on the backbone and does not relay');
     const off = relays.filter(([d, r]) => !d.rpr_server && r === 0).length;
     const leaves = relays.filter(([d]) => !d.rpr_server).length;
-    console.log(`# relays: ${relays.filter(([, r]) => r === 1).length} of ${relays.length} nodes relay`);
+    console.log(`# relays: ${relays.filter(([, r]) => r === 1).length} of ${relays.length} nodes relay; ` +
+      `servers off: ${serversOff.join(' ')}`);
     assert.ok(off >= leaves / 2, `${off} of ${leaves} non-server nodes have relay off`);
 
     // Default TTL by the distance to the gateway (comm_relay.h: hops over the nodes known to
