@@ -101,6 +101,22 @@ struct mesh_node_ops {
 	 * error to refuse the allocation.  May be NULL.
 	 */
 	int (*seq_reserve)(void *ctx, uint32_t up_to);
+	/*
+	 * Traffic accounting: every lower transport PDU this node originates
+	 * (kind MESH_NODE_TRACE_UNSEG/SEG/ACK/CTL; opcode 0) and every access
+	 * message it sends or receives (MESH_NODE_TRACE_ACC_TX/RX, its opcode).
+	 * For logs and benches; may be NULL.
+	 */
+	void (*traced)(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode);
+};
+
+enum {
+	MESH_NODE_TRACE_UNSEG,  /* unsegmented access PDU */
+	MESH_NODE_TRACE_SEG,    /* one segment (first send or repeat) */
+	MESH_NODE_TRACE_ACK,    /* Segment Acknowledgment */
+	MESH_NODE_TRACE_CTL,    /* another transport control PDU */
+	MESH_NODE_TRACE_ACC_TX, /* an access message handed to the lower transport */
+	MESH_NODE_TRACE_ACC_RX, /* an access message received and decrypted */
 };
 
 /* A message to send from one of the node's elements. */
