@@ -1191,6 +1191,22 @@ int mesh_node_send(struct mesh_node *n, const struct mesh_node_msg *msg, uint64_
 	return r;
 }
 
+int mesh_node_send_answered(struct mesh_node *n, uint32_t handle, uint64_t now_ms)
+{
+	int r;
+
+	if (!handle) {
+		return -EINVAL;
+	}
+	r = mesh_ltp_cancel(n->ltp, handle);
+	if (r) {
+		return r;
+	}
+	n->now = now_ms;
+	cb_tx_done(n, handle, 0);
+	return 0;
+}
+
 int mesh_node_reply(struct mesh_node *n, const struct mesh_acc_msg *req, uint8_t elem,
 		    uint32_t opcode, const uint8_t *params, size_t len, uint64_t now_ms)
 {

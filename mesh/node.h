@@ -278,6 +278,19 @@ int mesh_node_send(struct mesh_node *node, const struct mesh_node_msg *msg, uint
 		   uint32_t *handle);
 
 /*
+ * The segmented send `handle` is known to have arrived: its destination
+ * answered it (a status to a request, a PB-Remote Outbound Report to a PDU
+ * Send), which it could not do before it had every segment.  Its remaining
+ * retransmissions stop and it completes as delivered (ops->sent, status 0,
+ * and the queue behind it moves): a Segment Acknowledgment that was lost
+ * or is still on its way would otherwise make the lower transport send
+ * segments that the receiver only acknowledges again (§3.5.3.3).  Only for
+ * a unicast destination.  Returns 0, or -ENOENT when the send already
+ * finished, -EINVAL for handle 0.
+ */
+int mesh_node_send_answered(struct mesh_node *node, uint32_t handle, uint64_t now_ms);
+
+/*
  * Answer req from element elem with the same key (AppKey, or the device key
  * candidate that decrypted it) and subnet, to req->src; with TTL 0 when req
  * came with TTL 0 (from a neighbour), else the TTL for req->src.

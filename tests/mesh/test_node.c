@@ -353,6 +353,45 @@ Test(node, traced_counts_pdus_and_messages, .init = setup, .fini = teardown)
 	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_ACC_RX, MESH_ACC_OP_VND(0x01, 0x05f1)), 1);
 }
 
+/*
+ * A segmented send whose destination is known to have it (it answered):
+ * mesh_node_send_answered() completes it as delivered and no segment goes
+ * again.  The same send left alone, its acknowledgment never heard, is
+ * sent in 1 + uni_retrans passes.
+ */
+Test(node, answered_send_stops_retransmissions, .init = setup, .fini = teardown)
+{
+	uint8_t mid[17] = {0};
+	struct mesh_node_msg m = {.app_idx = 0x123,
+				  .dst = 0x0100,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = MESH_ACC_OP_VND(0x01, 0x05f1),
+				  .params = mid,
+				  .len = sizeof(mid)};
+	uint32_t h = 0;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false); /* not connected: no acknowledgment comes back */
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	cr_assert_neq(h, 0);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 1, "the first segment goes at once");
+	cr_assert_eq(mesh_node_send_answered(W.node[0], h, W.now), 0);
+	cr_assert_eq(W.sent_count, 1);
+	cr_assert_eq(W.sent_status, 0);
+	pump(W.now + 10000);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 1, "nothing after the answer");
+	cr_assert_eq(mesh_node_send_answered(W.node[0], h, W.now), -ENOENT);
+	cr_assert_eq(mesh_node_send_answered(W.node[0], 0, W.now), -EINVAL);
+
+	/* Unanswered: 2 segments in each of 3 passes, then it times out. */
+	W.n_tr = 0;
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	pump(W.now + 10000);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 6);
+	cr_assert_eq(W.sent_count, 2);
+	cr_assert_eq(W.sent_status, (uint32_t)-ETIMEDOUT);
+}
+
 /* A 300-octet vendor message is segmented, acknowledged and arrives intact once. */
 Test(node, segmented_vendor_message, .init = setup, .fini = teardown)
 {
