@@ -581,6 +581,30 @@ Test(pb_remote, config_answer_stops_segment_retransmissions, .init = setup, .fin
 }
 
 /*
+ * From the server's Public Key report on, every Segment Acknowledgment of
+ * P is lost.  The reports still arrive, and P's next PDU Send shows the
+ * server that P has the last one (§5.4.1: the provisioner sends its next
+ * PDU only after the device's answer), so the server stops sending its
+ * segments: Public Key 6, Confirmation 2 and Random 2 go about once; only
+ * Complete (answered by no PDU Send) and the closing Link Report make their
+ * 3 passes.  Before, every report made its 3 passes, the next waiting behind.
+ */
+Test(pb_remote, next_pdu_send_stops_report_retransmissions, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x36);
+
+	(void)start_until(s, d, 1, 2, 1);
+	fx_acks_lost_from = fx_p.id;
+	memset(fx_segs, 0, sizeof(fx_segs));
+	assert_provisioned(d);
+	minair_run(&fx_air, fx_air.now + 5000);
+	fx_acks_lost_from = -1;
+	cr_assert_lt(fx_segs[s->id], 2 * (6 + 2 + 2) + 3 + 3, "server's segments: %u",
+		     fx_segs[s->id]);
+}
+
+/*
  * P -> S1 -> S2 -> device, 30 % of packets lost per receiver, some
  * duplicated and reordered: over 20 seeded worlds every device is provisioned
  * within four attempts (the gateway's retries), the last with the keys the
