@@ -1,8 +1,9 @@
 /*
  * The automatic configuration after a provisioning (or a refresh that
  * brought a new composition): the node's Default TTL if the job's user
- * asks for one, Composition Data pages 0 and 128 read and
- * stored, then the target's profile (conf.h profile.NAME, named by the
+ * asks for one, Composition Data pages 128 and 0 read and
+ * stored (page 128 asked first: a node without it answers with page 0,
+ * which then costs no second Get), then the target's profile (conf.h profile.NAME, named by the
  * target's params "profile"; without one, bind_profile): its AppKeys added
  * and its models bound to each of them.  Each step is safe to repeat, so an attempt that a
  * restart or a lost answer interrupted starts again from page 0.
@@ -21,8 +22,8 @@
 
 enum cfg_step {
 	STEP_TTL,
-	STEP_COMP0,
-	STEP_COMP128,
+	STEP_COMP128, /* page 128 asked; the answer may be page 0 */
+	STEP_COMP0,   /* page 0 asked, after a page 128 (or another page) came */
 	STEP_APPKEY,
 	STEP_BIND,
 	STEP_DONE,
@@ -122,9 +123,30 @@ static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 			log_warnx("node 0x%04x: Default TTL is %u, not %u", addr, rsp->state.val,
 				  pr->cfg_default_ttl);
 		}
-		pr->cfg_step = pr->cfg_page0_read ? STEP_COMP128 : STEP_COMP0;
+		pr->cfg_step = STEP_COMP128;
 		cfg_next(pr);
 		return;
+	case STEP_COMP128:
+		/*
+		 * A node without page 128 answers with the highest page it has
+		 * below it (§4.4.1.2.1): page 0 is then the answer the next step
+		 * would ask for.  Once page 0 is known, a failed page 128 costs
+		 * nothing (it was optional); before, page 0 is still to be read.
+		 */
+		if (!err && rsp->comp.page == 128) {
+			(void)store_comp_page_put(st, addr, 128, rsp->comp.data,
+						  rsp->comp.data_len);
+		}
+		if (pr->cfg_page0_read) {
+			pr->cfg_step = STEP_APPKEY;
+			cfg_next(pr);
+			return;
+		}
+		if (err || rsp->comp.page != 0) {
+			break; /* page 0 asked next */
+		}
+		/* The answer is page 0. */
+		/* FALLTHROUGH */
 	case STEP_COMP0:
 		if (err) {
 			cfg_fail(pr, "composition page 0", err, 0);
@@ -137,14 +159,9 @@ static void on_answer(void *ctx, int err, uint16_t src, const struct cfg_msg *rs
 		if (pr->P->user.composed && pr->run->kind == pr->P->user.kind) {
 			pr->P->user.composed(pr->P->user.ctx, pr->run);
 		}
-		break;
-	case STEP_COMP128:
-		/* A node without page 128 answers with page 0 (§4.4.1.2.1): nothing to keep. */
-		if (!err && rsp->comp.page == 128) {
-			(void)store_comp_page_put(st, addr, 128, rsp->comp.data,
-						  rsp->comp.data_len);
-		}
-		break;
+		pr->cfg_step = STEP_APPKEY;
+		cfg_next(pr);
+		return;
 	case STEP_APPKEY:
 		/* An AppKey the node has already (an attempt repeated) is Success too (§4.4.1.2.4).
 		 */
@@ -260,7 +277,7 @@ static void cfg_next(struct prov_run *pr)
 	} else if (pr->cfg_step == STEP_TTL) {
 		m.op = CFG_OP_DEFAULT_TTL_SET;
 		m.state.val = pr->cfg_default_ttl;
-	} else if (pr->cfg_step <= STEP_COMP128) {
+	} else if (pr->cfg_step == STEP_COMP128 || pr->cfg_step == STEP_COMP0) {
 		m.op = CFG_OP_COMP_GET;
 		m.comp.page = pr->cfg_step == STEP_COMP0 ? 0 : 128;
 	} else {
@@ -305,9 +322,7 @@ void prov_cfg_begin(struct prov_run *pr, bool page0_read)
 	 * later one) makes a restart configure the node again, so the message
 	 * is written ahead like the rest; Default TTL Set is idempotent.
 	 */
-	pr->cfg_step = pr->cfg_default_ttl != 0xff ? STEP_TTL
-		       : page0_read                ? STEP_COMP128
-						   : STEP_COMP0;
+	pr->cfg_step = pr->cfg_default_ttl != 0xff ? STEP_TTL : STEP_COMP128;
 	(void)store_node_cfg_state_set(pr->P->core->st, pr->run->t.addr, STORE_CFG_CONFIGURING);
 	prov_session_update(pr, PH_CONFIGURING);
 	cfg_next(pr);

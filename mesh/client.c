@@ -17,6 +17,7 @@ struct pending {
 	uint64_t deadline; /* give up */
 	uint64_t resend;   /* next retransmission */
 	uint32_t retry_ms;
+	uint32_t handle; /* of the last send when segmented, else 0 */
 	mesh_cli_cb cb;
 	void *ctx;
 };
@@ -65,6 +66,15 @@ static int on_status(struct mesh_acc_model *mdl, const struct mesh_acc_msg *msg,
 		}
 	}
 	if (best) {
+		/*
+		 * The answer shows the request arrived whole: no segment of it
+		 * needs to go again (a request to a group may still be missing
+		 * at other members, so only for unicast).
+		 */
+		if (best->handle && mesh_addr_is_unicast(best->msg.dst)) {
+			(void)mesh_node_send_answered(c->node, best->handle,
+						      mesh_node_now(c->node));
+		}
 		finish(best, 0, msg);
 	} else if (c->unsolicited) {
 		c->unsolicited(c->ctx, msg);
@@ -125,6 +135,7 @@ int mesh_cli_request(struct mesh_cli *c, const struct mesh_node_msg *req, uint32
 		     uint64_t now_ms)
 {
 	struct pending *p = NULL;
+	uint32_t h = 0;
 	size_t i;
 	int r;
 
@@ -141,7 +152,7 @@ int mesh_cli_request(struct mesh_cli *c, const struct mesh_node_msg *req, uint32
 			return -ENOSPC;
 		}
 	}
-	r = mesh_node_send(c->node, req, now_ms, NULL);
+	r = mesh_node_send(c->node, req, now_ms, &h);
 	if ((r == -ENOBUFS || r == -ENOSPC) && p && retry_ms) {
 		/*
 		 * The bearer's queue is full (a legacy controller carries one PDU at a time), or
@@ -170,6 +181,7 @@ int mesh_cli_request(struct mesh_cli *c, const struct mesh_node_msg *req, uint32
 	p->expect = expect_op;
 	p->deadline = now_ms + timeout_ms;
 	p->retry_ms = retry_ms;
+	p->handle = h;
 	p->resend = retry_ms ? now_ms + retry_ms : UINT64_MAX;
 	p->cb = cb;
 	p->ctx = ctx;
@@ -242,7 +254,15 @@ void mesh_cli_tick(struct mesh_cli *c, uint64_t now_ms)
 			finish(p, -ETIMEDOUT, NULL);
 		} else if (p->resend <= now_ms) {
 			/* A lost request or a lost status: ask again (same parameters). */
-			(void)mesh_node_send(c->node, &p->msg, now_ms, NULL);
+			uint32_t h = 0;
+
+			/*
+			 * A repeat while the previous one is still in flight waits
+			 * behind it (handle 0): the answer then stops the one in flight.
+			 */
+			if (mesh_node_send(c->node, &p->msg, now_ms, &h) == 0 && h) {
+				p->handle = h;
+			}
 			p->resend = now_ms + p->retry_ms;
 		}
 	}

@@ -250,6 +250,16 @@ static int cb_net_send(void *ctx, const struct mesh_net_tx *tx)
 	}
 	mesh_net_xmit_unpack(n->cfg.net_xmit, &count, &interval);
 	n->stats.net_tx++;
+	if (n->ops.traced && tx->tpdu_len) {
+		/* First octet: SEG bit 7; for control PDUs opcode 0 is a Segment Ack (§3.5.2.3). */
+		bool seg = tx->tpdu[0] & 0x80;
+		unsigned kind = !tx->ctl ? (seg ? MESH_NODE_TRACE_SEG : MESH_NODE_TRACE_UNSEG)
+				: seg    ? MESH_NODE_TRACE_SEG
+				: (tx->tpdu[0] & 0x7f) == 0 ? MESH_NODE_TRACE_ACK
+							    : MESH_NODE_TRACE_CTL;
+
+		n->ops.traced(n->ops.ctx, kind, tx->src, tx->dst, 0);
+	}
 	return n->ops.adv_send(n->ops.ctx, MESH_AD_MESSAGE, pdu, len, (uint8_t)(count + 1),
 			       interval);
 }
@@ -321,6 +331,9 @@ static int cb_recv(void *ctx, const struct mesh_utp_msg *msg)
 		return r;
 	}
 	n->stats.acc_rx++;
+	if (n->ops.traced) {
+		n->ops.traced(n->ops.ctx, MESH_NODE_TRACE_ACC_RX, am.src, am.dst, am.opcode);
+	}
 	/*
 	 * Device Key Refresh (§3.6.4.2.x NPPI): the candidate becomes the device
 	 * key as soon as a message secured with it arrives.
@@ -1047,6 +1060,10 @@ static int send_now(struct mesh_node *n, const struct mesh_node_msg *msg, uint64
 	r = mesh_ltp_send(n->ltp, &um, now, handle ? handle : &seq);
 	if (r == 0) {
 		n->stats.acc_tx++;
+		if (n->ops.traced) {
+			n->ops.traced(n->ops.ctx, MESH_NODE_TRACE_ACC_TX, s.src, s.dst,
+				      msg->opcode);
+		}
 	}
 	return r;
 }
@@ -1172,6 +1189,22 @@ int mesh_node_send(struct mesh_node *n, const struct mesh_node_msg *msg, uint64_
 		*handle = h;
 	}
 	return r;
+}
+
+int mesh_node_send_answered(struct mesh_node *n, uint32_t handle, uint64_t now_ms)
+{
+	int r;
+
+	if (!handle) {
+		return -EINVAL;
+	}
+	r = mesh_ltp_cancel(n->ltp, handle);
+	if (r) {
+		return r;
+	}
+	n->now = now_ms;
+	cb_tx_done(n, handle, 0);
+	return 0;
 }
 
 int mesh_node_reply(struct mesh_node *n, const struct mesh_acc_msg *req, uint8_t elem,

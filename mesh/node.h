@@ -101,6 +101,22 @@ struct mesh_node_ops {
 	 * error to refuse the allocation.  May be NULL.
 	 */
 	int (*seq_reserve)(void *ctx, uint32_t up_to);
+	/*
+	 * Traffic accounting: every lower transport PDU this node originates
+	 * (kind MESH_NODE_TRACE_UNSEG/SEG/ACK/CTL; opcode 0) and every access
+	 * message it sends or receives (MESH_NODE_TRACE_ACC_TX/RX, its opcode).
+	 * For logs and benches; may be NULL.
+	 */
+	void (*traced)(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode);
+};
+
+enum {
+	MESH_NODE_TRACE_UNSEG,  /* unsegmented access PDU */
+	MESH_NODE_TRACE_SEG,    /* one segment (first send or repeat) */
+	MESH_NODE_TRACE_ACK,    /* Segment Acknowledgment */
+	MESH_NODE_TRACE_CTL,    /* another transport control PDU */
+	MESH_NODE_TRACE_ACC_TX, /* an access message handed to the lower transport */
+	MESH_NODE_TRACE_ACC_RX, /* an access message received and decrypted */
 };
 
 /* A message to send from one of the node's elements. */
@@ -260,6 +276,19 @@ int mesh_node_label_add(struct mesh_node *node, const uint8_t label[16]);
  */
 int mesh_node_send(struct mesh_node *node, const struct mesh_node_msg *msg, uint64_t now_ms,
 		   uint32_t *handle);
+
+/*
+ * The segmented send `handle` is known to have arrived: its destination
+ * answered it (a status to a request, a PB-Remote Outbound Report to a PDU
+ * Send), which it could not do before it had every segment.  Its remaining
+ * retransmissions stop and it completes as delivered (ops->sent, status 0,
+ * and the queue behind it moves): a Segment Acknowledgment that was lost
+ * or is still on its way would otherwise make the lower transport send
+ * segments that the receiver only acknowledges again (§3.5.3.3).  Only for
+ * a unicast destination.  Returns 0, or -ENOENT when the send already
+ * finished, -EINVAL for handle 0.
+ */
+int mesh_node_send_answered(struct mesh_node *node, uint32_t handle, uint64_t now_ms);
 
 /*
  * Answer req from element elem with the same key (AppKey, or the device key

@@ -40,6 +40,7 @@ struct slot {
 	size_t ntx;
 	bool outstanding;
 	uint8_t out_num, in_num;
+	uint32_t pdu_handle; /* the PDU Send last sent segmented, or 0 */
 	uint64_t resend, deadline;
 	/*
 	 * The PDU last sent, after its Outbound Report: until the device
@@ -107,7 +108,7 @@ static struct slot *by_server(struct pb_remote *pr, uint16_t server)
 static int send_msg(struct slot *s, const struct rpr_msg *m)
 {
 	return rpr_cli_send(s->pr->cli, s->net_idx, s->server, s->has_key ? s->dev_key : NULL, m,
-			    s->pr->now);
+			    s->pr->now, NULL);
 }
 
 static int send_open(struct slot *s)
@@ -129,11 +130,17 @@ static void send_close(struct slot *s, uint8_t reason)
 static void send_pdu(struct slot *s, const uint8_t *pdu, size_t len)
 {
 	struct rpr_msg m = {.op = RPR_OP_PDU_SEND};
+	uint32_t h = 0;
 
 	m.pdu.num = s->out_num;
 	m.pdu.pdu = pdu;
 	m.pdu.pdu_len = len;
-	(void)send_msg(s, &m);
+	/* Keep the handle of a repeat only when it went (a queued one has none). */
+	if (rpr_cli_send(s->pr->cli, s->net_idx, s->server, s->has_key ? s->dev_key : NULL, &m,
+			 s->pr->now, &h) == 0 &&
+	    h) {
+		s->pdu_handle = h;
+	}
 	s->resend = s->pr->now + s->pr->cfg.pdu_retry_ms;
 }
 
@@ -434,6 +441,9 @@ static bool link_rx(void *ctx, uint16_t src, const struct rpr_msg *m)
 		break;
 	case RPR_OP_PDU_OUTBOUND_REPORT:
 		if (s->state == S_ACTIVE && s->outstanding && m->pdu.num == s->out_num) {
+			/* The server has the whole PDU Send: its segments need not go again. */
+			rpr_cli_answered(pr->cli, s->pdu_handle, pr->now);
+			s->pdu_handle = 0;
 			pop_tx(s);
 		}
 		break;

@@ -203,7 +203,7 @@ int rpr_cli_request(struct rpr_cli *c, uint16_t net_idx, uint16_t dst, const uin
 }
 
 int rpr_cli_send(struct rpr_cli *c, uint16_t net_idx, uint16_t dst, const uint8_t *dev_key,
-		 const struct rpr_msg *msg, uint64_t now_ms)
+		 const struct rpr_msg *msg, uint64_t now_ms, uint32_t *handle)
 {
 	uint8_t params[MESH_ACC_PAYLOAD_MAX];
 	struct mesh_node_msg m;
@@ -214,11 +214,18 @@ int rpr_cli_send(struct rpr_cli *c, uint16_t net_idx, uint16_t dst, const uint8_
 	}
 	r = build(msg, net_idx, dst, dev_key, params, sizeof(params), &m);
 	if (!r) {
-		r = mesh_node_send(c->node, &m, now_ms, NULL);
+		r = mesh_node_send(c->node, &m, now_ms, handle);
 	}
 	/* PDU Send carries provisioning secrets (Provisioning Data is encrypted, but still). */
 	mesh_crypto_wipe(params, sizeof(params));
 	return r;
+}
+
+void rpr_cli_answered(struct rpr_cli *c, uint32_t handle, uint64_t now_ms)
+{
+	if (handle) {
+		(void)mesh_node_send_answered(c->node, handle, now_ms);
+	}
 }
 
 size_t rpr_cli_cancel(struct rpr_cli *c, uint16_t dst)

@@ -80,10 +80,15 @@ int rpr_cli_request(struct rpr_cli *cli, uint16_t net_idx, uint16_t dst, const u
 
 /*
  * Send m once without waiting for anything (PDU Send, or a request whose
- * answer the caller matches itself).  Returns 0, -EINVAL, or a send error.
+ * answer the caller matches itself).  *handle (may be NULL) identifies a
+ * segmented send for rpr_cli_answered(), else 0.  Returns 0, -EINVAL, or a
+ * send error.
  */
 int rpr_cli_send(struct rpr_cli *cli, uint16_t net_idx, uint16_t dst, const uint8_t *dev_key,
-		 const struct rpr_msg *m, uint64_t now_ms);
+		 const struct rpr_msg *m, uint64_t now_ms, uint32_t *handle);
+
+/* The server answered the send `handle` (an Outbound Report): see mesh_node_send_answered(). */
+void rpr_cli_answered(struct rpr_cli *cli, uint32_t handle, uint64_t now_ms);
 
 size_t rpr_cli_cancel(struct rpr_cli *cli, uint16_t dst);
 uint64_t rpr_cli_next_deadline(const struct rpr_cli *cli);

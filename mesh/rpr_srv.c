@@ -86,6 +86,7 @@ struct rpr_srv {
 	uint8_t last_rep[PROV_PDU_MAX];
 	size_t last_rep_len;
 	uint8_t last_rep_out;
+	uint32_t rep_handle; /* the PDU Report last sent segmented (lower transport), or 0 */
 
 	/* NPPI: the local device-role session and its result. */
 	struct prov_sess *sess;
@@ -99,8 +100,8 @@ struct rpr_srv {
 
 /* --- Sending ------------------------------------------------------------------ */
 
-static int send_to(struct rpr_srv *s, uint16_t dst, uint16_t net_idx, const struct rpr_msg *m,
-		   bool reliable)
+static int send_to_h(struct rpr_srv *s, uint16_t dst, uint16_t net_idx, const struct rpr_msg *m,
+		     bool reliable, uint32_t *handle)
 {
 	uint8_t params[MESH_ACC_PAYLOAD_MAX], key[16];
 	struct mesh_node_msg msg = {0};
@@ -130,10 +131,16 @@ static int send_to(struct rpr_srv *s, uint16_t dst, uint16_t net_idx, const stru
 	msg.opcode = m->op;
 	msg.params = params;
 	msg.len = len;
-	r = mesh_node_send(s->node, &msg, s->now, NULL);
+	r = mesh_node_send(s->node, &msg, s->now, handle);
 	mesh_crypto_wipe(key, sizeof(key));
 	mesh_crypto_wipe(params, sizeof(params));
 	return r;
+}
+
+static int send_to(struct rpr_srv *s, uint16_t dst, uint16_t net_idx, const struct rpr_msg *m,
+		   bool reliable)
+{
+	return send_to_h(s, dst, net_idx, m, reliable, NULL);
 }
 
 static int reply(struct rpr_srv *s, const struct mesh_acc_msg *req, const struct rpr_msg *m)
@@ -173,10 +180,15 @@ static void send_pdu_report(struct rpr_srv *s, const uint8_t *pdu, size_t len)
 {
 	struct rpr_msg m = {.op = RPR_OP_PDU_REPORT};
 
+	uint32_t h = 0;
+
 	m.pdu.num = s->in_count;
 	m.pdu.pdu = pdu;
 	m.pdu.pdu_len = len;
-	(void)send_to(s, s->client, s->net_idx, &m, true);
+	/* A report queued behind another has no handle: the one in flight keeps its own. */
+	if (send_to_h(s, s->client, s->net_idx, &m, true, &h) == 0 && h) {
+		s->rep_handle = h;
+	}
 }
 
 static void pdu_report(struct rpr_srv *s, const uint8_t *pdu, size_t len)
@@ -207,6 +219,7 @@ static void link_reset(struct rpr_srv *s)
 	mesh_crypto_wipe(&s->res, sizeof(s->res));
 	mesh_crypto_wipe(s->last_rep, sizeof(s->last_rep));
 	s->last_rep_len = 0;
+	s->rep_handle = 0;
 	s->nout = 0;
 	s->has_res = s->res_ok = false;
 	s->link = RPR_LINK_IDLE;
@@ -665,6 +678,15 @@ static void on_pdu_send(struct rpr_srv *s, const struct mesh_acc_msg *req, const
 	}
 	if (s->link != RPR_LINK_ACTIVE || p->num != (uint8_t)(s->out_count + 1)) {
 		return;
+	}
+	/*
+	 * A new PDU from the client: the provisioner sends its next PDU only
+	 * after the device's answer to the last one (§5.4.1), so it has the
+	 * PDU Report we sent last; its segments need not go again.
+	 */
+	if (s->rep_handle) {
+		(void)mesh_node_send_answered(s->node, s->rep_handle, s->now);
+		s->rep_handle = 0;
 	}
 	if (s->nppi) {
 		s->out_count = p->num;

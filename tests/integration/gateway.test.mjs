@@ -223,6 +223,11 @@ describe('meshgw + meshsim (small.json) through the REST API', () => {
       assert.deepEqual(rest, expectedComposition(d.composition), `${d.name} page 0`);
       const n = await w.ok('GET', `/api/v1/nodes/${a}`, { token: viewer });
       assert.deepEqual(n.pages, d.composition_128 ? [0, 128] : [0]);
+      // Page 128 is asked first (prov_cfg.c): a node without it answers with page 0 (§4.4.1.2.1),
+      // so one Composition Data Status came from it, not one per page (meshgw -d trace lines).
+      const statuses = w.gw.log().split('\n').filter((l) => l.includes(
+        ` trace acc-rx 0x${a.toString(16).padStart(4, '0')}>`) && l.endsWith(' op 0x0002')).length;
+      assert.equal(statuses, d.composition_128 ? 2 : 1, `${d.name}: Composition Data Status messages`);
       assert.deepEqual(n.app_keys, [0]);
       // Every Generic OnOff Server got the default AppKey bound (bind_profile = all).
       const onoffElems = d.composition.elements.flatMap((e, i) => (e.models.map(num).includes(0x1000) ? [i] : []));

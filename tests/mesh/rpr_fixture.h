@@ -129,11 +129,21 @@ static inline struct mesh_rng fx_rng(void)
 
 /* --- Nodes ------------------------------------------------------------------------ */
 
+/* Segments each node originated (mesh_node_ops.traced), by minair id. */
+static unsigned fx_segs[64];
+/* When not -1: the minair id whose Segment Acknowledgments are lost. */
+static int fx_acks_lost_from = -1;
+static bool fx_drop_next;
+
 static inline int fx_node_adv(void *ctx, uint8_t t, const uint8_t *d, size_t len, uint8_t c,
 			      uint16_t iv)
 {
 	(void)c;
 	(void)iv;
+	if (fx_drop_next) {
+		fx_drop_next = false;
+		return 0;
+	}
 	minair_send(&fx_air, *(int *)ctx, t, d, len);
 	return 0;
 }
@@ -168,10 +178,24 @@ static inline size_t fx_dev_keys(void *ctx, uint16_t addr, const struct mesh_utp
 	return k;
 }
 
+static inline void fx_traced(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t op)
+{
+	int id = *(int *)ctx;
+
+	(void)src;
+	(void)dst;
+	(void)op;
+	if (kind == MESH_NODE_TRACE_SEG && id >= 0 && id < 64) {
+		fx_segs[id]++;
+	}
+	/* Reported just before the PDU goes to the air: fx_node_adv() drops it. */
+	fx_drop_next = kind == MESH_NODE_TRACE_ACK && id == fx_acks_lost_from;
+}
+
 static inline struct mesh_node *fx_node(int *id_slot, bool relay)
 {
 	struct mesh_node_config cfg;
-	struct mesh_node_ops ops = {.ctx = id_slot, .adv_send = fx_node_adv};
+	struct mesh_node_ops ops = {.ctx = id_slot, .adv_send = fx_node_adv, .traced = fx_traced};
 	struct mesh_rng rng = fx_rng();
 	struct mesh_node *n;
 
@@ -532,8 +556,10 @@ static inline void fx_add_prov(void)
 	{
 		/* Only the provisioner knows other nodes' device keys. */
 		struct mesh_node_config cfg;
-		struct mesh_node_ops ops = {
-		    .ctx = &fx_p.id, .adv_send = fx_node_adv, .dev_keys = fx_dev_keys};
+		struct mesh_node_ops ops = {.ctx = &fx_p.id,
+					    .adv_send = fx_node_adv,
+					    .dev_keys = fx_dev_keys,
+					    .traced = fx_traced};
 		struct mesh_rng r = fx_rng();
 
 		mesh_node_free(fx_p.node);

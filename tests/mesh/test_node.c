@@ -43,6 +43,11 @@ struct world {
 	int seen_node[64];
 	uint8_t seen_tag[64];
 	int n_seen;
+	/* traced(): node, kind and opcode of each report, in order. */
+	int tr_node[256];
+	unsigned tr_kind[256];
+	uint32_t tr_op[256];
+	int n_tr;
 	/* make_node(): mesh_node_config_sessions() when not 0, pending_max when not 0. */
 	unsigned sessions;
 	uint16_t pending_max;
@@ -94,6 +99,28 @@ static void sent(void *ctx, uint32_t handle, int status)
 	(void)handle;
 	W.sent_status = (uint32_t)status;
 	W.sent_count++;
+}
+
+static void traced(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode)
+{
+	(void)src;
+	(void)dst;
+	if (W.n_tr < 256) {
+		W.tr_node[W.n_tr] = *(int *)ctx;
+		W.tr_kind[W.n_tr] = kind;
+		W.tr_op[W.n_tr++] = opcode;
+	}
+}
+
+/* How many reports of this kind (and opcode, unless 0) node i gave. */
+static int n_traced(int i, unsigned kind, uint32_t op)
+{
+	int k, n = 0;
+
+	for (k = 0; k < W.n_tr; k++) {
+		n += W.tr_node[k] == i && W.tr_kind[k] == kind && (!op || W.tr_op[k] == op);
+	}
+	return n;
 }
 
 /* Deliver everything queued, then advance the clock to the next deadline; until quiet. */
@@ -216,6 +243,7 @@ static void make_node(int i, uint16_t addr, bool relay)
 	ops.dev_keys = dev_keys;
 	ops.changed = changed;
 	ops.sent = sent;
+	ops.traced = traced;
 	W.node[i] = mesh_node_new(&cfg, &ops, &rng, W.now);
 	cr_assert_not_null(W.node[i]);
 	acc = mesh_node_acc(W.node[i]);
@@ -291,6 +319,77 @@ Test(node, app_request_and_reply, .init = setup, .fini = teardown)
 	cr_assert_eq(W.got_get, 1);
 	cr_assert_eq(W.got_status, 1);
 	cr_assert_eq(W.status_val, 1);
+}
+
+/*
+ * The traffic report: an unsegmented request and its reply are one
+ * unsegmented PDU each and one access message sent and received each; a
+ * 20-octet message goes as 2 segments (12 octets each, §3.5.2.3) answered
+ * by one Segment Acknowledgment, both sides seeing the opcode.
+ */
+Test(node, traced_counts_pdus_and_messages, .init = setup, .fini = teardown)
+{
+	uint8_t mid[17] = {0};
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false);
+	connect(0, 1);
+	send_app(0, 0x0101, 0x8201, NULL, 0);
+	pump(W.now + 5000);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_UNSEG, 0), 1);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_ACC_TX, 0x8201), 1);
+	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_ACC_RX, 0x8201), 1);
+	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_UNSEG, 0), 1);
+	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_ACC_TX, 0x8204), 1);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_ACC_RX, 0x8204), 1);
+	W.n_tr = 0;
+	send_app(0, 0x0100, MESH_ACC_OP_VND(0x01, 0x05f1), mid, sizeof(mid));
+	pump(W.now + 5000);
+	cr_assert_eq(W.got_big, 1);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 2);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_ACK, 0), 0);
+	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_ACK, 0), 1);
+	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_SEG, 0), 0);
+	cr_assert_eq(n_traced(1, MESH_NODE_TRACE_ACC_RX, MESH_ACC_OP_VND(0x01, 0x05f1)), 1);
+}
+
+/*
+ * A segmented send whose destination is known to have it (it answered):
+ * mesh_node_send_answered() completes it as delivered and no segment goes
+ * again.  The same send left alone, its acknowledgment never heard, is
+ * sent in 1 + uni_retrans passes.
+ */
+Test(node, answered_send_stops_retransmissions, .init = setup, .fini = teardown)
+{
+	uint8_t mid[17] = {0};
+	struct mesh_node_msg m = {.app_idx = 0x123,
+				  .dst = 0x0100,
+				  .ttl = MESH_TTL_DEFAULT,
+				  .opcode = MESH_ACC_OP_VND(0x01, 0x05f1),
+				  .params = mid,
+				  .len = sizeof(mid)};
+	uint32_t h = 0;
+
+	make_node(0, 0x0001, false);
+	make_node(1, 0x0100, false); /* not connected: no acknowledgment comes back */
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	cr_assert_neq(h, 0);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 1, "the first segment goes at once");
+	cr_assert_eq(mesh_node_send_answered(W.node[0], h, W.now), 0);
+	cr_assert_eq(W.sent_count, 1);
+	cr_assert_eq(W.sent_status, 0);
+	pump(W.now + 10000);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 1, "nothing after the answer");
+	cr_assert_eq(mesh_node_send_answered(W.node[0], h, W.now), -ENOENT);
+	cr_assert_eq(mesh_node_send_answered(W.node[0], 0, W.now), -EINVAL);
+
+	/* Unanswered: 2 segments in each of 3 passes, then it times out. */
+	W.n_tr = 0;
+	cr_assert_eq(mesh_node_send(W.node[0], &m, W.now, &h), 0);
+	pump(W.now + 10000);
+	cr_assert_eq(n_traced(0, MESH_NODE_TRACE_SEG, 0), 6);
+	cr_assert_eq(W.sent_count, 2);
+	cr_assert_eq(W.sent_status, (uint32_t)-ETIMEDOUT);
 }
 
 /* A 300-octet vendor message is segmented, acknowledged and arrives intact once. */

@@ -530,6 +530,81 @@ Test(pb_remote, answer_lost_after_outbound_report, .init = setup, .fini = teardo
 }
 
 /*
+ * From the Capabilities on, every Segment Acknowledgment of the server is
+ * lost; its Outbound Report for each PDU Send is not.  That report shows
+ * the server has the whole PDU Send, so P stops sending its segments: the
+ * Public Key's 6, Confirmation's 2, Random's 2 and Data's 4 (14) go once,
+ * a few twice when the report comes after a retransmission interval (18
+ * in this world).  Before, P's lower transport went on with its passes (3
+ * in all) until it gave up (46 segments), each next PDU Send waiting behind.
+ */
+Test(pb_remote, outbound_report_stops_segment_retransmissions, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x35);
+
+	(void)start_until(s, d, 1, 1, 1);
+	fx_acks_lost_from = s->id;
+	memset(fx_segs, 0, sizeof(fx_segs));
+	assert_provisioned(d);
+	fx_acks_lost_from = -1;
+	cr_assert_geq(fx_segs[fx_p.id], 6 + 2 + 2 + 4);
+	cr_assert_lt(fx_segs[fx_p.id], 2 * (6 + 2 + 2 + 4), "P's segments: %u", fx_segs[fx_p.id]);
+}
+
+/*
+ * A Config request that needs segments (AppKey Add: 20 octets, 2
+ * segments) to a server whose Segment Acknowledgments are all lost: its
+ * AppKey Status shows it has the request, so the client stops the
+ * segments there (2 sent); before, the lower transport went on with its
+ * passes (6).
+ */
+Test(pb_remote, config_answer_stops_segment_retransmissions, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct cfg_msg req = {.op = CFG_OP_APPKEY_ADD};
+	struct fx_answer a = {0};
+
+	req.appkey.net_idx = 0;
+	req.appkey.app_idx = 0x456;
+	memset(req.appkey.key, 0x5a, 16);
+	fx_acks_lost_from = s->id;
+	memset(fx_segs, 0, sizeof(fx_segs));
+	cr_assert_eq(cfg_cli_request(fx_p.cfg, 0, s->addr, s->dev_key, &req, 6000, 2000,
+				     fx_cfg_answer, &a, fx_air.now),
+		     0);
+	cr_assert(minair_run_until(&fx_air, &a.done, 1, fx_air.now + 30000), "no outcome");
+	cr_assert_eq(a.err, 0);
+	minair_run(&fx_air, fx_air.now + 5000);
+	fx_acks_lost_from = -1;
+	cr_assert_eq(fx_segs[fx_p.id], 2, "P's segments: %u", fx_segs[fx_p.id]);
+}
+
+/*
+ * From the server's Public Key report on, every Segment Acknowledgment of
+ * P is lost.  The reports still arrive, and P's next PDU Send shows the
+ * server that P has the last one (§5.4.1: the provisioner sends its next
+ * PDU only after the device's answer), so the server stops sending its
+ * segments: Public Key 6, Confirmation 2 and Random 2 go about once; only
+ * Complete (answered by no PDU Send) and the closing Link Report make their
+ * 3 passes.  Before, every report made its 3 passes, the next waiting behind.
+ */
+Test(pb_remote, next_pdu_send_stops_report_retransmissions, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x36);
+
+	(void)start_until(s, d, 1, 2, 1);
+	fx_acks_lost_from = fx_p.id;
+	memset(fx_segs, 0, sizeof(fx_segs));
+	assert_provisioned(d);
+	minair_run(&fx_air, fx_air.now + 5000);
+	fx_acks_lost_from = -1;
+	cr_assert_lt(fx_segs[s->id], 2 * (6 + 2 + 2) + 3 + 3, "server's segments: %u",
+		     fx_segs[s->id]);
+}
+
+/*
  * P -> S1 -> S2 -> device, 30 % of packets lost per receiver, some
  * duplicated and reordered: over 20 seeded worlds every device is provisioned
  * within four attempts (the gateway's retries), the last with the keys the

@@ -55,7 +55,7 @@ Test(rpr_cli, bad_requests, .init = setup, .fini = teardown)
 	cr_assert_eq(rpr_cli_request(fx_p.rpr, 0, 0x0100, NULL, &scan, 1000, 0, fx_rpr_answer, &a,
 				     fx_air.now),
 		     -EINVAL);
-	cr_assert_eq(rpr_cli_send(fx_p.rpr, 0, 0xffff, NULL, &get, fx_air.now), -EINVAL);
+	cr_assert_eq(rpr_cli_send(fx_p.rpr, 0, 0xffff, NULL, &get, fx_air.now, NULL), -EINVAL);
 	cr_assert_eq(fx_air.sent, sent);
 	cr_assert_eq(a.done, 0);
 }

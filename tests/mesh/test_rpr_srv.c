@@ -157,7 +157,7 @@ Test(rpr_srv, extended_scan_device, .init = setup, .fini = teardown)
 	req.ext_scan_start.has_uuid = true;
 	memcpy(req.ext_scan_start.uuid, d->uuid, 16);
 	req.ext_scan_start.timeout = 5;
-	cr_assert_eq(rpr_cli_send(fx_p.rpr, 0, 0x0100, srv->dev_key, &req, fx_air.now), 0);
+	cr_assert_eq(rpr_cli_send(fx_p.rpr, 0, 0x0100, srv->dev_key, &req, fx_air.now, NULL), 0);
 	minair_run(&fx_air, fx_air.now + 1000);
 	/* A type not asked for and another device's name are not collected. */
 	cr_assert_eq(rpr_srv_ad_rx(srv->rpr, d->uuid, 0x01, (const uint8_t *)"\x06", 1, fx_air.now),
@@ -188,7 +188,7 @@ Test(rpr_srv, extended_scan_timeout, .init = setup, .fini = teardown)
 	req.ext_scan_start.has_uuid = true;
 	memset(req.ext_scan_start.uuid, 0x77, 16);
 	req.ext_scan_start.timeout = 2;
-	cr_assert_eq(rpr_cli_send(fx_p.rpr, 0, 0x0100, srv->dev_key, &req, fx_air.now), 0);
+	cr_assert_eq(rpr_cli_send(fx_p.rpr, 0, 0x0100, srv->dev_key, &req, fx_air.now, NULL), 0);
 	minair_run(&fx_air, fx_air.now + 500);
 	/* A second one while the first runs: Limited Resources, answered at once. */
 	req.ext_scan_start.uuid[0] = 0x78;
