@@ -51,8 +51,11 @@
 //   BENCH_FULL_TIMEOUT_S [1800]        the same for the full run
 //   BENCH_POLL_MS     [2000]           job polling interval
 //   BENCH_VERBOSE     [0]              1: print the job's counts as they change
+//   BENCH_GW_DEBUG    [0]              1: meshgw -d (its log, meshgw-1.err in the world's
+//                                      directory; KEEP_TMP=1 keeps that directory)
 import { startWorld, addBridges, airModel, serverWaves, reachableServers, isServer, RPR_SERVER_MODEL, hex4 } from '../tests/integration/harness.mjs';
 import { PROFILES, commissionable, runJob, resultCounts } from './lib/commission_job.mjs';
+import { loadavg } from 'node:os';
 
 const env = (k, d) => process.env[k] ?? d;
 const SCENARIO = env('BENCH_SCENARIO', 'building.json');
@@ -138,7 +141,7 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
   let info;
   const w = await startWorld({
     scenario: SCENARIO,
-    debug: false,
+    debug: env('BENCH_GW_DEBUG', '0') === '1',
     gwConf: { ...PROFILES, max_sessions: sessions, max_local_links: links },
     editScenario: (s) => {
       s.air = { ...s.air, time_scale: TIME_SCALE };
@@ -165,6 +168,8 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     const c = resultCounts(r.items);
     const row = { label, n: devices.length, sessions, links, timeoutS, ...info, ...r, ...c, total_s: (Date.now() - t0) / 1000 };
     printRow(row);
+    // The machine is shared: the wall figures mean little without the load they ran under.
+    console.log(`#   ${label}: load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min)`);
     const ts = r.items.filter((x) => x.result === 'provisioned').map((x) => x.time_s).sort((a, b) => a - b);
     const q = (f) => (ts.length ? ts[Math.min(ts.length - 1, Math.floor(f * ts.length))].toFixed(1) : '-');
     const paths = r.items.filter((x) => x.result === 'provisioned' && x.path !== 'local').length;
