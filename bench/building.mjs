@@ -27,6 +27,9 @@
 // BENCH_FULL_TIMEOUT_S + (2 + 3 x 2) x BENCH_TIMEOUT_S plus about 30 s per run (1 h 55 min);
 // on the 2-core machine this was written on, shared with other builds (load 15), a run took:
 // full 15 min and more (cancelled), subset 1 min, one at a time 5-10 min, scaling 1-2.5 min each.
+// Measured on 2026-12-07 (load 3-4, branch scale): full cancelled at 1380 s with 746
+// provisioned, 84 failed, 170 not reached (700 done by 568 s, then floors 3-4 stalled on
+// configuration timeouts 8-16 hops out); subset 88 s parallel, 168 s one at a time (1.9x).
 //
 // Environment (defaults in brackets):
 //   BENCH_SCENARIO    [building.json]  scenario under sim/scenarios/
