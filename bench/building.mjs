@@ -27,6 +27,9 @@
 // BENCH_FULL_TIMEOUT_S + (2 + 3 x 2) x BENCH_TIMEOUT_S plus about 30 s per run (1 h 55 min);
 // on the 2-core machine this was written on, shared with other builds (load 15), a run took:
 // full 15 min and more (cancelled), subset 1 min, one at a time 5-10 min, scaling 1-2.5 min each.
+// Measured on 2026-12-07 (load 3-4, branch scale): full cancelled at 1380 s with 746
+// provisioned, 84 failed, 170 not reached (700 done by 568 s, then floors 3-4 stalled on
+// configuration timeouts 8-16 hops out); subset 88 s parallel, 168 s one at a time (1.9x).
 //
 // Environment (defaults in brackets):
 //   BENCH_SCENARIO    [building.json]  scenario under sim/scenarios/
@@ -51,8 +54,11 @@
 //   BENCH_FULL_TIMEOUT_S [1800]        the same for the full run
 //   BENCH_POLL_MS     [2000]           job polling interval
 //   BENCH_VERBOSE     [0]              1: print the job's counts as they change
+//   BENCH_GW_DEBUG    [0]              1: meshgw -d (its log, meshgw-1.err in the world's
+//                                      directory; KEEP_TMP=1 keeps that directory)
 import { startWorld, addBridges, airModel, serverWaves, reachableServers, isServer, RPR_SERVER_MODEL, hex4 } from '../tests/integration/harness.mjs';
 import { PROFILES, commissionable, runJob, resultCounts } from './lib/commission_job.mjs';
+import { loadavg } from 'node:os';
 
 const env = (k, d) => process.env[k] ?? d;
 const SCENARIO = env('BENCH_SCENARIO', 'building.json');
@@ -138,7 +144,7 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
   let info;
   const w = await startWorld({
     scenario: SCENARIO,
-    debug: false,
+    debug: env('BENCH_GW_DEBUG', '0') === '1',
     gwConf: { ...PROFILES, max_sessions: sessions, max_local_links: links },
     editScenario: (s) => {
       s.air = { ...s.air, time_scale: TIME_SCALE };
@@ -165,6 +171,8 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     const c = resultCounts(r.items);
     const row = { label, n: devices.length, sessions, links, timeoutS, ...info, ...r, ...c, total_s: (Date.now() - t0) / 1000 };
     printRow(row);
+    // The machine is shared: the wall figures mean little without the load they ran under.
+    console.log(`#   ${label}: load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min)`);
     const ts = r.items.filter((x) => x.result === 'provisioned').map((x) => x.time_s).sort((a, b) => a - b);
     const q = (f) => (ts.length ? ts[Math.min(ts.length - 1, Math.floor(f * ts.length))].toFixed(1) : '-');
     const paths = r.items.filter((x) => x.result === 'provisioned' && x.path !== 'local').length;

@@ -41,7 +41,7 @@
 #define COMM_HEAR_TIMEOUT_S 120 /* default: a device not heard by then is reported */
 #define COMM_TICK_MS 8000       /* remote scans renewed, deadlines looked at */
 #define COMM_SCAN_S 12          /* each Scan Start: outlasts a tick, so scans overlap */
-#define COMM_RESCAN_TICKS 8     /* a server scans again after this many ticks (about a minute) */
+#define COMM_RESCAN_TICKS 8 /* servers scan again after this many ticks without news (a minute) */
 #define COMM_PATHS_MAX 16
 #define COMM_SERVERS_MAX 256
 #define NEVER_HEARD "never heard"
@@ -56,7 +56,10 @@ struct addr_list {
 struct seen {
 	struct gw_comm_sighting s;
 	uint64_t first_ms;
+	uint32_t next; /* the same device's next sighting (index), SEEN_NONE: the last */
 };
+
+#define SEEN_NONE UINT32_MAX
 
 struct gw_comm {
 	struct gw_core *core;
@@ -70,9 +73,18 @@ struct gw_comm {
 	uint64_t kick;     /* a deferred gw_jobs_kick() after a new sighting */
 	struct seen *seen; /* (uuid, via) sightings, one entry each */
 	size_t n_seen, cap_seen;
+	/*
+	 * Each device's first sighting (index + 1, 0: empty slot), open
+	 * addressing by UUID: a building's thousand devices, each heard by a
+	 * few servers, are looked up at every scheduling pass (ranks, paths).
+	 */
+	uint32_t *heads;
+	size_t n_heads, cap_heads;          /* devices, slots (a power of two) */
 	uint16_t servers[COMM_SERVERS_MAX]; /* servers asked to scan */
+	uint8_t srv_ring[COMM_SERVERS_MAX]; /* their rings (gw_comm_ring) */
 	size_t n_servers;
 	unsigned ticks; /* since activated */
+	unsigned quiet; /* ticks since a device was last heard on a new path */
 	/*
 	 * Relay states this process knows: nodes that said they relay (the
 	 * plan keeps them), and nodes a Relay Set on is in flight to.
@@ -138,6 +150,24 @@ size_t gw_comm_paths(const struct gw_comm_sighting *s, size_t n, const uint8_t u
 		out[i] = ordered[(i + shift) % n];
 	}
 	return i;
+}
+
+unsigned gw_comm_ring(const struct gw_comm_sighting *s, size_t n, const uint16_t *srv,
+		      const uint8_t *srv_ring, size_t n_srv)
+{
+	unsigned ring = GW_COMM_RING_FAR;
+
+	for (size_t i = 0; i < n && ring > 1; i++) {
+		if (s[i].via == 0) {
+			ring = 1;
+		}
+		for (size_t j = 0; j < n_srv && s[i].via; j++) {
+			if (srv[j] == s[i].via && srv_ring[j] + 1u < ring) {
+				ring = srv_ring[j] + 1u;
+			}
+		}
+	}
+	return ring;
 }
 
 /* --- CSV (pure) ---------------------------------------------------------------------------- */
@@ -247,10 +277,65 @@ char *gw_comm_report_csv(const json_t *report)
 
 /* --- Sightings --------------------------------------------------------------------------- */
 
+/* FNV-1a over the UUID: the slot to start probing at. */
+static size_t uuid_slot(const struct gw_comm *C, const uint8_t uuid[16])
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < 16; i++) {
+		h = (h ^ uuid[i]) * 16777619u;
+	}
+	return h & (C->cap_heads - 1);
+}
+
+/* The slot of uuid's first sighting, or the empty slot where it would go. */
+static uint32_t *head_slot(const struct gw_comm *C, const uint8_t uuid[16])
+{
+	size_t k = uuid_slot(C, uuid);
+
+	while (C->heads[k] && memcmp(C->seen[C->heads[k] - 1].s.uuid, uuid, 16)) {
+		k = (k + 1) & (C->cap_heads - 1);
+	}
+	return &C->heads[k];
+}
+
+/* uuid's first sighting (index), SEEN_NONE when nobody heard it. */
+static uint32_t seen_head(const struct gw_comm *C, const uint8_t uuid[16])
+{
+	uint32_t h = C->cap_heads ? *head_slot(C, uuid) : 0;
+
+	return h ? h - 1 : SEEN_NONE;
+}
+
+/* Room for one more device in the index (kept at most half full). */
+static int heads_reserve(struct gw_comm *C)
+{
+	size_t cap = C->cap_heads ? C->cap_heads * 2 : 256, k;
+	uint32_t *old = C->heads;
+	size_t old_cap = C->cap_heads;
+
+	if ((C->n_heads + 1) * 2 <= C->cap_heads) {
+		return 0;
+	}
+	C->heads = calloc(cap, sizeof(*C->heads));
+	if (!C->heads) {
+		C->heads = old;
+		return -ENOMEM;
+	}
+	C->cap_heads = cap;
+	for (k = 0; k < old_cap; k++) {
+		if (old[k]) {
+			*head_slot(C, C->seen[old[k] - 1].s.uuid) = old[k];
+		}
+	}
+	free(old);
+	return 0;
+}
+
 static struct seen *seen_find(struct gw_comm *C, const uint8_t uuid[16], uint16_t via)
 {
-	for (size_t i = 0; i < C->n_seen; i++) {
-		if (C->seen[i].s.via == via && !memcmp(C->seen[i].s.uuid, uuid, 16)) {
+	for (uint32_t i = seen_head(C, uuid); i != SEEN_NONE; i = C->seen[i].next) {
+		if (C->seen[i].s.via == via) {
 			return &C->seen[i];
 		}
 	}
@@ -262,6 +347,7 @@ static bool seen_put(struct gw_comm *C, const uint8_t uuid[16], uint16_t via, in
 		     uint64_t first_ms)
 {
 	struct seen *e = seen_find(C, uuid, via);
+	uint32_t *head;
 
 	if (e) {
 		e->s.rssi = rssi;
@@ -277,12 +363,29 @@ static bool seen_put(struct gw_comm *C, const uint8_t uuid[16], uint16_t via, in
 		C->seen = p;
 		C->cap_seen = cap;
 	}
-	e = &C->seen[C->n_seen++];
+	if (C->n_seen >= SEEN_NONE - 1 || heads_reserve(C)) {
+		return false;
+	}
+	head = head_slot(C, uuid);
+	e = &C->seen[C->n_seen];
 	memcpy(e->s.uuid, uuid, 16);
 	e->s.via = via;
 	e->s.rssi = rssi;
 	e->first_ms = first_ms;
+	e->next = *head ? *head - 1 : SEEN_NONE;
+	C->n_heads += !*head;
+	*head = (uint32_t)++C->n_seen;
 	return true;
+}
+
+/* Forget every sighting (the next job starts from the stored scan results). */
+static void seen_clear(struct gw_comm *C)
+{
+	C->n_seen = 0;
+	C->n_heads = 0;
+	if (C->heads) {
+		memset(C->heads, 0, C->cap_heads * sizeof(*C->heads));
+	}
 }
 
 /* When the device was first heard (by anyone), 0 if never. */
@@ -290,29 +393,70 @@ static uint64_t first_heard(const struct gw_comm *C, const uint8_t uuid[16])
 {
 	uint64_t first = 0;
 
-	for (size_t i = 0; i < C->n_seen; i++) {
-		if (!memcmp(C->seen[i].s.uuid, uuid, 16) &&
-		    (!first || C->seen[i].first_ms < first)) {
+	for (uint32_t i = seen_head(C, uuid); i != SEEN_NONE; i = C->seen[i].next) {
+		if (!first || C->seen[i].first_ms < first) {
 			first = C->seen[i].first_ms;
 		}
 	}
 	return first;
 }
 
+/* uuid's sightings into a new array (free()), *n of them; NULL when none (or no memory). */
+static struct gw_comm_sighting *sightings_of(const struct gw_comm *C, const uint8_t uuid[16],
+					     size_t *n)
+{
+	struct gw_comm_sighting *s;
+	size_t k = 0;
+	uint32_t i;
+
+	for (i = seen_head(C, uuid); i != SEEN_NONE; i = C->seen[i].next) {
+		k++;
+	}
+	*n = 0;
+	s = k ? malloc(k * sizeof(*s)) : NULL;
+	for (i = seen_head(C, uuid); s && i != SEEN_NONE; i = C->seen[i].next) {
+		s[(*n)++] = C->seen[i].s;
+	}
+	return s;
+}
+
 static size_t paths_of(struct gw_comm *C, const uint8_t uuid[16], uint32_t attempt, uint16_t *out)
 {
-	struct gw_comm_sighting *s = malloc((C->n_seen ? C->n_seen : 1) * sizeof(*s));
-	size_t n;
+	size_t k, n;
+	struct gw_comm_sighting *s = sightings_of(C, uuid, &k);
 
-	if (!s) {
-		return 0;
-	}
-	for (size_t i = 0; i < C->n_seen; i++) {
-		s[i] = C->seen[i].s;
-	}
-	n = gw_comm_paths(s, C->n_seen, uuid, attempt, out, COMM_PATHS_MAX);
+	n = s ? gw_comm_paths(s, k, uuid, attempt, out, COMM_PATHS_MAX) : 0;
 	free(s);
 	return n;
+}
+
+/* The device's ring (gw_comm_ring) by the servers known now. */
+static unsigned ring_of(const struct gw_comm *C, const uint8_t uuid[16])
+{
+	unsigned ring = GW_COMM_RING_FAR, r;
+
+	for (uint32_t i = seen_head(C, uuid); i != SEEN_NONE; i = C->seen[i].next) {
+		r = gw_comm_ring(&C->seen[i].s, 1, C->servers, C->srv_ring, C->n_servers);
+		ring = r < ring ? r : ring;
+	}
+	return ring;
+}
+
+/*
+ * A server starts scanning: remembered with its ring, from its own
+ * sightings, else its hop count (a node of the inventory the job has not
+ * heard as a device: a restart), else far.
+ */
+static void server_add(struct gw_comm *C, uint16_t addr, const uint8_t uuid[16], uint8_t hops)
+{
+	unsigned ring = ring_of(C, uuid);
+
+	if (ring == GW_COMM_RING_FAR && hops != GW_RELAY_PLAN_UNREACHED) {
+		ring = hops ? hops : 1;
+	}
+	C->servers[C->n_servers] = addr;
+	C->srv_ring[C->n_servers++] = (uint8_t)(ring < GW_COMM_RING_FAR ? ring : GW_COMM_RING_FAR);
+	log_debug("commission: server 0x%04x scans, ring %u", addr, ring);
 }
 
 static void on_kick(struct gw_loop *loop, uint64_t id, void *ctx)
@@ -330,7 +474,11 @@ static void on_sighting(void *ctx, const uint8_t uuid[16], uint16_t via, int8_t 
 {
 	struct gw_comm *C = ctx;
 
-	if (!C->active || !seen_put(C, uuid, via, rssi, gw_wall_ms()) || C->kick) {
+	if (!C->active || !seen_put(C, uuid, via, rssi, gw_wall_ms())) {
+		return;
+	}
+	C->quiet = 0;
+	if (C->kick) {
 		return;
 	}
 	/* Not from inside the stack's receive path: on the loop's next turn. */
@@ -359,11 +507,6 @@ static bool server_known(const struct gw_comm *C, uint16_t a)
 }
 
 /* A server asked to scan (the caller sends Scan Start). */
-static void server_add(struct gw_comm *C, uint16_t a)
-{
-	C->servers[C->n_servers++] = a;
-}
-
 /*
  * Scan Start to every configured server of the inventory that has not
  * scanned yet (remembered), and with `again` to the others too.
@@ -386,9 +529,9 @@ static void scan_servers(struct gw_comm *C, bool again)
 				continue;
 			}
 		} else if (C->n_servers < COMM_SERVERS_MAX) {
-			server_add(C, srv[i]);
 			/* TTLs are not persisted: after a restart, the paths through it. */
-			(void)ttl_set(C, node.uuid, node.unicast, node.elements);
+			server_add(C, srv[i], node.uuid,
+				   ttl_set(C, node.uuid, node.unicast, node.elements));
 		}
 		(void)gw_scan_remote_start(C->scan, srv[i], COMM_SCAN_S);
 	}
@@ -416,6 +559,7 @@ static void activate(struct gw_comm *C)
 	gw_scan_hold(C->scan, true);
 	log_info("commission: scanning locally and through every Remote Provisioning Server");
 	C->ticks = 0;
+	C->quiet = 0;
 	scan_servers(C, true);
 	tick_arm(C);
 }
@@ -424,7 +568,7 @@ static void deactivate(struct gw_comm *C)
 {
 	C->active = false;
 	C->n_servers = 0;
-	C->n_seen = 0; /* the next job starts from the stored scan results */
+	seen_clear(C);
 	gw_scan_hold(C->scan, false);
 	log_info("commission: no job left; scanning released");
 }
@@ -451,13 +595,21 @@ static void on_tick(struct gw_loop *loop, uint64_t id, void *ctx)
 	 * page 0 is read (comm_composed; here if that was missed), which is
 	 * what grows the reach ring by ring; one scan of COMM_SCAN_S hears
 	 * every device in range that beacons (unprovisioned beacons come every
-	 * few seconds).  All servers scan again only now and then, and only
-	 * while a target has not been heard by anyone (a device powered on
-	 * late).
+	 * few seconds).  All servers scan again only while a target has not
+	 * been heard by anyone (a device powered on late), and only after a
+	 * minute in which no device was heard on a new path: while the reach
+	 * grows, the far rings' devices are heard by the new servers, and a
+	 * rescan by every server would only flood the building with reports
+	 * of what is known (at 1,000 devices and 130 servers, once a minute,
+	 * most of the network PDUs on the air).
 	 */
 	C->ticks++;
-	scan_servers(C, C->ticks % COMM_RESCAN_TICKS == 0 &&
-			    gw_jobs_any_target(C->jobs, &C->kind, unheard, C));
+	if (++C->quiet >= COMM_RESCAN_TICKS && gw_jobs_any_target(C->jobs, &C->kind, unheard, C)) {
+		C->quiet = 0;
+		scan_servers(C, true);
+	} else {
+		scan_servers(C, false);
+	}
 	tick_arm(C);
 	/* Targets waiting to be heard see their deadline. */
 	gw_jobs_kick(C->jobs);
@@ -911,7 +1063,7 @@ static void comm_composed(void *ctx, struct gw_job_run *run)
 
 	if (C->active && gw_scan_is_rpr_server(C->core, run->t.addr) &&
 	    !server_known(C, run->t.addr) && C->n_servers < COMM_SERVERS_MAX) {
-		server_add(C, run->t.addr);
+		server_add(C, run->t.addr, run->t.uuid, GW_RELAY_PLAN_UNREACHED);
 		(void)gw_scan_remote_start(C->scan, run->t.addr, COMM_SCAN_S);
 		gw_core_rearm(C->core);
 	}
@@ -994,6 +1146,22 @@ static int comm_start(void *ctx, struct gw_job_run *run)
 	return r;
 }
 
+/*
+ * The kind's rank (jobs.h): the device's ring, so that when more devices
+ * are heard than sessions are free, the nearest start first (heard by the
+ * gateway, then through the servers nearest it): the servers among them
+ * grow the reach for the next ring while the job goes on, instead of the
+ * far rings' devices taking the sessions in the manifest's order through
+ * long relay chains.  Unheard devices last (they wait for a sighting).
+ */
+static unsigned comm_rank(void *ctx, const struct store_job_target *t)
+{
+	struct gw_comm *C = ctx;
+
+	/* Past provisioning (a restart's recovery): first, it holds a node half-configured. */
+	return t->step >= GW_PROV_STEP_DATA ? 0 : ring_of(C, t->uuid);
+}
+
 static void comm_stop(void *ctx, struct gw_job_run *run, bool stopping)
 {
 	struct gw_comm *C = ctx;
@@ -1038,7 +1206,8 @@ struct gw_comm *gw_comm_new(struct gw_core *core, struct gw_jobs *jobs, struct g
 				       .ctx = C,
 				       .start = comm_start,
 				       .stop = comm_stop,
-				       .target_json = comm_target_json};
+				       .target_json = comm_target_json,
+				       .rank = comm_rank};
 	u = (struct gw_prov_user){.kind = &C->kind,
 				  .ctx = C,
 				  .configured = comm_configured,
@@ -1071,6 +1240,7 @@ void gw_comm_free(struct gw_comm *C)
 {
 	if (C) {
 		free(C->seen);
+		free(C->heads);
 		free(C->relays_on.a);
 		free(C->relays_asked.a);
 		free(C);

@@ -83,6 +83,20 @@ struct gw_comm_sighting {
 size_t gw_comm_paths(const struct gw_comm_sighting *s, size_t n, const uint8_t uuid[16],
 		     uint32_t attempt, uint16_t *out, size_t max);
 
+/* The ring of a device nobody heard, or heard only by servers of unknown ring. */
+#define GW_COMM_RING_FAR 0xffu
+
+/*
+ * The ring of a device from its n sightings s (all of the one device): 1
+ * when the gateway hears it, else one more than the nearest ring of the
+ * servers that hear it (srv[i] is in ring srv_ring[i], n_srv of them);
+ * GW_COMM_RING_FAR when none of these.  A commission job starts the
+ * nearest ring first, so that the servers that carry the reach outward
+ * become nodes before the devices only they hear.
+ */
+unsigned gw_comm_ring(const struct gw_comm_sighting *s, size_t n, const uint16_t *srv,
+		      const uint8_t *srv_ring, size_t n_srv);
+
 /*
  * A report (the JSON of GET /jobs/{id}/report) as CSV, RFC 4180: a header
  * row, CRLF line ends, a field quoted when it holds a comma, a quote, CR or

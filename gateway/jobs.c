@@ -38,6 +38,9 @@ struct job_mem {
 	struct gw_job_run **run; /* the active attempt of each target, or NULL */
 	bool *recover;           /* active when the gateway stopped: resume its step */
 	unsigned *busy_pass;     /* the scheduling pass in which start() said -EBUSY */
+	uint32_t *order;         /* with kind->rank: the targets by rank, this pass's */
+	unsigned *rank;          /* (the ranks sorted by, this pass's) */
+	unsigned order_pass;     /* the pass order was sorted in (0: never) */
 	struct job_mem *next;
 };
 
@@ -74,6 +77,8 @@ static void job_mem_free(struct job_mem *j)
 	free(j->run);
 	free(j->recover);
 	free(j->busy_pass);
+	free(j->order);
+	free(j->rank);
 	json_decref(j->params);
 	free(j);
 }
@@ -123,7 +128,11 @@ static int job_load(struct gw_jobs *J, const struct store_job *sj)
 		j->run = calloc(j->n ? j->n : 1, sizeof(*j->run));
 		j->recover = calloc(j->n ? j->n : 1, sizeof(*j->recover));
 		j->busy_pass = calloc(j->n ? j->n : 1, sizeof(*j->busy_pass));
-		r = j->tparams && j->run && j->recover && j->busy_pass ? 0 : -ENOMEM;
+		j->order = calloc(j->n ? j->n : 1, sizeof(*j->order));
+		j->rank = calloc(j->n ? j->n : 1, sizeof(*j->rank));
+		r = j->tparams && j->run && j->recover && j->busy_pass && j->order && j->rank
+			? 0
+			: -ENOMEM;
 	}
 	for (i = 0; !r && i < j->n; i++) {
 		j->tparams[i] = json_loads(j->t[i].params ? j->t[i].params : "{}", 0, NULL);
@@ -679,16 +688,68 @@ static void arm(struct gw_jobs *J, uint64_t wall_when)
 	J->timer_when = at;
 }
 
-/* The first target of j that may start now; *wake = the earliest later start. */
-static long eligible(const struct gw_jobs *J, const struct job_mem *j, uint64_t now, uint64_t *wake)
+/* Stable merge sort of idx[0..n) by rank[] (the job's order among equals); tmp holds n. */
+static void order_sort(uint32_t *idx, uint32_t *tmp, size_t n, const unsigned *rank)
 {
+	size_t w, lo, mid, hi, a, b, k;
+
+	for (w = 1; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			mid = lo + w < n ? lo + w : n;
+			hi = lo + 2 * w < n ? lo + 2 * w : n;
+			for (a = lo, b = mid, k = lo; k < hi; k++) {
+				tmp[k] = a < mid && (b >= hi || rank[idx[a]] <= rank[idx[b]])
+					     ? idx[a++]
+					     : idx[b++];
+			}
+		}
+		memcpy(idx, tmp, n * sizeof(*idx));
+	}
+}
+
+/*
+ * The order j's targets are tried in this pass: the job's, or by the kind's
+ * rank, sorted once per pass (a target's rank changes with what is heard,
+ * which happens between passes).
+ */
+static const uint32_t *order_of(const struct gw_jobs *J, struct job_mem *j)
+{
+	uint32_t *tmp;
 	size_t i;
+
+	if (!j->kind->rank || j->order_pass == J->pass) {
+		return j->order_pass ? j->order : NULL;
+	}
+	tmp = malloc((j->n ? j->n : 1) * sizeof(*tmp));
+	if (!tmp) {
+		return NULL; /* the job's order, this time */
+	}
+	for (i = 0; i < j->n; i++) {
+		j->order[i] = (uint32_t)i;
+		j->rank[i] =
+		    j->t[i].state == STORE_TGT_PENDING ? j->kind->rank(j->kind->ctx, &j->t[i]) : 0;
+	}
+	order_sort(j->order, tmp, j->n, j->rank);
+	free(tmp);
+	j->order_pass = J->pass;
+	return j->order;
+}
+
+/* The first target of j that may start now; *wake = the earliest later start. */
+static long eligible(const struct gw_jobs *J, struct job_mem *j, uint64_t now, uint64_t *wake)
+{
+	const uint32_t *order;
+	size_t k, i;
 
 	if (j->finishing) {
 		return -1; /* its targets are being left out: none starts meanwhile */
 	}
-	for (i = 0; i < j->n; i++) {
-		const struct store_job_target *t = &j->t[i];
+	order = order_of(J, j);
+	for (k = 0; k < j->n; k++) {
+		const struct store_job_target *t;
+
+		i = order ? order[k] : k;
+		t = &j->t[i];
 
 		if (j->run[i] || j->busy_pass[i] == J->pass) {
 			continue;

@@ -97,6 +97,14 @@ struct gw_job_kind {
 	 * operator waits, or decides (finish_without, cancel).
 	 */
 	bool retry_always;
+	/*
+	 * Optional: the order in which the targets that may start are tried,
+	 * lower first (equal: the job's order); NULL: the job's order.  Asked
+	 * once per target and scheduling pass, so it must be cheap.  For a
+	 * commission job: the nearest ring first, so that the servers that
+	 * carry the reach outward are nodes before the devices behind them.
+	 */
+	unsigned (*rank)(void *ctx, const struct store_job_target *t);
 };
 
 /* The step of a target left out by finish_without (FAILED; never resumed). */

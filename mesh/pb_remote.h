@@ -48,7 +48,8 @@
 #include "mesh/prov.h"
 #include "mesh/rpr_cli.h"
 
-#define PB_REMOTE_SESSIONS_MAX 16
+/* Sessions at once: as many as a gateway's provisioning slots (meshgw max_sessions, up to 32). */
+#define PB_REMOTE_SESSIONS_MAX 32
 #define PB_REMOTE_NO_STATUS 0xffu
 
 struct pb_remote_cfg {

@@ -83,6 +83,13 @@ struct sim_loop {
 	uint64_t native_bad;
 	struct sim_hci_port **hports;
 	size_t n_hports;
+	/*
+	 * The timer's expiry as last set (monotonic µs; UINT64_MAX: disarmed;
+	 * 0: not known, set it).  timerfd_settime() at every loop turn was a
+	 * seventh of meshsim's time with a thousand devices: set only when it
+	 * changes, or after it fired (a fired timerfd is disarmed).
+	 */
+	uint64_t armed_at;
 };
 
 static uint64_t mono_us(void)
@@ -665,6 +672,7 @@ static void arm_timer(struct sim_loop *l)
 {
 	uint64_t dl = sim_world_next_deadline(l->w);
 	struct itimerspec its = {{0, 0}, {0, 0}};
+	uint64_t at = UINT64_MAX;
 
 	for (size_t i = 0; i < l->n_hports; i++) {
 		uint64_t t = sim_hci_port_next_deadline(l->hports[i]);
@@ -673,8 +681,13 @@ static void arm_timer(struct sim_loop *l)
 	}
 
 	if (dl != UINT64_MAX) {
-		uint64_t at = l->start_us + (uint64_t)ceil((double)dl / l->o.time_scale);
-
+		at = l->start_us + (uint64_t)ceil((double)dl / l->o.time_scale);
+	}
+	if (at == l->armed_at) {
+		return;
+	}
+	l->armed_at = at;
+	if (at != UINT64_MAX) {
 		its.it_value.tv_sec = (time_t)(at / 1000000u);
 		its.it_value.tv_nsec = (long)(at % 1000000u) * 1000;
 		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) {
@@ -711,6 +724,7 @@ int sim_loop_run_once(struct sim_loop *l, int timeout_ms)
 			uint64_t exp;
 
 			(void)!read(l->tfd, &exp, sizeof(exp));
+			l->armed_at = 0; /* fired: disarmed */
 			break;
 		}
 		case TAG_SIGNAL: {

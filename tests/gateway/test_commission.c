@@ -60,6 +60,26 @@ Test(commission, paths_rotate_with_attempts)
 	cr_assert_eq(out[0], 0x0000);
 }
 
+/* A device's ring: 1 heard by the gateway, else one past the nearest known server that hears it. */
+Test(commission, ring_from_the_nearest_server)
+{
+	const uint16_t srv[] = {0x0010, 0x0020, 0x0030};
+	const uint8_t ring[] = {1, 3, GW_COMM_RING_FAR};
+	struct gw_comm_sighting s[] = {sight(A, 0x0020, -40), sight(A, 0x0010, -90),
+				       sight(A, 0x0040, -30), sight(A, 0, -95)};
+
+	/* The strongest sighting is not the nearest ring: 0x0010 (ring 1) beats 0x0020 (ring 3). */
+	cr_assert_eq(gw_comm_ring(s, 2, srv, ring, 3), 2);
+	cr_assert_eq(gw_comm_ring(s, 1, srv, ring, 3), 4);
+	/* A server the job does not know (0x0040) or of unknown ring (0x0030) gives no ring. */
+	cr_assert_eq(gw_comm_ring(&s[2], 1, srv, ring, 3), GW_COMM_RING_FAR);
+	s[2].via = 0x0030;
+	cr_assert_eq(gw_comm_ring(&s[2], 1, srv, ring, 3), GW_COMM_RING_FAR);
+	/* Heard by the gateway, however weakly: ring 1. */
+	cr_assert_eq(gw_comm_ring(s, 4, srv, ring, 3), 1);
+	cr_assert_eq(gw_comm_ring(s, 0, srv, ring, 3), GW_COMM_RING_FAR);
+}
+
 Test(commission, report_csv_quotes_per_rfc4180)
 {
 	json_t *rep = json_pack(

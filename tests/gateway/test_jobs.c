@@ -43,6 +43,8 @@ static struct fake {
 	unsigned n_fin;      /* finish_without() calls */
 	size_t fin_left;     /* targets it saw left out */
 	uint32_t fin_reopen; /* the target it reopens (UINT32_MAX: none) */
+	unsigned rank[NT];   /* the kind "ranked": rank() of target idx */
+	unsigned n_rank;     /* rank() calls */
 } fk;
 
 static int fake_start(void *ctx, struct gw_job_run *run)
@@ -126,6 +128,24 @@ static int fake_finish(void *ctx, uint64_t job, const struct store_job_target *t
 	return 0;
 }
 
+static unsigned fake_rank(void *ctx, const struct store_job_target *t)
+{
+	struct fake *f = ctx;
+
+	cr_assert_lt(t->idx, NT);
+	cr_assert_eq(t->state, STORE_TGT_PENDING, "rank() asked of a target that is not pending");
+	f->n_rank++;
+	return f->rank[t->idx];
+}
+
+static const struct gw_job_kind ranked_kind = {
+    .name = "ranked",
+    .ctx = &fk,
+    .start = fake_start,
+    .stop = fake_stop,
+    .rank = fake_rank,
+};
+
 static const struct gw_job_kind fin_kind = {
     .name = "fin",
     .ctx = &fk,
@@ -161,6 +181,7 @@ static void engine_new(void)
 	cr_assert_eq(gw_jobs_register(F.jobs, &fake_kind), -EINVAL);
 	cr_assert_eq(gw_jobs_register(F.jobs, &other_kind), 0);
 	cr_assert_eq(gw_jobs_register(F.jobs, &fin_kind), 0);
+	cr_assert_eq(gw_jobs_register(F.jobs, &ranked_kind), 0);
 	cr_assert_eq(gw_jobs_resume(F.jobs), 0);
 }
 
@@ -489,6 +510,41 @@ Test(jobs, round_robin_between_jobs)
 	}
 	cr_assert_eq(na, 2);
 	cr_assert_eq(nb, 2);
+	fx_close();
+}
+
+/*
+ * A kind with rank(): the pending targets start lowest rank first, equal
+ * ranks in the job's order, ranks asked again at each pass (a rank that
+ * changes between passes reorders what is left); a busy target gives way
+ * to the next by rank.
+ */
+Test(jobs, rank_orders_starts)
+{
+	static const unsigned rank[6] = {3, 1, 2, 1, 0, 3};
+	uint64_t id;
+
+	fx_open(2, 4);
+	memcpy(fk.rank, rank, sizeof(rank));
+	fk.ret[4] = -EBUSY; /* rank 0, but its resource is taken */
+	id = mk_job("ranked", 6, "r");
+	cr_assert_gt(fk.n_rank, 0);
+	cr_assert_eq(fk.n_start, 3);
+	cr_assert_eq(fk.start[0].idx, 4); /* tried first, busy */
+	cr_assert_eq(fk.start[1].idx, 1); /* rank 1, before 3 (same rank, later in the job) */
+	cr_assert_eq(fk.start[2].idx, 3);
+	assert_tgt(id, 4, STORE_TGT_PENDING, 0);
+	/* The far one (5) now ranks before 2 and 0; 4 is still busy. */
+	fk.rank[5] = 1;
+	end(id, 1, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.start[fk.n_start - 1].idx, 5);
+	fk.ret[4] = 0;
+	end(id, 3, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.start[fk.n_start - 1].idx, 4);
+	end(id, 5, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.start[fk.n_start - 1].idx, 2);
+	end(id, 4, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.start[fk.n_start - 1].idx, 0);
 	fx_close();
 }
 

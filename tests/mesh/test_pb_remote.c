@@ -731,6 +731,31 @@ Test(pb_remote, cancel, .init = setup, .fini = teardown)
 	cr_assert_eq(pb_remote_active(fx_p.pbr), 0);
 }
 
+/*
+ * As many sessions at once as the gateway's max_sessions allows (up to 32),
+ * each through its own server: a building job with max_sessions 32 had its
+ * remote attempts past the 16th fail with "No space left on device".
+ */
+Test(pb_remote, thirty_two_sessions_at_once, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct pb_remote_target t = fx_target(s);
+	struct prov_cfg pc = fx_prov_cfg(0x0400);
+	uint8_t uuid[16] = {0};
+	uint32_t h;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		t.server = (uint16_t)(0x0100 + i);
+		uuid[0] = (uint8_t)i;
+		cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, uuid, 0, &pc, fx_air.now, &h), 0,
+			     "session %d refused", i + 1);
+	}
+	cr_assert_eq(pb_remote_active(fx_p.pbr), 32);
+	t.server = 0x0200;
+	cr_assert_eq(pb_remote_provision(fx_p.pbr, &t, uuid, 0, &pc, fx_air.now, &h), -ENOSPC);
+}
+
 /* Bad arguments are refused without sending anything. */
 Test(pb_remote, bad_arguments, .init = setup, .fini = teardown)
 {
