@@ -97,15 +97,6 @@ size_t gw_comm_paths(const struct gw_comm_sighting *s, size_t n, const uint8_t u
 unsigned gw_comm_ring(const struct gw_comm_sighting *s, size_t n, const uint16_t *srv,
 		      const uint8_t *srv_ring, size_t n_srv);
 
-/*
- * A report (the JSON of GET /jobs/{id}/report) as CSV, RFC 4180: a header
- * row, CRLF line ends, a field quoted when it holds a comma, a quote, CR or
- * LF (quotes doubled), and a field that a spreadsheet would take for a
- * formula (=, +, -, @ first) prefixed with a quote.  New string (free()),
- * NULL on allocation failure.
- */
-char *gw_comm_report_csv(const json_t *report);
-
 /* REST commands (gw_cmd.h): POST /manifests/{id}/commission, GET /jobs/{id}/report. */
 void gw_comm_cmd_start(struct gw_comm *comm, struct gw_cmd *c);
 void gw_comm_cmd_report(struct gw_comm *comm, struct gw_cmd *c);

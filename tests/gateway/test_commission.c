@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/comm_report.h"
 #include "gateway/commission.h"
 
 static const uint8_t A[16] = {0xaa, 1};
