@@ -39,7 +39,7 @@ struct job_mem {
 	bool *recover;           /* active when the gateway stopped: resume its step */
 	unsigned *busy_pass;     /* the scheduling pass in which start() said -EBUSY */
 	uint32_t *order;         /* with kind->rank: the targets by rank, this pass's */
-	unsigned *rank;          /* (the ranks sorted by, this pass's) */
+	uint64_t *keys;          /* sort keys of this pass: rank << 32 | index */
 	unsigned order_pass;     /* the pass order was sorted in (0: never) */
 	struct job_mem *next;
 };
@@ -78,7 +78,7 @@ static void job_mem_free(struct job_mem *j)
 	free(j->recover);
 	free(j->busy_pass);
 	free(j->order);
-	free(j->rank);
+	free(j->keys);
 	json_decref(j->params);
 	free(j);
 }
@@ -129,8 +129,8 @@ static int job_load(struct gw_jobs *J, const struct store_job *sj)
 		j->recover = calloc(j->n ? j->n : 1, sizeof(*j->recover));
 		j->busy_pass = calloc(j->n ? j->n : 1, sizeof(*j->busy_pass));
 		j->order = calloc(j->n ? j->n : 1, sizeof(*j->order));
-		j->rank = calloc(j->n ? j->n : 1, sizeof(*j->rank));
-		r = j->tparams && j->run && j->recover && j->busy_pass && j->order && j->rank
+		j->keys = calloc(j->n ? j->n : 1, sizeof(*j->keys));
+		r = j->tparams && j->run && j->recover && j->busy_pass && j->order && j->keys
 			? 0
 			: -ENOMEM;
 	}
@@ -688,23 +688,11 @@ static void arm(struct gw_jobs *J, uint64_t wall_when)
 	J->timer_when = at;
 }
 
-/* Stable merge sort of idx[0..n) by rank[] (the job's order among equals); tmp holds n. */
-static void order_sort(uint32_t *idx, uint32_t *tmp, size_t n, const unsigned *rank)
+static int cmp_u64(const void *a, const void *b)
 {
-	size_t w, lo, mid, hi, a, b, k;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	for (w = 1; w < n; w *= 2) {
-		for (lo = 0; lo < n; lo += 2 * w) {
-			mid = lo + w < n ? lo + w : n;
-			hi = lo + 2 * w < n ? lo + 2 * w : n;
-			for (a = lo, b = mid, k = lo; k < hi; k++) {
-				tmp[k] = a < mid && (b >= hi || rank[idx[a]] <= rank[idx[b]])
-					     ? idx[a++]
-					     : idx[b++];
-			}
-		}
-		memcpy(idx, tmp, n * sizeof(*idx));
-	}
+	return (x > y) - (x < y);
 }
 
 /*
@@ -714,23 +702,22 @@ static void order_sort(uint32_t *idx, uint32_t *tmp, size_t n, const unsigned *r
  */
 static const uint32_t *order_of(const struct gw_jobs *J, struct job_mem *j)
 {
-	uint32_t *tmp;
 	size_t i;
 
 	if (!j->kind->rank || j->order_pass == J->pass) {
 		return j->order_pass ? j->order : NULL;
 	}
-	tmp = malloc((j->n ? j->n : 1) * sizeof(*tmp));
-	if (!tmp) {
-		return NULL; /* the job's order, this time */
-	}
+	/* By rank, the job's order among equals: the index breaks ties in the key. */
 	for (i = 0; i < j->n; i++) {
-		j->order[i] = (uint32_t)i;
-		j->rank[i] =
+		uint64_t rank =
 		    j->t[i].state == STORE_TGT_PENDING ? j->kind->rank(j->kind->ctx, &j->t[i]) : 0;
+
+		j->keys[i] = rank << 32 | i;
 	}
-	order_sort(j->order, tmp, j->n, j->rank);
-	free(tmp);
+	qsort(j->keys, j->n, sizeof(*j->keys), cmp_u64);
+	for (i = 0; i < j->n; i++) {
+		j->order[i] = (uint32_t)j->keys[i];
+	}
 	j->order_pass = J->pass;
 	return j->order;
 }
