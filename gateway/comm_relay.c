@@ -114,6 +114,14 @@ int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct 
 	}
 	gw_relay_plan_cfg_default(&cfg);
 	cfg.redundancy = COMM_RELAY_REDUNDANCY;
+	/*
+	 * Every node the job reaches is planned for, however deep: a node
+	 * left out of the plan gets no relay towards it, and the servers
+	 * before it, set off at their own relay step, are never switched back
+	 * on (building.json is 14 hops deep; the default of 10 cut its far
+	 * ends off).  126: the deepest whose Default TTL (hops + 1) fits.
+	 */
+	cfg.max_hops = 126;
 	nodes = malloc(n * sizeof(*nodes));
 	keep = malloc(n * sizeof(*keep));
 	cfg.keep = keep;

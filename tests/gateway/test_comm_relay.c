@@ -108,6 +108,43 @@ Test(comm_relay, chain_keeps_its_interior)
 }
 
 /*
+ * A building deeper than relay_plan's default horizon (10 hops): a chain of
+ * 16 servers, each heard by the one before.  The plan wants every interior
+ * server relaying, the last one included once it heard a device, and the
+ * far end is 16 hops away through them.  Before the job planned past 10
+ * hops, the servers beyond were left out of the plan and never switched
+ * back on, and the far end was unreachable.
+ */
+Test(comm_relay, chain_deeper_than_ten_hops)
+{
+	enum {
+		N = 17
+	};
+	struct gw_comm_dev d[N];
+	struct gw_comm_heard h[N];
+	bool want[N], relay;
+	uint8_t hops;
+
+	for (size_t i = 0; i < N; i++) {
+		d[i] = (struct gw_comm_dev){.addr = (uint16_t)(0x0100 + i), .can_relay = true};
+		h[i] = (struct gw_comm_heard){(uint32_t)i, i ? (uint16_t)(0x0100 + i - 1) : 0x0000,
+					      -60};
+	}
+	d[N - 1].addr = 0; /* the device at the far end, not provisioned yet */
+	cr_assert_eq(gw_comm_relay_choose(d, N, h, N, N - 1, &relay, &hops, want), 0);
+	for (size_t i = 0; i < N - 1; i++) {
+		cr_expect(want[i], "server %zu (%zu hops) is not in the plan", i, i + 1);
+	}
+	cr_expect_not(want[N - 1]);
+	cr_expect_eq(hops, GW_RELAY_PLAN_UNREACHED); /* nobody relays yet */
+	for (size_t i = 0; i < N - 1; i++) {
+		d[i].relays = true;
+	}
+	choose(d, N, h, N, N - 1, false, N);
+	choose(d, N, h, N, 11, true, 12);
+}
+
+/*
  * Two servers the gateway hears, both hearing L: the plan takes the
  * stronger, unless the other relays already (kept: the set only grows).
  */
