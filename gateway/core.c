@@ -153,7 +153,12 @@ static void node_traced(void *ctx, unsigned kind, uint16_t src, uint16_t dst, ui
 	static const char *const names[] = {"unseg", "seg", "ack", "ctl", "acc-tx", "acc-rx"};
 
 	(void)ctx;
-	if (kind < sizeof(names) / sizeof(names[0])) {
+	if (kind < MESH_NODE_TRACE_ACC_TX) {
+		/* Its own lower transport PDUs: opcode is the network TTL and SEQ. */
+		log_debug("trace %s 0x%04x>0x%04x op 0x0000 ttl %u seq %u", names[kind], src, dst,
+			  (unsigned)(opcode >> 24), (unsigned)(opcode & 0xffffff));
+	} else if (kind < sizeof(names) / sizeof(names[0])) {
+		/* Not the network PDUs heard (NET_RX: every flood around the gateway). */
 		log_debug("trace %s 0x%04x>0x%04x op 0x%04x", names[kind], src, dst,
 			  (unsigned)opcode);
 	}

@@ -385,8 +385,11 @@ static int attempt_start(struct gw_prov *P, struct gw_job_run *run, uint16_t via
 	r = link_open(pr, run->t.via);
 	if (r) {
 		run_free(pr);
+		return r;
 	}
-	return r;
+	log_debug("job %llu target %u: attempt %u, link through 0x%04x",
+		  (unsigned long long)run->t.job, run->t.idx, run->t.attempts, run->t.via);
+	return 0;
 }
 
 static int provision_start_kind(void *ctx, struct gw_job_run *run)

@@ -258,7 +258,8 @@ static int cb_net_send(void *ctx, const struct mesh_net_tx *tx)
 				: (tx->tpdu[0] & 0x7f) == 0 ? MESH_NODE_TRACE_ACK
 							    : MESH_NODE_TRACE_CTL;
 
-		n->ops.traced(n->ops.ctx, kind, tx->src, tx->dst, 0);
+		n->ops.traced(n->ops.ctx, kind, tx->src, tx->dst,
+			      MESH_NODE_TRACE_NETINFO(tx->ttl, tx->seq));
 	}
 	return n->ops.adv_send(n->ops.ctx, MESH_AD_MESSAGE, pdu, len, (uint8_t)(count + 1),
 			       interval);
@@ -1302,12 +1303,20 @@ int mesh_node_rx_adv(struct mesh_node *n, uint8_t ad_type, const uint8_t *data, 
 			return r;
 		}
 		n->stats.net_rx++;
+		if (n->ops.traced) {
+			n->ops.traced(n->ops.ctx, MESH_NODE_TRACE_NET_RX, rx.src, rx.dst,
+				      MESH_NODE_TRACE_NETINFO(rx.ttl, rx.seq));
+		}
 		if (r & MESH_NET_RECV_RELAY) {
 			uint8_t count;
 			uint16_t interval;
 
 			mesh_net_xmit_unpack(n->cfg.relay_xmit, &count, &interval);
 			n->stats.net_relayed++;
+			if (n->ops.traced) {
+				n->ops.traced(n->ops.ctx, MESH_NODE_TRACE_RELAY, rx.src, rx.dst,
+					      MESH_NODE_TRACE_NETINFO(rx.ttl - 1u, rx.seq));
+			}
 			(void)n->ops.adv_send(n->ops.ctx, MESH_AD_MESSAGE, relay, rlen,
 					      (uint8_t)(count + 1), interval);
 		}

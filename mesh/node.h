@@ -103,9 +103,12 @@ struct mesh_node_ops {
 	int (*seq_reserve)(void *ctx, uint32_t up_to);
 	/*
 	 * Traffic accounting: every lower transport PDU this node originates
-	 * (kind MESH_NODE_TRACE_UNSEG/SEG/ACK/CTL; opcode 0) and every access
-	 * message it sends or receives (MESH_NODE_TRACE_ACC_TX/RX, its opcode).
-	 * For logs and benches; may be NULL.
+	 * (kind MESH_NODE_TRACE_UNSEG/SEG/ACK/CTL), every network PDU it
+	 * accepts (MESH_NODE_TRACE_NET_RX: new to its message cache) and relays
+	 * (MESH_NODE_TRACE_RELAY), with `opcode` = MESH_NODE_TRACE_NETINFO(ttl,
+	 * seq) of the PDU sent or received; and every access message it sends
+	 * or receives (MESH_NODE_TRACE_ACC_TX/RX, its opcode).  For logs and
+	 * benches; may be NULL.
 	 */
 	void (*traced)(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode);
 };
@@ -117,7 +120,12 @@ enum {
 	MESH_NODE_TRACE_CTL,    /* another transport control PDU */
 	MESH_NODE_TRACE_ACC_TX, /* an access message handed to the lower transport */
 	MESH_NODE_TRACE_ACC_RX, /* an access message received and decrypted */
+	MESH_NODE_TRACE_NET_RX, /* a network PDU accepted (not in the message cache) */
+	MESH_NODE_TRACE_RELAY,  /* a network PDU relayed (its new TTL) */
 };
+
+/* The `opcode` of the network-level trace kinds: TTL (bits 31-24) and SEQ (23-0). */
+#define MESH_NODE_TRACE_NETINFO(ttl, seq) (((uint32_t)(ttl) << 24) | ((seq)&0xffffffu))
 
 /* A message to send from one of the node's elements. */
 struct mesh_node_msg {

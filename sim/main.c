@@ -58,7 +58,10 @@ static void usage(FILE *f)
 	       "  --state FILE          device state (holds keys; written 0600): loaded at start\n"
 	       "                        if present, written by \"save\" and at SIGTERM/SIGINT\n"
 	       "  --seed N              air and device seed (overrides the scenario's)\n"
-	       "  -d, --debug           log port traffic and displayed values to stderr\n");
+	       "  -d, --debug           log port traffic and displayed values to stderr\n"
+	       "\n"
+	       "Environment: MESHSIM_TRACE=all or NAME,NAME...  log every network PDU these\n"
+	       "devices send, accept and relay (TTL, SEQ) and their access messages to stderr\n");
 }
 
 static const char *default_ctl(void)

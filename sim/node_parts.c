@@ -9,6 +9,7 @@
 #include "sim/node_dev_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,51 @@ static int node_seq_reserve(void *ctx, uint32_t up_to)
 	return 0;
 }
 
+/*
+ * Debugging aid: with MESHSIM_TRACE set in the environment ("all", or a
+ * comma-separated list of device names), every PDU those devices originate,
+ * accept and relay, and every access message they send or receive, is
+ * written to stderr as one line: the device's clock (s), its name, the kind,
+ * source>destination, and TTL and SEQ (network kinds) or the opcode.
+ */
+static bool trace_wanted(const char *name)
+{
+	const char *list = getenv("MESHSIM_TRACE");
+	size_t n = strlen(name);
+
+	if (!list || !*list) {
+		return false;
+	}
+	if (!strcmp(list, "all")) {
+		return true;
+	}
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void node_traced(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode)
+{
+	static const char *const names[] = {"unseg",  "seg",    "ack",    "ctl",
+					    "acc-tx", "acc-rx", "net-rx", "relay"};
+	const struct ndev *d = ctx;
+
+	if (kind >= sizeof(names) / sizeof(names[0])) {
+		return;
+	}
+	if (kind == MESH_NODE_TRACE_ACC_TX || kind == MESH_NODE_TRACE_ACC_RX) {
+		fprintf(stderr, "%.3f %s trace %s 0x%04x>0x%04x op 0x%04x\n", (double)d->now / 1e3,
+			d->cfg->name, names[kind], src, dst, (unsigned)opcode);
+	} else {
+		fprintf(stderr, "%.3f %s trace %s 0x%04x>0x%04x ttl %u seq %u\n",
+			(double)d->now / 1e3, d->cfg->name, names[kind], src, dst,
+			(unsigned)(opcode >> 24), (unsigned)(opcode & 0xffffff));
+	}
+}
+
 /* An unprovisioned node with the current composition's elements and models in p. */
 int ndev_parts_build(struct ndev *d, struct nparts *p)
 {
@@ -140,6 +186,9 @@ int ndev_parts_build(struct ndev *d, struct nparts *p)
 	nc.relay = d->cfg->relay && (c->features & MESH_FEAT_RELAY);
 	nc.beacon = d->cfg->beacon;
 	nc.private_beacon = d->cfg->private_beacon;
+	if (trace_wanted(d->cfg->name)) {
+		ops.traced = node_traced;
+	}
 	p->node = mesh_node_new(&nc, &ops, &d->rng, d->now);
 	if (!p->node) {
 		return -ENOMEM;
