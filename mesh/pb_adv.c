@@ -79,6 +79,7 @@ struct link {
 	uint32_t ctl_interval;
 	uint64_t open_deadline; /* provisioner: link establishment; device: idle timeout */
 	uint64_t open_sent;     /* provisioner: when the last Link Open was sent */
+	bool open_repeated;     /* provisioner: Link Open sent more than once (Karn) */
 	uint8_t close_reason;
 	uint8_t close_left;
 
@@ -577,6 +578,15 @@ static int rx_ctl(struct pb_adv *pb, uint32_t id, uint8_t opcode, struct mesh_rb
 			return -ENOENT;
 		}
 		if (l->state == LINK_OPENING) {
+			/*
+			 * The Link ACK of a Link Open sent once is the link's
+			 * first round-trip sample, so that the first transaction
+			 * (Invite) is not retransmitted only after the initial
+			 * timeout when it or its ack is lost.
+			 */
+			if (!l->open_repeated) {
+				rtt_sample(pb, l, now_ms - l->open_sent);
+			}
 			l->state = LINK_OPEN;
 			if (pb->ops.link_opened) {
 				pb->ops.link_opened(pb->ctx, id);
@@ -846,6 +856,7 @@ static void tick_link(struct pb_adv *pb, struct link *l, uint64_t now_ms)
 			timeout_link(pb, l, now_ms);
 		} else if (now_ms >= l->ctl_next) {
 			l->open_sent = now_ms;
+			l->open_repeated = true;
 			send_open(pb, l);
 			l->ctl_interval = l->ctl_interval * 2 > pb->open_interval_max_ms
 					      ? pb->open_interval_max_ms

@@ -23,8 +23,10 @@
  *     Provisioning is strictly request/response (§5.4.1), so the peer's next
  *     transaction proves it received ours (implicit acknowledgment);
  *   - the retransmission timeout adapts to the measured ack delay of each link
- *     (Jacobson/Karn), starting at cfg.retx_initial_ms and doubling on every
- *     retransmission up to cfg.retx_max_ms, until the 30 s transaction timeout;
+ *     (Jacobson/Karn), starting at cfg.retx_initial_ms (a provisioner's
+ *     link: from the Link ACK of a Link Open sent once, the first sample) and
+ *     doubling on every retransmission up to cfg.retx_max_ms, until the 30 s
+ *     transaction timeout;
  *   - Link Open is repeated with exponential backoff (1 s, 2 s, 4 s, 4 s, ...
  *     by default) because some devices (BlueZ bluetooth-meshd) re-queue their
  *     Link ACK on every Link Open they hear, so frequent repeats starve it;

@@ -52,6 +52,22 @@ struct slot {
 	size_t last_len;
 	bool answered;
 	uint64_t poke;
+	/*
+	 * Round-trip time to the server (RFC 6298 with Karn's rule, as
+	 * PB-ADV's links): sampled from Link Open to Link Status and from each
+	 * unsegmented PDU Send to its Outbound Report, when the request went
+	 * once.  An outstanding unsegmented PDU Send is repeated after rto (0
+	 * before any sample: cfg.pdu_retry_ms), doubled for each repeat, at
+	 * most cfg.pdu_retry_ms: a lost PDU Send costs a few round trips
+	 * instead of 2.5 s.  A segmented one keeps cfg.pdu_retry_ms: its
+	 * segments take their own time to go, the lower transport repeats the
+	 * lost ones, and a repeat too early would queue all of them again
+	 * behind the first transfer.
+	 */
+	bool timing;       /* a request is being timed */
+	uint64_t timed_at; /* when it left */
+	uint32_t srtt, rttvar, rto;
+	uint8_t repeats; /* of the outstanding PDU Send */
 	/* Recorded by session callbacks, acted on by flush(). */
 	bool has_result;
 	struct prov_result res;
@@ -103,6 +119,56 @@ static struct slot *by_server(struct pb_remote *pr, uint16_t server)
 	return NULL;
 }
 
+/* --- Round-trip timing ------------------------------------------------------------ */
+
+static void time_start(struct slot *s)
+{
+	s->timing = true;
+	s->timed_at = s->pr->now;
+}
+
+static void time_stop(struct slot *s)
+{
+	const struct pb_remote_cfg *c = &s->pr->cfg;
+	uint64_t d = s->pr->now - s->timed_at;
+	uint32_t sample = d > c->pdu_retry_ms ? c->pdu_retry_ms : (uint32_t)d, rto;
+
+	if (!s->timing) {
+		return;
+	}
+	s->timing = false;
+	if (!s->rto) {
+		s->srtt = sample;
+		s->rttvar = sample / 2;
+	} else {
+		uint32_t err = s->srtt > sample ? s->srtt - sample : sample - s->srtt;
+
+		s->rttvar = (3 * s->rttvar + err) / 4;
+		s->srtt = (7 * s->srtt + sample) / 8;
+	}
+	rto = s->srtt + 4 * s->rttvar;
+	rto = rto < c->pdu_retry_min_ms ? c->pdu_retry_min_ms : rto;
+	s->rto = rto > c->pdu_retry_ms ? c->pdu_retry_ms : rto;
+}
+
+/*
+ * A PDU Send carrying len octets of Provisioning PDU fits one unsegmented
+ * access PDU (device key, 32-bit TransMIC): its 2-octet opcode and
+ * OutboundPDUNumber leave 8 of the 11 octets of payload.
+ */
+#define PDU_UNSEG_MAX 8
+
+/* When the outstanding PDU Send of len octets goes again, counted from now. */
+static uint64_t pdu_resend_at(const struct slot *s, size_t len)
+{
+	const struct pb_remote_cfg *c = &s->pr->cfg;
+	uint64_t t = s->rto && len <= PDU_UNSEG_MAX
+			 ? (uint64_t)s->rto << (s->repeats < 8 ? s->repeats : 8)
+			 : c->pdu_retry_ms;
+
+	return s->pr->now + (t < c->pdu_retry_ms ? t : c->pdu_retry_ms);
+}
+
 /* --- Messages to the server ---------------------------------------------------- */
 
 static int send_msg(struct slot *s, const struct rpr_msg *m)
@@ -141,7 +207,7 @@ static void send_pdu(struct slot *s, const uint8_t *pdu, size_t len)
 	    h) {
 		s->pdu_handle = h;
 	}
-	s->resend = s->pr->now + s->pr->cfg.pdu_retry_ms;
+	s->resend = pdu_resend_at(s, len);
 }
 
 /* Record a failure; flush() closes the link and reports it. */
@@ -303,6 +369,10 @@ static bool flush_once(struct pb_remote *pr)
 			s->outstanding = true;
 			s->answered = false;
 			s->deadline = pr->now + pr->cfg.pdu_timeout_ms;
+			s->repeats = 0;
+			if (s->txlen[0] <= PDU_UNSEG_MAX) {
+				time_start(s);
+			}
 			send_pdu(s, s->txq[0], s->txlen[0]);
 		}
 	}
@@ -368,6 +438,7 @@ static void on_link_status(struct slot *s, const struct rpr_link_status *ls)
 	if (s->state != S_OPEN) {
 		return;
 	}
+	time_stop(s);
 	if (ls->status != RPR_STATUS_SUCCESS) {
 		fail(s, status_err(ls->status), PROV_ERR_NONE, ls->status);
 		return;
@@ -413,6 +484,7 @@ static void on_pdu_report(struct slot *s, const struct rpr_pdu *p)
 	}
 	s->in_num = p->num;
 	s->answered = true;
+	s->timing = false; /* the answer took the device's time too: no sample */
 	/*
 	 * Provisioning is request/response (§5.4.1): the device answers only
 	 * after our last PDU reached it, so its PDU acknowledges that one.
@@ -442,6 +514,7 @@ static bool link_rx(void *ctx, uint16_t src, const struct rpr_msg *m)
 	case RPR_OP_PDU_OUTBOUND_REPORT:
 		if (s->state == S_ACTIVE && s->outstanding && m->pdu.num == s->out_num) {
 			/* The server has the whole PDU Send: its segments need not go again. */
+			time_stop(s);
 			rpr_cli_answered(pr->cli, s->pdu_handle, pr->now);
 			s->pdu_handle = 0;
 			pop_tx(s);
@@ -479,6 +552,10 @@ struct pb_remote *pb_remote_new(struct rpr_cli *cli, const struct pb_remote_cfg 
 	pr->cfg.req_timeout_ms = pr->cfg.req_timeout_ms ? pr->cfg.req_timeout_ms : 10000;
 	pr->cfg.retry_ms = pr->cfg.retry_ms ? pr->cfg.retry_ms : 1000;
 	pr->cfg.pdu_retry_ms = pr->cfg.pdu_retry_ms ? pr->cfg.pdu_retry_ms : 2500;
+	pr->cfg.pdu_retry_min_ms = pr->cfg.pdu_retry_min_ms ? pr->cfg.pdu_retry_min_ms : 500;
+	if (pr->cfg.pdu_retry_min_ms > pr->cfg.pdu_retry_ms) {
+		pr->cfg.pdu_retry_min_ms = pr->cfg.pdu_retry_ms;
+	}
 	pr->cfg.pdu_timeout_ms = pr->cfg.pdu_timeout_ms ? pr->cfg.pdu_timeout_ms : 35000;
 	pr->ops = *ops;
 	if (rng) {
@@ -551,6 +628,9 @@ static int start(struct pb_remote *pr, const struct pb_remote_target *t,
 	r = prov_new(cfg, &ops, &pr->rng, &s->sess);
 	if (!r) {
 		r = send_open(s);
+	}
+	if (!r) {
+		time_start(s);
 	}
 	if (r) {
 		slot_clear(s);
@@ -671,6 +751,7 @@ static void tick_slot(struct pb_remote *pr, struct slot *s, uint64_t now)
 		if (s->deadline <= now) {
 			fail(s, -ETIMEDOUT, PROV_ERR_NONE, PB_REMOTE_NO_STATUS);
 		} else if (s->resend <= now) {
+			s->timing = false;
 			(void)send_open(s);
 			s->resend = now + pr->cfg.retry_ms;
 		}
@@ -686,6 +767,8 @@ static void tick_slot(struct pb_remote *pr, struct slot *s, uint64_t now)
 			/* No Outbound Report for the whole transfer time: the server is gone. */
 			fail(s, -ETIMEDOUT, PROV_ERR_NONE, PB_REMOTE_NO_STATUS);
 		} else if (s->outstanding && s->resend <= now) {
+			s->timing = false;
+			s->repeats++;
 			send_pdu(s, s->txq[0], s->txlen[0]);
 		} else if (awaits_answer(s) && s->poke <= now) {
 			send_pdu(s, s->last, s->last_len);

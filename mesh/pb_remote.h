@@ -10,7 +10,10 @@
  *   says the link is active.  Each Provisioning PDU the session sends goes
  *   out in one PDU Send numbered by OutboundPDUNumber; only one is
  *   outstanding, until its PDU Outbound Report (or the device's next PDU,
- *   which proves delivery) arrives, and it is repeated meanwhile; after its
+ *   which proves delivery) arrives, and it is repeated meanwhile, after a
+ *   timeout that adapts to the round trip to the server (Link Open to Link
+ *   Status, PDU Send to Outbound Report; Jacobson/Karn, doubled per repeat,
+ *   between pdu_retry_min_ms and pdu_retry_ms); after its
  *   Outbound Report it is still repeated every pdu_retry_ms until the device
  *   answers, because a PDU Report whose segmented send failed is lost and
  *   the server (mesh/rpr_srv.h) sends it again only when asked so.  PDU
@@ -56,8 +59,10 @@ struct pb_remote_cfg {
 	uint32_t
 	    req_timeout_ms; /* give up on a server's answer (Link Open/Close, PDU Send) [10000] */
 	uint32_t retry_ms;  /* repeat Link Open / Link Close [1000] */
-	uint32_t pdu_retry_ms;   /* repeat an unreported PDU Send [2500] */
-	uint32_t pdu_timeout_ms; /* give up on a PDU Outbound Report [35000] */
+	uint32_t pdu_retry_ms;     /* repeat an unreported PDU Send: at most, and before any
+				    * round-trip sample [2500] */
+	uint32_t pdu_retry_min_ms; /* ... at least (the adaptive timeout's floor) [500] */
+	uint32_t pdu_timeout_ms;   /* give up on a PDU Outbound Report [35000] */
 };
 
 struct pb_remote_ops {

@@ -133,6 +133,10 @@ static inline struct mesh_rng fx_rng(void)
 static unsigned fx_segs[64];
 /* When not -1: the minair id whose Segment Acknowledgments are lost. */
 static int fx_acks_lost_from = -1;
+/* When not -1: the minair id whose next fx_unseg_lost unsegmented access PDUs are lost. */
+static int fx_unseg_lost_from = -1;
+static unsigned fx_unseg_lost;
+static uint64_t fx_unseg_lost_at; /* when the last of those was dropped */
 static bool fx_drop_next;
 
 static inline int fx_node_adv(void *ctx, uint8_t t, const uint8_t *d, size_t len, uint8_t c,
@@ -190,6 +194,11 @@ static inline void fx_traced(void *ctx, unsigned kind, uint16_t src, uint16_t ds
 	}
 	/* Reported just before the PDU goes to the air: fx_node_adv() drops it. */
 	fx_drop_next = kind == MESH_NODE_TRACE_ACK && id == fx_acks_lost_from;
+	if (kind == MESH_NODE_TRACE_UNSEG && id == fx_unseg_lost_from && fx_unseg_lost) {
+		fx_unseg_lost--;
+		fx_unseg_lost_at = fx_air.now;
+		fx_drop_next = true;
+	}
 }
 
 static inline struct mesh_node *fx_node(int *id_slot, bool relay)

@@ -465,6 +465,45 @@ Test(pb_adv, first_transaction_not_held_without_recent_link_open)
 	pair_free(&p);
 }
 
+/*
+ * The Link ACK of a Link Open sent once is the link's first round-trip
+ * sample: a lost Invite goes again after the adaptive timeout (its floor,
+ * 300 ms, for a 40 ms round trip), not after the initial 1.5 s.  A Link ACK
+ * that may answer a repeated Link Open gives no sample (Karn): the Invite
+ * then waits the initial timeout.
+ */
+Test(pb_adv, link_ack_times_the_first_transaction)
+{
+	const uint8_t invite[] = {0x00, 0x05};
+	struct pair p;
+
+	pair_new(&p);
+	cr_assert_eq(pb_adv_open(p.prov, p.uuid, 0, &p.link), 0);
+	pass(&p.pc, 0, p.dev, 10);
+	pass(&p.dc, 0, p.prov, 40);
+	cr_assert_eq(p.pc.opened, 1);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), 40), 0);
+	cr_assert_eq(p.pc.nframes, 2);
+	/* The Invite is lost: repeated after 300 ms. */
+	cr_assert_eq(pb_adv_next_deadline(p.prov), 40 + 300);
+	pb_adv_tick(p.prov, 339);
+	cr_assert_eq(p.pc.nframes, 2);
+	pb_adv_tick(p.prov, 340);
+	cr_assert_eq(p.pc.nframes, 3);
+	cr_assert_arr_eq(p.pc.frame[2], p.pc.frame[1], p.pc.flen[1]);
+	pair_free(&p);
+
+	pair_new(&p);
+	cr_assert_eq(pb_adv_open(p.prov, p.uuid, 0, &p.link), 0);
+	pb_adv_tick(p.prov, 1000); /* Link Open repeated */
+	pass(&p.pc, 1, p.dev, 1010);
+	pass(&p.dc, 0, p.prov, 1040);
+	cr_assert_eq(pb_adv_send(p.prov, p.link, invite, sizeof(invite), 1040), 0);
+	cr_assert_eq(p.pc.nframes, 3);
+	cr_assert_eq(pb_adv_next_deadline(p.prov), 1040 + 1500);
+	pair_free(&p);
+}
+
 /* §5.3.2: a repeated Link Open of the open link is answered again; another link is refused. */
 Test(pb_adv, s5_3_2_device_one_link)
 {

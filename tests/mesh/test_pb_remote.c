@@ -502,6 +502,37 @@ Test(pb_remote, lost_pdu_report_is_sent_again, .init = setup, .fini = teardown)
 }
 
 /*
+ * The Start's PDU Send (unsegmented) is lost.  P has timed the round trip to
+ * the server (Link Open to Link Status, the Invite to its Outbound Report:
+ * a few tens of ms here), so it repeats the PDU Send after the adaptive
+ * timeout's floor (500 ms), not after 2.5 s as before, and the session
+ * completes.
+ */
+Test(pb_remote, lost_pdu_send_repeated_after_round_trip, .init = setup, .fini = teardown)
+{
+	struct fx_srv *s = fx_add_srv(0x0100, NULL, 0);
+	struct fx_dev *d = fx_add_dev(0x36);
+	struct rpr_srv_state st;
+	uint64_t t0;
+
+	start_until(s, d, 1, 1, 1);
+	fx_unseg_lost_from = fx_p.id;
+	fx_unseg_lost = 1;
+	t0 = fx_air.now;
+	do {
+		minair_run(&fx_air, fx_air.now + 1);
+		rpr_srv_state(s->rpr, &st);
+	} while (st.out_count < 2 && fx_air.now < t0 + 10000);
+	cr_assert_eq(fx_unseg_lost, 0, "no unsegmented PDU Send was dropped");
+	cr_assert_eq(st.out_count, 2);
+	cr_assert_geq(fx_air.now - fx_unseg_lost_at, 500, "repeated after %llu ms",
+		      (unsigned long long)(fx_air.now - fx_unseg_lost_at));
+	cr_assert_lt(fx_air.now - fx_unseg_lost_at, 700, "repeated after %llu ms",
+		     (unsigned long long)(fx_air.now - fx_unseg_lost_at));
+	assert_provisioned(d);
+}
+
+/*
  * The server's Outbound Report for the Invite reaches P, the Capabilities
  * report after it does not (the server's air to P is cut until its lower
  * transport has given up).  P has nothing outstanding; it repeats its last
