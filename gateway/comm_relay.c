@@ -177,10 +177,10 @@ out:
 
 uint8_t gw_comm_ttl_of(uint8_t hops)
 {
-	if (hops == 0 || hops > 0x7f) {
+	if (hops == 0 || hops >= 0x7f) {
 		return 0xff;
 	}
-	return hops == 1 ? 0 : hops;
+	return hops == 1 ? 0 : (uint8_t)(hops + 1);
 }
 
 uint8_t gw_comm_default_ttl_of(uint8_t hops)

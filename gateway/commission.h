@@ -25,7 +25,7 @@
  *     once a minute, and only while a target has not been heard (each
  *     report is a network PDU every relay repeats).
  *   - Relays and TTLs (comm_relay.h): before a node is configured the
- *     gateway's TTL to it becomes its hop count; after, step
+ *     gateway's TTL to it becomes its hop count + 1; after, step
  *     COMM_STEP_RELAY (committed first) sets its Relay state: on for
  *     servers and the relays the plan picks, off for the others.
  *   - The zone (gateway/zones.h): the row's zone is made when it does not

@@ -233,8 +233,8 @@ Test(comm_relay, ttls_of_hops)
 	static const struct {
 		uint8_t hops, ttl, default_ttl;
 	} v[] = {
-	    {1, 0, 2},         {2, 2, 3},       {3, 3, 4},
-	    {7, 7, 8},         {126, 126, 127}, {127, 127, 0xff},
+	    {1, 0, 2},         {2, 3, 3},       {3, 4, 4},
+	    {7, 8, 8},         {126, 127, 127}, {127, 0xff, 0xff},
 	    {128, 0xff, 0xff}, {0, 0xff, 0xff}, {GW_RELAY_PLAN_UNREACHED, 0xff, 0xff},
 	};
 
