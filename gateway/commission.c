@@ -760,6 +760,13 @@ static uint8_t comm_configuring(void *ctx, struct gw_job_run *run)
 	uint8_t hops, ttl;
 
 	activate(C);
+	/*
+	 * The link is closed: configuration is messages over the network,
+	 * which max_sessions does not bound, so the slot goes to the next
+	 * device's link (the pipeline: at building scale configuration of far
+	 * nodes took 10 s at the median, longer than their link).
+	 */
+	gw_jobs_release(run);
 	hops = ttl_set(C, run->t.uuid, run->t.addr, run->t.elements);
 	ttl = gw_comm_default_ttl_of(hops);
 	log_debug("commission: node 0x%04x Default TTL %u", run->t.addr, ttl);
@@ -974,6 +981,7 @@ static void comm_configured(void *ctx, struct gw_job_run *run)
 {
 	struct gw_comm *C = ctx;
 
+	gw_jobs_release(run); /* a restart resumes here without a link */
 	comm_composed(C, run);
 	if (run->t.step < COMM_STEP_ZONE) {
 		relay_step(C, run);

@@ -49,7 +49,8 @@ struct gw_jobs {
 	const struct gw_job_kind *kinds[JOBS_KINDS_MAX];
 	size_t n_kinds;
 	struct job_mem *list; /* unfinished jobs, in round-robin order */
-	unsigned active;
+	unsigned active;      /* attempts holding a max_sessions slot */
+	unsigned running;     /* attempts under way, released ones included */
 	unsigned pass;
 	uint64_t timer, timer_when;
 	bool resumed, stopping, scheduling, again;
@@ -587,7 +588,8 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 		j->recover[t.idx] = false;
 		publish_target(J, &j->t[t.idx]);
 	}
-	J->active--;
+	J->active -= !run->released;
+	J->running--;
 	free(run);
 	if (j) {
 		uint64_t id = j->id;
@@ -630,10 +632,12 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 	run->t.state = STORE_TGT_ACTIVE;
 	j->run[idx] = run;
 	J->active++;
+	J->running++;
 	r = j->kind->start(j->kind->ctx, run);
 	if (r == -EBUSY || r == -ENOBUFS) {
 		j->run[idx] = NULL;
-		J->active--;
+		J->active -= !run->released;
+		J->running--;
 		free(run);
 		/* A step the kind committed on the way stays: resume from it next time. */
 		j->recover[idx] = j->t[idx].state == STORE_TGT_ACTIVE;
@@ -764,6 +768,7 @@ static void schedule(struct gw_jobs *J)
 {
 	uint64_t now = gw_wall_ms(), wake = UINT64_MAX;
 	unsigned cap = J->core->conf.max_sessions;
+	unsigned all = GW_JOBS_RUNNING_FACTOR * cap;
 	bool progress = true;
 
 	if (!J->resumed || J->stopping) {
@@ -787,7 +792,7 @@ static void schedule(struct gw_jobs *J)
 	do {
 		J->again = false;
 		progress = true;
-		while (progress && J->active < cap) {
+		while (progress && J->active < cap && J->running < all) {
 			struct job_mem *j;
 
 			progress = false;
@@ -819,7 +824,7 @@ static void schedule(struct gw_jobs *J)
 				break;
 			}
 		}
-	} while (J->again && J->active < cap);
+	} while (J->again && J->active < cap && J->running < all);
 	J->scheduling = false;
 	if (wake != UINT64_MAX) {
 		arm(J, wake);
@@ -952,6 +957,19 @@ int gw_jobs_cancel_target(struct gw_jobs *J, uint64_t job, uint32_t idx)
 	publish_job(J, job);
 	job_check_end(J, j);
 	return 0;
+}
+
+void gw_jobs_release(struct gw_job_run *run)
+{
+	struct gw_jobs *J = run->jobs;
+
+	if (run->released) {
+		return;
+	}
+	run->released = true;
+	J->active--;
+	/* From the loop: the kind that calls this is in the middle of its own step. */
+	arm(J, gw_wall_ms());
 }
 
 unsigned gw_jobs_active(const struct gw_jobs *J, const struct gw_job_kind *kind)

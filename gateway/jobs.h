@@ -5,8 +5,9 @@
  *
  * The engine owns scheduling and persistence: which target starts next (a
  * fair round robin over running jobs, at most max_sessions targets active
- * at once), attempts and their limit, retries with a doubling delay, pause,
- * resume, cancel, events ("job.updated" for a job, "job.target" for each
+ * at once, plus those that gave their slot back with gw_jobs_release(), up
+ * to GW_JOBS_RUNNING_FACTOR x max_sessions in all), attempts and their limit, retries with a
+ * doubling delay, pause, resume, cancel, events ("job.updated" for a job, "job.target" for each
  * change of a target), and resumption after a restart: on start every
  * unfinished job continues, and a target that was active when the gateway
  * stopped (or was killed) is handed back to its kind with run->recovering
@@ -45,6 +46,7 @@ struct gw_job_run {
 	json_t *job_params;        /* the job's parameters (object), borrowed */
 	bool recovering;           /* resumes t.step, committed before a restart */
 	bool cancelled;            /* the job was cancelled while this attempt ran */
+	bool released;             /* gave its max_sessions slot back (gw_jobs_release) */
 	void *priv;                /* the kind's */
 };
 
@@ -153,6 +155,17 @@ void gw_jobs_progress(struct gw_job_run *run);
  */
 void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *error,
 		 const char *result);
+
+/*
+ * The attempt no longer holds what max_sessions bounds (a commission
+ * target's provisioning link is closed; its configuration goes on over the
+ * network): it stops counting towards max_sessions, so that another target
+ * can start its link meanwhile.  It still counts towards the limit of
+ * attempts under way in all, GW_JOBS_RUNNING_FACTOR x max_sessions.
+ * Idempotent.
+ */
+#define GW_JOBS_RUNNING_FACTOR 3
+void gw_jobs_release(struct gw_job_run *run);
 
 /* The active attempt of (job, idx), or NULL. */
 struct gw_job_run *gw_jobs_run(struct gw_jobs *jobs, uint64_t job, uint32_t idx);

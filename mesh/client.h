@@ -19,7 +19,12 @@
 #include "mesh/access.h"
 #include "mesh/node.h"
 
-#define MESH_CLI_PENDING_MAX 64
+/*
+ * Requests waiting for their answer, per client.  A gateway's commission
+ * job configures up to 3 x max_sessions (96) nodes at once, each with a
+ * request or a few (relay wakes, zone moves) outstanding.
+ */
+#define MESH_CLI_PENDING_MAX 256
 #define MESH_CLI_OPS_MAX 24
 
 /*

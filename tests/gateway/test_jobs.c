@@ -484,6 +484,52 @@ Test(jobs, slots_results_and_done)
 	fx_close();
 }
 
+/*
+ * An attempt that gives its slot back (gw_jobs_release) lets the next
+ * target start, from the loop, not inside the call; it still counts
+ * towards the limit in all, GW_JOBS_RUNNING_FACTOR x max_sessions (6 here),
+ * and its end does not free a slot a second time.
+ */
+Test(jobs, released_slot_goes_to_the_next_target, .timeout = 30)
+{
+	uint64_t id;
+
+	fx_open(2, 4);
+	id = mk_job("fake", 9, "r");
+	cr_assert_eq(fk.n_start, 2);
+	gw_jobs_release(gw_jobs_run(F.jobs, id, 0));
+	gw_jobs_release(gw_jobs_run(F.jobs, id, 0)); /* idempotent */
+	cr_assert_eq(fk.n_start, 2, "started inside the release");
+	drive_starts(3);
+	cr_assert_eq(fk.start[2].idx, 2);
+	gw_jobs_release(gw_jobs_run(F.jobs, id, 1));
+	gw_jobs_release(gw_jobs_run(F.jobs, id, 2));
+	drive_starts(5);
+	gw_jobs_release(gw_jobs_run(F.jobs, id, 3));
+	drive_starts(6);
+	/* 0-3 released, 4 and 5 hold the two slots: 6 under way, the limit in all. */
+	gw_jobs_release(gw_jobs_run(F.jobs, id, 4));
+	for (int k = 0; k < 10; k++) {
+		cr_assert_eq(gw_loop_run_once(F.loop, 10), 0);
+	}
+	cr_assert_eq(fk.n_start, 6, "more than 3 x max_sessions under way");
+	cr_assert_eq(gw_jobs_active(F.jobs, NULL), 6);
+	assert_tgt(id, 6, STORE_TGT_PENDING, 0);
+	/* A released attempt that ends makes room in all: 6 starts (5 and 6 hold the slots). */
+	end(id, 0, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.n_start, 7);
+	assert_tgt(id, 6, STORE_TGT_ACTIVE, 1);
+	/* Another released one that ends frees no slot a second time: 7 waits. */
+	end(id, 1, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.n_start, 7);
+	assert_tgt(id, 7, STORE_TGT_PENDING, 0);
+	/* An unreleased one that ends does. */
+	end(id, 5, GW_JOB_OK, NULL, NULL);
+	cr_assert_eq(fk.n_start, 8);
+	assert_tgt(id, 7, STORE_TGT_ACTIVE, 1);
+	fx_close();
+}
+
 /* Two jobs created one after the other share the slots in turn. */
 Test(jobs, round_robin_between_jobs)
 {
