@@ -8,7 +8,11 @@
 // Runs, in this order:
 //   full        every device of the scenario in one job, max_sessions = BENCH_SESSIONS
 //   subset      the BENCH_SUBSET devices in one job, same settings (the baseline's pair)
-//   one         the same subset, same job, max_sessions = 1: one device at a time
+//   one         the same subset one device at a time: one commission job per device,
+//               waited for, then the next (servers first, ring by ring: lib/commission_job.mjs
+//               runOneAtATime()).  Not one job with max_sessions = 1: a commission device
+//               gives its slot back when its link closes, so that job configures a device
+//               while the next one's link opens
 //   scaling     the subset job for each BENCH_SERVERS x BENCH_LINKS variant
 // One at a time is measured on the subset only; for the full scenario it is extrapolated from
 // the subset's time per device and printed as such ("extrapolated"), never as a measurement.
@@ -34,8 +38,9 @@
 // Environment (defaults in brackets):
 //   BENCH_SCENARIO    [building.json]  scenario under sim/scenarios/
 //   BENCH_RUNS        [full,subset,one,scaling]  which runs, comma-separated
-//   BENCH_SUBSET      [first:40]       first:N (scenario order) | floor:F | all; plus the
-//                                      servers on the path to them (printed)
+//   BENCH_SUBSET      [first:40]       first:N (scenario order) | floor:F | every:N (every
+//                                      N-th device: a sample of every floor and ring) | all;
+//                                      plus the servers on the path to them (printed)
 //   BENCH_SESSIONS    [16]             max_sessions of the parallel runs (1..32)
 //   BENCH_LINKS       [8]              max_local_links of the runs outside the scaling table
 //   BENCH_SERVERS     [all,half,quarter]  scaling: servers kept (every one, every 2nd, every
@@ -57,7 +62,7 @@
 //   BENCH_GW_DEBUG    [0]              1: meshgw -d (its log, meshgw-1.err in the world's
 //                                      directory; KEEP_TMP=1 keeps that directory)
 import { startWorld, addBridges, airModel, serverWaves, reachableServers, isServer, RPR_SERVER_MODEL, hex4 } from '../tests/integration/harness.mjs';
-import { PROFILES, commissionable, runJob, resultCounts } from './lib/commission_job.mjs';
+import { PROFILES, commissionable, runJob, runOneAtATime, resultCounts } from './lib/commission_job.mjs';
 import { loadavg } from 'node:os';
 
 const env = (k, d) => process.env[k] ?? d;
@@ -92,7 +97,8 @@ function subsetOf(s) {
   if (how === 'all') chosen = s.devices;
   else if (how === 'first' && Number(arg) > 0) chosen = s.devices.slice(0, Number(arg));
   else if (how === 'floor' && /^\d+$/.test(arg)) chosen = s.devices.filter((d) => d.name.startsWith(`f${arg}-`));
-  else throw new Error(`BENCH_SUBSET: ${SUBSET}: expected first:N, floor:F or all`);
+  else if (how === 'every' && Number(arg) > 0) chosen = s.devices.filter((d, i) => i % Number(arg) === 0);
+  else throw new Error(`BENCH_SUBSET: ${SUBSET}: expected first:N, floor:F, every:N or all`);
   const air = airModel(s);
   const via = Object.fromEntries(serverWaves(s, air).flat().map((x) => [x.name, x.via]));
   const want = new Set(chosen.map((d) => d.name));
@@ -140,7 +146,7 @@ function thinServers(s, keep) {
  * One run: a fresh world on the edited scenario, one job over the chosen devices.
  * which: 'all' or 'subset'.
  */
-async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S, timeoutS = TIMEOUT_S }) {
+async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S, timeoutS = TIMEOUT_S, one = false }) {
   let info;
   const w = await startWorld({
     scenario: SCENARIO,
@@ -164,10 +170,13 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     const { devices, added } = which === 'all' ? { devices: w.scenario.devices, added: 0 } : subsetOf(w.scenario);
     if (added) console.log(`#   ${label}: ${added} servers added to the subset's manifest (the path to its devices)`);
     const t0 = Date.now();
-    const r = await runJob(w, devices, {
-      hearS, pollMs: POLL_MS, timeoutMs: timeoutS * 1000,
-      log: VERBOSE ? (m) => console.log(`#   ${label}: ${m}`) : undefined,
-    });
+    const air = airModel(w.scenario);
+    const r = one
+      ? await runOneAtATime(w, devices, serverWaves(w.scenario, air), { hearS })
+      : await runJob(w, devices, {
+        hearS, pollMs: POLL_MS, timeoutMs: timeoutS * 1000,
+        log: VERBOSE ? (m) => console.log(`#   ${label}: ${m}`) : undefined,
+      });
     const c = resultCounts(r.items);
     const row = { label, n: devices.length, sessions, links, timeoutS, ...info, ...r, ...c, total_s: (Date.now() - t0) / 1000 };
     printRow(row);
@@ -176,7 +185,7 @@ async function measure(label, { which, sessions, links, keep = 1, hearS = HEAR_S
     const ts = r.items.filter((x) => x.result === 'provisioned').map((x) => x.time_s).sort((a, b) => a - b);
     const q = (f) => (ts.length ? ts[Math.min(ts.length - 1, Math.floor(f * ts.length))].toFixed(1) : '-');
     const paths = r.items.filter((x) => x.result === 'provisioned' && x.path !== 'local').length;
-    console.log(`#   ${label}: per device (report time_s, from when it was first heard) median ${q(0.5)} s, ` +
+    console.log(`#   ${label}: per device (the report's time_s, from when it was first heard) median ${q(0.5)} s, ` +
       `p90 ${q(0.9)} s, max ${q(1)} s; ${paths} through servers; ${r.items.reduce((a, x) => a + x.attempts, 0)} attempts`);
     for (const i of r.items.filter((x) => x.result === 'failed')) console.log(`#   ${label}: failed ${i.name}: ${i.error}`);
     return row;
@@ -208,7 +217,7 @@ const started = Date.now();
 const rows = {};
 if (RUNS.includes('full')) rows.full = await measure('full, parallel', { which: 'all', sessions: SESSIONS, links: LINKS, hearS: FULL_HEAR_S, timeoutS: FULL_TIMEOUT_S });
 if (RUNS.includes('subset')) rows.subset = await measure('subset, parallel', { which: 'subset', sessions: SESSIONS, links: LINKS });
-if (RUNS.includes('one')) rows.one = await measure('subset, one at a time', { which: 'subset', sessions: 1, links: LINKS });
+if (RUNS.includes('one')) rows.one = await measure('subset, one at a time', { which: 'subset', sessions: 1, links: LINKS, one: true });
 const scaling = [];
 if (RUNS.includes('scaling')) {
   for (const v of SERVERS) {

@@ -106,3 +106,44 @@ export function resultCounts(items) {
   for (const i of items) c[i.result] = (c[i.result] || 0) + 1;
   return c;
 }
+
+/**
+ * The same devices one at a time: one commission job per device (a manifest of one row),
+ * waited for, then the next: the gateway's own procedure (scan, path, provisioning,
+ * configuration by the row's profile, Default TTL, relay and zone steps) without the
+ * parallelism of one job over all of them.  Servers first, ring by ring (waves: harness
+ * serverWaves() of the scenario, kept to these devices), then the others in scenario order.
+ * Jobs are polled every pollMs (the end of each is seen that much late at most).  Returns what
+ * runJob() returns over the whole sequence (items: each job's report row).
+ *
+ * Not REST POST /api/v1/provisioning one device at a time: that configures a node without
+ * setting its Default TTL first, and on building.json a node more hops away than its factory
+ * Default TTL reaches never gets its Composition Data Status to the gateway (the first try of
+ * this baseline failed so from about 8 hops on).
+ */
+export async function runOneAtATime(w, devices, waves, { hearS = 120, pollMs = 100, timeoutMs = 600000 } = {}) {
+  const byName = new Map(devices.map((d) => [d.name, d]));
+  const first = waves.flat().map((x) => x.name).filter((n) => byName.has(n));
+  const order = [...first, ...devices.map((d) => d.name).filter((n) => !first.includes(n))];
+  const items = [];
+  let timedOut = false;
+  const a = await simStats(w);
+  const t0 = performance.now();
+  for (const name of order) {
+    const r = await runJob(w, [byName.get(name)], { hearS, pollMs, timeoutMs });
+    items.push(...r.items);
+    timedOut ||= r.timedOut;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const s = await simStats(w);
+  const nodes = (await w.ok('GET', '/api/v1/nodes?limit=1000', { token: w.tokens.viewer })).items;
+  return {
+    items,
+    wall_s: wall,
+    virt_s: (s.time_us - a.time_us) / 1e6,
+    pkts_all: s.all - a.all,
+    pkts_net: s.network - a.network,
+    configured: nodes.filter((n) => n.state === 'configured').length,
+    timedOut,
+  };
+}
