@@ -29,11 +29,19 @@
 //
 // Bounded: every run is cancelled at its timeout, so the defaults take at most
 // BENCH_FULL_TIMEOUT_S + (2 + 3 x 2) x BENCH_TIMEOUT_S plus about 30 s per run (1 h 55 min);
-// on the 2-core machine this was written on, shared with other builds (load 15), a run took:
-// full 15 min and more (cancelled), subset 1 min, one at a time 5-10 min, scaling 1-2.5 min each.
-// Measured on 2026-12-07 (load 3-4, branch scale): full cancelled at 1380 s with 746
-// provisioned, 84 failed, 170 not reached (700 done by 568 s, then floors 3-4 stalled on
-// configuration timeouts 8-16 hops out); subset 88 s parallel, 168 s one at a time (1.9x).
+// on the 2-core machine this was written on, a run took: full about 7 min, subset 1 min,
+// one at a time 1.5 min (first:40) to 25 min (every:25), scaling 1-2.5 min each.
+// Measured on 2026-12-07 (main e5fc5c3 and after, nothing else running unless said):
+//   full: 1000 of 1000 provisioned, configured and in their zone, 0 failed, 403.7 s
+//   (8,917 devices/hour), 8,914 network packets per device; before that day's fixes the
+//   full run stalled at about 580 devices (the relay plan stopped at 10 hops);
+//   subset first:40: 44.6 s parallel, 83.7 s one at a time (1.88x; that baseline was REST
+//   one device at a time, which reaches these near devices, before the one-job-per-device
+//   baseline; beside CI with it: 42.6 s against 100.6 s, 2.36x);
+//   subset every:25 (90 devices with the servers on their paths), one job per device:
+//   1463.2 s, 16.3 s per device (a CI run used the same 2 cores for all but its first minutes);
+//   scaling (first:40, beside CI): servers all 44.6 / 38.5 s (1 / 8 local links), half
+//   79.2 / 95.6 s, quarter 93.4 / 87.5 s.
 //
 // Environment (defaults in brackets):
 //   BENCH_SCENARIO    [building.json]  scenario under sim/scenarios/
