@@ -13,48 +13,13 @@
 #include <string.h>
 
 #include "gateway/jobs.h"
+#include "gateway/jobs_int.h"
 #include "gateway/log.h"
 #include "gateway/util.h"
 
-#define JOBS_KINDS_MAX 8
 #define JOBS_RETRY_CAP_MS 300000 /* the longest delay between two attempts */
 #define JOBS_NOBUFS_MS 250       /* a full radio queue is tried again this soon */
 #define JOBS_BEARER_POLL_MS 200  /* how often a bearer that is not ready is looked at */
-#define JOBS_LIST_MAX 1000
-
-/* "cancel requested" in a PAUSED job's error: finish the active attempts, then cancel. */
-static const char cancel_mark[] = "cancel requested";
-
-struct job_mem {
-	uint64_t id;
-	const struct gw_job_kind *kind;
-	enum store_job_state state;
-	bool cancelling;
-	bool finishing; /* finish-without is marking targets: the job may not end meanwhile */
-	json_t *params;
-	struct store_job_target *t; /* the targets as committed */
-	size_t n;
-	json_t **tparams;        /* parsed t[i].params */
-	struct gw_job_run **run; /* the active attempt of each target, or NULL */
-	bool *recover;           /* active when the gateway stopped: resume its step */
-	unsigned *busy_pass;     /* the scheduling pass in which start() said -EBUSY */
-	uint32_t *order;         /* with kind->rank: the targets by rank, this pass's */
-	uint64_t *keys;          /* sort keys of this pass: rank << 32 | index */
-	unsigned order_pass;     /* the pass order was sorted in (0: never) */
-	struct job_mem *next;
-};
-
-struct gw_jobs {
-	struct gw_core *core;
-	const struct gw_job_kind *kinds[JOBS_KINDS_MAX];
-	size_t n_kinds;
-	struct job_mem *list; /* unfinished jobs, in round-robin order */
-	unsigned active;      /* attempts holding a max_sessions slot */
-	unsigned running;     /* attempts under way, released ones included */
-	unsigned pass;
-	uint64_t timer, timer_when;
-	bool resumed, stopping, scheduling, again;
-};
 
 static void schedule(struct gw_jobs *J);
 static void job_check_end(struct gw_jobs *J, struct job_mem *j);
@@ -84,7 +49,7 @@ static void job_mem_free(struct job_mem *j)
 	free(j);
 }
 
-static const struct gw_job_kind *kind_by_name(const struct gw_jobs *J, const char *name)
+const struct gw_job_kind *jobs_kind_by_name(const struct gw_jobs *J, const char *name)
 {
 	size_t i;
 
@@ -96,7 +61,7 @@ static const struct gw_job_kind *kind_by_name(const struct gw_jobs *J, const cha
 	return NULL;
 }
 
-static struct job_mem *job_find(const struct gw_jobs *J, uint64_t id)
+struct job_mem *jobs_find(const struct gw_jobs *J, uint64_t id)
 {
 	struct job_mem *j;
 
@@ -117,8 +82,8 @@ static int job_load(struct gw_jobs *J, const struct store_job *sj)
 	}
 	j->id = sj->id;
 	j->state = sj->state;
-	j->kind = kind_by_name(J, sj->kind);
-	j->cancelling = sj->state == STORE_JOB_PAUSED && !strcmp(sj->error, cancel_mark);
+	j->kind = jobs_kind_by_name(J, sj->kind);
+	j->cancelling = sj->state == STORE_JOB_PAUSED && !strcmp(sj->error, JOBS_CANCEL_MARK);
 	j->params = json_loads(sj->params ? sj->params : "{}", 0, NULL);
 	r = store_job_targets(J->core->st, sj->id, &j->t, &j->n);
 	if (!r && (!j->kind || !j->params)) {
@@ -176,85 +141,6 @@ static void job_rotate(struct gw_jobs *J, struct job_mem *j)
 	*tail = j;
 }
 
-/* --- JSON ------------------------------------------------------------------------------ */
-
-static void counts_of(const struct store_job_target *t, size_t n, size_t c[STORE_TGT_STATES])
-{
-	size_t i;
-
-	memset(c, 0, sizeof(size_t) * STORE_TGT_STATES);
-	for (i = 0; i < n; i++) {
-		c[t[i].state % STORE_TGT_STATES]++;
-	}
-}
-
-static json_t *counts_json(const size_t c[STORE_TGT_STATES])
-{
-	json_t *o = json_object();
-	int s;
-
-	for (s = 0; s < STORE_TGT_STATES; s++) {
-		json_object_set_new(o, store_tgt_state_name((enum store_tgt_state)s),
-				    json_integer((json_int_t)c[s]));
-	}
-	return o;
-}
-
-static json_t *opt_time(uint64_t ms)
-{
-	return ms ? gw_time_json(ms) : json_null();
-}
-
-static json_t *job_json(const struct store_job *sj, const size_t c[STORE_TGT_STATES], size_t total)
-{
-	json_t *params = json_loads(sj->params ? sj->params : "{}", 0, NULL);
-	bool cancelling = sj->state == STORE_JOB_PAUSED && !strcmp(sj->error, cancel_mark);
-
-	return json_pack(
-	    "{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)sj->id,
-	    "kind", sj->kind, "state", cancelling ? "cancelling" : store_job_state_name(sj->state),
-	    "created_by", sj->created_by, "created_at", gw_time_json(sj->created_ms), "updated_at",
-	    gw_time_json(sj->updated_ms), "finished_at", opt_time(sj->finished_ms), "error",
-	    sj->error[0] && !cancelling ? json_string(sj->error) : json_null(), "params",
-	    params ? params : json_object(), "counts", counts_json(c), "total", (json_int_t)total);
-}
-
-json_t *gw_jobs_target_json(struct gw_jobs *J, const struct store_job_target *t)
-{
-	char uuid[33];
-	struct job_mem *j = job_find(J, t->job);
-	const struct gw_job_run *run = j && t->idx < j->n ? j->run[t->idx] : NULL;
-	const struct gw_job_kind *k = j ? j->kind : NULL;
-	json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
-	json_t *o;
-
-	o = json_pack("{s:I, s:i, s:s, s:i, s:i, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-		      "job", (json_int_t)t->job, "index", (int)t->idx, "state",
-		      store_tgt_state_name(t->state), "step", t->step, "attempts", (int)t->attempts,
-		      "uuid", t->has_uuid ? json_string(gw_hex(t->uuid, 16, uuid)) : json_null(),
-		      "node", t->node ? json_integer(t->node) : json_null(), "name", t->name,
-		      "address", t->addr ? json_integer(t->addr) : json_null(), "via",
-		      t->via ? json_integer(t->via) : json_null(), "next_attempt_at",
-		      t->state == STORE_TGT_PENDING && t->next_ms > gw_wall_ms()
-			  ? gw_time_json(t->next_ms)
-			  : json_null(),
-		      "error", t->error[0] ? json_string(t->error) : json_null(), "result",
-		      res ? res : json_null(), "created_at", gw_time_json(t->created_ms),
-		      "updated_at", gw_time_json(t->updated_ms));
-	if (!k) {
-		struct store_job sj;
-
-		if (store_job_get(J->core->st, t->job, &sj) == 0) {
-			k = kind_by_name(J, sj.kind);
-			store_job_clear(&sj);
-		}
-	}
-	if (o && k && k->target_json) {
-		k->target_json(k->ctx, t, run, o);
-	}
-	return o;
-}
-
 static void publish_job(struct gw_jobs *J, uint64_t id)
 {
 	struct store_job sj;
@@ -267,7 +153,7 @@ static void publish_job(struct gw_jobs *J, uint64_t id)
 		for (i = 0; i < STORE_TGT_STATES; i++) {
 			total += c[i];
 		}
-		gw_core_publish(J->core, "job.updated", job_json(&sj, c, total));
+		gw_core_publish(J->core, "job.updated", jobs_job_json(&sj, c, total));
 	}
 	store_job_clear(&sj);
 }
@@ -292,7 +178,7 @@ struct gw_jobs *gw_jobs_new(struct gw_core *core)
 int gw_jobs_register(struct gw_jobs *J, const struct gw_job_kind *kind)
 {
 	if (!kind || !kind->name || !kind->start || !kind->stop || J->n_kinds >= JOBS_KINDS_MAX ||
-	    kind_by_name(J, kind->name)) {
+	    jobs_kind_by_name(J, kind->name)) {
 		return -EINVAL;
 	}
 	J->kinds[J->n_kinds++] = kind;
@@ -324,7 +210,7 @@ static void resume_cancel_hooks(struct gw_jobs *J)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		jm = job_find(J, ids[i]);
+		jm = jobs_find(J, ids[i]);
 		if (jm) {
 			jm->kind->cancelled(jm->kind->ctx, jm->id);
 		}
@@ -357,7 +243,7 @@ int gw_jobs_resume(struct gw_jobs *J)
 			continue;
 		}
 		{
-			struct job_mem *j = job_find(J, list[i].id);
+			struct job_mem *j = jobs_find(J, list[i].id);
 
 			for (k = 0; k < j->n; k++) {
 				recovering += j->recover[k];
@@ -488,7 +374,7 @@ static int target_write(struct gw_jobs *J, struct job_mem *j, const struct store
 int gw_jobs_commit(struct gw_job_run *run)
 {
 	struct gw_jobs *J = run->jobs;
-	struct job_mem *j = job_find(J, run->t.job);
+	struct job_mem *j = jobs_find(J, run->t.job);
 	int r;
 
 	if (!j) {
@@ -507,7 +393,7 @@ int gw_jobs_commit(struct gw_job_run *run)
 
 void gw_jobs_progress(struct gw_job_run *run)
 {
-	struct job_mem *j = job_find(run->jobs, run->t.job);
+	struct job_mem *j = jobs_find(run->jobs, run->t.job);
 
 	if (j) {
 		publish_target(run->jobs, &j->t[run->t.idx]);
@@ -528,7 +414,7 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 		 const char *result)
 {
 	struct gw_jobs *J = run->jobs;
-	struct job_mem *j = job_find(J, run->t.job);
+	struct job_mem *j = jobs_find(J, run->t.job);
 	struct store_job_target t = run->t;
 	char msg[STORE_JOB_ERROR_MAX];
 	int r;
@@ -597,7 +483,7 @@ void gw_jobs_end(struct gw_job_run *run, enum gw_job_outcome o, const char *erro
 		job_check_end(J, j);
 		schedule(J);
 		/* Counts as they are once the freed slot was given to the next target. */
-		if (job_find(J, id)) {
+		if (jobs_find(J, id)) {
 			publish_job(J, id);
 		}
 		return;
@@ -658,7 +544,7 @@ static int start_target(struct gw_jobs *J, struct job_mem *j, size_t idx)
 	}
 	/* start() may have ended the attempt already: run (and j, if that ended the job) is freed.
 	 */
-	if (job_find(J, jid) != j || j->run[idx] != run) {
+	if (jobs_find(J, jid) != j || j->run[idx] != run) {
 		return 0;
 	}
 	/* The attempt counts from now: a crash from here on resumes it (recover). */
@@ -817,7 +703,7 @@ static void schedule(struct gw_jobs *J)
 					break;
 				}
 				/* Served: the next slot goes to the next job (fair rotation). */
-				still = job_find(J, jid);
+				still = jobs_find(J, jid);
 				if (still) {
 					job_rotate(J, still);
 				}
@@ -843,7 +729,7 @@ int gw_jobs_create(struct gw_jobs *J, const char *kind, json_t *params, const ch
 	struct store_job sj;
 	int r;
 
-	if (!kind_by_name(J, kind)) {
+	if (!jobs_kind_by_name(J, kind)) {
 		free(text);
 		return -EINVAL;
 	}
@@ -868,7 +754,7 @@ int gw_jobs_create(struct gw_jobs *J, const char *kind, json_t *params, const ch
 
 struct gw_job_run *gw_jobs_run(struct gw_jobs *J, uint64_t job, uint32_t idx)
 {
-	struct job_mem *j = job_find(J, job);
+	struct job_mem *j = jobs_find(J, job);
 
 	return j && idx < j->n ? j->run[idx] : NULL;
 }
@@ -912,7 +798,7 @@ bool gw_jobs_any_target(struct gw_jobs *J, const struct gw_job_kind *kind,
 
 int gw_jobs_cancel_target(struct gw_jobs *J, uint64_t job, uint32_t idx)
 {
-	struct job_mem *j = job_find(J, job);
+	struct job_mem *j = jobs_find(J, job);
 	struct store_job_target t;
 	int r;
 
@@ -935,7 +821,7 @@ int gw_jobs_cancel_target(struct gw_jobs *J, uint64_t job, uint32_t idx)
 		run->cancelled = true;
 		j->kind->stop(j->kind->ctx, run, false);
 		/* Still there: the attempt is past its point of no return. */
-		if (job_find(J, job) == j && j->run[idx] == run) {
+		if (jobs_find(J, job) == j && j->run[idx] == run) {
 			return -EINPROGRESS;
 		}
 		return 0;
@@ -1064,104 +950,6 @@ void gw_jobs_free(struct gw_jobs *J)
 
 /* --- Commands ------------------------------------------------------------------------------ */
 
-static int id_arg(struct gw_jobs *J, struct gw_cmd *c, struct store_job *sj)
-{
-	json_t *v = json_object_get(c->args, "id");
-	json_int_t id = json_is_integer(v) ? json_integer_value(v) : 0;
-	const char *s = json_string_value(v);
-	int r;
-
-	if (s) {
-		char *end = NULL;
-
-		id = (json_int_t)strtoll(s, &end, 10);
-		if (!end || *end) {
-			id = 0;
-		}
-	}
-	r = id > 0 ? store_job_get(J->core->st, (uint64_t)id, sj) : -ENOENT;
-	if (r) {
-		gw_cmd_complete(J->core->q, c, -ENOENT, NULL, "no such job");
-	}
-	return r;
-}
-
-static json_t *job_view(struct gw_jobs *J, const struct store_job *sj, bool with_targets)
-{
-	struct store_job_target *t = NULL;
-	size_t n = 0, i, c[STORE_TGT_STATES];
-	json_t *o, *arr;
-
-	if (store_job_targets(J->core->st, sj->id, &t, &n)) {
-		return NULL;
-	}
-	counts_of(t, n, c);
-	o = job_json(sj, c, n);
-	if (with_targets) {
-		arr = json_array();
-		for (i = 0; i < n; i++) {
-			json_array_append_new(arr, gw_jobs_target_json(J, &t[i]));
-		}
-		json_object_set_new(o, "targets", arr);
-	}
-	store_job_targets_free(t, n);
-	return o;
-}
-
-void gw_jobs_cmd_list(struct gw_jobs *J, struct gw_cmd *c)
-{
-	json_int_t limit = json_integer_value(json_object_get(c->args, "limit"));
-	json_int_t offset = json_integer_value(json_object_get(c->args, "offset"));
-	const char *kind = json_string_value(json_object_get(c->args, "kind"));
-	json_t *unf = json_object_get(c->args, "unfinished");
-	struct store_job_filter f = {0};
-	struct store_job *list = NULL;
-	size_t n = 0, total = 0, i;
-	json_t *items;
-	int r;
-
-	f.kind = kind;
-	f.unfinished_only = json_is_true(unf);
-	f.limit = limit > 0 && limit <= JOBS_LIST_MAX ? (size_t)limit : 50;
-	f.offset = offset > 0 ? (size_t)offset : 0;
-	r = store_job_list(J->core->st, &f, &list, &n);
-	if (!r) {
-		r = store_job_count(J->core->st, &f, &total);
-	}
-	if (r) {
-		store_jobs_free(list, n);
-		gw_cmd_complete(J->core->q, c, r, NULL, store_strerror(r));
-		return;
-	}
-	items = json_array();
-	for (i = 0; i < n; i++) {
-		json_t *o = job_view(J, &list[i], false);
-
-		if (o) {
-			json_array_append_new(items, o);
-		}
-	}
-	store_jobs_free(list, n);
-	gw_cmd_complete(J->core->q, c, 0,
-			json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
-				  (json_int_t)total, "limit", (json_int_t)f.limit, "offset",
-				  (json_int_t)f.offset),
-			NULL);
-}
-
-void gw_jobs_cmd_get(struct gw_jobs *J, struct gw_cmd *c)
-{
-	struct store_job sj;
-	json_t *o;
-
-	if (id_arg(J, c, &sj)) {
-		return;
-	}
-	o = job_view(J, &sj, true);
-	store_job_clear(&sj);
-	gw_cmd_complete(J->core->q, c, o ? 0 : -EIO, o, o ? NULL : "cannot read the job's targets");
-}
-
 /* Answer c with the job's current view. */
 static void reply_job(struct gw_jobs *J, struct gw_cmd *c, uint64_t id)
 {
@@ -1169,7 +957,7 @@ static void reply_job(struct gw_jobs *J, struct gw_cmd *c, uint64_t id)
 	json_t *o = NULL;
 
 	if (store_job_get(J->core->st, id, &sj) == 0) {
-		o = job_view(J, &sj, false);
+		o = jobs_job_view(J, &sj, false);
 		store_job_clear(&sj);
 	}
 	gw_cmd_complete(J->core->q, c, o ? 0 : -EIO, o, o ? NULL : "cannot read the job");
@@ -1192,10 +980,10 @@ static void set_state(struct gw_jobs *J, struct gw_cmd *c, enum store_job_state 
 	struct job_mem *j;
 	int r;
 
-	if (id_arg(J, c, &sj)) {
+	if (jobs_id_arg(J, c, &sj)) {
 		return;
 	}
-	j = job_find(J, sj.id);
+	j = jobs_find(J, sj.id);
 	if (finished_job(J, c, &sj) || !j) {
 		if (!j && !finished_job(J, c, &sj)) {
 			gw_cmd_complete(J->core->q, c, -EIO, NULL, "the job is not loaded");
@@ -1237,10 +1025,10 @@ static struct job_mem *unfinished_job(struct gw_jobs *J, struct gw_cmd *c)
 	struct store_job sj;
 	struct job_mem *j;
 
-	if (id_arg(J, c, &sj)) {
+	if (jobs_id_arg(J, c, &sj)) {
 		return NULL;
 	}
-	j = job_find(J, sj.id);
+	j = jobs_find(J, sj.id);
 	if (finished_job(J, c, &sj)) {
 		store_job_clear(&sj);
 		return NULL;
@@ -1262,8 +1050,9 @@ static int job_cancel(struct gw_jobs *J, struct job_mem *j)
 {
 	uint64_t id = j->id;
 	size_t i;
-	int r =
-	    j->cancelling ? 0 : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, cancel_mark);
+	int r = j->cancelling
+		    ? 0
+		    : store_job_state_set(J->core->st, id, STORE_JOB_PAUSED, JOBS_CANCEL_MARK);
 
 	if (r) {
 		return r;
@@ -1294,13 +1083,13 @@ static int job_cancel(struct gw_jobs *J, struct job_mem *j)
 			j->run[i]->cancelled = true;
 			j->kind->stop(j->kind->ctx, j->run[i], false);
 			/* stop() may have ended the last attempt, and with it the job */
-			if (job_find(J, id) != j) {
+			if (jobs_find(J, id) != j) {
 				break;
 			}
 		}
 	}
 	log_info("job %llu cancelled", (unsigned long long)id);
-	if (job_find(J, id) == j) {
+	if (jobs_find(J, id) == j) {
 		publish_job(J, id);
 		job_check_end(J, j);
 	}
@@ -1309,7 +1098,7 @@ static int job_cancel(struct gw_jobs *J, struct job_mem *j)
 
 int gw_jobs_cancel(struct gw_jobs *J, uint64_t id)
 {
-	struct job_mem *j = job_find(J, id);
+	struct job_mem *j = jobs_find(J, id);
 
 	return j ? job_cancel(J, j) : -ENOENT;
 }
