@@ -150,17 +150,16 @@ static int node_adv(void *ctx, uint8_t ad_type, const uint8_t *data, size_t len,
 /* Per-message accounting at debug level (bench/trace_count.mjs counts these lines). */
 static void node_traced(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode)
 {
-	static const char *const names[] = {"unseg", "seg", "ack", "ctl", "acc-tx", "acc-rx"};
+	const char *name = mesh_node_trace_name(kind);
 
 	(void)ctx;
 	if (kind < MESH_NODE_TRACE_ACC_TX) {
 		/* Its own lower transport PDUs: opcode is the network TTL and SEQ. */
-		log_debug("trace %s 0x%04x>0x%04x op 0x0000 ttl %u seq %u", names[kind], src, dst,
+		log_debug("trace %s 0x%04x>0x%04x op 0x0000 ttl %u seq %u", name, src, dst,
 			  (unsigned)(opcode >> 24), (unsigned)(opcode & 0xffffff));
-	} else if (kind < sizeof(names) / sizeof(names[0])) {
+	} else if (kind <= MESH_NODE_TRACE_ACC_RX) {
 		/* Not the network PDUs heard (NET_RX: every flood around the gateway). */
-		log_debug("trace %s 0x%04x>0x%04x op 0x%04x", names[kind], src, dst,
-			  (unsigned)opcode);
+		log_debug("trace %s 0x%04x>0x%04x op 0x%04x", name, src, dst, (unsigned)opcode);
 	}
 }
 

@@ -1380,6 +1380,14 @@ void mesh_node_beacon_now(struct mesh_node *n, uint64_t now_ms)
 	(void)now_ms;
 }
 
+const char *mesh_node_trace_name(unsigned kind)
+{
+	static const char *const names[] = {"unseg",  "seg",    "ack",    "ctl",
+					    "acc-tx", "acc-rx", "net-rx", "relay"};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : NULL;
+}
+
 uint64_t mesh_node_now(const struct mesh_node *n)
 {
 	return n->now;

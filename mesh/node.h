@@ -124,6 +124,10 @@ enum {
 	MESH_NODE_TRACE_RELAY,  /* a network PDU relayed (its new TTL) */
 };
 
+/* A trace kind's name for logs ("unseg", "seg", "ack", "ctl", "acc-tx", "acc-rx", "net-rx",
+ * "relay"), or NULL for an unknown kind; static storage. */
+const char *mesh_node_trace_name(unsigned kind);
+
 /* The `opcode` of the network-level trace kinds: TTL (bits 31-24) and SEQ (23-0). */
 #define MESH_NODE_TRACE_NETINFO(ttl, seq) (((uint32_t)(ttl) << 24) | ((seq)&0xffffffu))
 

@@ -130,13 +130,15 @@ static void time_start(struct slot *s)
 static void time_stop(struct slot *s)
 {
 	const struct pb_remote_cfg *c = &s->pr->cfg;
-	uint64_t d = s->pr->now - s->timed_at;
-	uint32_t sample = d > c->pdu_retry_ms ? c->pdu_retry_ms : (uint32_t)d, rto;
+	uint64_t d;
+	uint32_t sample, rto;
 
 	if (!s->timing) {
 		return;
 	}
 	s->timing = false;
+	d = s->pr->now - s->timed_at;
+	sample = d > c->pdu_retry_ms ? c->pdu_retry_ms : (uint32_t)d;
 	if (!s->rto) {
 		s->srtt = sample;
 		s->rttvar = sample / 2;

@@ -150,19 +150,18 @@ static bool trace_wanted(const char *name)
 
 static void node_traced(void *ctx, unsigned kind, uint16_t src, uint16_t dst, uint32_t opcode)
 {
-	static const char *const names[] = {"unseg",  "seg",    "ack",    "ctl",
-					    "acc-tx", "acc-rx", "net-rx", "relay"};
+	const char *name = mesh_node_trace_name(kind);
 	const struct ndev *d = ctx;
 
-	if (kind >= sizeof(names) / sizeof(names[0])) {
+	if (!name) {
 		return;
 	}
 	if (kind == MESH_NODE_TRACE_ACC_TX || kind == MESH_NODE_TRACE_ACC_RX) {
 		fprintf(stderr, "%.3f %s trace %s 0x%04x>0x%04x op 0x%04x\n", (double)d->now / 1e3,
-			d->cfg->name, names[kind], src, dst, (unsigned)opcode);
+			d->cfg->name, name, src, dst, (unsigned)opcode);
 	} else {
 		fprintf(stderr, "%.3f %s trace %s 0x%04x>0x%04x ttl %u seq %u\n",
-			(double)d->now / 1e3, d->cfg->name, names[kind], src, dst,
+			(double)d->now / 1e3, d->cfg->name, name, src, dst,
 			(unsigned)(opcode >> 24), (unsigned)(opcode & 0xffffff));
 	}
 }
