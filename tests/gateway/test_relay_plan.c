@@ -410,3 +410,212 @@ Test(relay_plan, building_geometry)
 	gw_relay_plan_free(&p);
 	geo_free(&g);
 }
+
+/* --- Groups (cfg.group) ------------------------------------------------------------ */
+
+/*
+ * Everyone hears the gateway; a (1) and b (2) do not hear each other, m1 (3)
+ * and m2 (4) hear both.  The gateway's plan needs no relay; the group {a, b} needs a
+ * path between them: m1 and m2 with redundancy 2, the stronger one alone
+ * with 1, none when they cannot relay.
+ */
+Test(relay_plan, group_between_two_ring_one_nodes)
+{
+	const struct gw_relay_node n[] = {{1, true}, {2, true}, {3, true}, {4, true}};
+	const struct gw_relay_node mute[] = {{1, true}, {2, true}, {3, false}, {4, false}};
+	const struct gw_relay_link l[] = {{GW, 1, -50}, {GW, 2, -50}, {GW, 3, -50}, {GW, 4, -50},
+					  {1, 3, -60},  {3, 2, -60},  {1, 4, -70},  {4, 2, -70}};
+	const bool group[] = {true, true, false, false};
+	struct gw_relay_plan_cfg c = cfg(-80, 10, 2);
+	struct gw_relay_plan p;
+
+	plan(n, 4, l, 8, c, &p);
+	cr_assert_eq(p.n_relays, 0, "no group: the gateway reaches everyone itself");
+	gw_relay_plan_free(&p);
+
+	c.group = group;
+	c.group_max_hops = 7;
+	c.group_redundancy = 2;
+	plan(n, 4, l, 8, c, &p);
+	cr_assert(!p.relay[0] && !p.relay[1] && p.relay[2] && p.relay[3]);
+	cr_assert(p.group_relay[2] && p.group_relay[3] && !p.group_relay[0]);
+	cr_assert_eq(p.n_relays, 2);
+	cr_assert_eq(p.hops[0], 1, "the gateway's hops are not changed");
+	gw_relay_plan_free(&p);
+
+	c.group_redundancy = 1;
+	plan(n, 4, l, 8, c, &p);
+	cr_assert(p.relay[2] && !p.relay[3], "the stronger middle");
+	gw_relay_plan_free(&p);
+
+	c.group_sends = (const bool[]){false, true, false, false};
+	plan(n, 4, l, 8, c, &p);
+	cr_assert(p.relay[2] && !p.relay[3], "b sends to a: the same path");
+	gw_relay_plan_free(&p);
+	c.group_sends = (const bool[]){false, false, true, true};
+	plan(n, 4, l, 8, c, &p);
+	cr_assert_eq(p.n_relays, 0, "no member sends");
+	gw_relay_plan_free(&p);
+	c.group_sends = NULL;
+
+	plan(mute, 4, l, 8, c, &p);
+	cr_assert_eq(p.n_relays, 0, "nobody that can relay is between them");
+	gw_relay_plan_free(&p);
+
+	c.group_max_hops = 1;
+	plan(n, 4, l, 8, c, &p);
+	cr_assert_eq(p.n_relays, 0, "b is beyond the group's hop limit from a");
+	gw_relay_plan_free(&p);
+
+	c.group_max_hops = 0;
+	cr_assert_eq(gw_relay_plan_compute(n, 4, l, 8, &c, &p), -EINVAL);
+	c.group_max_hops = 7;
+	c.group_redundancy = 0;
+	cr_assert_eq(gw_relay_plan_compute(n, 4, l, 8, &c, &p), -EINVAL);
+}
+
+/*
+ * a - x - y - b in a row, the gateway hearing only a: the plan already
+ * has x and y relaying (for b), and the group adds nothing; the relays
+ * that carry a's copies past ring 2 are themselves reached.
+ */
+Test(relay_plan, group_uses_the_relays_there_are)
+{
+	const struct gw_relay_node n[] = {{1, true}, {2, true}, {3, true}, {4, true}};
+	const struct gw_relay_link l[] = {{GW, 1, -50}, {1, 2, -50}, {2, 3, -50}, {3, 4, -50}};
+	const bool group[] = {true, false, false, true};
+	struct gw_relay_plan_cfg c = cfg(-80, 10, 2);
+	struct gw_relay_plan p;
+
+	c.group = group;
+	c.group_max_hops = 7;
+	c.group_redundancy = 2;
+	plan(n, 4, l, 4, c, &p);
+	cr_assert(p.relay[0] && p.relay[1] && p.relay[2] && !p.relay[3]);
+	cr_assert(!p.group_relay[0] && !p.group_relay[1] && !p.group_relay[2]);
+	gw_relay_plan_free(&p);
+}
+
+/* Hops from s to every node over links >= min_rssi, through `through` nodes only (s sends). */
+static void hops_from(const struct geo *g, size_t s, const bool *through, int8_t min_rssi,
+		      uint8_t *d)
+{
+	size_t *q = malloc(g->n * sizeof(*q)), head = 0, tail = 0, k;
+
+	cr_assert_not_null(q);
+	memset(d, 0xff, g->n);
+	d[s] = 0;
+	q[tail++] = s;
+	while (head < tail) {
+		size_t u = q[head++];
+
+		if (u != s && !through[u]) {
+			continue;
+		}
+		for (k = 0; k < g->nl; k++) {
+			const struct gw_relay_link *l = &g->links[k];
+			size_t v;
+
+			if (l->from != u + 1 || l->to == GW || l->rssi < min_rssi) {
+				continue;
+			}
+			v = l->to - 1u;
+			if (d[v] == 0xff) {
+				d[v] = (uint8_t)(d[u] + 1);
+				q[tail++] = v;
+			}
+		}
+	}
+	free(q);
+}
+
+/*
+ * office.json's zones (a floor's west or east half): with every relay-capable
+ * node relaying, member s reaches member t in some hop count; the plan
+ * without the group sometimes makes that longer (the test would fail
+ * without the group), with it never, for any zone.
+ */
+Test(relay_plan, office_zones_keep_their_shortest_paths)
+{
+	struct gw_relay_plan_cfg c = cfg(-80, 126, 1);
+	struct gw_relay_plan p;
+	struct geo g = {0};
+	bool *group, *capable;
+	uint8_t *all, *planned;
+	size_t longer_without = 0, relays_without = 0;
+
+	geo_load("office.json", &g);
+	c.min_rssi = (int8_t)floor(g.sens);
+	group = calloc(g.n, sizeof(bool));
+	capable = calloc(g.n, sizeof(bool));
+	all = malloc(g.n);
+	planned = malloc(g.n);
+	cr_assert(group && capable && all && planned);
+	for (size_t i = 0; i < g.n; i++) {
+		capable[i] = g.nodes[i].can_relay;
+	}
+	for (int with = 0; with < 2; with++) {
+		for (int fl = 0; fl < 3; fl++) {
+			for (int east = 0; east < 2; east++) {
+				size_t members = 0, added = 0;
+
+				for (size_t i = 0; i < g.n; i++) {
+					const char *nm =
+					    g.scn->devices[i]
+						.name; /* f<floor>-<kind>-<col>-<row> */
+					const char *col = strchr(strchr(nm, '-') + 1, '-') + 1;
+
+					group[i] = nm[1] - '0' == fl && (atoi(col) >= 5) == east;
+					members += group[i];
+				}
+				cr_assert_gt(members, 3);
+				c.group = with ? group : NULL;
+				c.group_max_hops = 7;
+				c.group_redundancy = 2;
+				plan(g.nodes, g.n, g.links, g.nl, c, &p);
+				check_plan(&g, &p, c.min_rssi, 1);
+				for (size_t s = 0; s < g.n; s++) {
+					if (!group[s]) {
+						continue;
+					}
+					hops_from(&g, s, capable, c.min_rssi, all);
+					hops_from(&g, s, p.relay, c.min_rssi, planned);
+					for (size_t t = 0; t < g.n; t++) {
+						if (!group[t] || t == s || all[t] > 7) {
+							continue;
+						}
+						if (with) {
+							cr_assert_eq(planned[t], all[t],
+								     "zone %d/%d: %s to %s", fl,
+								     east, g.scn->devices[s].name,
+								     g.scn->devices[t].name);
+						} else {
+							longer_without += planned[t] > all[t];
+						}
+					}
+				}
+				for (size_t i = 0; i < g.n; i++) {
+					added += p.group_relay[i];
+				}
+				if (!with) {
+					relays_without = p.n_relays;
+				} else {
+					cr_log_info("office.json zone floor %d %s: %zu members, "
+						    "%zu relays (%zu for the zone; %zu without)",
+						    fl, east ? "east" : "west", members, p.n_relays,
+						    added, relays_without);
+				}
+				gw_relay_plan_free(&p);
+			}
+		}
+		if (!with) {
+			cr_assert_gt(longer_without, 0,
+				     "the gateway's plan alone lengthens some zone path");
+		}
+	}
+	free(group);
+	free(capable);
+	free(all);
+	free(planned);
+	geo_free(&g);
+}
