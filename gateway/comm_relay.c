@@ -19,13 +19,6 @@
  * packets per device with one, 1,048 with two (19 relays against 14).
  */
 #define COMM_RELAY_REDUNDANCY 1
-/*
- * Relays each node of a zone should hear on a path from another member
- * (comm_relay.h): two, since a press goes once and nobody retries it.
- * office.json, a switch pressed 16 times per zone: with the gateway's plan
- * alone a light seven hops from its switch missed 1 press in 16.
- */
-#define COMM_ZONE_REDUNDANCY 2
 
 struct arc {
 	uint32_t from, to;
@@ -105,16 +98,15 @@ out:
 }
 
 int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct gw_comm_heard *h,
-			 size_t n_heard, size_t x, uint8_t zone_hops, bool *relay, uint8_t *hops,
-			 bool *want, bool *zone_want)
+			 size_t n_heard, size_t x, bool *relay, uint8_t *hops, bool *want)
 {
 	struct gw_relay_plan_cfg cfg;
 	struct gw_relay_plan plan = {0};
 	struct gw_relay_node *nodes = NULL;
 	struct gw_relay_link *links = NULL;
 	struct arc *arcs = NULL, *by_addr = NULL; /* by_addr: (address, vertex) */
-	bool *keep = NULL, *zone = NULL, *sends = NULL;
-	size_t n_links = 0, n_arcs = 0, n_addr = 0, n_zone = 0, n_sends = 0, i;
+	bool *keep = NULL;
+	size_t n_links = 0, n_arcs = 0, n_addr = 0, i;
 	int r = -ENOMEM;
 
 	if (x >= n || n > GW_RELAY_PLAN_NODES_MAX) {
@@ -132,26 +124,17 @@ int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct 
 	cfg.max_hops = 126;
 	nodes = malloc(n * sizeof(*nodes));
 	keep = malloc(n * sizeof(*keep));
-	zone = malloc(n * sizeof(*zone));
-	sends = malloc(n * sizeof(*sends));
 	cfg.keep = keep;
-	cfg.group_sends = sends;
-	cfg.group_max_hops = zone_hops;
-	cfg.group_redundancy = COMM_ZONE_REDUNDANCY;
 	links = malloc((n_heard ? n_heard : 1) * sizeof(*links));
 	arcs = malloc((n_heard ? 2 * n_heard : 1) * sizeof(*arcs));
 	by_addr = malloc(n * sizeof(*by_addr));
-	if (!nodes || !keep || !zone || !sends || !links || !arcs || !by_addr) {
+	if (!nodes || !keep || !links || !arcs || !by_addr) {
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		nodes[i].addr = (uint16_t)(i + 1);
 		nodes[i].can_relay = devs[i].can_relay;
-		keep[i] = devs[i].relays || devs[i].zone_kept;
-		zone[i] = devs[i].zone;
-		sends[i] = devs[i].zone && devs[i].zone_sends;
-		n_zone += zone[i];
-		n_sends += sends[i];
+		keep[i] = devs[i].relays;
 		if (devs[i].addr) {
 			by_addr[n_addr++] = (struct arc){devs[i].addr, (uint32_t)(i + 1)};
 		}
@@ -170,7 +153,6 @@ int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct 
 			arcs[n_arcs++] = (struct arc){h[i].dev + 1, v};
 		}
 	}
-	cfg.group = n_zone > 1 && n_sends ? zone : NULL;
 	r = gw_relay_plan_compute(nodes, n, links, n_links, &cfg, &plan);
 	if (r) {
 		goto out;
@@ -182,16 +164,11 @@ int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct 
 	if (want) {
 		memcpy(want, plan.relay, n * sizeof(*want));
 	}
-	if (zone_want) {
-		memcpy(zone_want, plan.group_relay, n * sizeof(*zone_want));
-	}
 	*hops = bfs_hops(devs, n, arcs, n_arcs, x);
 	gw_relay_plan_free(&plan);
 out:
 	free(nodes);
 	free(keep);
-	free(zone);
-	free(sends);
 	free(links);
 	free(arcs);
 	free(by_addr);

@@ -22,19 +22,6 @@
  * relay set only grows; a node set off earlier that a later plan needs is
  * in the plan's set (`want`) and is to be switched on again by the caller.
  *
- * Zone: the plan also keeps the paths from the nodes that publish to the
- * zone of the device asked about (`zone_sends`: its switches) to the others
- * (`zone`: the devices of that zone, the device itself included) at their
- * shortest, up to `zone_hops`, with two relays per
- * ring where there are two (relay_plan.h cfg.group): the gateway's plan
- * alone may leave two lights of a zone, close but out of range of each
- * other, joined only through the floor below, farther than a switch's
- * publication TTL.  A switch's press is sent once and answered by nobody,
- * so it gets the redundancy the gateway's own messages (retried by the
- * Configuration Client) do without.  `zone_kept`: a device an earlier
- * zone's plan picked, kept like a relay (it may not be provisioned yet,
- * and the plan made at its own relay step may be for another zone).
- *
  * Hops: the shortest path from the gateway over links at or above the
  * plan's RSSI threshold whose intermediate nodes are known to relay now
  * (`relays`), so that a message sent with that TTL (plus the margin of
@@ -50,12 +37,9 @@
 #include "gateway/relay_plan.h"
 
 struct gw_comm_dev {
-	uint16_t addr;   /* primary address once provisioned, else 0 */
-	bool relays;     /* relays now: the job set it on and the node said so (kept on) */
-	bool can_relay;  /* the Relay feature (page 0 Features; true while unknown) */
-	bool zone;       /* in the zone of the device asked about (that device included) */
-	bool zone_sends; /* and publishes to the zone (gw_zones_publishes()) */
-	bool zone_kept;  /* an earlier zone's plan picked it: kept as if it relayed */
+	uint16_t addr;  /* primary address once provisioned, else 0 */
+	bool relays;    /* relays now: the job set it on and the node said so (kept on) */
+	bool can_relay; /* the Relay feature (page 0 Features; true while unknown) */
 };
 
 struct gw_comm_heard {
@@ -68,15 +52,12 @@ struct gw_comm_heard {
  * For device x of the n devs, given the sightings: *relay (the Relay state
  * to configure) and *hops (GW_RELAY_PLAN_UNREACHED when no path through
  * relaying nodes is known); want (NULL, or n entries) receives the plan's
- * whole relay set, x included; zone_want (NULL, or n entries) the relays
- * added for the zone's paths (zone_hops 1..127; ignored when no device is
- * in the zone).  Sightings through a via that is no device's address are
- * ignored.  Returns 0, -EINVAL (x out of range, a relay plan input error),
- * -ENOMEM.
+ * whole relay set, x included.  Sightings through a via that is no
+ * device's address are ignored.  Returns 0, -EINVAL (x out of range, a
+ * relay plan input error), -ENOMEM.
  */
 int gw_comm_relay_choose(const struct gw_comm_dev *devs, size_t n, const struct gw_comm_heard *h,
-			 size_t n_heard, size_t x, uint8_t zone_hops, bool *relay, uint8_t *hops,
-			 bool *want, bool *zone_want);
+			 size_t n_heard, size_t x, bool *relay, uint8_t *hops, bool *want);
 
 /*
  * The TTL for messages from the gateway to a node hops away (Mesh Protocol

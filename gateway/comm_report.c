@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/util.h"
-
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -109,52 +107,4 @@ char *gw_comm_report_csv(const json_t *report)
 		return NULL;
 	}
 	return b.p;
-}
-
-static const char *result_name(const struct store_job_target *t)
-{
-	switch (t->state) {
-	case STORE_TGT_DONE:
-		return "provisioned";
-	case STORE_TGT_CANCELLED:
-		return "cancelled";
-	case STORE_TGT_FAILED:
-		return !strncmp(t->error, GW_COMM_NEVER_HEARD, strlen(GW_COMM_NEVER_HEARD))
-			   ? "never_heard"
-			   : "failed";
-	case STORE_TGT_PENDING:
-	case STORE_TGT_ACTIVE:
-	default:
-		return "pending";
-	}
-}
-
-json_t *gw_comm_report_item(const struct store_job_target *t)
-{
-	json_t *p = json_loads(t->params ? t->params : "{}", 0, NULL);
-	json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
-	const char *zone = json_string_value(json_object_get(p, "zone"));
-	json_t *path = json_object_get(res, "path"), *o;
-	char uuid[33];
-
-	if (!path) {
-		/* Not provisioned: the path of its last attempt, if it had one. */
-		path = t->attempts ? (t->via ? json_integer(t->via) : json_string("local"))
-				   : json_null();
-	} else {
-		json_incref(path);
-	}
-	o = json_pack(
-	    "{s:s, s:s, s:o, s:o, s:o, s:i, s:o, s:s, s:o}", "uuid", gw_hex(t->uuid, 16, uuid),
-	    "name", t->name, "zone", zone ? json_string(zone) : json_null(), "address",
-	    t->state == STORE_TGT_DONE && t->addr ? json_integer(t->addr) : json_null(), "path",
-	    path, "attempts", (int)t->attempts, "time_s",
-	    json_is_number(json_object_get(res, "time_s"))
-		? json_real(json_number_value(json_object_get(res, "time_s")))
-		: json_null(),
-	    "result", result_name(t), "error",
-	    t->state != STORE_TGT_DONE && t->error[0] ? json_string(t->error) : json_null());
-	json_decref(p);
-	json_decref(res);
-	return o;
 }

@@ -17,7 +17,6 @@
 #include "mesh/mesh.h"
 #include "mesh/node.h"
 #include "storage/store_manifest.h"
-#include "storage/store_zone.h"
 
 /*
  * Committed after the configuration: the node's Relay state is being set
@@ -46,6 +45,7 @@
 #define COMM_RESCAN_TICKS 8 /* servers scan again after this many ticks without news (a minute) */
 #define COMM_PATHS_MAX 16
 #define COMM_SERVERS_MAX 256
+#define NEVER_HEARD "never heard"
 
 /* A set of addresses (a few dozen: linear search is enough). */
 struct addr_list {
@@ -57,8 +57,7 @@ struct addr_list {
 struct seen {
 	struct gw_comm_sighting s;
 	uint64_t first_ms;
-	uint32_t next;   /* the same device's next sighting (index), SEEN_NONE: the last */
-	bool zone_relay; /* a zone's plan picked the device (on one of its sightings) */
+	uint32_t next; /* the same device's next sighting (index), SEEN_NONE: the last */
 };
 
 #define SEEN_NONE UINT32_MAX
@@ -386,8 +385,7 @@ static void on_sighting(void *ctx, const uint8_t uuid[16], uint16_t via, int8_t 
 
 static void tick_arm(struct gw_comm *C);
 
-static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], const char *zone, uint16_t addr,
-		       uint8_t elements);
+static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements);
 
 static bool in_list(const uint16_t *a, size_t n, uint16_t v)
 {
@@ -429,7 +427,7 @@ static void scan_servers(struct gw_comm *C, bool again)
 		} else if (C->n_servers < COMM_SERVERS_MAX) {
 			/* TTLs are not persisted: after a restart, the paths through it. */
 			server_add(C, srv[i], node.uuid,
-				   ttl_set(C, node.uuid, NULL, node.unicast, node.elements));
+				   ttl_set(C, node.uuid, node.unicast, node.elements));
 		}
 		(void)gw_scan_remote_start(C->scan, srv[i], COMM_SCAN_S);
 	}
@@ -579,139 +577,64 @@ static int cmp_node_uuid(const void *a, const void *b)
 		      16);
 }
 
-/* The manifest row's zone, NULL when none (borrowed from the run's params). */
-static const char *row_zone(const struct gw_job_run *run)
-{
-	const char *z = json_string_value(json_object_get(run->params, "zone"));
-
-	return z && *z ? z : NULL;
-}
-
-/* The zone's nodes (ascending addresses, *out allocated); none when zone is NULL or new. */
-static int zone_nodes(struct gw_comm *C, const char *zone, uint16_t **out, size_t *n)
-{
-	struct store_zone z;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if (!zone) {
-		return 0;
-	}
-	r = store_zone_find(C->core->st, zone, &z);
-	if (r == -ENOENT) {
-		return 0;
-	}
-	return r ? r : store_zone_nodes(C->core->st, z.id, out, n);
-}
-
-static int cmp_u16(const void *a, const void *b)
-{
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
-}
-
-/* A device of the plan: what the inventory and this process know of it. */
-static void dev_init(const struct gw_comm *C, struct gw_comm_dev *d, bool *configured,
-		     const uint8_t uuid[16], const struct store_node *nodes, size_t n_nodes,
-		     const uint16_t *members, size_t n_members)
-{
-	struct store_node key;
-	const struct store_node *nd;
-	uint32_t h = seen_head(C, uuid);
-
-	memcpy(key.uuid, uuid, 16);
-	nd = n_nodes ? bsearch(&key, nodes, n_nodes, sizeof(*nodes), cmp_node_uuid) : NULL;
-	d->can_relay = true;
-	/* Marked on the newest sighting then: a newer one may have come since. */
-	for (d->zone_kept = false; h != SEEN_NONE && !d->zone_kept; h = C->seen[h].next) {
-		d->zone_kept = C->seen[h].zone_relay;
-	}
-	*configured = false;
-	if (nd) {
-		*configured = nd->cfg_state == STORE_CFG_CONFIGURED;
-		d->addr = nd->unicast;
-		d->relays = list_has(&C->relays_on, nd->unicast);
-		/* Page 0's Features once read (before, the node may relay). */
-		d->can_relay = !*configured || (nd->features & 1);
-		d->zone = n_members &&
-			  bsearch(&nd->unicast, members, n_members, sizeof(*members), cmp_u16);
-		d->zone_sends = d->zone && gw_zones_publishes(C->core->st, nd->unicast);
-	}
-}
-
 /*
- * The Relay state and hop count for the device uuid of the zone `zone`
- * (NULL: none), from every device heard so far (the sightings) and the
- * inventory; with `wake`, the configured nodes other than it that the plan
- * needs relaying and that are not known to (*wake: allocated here, the
- * caller frees it).  The devices picked for the zone's paths are marked
- * (seen.zone_relay), so that later plans keep them.  -errno on failure.
+ * The Relay state and hop count for the device uuid, from every device
+ * heard so far (the sightings) and the inventory; with `wake`, the
+ * configured nodes other than it that the plan needs relaying and that are
+ * not known to (*wake: allocated here, the caller frees it).  -errno on
+ * failure.
  */
-static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], const char *zone, bool *relay,
-			uint8_t *hops, struct addr_list *wake)
+static int relay_choose(struct gw_comm *C, const uint8_t uuid[16], bool *relay, uint8_t *hops,
+			struct addr_list *wake)
 {
 	struct store_node_filter f = {0};
-	struct store_node *nodes = NULL;
-	size_t n_nodes = 0, n_dev = 0, n_zone = 0, x = SIZE_MAX, i, j;
+	struct store_node *nodes = NULL, key, *nd;
+	size_t n_nodes = 0, n_dev = 0, x = SIZE_MAX, i, j;
 	struct gw_comm_dev *devs = calloc(C->n_seen + 1, sizeof(*devs));
 	bool *want = calloc(C->n_seen + 1, sizeof(*want)), *woken = calloc(C->n_seen + 1, 1);
-	bool *zone_want = calloc(C->n_seen + 1, sizeof(*zone_want));
 	struct gw_comm_heard *heard = malloc((C->n_seen + 1) * sizeof(*heard));
-	uint32_t *dev_of = malloc((C->n_seen + 1) * sizeof(*dev_of));   /* by newest sighting */
-	uint32_t *head_of = malloc((C->n_seen + 1) * sizeof(*head_of)); /* by device */
-	uint16_t *members = NULL;
+	uint8_t(*uuids)[16] = malloc((C->n_seen + 1) * 16);
 	int r = -ENOMEM;
 
-	if (!devs || !want || !woken || !zone_want || !heard || !dev_of || !head_of ||
-	    store_node_list(C->core->st, &f, &nodes, &n_nodes) ||
-	    zone_nodes(C, zone, &members, &n_zone)) {
+	if (!devs || !want || !woken || !heard || !uuids ||
+	    store_node_list(C->core->st, &f, &nodes, &n_nodes)) {
 		goto out;
 	}
 	if (n_nodes) {
 		qsort(nodes, n_nodes, sizeof(*nodes), cmp_node_uuid);
 	}
 	/* Devices: each UUID heard once, and the one asked about even if nobody heard it. */
-	memset(dev_of, 0xff, (C->n_seen + 1) * sizeof(*dev_of));
-	for (i = 0; i < C->n_seen; i++) {
-		const uint8_t *u = C->seen[i].s.uuid;
-		uint32_t h = seen_head(C, u); /* the device's newest sighting: one per device */
+	for (i = 0; i <= C->n_seen; i++) {
+		const uint8_t *u = i < C->n_seen ? C->seen[i].s.uuid : uuid;
 
-		j = dev_of[h];
-		if (j == UINT32_MAX) {
-			j = n_dev++;
-			dev_of[h] = (uint32_t)j;
-			head_of[j] = h;
-			dev_init(C, &devs[j], &woken[j], u, nodes, n_nodes, members, n_zone);
+		for (j = 0; j < n_dev && memcmp(uuids[j], u, 16); j++) {
 		}
-		if (x == SIZE_MAX && !memcmp(u, uuid, 16)) {
+		if (j == n_dev) {
+			memcpy(uuids[n_dev], u, 16);
+			memcpy(key.uuid, u, 16);
+			nd = n_nodes ? bsearch(&key, nodes, n_nodes, sizeof(*nodes), cmp_node_uuid)
+				     : NULL;
+			devs[n_dev].can_relay = true;
+			if (nd) {
+				bool configured = nd->cfg_state == STORE_CFG_CONFIGURED;
+
+				devs[n_dev].addr = nd->unicast;
+				devs[n_dev].relays = list_has(&C->relays_on, nd->unicast);
+				/* Page 0's Features once read (before, the node may relay). */
+				devs[n_dev].can_relay = !configured || (nd->features & 1);
+				woken[n_dev] = configured;
+			}
+			n_dev++;
+		}
+		if (!memcmp(u, uuid, 16)) {
 			x = j;
 		}
-		heard[i] = (struct gw_comm_heard){
-		    .dev = (uint32_t)j, .via = C->seen[i].s.via, .rssi = C->seen[i].s.rssi};
-	}
-	if (x == SIZE_MAX) {
-		x = n_dev++;
-		head_of[x] = SEEN_NONE;
-		dev_init(C, &devs[x], &woken[x], uuid, nodes, n_nodes, members, n_zone);
-	}
-	devs[x].zone = zone != NULL;
-	/* Its composition is read at the start of its configuration. */
-	devs[x].zone_sends = zone && devs[x].addr && gw_zones_publishes(C->core->st, devs[x].addr);
-	r = gw_comm_relay_choose(devs, n_dev, heard, C->n_seen, x, GW_ZONES_PUB_TTL, relay, hops,
-				 want, zone_want);
-	for (j = 0; !r && j < n_dev; j++) {
-		if (zone_want[j] && head_of[j] != SEEN_NONE) {
-			C->seen[head_of[j]].zone_relay = true;
-		}
-		if (zone_want[j] && devs[j].addr) {
-			log_debug("commission: zone %s: node 0x%04x relays for the zone's paths",
-				  zone, devs[j].addr);
-		} else if (zone_want[j]) {
-			log_debug("commission: zone %s: a device not provisioned yet is to relay "
-				  "for the zone's paths",
-				  zone);
+		if (i < C->n_seen) {
+			heard[i] = (struct gw_comm_heard){
+			    .dev = (uint32_t)j, .via = C->seen[i].s.via, .rssi = C->seen[i].s.rssi};
 		}
 	}
+	r = gw_comm_relay_choose(devs, n_dev, heard, C->n_seen, x, relay, hops, want);
 	for (i = 0; !r && wake && i < n_dev; i++) {
 		/*
 		 * Configured: its relay step may have set it off, in this job, an
@@ -726,11 +649,8 @@ out:
 	free(devs);
 	free(want);
 	free(woken);
-	free(zone_want);
 	free(heard);
-	free(dev_of);
-	free(head_of);
-	free(members);
+	free(uuids);
 	store_nodes_free(nodes);
 	return r;
 }
@@ -809,14 +729,13 @@ static void relay_wake(struct gw_comm *C, const struct addr_list *wake)
  * relaying switched on.  Returns the node's hop count
  * (GW_RELAY_PLAN_UNREACHED when not known).
  */
-static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], const char *zone, uint16_t addr,
-		       uint8_t elements)
+static uint8_t ttl_set(struct gw_comm *C, const uint8_t uuid[16], uint16_t addr, uint8_t elements)
 {
 	struct addr_list wake = {0};
 	bool relay;
 	uint8_t hops = GW_RELAY_PLAN_UNREACHED;
 
-	if (!relay_choose(C, uuid, zone, &relay, &hops, &wake)) {
+	if (!relay_choose(C, uuid, &relay, &hops, &wake)) {
 		ttl_apply(C, addr, elements, hops);
 		relay_wake(C, &wake);
 	}
@@ -848,7 +767,7 @@ static uint8_t comm_configuring(void *ctx, struct gw_job_run *run)
 	 * nodes took 10 s at the median, longer than their link).
 	 */
 	gw_jobs_release(run);
-	hops = ttl_set(C, run->t.uuid, row_zone(run), run->t.addr, run->t.elements);
+	hops = ttl_set(C, run->t.uuid, run->t.addr, run->t.elements);
 	ttl = gw_comm_default_ttl_of(hops);
 	log_debug("commission: node 0x%04x Default TTL %u", run->t.addr, ttl);
 	return ttl;
@@ -999,7 +918,7 @@ static void relay_step(struct gw_comm *C, struct gw_job_run *run)
 		zone_step(C, run);
 		return;
 	}
-	r = relay_choose(C, run->t.uuid, row_zone(run), &relay, &hops, &wake);
+	r = relay_choose(C, run->t.uuid, &relay, &hops, &wake);
 	if (r) {
 		free(wake.a);
 		gw_prov_attempt_end(run, GW_JOB_RETRY, "relay plan: out of memory", NULL);
@@ -1105,7 +1024,7 @@ static int comm_start(void *ctx, struct gw_job_run *run)
 		if (!hear_time_over(run)) {
 			return -EBUSY; /* waits for a sighting (on_sighting kicks) */
 		}
-		snprintf(run->t.error, sizeof(run->t.error), GW_COMM_NEVER_HEARD " within %lld s",
+		snprintf(run->t.error, sizeof(run->t.error), NEVER_HEARD " within %lld s",
 			 (long long)hear_timeout_s(run));
 		run->t.attempts = 0;
 		gw_jobs_end(run, GW_JOB_FAIL, NULL, NULL);
@@ -1385,6 +1304,53 @@ void gw_comm_cmd_start(struct gw_comm *C, struct gw_cmd *c)
 
 /* --- GET /jobs/{id}/report ------------------------------------------------------------------- */
 
+static const char *result_name(const struct store_job_target *t)
+{
+	switch (t->state) {
+	case STORE_TGT_DONE:
+		return "provisioned";
+	case STORE_TGT_CANCELLED:
+		return "cancelled";
+	case STORE_TGT_FAILED:
+		return !strncmp(t->error, NEVER_HEARD, strlen(NEVER_HEARD)) ? "never_heard"
+									    : "failed";
+	case STORE_TGT_PENDING:
+	case STORE_TGT_ACTIVE:
+	default:
+		return "pending";
+	}
+}
+
+static json_t *report_item(const struct store_job_target *t)
+{
+	json_t *p = json_loads(t->params ? t->params : "{}", 0, NULL);
+	json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+	const char *zone = json_string_value(json_object_get(p, "zone"));
+	json_t *path = json_object_get(res, "path"), *o;
+	char uuid[33];
+
+	if (!path) {
+		/* Not provisioned: the path of its last attempt, if it had one. */
+		path = t->attempts ? (t->via ? json_integer(t->via) : json_string("local"))
+				   : json_null();
+	} else {
+		json_incref(path);
+	}
+	o = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:i, s:o, s:s, s:o}", "uuid", gw_hex(t->uuid, 16, uuid),
+	    "name", t->name, "zone", zone ? json_string(zone) : json_null(), "address",
+	    t->state == STORE_TGT_DONE && t->addr ? json_integer(t->addr) : json_null(), "path",
+	    path, "attempts", (int)t->attempts, "time_s",
+	    json_is_number(json_object_get(res, "time_s"))
+		? json_real(json_number_value(json_object_get(res, "time_s")))
+		: json_null(),
+	    "result", result_name(t), "error",
+	    t->state != STORE_TGT_DONE && t->error[0] ? json_string(t->error) : json_null());
+	json_decref(p);
+	json_decref(res);
+	return o;
+}
+
 /* Devices heard while the job ran that no target names: listed, never touched. */
 static json_t *unlisted(struct gw_comm *C, const struct store_job *j,
 			const struct store_job_target *t, size_t n)
@@ -1440,7 +1406,7 @@ void gw_comm_cmd_report(struct gw_comm *C, struct gw_cmd *c)
 	}
 	items = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(items, gw_comm_report_item(&t[i]));
+		json_array_append_new(items, report_item(&t[i]));
 	}
 	o = json_pack("{s:I, s:s, s:o, s:o}", "job", (json_int_t)id, "state",
 		      store_job_state_name(j.state), "items", items, "unlisted",

@@ -52,17 +52,12 @@ void gw_relay_plan_cfg_default(struct gw_relay_plan_cfg *cfg)
 	cfg->max_hops = 10;
 	cfg->redundancy = 2;
 	cfg->keep = NULL;
-	cfg->group = NULL;
-	cfg->group_sends = NULL;
-	cfg->group_max_hops = 7;
-	cfg->group_redundancy = 2;
 }
 
 void gw_relay_plan_free(struct gw_relay_plan *p)
 {
 	free(p->relay);
 	free(p->hops);
-	free(p->group_relay);
 	free(p->heard);
 	memset(p, 0, sizeof(*p));
 }
@@ -224,23 +219,6 @@ static uint16_t vaddr(const struct work *w, uint32_t v)
 	return v ? w->by_vertex[v - 1].addr : GW_RELAY_PLAN_GATEWAY;
 }
 
-/* The best candidate so far of a greedy pass: most gain, then strongest links, then lowest address.
- */
-struct pick {
-	uint32_t v; /* UINT32_MAX: none yet */
-	size_t gain;
-	long strength;
-};
-
-static void pick_offer(const struct work *w, struct pick *p, uint32_t v, size_t gain, long strength)
-{
-	if (gain > p->gain || (gain && gain == p->gain &&
-			       (strength > p->strength ||
-				(strength == p->strength && vaddr(w, v) < vaddr(w, p->v))))) {
-		*p = (struct pick){v, gain, strength};
-	}
-}
-
 /* A relay candidate: can relay and is itself reached (ring d is final when ring d+1 is planned). */
 static bool usable(const struct work *w, uint32_t v)
 {
@@ -297,7 +275,9 @@ static void cover_ring(struct work *w, uint8_t d)
 		}
 	}
 	for (;;) {
-		struct pick best = {UINT32_MAX, 0, 0};
+		uint32_t best = UINT32_MAX;
+		size_t best_gain = 0;
+		long best_str = 0;
 
 		for (v = 1; v < w->g->nv; v++) {
 			long str;
@@ -307,12 +287,19 @@ static void cover_ring(struct work *w, uint8_t d)
 				continue;
 			}
 			gn = gain(w, v, &str);
-			pick_offer(w, &best, v, gn, str);
+			if (gn > best_gain ||
+			    (gn && gn == best_gain &&
+			     (str > best_str ||
+			      (str == best_str && vaddr(w, v) < vaddr(w, best))))) {
+				best = v;
+				best_gain = gn;
+				best_str = str;
+			}
 		}
-		if (best.v == UINT32_MAX) {
+		if (best == UINT32_MAX) {
 			return;
 		}
-		choose_relay(w, best.v);
+		choose_relay(w, best);
 	}
 }
 
@@ -345,235 +332,12 @@ static void prune(struct work *w)
 	}
 }
 
-/* --- The group's paths (cfg.group) ------------------------------------------------------- */
-
-struct gwork {
-	struct work *w;
-	const bool *member; /* by vertex */
-	uint8_t max_hops, redundancy;
-	uint8_t *d;    /* hops from the sender */
-	uint32_t *q;   /* breadth-first order: ring after ring */
-	size_t *ring;  /* ring k is q[ring[k] .. ring[k + 1]) */
-	bool *needed;  /* must be reached in d hops */
-	uint8_t *need; /* relays it should hear on the ring before */
-	uint16_t *got;
-	bool *added; /* chosen for the group */
-};
-
-static bool is_relay(const struct work *w, uint32_t v)
-{
-	return w->chosen[v] || w->keep[v];
-}
-
-/*
- * Hops from member s, expanding only through nodes that can relay (never
- * the gateway), until every member is labelled or max_hops.  Returns the
- * ring of the farthest member reached (0: none) and fills G->ring up to
- * it.
- */
-static uint8_t group_bfs(struct gwork *G, uint32_t s)
-{
-	const struct graph *g = G->w->g;
-	size_t head = 0, tail = 0, left = 0, i;
-	uint8_t far = 0, k = 0;
-	uint32_t v;
-
-	for (v = 1; v < g->nv; v++) {
-		left += G->member[v] && v != s;
-	}
-	memset(G->d, GW_RELAY_PLAN_UNREACHED, g->nv);
-	G->d[s] = 0;
-	G->q[tail++] = s;
-	while (head < tail && left) {
-		uint32_t u = G->q[head++];
-
-		if (G->d[u] >= G->max_hops || (u != s && !G->w->cand[u])) {
-			continue;
-		}
-		for (i = g->first[u]; i < g->first[u + 1]; i++) {
-			uint32_t t = g->adj[i];
-
-			if (t == 0 || G->d[t] != GW_RELAY_PLAN_UNREACHED) {
-				continue;
-			}
-			G->d[t] = (uint8_t)(G->d[u] + 1);
-			G->q[tail++] = t;
-			left -= G->member[t];
-		}
-	}
-	/* Stopped early, the last ring may be partial: rings up to the farthest member count. */
-	for (i = 0; i < tail; i++) {
-		v = G->q[i];
-		if (G->member[v] && v != s && G->d[v] > far) {
-			far = G->d[v];
-		}
-	}
-	for (i = 0; i < tail && k <= far; i++) {
-		while (k <= far && k <= G->d[G->q[i]]) {
-			G->ring[k++] = i;
-		}
-	}
-	while (k <= far + 1) {
-		G->ring[k++] = tail;
-	}
-	/* Ring far ends where ring far + 1 would start (nodes past it were labelled too). */
-	for (i = G->ring[far]; i < tail && G->d[G->q[i]] == far; i++) {
-	}
-	G->ring[far + 1] = i;
-	return far;
-}
-
-/* Needed nodes of ring k that candidate c (on ring k - 1) would give a relay more. */
-static size_t group_gain(const struct gwork *G, uint32_t c, uint8_t k, long *strength)
-{
-	const struct graph *g = G->w->g;
-	size_t i, n = 0;
-
-	*strength = 0;
-	for (i = g->first[c]; i < g->first[c + 1]; i++) {
-		uint32_t t = g->adj[i];
-
-		if (G->d[t] == k && G->needed[t] && G->got[t] < G->need[t]) {
-			n++;
-			*strength += g->rssi[i];
-		}
-	}
-	return n;
-}
-
-static void group_ring(struct gwork *G, uint8_t k)
-{
-	struct work *w = G->w;
-	const struct graph *g = w->g;
-	size_t i, j;
-
-	for (i = G->ring[k]; i < G->ring[k + 1]; i++) {
-		uint32_t t = G->q[i];
-		size_t avail = 0, got = 0;
-
-		if (!G->needed[t]) {
-			continue;
-		}
-		for (j = g->first[t]; j < g->first[t + 1]; j++) {
-			uint32_t u = g->adj[j];
-
-			if (u && G->d[u] == k - 1 && w->cand[u]) {
-				avail++;
-				got += is_relay(w, u);
-			}
-		}
-		G->need[t] = (uint8_t)(avail < G->redundancy ? avail : G->redundancy);
-		G->got[t] = (uint16_t)got;
-	}
-	for (;;) {
-		struct pick best = {UINT32_MAX, 0, 0};
-
-		for (i = G->ring[k - 1]; i < G->ring[k]; i++) {
-			uint32_t c = G->q[i];
-			long str;
-			size_t gn;
-
-			if (!w->cand[c] || is_relay(w, c)) {
-				continue;
-			}
-			gn = group_gain(G, c, k, &str);
-			pick_offer(w, &best, c, gn, str);
-		}
-		if (best.v == UINT32_MAX) {
-			break;
-		}
-		w->chosen[best.v] = true;
-		G->added[best.v] = true;
-		for (i = g->first[best.v]; i < g->first[best.v + 1]; i++) {
-			uint32_t t = g->adj[i];
-
-			G->got[t] += G->d[t] == k;
-		}
-	}
-	/* The relays that carry a needed node's copies must be reached in turn: the needed first.
-	 */
-	for (i = G->ring[k]; i < G->ring[k + 1]; i++) {
-		uint32_t t = G->q[i];
-		size_t have = 0;
-
-		if (!G->needed[t]) {
-			continue;
-		}
-		for (j = g->first[t]; j < g->first[t + 1]; j++) {
-			uint32_t u = g->adj[j];
-
-			have += u && G->d[u] == k - 1 && is_relay(w, u) && G->needed[u];
-		}
-		for (j = g->first[t]; j < g->first[t + 1] && have < G->need[t]; j++) {
-			uint32_t u = g->adj[j];
-
-			if (u && G->d[u] == k - 1 && is_relay(w, u) && !G->needed[u]) {
-				G->needed[u] = true;
-				have++;
-			}
-		}
-	}
-}
-
-/* Every sending member to every other (relay_plan.h, cfg.group). */
-static int group_paths(struct work *w, const struct gw_relay_plan_cfg *cfg, bool *added)
-{
-	const struct graph *g = w->g;
-	struct gwork G = {.w = w,
-			  .max_hops = cfg->group_max_hops,
-			  .redundancy = cfg->group_redundancy,
-			  .added = added};
-	bool *member = calloc(g->nv, sizeof(bool));
-	size_t i;
-	int r = -ENOMEM;
-
-	G.member = member;
-	G.d = malloc(g->nv);
-	G.q = malloc(g->nv * sizeof(*G.q));
-	G.ring = malloc(((size_t)G.max_hops + 2) * sizeof(*G.ring));
-	G.needed = malloc(g->nv * sizeof(bool));
-	G.need = malloc(g->nv);
-	G.got = malloc(g->nv * sizeof(*G.got));
-	if (!member || !G.d || !G.q || !G.ring || !G.needed || !G.need || !G.got) {
-		goto out;
-	}
-	for (i = 1; i < g->nv; i++) {
-		member[i] = cfg->group[i - 1];
-	}
-	for (uint32_t s = 1; s < g->nv; s++) {
-		uint8_t far, k;
-
-		if (!member[s] || (cfg->group_sends && !cfg->group_sends[s - 1]) ||
-		    (far = group_bfs(&G, s)) < 2) {
-			continue;
-		}
-		memset(G.needed, 0, g->nv * sizeof(bool));
-		for (i = G.ring[1]; i < G.ring[far + 1]; i++) {
-			G.needed[G.q[i]] = member[G.q[i]];
-		}
-		for (k = far; k >= 2; k--) {
-			group_ring(&G, k);
-		}
-	}
-	r = 0;
-out:
-	free(member);
-	free(G.d);
-	free(G.q);
-	free(G.ring);
-	free(G.needed);
-	free(G.need);
-	free(G.got);
-	return r;
-}
-
 static int plan(const struct graph *g, const struct gw_relay_node *nodes, size_t n,
 		const struct addr_ix *by_vertex, const struct gw_relay_plan_cfg *cfg,
 		struct gw_relay_plan *out)
 {
 	struct work w = {.g = g, .by_vertex = by_vertex, .redundancy = cfg->redundancy};
 	uint8_t *dist = malloc(g->nv), maxd = 0;
-	bool *added = calloc(g->nv, sizeof(bool));
 	size_t i;
 	int r = -ENOMEM;
 
@@ -583,7 +347,7 @@ static int plan(const struct graph *g, const struct gw_relay_node *nodes, size_t
 	w.chosen = calloc(g->nv, sizeof(bool));
 	w.keep = calloc(g->nv, sizeof(bool));
 	w.order = malloc(g->nv * sizeof(*w.order));
-	if (!dist || !added || !w.need || !w.got || !w.cand || !w.chosen || !w.keep || !w.order ||
+	if (!dist || !w.need || !w.got || !w.cand || !w.chosen || !w.keep || !w.order ||
 	    (r = bfs(g, cfg->max_hops, dist))) {
 		goto out;
 	}
@@ -605,15 +369,11 @@ static int plan(const struct graph *g, const struct gw_relay_node *nodes, size_t
 		cover_ring(&w, (uint8_t)i);
 	}
 	prune(&w);
-	if (cfg->group && (r = group_paths(&w, cfg, added))) {
-		goto out;
-	}
 	for (i = 0; i < n; i++) {
 		uint32_t v = (uint32_t)i + 1;
 		bool reached = dist[v] != GW_RELAY_PLAN_UNREACHED && w.got[v] > 0;
 
 		out->relay[i] = w.chosen[v] || w.keep[v];
-		out->group_relay[i] = added[v];
 		out->hops[i] = reached ? dist[v] : GW_RELAY_PLAN_UNREACHED;
 		out->heard[i] = (uint8_t)(!reached ? 0 : w.got[v] > 255 ? 255 : w.got[v]);
 		out->n_relays += out->relay[i];
@@ -622,7 +382,6 @@ static int plan(const struct graph *g, const struct gw_relay_node *nodes, size_t
 	r = 0;
 out:
 	free(dist);
-	free(added);
 	free(w.need);
 	free(w.got);
 	free(w.cand);
@@ -642,9 +401,7 @@ int gw_relay_plan_compute(const struct gw_relay_node *nodes, size_t n,
 	int r = -ENOMEM;
 
 	if (!cfg || !out || (n && !nodes) || (n_links && !links) || n > GW_RELAY_PLAN_NODES_MAX ||
-	    cfg->max_hops < 1 || cfg->max_hops > 127 || cfg->redundancy < 1 ||
-	    (cfg->group &&
-	     (cfg->group_max_hops < 1 || cfg->group_max_hops > 127 || cfg->group_redundancy < 1))) {
+	    cfg->max_hops < 1 || cfg->max_hops > 127 || cfg->redundancy < 1) {
 		return -EINVAL;
 	}
 	memset(out, 0, sizeof(*out));
@@ -671,8 +428,7 @@ int gw_relay_plan_compute(const struct gw_relay_node *nodes, size_t n,
 	out->relay = calloc(n + 1, sizeof(bool));
 	out->hops = calloc(n + 1, 1);
 	out->heard = calloc(n + 1, 1);
-	out->group_relay = calloc(n + 1, sizeof(bool));
-	if (!out->relay || !out->hops || !out->heard || !out->group_relay) {
+	if (!out->relay || !out->hops || !out->heard) {
 		goto out;
 	}
 	r = build_graph(ix, n, links, n_links, cfg->min_rssi, &g);

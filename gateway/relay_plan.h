@@ -64,42 +64,19 @@ struct gw_relay_plan_cfg {
 	 * and counts first towards the coverage of the ring after its own.
 	 */
 	const bool *keep;
-	/*
-	 * NULL, or one entry per input node: the members of a group, some of
-	 * which send to the others (a zone: its switches publish to its
-	 * lights).  Shortest paths from the gateway say nothing of the paths
-	 * between two nodes: a switch and a light of a zone, both one ring
-	 * from the gateway but out of range of each other, may have their only
-	 * planned path through the floor below.  So for each member s that
-	 * sends (group_sends: NULL, every member; else one entry per node),
-	 * every other member t within group_max_hops of s (over links, through
-	 * nodes that can relay) is reached in that shortest hop count: each
-	 * node of the way hears min(group_redundancy, its relay-capable
-	 * neighbours on the ring before) relays.  The relays this adds
-	 * (gw_relay_plan.group_relay) come after the gateway's plan is
-	 * pruned; none is removed.
-	 */
-	const bool *group;
-	const bool *group_sends;
-	uint8_t group_max_hops;   /* 1..127 */
-	uint8_t group_redundancy; /* >= 1 */
 };
 
 /* Result; every array has the n entries of the input nodes, in their order. */
 struct gw_relay_plan {
 	size_t n;
-	bool *relay;       /* node i relays */
-	uint8_t *hops;     /* hops from the gateway; GW_RELAY_PLAN_UNREACHED when not reached */
-	uint8_t *heard;    /* relays (the gateway counted) node i hears on the ring before it */
-	bool *group_relay; /* node i relays for the group's paths only (cfg.group) */
-	size_t n_relays;   /* count of true in relay */
+	bool *relay;     /* node i relays */
+	uint8_t *hops;   /* hops from the gateway; GW_RELAY_PLAN_UNREACHED when not reached */
+	uint8_t *heard;  /* relays (the gateway counted) node i hears on the ring before it */
+	size_t n_relays; /* count of true in relay */
 	size_t n_unreached;
 };
 
-/*
- * Defaults: min_rssi -85 dBm, max_hops 10, redundancy 2, nothing kept, no
- * group (group_max_hops 7, group_redundancy 2).
- */
+/* Defaults: min_rssi -85 dBm, max_hops 10, redundancy 2, nothing kept. */
 void gw_relay_plan_cfg_default(struct gw_relay_plan_cfg *cfg);
 
 /*

@@ -18,6 +18,17 @@
 #define MODEL_ONOFF_SRV 0x1000
 #define MODEL_ONOFF_CLI 0x1001
 #define ZONE_APP_IDX 0 /* the AppKey a model bound to none is bound to */
+/*
+ * The TTL of a switch's publications (§4.2.3.4), set rather than left to
+ * the node's Default TTL: the commission job cuts each node's Default TTL
+ * to its distance from the gateway (commission.c), which says nothing of
+ * the distance from a switch to its zone's lights (a switch next to the
+ * gateway, with Default TTL 2, may have lights four relays away).  7 is
+ * what the Default TTL was on the nodes these zones were proven on
+ * (meshsim's, and Zephyr's, default), enough for a room or floor crossed
+ * by six relays; a press is rare, so a few hops too many cost little.
+ */
+#define ZONE_PUB_TTL 7
 
 /* One move under way. */
 struct apply {
@@ -451,7 +462,7 @@ static int plan_switch(struct apply *a, uint16_t ea, uint16_t group, uint16_t ap
 	m->model_pub.elem_addr = ea;
 	m->model_pub.pub_addr = group;
 	m->model_pub.app_idx = app_idx;
-	m->model_pub.ttl = GW_ZONES_PUB_TTL;
+	m->model_pub.ttl = ZONE_PUB_TTL;
 	m->model_pub.model.id = MODEL_ONOFF_CLI;
 	return 0;
 }
@@ -550,11 +561,6 @@ static bool has_model(struct store *st, uint16_t node, uint16_t id)
 	}
 	free(models);
 	return found;
-}
-
-bool gw_zones_publishes(struct store *st, uint16_t node)
-{
-	return has_model(st, node, MODEL_ONOFF_CLI);
 }
 
 /* {id, name, group, nodes, lights, switches, pending, created_at, updated_at} */

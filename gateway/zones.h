@@ -26,33 +26,12 @@
 #ifndef GW_ZONES_H
 #define GW_ZONES_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "gateway/cmdq.h"
 #include "gateway/core.h"
 
 struct gw_zones;
-
-/*
- * The TTL of a switch's publications (§4.2.3.4), set rather than left to
- * the node's Default TTL: the commission job cuts each node's Default TTL
- * to its distance from the gateway (commission.c), which says nothing of
- * the distance from a switch to its zone's lights (a switch next to the
- * gateway, with Default TTL 2, may have lights four relays away).  7 is
- * what the Default TTL was on the nodes these zones were proven on
- * (meshsim's, and Zephyr's, default), enough for a room or floor crossed
- * by six relays; a press is rare, so a few hops too many cost little.  The
- * commission job's relay plan keeps the shortest paths within a zone up to
- * this many hops (comm_relay.h).
- */
-#define GW_ZONES_PUB_TTL 7
-
-/*
- * Does the node publish to its zone's group once in a zone: has it a
- * Generic OnOff Client (the switch of a zone) in its Composition Data?
- */
-bool gw_zones_publishes(struct store *st, uint16_t node);
 
 /* New service over core (borrowed); NULL when out of memory.  Free before the core. */
 struct gw_zones *gw_zones_new(struct gw_core *core);

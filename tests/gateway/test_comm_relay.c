@@ -31,7 +31,7 @@ static void choose(const struct gw_comm_dev *d, size_t n, const struct gw_comm_h
 	bool relay = !want_relay;
 	uint8_t hops = 0;
 
-	cr_assert_eq(gw_comm_relay_choose(d, n, h, nh, x, 7, &relay, &hops, NULL, NULL), 0);
+	cr_assert_eq(gw_comm_relay_choose(d, n, h, nh, x, &relay, &hops, NULL), 0);
 	cr_expect_eq(relay, want_relay, "device %zu: relay %d", x, relay);
 	cr_expect_eq(hops, want_hops, "device %zu: %u hops", x, hops);
 }
@@ -45,7 +45,7 @@ static uint32_t wanted(const struct gw_comm_dev *d, size_t n, const struct gw_co
 	uint32_t mask = 0;
 
 	memset(want, 0xa5, sizeof(want));
-	cr_assert_eq(gw_comm_relay_choose(d, n, h, nh, 0, 7, &relay, &hops, want, NULL), 0);
+	cr_assert_eq(gw_comm_relay_choose(d, n, h, nh, 0, &relay, &hops, want), 0);
 	for (size_t i = 0; i < n; i++) {
 		mask |= want[i] ? 1u << i : 0;
 	}
@@ -131,7 +131,7 @@ Test(comm_relay, chain_deeper_than_ten_hops)
 					      -60};
 	}
 	d[N - 1].addr = 0; /* the device at the far end, not provisioned yet */
-	cr_assert_eq(gw_comm_relay_choose(d, N, h, N, N - 1, 7, &relay, &hops, want, NULL), 0);
+	cr_assert_eq(gw_comm_relay_choose(d, N, h, N, N - 1, &relay, &hops, want), 0);
 	for (size_t i = 0; i < N - 1; i++) {
 		cr_expect(want[i], "server %zu (%zu hops) is not in the plan", i, i + 1);
 	}
@@ -220,7 +220,7 @@ Test(comm_relay, sightings_of_unknown_vias_and_bad_input)
 
 	choose(d, 2, h, 3, 0, false, 1);
 	choose(d, 2, h, 3, 1, false, GW_RELAY_PLAN_UNREACHED);
-	cr_assert_eq(gw_comm_relay_choose(d, 2, h, 3, 2, 7, &relay, &hops, NULL, NULL), -EINVAL);
+	cr_assert_eq(gw_comm_relay_choose(d, 2, h, 3, 2, &relay, &hops, NULL), -EINVAL);
 }
 
 /*
@@ -243,53 +243,4 @@ Test(comm_relay, ttls_of_hops)
 		cr_assert_eq(gw_comm_default_ttl_of(v[i].hops), v[i].default_ttl, "hops %u",
 			     v[i].hops);
 	}
-}
-
-/*
- * A zone of switch A (0x0030) and light B (0x0031), both heard by the
- * gateway but not by each other; server S (0x0010) heard both.  The
- * gateway needs no relay; the zone needs S between A and B.  Device
- * indices: 0 S, 1 A, 2 B.
- */
-Test(comm_relay, zone_paths_get_their_relays)
-{
-	const struct gw_comm_heard h[] = {{0, 0x0000, -50},
-					  {1, 0x0000, -55},
-					  {2, 0x0000, -55},
-					  {1, 0x0010, -60},
-					  {2, 0x0010, -60}};
-	struct gw_comm_dev d[3] = {{.addr = 0x0010, .can_relay = true},
-				   {.addr = 0x0030, .can_relay = true},
-				   {.addr = 0x0031, .can_relay = true}};
-	bool relay, want[3], zone_want[3];
-	uint8_t hops;
-
-	/* No zone: nobody relays. */
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 2, 7, &relay, &hops, want, zone_want), 0);
-	cr_assert(!want[0] && !want[1] && !want[2] && !zone_want[0]);
-	/* B asked about, in A's zone; A publishes: S relays for the zone (one is all there is). */
-	d[1].zone = d[2].zone = true;
-	d[1].zone_sends = true;
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 2, 7, &relay, &hops, want, zone_want), 0);
-	cr_assert(want[0] && zone_want[0] && !want[1] && !want[2] && !relay);
-	cr_assert_eq(hops, 1);
-	/* S asked about: the zone's plan is for any device asked about. */
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 0, 7, &relay, &hops, want, zone_want), 0);
-	cr_assert(relay && zone_want[0]);
-	/* Nobody in the zone publishes: no path is needed. */
-	d[1].zone_sends = false;
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 2, 7, &relay, &hops, want, zone_want), 0);
-	cr_assert(!want[0] && !zone_want[0]);
-	/* A zone's earlier pick stays in the plan, zone or not. */
-	d[1].zone = d[2].zone = false;
-	d[0].zone_kept = true;
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 0, 7, &relay, &hops, want, zone_want), 0);
-	cr_assert(relay && want[0] && !zone_want[0]);
-	/* Beyond the zone's hop limit (1: A and B are two apart), nothing. */
-	d[0].zone_kept = false;
-	d[1].zone = d[2].zone = d[1].zone_sends = true;
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 2, 1, &relay, &hops, want, zone_want), 0);
-	cr_assert(!want[0]);
-	cr_assert_eq(gw_comm_relay_choose(d, 3, h, 5, 2, 0, &relay, &hops, want, zone_want),
-		     -EINVAL);
 }

@@ -164,19 +164,34 @@ describe('office.json commissioned from a manifest through the page', { skip: !e
     for (const zone of pressable) {
       const sw = devices.find((d) => profileOf(d.name) === 'switch' && zoneOf(d.name) === zone);
       const mine = lights.filter((d) => zoneOf(d.name) === zone).map((d) => d.name).sort();
-      const pressed = await w.dev(sw.name, 'press', 'on');
-      assert.match(pressed, new RegExp(`^ok on to 0x${byGroup[zone].group.toString(16)} tid \\d+$`), pressed);
-      let s;
-      await waitFor(async () => { s = await states(); return lit(s).length >= mine.length && mine.every((n) => s[n].every(Boolean)); },
-        { timeout: 60000, interval: 250, what: `the lights of ${zone} on` });
+      // A press is one unacknowledged message, and meshsim's air loses up to 5 % of receptions
+      // at the edge of range (office.json's air.edge_loss); the stack does not repeat
+      // publications (Publish Retransmit is stored, not acted on), so a light may miss one
+      // press as it would in a building, and the technician presses again: up to 3 presses,
+      // each given 15 s.  A light outside the zone, or one the zone never reaches, still fails.
+      const press = async (v) => {
+        for (let k = 1; ; k++) {
+          const pressed = await w.dev(sw.name, 'press', v ? 'on' : 'off');
+          assert.match(pressed, new RegExp(`^ok ${v ? 'on' : 'off'} to 0x${byGroup[zone].group.toString(16)} tid \\d+$`), pressed);
+          try {
+            return await waitFor(async () => {
+              const s = await states();
+              return (v ? lit(s).length >= mine.length && mine.every((n) => s[n].every(Boolean))
+                : lit(s).length === 0 && partly(s).length === 0) && s;
+            }, { timeout: 15000, interval: 250, what: `the lights of ${zone} ${v ? 'on' : 'off'} (press ${k})` });
+          } catch (e) {
+            if (k === 3) throw e;
+            console.log(`# web13: ${zone}: press ${k} ${v ? 'on' : 'off'} missed a light; pressing again`);
+          }
+        }
+      };
+      const s = await press(true);
       assert.deepEqual(lit(s), mine, `${sw.name} lit exactly ${zone}'s lights`);
       assert.deepEqual(partly(s), []);
       // Through the REST API too: the gateway asks one of them.
       const one = addrOf[mine[0]];
       assert.equal((await w.ok('GET', `/api/v1/onoff/${one}`, { token: w.tokens.viewer })).present, true);
-      await w.dev(sw.name, 'press', 'off');
-      await waitFor(async () => lit(await states()).length === 0 && partly(await states()).length === 0,
-        { timeout: 60000, interval: 250, what: `the lights of ${zone} off` });
+      await press(false);
     }
     assert.deepEqual(unexpected(), [], 'no console error or page exception');
   });
